@@ -1,0 +1,178 @@
+// Package field describes the place of a value within an object (a field path such as
+// "spec.rules[0].matches[1].path.value") and the errors found there, so that every problem with a
+// manifest can name its file, its object and its field.
+package field
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Path is the path from an object's root to one of its fields. The zero of *Path (nil) is the root.
+type Path struct {
+	parent *Path
+	// elem is ".name", "[3]" or "[key]".
+	elem string
+}
+
+// NewPath returns the path of a top-level field and, optionally, fields below it.
+func NewPath(name string, more ...string) *Path {
+	return (*Path)(nil).Child(name, more...)
+}
+
+// Child returns the path of a field below p.
+func (p *Path) Child(name string, more ...string) *Path {
+	c := &Path{parent: p, elem: "." + name}
+	for _, m := range more {
+		c = &Path{parent: c, elem: "." + m}
+	}
+	return c
+}
+
+// Index returns the path of the i-th element of the list at p.
+func (p *Path) Index(i int) *Path {
+	return &Path{parent: p, elem: "[" + strconv.Itoa(i) + "]"}
+}
+
+// Key returns the path of the map entry with key k at p.
+func (p *Path) Key(k string) *Path {
+	return &Path{parent: p, elem: "[" + k + "]"}
+}
+
+// String formats the path as "spec.rules[0].matches".
+func (p *Path) String() string {
+	if p == nil {
+		return ""
+	}
+	var elems []string
+	for q := p; q != nil; q = q.parent {
+		elems = append(elems, q.elem)
+	}
+	var b strings.Builder
+	for i := len(elems) - 1; i >= 0; i-- {
+		b.WriteString(elems[i])
+	}
+	return strings.TrimPrefix(b.String(), ".")
+}
+
+// Error is one problem with one field of one object.
+type Error struct {
+	// Origin is where the object was read from, e.g. "manifests/app.yaml doc 2".
+	Origin string
+	// Object names the object, e.g. "Route dmzhttp"; empty when it could not be told.
+	Object string
+	// Field is the field path, e.g. "spec.hostnames[0]"; empty for the object as a whole.
+	Field string
+	// Detail says what is wrong.
+	Detail string
+}
+
+// Error formats the error as
+// `manifests/app.yaml doc 2: Route dmzhttp: spec.hostnames[0]: "Bad_Host" is not a valid hostname`.
+func (e *Error) Error() string {
+	parts := make([]string, 0, 4)
+	for _, s := range []string{e.Origin, e.Object, e.Field, e.Detail} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+// ErrorList is every problem found, in the order they were found.
+type ErrorList []*Error
+
+// Error joins the errors, one per line.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ToError returns nil for an empty list and the list otherwise, so callers can return it as an error
+// without the typed-nil trap.
+func (l ErrorList) ToError() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// WithObject sets the origin and object of every error that has none yet.
+func (l ErrorList) WithObject(origin, object string) ErrorList {
+	for _, e := range l {
+		if e.Origin == "" {
+			e.Origin = origin
+		}
+		if e.Object == "" {
+			e.Object = object
+		}
+	}
+	return l
+}
+
+// Sort orders the errors by their text, so reports are stable whatever order checks ran in.
+func (l ErrorList) Sort() {
+	sort.SliceStable(l, func(i, j int) bool { return l[i].Error() < l[j].Error() })
+}
+
+// Invalid reports a value that breaks a rule: `"Bad_Host" is not a valid hostname`.
+func Invalid(p *Path, value any, detail string) *Error {
+	return &Error{Field: p.String(), Detail: fmt.Sprintf("%s %s", quote(value), detail)}
+}
+
+// Required reports a missing value.
+func Required(p *Path, detail string) *Error {
+	d := "is required"
+	if detail != "" {
+		d += ": " + detail
+	}
+	return &Error{Field: p.String(), Detail: d}
+}
+
+// NotSupported reports a value outside a fixed set.
+func NotSupported[T ~string](p *Path, value T, supported ...T) *Error {
+	q := make([]string, len(supported))
+	for i, s := range supported {
+		q[i] = strconv.Quote(string(s))
+	}
+	return &Error{Field: p.String(),
+		Detail: fmt.Sprintf("%q is not supported; supported: %s", string(value), strings.Join(q, ", "))}
+}
+
+// Duplicate reports a value that must be unique but is not.
+func Duplicate(p *Path, value any, detail string) *Error {
+	d := quote(value) + " is duplicated"
+	if detail != "" {
+		d += ": " + detail
+	}
+	return &Error{Field: p.String(), Detail: d}
+}
+
+// Forbidden reports a field that may not be set here.
+func Forbidden(p *Path, detail string) *Error {
+	return &Error{Field: p.String(), Detail: "is forbidden: " + detail}
+}
+
+// Errorf reports anything else.
+func Errorf(p *Path, format string, args ...any) *Error {
+	return &Error{Field: p.String(), Detail: fmt.Sprintf(format, args...)}
+}
+
+func quote(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case fmt.Stringer:
+		return strconv.Quote(v.String())
+	}
+	s := fmt.Sprint(v)
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,112 @@
+package v1alpha1
+
+import "fmt"
+
+// GroupVersion is the apiVersion every swarmgate manifest carries.
+const GroupVersion = "swarmgate.io/v1alpha1"
+
+// Kind names one of the object kinds of this API.
+type Kind string
+
+// The kinds of this API.
+const (
+	KindGateway   Kind = "Gateway"
+	KindRoute     Kind = "Route"
+	KindVirtualIP Kind = "VirtualIP"
+	KindZone      Kind = "Zone"
+)
+
+// Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
+// anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
+var Kinds = []Kind{KindZone, KindGateway, KindRoute, KindVirtualIP}
+
+// LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
+// manifest may not set labels under it.
+const LabelPrefix = "swarmgate.io/"
+
+// TypeMeta names the API version and kind of an object.
+type TypeMeta struct {
+	// APIVersion must be "swarmgate.io/v1alpha1".
+	APIVersion string `json:"apiVersion"`
+	// Kind is one of Gateway, Route, VirtualIP or Zone.
+	Kind Kind `json:"kind"`
+}
+
+// ObjectMeta is the metadata every object carries.
+type ObjectMeta struct {
+	// Name identifies the object among objects of its kind. It must be a DNS-1123 label
+	// (lowercase letters, digits and '-', at most 63 characters) because it names swarm services.
+	Name string `json:"name"`
+	// Namespace, when set, is the stack the object belongs to: swarm objects created for it are
+	// named "<namespace>_<name>", as `docker stack deploy` names them. A DNS-1123 label.
+	Namespace string `json:"namespace,omitempty"`
+	// Labels are copied onto the swarm objects created for this object. Keys under
+	// "swarmgate.io/" are reserved.
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Origin records where the object was read from. It is never part of a manifest.
+	Origin Origin `json:"-"`
+}
+
+// QualifiedName is the name swarm objects created for this object carry: "<namespace>_<name>", or
+// just the name when there is no namespace.
+func (m *ObjectMeta) QualifiedName() string {
+	return StackName(m.Namespace, m.Name)
+}
+
+// StackName joins a stack (namespace) and a name the way `docker stack deploy` does.
+func StackName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "_" + name
+}
+
+// Origin is the place an object was read from: a file (or "<stdin>") and the 1-based index and first
+// line of the YAML document within it.
+type Origin struct {
+	File string
+	Doc  int
+	Line int
+}
+
+// String formats the origin as errors show it: "manifests/app.yaml doc 2".
+func (o Origin) String() string {
+	if o.File == "" {
+		return "<unknown>"
+	}
+	return fmt.Sprintf("%s doc %d", o.File, o.Doc)
+}
+
+// Object is implemented by every kind of this API.
+type Object interface {
+	// GetTypeMeta returns the object's apiVersion and kind.
+	GetTypeMeta() *TypeMeta
+	// GetObjectMeta returns the object's metadata.
+	GetObjectMeta() *ObjectMeta
+	// Default fills every unset optional field with its documented default.
+	Default()
+}
+
+// Ref formats an object as errors and logs name it: "Route dmzhttp".
+func Ref(o Object) string {
+	return fmt.Sprintf("%s %s", o.GetTypeMeta().Kind, o.GetObjectMeta().Name)
+}
+
+// GetTypeMeta implements Object.
+func (t *TypeMeta) GetTypeMeta() *TypeMeta { return t }
+
+// New returns an empty object of the given kind, or nil if the kind is unknown.
+func New(kind Kind) Object {
+	switch kind {
+	case KindGateway:
+		return &Gateway{}
+	case KindRoute:
+		return &Route{}
+	case KindVirtualIP:
+		return &VirtualIP{}
+	case KindZone:
+		return &Zone{}
+	}
+	return nil
+}

@@ -1,0 +1,340 @@
+package v1alpha1
+
+// Route routes HTTP requests for its hostnames from a Gateway's listener to backend swarm services:
+// services the Route runs itself (spec.services) or services that already exist on the swarm.
+// It follows the Gateway API's HTTPRoute.
+type Route struct {
+	TypeMeta `json:",inline"`
+	// Metadata names the route.
+	Metadata ObjectMeta `json:"metadata"`
+	// Spec is the desired route.
+	Spec RouteSpec `json:"spec"`
+}
+
+// GetObjectMeta implements Object.
+func (r *Route) GetObjectMeta() *ObjectMeta { return &r.Metadata }
+
+// RouteSpec is the desired state of a Route.
+type RouteSpec struct {
+	// ParentRefs are the gateways (and optionally listeners) the route attaches to. At least one.
+	ParentRefs []ParentRef `json:"parentRefs"`
+	// Hostnames are the virtual hosts the route serves, matched against the request's Host header.
+	// A hostname is lowercase, may start with "*." to cover any one or more leading labels, and is
+	// never an IP address. At least one.
+	Hostnames []Hostname `json:"hostnames"`
+	// Rules say which requests go where. At least one.
+	Rules []RouteRule `json:"rules"`
+	// Services are swarm services the route runs and owns; backendRefs name them like any service.
+	Services []RouteService `json:"services,omitempty"`
+}
+
+// Hostname is a DNS name, optionally with a leading "*." wildcard label.
+type Hostname string
+
+// ParentRef names a Gateway, and optionally one of its listeners, that a Route attaches to.
+type ParentRef struct {
+	// Name of the Gateway.
+	Name string `json:"name"`
+	// SectionName is the listener; unset attaches the route to every listener of the gateway.
+	SectionName SectionName `json:"sectionName,omitempty"`
+}
+
+// RouteRule is a set of matches, the filters applied to matching requests, and the backends that
+// serve them.
+type RouteRule struct {
+	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
+	// means one match of path prefix "/".
+	Matches []RouteMatch `json:"matches,omitempty"`
+	// Filters modify matching requests and responses, or redirect them.
+	Filters []RouteFilter `json:"filters,omitempty"`
+	// BackendRefs are the services that serve matching requests, sharing them by weight. A rule
+	// without backends (and without a redirect) answers 500.
+	BackendRefs []BackendRef `json:"backendRefs,omitempty"`
+}
+
+// PathMatchType says how a path match compares the request path.
+type PathMatchType string
+
+// The path match types.
+const (
+	// PathMatchExact matches the path exactly.
+	PathMatchExact PathMatchType = "Exact"
+	// PathMatchPathPrefix matches whole path elements: "/abc" matches "/abc" and "/abc/x", not "/abcd".
+	PathMatchPathPrefix PathMatchType = "PathPrefix"
+)
+
+// RouteMatch is a set of conditions that are ANDed: a request matches when all of them hold.
+type RouteMatch struct {
+	// Path matches the request path. Defaults to prefix "/".
+	Path *PathMatch `json:"path,omitempty"`
+	// Headers match request headers, all of them.
+	Headers []HeaderMatch `json:"headers,omitempty"`
+	// QueryParams match query parameters, all of them.
+	QueryParams []QueryParamMatch `json:"queryParams,omitempty"`
+	// Method matches the request method, e.g. GET.
+	Method HTTPMethod `json:"method,omitempty"`
+}
+
+// PathMatch matches the request path.
+type PathMatch struct {
+	// Type is Exact or PathPrefix (the default).
+	Type PathMatchType `json:"type,omitempty"`
+	// Value is an absolute path, e.g. "/api". Defaults to "/".
+	Value string `json:"value,omitempty"`
+}
+
+// MatchType says how a header or query parameter value is compared.
+type MatchType string
+
+// MatchExact compares values exactly; the only match type of v1alpha1.
+const MatchExact MatchType = "Exact"
+
+// HeaderName is an HTTP header name: an RFC 7230 token, compared case-insensitively.
+type HeaderName string
+
+// HeaderMatch matches one request header.
+type HeaderMatch struct {
+	// Type is Exact, the default and only type.
+	Type MatchType `json:"type,omitempty"`
+	// Name of the header.
+	Name HeaderName `json:"name"`
+	// Value the header must have.
+	Value string `json:"value"`
+}
+
+// QueryParamMatch matches one query parameter.
+type QueryParamMatch struct {
+	// Type is Exact, the default and only type.
+	Type MatchType `json:"type,omitempty"`
+	// Name of the query parameter, compared exactly.
+	Name string `json:"name"`
+	// Value the parameter must have.
+	Value string `json:"value"`
+}
+
+// HTTPMethod is an HTTP request method.
+type HTTPMethod string
+
+// FilterType names a RouteFilter.
+type FilterType string
+
+// The filter types.
+const (
+	FilterRequestHeaderModifier  FilterType = "RequestHeaderModifier"
+	FilterResponseHeaderModifier FilterType = "ResponseHeaderModifier"
+	FilterRequestRedirect        FilterType = "RequestRedirect"
+	FilterURLRewrite             FilterType = "URLRewrite"
+)
+
+// RouteFilter changes a request or response on its way. Exactly the field named by Type is set.
+type RouteFilter struct {
+	// Type is RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect or URLRewrite.
+	Type FilterType `json:"type"`
+	// RequestHeaderModifier changes the headers sent to the backend.
+	RequestHeaderModifier *HeaderModifier `json:"requestHeaderModifier,omitempty"`
+	// ResponseHeaderModifier changes the headers sent to the client.
+	ResponseHeaderModifier *HeaderModifier `json:"responseHeaderModifier,omitempty"`
+	// RequestRedirect answers with a redirect instead of forwarding the request.
+	RequestRedirect *RequestRedirect `json:"requestRedirect,omitempty"`
+	// URLRewrite changes the host or path the backend sees.
+	URLRewrite *URLRewrite `json:"urlRewrite,omitempty"`
+}
+
+// HeaderModifier sets, adds and removes headers.
+type HeaderModifier struct {
+	// Set replaces the header's value, or adds the header if absent.
+	Set []HTTPHeader `json:"set,omitempty"`
+	// Add appends a value to the header.
+	Add []HTTPHeader `json:"add,omitempty"`
+	// Remove drops the named headers.
+	Remove []HeaderName `json:"remove,omitempty"`
+}
+
+// HTTPHeader is a header name and value.
+type HTTPHeader struct {
+	// Name of the header.
+	Name HeaderName `json:"name"`
+	// Value of the header: printable characters, no CR or LF.
+	Value string `json:"value"`
+}
+
+// PathModifierType says how a redirect or rewrite changes the path.
+type PathModifierType string
+
+// The path modifier types.
+const (
+	// ReplaceFullPath replaces the whole path.
+	ReplaceFullPath PathModifierType = "ReplaceFullPath"
+	// ReplacePrefixMatch replaces the part of the path the rule's PathPrefix matched.
+	ReplacePrefixMatch PathModifierType = "ReplacePrefixMatch"
+)
+
+// PathModifier changes a request path.
+type PathModifier struct {
+	// Type is ReplaceFullPath or ReplacePrefixMatch.
+	Type PathModifierType `json:"type"`
+	// ReplaceFullPath is the new path, with Type ReplaceFullPath.
+	ReplaceFullPath string `json:"replaceFullPath,omitempty"`
+	// ReplacePrefixMatch replaces the matched prefix, with Type ReplacePrefixMatch.
+	ReplacePrefixMatch string `json:"replacePrefixMatch,omitempty"`
+}
+
+// RequestRedirect answers a request with a redirect. Unset parts keep the request's own.
+type RequestRedirect struct {
+	// Scheme is http or https.
+	Scheme string `json:"scheme,omitempty"`
+	// Hostname replaces the request's host.
+	Hostname Hostname `json:"hostname,omitempty"`
+	// Port replaces the port; unset keeps the scheme's well-known port.
+	Port *PortNumber `json:"port,omitempty"`
+	// Path changes the path.
+	Path *PathModifier `json:"path,omitempty"`
+	// StatusCode is 301, 302 (the default), 303, 307 or 308.
+	StatusCode *int32 `json:"statusCode,omitempty"`
+}
+
+// URLRewrite changes what the backend sees.
+type URLRewrite struct {
+	// Hostname replaces the Host header sent to the backend.
+	Hostname Hostname `json:"hostname,omitempty"`
+	// Path changes the path sent to the backend.
+	Path *PathModifier `json:"path,omitempty"`
+}
+
+// BackendRef names a swarm service that serves requests, and its share of them.
+type BackendRef struct {
+	// Name of the service: one of this route's spec.services, or an existing swarm service.
+	Name string `json:"name"`
+	// Namespace is the stack of an existing service: the service is then "<namespace>_<name>".
+	// Services of spec.services always live in the route's own namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Port the service listens on. Defaults to the port of the spec.services entry it names;
+	// required for an existing service.
+	Port *PortNumber `json:"port,omitempty"`
+	// Weight is this backend's share of the rule's requests relative to the others, 0 to 1000000.
+	// Defaults to 1; 0 sends it no requests.
+	Weight *int32 `json:"weight,omitempty"`
+}
+
+// EndpointMode says how a service's tasks are found by name.
+type EndpointMode string
+
+// The endpoint modes.
+const (
+	// EndpointModeVIP gives the service one virtual IP that balances over its tasks.
+	EndpointModeVIP EndpointMode = "vip"
+	// EndpointModeDNSRR answers the service name with the addresses of all its tasks.
+	EndpointModeDNSRR EndpointMode = "dnsrr"
+)
+
+// RouteService is a swarm service a Route runs and owns.
+type RouteService struct {
+	// Name of the service, a DNS-1123 label; the swarm service is named "<namespace>_<name>" when
+	// the route has a namespace. Backends reach it by this name.
+	Name string `json:"name"`
+	// Image to run, e.g. "bretfisher/httpenv".
+	Image string `json:"image"`
+	// Args are passed to the image's entrypoint.
+	Args []string `json:"args,omitempty"`
+	// Mode is Replicated (the default) or Global.
+	Mode ServiceMode `json:"mode,omitempty"`
+	// Replicas is the number of tasks in Replicated mode. Defaults to 1; not allowed in Global mode.
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Zone, when set, places the tasks on the nodes of that Zone only.
+	Zone string `json:"zone,omitempty"`
+	// Port the service's tasks listen on.
+	Port *PortNumber `json:"port,omitempty"`
+	// Env are environment variables of the tasks.
+	Env []EnvVar `json:"env,omitempty"`
+	// EndpointMode is vip (the default) or dnsrr.
+	EndpointMode EndpointMode `json:"endpointMode,omitempty"`
+	// UpdatePolicy says how swarm rolls out a change.
+	UpdatePolicy *UpdatePolicy `json:"updatePolicy,omitempty"`
+	// RestartPolicy says when swarm restarts tasks.
+	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
+	// Resources bounds and reserves CPU and memory for each task.
+	Resources *Resources `json:"resources,omitempty"`
+}
+
+// EnvVar is an environment variable.
+type EnvVar struct {
+	// Name of the variable: letters, digits and '_', not starting with a digit.
+	Name string `json:"name"`
+	// Value of the variable.
+	Value string `json:"value"`
+}
+
+// Default implements Object.
+func (r *Route) Default() {
+	for i := range r.Spec.Rules {
+		rule := &r.Spec.Rules[i]
+		if len(rule.Matches) == 0 {
+			rule.Matches = []RouteMatch{{}}
+		}
+		for j := range rule.Matches {
+			defaultMatch(&rule.Matches[j])
+		}
+		for j := range rule.BackendRefs {
+			ref := &rule.BackendRefs[j]
+			if ref.Weight == nil {
+				ref.Weight = ptr(int32(1))
+			}
+			if ref.Port == nil && ref.Namespace == "" {
+				if svc := r.Service(ref.Name); svc != nil && svc.Port != nil {
+					ref.Port = ptr(*svc.Port)
+				}
+			}
+		}
+		for j := range rule.Filters {
+			if rd := rule.Filters[j].RequestRedirect; rd != nil && rd.StatusCode == nil {
+				rd.StatusCode = ptr(int32(302))
+			}
+		}
+	}
+	for i := range r.Spec.Services {
+		svc := &r.Spec.Services[i]
+		if svc.Mode == "" {
+			svc.Mode = ServiceModeReplicated
+		}
+		if svc.Mode == ServiceModeReplicated && svc.Replicas == nil {
+			svc.Replicas = ptr(int32(1))
+		}
+		if svc.EndpointMode == "" {
+			svc.EndpointMode = EndpointModeVIP
+		}
+		defaultUpdatePolicy(svc.UpdatePolicy)
+		defaultRestartPolicy(svc.RestartPolicy)
+	}
+}
+
+func defaultMatch(m *RouteMatch) {
+	if m.Path == nil {
+		m.Path = &PathMatch{}
+	}
+	if m.Path.Type == "" {
+		m.Path.Type = PathMatchPathPrefix
+	}
+	if m.Path.Value == "" {
+		m.Path.Value = "/"
+	}
+	for i := range m.Headers {
+		if m.Headers[i].Type == "" {
+			m.Headers[i].Type = MatchExact
+		}
+	}
+	for i := range m.QueryParams {
+		if m.QueryParams[i].Type == "" {
+			m.QueryParams[i].Type = MatchExact
+		}
+	}
+}
+
+// Service returns the entry of spec.services with the given name, or nil.
+func (r *Route) Service(name string) *RouteService {
+	for i := range r.Spec.Services {
+		if r.Spec.Services[i].Name == name {
+			return &r.Spec.Services[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package validation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+func validateRoute(r *v1alpha1.Route) field.ErrorList {
+	s := &r.Spec
+	p := field.NewPath("spec")
+	var errs field.ErrorList
+
+	if len(s.ParentRefs) == 0 {
+		errs = append(errs, field.Required(p.Child("parentRefs"), "at least one gateway"))
+	}
+	parents := map[v1alpha1.ParentRef]bool{}
+	for i, ref := range s.ParentRefs {
+		pp := p.Child("parentRefs").Index(i)
+		if ref.Name == "" {
+			errs = append(errs, field.Required(pp.Child("name"), "the name of a Gateway"))
+		} else {
+			errs = append(errs, validateDNSLabel(pp.Child("name"), ref.Name)...)
+		}
+		if ref.SectionName != "" {
+			errs = append(errs, validateDNSLabel(pp.Child("sectionName"), string(ref.SectionName))...)
+		}
+		if parents[ref] {
+			errs = append(errs, field.Duplicate(pp, ref.Name+"/"+string(ref.SectionName), ""))
+		}
+		parents[ref] = true
+	}
+
+	if len(s.Hostnames) == 0 {
+		errs = append(errs, field.Required(p.Child("hostnames"), "at least one hostname"))
+	}
+	hosts := map[v1alpha1.Hostname]bool{}
+	for i, h := range s.Hostnames {
+		hp := p.Child("hostnames").Index(i)
+		errs = append(errs, validateHostname(hp, h, true)...)
+		if hosts[h] {
+			errs = append(errs, field.Duplicate(hp, string(h), ""))
+		}
+		hosts[h] = true
+	}
+
+	if len(s.Rules) == 0 {
+		errs = append(errs, field.Required(p.Child("rules"), "at least one rule"))
+	}
+	for i := range s.Rules {
+		errs = append(errs, validateRule(p.Child("rules").Index(i), &s.Rules[i])...)
+	}
+
+	services := map[string]bool{}
+	for i := range s.Services {
+		sp := p.Child("services").Index(i)
+		svc := &s.Services[i]
+		errs = append(errs, validateRouteService(sp, svc)...)
+		if services[svc.Name] {
+			errs = append(errs, field.Duplicate(sp.Child("name"), svc.Name, ""))
+		}
+		services[svc.Name] = true
+	}
+	return errs
+}
+
+func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
+	var errs field.ErrorList
+	for i := range rule.Matches {
+		errs = append(errs, validateMatch(p.Child("matches").Index(i), &rule.Matches[i])...)
+	}
+
+	seen := map[v1alpha1.FilterType]bool{}
+	var redirect, rewrite bool
+	for i := range rule.Filters {
+		fp := p.Child("filters").Index(i)
+		f := &rule.Filters[i]
+		errs = append(errs, validateFilter(fp, f, rule)...)
+		if seen[f.Type] {
+			errs = append(errs, field.Duplicate(fp.Child("type"), string(f.Type), "each filter type may appear once per rule"))
+		}
+		seen[f.Type] = true
+		redirect = redirect || f.Type == v1alpha1.FilterRequestRedirect
+		rewrite = rewrite || f.Type == v1alpha1.FilterURLRewrite
+	}
+	if redirect && rewrite {
+		errs = append(errs, field.Forbidden(p.Child("filters"), "RequestRedirect and URLRewrite cannot both be used in one rule"))
+	}
+	if redirect && len(rule.BackendRefs) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("backendRefs"), "a rule with a RequestRedirect answers every request itself and has no backends"))
+	}
+
+	for i, b := range rule.BackendRefs {
+		bp := p.Child("backendRefs").Index(i)
+		switch {
+		case b.Name == "":
+			errs = append(errs, field.Required(bp.Child("name"), "the name of a swarm service"))
+		case len(b.Name) > 63 || !serviceName.MatchString(b.Name):
+			errs = append(errs, field.Invalid(bp.Child("name"), b.Name, "is not a valid service name"))
+		}
+		if b.Namespace != "" {
+			errs = append(errs, validateDNSLabel(bp.Child("namespace"), b.Namespace)...)
+		}
+		if b.Port == nil {
+			errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
+		} else {
+			errs = append(errs, validatePort(bp.Child("port"), *b.Port)...)
+		}
+		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 1000000) {
+			errs = append(errs, field.Invalid(bp.Child("weight"), *b.Weight, "must be 0 to 1000000"))
+		}
+	}
+	return errs
+}
+
+func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
+	var errs field.ErrorList
+	if m.Path != nil {
+		errs = append(errs, oneOf(p.Child("path", "type"), m.Path.Type, v1alpha1.PathMatchExact, v1alpha1.PathMatchPathPrefix)...)
+		errs = append(errs, validatePath(p.Child("path", "value"), m.Path.Value)...)
+	}
+	headers := map[string]bool{}
+	for i, h := range m.Headers {
+		hp := p.Child("headers").Index(i)
+		errs = append(errs, oneOf(hp.Child("type"), h.Type, v1alpha1.MatchExact)...)
+		if e := validateHeaderName(hp.Child("name"), h.Name); e != nil {
+			errs = append(errs, e...)
+		} else if !matchHeaderName.MatchString(string(h.Name)) {
+			errs = append(errs, field.Invalid(hp.Child("name"), string(h.Name), "cannot be matched: header matches support names of letters, digits and '-'"))
+		}
+		errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
+		if key := strings.ToLower(string(h.Name)); headers[key] {
+			errs = append(errs, field.Duplicate(hp.Child("name"), string(h.Name), "header names compare case-insensitively"))
+		} else {
+			headers[key] = true
+		}
+	}
+	params := map[string]bool{}
+	for i, q := range m.QueryParams {
+		qp := p.Child("queryParams").Index(i)
+		errs = append(errs, oneOf(qp.Child("type"), q.Type, v1alpha1.MatchExact)...)
+		if len(q.Name) > 256 || !queryParamName.MatchString(q.Name) {
+			errs = append(errs, field.Invalid(qp.Child("name"), q.Name, "is not a supported query parameter name (letters, digits and '_')"))
+		}
+		errs = append(errs, validateHeaderValue(qp.Child("value"), q.Value)...)
+		if params[q.Name] {
+			errs = append(errs, field.Duplicate(qp.Child("name"), q.Name, ""))
+		}
+		params[q.Name] = true
+	}
+	if m.Method != "" {
+		errs = append(errs, oneOf(p.Child("method"), m.Method, httpMethods...)...)
+	}
+	return errs
+}
+
+var filterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
+	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite}
+
+func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.RouteRule) field.ErrorList {
+	errs := oneOf(p.Child("type"), f.Type, filterTypes...)
+	// Exactly the field named by type is set.
+	set := map[v1alpha1.FilterType]bool{
+		v1alpha1.FilterRequestHeaderModifier:  f.RequestHeaderModifier != nil,
+		v1alpha1.FilterResponseHeaderModifier: f.ResponseHeaderModifier != nil,
+		v1alpha1.FilterRequestRedirect:        f.RequestRedirect != nil,
+		v1alpha1.FilterURLRewrite:             f.URLRewrite != nil,
+	}
+	for _, t := range filterTypes {
+		name := lowerFirst(string(t))
+		switch {
+		case t == f.Type && !set[t]:
+			errs = append(errs, field.Required(p.Child(name), fmt.Sprintf("type %s needs it", t)))
+		case t != f.Type && set[t]:
+			errs = append(errs, field.Forbidden(p.Child(name), fmt.Sprintf("it does not go with type %s", f.Type)))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	switch f.Type {
+	case v1alpha1.FilterRequestHeaderModifier:
+		errs = append(errs, validateHeaderModifier(p.Child("requestHeaderModifier"), f.RequestHeaderModifier)...)
+	case v1alpha1.FilterResponseHeaderModifier:
+		errs = append(errs, validateHeaderModifier(p.Child("responseHeaderModifier"), f.ResponseHeaderModifier)...)
+	case v1alpha1.FilterRequestRedirect:
+		rp := p.Child("requestRedirect")
+		rd := f.RequestRedirect
+		if rd.Scheme != "" {
+			errs = append(errs, oneOf(rp.Child("scheme"), rd.Scheme, "http", "https")...)
+		}
+		if rd.Hostname != "" {
+			errs = append(errs, validateHostname(rp.Child("hostname"), rd.Hostname, false)...)
+		}
+		if rd.Port != nil {
+			errs = append(errs, validatePort(rp.Child("port"), *rd.Port)...)
+		}
+		errs = append(errs, validatePathModifier(rp.Child("path"), rd.Path, rule)...)
+		if rd.StatusCode != nil {
+			switch *rd.StatusCode {
+			case 301, 302, 303, 307, 308:
+			default:
+				errs = append(errs, field.Invalid(rp.Child("statusCode"), *rd.StatusCode, "is not a redirect status (301, 302, 303, 307 or 308)"))
+			}
+		}
+	case v1alpha1.FilterURLRewrite:
+		up := p.Child("urlRewrite")
+		if f.URLRewrite.Hostname != "" {
+			errs = append(errs, validateHostname(up.Child("hostname"), f.URLRewrite.Hostname, false)...)
+		}
+		errs = append(errs, validatePathModifier(up.Child("path"), f.URLRewrite.Path, rule)...)
+	}
+	return errs
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.ErrorList {
+	var errs field.ErrorList
+	if len(m.Set)+len(m.Add)+len(m.Remove) == 0 {
+		errs = append(errs, field.Required(p, "at least one header to set, add or remove"))
+	}
+	seen := map[string]bool{}
+	claim := func(fp *field.Path, name v1alpha1.HeaderName) {
+		if e := validateHeaderName(fp, name); e != nil {
+			errs = append(errs, e...)
+			return
+		}
+		key := strings.ToLower(string(name))
+		if seen[key] {
+			errs = append(errs, field.Duplicate(fp, string(name), "a header may be named once per modifier"))
+		}
+		seen[key] = true
+	}
+	for _, list := range []struct {
+		name    string
+		headers []v1alpha1.HTTPHeader
+	}{{"set", m.Set}, {"add", m.Add}} {
+		for i, h := range list.headers {
+			hp := p.Child(list.name).Index(i)
+			claim(hp.Child("name"), h.Name)
+			errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
+		}
+	}
+	for i, name := range m.Remove {
+		claim(p.Child("remove").Index(i), name)
+	}
+	return errs
+}
+
+func validatePathModifier(p *field.Path, m *v1alpha1.PathModifier, rule *v1alpha1.RouteRule) field.ErrorList {
+	if m == nil {
+		return nil
+	}
+	errs := oneOf(p.Child("type"), m.Type, v1alpha1.ReplaceFullPath, v1alpha1.ReplacePrefixMatch)
+	switch m.Type {
+	case v1alpha1.ReplaceFullPath:
+		if m.ReplacePrefixMatch != "" {
+			errs = append(errs, field.Forbidden(p.Child("replacePrefixMatch"), "it does not go with type ReplaceFullPath"))
+		}
+		errs = append(errs, validatePath(p.Child("replaceFullPath"), m.ReplaceFullPath)...)
+	case v1alpha1.ReplacePrefixMatch:
+		if m.ReplaceFullPath != "" {
+			errs = append(errs, field.Forbidden(p.Child("replaceFullPath"), "it does not go with type ReplacePrefixMatch"))
+		}
+		errs = append(errs, validatePath(p.Child("replacePrefixMatch"), m.ReplacePrefixMatch)...)
+		for _, match := range rule.Matches {
+			if match.Path == nil || match.Path.Type != v1alpha1.PathMatchPathPrefix {
+				errs = append(errs, field.Forbidden(p.Child("type"), "ReplacePrefixMatch needs every match of the rule to be a PathPrefix match"))
+				break
+			}
+		}
+	}
+	return errs
+}
+
+func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+	var errs field.ErrorList
+	if svc.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		errs = append(errs, validateDNSLabel(p.Child("name"), svc.Name)...)
+	}
+	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
+	for i, a := range svc.Args {
+		if strings.ContainsRune(a, 0) {
+			errs = append(errs, field.Invalid(p.Child("args").Index(i), a, "must not contain NUL"))
+		}
+	}
+	errs = append(errs, validateReplicas(p, svc.Mode, svc.Replicas)...)
+	if svc.Zone != "" {
+		errs = append(errs, validateDNSLabel(p.Child("zone"), svc.Zone)...)
+	}
+	if svc.Port != nil {
+		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
+	}
+	env := map[string]bool{}
+	for i, e := range svc.Env {
+		ep := p.Child("env").Index(i)
+		if !envName.MatchString(e.Name) {
+			errs = append(errs, field.Invalid(ep.Child("name"), e.Name, "is not a valid environment variable name"))
+		}
+		if env[e.Name] {
+			errs = append(errs, field.Duplicate(ep.Child("name"), e.Name, ""))
+		}
+		env[e.Name] = true
+		if strings.ContainsRune(e.Value, 0) {
+			errs = append(errs, field.Invalid(ep.Child("value"), e.Value, "must not contain NUL"))
+		}
+	}
+	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
+	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
+	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
+	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+}

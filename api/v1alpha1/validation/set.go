@@ -1,0 +1,214 @@
+package validation
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// set indexes the objects of one snapshot for the checks that span objects.
+type set struct {
+	gateways map[string]*v1alpha1.Gateway
+	zones    map[string]*v1alpha1.Zone
+}
+
+// validateSet checks what no object can check alone: unique names, references that resolve, and
+// claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
+// When two objects conflict, the error is reported on the one read later and names the other.
+func validateSet(objs []v1alpha1.Object) field.ErrorList {
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}}
+	var errs field.ErrorList
+	byName := map[v1alpha1.Kind]map[string]v1alpha1.Object{}
+	for _, o := range objs {
+		kind, name := o.GetTypeMeta().Kind, o.GetObjectMeta().Name
+		if byName[kind] == nil {
+			byName[kind] = map[string]v1alpha1.Object{}
+		}
+		if first, ok := byName[kind][name]; ok {
+			errs = append(errs, withObject(field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"), name,
+				"also defined as "+originOf(first))}, o)...)
+			continue
+		}
+		byName[kind][name] = o
+		switch o := o.(type) {
+		case *v1alpha1.Gateway:
+			s.gateways[name] = o
+		case *v1alpha1.Zone:
+			s.zones[name] = o
+		}
+	}
+
+	claims := claimSet{}
+	for _, o := range objs {
+		var e field.ErrorList
+		switch o := o.(type) {
+		case *v1alpha1.Zone:
+			e = s.checkZone(o, claims)
+		case *v1alpha1.Gateway:
+			e = s.checkGateway(o, claims)
+		case *v1alpha1.Route:
+			e = s.checkRoute(o, claims)
+		case *v1alpha1.VirtualIP:
+			e = s.checkVirtualIP(o, claims)
+		}
+		errs = append(errs, withObject(e, o)...)
+	}
+	return errs
+}
+
+// claimSet records which object first claimed a thing that must be unique, such as a published port.
+type claimSet map[string]v1alpha1.Object
+
+// claim records key for o and returns the object that claimed it before, if another did.
+func (c claimSet) claim(key string, o v1alpha1.Object) v1alpha1.Object {
+	if first, ok := c[key]; ok && first != o {
+		return first
+	}
+	c[key] = o
+	return nil
+}
+
+func (s set) checkZoneRef(p *field.Path, zone string) field.ErrorList {
+	if zone == "" || s.zones[zone] != nil {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(p, zone, "names no Zone")}
+}
+
+func (s set) checkZone(z *v1alpha1.Zone, claims claimSet) field.ErrorList {
+	var errs field.ErrorList
+	for i, n := range z.Spec.Nodes {
+		if first := claims.claim("node/"+n, z); first != nil {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "nodes").Index(i), n,
+				fmt.Sprintf("is already in %s; a node carries one zone label", originOf(first))))
+		}
+	}
+	return errs
+}
+
+func (s set) checkGateway(g *v1alpha1.Gateway, claims claimSet) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := s.checkZoneRef(p.Child("zone"), g.Spec.Zone)
+	for i, l := range g.Spec.Listeners {
+		if first := claims.claim(fmt.Sprintf("port/%d", l.Port), g); first != nil {
+			errs = append(errs, field.Invalid(p.Child("listeners").Index(i).Child("port"), l.Port,
+				"is already published by "+originOf(first)))
+		}
+	}
+	if first := claims.claim("service/"+g.Metadata.QualifiedName(), g); first != nil {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), g.Metadata.QualifiedName(),
+			"names the same swarm service as "+originOf(first)))
+	}
+	return errs
+}
+
+func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
+	p := field.NewPath("spec")
+	var errs field.ErrorList
+	var listeners []string // "gateway/listener" pairs the route attaches to
+	for i, ref := range r.Spec.ParentRefs {
+		pp := p.Child("parentRefs").Index(i)
+		gw := s.gateways[ref.Name]
+		switch {
+		case gw == nil:
+			errs = append(errs, field.Invalid(pp.Child("name"), ref.Name, "names no Gateway"))
+		case ref.SectionName == "":
+			for _, l := range gw.Spec.Listeners {
+				listeners = append(listeners, ref.Name+"/"+string(l.Name))
+			}
+		case gw.Listener(ref.SectionName) == nil:
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), string(ref.SectionName),
+				"names no listener of Gateway "+ref.Name))
+		default:
+			listeners = append(listeners, ref.Name+"/"+string(ref.SectionName))
+		}
+	}
+
+	for i, rule := range r.Spec.Rules {
+		for j, m := range rule.Matches {
+			mp := p.Child("rules").Index(i).Child("matches").Index(j)
+			reported := false
+			for _, l := range listeners {
+				for _, h := range r.Spec.Hostnames {
+					first := claims.claim("match/"+l+"/"+string(h)+"/"+matchKey(m), r)
+					if first == nil || reported {
+						continue
+					}
+					reported = true
+					gw, listener, _ := strings.Cut(l, "/")
+					errs = append(errs, field.Errorf(mp, "host %q with this match on Gateway %s listener %s is already claimed by %s",
+						h, gw, listener, originOf(first)))
+				}
+			}
+		}
+	}
+
+	for i, svc := range r.Spec.Services {
+		sp := p.Child("services").Index(i)
+		errs = append(errs, s.checkZoneRef(sp.Child("zone"), svc.Zone)...)
+		name := v1alpha1.StackName(r.Metadata.Namespace, svc.Name)
+		if first := claims.claim("service/"+name, r); first != nil {
+			errs = append(errs, field.Invalid(sp.Child("name"), name, "is already a swarm service declared by "+originOf(first)))
+		}
+	}
+	return errs
+}
+
+// matchKey is a canonical text of a match: two matches with the same key select the same requests.
+func matchKey(m v1alpha1.RouteMatch) string {
+	var b strings.Builder
+	if m.Path != nil {
+		fmt.Fprintf(&b, "path=%s:%q", m.Path.Type, m.Path.Value)
+	}
+	fmt.Fprintf(&b, " method=%s", m.Method)
+	headers := make([]string, len(m.Headers))
+	for i, h := range m.Headers {
+		headers[i] = fmt.Sprintf("%q=%q", strings.ToLower(string(h.Name)), h.Value)
+	}
+	params := make([]string, len(m.QueryParams))
+	for i, q := range m.QueryParams {
+		params[i] = fmt.Sprintf("%q=%q", q.Name, q.Value)
+	}
+	fmt.Fprintf(&b, " headers=%s query=%s", sortedJoin(headers), sortedJoin(params))
+	return b.String()
+}
+
+func sortedJoin(s []string) string {
+	return strings.Join(sortedKeys(toSet(s)), ",")
+}
+
+func toSet(s []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(s))
+	for _, v := range s {
+		m[v] = struct{}{}
+	}
+	return m
+}
+
+func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := s.checkZoneRef(p.Child("zone"), v.Spec.Zone)
+	if first := claims.claim(fmt.Sprintf("vrid/%d", v.Spec.VirtualRouterID), v); first != nil {
+		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), v.Spec.VirtualRouterID,
+			"is already used by "+originOf(first)+"; each virtual IP needs its own virtual router ID"))
+	}
+	if addr, _, _ := strings.Cut(v.Spec.Address, "/"); addr != "" {
+		if first := claims.claim("vip/"+addr, v); first != nil {
+			errs = append(errs, field.Invalid(p.Child("address"), v.Spec.Address,
+				"is already held by "+originOf(first)+"; all nodes of one virtual IP form one VRRP instance: list them in one VirtualIP, which gives them one virtualRouterID"))
+		}
+	}
+	if t := v.Spec.TrackGateway; t != nil {
+		tp := p.Child("trackGateway")
+		gw := s.gateways[t.Name]
+		switch {
+		case gw == nil:
+			errs = append(errs, field.Invalid(tp.Child("name"), t.Name, "names no Gateway"))
+		case t.Listener != "" && gw.Listener(t.Listener) == nil:
+			errs = append(errs, field.Invalid(tp.Child("listener"), string(t.Listener), "names no listener of Gateway "+t.Name))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,153 @@
+// Package validation checks swarmgate objects, each on its own and the set as a whole, and returns
+// every problem it finds with the object's origin and the field's path. Objects are validated after
+// defaulting, so rules see the values the reconciler will use.
+package validation
+
+import (
+	"fmt"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Validate validates every object on its own, then the relations between them (references,
+// conflicts, duplicates). It returns all errors, each naming origin, object and field.
+func Validate(objs []v1alpha1.Object) field.ErrorList {
+	var errs field.ErrorList
+	for _, o := range objs {
+		errs = append(errs, ValidateObject(o)...)
+	}
+	return append(errs, validateSet(objs)...)
+}
+
+// ValidateObject validates one object on its own.
+func ValidateObject(o v1alpha1.Object) field.ErrorList {
+	errs := validateMeta(o.GetObjectMeta())
+	switch o := o.(type) {
+	case *v1alpha1.Gateway:
+		errs = append(errs, validateGateway(o)...)
+	case *v1alpha1.Route:
+		errs = append(errs, validateRoute(o)...)
+	case *v1alpha1.VirtualIP:
+		errs = append(errs, validateVirtualIP(o)...)
+	case *v1alpha1.Zone:
+		errs = append(errs, validateZone(o)...)
+	}
+	return withObject(errs, o)
+}
+
+func withObject(errs field.ErrorList, o v1alpha1.Object) field.ErrorList {
+	return errs.WithObject(o.GetObjectMeta().Origin.String(), v1alpha1.Ref(o))
+}
+
+// originOf formats where another object is, for errors that name two objects.
+func originOf(o v1alpha1.Object) string {
+	return fmt.Sprintf("%s (%s)", v1alpha1.Ref(o), o.GetObjectMeta().Origin)
+}
+
+func validateMeta(m *v1alpha1.ObjectMeta) field.ErrorList {
+	p := field.NewPath("metadata")
+	var errs field.ErrorList
+	if m.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		errs = append(errs, validateDNSLabel(p.Child("name"), m.Name)...)
+	}
+	if m.Namespace != "" {
+		errs = append(errs, validateDNSLabel(p.Child("namespace"), m.Namespace)...)
+	}
+	if len(errs) == 0 && len(m.QualifiedName()) > 63 {
+		errs = append(errs, field.Invalid(p.Child("name"), m.QualifiedName(), "with its namespace is longer than 63 characters, the limit of swarm service names"))
+	}
+	return append(errs, validateLabels(p.Child("labels"), m.Labels)...)
+}
+
+func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
+	s := &g.Spec
+	p := field.NewPath("spec")
+	var errs field.ErrorList
+	errs = append(errs, validateImage(p.Child("image"), s.Image)...)
+	errs = append(errs, validateReplicas(p, s.Mode, s.Replicas)...)
+	if s.Zone != "" {
+		errs = append(errs, validateDNSLabel(p.Child("zone"), s.Zone)...)
+	}
+	if len(s.Listeners) == 0 {
+		errs = append(errs, field.Required(p.Child("listeners"), "at least one listener"))
+	}
+	names := map[v1alpha1.SectionName]bool{}
+	ports := map[v1alpha1.PortNumber]bool{}
+	for i, l := range s.Listeners {
+		lp := p.Child("listeners").Index(i)
+		if l.Name == "" {
+			errs = append(errs, field.Required(lp.Child("name"), ""))
+		} else {
+			errs = append(errs, validateDNSLabel(lp.Child("name"), string(l.Name))...)
+		}
+		if names[l.Name] {
+			errs = append(errs, field.Duplicate(lp.Child("name"), string(l.Name), ""))
+		}
+		names[l.Name] = true
+		errs = append(errs, validatePort(lp.Child("port"), l.Port)...)
+		if ports[l.Port] {
+			errs = append(errs, field.Duplicate(lp.Child("port"), l.Port, "another listener of this gateway publishes it"))
+		}
+		ports[l.Port] = true
+		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP)...)
+		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
+	}
+	np := p.Child("network")
+	if len(s.Network.Name) > 63 || !networkName.MatchString(s.Network.Name) {
+		errs = append(errs, field.Invalid(np.Child("name"), s.Network.Name, "is not a valid network name"))
+	}
+	errs = append(errs, oneOf(np.Child("isolation"), s.Network.Isolation, v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute)...)
+	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), s.UpdatePolicy)...)
+	errs = append(errs, validateUpdatePolicy(p.Child("rollbackPolicy"), s.RollbackPolicy)...)
+	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), s.RestartPolicy)...)
+	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
+}
+
+func validateZone(z *v1alpha1.Zone) field.ErrorList {
+	p := field.NewPath("spec")
+	var errs field.ErrorList
+	if len(z.Spec.Nodes) == 0 {
+		errs = append(errs, field.Required(p.Child("nodes"), "at least one node hostname"))
+	}
+	seen := map[string]bool{}
+	for i, n := range z.Spec.Nodes {
+		np := p.Child("nodes").Index(i)
+		errs = append(errs, validateNodeHostname(np, n)...)
+		if seen[n] {
+			errs = append(errs, field.Duplicate(np, n, ""))
+		}
+		seen[n] = true
+	}
+	lp := p.Child("labels")
+	for _, k := range sortedKeys(z.Spec.Labels) {
+		v := z.Spec.Labels[k]
+		switch {
+		case k == v1alpha1.ZoneLabel:
+			errs = append(errs, field.Forbidden(lp.Key(k), "the zone label is set from metadata.name"))
+		default:
+			errs = append(errs, validateLabels(lp, map[string]string{k: v})...)
+		}
+		if !constraintValue.MatchString(v) {
+			errs = append(errs, field.Invalid(lp.Key(k), v, "is not a valid node label value (letters, digits, '.', '_', '/', '-')"))
+		}
+	}
+	return errs
+}
+
+// ValidateSnapshot validates the objects of a snapshot some of whose documents may have failed to
+// decode (decodeErrs). Those errors come first; then each decoded object is validated on its own,
+// and the set as a whole only when everything decoded: with objects missing, checks across objects
+// would report references to them as broken.
+func ValidateSnapshot(objs []v1alpha1.Object, decodeErrs field.ErrorList) field.ErrorList {
+	if len(decodeErrs) == 0 {
+		return Validate(objs)
+	}
+	errs := append(field.ErrorList{}, decodeErrs...)
+	for _, o := range objs {
+		errs = append(errs, ValidateObject(o)...)
+	}
+	return errs
+}
