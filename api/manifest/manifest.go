@@ -141,7 +141,7 @@ type document struct {
 }
 
 // splitDocuments splits a YAML stream at lines that are a document separator ("---", optionally
-// followed by a comment). A leading separator does not open an empty first document.
+// followed by a comment). Blank lines and comments before a leading separator are no document.
 func splitDocuments(data []byte) []document {
 	var (
 		docs  []document
@@ -159,7 +159,7 @@ func splitDocuments(data []byte) []document {
 			end = len(data)
 		}
 		if isSeparator(data[start:end]) {
-			if cur := data[:start]; len(docs) > 0 || len(bytes.TrimSpace(cur)) > 0 {
+			if cur := data[:start]; len(docs) > 0 || !onlyComments(cur) {
 				docs = append(docs, document{line: first, data: cur})
 			}
 			data = data[next:]
@@ -173,6 +173,17 @@ func splitDocuments(data []byte) []document {
 		docs = append(docs, document{line: first, data: data})
 	}
 	return docs
+}
+
+// onlyComments reports whether a chunk of YAML holds nothing but blank lines and comments.
+func onlyComments(chunk []byte) bool {
+	for line := range bytes.Lines(chunk) {
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 && line[0] != '#' {
+			return false
+		}
+	}
+	return true
 }
 
 func isSeparator(line []byte) bool {

@@ -159,6 +159,14 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 var filterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
 	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite}
 
+// filterFields are the JSON names of the fields that go with each filter type.
+var filterFields = map[v1alpha1.FilterType]string{
+	v1alpha1.FilterRequestHeaderModifier:  "requestHeaderModifier",
+	v1alpha1.FilterResponseHeaderModifier: "responseHeaderModifier",
+	v1alpha1.FilterRequestRedirect:        "requestRedirect",
+	v1alpha1.FilterURLRewrite:             "urlRewrite",
+}
+
 func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.RouteRule) field.ErrorList {
 	errs := oneOf(p.Child("type"), f.Type, filterTypes...)
 	// Exactly the field named by type is set.
@@ -169,7 +177,7 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 		v1alpha1.FilterURLRewrite:             f.URLRewrite != nil,
 	}
 	for _, t := range filterTypes {
-		name := lowerFirst(string(t))
+		name := filterFields[t]
 		switch {
 		case t == f.Type && !set[t]:
 			errs = append(errs, field.Required(p.Child(name), fmt.Sprintf("type %s needs it", t)))
@@ -213,13 +221,6 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 		errs = append(errs, validatePathModifier(up.Child("path"), f.URLRewrite.Path, rule)...)
 	}
 	return errs
-}
-
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.ErrorList {

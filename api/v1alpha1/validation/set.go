@@ -21,6 +21,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}}
 	var errs field.ErrorList
 	byName := map[v1alpha1.Kind]map[string]v1alpha1.Object{}
+	var unique []v1alpha1.Object // the first object of each kind and name; later ones only get the duplicate error
 	for _, o := range objs {
 		kind, name := o.GetTypeMeta().Kind, o.GetObjectMeta().Name
 		if byName[kind] == nil {
@@ -32,6 +33,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			continue
 		}
 		byName[kind][name] = o
+		unique = append(unique, o)
 		switch o := o.(type) {
 		case *v1alpha1.Gateway:
 			s.gateways[name] = o
@@ -41,7 +43,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 	}
 
 	claims := claimSet{}
-	for _, o := range objs {
+	for _, o := range unique {
 		var e field.ErrorList
 		switch o := o.(type) {
 		case *v1alpha1.Zone:

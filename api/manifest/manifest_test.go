@@ -1,0 +1,171 @@
+package manifest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+const zoneDoc = `apiVersion: swarmgate.io/v1alpha1
+kind: Zone
+metadata:
+  name: dmz
+spec:
+  nodes: [node1]
+`
+
+func TestSplitDocuments(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		lines []int // first line of each document
+	}{
+		{"one", "a: 1\n", []int{1}},
+		{"leading separator", "---\na: 1\n", []int{2}},
+		{"two", "a: 1\n---\nb: 2\n", []int{1, 3}},
+		{"separator with comment", "a: 1\n--- # next\nb: 2\n", []int{1, 3}},
+		{"empty middle document", "a: 1\n---\n---\nb: 2\n", []int{1, 3, 4}},
+		{"trailing separator", "a: 1\n---\n", []int{1}},
+		{"not a separator", "a: |\n  ---x\n", []int{1}},
+		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []int{1, 3}},
+		{"no trailing newline", "a: 1\n---\nb: 2", []int{1, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docs := splitDocuments([]byte(tt.in))
+			var lines []int
+			for _, d := range docs {
+				lines = append(lines, d.line)
+			}
+			if !equal(lines, tt.lines) {
+				t.Errorf("lines %v, want %v", lines, tt.lines)
+			}
+		})
+	}
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		objects int
+		errs    []string
+	}{
+		{"zone", zoneDoc, 1, nil},
+		{"two documents and an empty one", zoneDoc + "---\n# nothing\n---\n" + strings.Replace(zoneDoc, "dmz", "manager", 1), 2, nil},
+		{"unknown field with path", strings.Replace(zoneDoc, "nodes:", "labels: {a: b}\n  nodez:", 1), 1,
+			[]string{"f.yaml doc 1: Zone dmz: spec.nodez: unknown field"}},
+		{"field in wrong case", strings.Replace(zoneDoc, "nodes:", "Nodes:", 1), 1,
+			[]string{`spec.Nodes: unknown field (did you mean "nodes"?)`}},
+		{"wrong type", strings.Replace(zoneDoc, "[node1]", "node1", 1), 0,
+			[]string{"f.yaml doc 1: Zone dmz: spec.nodes: must be a list, not a string"}},
+		{"number for string", strings.Replace(zoneDoc, "[node1]", "[1]", 1), 0,
+			[]string{"spec.nodes[0]: must be a string (quote it), not a number"}},
+		{"fraction for integer", "apiVersion: swarmgate.io/v1alpha1\nkind: VirtualIP\nmetadata: {name: v}\nspec: {virtualRouterID: 1.5}\n", 0,
+			[]string{"f.yaml doc 1: VirtualIP v: spec.virtualRouterID: must be an integer, not a number"}},
+		{"missing apiVersion", strings.Replace(zoneDoc, "apiVersion: swarmgate.io/v1alpha1\n", "", 1), 0,
+			[]string{"f.yaml doc 1: Zone dmz: apiVersion: is required"}},
+		{"wrong apiVersion", strings.Replace(zoneDoc, "v1alpha1", "v1", 1), 0,
+			[]string{`apiVersion: "swarmgate.io/v1" is not supported; supported: "swarmgate.io/v1alpha1"`}},
+		{"missing kind", strings.Replace(zoneDoc, "kind: Zone\n", "", 1), 0,
+			[]string{"f.yaml doc 1: kind: is required"}},
+		{"unknown kind", strings.Replace(zoneDoc, "kind: Zone", "kind: Deployment", 1), 0,
+			[]string{`kind: "Deployment" is not supported; supported: "Zone", "Gateway", "Route", "VirtualIP"`}},
+		{"not a mapping", "- a\n- b\n", 0, []string{"f.yaml doc 1: a manifest must be a mapping"}},
+		{"bad YAML in second document", zoneDoc + "---\nkind: [\n", 1, []string{"f.yaml doc 2: invalid YAML"}},
+		{"duplicate key", zoneDoc + "kind: Zone\n", 0, []string{"f.yaml doc 1: invalid YAML"}},
+		{"origin field is not settable", strings.Replace(zoneDoc, "name: dmz", "name: dmz\n  origin: x", 1), 1,
+			[]string{"metadata.origin: unknown field"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, errs := Decode("f.yaml", []byte(tt.in))
+			if len(objs) != tt.objects {
+				t.Errorf("got %d objects, want %d", len(objs), tt.objects)
+			}
+			if len(errs) != len(tt.errs) {
+				t.Fatalf("got errors:\n%v\nwant %d", errs, len(tt.errs))
+			}
+			for i, want := range tt.errs {
+				if !strings.Contains(errs[i].Error(), want) {
+					t.Errorf("error %d:\n got  %s\n want it to contain %s", i, errs[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeRecordsOrigin(t *testing.T) {
+	in := "# header\n---\n" + zoneDoc + "---\n" + strings.Replace(zoneDoc, "dmz", "manager", 1)
+	objs, errs := Decode("zones.yaml", []byte(in))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := []v1alpha1.Origin{{File: "zones.yaml", Doc: 1, Line: 3}, {File: "zones.yaml", Doc: 2, Line: 10}}
+	for i, o := range objs {
+		if got := o.GetObjectMeta().Origin; got != want[i] {
+			t.Errorf("object %d origin %+v, want %+v", i, got, want[i])
+		}
+	}
+	z := objs[1].(*v1alpha1.Zone)
+	if z.Metadata.Name != "manager" || z.Spec.Nodes[0] != "node1" || z.Kind != v1alpha1.KindZone || z.APIVersion != v1alpha1.GroupVersion {
+		t.Errorf("decoded %+v", z)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("b.yaml", strings.Replace(zoneDoc, "dmz", "b", 1))
+	write("a/z.yml", strings.Replace(zoneDoc, "dmz", "az", 1))
+	write("notes.txt", "not a manifest")
+	write(".git/x.yaml", "garbage: [")
+
+	objs, err := Load([]string{dir, Stdin}, strings.NewReader(strings.Replace(zoneDoc, "dmz", "stdin", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range objs {
+		names = append(names, o.GetObjectMeta().Name+"@"+filepath.Base(o.GetObjectMeta().Origin.File))
+	}
+	if got := strings.Join(names, " "); got != "az@z.yml b@b.yaml stdin@<stdin>" {
+		t.Errorf("loaded %s", got)
+	}
+
+	_, err = Load([]string{filepath.Join(dir, "missing.yaml"), Stdin, Stdin}, strings.NewReader(""))
+	if err == nil || !strings.Contains(err.Error(), "missing.yaml: stat") || !strings.Contains(err.Error(), "standard input given more than once") {
+		t.Errorf("want a missing-file and a double-stdin error, got %v", err)
+	}
+	_, err = Load([]string{filepath.Join(dir, "a", "..", ".git", "..", "a")}, nil)
+	if err != nil {
+		t.Errorf("directory path with dots: %v", err)
+	}
+	if _, err := Load([]string{t.TempDir()}, nil); err == nil || !strings.Contains(err.Error(), "no *.yaml or *.yml files") {
+		t.Errorf("empty directory: %v", err)
+	}
+}

@@ -1,0 +1,66 @@
+package v1alpha1
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Object
+		want Object
+	}{
+		{"gateway",
+			&Gateway{Spec: GatewaySpec{Listeners: []Listener{{Name: "http", Port: 8080}}, UpdatePolicy: &UpdatePolicy{}}},
+			&Gateway{Spec: GatewaySpec{
+				Image: DefaultGatewayImage, Mode: ServiceModeReplicated, Replicas: ptr(int32(1)),
+				Listeners:    []Listener{{Name: "http", Port: 8080, Protocol: ProtocolHTTP, PublishMode: PublishModeIngress}},
+				Network:      GatewayNetwork{Name: DefaultNetworkName, Isolation: IsolationShared},
+				UpdatePolicy: &UpdatePolicy{Parallelism: ptr(int32(1)), Order: UpdateOrderStopFirst, FailureAction: FailureActionPause},
+			}}},
+		{"global gateway keeps replicas unset",
+			&Gateway{Spec: GatewaySpec{Mode: ServiceModeGlobal}},
+			&Gateway{Spec: GatewaySpec{Image: DefaultGatewayImage, Mode: ServiceModeGlobal,
+				Network: GatewayNetwork{Name: DefaultNetworkName, Isolation: IsolationShared}}}},
+		{"route",
+			&Route{Spec: RouteSpec{
+				Rules: []RouteRule{
+					{BackendRefs: []BackendRef{{Name: "app"}, {Name: "ext", Namespace: "shop"}}},
+					{Filters: []RouteFilter{{Type: FilterRequestRedirect, RequestRedirect: &RequestRedirect{}}}},
+				},
+				Services: []RouteService{{Name: "app", Port: ptr(PortNumber(8888)), RestartPolicy: &RestartPolicy{}}},
+			}},
+			&Route{Spec: RouteSpec{
+				Rules: []RouteRule{
+					{
+						Matches:     []RouteMatch{{Path: &PathMatch{Type: PathMatchPathPrefix, Value: "/"}}},
+						BackendRefs: []BackendRef{{Name: "app", Port: ptr(PortNumber(8888)), Weight: ptr(int32(1))}, {Name: "ext", Namespace: "shop", Weight: ptr(int32(1))}},
+					},
+					{
+						Matches: []RouteMatch{{Path: &PathMatch{Type: PathMatchPathPrefix, Value: "/"}}},
+						Filters: []RouteFilter{{Type: FilterRequestRedirect, RequestRedirect: &RequestRedirect{StatusCode: ptr(int32(302))}}},
+					},
+				},
+				Services: []RouteService{{Name: "app", Port: ptr(PortNumber(8888)), Mode: ServiceModeReplicated, Replicas: ptr(int32(1)),
+					EndpointMode: EndpointModeVIP, RestartPolicy: &RestartPolicy{Condition: RestartConditionAny}}},
+			}}},
+		{"virtual IP",
+			&VirtualIP{},
+			&VirtualIP{Spec: VirtualIPSpec{Interface: DefaultVRRPInterface, Version: DefaultVRRPVersion,
+				AdvertInterval: DefaultVRRPAdvertInterval, Unicast: ptr(true), Preempt: ptr(true)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Default()
+			if !reflect.DeepEqual(tt.in, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", tt.in, tt.want)
+			}
+			// Defaulting twice changes nothing.
+			tt.in.Default()
+			if !reflect.DeepEqual(tt.in, tt.want) {
+				t.Errorf("second Default changed the object: %+v", tt.in)
+			}
+		})
+	}
+}

@@ -1,0 +1,430 @@
+package validation_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func meta(name string, doc int) v1alpha1.ObjectMeta {
+	return v1alpha1.ObjectMeta{Name: name, Origin: v1alpha1.Origin{File: "test.yaml", Doc: doc}}
+}
+
+func typeMeta(k v1alpha1.Kind) v1alpha1.TypeMeta {
+	return v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: k}
+}
+
+// The valid base objects every test case mutates.
+
+func baseGateway() *v1alpha1.Gateway {
+	return &v1alpha1.Gateway{TypeMeta: typeMeta(v1alpha1.KindGateway), Metadata: meta("gw", 1), Spec: v1alpha1.GatewaySpec{
+		Zone:      "dmz",
+		Listeners: []v1alpha1.Listener{{Name: "http", Port: 8080}},
+	}}
+}
+
+func baseRoute() *v1alpha1.Route {
+	return &v1alpha1.Route{TypeMeta: typeMeta(v1alpha1.KindRoute), Metadata: meta("app", 2), Spec: v1alpha1.RouteSpec{
+		ParentRefs: []v1alpha1.ParentRef{{Name: "gw", SectionName: "http"}},
+		Hostnames:  []v1alpha1.Hostname{"app.example.com"},
+		Rules: []v1alpha1.RouteRule{{
+			Matches:     []v1alpha1.RouteMatch{{Path: &v1alpha1.PathMatch{Type: v1alpha1.PathMatchPathPrefix, Value: "/api"}}},
+			BackendRefs: []v1alpha1.BackendRef{{Name: "app"}},
+		}},
+		Services: []v1alpha1.RouteService{{Name: "app", Image: "bretfisher/httpenv", Port: ptr(v1alpha1.PortNumber(8888)), Zone: "dmz"}},
+	}}
+}
+
+func baseVirtualIP() *v1alpha1.VirtualIP {
+	return &v1alpha1.VirtualIP{TypeMeta: typeMeta(v1alpha1.KindVirtualIP), Metadata: meta("vip", 3), Spec: v1alpha1.VirtualIPSpec{
+		Address:         "172.22.1.5/24",
+		VirtualRouterID: 51,
+		Nodes:           []v1alpha1.VRRPNode{{Hostname: "node1", Priority: 150}, {Hostname: "node2", Priority: 100}},
+		TrackGateway:    &v1alpha1.GatewayTrack{Name: "gw"},
+		Image:           "swarmgate/keepalived:2.2",
+	}}
+}
+
+func baseZone() *v1alpha1.Zone {
+	return &v1alpha1.Zone{TypeMeta: typeMeta(v1alpha1.KindZone), Metadata: meta("dmz", 4), Spec: v1alpha1.ZoneSpec{
+		Nodes: []string{"node1", "node2"},
+	}}
+}
+
+// baseSet is a valid snapshot: one object of each kind that refer to one another.
+func baseSet() (*v1alpha1.Gateway, *v1alpha1.Route, *v1alpha1.VirtualIP, *v1alpha1.Zone) {
+	return baseGateway(), baseRoute(), baseVirtualIP(), baseZone()
+}
+
+func validate(objs ...v1alpha1.Object) []string {
+	for _, o := range objs {
+		o.Default()
+	}
+	errs := validation.Validate(objs)
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+func TestBaseObjectsAreValid(t *testing.T) {
+	g, r, v, z := baseSet()
+	if errs := validate(g, r, v, z); len(errs) > 0 {
+		t.Fatalf("base set invalid:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// check runs one case: the snapshot after mutate must produce exactly the wanted errors (each given
+// as a substring), or none.
+func check(t *testing.T, mutate func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object, want ...string) {
+	t.Helper()
+	g, r, v, z := baseSet()
+	objs := []v1alpha1.Object{g, r, v, z}
+	if extra := mutate(g, r, v, z); extra != nil {
+		objs = extra
+	}
+	got := validate(objs...)
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("error %d:\n got  %s\n want it to contain %s", i, got[i], w)
+		}
+	}
+}
+
+type mutation = func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object
+
+func TestValidateGateway(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate mutation
+		want   []string
+	}{
+		{"global mode", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Mode = v1alpha1.ServiceModeGlobal
+			return nil
+		}, nil},
+		{"replicas in global mode", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Mode, g.Spec.Replicas = v1alpha1.ServiceModeGlobal, ptr(int32(2))
+			return nil
+		}, []string{"test.yaml doc 1: Gateway gw: spec.replicas: is forbidden"}},
+		{"bad image", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Image = "Nginx:latest"
+			return nil
+		}, []string{`spec.image: "Nginx:latest" is not a valid image reference`}},
+		{"image with registry and digest", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Image = "registry.local:5000/infra/nginx:1.27@sha256:" + strings.Repeat("a", 64)
+			return nil
+		}, nil},
+		{"no listeners", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners = nil
+			return []v1alpha1.Object{g}
+		}, []string{"spec.listeners: is required", `spec.zone: "dmz" names no Zone`}},
+		{"port out of range", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners[0].Port = 70000
+			return nil
+		}, []string{"spec.listeners[0].port: 70000 is not a valid port (1 to 65535)"}},
+		{"duplicate listener", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners = append(g.Spec.Listeners, g.Spec.Listeners[0])
+			return nil
+		}, []string{`spec.listeners[1].name: "http" is duplicated`, "spec.listeners[1].port: 8080 is duplicated"}},
+		{"unknown protocol and publish mode", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners[0].Protocol, g.Spec.Listeners[0].PublishMode = "TCP", "host"
+			return nil
+		}, []string{`spec.listeners[0].protocol: "TCP" is not supported`, `spec.listeners[0].publishMode: "host" is not supported; supported: "Ingress", "Host"`}},
+		{"bad network", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Network = v1alpha1.GatewayNetwork{Name: "-net", Isolation: "Strict"}
+			return nil
+		}, []string{`spec.network.name: "-net" is not a valid network name`, `spec.network.isolation: "Strict" is not supported`}},
+		{"bad policies", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.UpdatePolicy = &v1alpha1.UpdatePolicy{Delay: "10", Order: "random", FailureAction: "explode"}
+			g.Spec.RestartPolicy = &v1alpha1.RestartPolicy{Condition: "always", MaxAttempts: ptr(int32(-1))}
+			return nil
+		}, []string{`spec.updatePolicy.delay: "10" is not a valid duration`, `spec.updatePolicy.order: "random"`,
+			`spec.updatePolicy.failureAction: "explode"`, `spec.restartPolicy.condition: "always"`, "spec.restartPolicy.maxAttempts: -1 must not be negative"}},
+		{"bad resources", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Resources = &v1alpha1.Resources{Limits: &v1alpha1.ResourceList{CPUs: "0", Memory: "1 GB"}, Reservations: &v1alpha1.ResourceList{CPUs: "0.25", Memory: "64Mi"}}
+			return nil
+		}, []string{`spec.resources.limits.cpus: "0"`, `spec.resources.limits.memory: "1 GB" is not a byte size`}},
+		{"reserved label", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Metadata.Labels = map[string]string{"swarmgate.io/owner": "me", "team": "web"}
+			return nil
+		}, []string{"metadata.labels[swarmgate.io/owner]: is forbidden"}},
+		{"two gateways on one port", func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+			g2 := baseGateway()
+			g2.Metadata = meta("gw2", 5)
+			g2.Spec.Listeners[0].Name = "web"
+			return []v1alpha1.Object{g, r, v, z, g2}
+		}, []string{"test.yaml doc 5: Gateway gw2: spec.listeners[0].port: 8080 is already published by Gateway gw (test.yaml doc 1)"}},
+		{"duplicate gateway name", func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+			g2 := baseGateway()
+			g2.Metadata.Origin.Doc = 5
+			return []v1alpha1.Object{g, r, v, z, g2}
+		}, []string{`test.yaml doc 5: Gateway gw: metadata.name: "gw" is duplicated: also defined as Gateway gw (test.yaml doc 1)`}},
+		{"long qualified name", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Metadata.Namespace = strings.Repeat("n", 40)
+			g.Metadata.Name = strings.Repeat("g", 30)
+			return []v1alpha1.Object{g}
+		}, []string{"longer than 63 characters", `spec.zone: "dmz" names no Zone`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { check(t, tt.mutate, tt.want...) })
+	}
+}
+
+func TestValidateRoute(t *testing.T) {
+	rule := func(r *v1alpha1.Route) *v1alpha1.RouteRule { return &r.Spec.Rules[0] }
+	match := func(r *v1alpha1.Route) *v1alpha1.RouteMatch { return &r.Spec.Rules[0].Matches[0] }
+	tests := []struct {
+		name   string
+		mutate func(r *v1alpha1.Route)
+		want   []string
+	}{
+		{"bad hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "Bad_Host" },
+			[]string{`test.yaml doc 2: Route app: spec.hostnames[0]: "Bad_Host" is not a valid hostname`}},
+		{"wildcard hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "*.example.com" }, nil},
+		{"wildcard in the middle", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "a.*.example.com" },
+			[]string{`spec.hostnames[0]: "a.*.example.com" is not a valid hostname`}},
+		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
+			[]string{`spec.hostnames[0]: "10.0.0.1" is an IP address`}},
+		{"no hostnames", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, []string{"spec.hostnames: is required"}},
+		{"duplicate hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames = append(r.Spec.Hostnames, "app.example.com") },
+			[]string{`spec.hostnames[1]: "app.example.com" is duplicated`}},
+		{"relative path", func(r *v1alpha1.Route) { match(r).Path.Value = "api" }, []string{"must be an absolute path"}},
+		{"path with semicolon", func(r *v1alpha1.Route) { match(r).Path.Value = "/a;return 200" },
+			[]string{"must not contain whitespace"}},
+		{"path with brace", func(r *v1alpha1.Route) { match(r).Path.Value = "/a}" }, []string{`must not contain any of ; { } " \`}},
+		{"path with encoded slash", func(r *v1alpha1.Route) { match(r).Path.Value = "/a%2Fb" }, []string{"encoded slash"}},
+		{"path not normalized", func(r *v1alpha1.Route) { match(r).Path.Value = "/a/../b" }, []string{"must be normalized"}},
+		{"path with newline", func(r *v1alpha1.Route) { match(r).Path.Value = "/a\nb" }, []string{"control characters"}},
+		{"path type regex", func(r *v1alpha1.Route) { match(r).Path.Type = "RegularExpression" },
+			[]string{`spec.rules[0].matches[0].path.type: "RegularExpression" is not supported`}},
+		{"header match", func(r *v1alpha1.Route) {
+			match(r).Headers = []v1alpha1.HeaderMatch{{Name: "X-Env", Value: "canary"}, {Name: "x-env", Value: "b"}}
+		}, []string{`spec.rules[0].matches[0].headers[1].name: "x-env" is duplicated`}},
+		{"header name not a token", func(r *v1alpha1.Route) { match(r).Headers = []v1alpha1.HeaderMatch{{Name: "X Env", Value: "a"}} },
+			[]string{`headers[0].name: "X Env" is not a valid HTTP header name`}},
+		{"header value with CRLF", func(r *v1alpha1.Route) {
+			match(r).Headers = []v1alpha1.HeaderMatch{{Name: "X-Env", Value: "a\r\nX-Evil: 1"}}
+		}, []string{`headers[0].value: "a\r\nX-Evil: 1" must be printable`}},
+		{"query param", func(r *v1alpha1.Route) {
+			match(r).QueryParams = []v1alpha1.QueryParamMatch{{Name: "v", Value: "2"}, {Name: "a-b", Value: "x"}}
+		}, []string{`queryParams[1].name: "a-b" is not a supported query parameter name`}},
+		{"bad method", func(r *v1alpha1.Route) { match(r).Method = "get" }, []string{`method: "get" is not supported`}},
+		{"filters", func(r *v1alpha1.Route) {
+			rule(r).Filters = []v1alpha1.RouteFilter{
+				{Type: v1alpha1.FilterRequestHeaderModifier, RequestHeaderModifier: &v1alpha1.HeaderModifier{
+					Set: []v1alpha1.HTTPHeader{{Name: "X-A", Value: "1"}}, Remove: []v1alpha1.HeaderName{"x-a"}}},
+				{Type: v1alpha1.FilterURLRewrite, URLRewrite: &v1alpha1.URLRewrite{Path: &v1alpha1.PathModifier{Type: v1alpha1.ReplacePrefixMatch, ReplacePrefixMatch: "/v2"}}},
+			}
+		}, []string{`requestHeaderModifier.remove[0]: "x-a" is duplicated`}},
+		{"filter without its field", func(r *v1alpha1.Route) {
+			rule(r).Filters = []v1alpha1.RouteFilter{{Type: v1alpha1.FilterRequestRedirect, URLRewrite: &v1alpha1.URLRewrite{Hostname: "x.example"}}}
+		}, []string{"filters[0].requestRedirect: is required", "filters[0].urlRewrite: is forbidden", "spec.rules[0].backendRefs: is forbidden"}},
+		{"redirect with backends", func(r *v1alpha1.Route) {
+			rule(r).Filters = []v1alpha1.RouteFilter{{Type: v1alpha1.FilterRequestRedirect, RequestRedirect: &v1alpha1.RequestRedirect{Scheme: "https", StatusCode: ptr(int32(200))}}}
+		}, []string{"requestRedirect.statusCode: 200 is not a redirect status", "spec.rules[0].backendRefs: is forbidden"}},
+		{"prefix rewrite needs prefix matches", func(r *v1alpha1.Route) {
+			match(r).Path.Type = v1alpha1.PathMatchExact
+			rule(r).Filters = []v1alpha1.RouteFilter{{Type: v1alpha1.FilterURLRewrite, URLRewrite: &v1alpha1.URLRewrite{
+				Path: &v1alpha1.PathModifier{Type: v1alpha1.ReplacePrefixMatch, ReplacePrefixMatch: "/"}}}}
+		}, []string{"urlRewrite.path.type: is forbidden: ReplacePrefixMatch needs every match"}},
+		{"rewrite to wildcard host", func(r *v1alpha1.Route) {
+			rule(r).Filters = []v1alpha1.RouteFilter{{Type: v1alpha1.FilterURLRewrite, URLRewrite: &v1alpha1.URLRewrite{Hostname: "*.example.com"}}}
+		}, []string{"may not be a wildcard here"}},
+		{"duplicate filter type", func(r *v1alpha1.Route) {
+			f := v1alpha1.RouteFilter{Type: v1alpha1.FilterResponseHeaderModifier, ResponseHeaderModifier: &v1alpha1.HeaderModifier{Add: []v1alpha1.HTTPHeader{{Name: "X-A", Value: "1"}}}}
+			rule(r).Filters = []v1alpha1.RouteFilter{f, f}
+		}, []string{`filters[1].type: "ResponseHeaderModifier" is duplicated`}},
+		{"external backend without port", func(r *v1alpha1.Route) {
+			rule(r).BackendRefs = []v1alpha1.BackendRef{{Name: "web", Namespace: "shop"}}
+		}, []string{"spec.rules[0].backendRefs[0].port: is required"}},
+		{"weight out of range", func(r *v1alpha1.Route) { rule(r).BackendRefs[0].Weight = ptr(int32(-1)) },
+			[]string{"backendRefs[0].weight: -1 must be 0 to 1000000"}},
+		{"service problems", func(r *v1alpha1.Route) {
+			r.Spec.Services[0].Env = []v1alpha1.EnvVar{{Name: "1BAD", Value: "x"}}
+			r.Spec.Services[0].EndpointMode = "rr"
+			r.Spec.Services = append(r.Spec.Services, v1alpha1.RouteService{Name: "app", Image: "x"})
+		}, []string{`spec.services[0].env[0].name: "1BAD"`, `spec.services[0].endpointMode: "rr"`, `spec.services[1].name: "app" is duplicated`}},
+		{"missing gateway", func(r *v1alpha1.Route) { r.Spec.ParentRefs[0].Name = "other" },
+			[]string{`spec.parentRefs[0].name: "other" names no Gateway`}},
+		{"missing listener", func(r *v1alpha1.Route) { r.Spec.ParentRefs[0].SectionName = "https" },
+			[]string{`spec.parentRefs[0].sectionName: "https" names no listener of Gateway gw`}},
+		{"missing zone", func(r *v1alpha1.Route) { r.Spec.Services[0].Zone = "internal" },
+			[]string{`spec.services[0].zone: "internal" names no Zone`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func(_ *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+				tt.mutate(r)
+				return nil
+			}, tt.want...)
+		})
+	}
+}
+
+func TestValidateRouteConflicts(t *testing.T) {
+	second := func() *v1alpha1.Route {
+		r := baseRoute()
+		r.Metadata = meta("other", 5)
+		r.Spec.Services = nil
+		r.Spec.Rules[0].BackendRefs = []v1alpha1.BackendRef{{Name: "other", Port: ptr(v1alpha1.PortNumber(80))}}
+		return r
+	}
+	tests := []struct {
+		name   string
+		mutate func(r2 *v1alpha1.Route)
+		want   []string
+	}{
+		{"same host, path and match", func(*v1alpha1.Route) {},
+			[]string{`test.yaml doc 5: Route other: spec.rules[0].matches[0]: host "app.example.com" with this match on Gateway gw listener http is already claimed by Route app (test.yaml doc 2)`}},
+		{"parentRef to all listeners still conflicts", func(r2 *v1alpha1.Route) { r2.Spec.ParentRefs[0].SectionName = "" },
+			[]string{"is already claimed by Route app"}},
+		{"other path", func(r2 *v1alpha1.Route) { r2.Spec.Rules[0].Matches[0].Path.Value = "/web" }, nil},
+		{"other path type", func(r2 *v1alpha1.Route) { r2.Spec.Rules[0].Matches[0].Path.Type = v1alpha1.PathMatchExact }, nil},
+		{"extra header", func(r2 *v1alpha1.Route) {
+			r2.Spec.Rules[0].Matches[0].Headers = []v1alpha1.HeaderMatch{{Name: "X-Canary", Value: "1"}}
+		}, nil},
+		{"other hostname", func(r2 *v1alpha1.Route) { r2.Spec.Hostnames[0] = "web.example.com" }, nil},
+		{"same service name", func(r2 *v1alpha1.Route) {
+			r2.Spec.Hostnames[0] = "web.example.com"
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+		}, []string{`spec.services[0].name: "app" is already a swarm service declared by Route app (test.yaml doc 2)`}},
+		{"same service name in another namespace", func(r2 *v1alpha1.Route) {
+			r2.Metadata.Namespace = "shop"
+			r2.Spec.Hostnames[0] = "web.example.com"
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+				r2 := second()
+				tt.mutate(r2)
+				return []v1alpha1.Object{g, r, v, z, r2}
+			}, tt.want...)
+		})
+	}
+}
+
+func TestValidateVirtualIP(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(v *v1alpha1.VirtualIP)
+		want   []string
+	}{
+		{"address without prefix", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "172.22.1.5" },
+			[]string{`spec.address: "172.22.1.5" is not an address with a prefix length`}},
+		{"IPv6", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "fd00::5/64" }, nil},
+		{"multicast", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "224.0.0.18/32" }, []string{"is not a unicast address"}},
+		{"router ID 0", func(v *v1alpha1.VirtualIP) { v.Spec.VirtualRouterID = 0 }, []string{"spec.virtualRouterID: 0 must be 1 to 255"}},
+		{"router ID 256", func(v *v1alpha1.VirtualIP) { v.Spec.VirtualRouterID = 256 }, []string{"spec.virtualRouterID: 256 must be 1 to 255"}},
+		{"priority 255", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes[0].Priority = 255 }, []string{"spec.nodes[0].priority: 255 must be 1 to 254"}},
+		{"priority 0", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes[1].Priority = 0 }, []string{"spec.nodes[1].priority: 0 must be 1 to 254"}},
+		{"equal priorities", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes[1].Priority = 150 },
+			[]string{"spec.nodes[1].priority: 150 is duplicated: node node1 has it too"}},
+		{"no nodes", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes = nil }, []string{"spec.nodes: is required"}},
+		{"zone", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes, v.Spec.Zone = nil, "dmz" }, nil},
+		{"nodes and zone", func(v *v1alpha1.VirtualIP) { v.Spec.Zone = "dmz" }, []string{"spec.zone: is forbidden: set either nodes or zone"}},
+		{"unknown zone", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes, v.Spec.Zone = nil, "edge" }, []string{`spec.zone: "edge" names no Zone`}},
+		{"password too long", func(v *v1alpha1.VirtualIP) { v.Spec.Auth = &v1alpha1.VRRPAuth{Password: "YOUR_RANDOM_PASSWORD"} },
+			[]string{"spec.auth.password: is 20 characters; keepalived uses only the first 8"}},
+		{"password with quote", func(v *v1alpha1.VirtualIP) { v.Spec.Auth = &v1alpha1.VRRPAuth{Password: `a"b`} },
+			[]string{"spec.auth.password: must be 1 to 8 printable ASCII"}},
+		{"auth with v3", func(v *v1alpha1.VirtualIP) {
+			v.Spec.Version, v.Spec.Auth = 3, &v1alpha1.VRRPAuth{Password: "secret"}
+		}, []string{"spec.auth: is forbidden: VRRP version 3 has no authentication"}},
+		{"sub-second with v2", func(v *v1alpha1.VirtualIP) { v.Spec.AdvertInterval = "500ms" },
+			[]string{`spec.advertInterval: "500ms" must be whole seconds`}},
+		{"sub-second with v3", func(v *v1alpha1.VirtualIP) { v.Spec.Version, v.Spec.AdvertInterval = 3, "250ms" }, nil},
+		{"v3 too fine", func(v *v1alpha1.VirtualIP) { v.Spec.Version, v.Spec.AdvertInterval = 3, "5ms" },
+			[]string{`spec.advertInterval: "5ms" must be hundredths of a second`}},
+		{"version 4", func(v *v1alpha1.VirtualIP) { v.Spec.Version = 4 }, []string{"spec.version: 4 must be 2 or 3"}},
+		{"interface too long", func(v *v1alpha1.VirtualIP) { v.Spec.Nodes[0].Interface = "averyverylongname0" },
+			[]string{`spec.nodes[0].interface: "averyverylongname0" is not a valid network interface name`}},
+		{"interface injection", func(v *v1alpha1.VirtualIP) { v.Spec.Interface = "eth0\n}" }, []string{"spec.interface"}},
+		{"preempt delay without preempt", func(v *v1alpha1.VirtualIP) { v.Spec.Preempt, v.Spec.PreemptDelay = ptr(false), "10s" },
+			[]string{"spec.preemptDelay: is forbidden"}},
+		{"unknown tracked gateway", func(v *v1alpha1.VirtualIP) { v.Spec.TrackGateway.Name = "edge" },
+			[]string{`spec.trackGateway.name: "edge" names no Gateway`}},
+		{"unknown tracked listener", func(v *v1alpha1.VirtualIP) { v.Spec.TrackGateway.Listener = "https" },
+			[]string{`spec.trackGateway.listener: "https" names no listener of Gateway gw`}},
+		{"no image", func(v *v1alpha1.VirtualIP) { v.Spec.Image = "" }, []string{"spec.image: is required"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func(_ *v1alpha1.Gateway, _ *v1alpha1.Route, v *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+				tt.mutate(v)
+				return nil
+			}, tt.want...)
+		})
+	}
+}
+
+func TestValidateVirtualIPAcrossObjects(t *testing.T) {
+	// The blog's mistake: one VirtualIP per node, each with its own virtual_router_id.
+	check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+		v2 := baseVirtualIP()
+		v2.Metadata = meta("vip-node2", 5)
+		v2.Spec.VirtualRouterID = 102
+		return []v1alpha1.Object{g, r, v, z, v2}
+	}, `test.yaml doc 5: VirtualIP vip-node2: spec.address: "172.22.1.5/24" is already held by VirtualIP vip (test.yaml doc 3); all nodes of one virtual IP form one VRRP instance`)
+	check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+		v2 := baseVirtualIP()
+		v2.Metadata = meta("vip2", 5)
+		v2.Spec.Address = "172.22.1.6/24"
+		return []v1alpha1.Object{g, r, v, z, v2}
+	}, "spec.virtualRouterID: 51 is already used by VirtualIP vip (test.yaml doc 3)")
+}
+
+func TestValidateZone(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(z *v1alpha1.Zone) []v1alpha1.Object
+		want   []string
+	}{
+		{"no nodes", func(z *v1alpha1.Zone) []v1alpha1.Object { z.Spec.Nodes = nil; return nil }, []string{"spec.nodes: is required"}},
+		{"bad node", func(z *v1alpha1.Zone) []v1alpha1.Object { z.Spec.Nodes[0] = "node 1"; return nil },
+			[]string{`spec.nodes[0]: "node 1" is not a valid node hostname`}},
+		{"zone label", func(z *v1alpha1.Zone) []v1alpha1.Object { z.Spec.Labels = map[string]string{"zone": "x"}; return nil },
+			[]string{"spec.labels[zone]: is forbidden"}},
+		{"label value with operator", func(z *v1alpha1.Zone) []v1alpha1.Object {
+			z.Spec.Labels = map[string]string{"tier": "a==b"}
+			return nil
+		}, []string{`spec.labels[tier]: "a==b" is not a valid node label value`}},
+		{"node in two zones", func(z *v1alpha1.Zone) []v1alpha1.Object {
+			z2 := baseZone()
+			z2.Metadata = meta("manager", 5)
+			z2.Spec.Nodes = []string{"node0", "node2"}
+			z2.Spec.Labels = map[string]string{"tier": "core"}
+			return []v1alpha1.Object{z2}
+		}, []string{`test.yaml doc 5: Zone manager: spec.nodes[1]: "node2" is already in Zone dmz (test.yaml doc 4); a node carries one zone label`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+				if extra := tt.mutate(z); extra != nil {
+					return append([]v1alpha1.Object{g, r, v, z}, extra...)
+				}
+				return nil
+			}, tt.want...)
+		})
+	}
+}
+
+func TestValidateReportsEveryError(t *testing.T) {
+	g, r, v, z := baseSet()
+	r.Spec.Hostnames[0] = "Bad_Host"
+	v.Spec.VirtualRouterID = 300
+	got := validate(g, r, v, z)
+	if len(got) != 2 {
+		t.Fatalf("want both mistakes reported, got:\n%s", strings.Join(got, "\n"))
+	}
+}

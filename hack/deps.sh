@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building and testing swarmgate needs on a fresh Debian machine: Go on PATH, and the
+# real nginx and keepalived binaries the renderer tests run. Idempotent; sourced by the other scripts.
+set -euo pipefail
+
+if ! command -v go >/dev/null 2>&1; then
+	if [ -x /usr/local/go/bin/go ]; then
+		export PATH="/usr/local/go/bin:$PATH"
+	else
+		echo "deps: installing Go from Debian, then the toolchain go.mod names" >&2
+		apt_install golang-go
+		export GOTOOLCHAIN=auto
+	fi
+fi
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+apt_updated=""
+apt_install() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: need root to apt-get install $*" >&2
+		return 1
+	fi
+	if [ -z "$apt_updated" ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || missing+=(keepalived)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	apt_install "${missing[@]}"
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
