@@ -88,9 +88,13 @@ type Object interface {
 	Default()
 }
 
-// Ref formats an object as errors and logs name it: "Route dmzhttp".
+// Ref formats an object as errors and logs name it: "Route dmzhttp", or "Route <unnamed>".
 func Ref(o Object) string {
-	return fmt.Sprintf("%s %s", o.GetTypeMeta().Kind, o.GetObjectMeta().Name)
+	name := o.GetObjectMeta().Name
+	if name == "" {
+		name = "<unnamed>"
+	}
+	return fmt.Sprintf("%s %s", o.GetTypeMeta().Kind, name)
 }
 
 // GetTypeMeta implements Object.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// swarmgate runs the command line in-process and returns its exit code and output.
+func swarmgate(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const repoRoot = "../.."
+
+func TestValidateExamples(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(repoRoot, "manifests", "examples", "*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			code, stdout, stderr := swarmgate(t, "", "validate", "-f", dir)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if !strings.Contains(stdout, "valid") {
+				t.Errorf("stdout %q", stdout)
+			}
+		})
+	}
+}
+
+// TestValidateInvalidCorpus runs every file of manifests/invalid. Each holds one mistake and names,
+// in its first line ("# expect: ..."), the error it must produce: exactly that one error.
+func TestValidateInvalidCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "manifests", "invalid", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 40 {
+		t.Fatalf("the invalid corpus has %d files, want at least 40", len(files))
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			want := expectation(t, file)
+			code, stdout, stderr := swarmgate(t, "", "validate", "-f", file)
+			if code != exitFail {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFail, stdout, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[1], "error: 1 error in the manifests; nothing was changed") {
+				t.Fatalf("want exactly one error, got:\n%s", stderr)
+			}
+			if !strings.HasPrefix(lines[0], file+" doc ") {
+				t.Errorf("error does not name the file: %s", lines[0])
+			}
+			if !strings.Contains(lines[0], want) {
+				t.Errorf("got  %s\nwant it to contain %s", lines[0], want)
+			}
+		})
+	}
+}
+
+func expectation(t *testing.T, file string) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		t.Fatalf("%s is empty", file)
+	}
+	want, ok := strings.CutPrefix(sc.Text(), "# expect: ")
+	if !ok || want == "" {
+		t.Fatalf("%s: first line must be \"# expect: <message>\"", file)
+	}
+	return want
+}
+
+func TestValidateReportsEveryMistake(t *testing.T) {
+	in := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080, extra: true}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [Web.Example]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+`
+	code, _, stderr := swarmgate(t, in, "validate", "-f", "-")
+	if code != exitFail {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"<stdin> doc 1: Gateway gw: spec.listeners[0].extra: unknown field",
+		`<stdin> doc 2: Route web: spec.hostnames[0]: "Web.Example" is not a valid hostname`,
+		"error: 2 errors in the manifests",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate"}, `required flag(s) "filename" not set`},
+		{[]string{"validate", "-f", "does-not-exist.yaml"}, "does-not-exist.yaml: stat"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"--log-level", "loud", "version"}, `--log-level "loud"`},
+	}
+	for _, tt := range tests {
+		code, _, stderr := swarmgate(t, "", tt.args...)
+		if code == exitOK || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to contain %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := swarmgate(t, "", "version")
+	if code != exitOK || !strings.HasPrefix(stdout, "swarmgate ") || !strings.Contains(stdout, "swarmgate.io/v1alpha1") {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
