@@ -144,33 +144,24 @@ type document struct {
 // followed by a comment). Blank lines and comments before a leading separator are no document.
 func splitDocuments(data []byte) []document {
 	var (
-		docs  []document
-		start = 0
-		line  = 1
-		first = 1
+		docs   []document
+		start  int // offset of the current document
+		first  = 1 // its first line
+		offset int
+		line   int
 	)
-	for start <= len(data) {
-		end := bytes.IndexByte(data[start:], '\n')
-		next := len(data) + 1
-		if end >= 0 {
-			end += start
-			next = end + 1
-		} else {
-			end = len(data)
-		}
-		if isSeparator(data[start:end]) {
-			if cur := data[:start]; len(docs) > 0 || !onlyComments(cur) {
-				docs = append(docs, document{line: first, data: cur})
-			}
-			data = data[next:]
-			start, first = 0, line+1
-		} else {
-			start = next
-		}
+	for l := range bytes.Lines(data) {
 		line++
+		if isSeparator(l) {
+			if chunk := data[start:offset]; len(docs) > 0 || !onlyComments(chunk) {
+				docs = append(docs, document{line: first, data: chunk})
+			}
+			start, first = offset+len(l), line+1
+		}
+		offset += len(l)
 	}
-	if len(docs) == 0 || len(bytes.TrimSpace(data)) > 0 {
-		docs = append(docs, document{line: first, data: data})
+	if rest := data[start:]; len(docs) == 0 || len(bytes.TrimSpace(rest)) > 0 {
+		docs = append(docs, document{line: first, data: rest})
 	}
 	return docs
 }
@@ -187,7 +178,7 @@ func onlyComments(chunk []byte) bool {
 }
 
 func isSeparator(line []byte) bool {
-	line = bytes.TrimRight(line, " \t\r")
+	line = bytes.TrimRight(line, " \t\r\n")
 	if !bytes.HasPrefix(line, []byte("---")) {
 		return false
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -79,17 +78,18 @@ the field. Exits 0 when the manifests are valid and 1 when they are not.`,
 	return cmd
 }
 
-// summarize counts objects by kind: "4 objects (1 Gateway, 2 Route, 1 Zone)".
+// summarize counts objects by kind: "4 objects (1 Zone, 1 Gateway, 2 Route)".
 func summarize(objs []v1alpha1.Object) string {
 	counts := map[v1alpha1.Kind]int{}
 	for _, o := range objs {
 		counts[o.GetTypeMeta().Kind]++
 	}
 	parts := make([]string, 0, len(counts))
-	for k, n := range counts {
-		parts = append(parts, fmt.Sprintf("%d %s", n, k))
+	for _, k := range v1alpha1.Kinds {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
 	}
-	sort.Strings(parts)
 	noun := "objects"
 	if len(objs) == 1 {
 		noun = "object"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job, from a fresh machine: builds swarmgate and runs it on the seed scenario (the blog's
+# hand-made gateway, virtual hosts, zones and virtual IP, declared in manifests/examples/seed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source hack/deps.sh
+
+mkdir -p bin
+go build -o bin/swarmgate ./cmd/swarmgate
+seed=manifests/examples/seed
+
+echo "== swarmgate validate -f $seed"
+bin/swarmgate validate -f "$seed"
