@@ -338,3 +338,26 @@ func (r *Route) Service(name string) *RouteService {
 	}
 	return nil
 }
+
+// BackendServiceName is the swarm service a backendRef of this route names: "<namespace>_<name>"
+// for an explicit namespace, the route's own stack for one of its spec.services, and the plain
+// name otherwise.
+func (r *Route) BackendServiceName(ref BackendRef) string {
+	switch {
+	case ref.Namespace != "":
+		return StackName(ref.Namespace, ref.Name)
+	case r.Service(ref.Name) != nil:
+		return StackName(r.Metadata.Namespace, ref.Name)
+	}
+	return ref.Name
+}
+
+// AttachesTo reports whether the route attaches to the named listener of the named gateway.
+func (r *Route) AttachesTo(gateway string, listener SectionName) bool {
+	for _, p := range r.Spec.ParentRefs {
+		if p.Name == gateway && (p.SectionName == "" || p.SectionName == listener) {
+			return true
+		}
+	}
+	return false
+}

@@ -247,6 +247,10 @@ func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.Err
 		for i, h := range list.headers {
 			hp := p.Child(list.name).Index(i)
 			claim(hp.Child("name"), h.Name)
+			if list.name == "add" && headerToken.MatchString(string(h.Name)) && !matchHeaderName.MatchString(string(h.Name)) {
+				// Appending reads the header's current value as an nginx $http_ variable.
+				errs = append(errs, field.Invalid(hp.Child("name"), string(h.Name), "cannot be appended to: add supports names of letters, digits and '-'"))
+			}
 			errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
 		}
 	}

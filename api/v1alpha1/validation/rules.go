@@ -41,12 +41,14 @@ var (
 	// queryParamName is what nginx can match on as an $arg_<name> variable.
 	queryParamName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	// pathChars is the Gateway API's path character set, less ';' (nginx's directive separator).
-	pathChars    = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,=:@]|%[0-9A-Fa-f]{2})+$`)
-	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	cpus         = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
-	memory       = regexp.MustCompile(`^[0-9]+([KkMmGgTt]([Ii]|[Bb])?|[Bb])?$`)
-	ifaceName    = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
-	vrrpPassword = regexp.MustCompile(`^[A-Za-z0-9$%&()*+,./:<=>?@\[\]^_` + "`" + `|~-]{1,8}$`)
+	pathChars = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,=:@]|%[0-9A-Fa-f]{2})+$`)
+	// encodedControl finds percent-encoded control characters (%00-%1F, %7F).
+	encodedControl = regexp.MustCompile(`%([01][0-9A-Fa-f]|7[Ff])`)
+	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	cpus           = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
+	memory         = regexp.MustCompile(`^[0-9]+([KkMmGgTt]([Ii]|[Bb])?|[Bb])?$`)
+	ifaceName      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
+	vrrpPassword   = regexp.MustCompile(`^[A-Za-z0-9$%&()*+,./:<=>?@\[\]^_` + "`" + `|~-]{1,8}$`)
 )
 
 // HTTP methods a match may name.
@@ -130,8 +132,8 @@ func validatePath(p *field.Path, v string) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, v, "must not contain any of ; { } \" \\")}
 	case strings.Contains(strings.ToLower(v), "%2f") || strings.Contains(strings.ToLower(v), "%5c"):
 		return field.ErrorList{field.Invalid(p, v, "must not contain an encoded slash or backslash")}
-	case strings.Contains(v, "%00"):
-		return field.ErrorList{field.Invalid(p, v, "must not contain an encoded NUL")}
+	case encodedControl.MatchString(v):
+		return field.ErrorList{field.Invalid(p, v, "must not contain an encoded control character")}
 	case strings.Contains(v, "//") || strings.Contains(v, "/./") || strings.Contains(v, "/../") ||
 		strings.HasSuffix(v, "/.") || strings.HasSuffix(v, "/.."):
 		return field.ErrorList{field.Invalid(p, v, "must be normalized (no '//', '/./' or '/../' segments)")}

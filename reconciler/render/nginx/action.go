@@ -1,0 +1,247 @@
+package nginx
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// action writes what a candidate does with a request it matched: redirect it, or forward it (with
+// its filters) to its backends.
+func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
+	line := func(format string, args ...any) {
+		b.WriteString(indent)
+		fmt.Fprintf(b, format, args...)
+		b.WriteString("\n")
+	}
+	var (
+		redirect  *v1alpha1.RequestRedirect
+		rewrite   *v1alpha1.URLRewrite
+		reqMod    *v1alpha1.HeaderModifier
+		respMod   *v1alpha1.HeaderModifier
+		pathRules *v1alpha1.PathModifier
+	)
+	for _, f := range c.rule.Filters {
+		switch f.Type {
+		case v1alpha1.FilterRequestRedirect:
+			redirect = f.RequestRedirect
+			pathRules = redirect.Path
+		case v1alpha1.FilterURLRewrite:
+			rewrite = f.URLRewrite
+			pathRules = rewrite.Path
+		case v1alpha1.FilterRequestHeaderModifier:
+			reqMod = f.RequestHeaderModifier
+		case v1alpha1.FilterResponseHeaderModifier:
+			respMod = f.ResponseHeaderModifier
+		}
+	}
+
+	if respMod != nil {
+		responseHeaders(respMod, line)
+	}
+	// Directives of nginx's rewrite module (set, if, return, rewrite) run in order, and
+	// "rewrite ... break" stops them: everything of theirs comes before it.
+	newPath := ""
+	if pathRules != nil {
+		newPath = r.pathExpr(c, pathRules, line)
+	}
+	if redirect != nil {
+		line("return %d %s;", *redirect.StatusCode, quote(redirectTarget(c, redirect, newPath)))
+		return
+	}
+	upstream, ok := r.upstream(c)
+	if !ok {
+		// No backend, or every weight is 0: the Gateway API answers 500.
+		line("return 500;")
+		return
+	}
+	if !strings.HasPrefix(upstream, "$") {
+		// One backend: a variable makes nginx resolve the name per request, so it starts (and
+		// keeps serving other hosts) while a backend service does not exist yet.
+		line("set $sg_upstream %s;", quote(upstream))
+		upstream = "$sg_upstream"
+	}
+	if newPath == "" {
+		newPath = variable("sg_path")
+	}
+	// Forward the normalized (then rewritten) path: after this rewrite nginx re-encodes the URI it
+	// sends and keeps the query string.
+	line("rewrite ^ %s break;", quote(newPath))
+
+	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" {
+		host := variable("host")
+		if rewrite != nil && rewrite.Hostname != "" {
+			host = literal(string(rewrite.Hostname))
+		}
+		for _, h := range r.requestHeaders(host, reqMod) {
+			line("proxy_set_header %s %s;", quote(h.name), quote(h.value))
+		}
+	}
+	line("proxy_pass http://%s;", upstream)
+}
+
+// upstream returns the host:port proxy_pass connects to, or for several weighted backends the
+// variable that picks one, or false when the rule has no backend with a weight above 0.
+func (r *renderer) upstream(c *candidate) (string, bool) {
+	type target struct {
+		addr   string
+		weight int64
+	}
+	var targets []target
+	var total int64
+	for _, ref := range c.rule.BackendRefs {
+		if ref.Weight == nil || *ref.Weight == 0 || ref.Port == nil {
+			continue
+		}
+		host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
+		targets = append(targets, target{addr: host + ":" + strconv.Itoa(int(port)), weight: int64(*ref.Weight)})
+		total += int64(*ref.Weight)
+	}
+	switch len(targets) {
+	case 0:
+		return "", false
+	case 1:
+		return targets[0].addr, true
+	}
+	// split_clients shares requests by percentage, with two decimals; the last backend takes the
+	// remainder, so rounding never loses requests.
+	var lines strings.Builder
+	for i, t := range targets {
+		if i == len(targets)-1 {
+			fmt.Fprintf(&lines, "    * %s;\n", quote(t.addr))
+			break
+		}
+		hundredths := t.weight * 10000 / total
+		if hundredths == 0 {
+			continue
+		}
+		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(t.addr))
+	}
+	return "$" + r.addBlock(`split_clients "${request_id}"`, lines.String()), true
+}
+
+type header struct{ name, value string }
+
+// forwardingHeaders are the headers every backend receives: the original host, the client chain,
+// and what a websocket upgrade needs.
+func forwardingHeaders(host string) []header {
+	return []header{
+		{"Host", host},
+		{"X-Forwarded-For", variable("proxy_add_x_forwarded_for")},
+		{"X-Forwarded-Proto", variable("scheme")},
+		{"X-Real-IP", variable("remote_addr")},
+		{"Upgrade", variable("http_upgrade")},
+		{"Connection", variable("sg_connection")},
+	}
+}
+
+// requestHeaders lists the headers sent to the backend: the forwarding headers, then the filter's
+// changes, which may replace them. nginx sends a header set to "" not at all.
+func (r *renderer) requestHeaders(host string, mod *v1alpha1.HeaderModifier) []header {
+	headers := forwardingHeaders(host)
+	set := func(name, value string) {
+		for i := range headers {
+			if strings.EqualFold(headers[i].name, name) {
+				headers[i].value = value
+				return
+			}
+		}
+		headers = append(headers, header{name, value})
+	}
+	if mod == nil {
+		return headers
+	}
+	for _, h := range mod.Set {
+		set(string(h.Name), literal(h.Value))
+	}
+	for _, h := range mod.Add {
+		// Append to the client's value when it sent one.
+		v := headerVar(string(h.Name))
+		joined := r.addBlock("map $"+v, "    \"\" "+quote(literal(h.Value))+";\n    default "+quote(variable(v)+","+literal(h.Value))+";\n")
+		set(string(h.Name), variable(joined))
+	}
+	for _, name := range mod.Remove {
+		set(string(name), "")
+	}
+	return headers
+}
+
+// responseHeaders writes the response header changes: set replaces what the backend sent, add
+// adds a value beside it, remove hides it. "always" applies them to error responses too.
+func responseHeaders(mod *v1alpha1.HeaderModifier, line func(string, ...any)) {
+	for _, name := range mod.Remove {
+		line("proxy_hide_header %s;", quote(string(name)))
+	}
+	for _, h := range mod.Set {
+		line("proxy_hide_header %s;", quote(string(h.Name)))
+		line("add_header %s %s always;", quote(string(h.Name)), quote(literal(h.Value)))
+	}
+	for _, h := range mod.Add {
+		line("add_header %s %s always;", quote(string(h.Name)), quote(literal(h.Value)))
+	}
+}
+
+// pathExpr returns the value expression of the path a redirect or rewrite produces, writing the
+// directives it needs first.
+func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(string, ...any)) string {
+	if m.Type == v1alpha1.ReplaceFullPath {
+		return literal(m.ReplaceFullPath)
+	}
+	// ReplacePrefixMatch: the part of the path after the matched prefix, kept. Validation ensures
+	// the rule's matches are all prefixes; this candidate's is c.path.
+	line("set $sg_rest \"\";")
+	if c.path != "/" {
+		line("if ($sg_path ~ %s) {", quote("(?s)^"+regexLiteral(c.path)+`(/.*)?\z`))
+	} else {
+		line("if ($sg_path ~ %s) {", quote(`(?s)^(/.*)\z`))
+	}
+	line("    set $sg_rest $1;")
+	line("}")
+	prefix := strings.TrimRight(m.ReplacePrefixMatch, "/")
+	if prefix == "" {
+		// Replaced by "/": the rest, or "/" when nothing is left.
+		line("if ($sg_rest = \"\") {")
+		line("    set $sg_rest /;")
+		line("}")
+		return variable("sg_rest")
+	}
+	return literal(prefix) + variable("sg_rest")
+}
+
+// redirectTarget builds the Location of a redirect. Unset parts keep the request's own; the port is
+// the one asked for, else the scheme's well-known port when the scheme changes, else the listener's,
+// and is left out when it is the scheme's well-known port.
+func redirectTarget(c *candidate, rd *v1alpha1.RequestRedirect, newPath string) string {
+	scheme := rd.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	host := variable("host")
+	if rd.Hostname != "" {
+		host = literal(string(rd.Hostname))
+	}
+	port := int32(c.port)
+	switch {
+	case rd.Port != nil:
+		port = int32(*rd.Port)
+	case rd.Scheme != "":
+		port = wellKnownPort(scheme)
+	}
+	target := scheme + "://" + host
+	if port != wellKnownPort(scheme) {
+		target += ":" + strconv.Itoa(int(port))
+	}
+	if newPath == "" {
+		return target + variable("request_uri")
+	}
+	return target + newPath + variable("is_args") + variable("args")
+}
+
+func wellKnownPort(scheme string) int32 {
+	if scheme == "https" {
+		return 443
+	}
+	return 80
+}

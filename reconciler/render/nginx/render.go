@@ -1,0 +1,378 @@
+// Package nginx renders the configuration an nginx gateway loads (conf.d/default.conf) from a
+// Gateway and the Routes attached to it, following the Gateway API's HTTPRoute semantics. It is
+// pure: same input, same bytes, which name the config secret by their hash.
+//
+// How routing maps onto nginx:
+//   - one server block per listener port and hostname, so nginx's server_name selection does the
+//     host matching (exact names before wildcards); a default server answers 404 for other hosts;
+//   - one location per path matcher (Exact "= /p"; PathPrefix "= /p" and "^~ /p/", which is
+//     prefix matching on whole path elements). A location lists every match whose path covers it,
+//     in Gateway API precedence order, so that when a longer match's header, method or query
+//     conditions fail the request falls back to shorter ones, as the spec requires;
+//   - conditions are map blocks that test exact values; a matching candidate is dispatched with
+//     "rewrite ... last" to an internal location of its own under /;sg/ (';' never occurs in a
+//     validated path, so no route can claim those URIs), and an unconditional one is inlined;
+//   - the normalized request path is saved in $sg_path before any dispatch and is what the
+//     backend receives (re-encoded by nginx), never the raw $request_uri.
+package nginx
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
+const MaxConfigSize = 500 * 1024
+
+// Options tune what the renderer cannot know from the manifests.
+type Options struct {
+	// Resolver is the DNS server nginx resolves backend service names with. Defaults to Docker's
+	// embedded DNS server, 127.0.0.11.
+	Resolver string
+	// ResolverValid is how long nginx caches an answer, so scaled or moved services are found
+	// again quickly. Defaults to 10s.
+	ResolverValid time.Duration
+	// ResolverTimeout bounds a lookup; a backend that cannot be resolved in time answers 503.
+	// Defaults to 5s.
+	ResolverTimeout time.Duration
+	// Backend maps a backend service and port to the host and port nginx connects to. Defaults to
+	// the service name itself, resolved through Resolver. Tests map services to stub servers.
+	Backend func(service string, port int32) (host string, hostPort int32)
+}
+
+func (o *Options) defaults() {
+	if o.Resolver == "" {
+		o.Resolver = "127.0.0.11"
+	}
+	if o.ResolverValid == 0 {
+		o.ResolverValid = 10 * time.Second
+	}
+	if o.ResolverTimeout == 0 {
+		o.ResolverTimeout = 5 * time.Second
+	}
+	if o.Backend == nil {
+		o.Backend = func(service string, port int32) (string, int32) { return service, port }
+	}
+}
+
+// dispatchPrefix starts the URIs of internal candidate locations. Validation refuses ';' in every
+// path a manifest can hold.
+const dispatchPrefix = "/;sg/"
+
+// Render returns the nginx configuration of gw, serving the routes among routes that attach to it.
+// The objects must be defaulted and valid.
+func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byte, error) {
+	opts.defaults()
+	r := &renderer{opts: opts, blockVars: map[string]string{}}
+	out := r.render(gw, routes)
+	if len(out) > MaxConfigSize {
+		return nil, fmt.Errorf("gateway %s: rendered nginx config is %d bytes, over the %d bytes a swarm secret may hold; split the routes across gateways",
+			gw.Metadata.Name, len(out), MaxConfigSize)
+	}
+	return out, nil
+}
+
+// candidate is one match of one rule of one route, on one server.
+type candidate struct {
+	id       int // unique in the config; names the internal location
+	route    *v1alpha1.Route
+	rule     *v1alpha1.RouteRule
+	ruleIdx  int
+	matchIdx int
+	match    *v1alpha1.RouteMatch
+	exact    bool
+	path     string // decoded; a prefix has no trailing '/' unless it is "/"
+	port     v1alpha1.PortNumber
+}
+
+// conditional reports whether the candidate tests more than the path.
+func (c *candidate) conditional() bool {
+	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0
+}
+
+// covers reports whether every request path that reaches location loc satisfies c's path.
+func (c *candidate) covers(loc location) bool {
+	if c.exact {
+		return loc.exact && loc.path == c.path
+	}
+	return c.path == "/" || loc.path == c.path || strings.HasPrefix(loc.path, c.path+"/")
+}
+
+// precedes orders candidates by the Gateway API's precedence: exact path, longer prefix, method,
+// more headers, more query parameters, then route by namespace/name, rule and match order.
+func precedes(a, b *candidate) int {
+	if a.exact != b.exact {
+		if a.exact {
+			return -1
+		}
+		return 1
+	}
+	if n := cmp.Compare(len(b.path), len(a.path)); n != 0 {
+		return n
+	}
+	if am, bm := a.match.Method != "", b.match.Method != ""; am != bm {
+		if am {
+			return -1
+		}
+		return 1
+	}
+	if n := cmp.Compare(len(b.match.Headers), len(a.match.Headers)); n != 0 {
+		return n
+	}
+	if n := cmp.Compare(len(b.match.QueryParams), len(a.match.QueryParams)); n != 0 {
+		return n
+	}
+	if n := cmp.Compare(routeKey(a.route), routeKey(b.route)); n != 0 {
+		return n
+	}
+	if n := cmp.Compare(a.ruleIdx, b.ruleIdx); n != 0 {
+		return n
+	}
+	return cmp.Compare(a.matchIdx, b.matchIdx)
+}
+
+func routeKey(r *v1alpha1.Route) string { return r.Metadata.Namespace + "/" + r.Metadata.Name }
+
+// location is a path matcher of a server: "= path" when exact, else "^~ path/" ("/" for the root).
+type location struct {
+	exact bool
+	path  string
+}
+
+func (l location) matcher() string {
+	switch {
+	case l.exact:
+		return "= " + quote(l.path)
+	case l.path == "/":
+		return "/"
+	}
+	return "^~ " + quote(l.path+"/")
+}
+
+type server struct {
+	port       v1alpha1.PortNumber
+	hostname   v1alpha1.Hostname
+	candidates []*candidate
+}
+
+type renderer struct {
+	opts Options
+	b    strings.Builder
+	// blockVars finds the variable of an http-level block (map, split_clients) by the block's
+	// text, so identical blocks are written once; blocks keeps their text in the order first needed.
+	blockVars map[string]string
+	blocks    []string
+	nextID    int
+}
+
+func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
+	attached := slices.Clone(routes)
+	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
+
+	var servers []*server
+	for _, l := range gw.Spec.Listeners {
+		byHost := map[v1alpha1.Hostname]*server{}
+		for _, rt := range attached {
+			if !rt.AttachesTo(gw.Metadata.Name, l.Name) {
+				continue
+			}
+			for _, h := range rt.Spec.Hostnames {
+				s := byHost[h]
+				if s == nil {
+					s = &server{port: l.Port, hostname: h}
+					byHost[h] = s
+				}
+				s.candidates = append(s.candidates, r.candidates(rt, l.Port)...)
+			}
+		}
+		hosts := make([]v1alpha1.Hostname, 0, len(byHost))
+		for h := range byHost {
+			hosts = append(hosts, h)
+		}
+		slices.Sort(hosts)
+		for _, h := range hosts {
+			servers = append(servers, byHost[h])
+		}
+	}
+
+	var body strings.Builder
+	for _, l := range gw.Spec.Listeners {
+		fmt.Fprintf(&body, "\n# Listener %s: hosts no route claims.\nserver {\n    listen %d default_server;\n    server_name _;\n    return 404;\n}\n", l.Name, l.Port)
+	}
+	for _, s := range servers {
+		r.server(&body, s)
+	}
+
+	b := &r.b
+	fmt.Fprintf(b, "# Generated by swarmgate for Gateway %s. Do not edit: swarmgate replaces it.\n\n", gw.Metadata.QualifiedName())
+	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
+	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout 5s;\n\n")
+	fmt.Fprintf(b, "# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
+	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others close.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" close;\n}\n")
+	for _, block := range r.blocks {
+		b.WriteString("\n")
+		b.WriteString(block)
+	}
+	b.WriteString(body.String())
+	return []byte(b.String())
+}
+
+// candidates lists the matches of a route, one candidate each.
+func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber) []*candidate {
+	var out []*candidate
+	for i := range rt.Spec.Rules {
+		rule := &rt.Spec.Rules[i]
+		for j := range rule.Matches {
+			m := &rule.Matches[j]
+			r.nextID++
+			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port,
+				exact: m.Path.Type == v1alpha1.PathMatchExact, path: decodePath(m.Path.Value)}
+			if !c.exact && c.path != "/" {
+				c.path = strings.TrimRight(c.path, "/")
+				if c.path == "" {
+					c.path = "/"
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// decodePath turns a validated match path into the decoded form nginx matches $uri against.
+func decodePath(p string) string {
+	if d, err := url.PathUnescape(p); err == nil {
+		return d
+	}
+	return p
+}
+
+func (r *renderer) server(b *strings.Builder, s *server) {
+	var locs []location
+	seen := map[location]bool{}
+	add := func(l location) {
+		if !seen[l] {
+			seen[l] = true
+			locs = append(locs, l)
+		}
+	}
+	for _, c := range s.candidates {
+		if c.exact || c.path != "/" {
+			add(location{exact: true, path: c.path})
+		}
+		if !c.exact {
+			add(location{path: c.path})
+		}
+	}
+	add(location{path: "/"}) // requests no path claims end here, with 404
+	slices.SortFunc(locs, func(a, b location) int {
+		if n := cmp.Compare(a.path, b.path); n != 0 {
+			return n
+		}
+		if a.exact != b.exact {
+			if a.exact {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+
+	fmt.Fprintf(b, "\nserver {\n    listen %d;\n    server_name %s;\n", s.port, quote(string(s.hostname)))
+	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
+	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
+	b.WriteString("    # Locations inherit these unless a filter changes request headers.\n")
+	for _, h := range forwardingHeaders(variable("host")) {
+		fmt.Fprintf(b, "    proxy_set_header %s %s;\n", quote(h.name), quote(h.value))
+	}
+
+	dispatched := map[int]*candidate{}
+	for _, l := range locs {
+		var cands []*candidate
+		for _, c := range s.candidates {
+			if c.covers(l) {
+				cands = append(cands, c)
+			}
+		}
+		slices.SortFunc(cands, precedes)
+		fmt.Fprintf(b, "\n    location %s {\n", l.matcher())
+		r.dispatch(b, cands, dispatched)
+		b.WriteString("    }\n")
+	}
+	ids := make([]int, 0, len(dispatched))
+	for id := range dispatched {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c := dispatched[id]
+		fmt.Fprintf(b, "\n    # Route %s rule %d match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), c.ruleIdx, c.matchIdx, quote(dispatchPrefix+strconv.Itoa(id)))
+		r.action(b, c, "        ")
+		b.WriteString("    }\n")
+	}
+	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
+}
+
+// dispatch writes a location's body: conditional candidates in precedence order, each sending a
+// matching request to its internal location, then the first unconditional candidate inline, or 404.
+func (r *renderer) dispatch(b *strings.Builder, cands []*candidate, dispatched map[int]*candidate) {
+	for _, c := range cands {
+		if !c.conditional() {
+			r.action(b, c, "        ")
+			return
+		}
+		dispatched[c.id] = c
+		fmt.Fprintf(b, "        if ($%s) {\n            rewrite ^ %s last;\n        }\n", r.condition(c), quote(dispatchPrefix+strconv.Itoa(c.id)))
+	}
+	b.WriteString("        return 404;\n")
+}
+
+// condition returns the variable that is "1" when every condition of c's match holds.
+func (r *renderer) condition(c *candidate) string {
+	var atoms []string
+	m := c.match
+	if m.Method != "" {
+		atoms = append(atoms, r.exactMap("request_method", string(m.Method)))
+	}
+	for _, h := range m.Headers {
+		atoms = append(atoms, r.exactMap(headerVar(string(h.Name)), h.Value))
+	}
+	for _, q := range m.QueryParams {
+		atoms = append(atoms, r.exactMap("arg_"+q.Name, q.Value))
+	}
+	if len(atoms) == 1 {
+		return atoms[0]
+	}
+	var src, want strings.Builder
+	for _, a := range atoms {
+		src.WriteString(variable(a))
+		want.WriteString("1")
+	}
+	return r.addBlock("map "+quote(src.String()), "    "+quote(want.String())+" 1;\n    default \"\";\n")
+}
+
+// exactMap returns a variable that is "1" when nginx variable v equals value exactly. A regex, not a
+// string key: map compares string keys case-insensitively.
+func (r *renderer) exactMap(v, value string) string {
+	return r.addBlock("map $"+v, "    "+quote("~^"+regexLiteral(value)+`\z`)+" 1;\n    default \"\";\n")
+}
+
+// addBlock adds the http-level block "<open> $<variable> {<body>}", reusing an identical block
+// when there is one, and returns the variable's name. No text passes through a format string.
+func (r *renderer) addBlock(open, body string) string {
+	key := open + "\x00" + body
+	if name, ok := r.blockVars[key]; ok {
+		return name
+	}
+	name := "sg_v" + strconv.Itoa(len(r.blocks)+1)
+	r.blockVars[key] = name
+	r.blocks = append(r.blocks, open+" $"+name+" {\n"+body+"}\n")
+	return name
+}
