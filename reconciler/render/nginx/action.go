@@ -71,7 +71,7 @@ func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
 	line("rewrite ^ %s break;", quote(newPath))
 
 	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" {
-		host := variable("host")
+		host := variable("http_host")
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
 		}
@@ -124,8 +124,8 @@ func (r *renderer) upstream(c *candidate) (string, bool) {
 
 type header struct{ name, value string }
 
-// forwardingHeaders are the headers every backend receives: the original host, the client chain,
-// and what a websocket upgrade needs.
+// forwardingHeaders are the headers every backend receives: the client's Host header as sent
+// ($http_host; $host would drop the port), the client chain, and what a websocket upgrade needs.
 func forwardingHeaders(host string) []header {
 	return []header{
 		{"Host", host},

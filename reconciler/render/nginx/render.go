@@ -289,7 +289,7 @@ func (r *renderer) server(b *strings.Builder, s *server) {
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 	b.WriteString("    # Locations inherit these unless a filter changes request headers.\n")
-	for _, h := range forwardingHeaders(variable("host")) {
+	for _, h := range forwardingHeaders(variable("http_host")) {
 		fmt.Fprintf(b, "    proxy_set_header %s %s;\n", quote(h.name), quote(h.value))
 	}
 
