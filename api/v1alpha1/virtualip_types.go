@@ -73,7 +73,7 @@ type VRRPNode struct {
 
 // VRRPAuth is VRRP version 2 password authentication.
 type VRRPAuth struct {
-	// Password shared by all nodes: 1 to 8 printable ASCII characters without spaces or quotes.
+	// Password shared by all nodes: 1 to 8 letters, digits or any of . _ + = / : , % ^ * -.
 	// keepalived silently truncates longer passwords, so they are rejected. It is masked in logs
 	// and diffs, but VRRP sends it in clear text.
 	Password string `json:"password"`

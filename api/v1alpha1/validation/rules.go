@@ -48,7 +48,9 @@ var (
 	cpus           = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
 	memory         = regexp.MustCompile(`^[0-9]+([KkMmGgTt]([Ii]|[Bb])?|[Bb])?$`)
 	ifaceName      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
-	vrrpPassword   = regexp.MustCompile(`^[A-Za-z0-9$%&()*+,./:<=>?@\[\]^_` + "`" + `|~-]{1,8}$`)
+	// vrrpPassword holds only characters that mean nothing to keepalived's config parser (no
+	// comments, "$" definitions, "@" or "~" prefixes, quotes or braces).
+	vrrpPassword = regexp.MustCompile(`^[A-Za-z0-9._+=/:,%^*-]{1,8}$`)
 )
 
 // HTTP methods a match may name.

@@ -322,7 +322,10 @@ func TestValidateVirtualIP(t *testing.T) {
 	}{
 		{"address without prefix", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "172.22.1.5" },
 			[]string{`spec.address: "172.22.1.5" is not an address with a prefix length`}},
-		{"IPv6", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "fd00::5/64" }, nil},
+		{"IPv6", func(v *v1alpha1.VirtualIP) { v.Spec.Address, v.Spec.Version = "fd00::5/64", 3 }, nil},
+		{"IPv6 with VRRP v2", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "fd00::5/64" }, []string{`spec.address: "fd00::5/64" is IPv6, which needs VRRP version 3`}},
+		{"password with a definition", func(v *v1alpha1.VirtualIP) { v.Spec.Auth = &v1alpha1.VRRPAuth{Password: "$PW"} },
+			[]string{"spec.auth.password: must be 1 to 8 characters"}},
 		{"multicast", func(v *v1alpha1.VirtualIP) { v.Spec.Address = "224.0.0.18/32" }, []string{"is not a unicast address"}},
 		{"router ID 0", func(v *v1alpha1.VirtualIP) { v.Spec.VirtualRouterID = 0 }, []string{"spec.virtualRouterID: 0 must be 1 to 255"}},
 		{"router ID 256", func(v *v1alpha1.VirtualIP) { v.Spec.VirtualRouterID = 256 }, []string{"spec.virtualRouterID: 256 must be 1 to 255"}},
@@ -337,7 +340,7 @@ func TestValidateVirtualIP(t *testing.T) {
 		{"password too long", func(v *v1alpha1.VirtualIP) { v.Spec.Auth = &v1alpha1.VRRPAuth{Password: "YOUR_RANDOM_PASSWORD"} },
 			[]string{"spec.auth.password: is 20 characters; keepalived uses only the first 8"}},
 		{"password with quote", func(v *v1alpha1.VirtualIP) { v.Spec.Auth = &v1alpha1.VRRPAuth{Password: `a"b`} },
-			[]string{"spec.auth.password: must be 1 to 8 printable ASCII"}},
+			[]string{"spec.auth.password: must be 1 to 8 characters: letters, digits"}},
 		{"auth with v3", func(v *v1alpha1.VirtualIP) {
 			v.Spec.Version, v.Spec.Auth = 3, &v1alpha1.VRRPAuth{Password: "secret"}
 		}, []string{"spec.auth: is forbidden: VRRP version 3 has no authentication"}},

@@ -19,6 +19,8 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("address"), s.Address, `is not an address with a prefix length (e.g. "172.22.1.5/24")`))
 	} else if a := prefix.Addr(); a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
 		errs = append(errs, field.Invalid(p.Child("address"), s.Address, "is not a unicast address a node can hold"))
+	} else if a.Is6() && s.Version == 2 {
+		errs = append(errs, field.Invalid(p.Child("address"), s.Address, "is IPv6, which needs VRRP version 3"))
 	}
 	errs = append(errs, validateInterface(p.Child("interface"), s.Interface)...)
 	if s.VirtualRouterID < 1 || s.VirtualRouterID > 255 {
@@ -76,7 +78,7 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 		case len(s.Auth.Password) > 8:
 			errs = append(errs, field.Errorf(ap.Child("password"), "is %d characters; keepalived uses only the first 8 and silently drops the rest", len(s.Auth.Password)))
 		case !vrrpPassword.MatchString(s.Auth.Password):
-			errs = append(errs, field.Errorf(ap.Child("password"), "must be 1 to 8 printable ASCII characters without spaces, quotes, '\\', '#', '!', '{', '}' or ';'"))
+			errs = append(errs, field.Errorf(ap.Child("password"), "must be 1 to 8 characters: letters, digits and . _ + = / : , %% ^ * -"))
 		}
 	}
 	if s.TrackGateway != nil {
