@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,10 +11,12 @@ import (
 
 // action writes what a candidate does with a request it matched: redirect it, or forward it (with
 // its filters) to its backends.
-func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
-	line := func(format string, args ...any) {
+func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
+	line := func(parts ...string) {
 		b.WriteString(indent)
-		fmt.Fprintf(b, format, args...)
+		for _, p := range parts {
+			b.WriteString(p)
+		}
 		b.WriteString("\n")
 	}
 	var (
@@ -48,7 +51,7 @@ func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
 		newPath = r.pathExpr(c, pathRules, line)
 	}
 	if redirect != nil {
-		line("return %d %s;", *redirect.StatusCode, quote(redirectTarget(c, redirect, newPath)))
+		line("return ", strconv.Itoa(int(*redirect.StatusCode)), " ", quote(redirectTarget(c, redirect, newPath)), ";")
 		return
 	}
 	upstream, ok := r.upstream(c)
@@ -60,7 +63,7 @@ func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
 	if !strings.HasPrefix(upstream, "$") {
 		// One backend: a variable makes nginx resolve the name per request, so it starts (and
 		// keeps serving other hosts) while a backend service does not exist yet.
-		line("set $sg_upstream %s;", quote(upstream))
+		line("set $sg_upstream ", quote(upstream), ";")
 		upstream = "$sg_upstream"
 	}
 	if newPath == "" {
@@ -68,7 +71,7 @@ func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
 	}
 	// Forward the normalized (then rewritten) path: after this rewrite nginx re-encodes the URI it
 	// sends and keeps the query string.
-	line("rewrite ^ %s break;", quote(newPath))
+	line("rewrite ^ ", quote(newPath), " break;")
 
 	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" {
 		host := variable("http_host")
@@ -76,10 +79,10 @@ func (r *renderer) action(b *strings.Builder, c *candidate, indent string) {
 			host = literal(string(rewrite.Hostname))
 		}
 		for _, h := range r.requestHeaders(host, reqMod) {
-			line("proxy_set_header %s %s;", quote(h.name), quote(h.value))
+			line("proxy_set_header ", quote(h.name), " ", quote(h.value), ";")
 		}
 	}
-	line("proxy_pass http://%s;", upstream)
+	line("proxy_pass http://", upstream, ";")
 }
 
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
@@ -170,22 +173,22 @@ func (r *renderer) requestHeaders(host string, mod *v1alpha1.HeaderModifier) []h
 
 // responseHeaders writes the response header changes: set replaces what the backend sent, add
 // adds a value beside it, remove hides it. "always" applies them to error responses too.
-func responseHeaders(mod *v1alpha1.HeaderModifier, line func(string, ...any)) {
+func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string)) {
 	for _, name := range mod.Remove {
-		line("proxy_hide_header %s;", quote(string(name)))
+		line("proxy_hide_header ", quote(string(name)), ";")
 	}
 	for _, h := range mod.Set {
-		line("proxy_hide_header %s;", quote(string(h.Name)))
-		line("add_header %s %s always;", quote(string(h.Name)), quote(literal(h.Value)))
+		line("proxy_hide_header ", quote(string(h.Name)), ";")
+		line("add_header ", quote(string(h.Name)), " ", quote(literal(h.Value)), " always;")
 	}
 	for _, h := range mod.Add {
-		line("add_header %s %s always;", quote(string(h.Name)), quote(literal(h.Value)))
+		line("add_header ", quote(string(h.Name)), " ", quote(literal(h.Value)), " always;")
 	}
 }
 
 // pathExpr returns the value expression of the path a redirect or rewrite produces, writing the
 // directives it needs first.
-func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(string, ...any)) string {
+func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(...string)) string {
 	if m.Type == v1alpha1.ReplaceFullPath {
 		return literal(m.ReplaceFullPath)
 	}
@@ -193,9 +196,9 @@ func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(st
 	// the rule's matches are all prefixes; this candidate's is c.path.
 	line("set $sg_rest \"\";")
 	if c.path != "/" {
-		line("if ($sg_path ~ %s) {", quote("(?s)^"+regexLiteral(c.path)+`(/.*)?\z`))
+		line("if ($sg_path ~ ", quote("(?s)^"+regexLiteral(c.path)+`(/.*)?\z`), ") {")
 	} else {
-		line("if ($sg_path ~ %s) {", quote(`(?s)^(/.*)\z`))
+		line("if ($sg_path ~ ", quote(`(?s)^(/.*)\z`), ") {")
 	}
 	line("    set $sg_rest $1;")
 	line("}")

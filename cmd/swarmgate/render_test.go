@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRenderSeed(t *testing.T) {
+	seed := repoRoot + "/manifests/examples/seed"
+	addrs := []string{"--node-address", "node1=10.0.0.1", "--node-address", "node2=10.0.0.2", "--node-address", "node3=10.0.0.3"}
+
+	code, stdout, stderr := swarmgate(t, "", append([]string{"render", "-f", seed}, addrs...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"# ---- Gateway http-gateway: /etc/nginx/conf.d/default.conf",
+		`server_name "dmzhttp";`, `set $sg_upstream "managerhttp:8888";`,
+		"# ---- VirtualIP public, node node1: /etc/keepalived/keepalived.conf",
+		"# ---- VirtualIP public, node node3: /etc/keepalived/keepalived.conf",
+		"virtual_router_id 51", "priority 150", "unicast_src_ip 10.0.0.2",
+		maskedPassword,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(stdout+stderr, "s3cr3tXy") {
+		t.Error("the VRRP password is printed without --show-secrets")
+	}
+	if !strings.Contains(stderr, "VRRP authentication is deprecated") {
+		t.Errorf("no deprecation warning: %s", stderr)
+	}
+
+	_, stdout, _ = swarmgate(t, "", append([]string{"render", "-f", seed, "--show-secrets"}, addrs...)...)
+	if !strings.Contains(stdout, "auth_pass s3cr3tXy") {
+		t.Error("--show-secrets does not print the password")
+	}
+
+	code, _, stderr = swarmgate(t, "", "render", "-f", seed)
+	if code != exitFail || !strings.Contains(stderr, "unicast adverts need the address of node node1 (pass --node-address HOSTNAME=IP)") {
+		t.Errorf("without addresses: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = swarmgate(t, "", "render", "-f", seed, "--node-address", "node1")
+	if code != exitFail || !strings.Contains(stderr, `--node-address "node1": want HOSTNAME=IP`) {
+		t.Errorf("bad address flag: exit %d, %s", code, stderr)
+	}
+}
