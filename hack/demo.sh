@@ -11,3 +11,8 @@ seed=manifests/examples/seed
 
 echo "== swarmgate validate -f $seed"
 bin/swarmgate validate -f "$seed"
+
+echo
+echo "== swarmgate render -f $seed (the nginx config of the gateway, the keepalived config of each node)"
+bin/swarmgate render -f "$seed" \
+	--node-address node1=10.99.0.1 --node-address node2=10.99.0.2 --node-address node3=10.99.0.3

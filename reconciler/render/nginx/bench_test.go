@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -49,5 +50,17 @@ func BenchmarkRender(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "bytes")
 		})
+	}
+}
+
+func TestRenderRefusesConfigOverSecretLimit(t *testing.T) {
+	gw, routes := benchRoutes(1000) // about 1.1 MB of config
+	_, err := Render(gw, routes, Options{})
+	if err == nil || !strings.Contains(err.Error(), "gateway gw: rendered nginx config is") || !strings.Contains(err.Error(), "over the 512000 bytes a swarm secret may hold") {
+		t.Fatalf("want a size error, got %v", err)
+	}
+	gw, routes = benchRoutes(100)
+	if _, err := Render(gw, routes, Options{}); err != nil {
+		t.Fatalf("100 routes: %v", err)
 	}
 }
