@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+)
+
+func newGetCommand() *cobra.Command {
+	var (
+		files  fileOptions
+		engine engineOptions
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "get [KIND [NAME]] -f PATH...",
+		Short: "Show each object's desired versus actual state",
+		Long: `For every object of the manifests (or of one kind, or one object), show
+whether the swarm matches it (SYNCED), differs (DRIFTED, with the fields) or
+lacks it (MISSING), its running and desired tasks, the config secret a
+gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
+		Example: `  swarmgate get -f manifests/
+  swarmgate get route dmzhttp -f manifests/ -o yaml`,
+		GroupID: "basic",
+		Args:    cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			objs, err := files.load(cmd)
+			if err != nil {
+				return err
+			}
+			r, c, err := engine.reconciler()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			pass, err := r.Plan(cmd.Context(), objs, planner.Options{}, true)
+			if err != nil {
+				return err
+			}
+			statuses := reconciler.Status(objs, pass)
+			statuses, err = selectStatuses(statuses, args)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			return printStatuses(cmd, statuses, output)
+		},
+	}
+	files.addFlags(cmd)
+	engine.addFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml or json (default: a table)")
+	return cmd
+}
+
+// selectStatuses keeps the statuses of one kind (case-insensitive, singular or plural) and name.
+func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.ObjectStatus, error) {
+	if len(args) == 0 {
+		return all, nil
+	}
+	var kind v1alpha1.Kind
+	for _, k := range v1alpha1.Kinds {
+		if a := strings.ToLower(args[0]); a == strings.ToLower(string(k)) || a == strings.ToLower(string(k))+"s" {
+			kind = k
+		}
+	}
+	if kind == "" {
+		return nil, fmt.Errorf("unknown kind %q: want one of gateway, route, virtualip, zone", args[0])
+	}
+	var out []reconciler.ObjectStatus
+	for _, s := range all {
+		if s.Kind == kind && (len(args) < 2 || s.Name == args[1]) {
+			out = append(out, s)
+		}
+	}
+	if len(args) == 2 && len(out) == 0 {
+		return nil, fmt.Errorf("%s %q is in no manifest", kind, args[1])
+	}
+	return out, nil
+}
+
+func printStatuses(cmd *cobra.Command, statuses []reconciler.ObjectStatus, output string) error {
+	w := cmd.OutOrStdout()
+	switch output {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statuses)
+	case "yaml":
+		b, err := yaml.Marshal(statuses)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case "", "wide":
+	default:
+		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--output %q: want wide, yaml or json", output)}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	header := "KIND\tNAME\tSTATUS\tTASKS\tREADY"
+	if output == "wide" {
+		header += "\tCONFIG\tDETAILS"
+	}
+	fmt.Fprintln(tw, header)
+	for _, s := range statuses {
+		ready := "False"
+		for _, c := range s.Conditions {
+			if c.Type == "Ready" {
+				ready = c.Status
+			}
+		}
+		tasks := "-"
+		if s.Desired > 0 {
+			tasks = fmt.Sprintf("%d/%d", s.Running, s.Desired)
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Status, tasks, ready)
+		if output == "wide" {
+			line += fmt.Sprintf("\t%s\t%s", orDash(s.Config), orDash(strings.Join(s.Drift, "; ")))
+		} else if len(s.Drift) > 0 {
+			line += "\t(" + strings.Join(s.Drift, "; ") + ")"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the test images locally, since no registry is reachable:
+#   swarmgate/echo:test   a static Go echo server FROM scratch (answers with its service, task and the
+#                         request it got, like the Gateway API conformance echo server)
+#   swarmgate/nginx:test  Debian's nginx and the libraries it links, imported as an image
+# Rebuilds only what changed (the tag carries a hash of the inputs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source hack/deps.sh
+docker=/usr/bin/docker
+
+has_image() { [ "$("$docker" image inspect --format '{{index .Config.Labels "swarmgate.input"}}' "$1" 2>/dev/null)" = "$2" ]; }
+
+# echo
+sum=$(cat hack/images/echo/*.go | sha256sum | cut -c1-16)
+if ! has_image swarmgate/echo:test "$sum"; then
+	dir=$(mktemp -d)
+	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$dir/echo" ./hack/images/echo
+	printf 'FROM scratch\nCOPY echo /echo\nLABEL swarmgate.input=%s\nENTRYPOINT ["/echo"]\n' "$sum" >"$dir/Dockerfile"
+	DOCKER_BUILDKIT=0 "$docker" build -q -t swarmgate/echo:test "$dir" >/dev/null
+	rm -rf "$dir"
+	echo "images: built swarmgate/echo:test" >&2
+fi
+
+# nginx from Debian's binary
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+sum=$( (sha256sum "$nginx_bin"; cat hack/images/nginx.conf) | sha256sum | cut -c1-16)
+if ! has_image swarmgate/nginx:test "$sum"; then
+	dir=$(mktemp -d)
+	mkdir -p "$dir/usr/sbin" "$dir/etc/nginx/conf.d" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run" "$dir/tmp" "$dir/etc"
+	cp "$nginx_bin" "$dir/usr/sbin/nginx"
+	for lib in $(ldd "$nginx_bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$dir$(dirname "$lib")"
+		cp -L "$lib" "$dir$lib"
+	done
+	cp /etc/nginx/mime.types "$dir/etc/nginx/mime.types"
+	cp hack/images/nginx.conf "$dir/etc/nginx/nginx.conf"
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+	echo 'nogroup:x:65534:' >"$dir/etc/group"
+	echo 'root:x:0:' >>"$dir/etc/group"
+	echo 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >>"$dir/etc/passwd"
+	tar -C "$dir" -c . | "$docker" import -c 'ENTRYPOINT ["/usr/sbin/nginx", "-g", "daemon off;"]' \
+		-c "LABEL swarmgate.input=$sum" - swarmgate/nginx:test >/dev/null
+	rm -rf "$dir"
+	echo "images: built swarmgate/nginx:test" >&2
+fi

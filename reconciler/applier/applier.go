@@ -1,0 +1,267 @@
+// Package applier carries out a plan against the Docker engine: the only package that writes to
+// it. Transient failures are retried with exponential backoff, an update that lost a race with
+// another writer is retried on the service's new version, and a permanent failure stops the pass
+// with an error naming the object.
+package applier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+)
+
+// Writer is the part of the Docker client that applying a plan needs.
+type Writer interface {
+	NodeInspectWithRaw(ctx context.Context, nodeID string) (swarm.Node, []byte, error)
+	NodeUpdate(ctx context.Context, nodeID string, version swarm.Version, node swarm.NodeSpec) error
+	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
+	NetworkRemove(ctx context.Context, networkID string) error
+	SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm.SecretCreateResponse, error)
+	SecretInspectWithRaw(ctx context.Context, id string) (swarm.Secret, []byte, error)
+	SecretRemove(ctx context.Context, id string) error
+	ServiceCreate(ctx context.Context, service swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error)
+	ServiceInspectWithRaw(ctx context.Context, serviceID string, opts swarm.ServiceInspectOptions) (swarm.Service, []byte, error)
+	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
+	ServiceRemove(ctx context.Context, serviceID string) error
+}
+
+// Options tune the applier.
+type Options struct {
+	// Instance is this swarmgate instance; re-read objects must still carry it to be written.
+	Instance string
+	// MaxRetryTime bounds the retries of one action. Defaults to 30s.
+	MaxRetryTime time.Duration
+	// Progress, if set, is told of every action as it completes (err nil) or fails.
+	Progress func(a planner.Action, err error)
+}
+
+// Apply runs the plan's actions in order. snap is the snapshot the plan was made from; it gives
+// the IDs of the networks and secrets services refer to by name.
+func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.Snapshot, opts Options) error {
+	if opts.MaxRetryTime == 0 {
+		opts.MaxRetryTime = 30 * time.Second
+	}
+	a := &applier{w: w, opts: opts, networks: map[string]string{}, secrets: map[string]string{}}
+	for _, n := range snap.Networks {
+		a.networks[n.Name] = n.ID
+	}
+	for _, s := range snap.Secrets {
+		a.secrets[s.Spec.Name] = s.ID
+	}
+	for _, act := range plan.Actions {
+		err := a.retry(ctx, act)
+		if opts.Progress != nil {
+			opts.Progress(act, err)
+		}
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", act.Kind, act.Name, err)
+		}
+	}
+	return nil
+}
+
+type applier struct {
+	w        Writer
+	opts     Options
+	networks map[string]string // name -> ID, including those created in this pass
+	secrets  map[string]string
+}
+
+// retry runs one action, retrying what may succeed later: a lost engine connection, an engine
+// that is busy or restarting, a service update that raced another writer.
+func (a *applier) retry(ctx context.Context, act planner.Action) error {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 200 * time.Millisecond
+	b.MaxElapsedTime = a.opts.MaxRetryTime
+	return backoff.Retry(func() error {
+		err := a.do(ctx, act)
+		if err == nil || !transient(err) {
+			return permanent(err)
+		}
+		return err
+	}, backoff.WithContext(b, ctx))
+}
+
+func permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return backoff.Permanent(err)
+}
+
+// transient reports whether an error may go away by itself. Invalid requests, missing objects and
+// refusals will not.
+func transient(err error) bool {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		cerrdefs.IsInvalidArgument(err), cerrdefs.IsNotFound(err), cerrdefs.IsAlreadyExists(err),
+		cerrdefs.IsPermissionDenied(err), cerrdefs.IsNotImplemented(err), cerrdefs.IsConflict(err):
+		return false
+	}
+	return true
+}
+
+// errNotOurs stops an action on an object that lost its ownership labels since the snapshot.
+var errNotOurs = errors.New("the object no longer carries swarmgate's labels; not touching it")
+
+func (a *applier) do(ctx context.Context, act planner.Action) error {
+	switch act.Kind {
+	case planner.KindNode:
+		return a.updateNode(ctx, act)
+	case planner.KindNetwork:
+		if act.Op == planner.Delete {
+			return ignoreNotFound(a.w.NetworkRemove(ctx, act.ID))
+		}
+		n := act.Network
+		resp, err := a.w.NetworkCreate(ctx, n.Name, network.CreateOptions{
+			Driver: "overlay", Attachable: true, Scope: "swarm", Labels: n.Labels,
+			Options: encryption(n.Encrypted),
+		})
+		if err != nil {
+			return err
+		}
+		a.networks[n.Name] = resp.ID
+		return nil
+	case planner.KindSecret:
+		if act.Op == planner.Delete {
+			return ignoreNotFound(a.w.SecretRemove(ctx, act.ID))
+		}
+		s := act.Secret
+		resp, err := a.w.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: s.Name, Labels: s.Labels}, Data: s.Data})
+		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+			// Created by an earlier try whose answer was lost: the name carries the content's
+			// hash, so it is the same secret if it is ours.
+			existing, _, ierr := a.w.SecretInspectWithRaw(ctx, s.Name)
+			if ierr != nil {
+				return ierr
+			}
+			if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
+				return backoff.Permanent(fmt.Errorf("a secret named %s exists and is not swarmgate's", s.Name))
+			}
+			resp.ID, err = existing.ID, nil
+		}
+		if err != nil {
+			return err
+		}
+		a.secrets[s.Name] = resp.ID
+		return nil
+	case planner.KindService:
+		switch act.Op {
+		case planner.Delete:
+			return ignoreNotFound(a.w.ServiceRemove(ctx, act.ID))
+		case planner.Create:
+			spec, err := a.resolve(act.Service.Spec)
+			if err != nil {
+				return err
+			}
+			_, err = a.w.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{QueryRegistry: false})
+			return err
+		default:
+			return a.updateService(ctx, act)
+		}
+	}
+	return fmt.Errorf("unknown action %s %s", act.Op, act.Kind)
+}
+
+// updateService updates with the version the plan read; when another writer got there first, it
+// re-reads the service and, if it is still ours, updates on the new version: the desired spec wins.
+func (a *applier) updateService(ctx context.Context, act planner.Action) error {
+	spec, err := a.resolve(act.Service.Spec)
+	if err != nil {
+		return err
+	}
+	_, err = a.w.ServiceUpdate(ctx, act.ID, act.Version, spec, swarm.ServiceUpdateOptions{})
+	if err == nil {
+		return nil
+	}
+	current, _, ierr := a.w.ServiceInspectWithRaw(ctx, act.ID, swarm.ServiceInspectOptions{})
+	if ierr != nil {
+		return err
+	}
+	if !swarmstate.Owned(current.Spec.Labels, a.opts.Instance) {
+		return backoff.Permanent(errNotOurs)
+	}
+	if current.Version.Index == act.Version.Index {
+		return err
+	}
+	_, err = a.w.ServiceUpdate(ctx, act.ID, current.Version, spec, swarm.ServiceUpdateOptions{})
+	return err
+}
+
+// updateNode applies the planned label changes (a new value, or none to remove the label) to the
+// node as it is now, so concurrent changes to its other labels or its availability are kept.
+func (a *applier) updateNode(ctx context.Context, act planner.Action) error {
+	node, _, err := a.w.NodeInspectWithRaw(ctx, act.ID)
+	if err != nil {
+		return err
+	}
+	spec := node.Spec
+	labels := make(map[string]string, len(spec.Labels))
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	for _, c := range act.Changes {
+		key := strings.TrimPrefix(c.Field, "label.")
+		if c.New == "" {
+			delete(labels, key)
+		} else {
+			labels[key] = c.New
+		}
+	}
+	spec.Labels = labels
+	return a.w.NodeUpdate(ctx, act.ID, node.Version, spec)
+}
+
+// resolve fills in the IDs of the networks and secrets a service spec names.
+func (a *applier) resolve(spec swarm.ServiceSpec) (swarm.ServiceSpec, error) {
+	nets := make([]swarm.NetworkAttachmentConfig, len(spec.TaskTemplate.Networks))
+	for i, n := range spec.TaskTemplate.Networks {
+		id, ok := a.networks[n.Target]
+		if !ok {
+			return spec, backoff.Permanent(fmt.Errorf("network %s does not exist", n.Target))
+		}
+		nets[i] = swarm.NetworkAttachmentConfig{Target: id, Aliases: n.Aliases}
+	}
+	spec.TaskTemplate.Networks = nets
+	if c := spec.TaskTemplate.ContainerSpec; c != nil && len(c.Secrets) > 0 {
+		cs := *c
+		cs.Secrets = make([]*swarm.SecretReference, len(c.Secrets))
+		for i, s := range c.Secrets {
+			id, ok := a.secrets[s.SecretName]
+			if !ok {
+				return spec, backoff.Permanent(fmt.Errorf("secret %s does not exist", s.SecretName))
+			}
+			ref := *s
+			ref.SecretID = id
+			cs.Secrets[i] = &ref
+		}
+		spec.TaskTemplate.ContainerSpec = &cs
+	}
+	return spec, nil
+}
+
+func encryption(on bool) map[string]string {
+	if !on {
+		return nil
+	}
+	return map[string]string{"encrypted": ""}
+}
+
+// ignoreNotFound treats deleting what is already gone as done.
+func ignoreNotFound(err error) error {
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,309 @@
+// Package desired translates validated manifests into the swarm objects they call for: node labels,
+// overlay networks, config secrets and services, each labelled with its owner and instance. It is
+// pure: no engine access, and the same manifests always give the same state, in canonical order.
+package desired
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+)
+
+// State is every swarm object a set of manifests calls for.
+type State struct {
+	Instance string
+	// NodeLabels are the labels wanted on each node, by hostname.
+	NodeLabels map[string]map[string]string
+	Networks   []Network
+	Secrets    []Secret
+	Services   []Service
+	// Owners lists every manifest object ("Kind/name") of the state, including those that need
+	// no swarm object of their own.
+	Owners []string
+	// ExternalBackends are existing services routes send traffic to: swarmgate never changes
+	// them, only checks that they exist on a network their gateway reaches.
+	ExternalBackends []ExternalBackend
+}
+
+// ExternalBackend is a service a route names that no manifest declares.
+type ExternalBackend struct {
+	Owner   string
+	Service string
+	// Networks are those on which the gateway can reach it; it must be on one of them.
+	Networks []string
+}
+
+// Network is an attachable overlay network.
+type Network struct {
+	Name      string
+	Owner     string
+	Encrypted bool
+	Labels    map[string]string
+}
+
+// Secret is a swarm secret; its name carries a hash of its data, so a change makes a new secret.
+type Secret struct {
+	Name   string
+	Owner  string
+	Data   []byte
+	Labels map[string]string
+}
+
+// Service is a swarm service. In Spec, network attachments and secret references name their
+// network and secret (Target, SecretName); the applier resolves them to IDs.
+type Service struct {
+	Name  string
+	Owner string
+	Spec  swarm.ServiceSpec
+}
+
+// ConfigPath is where the gateway's nginx reads the config swarmgate renders.
+const ConfigPath = "/etc/nginx/conf.d/default.conf"
+
+// Options are what the manifests do not say.
+type Options struct {
+	// Instance names this swarmgate instance in ownership labels.
+	Instance string
+	// Nginx tunes the rendered gateway configs.
+	Nginx nginx.Options
+}
+
+// Build returns the state the objects call for. They must be defaulted and valid.
+func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
+	s := &State{Instance: opts.Instance, NodeLabels: map[string]map[string]string{}}
+	var (
+		gateways []*v1alpha1.Gateway
+		routes   []*v1alpha1.Route
+	)
+	for _, o := range objs {
+		s.Owners = append(s.Owners, Owner(o))
+		switch o := o.(type) {
+		case *v1alpha1.Zone:
+			for _, n := range o.Spec.Nodes {
+				labels := map[string]string{v1alpha1.ZoneLabel: o.Metadata.Name}
+				for k, v := range o.Spec.Labels {
+					labels[k] = v
+				}
+				s.NodeLabels[n] = labels
+			}
+		case *v1alpha1.Gateway:
+			gateways = append(gateways, o)
+		case *v1alpha1.Route:
+			routes = append(routes, o)
+		}
+	}
+	for _, gw := range gateways {
+		if err := s.addGateway(gw, routes, opts); err != nil {
+			return nil, err
+		}
+	}
+	for _, rt := range routes {
+		s.addRouteServices(rt, gateways)
+	}
+	slices.Sort(s.Owners)
+	slices.SortFunc(s.Networks, func(a, b Network) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.Secrets, func(a, b Secret) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
+	// A backend that another route declares is not external.
+	declared := map[string]bool{}
+	for _, svc := range s.Services {
+		declared[svc.Name] = true
+	}
+	s.ExternalBackends = slices.DeleteFunc(s.ExternalBackends, func(b ExternalBackend) bool { return declared[b.Service] })
+	return s, nil
+}
+
+// Owner is the owner label value of an object: "Route/dmzhttp".
+func Owner(o v1alpha1.Object) string {
+	return string(o.GetTypeMeta().Kind) + "/" + o.GetObjectMeta().Name
+}
+
+// labels returns the ownership labels of an object made for owner, plus the user's labels.
+func (s *State) labels(owner string, user map[string]string) map[string]string {
+	l := map[string]string{
+		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
+		v1alpha1.LabelInstance:  s.Instance,
+		v1alpha1.LabelOwner:     owner,
+	}
+	for k, v := range user {
+		l[k] = v
+	}
+	return l
+}
+
+func (s *State) addNetwork(name, owner string, encrypted bool, user map[string]string) {
+	for _, n := range s.Networks {
+		if n.Name == name {
+			return // two gateways may share a network; the first declares it
+		}
+	}
+	s.Networks = append(s.Networks, Network{Name: name, Owner: owner, Encrypted: encrypted, Labels: s.labels(owner, user)})
+}
+
+// routeNetwork is the network of one Route under PerRoute isolation.
+func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
+	return gw.Spec.Network.Name + "_" + rt.Metadata.QualifiedName()
+}
+
+func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
+	owner := Owner(gw)
+	conf, err := nginx.Render(gw, routes, opts.Nginx)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(conf)
+	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hex.EncodeToString(sum[:])[:10], Owner: owner, Data: conf,
+		Labels: s.labels(owner, gw.Metadata.Labels)}
+	s.Secrets = append(s.Secrets, secret)
+
+	var networks []string
+	if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
+		for _, rt := range routes {
+			if attachesToGateway(rt, gw) {
+				networks = append(networks, routeNetwork(gw, rt))
+			}
+		}
+	} else {
+		networks = []string{gw.Spec.Network.Name}
+	}
+	for _, n := range networks {
+		s.addNetwork(n, owner, gw.Spec.Network.Encrypted, gw.Metadata.Labels)
+	}
+
+	ports := make([]swarm.PortConfig, 0, len(gw.Spec.Listeners))
+	for _, l := range gw.Spec.Listeners {
+		mode := swarm.PortConfigPublishModeIngress
+		if l.PublishMode == v1alpha1.PublishModeHost {
+			mode = swarm.PortConfigPublishModeHost
+		}
+		ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
+	}
+	spec := swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: gw.Metadata.QualifiedName(), Labels: s.labels(owner, gw.Metadata.Labels)},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{
+				Image: CanonicalImage(gw.Spec.Image),
+				Secrets: []*swarm.SecretReference{{
+					SecretName: secret.Name,
+					File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
+				}},
+			},
+			Placement:     placement(gw.Spec.Zone),
+			RestartPolicy: restartPolicy(gw.Spec.RestartPolicy),
+			Resources:     resources(gw.Spec.Resources),
+			Networks:      attachments(networks),
+		},
+		Mode:           mode(gw.Spec.Mode, gw.Spec.Replicas),
+		UpdateConfig:   updateConfig(gw.Spec.UpdatePolicy),
+		RollbackConfig: updateConfig(gw.Spec.RollbackPolicy),
+		EndpointSpec:   &swarm.EndpointSpec{Mode: swarm.ResolutionModeVIP, Ports: ports},
+	}
+	s.addService(owner, spec)
+	return nil
+}
+
+func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
+	for _, p := range rt.Spec.ParentRefs {
+		if p.Name == gw.Metadata.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway) {
+	owner := Owner(rt)
+	var networks []string
+	for _, gw := range gateways {
+		if !attachesToGateway(rt, gw) {
+			continue
+		}
+		n := gw.Spec.Network.Name
+		if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
+			n = routeNetwork(gw, rt)
+		}
+		if !slices.Contains(networks, n) {
+			networks = append(networks, n)
+		}
+	}
+	slices.Sort(networks)
+	declared := map[string]bool{}
+	for _, svc := range rt.Spec.Services {
+		declared[v1alpha1.StackName(rt.Metadata.Namespace, svc.Name)] = true
+	}
+	for _, rule := range rt.Spec.Rules {
+		for _, ref := range rule.BackendRefs {
+			name := rt.BackendServiceName(ref)
+			if !declared[name] && !s.hasExternal(owner, name) {
+				s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks})
+			}
+		}
+	}
+	for _, svc := range rt.Spec.Services {
+		env := make([]string, 0, len(svc.Env))
+		for _, e := range svc.Env {
+			env = append(env, e.Name+"="+e.Value)
+		}
+		slices.Sort(env)
+		endpoint := swarm.ResolutionModeVIP
+		if svc.EndpointMode == v1alpha1.EndpointModeDNSRR {
+			endpoint = swarm.ResolutionModeDNSRR
+		}
+		spec := swarm.ServiceSpec{
+			Annotations: swarm.Annotations{Name: v1alpha1.StackName(rt.Metadata.Namespace, svc.Name), Labels: s.labels(owner, rt.Metadata.Labels)},
+			TaskTemplate: swarm.TaskSpec{
+				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Args: svc.Args, Env: env},
+				Placement:     placement(svc.Zone),
+				RestartPolicy: restartPolicy(svc.RestartPolicy),
+				Resources:     resources(svc.Resources),
+				Networks:      attachments(networks),
+			},
+			Mode:         mode(svc.Mode, svc.Replicas),
+			UpdateConfig: updateConfig(svc.UpdatePolicy),
+			EndpointSpec: &swarm.EndpointSpec{Mode: endpoint},
+		}
+		s.addService(owner, spec)
+	}
+}
+
+func (s *State) hasExternal(owner, service string) bool {
+	for _, b := range s.ExternalBackends {
+		if b.Owner == owner && b.Service == service {
+			return true
+		}
+	}
+	return false
+}
+
+// addService records a service with the hash of its spec as a label. The hash covers the spec
+// swarmgate asks for, labels included, so any change to it changes the hash.
+func (s *State) addService(owner string, spec swarm.ServiceSpec) {
+	spec.Labels[v1alpha1.LabelSpecHash] = SpecHash(spec)
+	s.Services = append(s.Services, Service{Name: spec.Name, Owner: owner, Spec: spec})
+}
+
+// SpecHash hashes a service spec as swarmgate asked for it (without the hash label itself).
+// encoding/json writes map keys sorted, so the hash is stable.
+func SpecHash(spec swarm.ServiceSpec) string {
+	labels := make(map[string]string, len(spec.Labels))
+	for k, v := range spec.Labels {
+		if k != v1alpha1.LabelSpecHash {
+			labels[k] = v
+		}
+	}
+	spec.Labels = labels
+	b, err := json.Marshal(spec)
+	if err != nil {
+		panic(fmt.Sprintf("marshal service spec: %v", err)) // a ServiceSpec always marshals
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])[:16]
+}

@@ -1,0 +1,374 @@
+// Package planner compares the desired state with a snapshot of the swarm and returns the ordered
+// actions that converge one to the other, each with the fields it changes. It is pure, and it
+// touches only objects that carry this instance's ownership labels.
+package planner
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+)
+
+// Op is what an action does.
+type Op string
+
+// The operations.
+const (
+	Create Op = "create"
+	Update Op = "update"
+	Delete Op = "delete"
+)
+
+// Kind is the kind of swarm object an action writes.
+type Kind string
+
+// The kinds of swarm object.
+const (
+	KindNode    Kind = "node"
+	KindNetwork Kind = "network"
+	KindSecret  Kind = "secret"
+	KindService Kind = "service"
+)
+
+// Change is one field an action changes.
+type Change struct {
+	Field string
+	Old   string
+	New   string
+}
+
+// Action is one write to the engine.
+type Action struct {
+	Op    Op
+	Kind  Kind
+	Name  string
+	Owner string // the manifest object it is for, "Route/dmzhttp"; empty for node labels
+	// ID and Version identify the existing object an update or delete writes.
+	ID      string
+	Version swarm.Version
+	Changes []Change
+
+	Network *desired.Network
+	Secret  *desired.Secret
+	Service *desired.Service
+}
+
+// String is the one-line report of an action: "service/dmzhttp created".
+func (a Action) String() string {
+	past := map[Op]string{Create: "created", Update: "updated", Delete: "deleted"}[a.Op]
+	if a.Kind == KindNode {
+		past = "labeled"
+	}
+	if a.Kind == KindSecret && a.Op == Create && a.Secret != nil && rotates(a) {
+		past = "rotated"
+	}
+	return fmt.Sprintf("%s/%s %s", a.Kind, a.Name, past)
+}
+
+// rotates reports whether a created secret replaces an older one of the same owner.
+func rotates(a Action) bool { return len(a.Changes) > 0 && a.Changes[0].Old != "" }
+
+// Plan is the actions of one pass, in the order they must run.
+type Plan struct {
+	Actions []Action
+	// Orphans are objects of this instance that no manifest wants any more; they are deleted
+	// only with Prune.
+	Orphans []Action
+	// Warnings are problems that do not stop the pass, such as a missing external backend.
+	Warnings []string
+	// Unresolved are the external backends that do not exist or that their gateway cannot reach.
+	Unresolved []Unresolved
+}
+
+// Unresolved is an external backend a route cannot reach.
+type Unresolved struct {
+	Owner   string
+	Service string
+	Reason  string
+}
+
+// Empty reports whether the plan writes nothing.
+func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
+
+// Options change what a plan does.
+type Options struct {
+	// Prune deletes this instance's objects that no manifest wants.
+	Prune bool
+}
+
+// New plans the actions that turn snapshot s into desired state d. It fails, before any write,
+// when d needs an object that exists but is not this instance's, or a node label someone else set.
+func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) {
+	p := &Plan{}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	owners := map[string]bool{}
+	for _, o := range d.Owners {
+		owners[o] = true
+	}
+	// orphan deletes an owned object no manifest wants: always when its owner still exists (an
+	// old config secret of a gateway), otherwise only with Prune.
+	orphan := func(a Action) {
+		if owners[a.Owner] || opts.Prune {
+			p.Actions = append(p.Actions, a)
+		} else {
+			p.Orphans = append(p.Orphans, a)
+		}
+	}
+
+	p.planNodes(d, s, fail)
+
+	// Networks.
+	existingNet := map[string]network.Summary{}
+	for _, n := range s.Networks {
+		existingNet[n.Name] = n
+	}
+	wantNet := map[string]bool{}
+	for i := range d.Networks {
+		want := &d.Networks[i]
+		wantNet[want.Name] = true
+		got, ok := existingNet[want.Name]
+		switch {
+		case !ok:
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindNetwork, Name: want.Name, Owner: want.Owner, Network: want})
+		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
+			// An existing network the user made, like the blog's nginx_default, is used as it is
+			// and never changed; it must be able to carry the gateway's traffic.
+			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", want.Name)
+		}
+	}
+	var netDeletes []Action
+	for _, n := range s.Networks {
+		if swarmstate.Owned(n.Labels, d.Instance) && !wantNet[n.Name] {
+			netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
+		}
+	}
+
+	// Secrets: content-addressed, so an existing one never changes.
+	haveSecret := map[string]bool{}
+	ownerSecrets := map[string][]string{}
+	for _, sec := range s.Secrets {
+		haveSecret[sec.Spec.Name] = true
+		ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]] = append(ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]], sec.Spec.Name)
+	}
+	wantSecret := map[string]bool{}
+	for i := range d.Secrets {
+		want := &d.Secrets[i]
+		wantSecret[want.Name] = true
+		if !haveSecret[want.Name] {
+			a := Action{Op: Create, Kind: KindSecret, Name: want.Name, Owner: want.Owner, Secret: want}
+			if old := ownerSecrets[want.Owner]; len(old) > 0 {
+				slices.Sort(old)
+				a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: want.Name}}
+			}
+			p.Actions = append(p.Actions, a)
+		}
+	}
+	var secretDeletes []Action
+	for _, sec := range s.Secrets {
+		if !wantSecret[sec.Spec.Name] {
+			secretDeletes = append(secretDeletes, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
+		}
+	}
+
+	// Services: backends before gateways, so a gateway's first config finds them.
+	existingSvc := map[string]swarm.Service{}
+	for _, svc := range s.Services {
+		existingSvc[svc.Spec.Name] = svc
+	}
+	netNames := s.NetworkNames()
+	services := slices.Clone(d.Services)
+	isGateway := func(s desired.Service) int {
+		if strings.HasPrefix(s.Owner, string(v1alpha1.KindGateway)+"/") {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
+	wantSvc := map[string]bool{}
+	for i := range services {
+		want := &services[i]
+		wantSvc[want.Name] = true
+		got, ok := existingSvc[want.Name]
+		switch {
+		case !ok:
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
+		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
+			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", want.Name, d.Instance, want.Owner)
+		default:
+			if changes := Diff(Project(want.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
+				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
+					ID: got.ID, Version: got.Version, Changes: changes, Service: want})
+			}
+		}
+	}
+	var svcDeletes []Action
+	for _, svc := range s.Services {
+		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !wantSvc[svc.Spec.Name] {
+			svcDeletes = append(svcDeletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
+		}
+	}
+	// Deletes run after every create and update, services first: a secret or network is freed
+	// only once no service uses it.
+	for _, group := range [][]Action{svcDeletes, secretDeletes, netDeletes} {
+		for _, a := range group {
+			orphan(a)
+		}
+	}
+
+	p.checkExternalBackends(d, existingSvc, netNames)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return p, nil
+}
+
+// planNodes converges node labels. A node carries, under LabelOwnedNodeLabels.<instance>, the keys
+// this instance set; only those are ever changed or removed. A wanted label that someone else set
+// with the same value is left as it is; with another value it is a conflict.
+func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) {
+	ownedKey := v1alpha1.LabelOwnedNodeLabels + "." + d.Instance
+	found := map[string]bool{}
+	nodes := slices.Clone(s.Nodes)
+	slices.SortFunc(nodes, func(a, b swarm.Node) int { return cmp.Compare(a.Description.Hostname, b.Description.Hostname) })
+	for _, n := range nodes {
+		host := n.Description.Hostname
+		found[host] = true
+		want := d.NodeLabels[host]
+		var owned []string
+		if v := n.Spec.Labels[ownedKey]; v != "" {
+			owned = strings.Split(v, ",")
+		}
+		labels := make(map[string]string, len(n.Spec.Labels))
+		for k, v := range n.Spec.Labels {
+			labels[k] = v
+		}
+			var changes []Change
+		var newOwned []string
+		for _, k := range sortedKeys(want) {
+			v := want[k]
+			old, has := labels[k]
+			switch {
+			case has && old == v:
+				if slices.Contains(owned, k) {
+					newOwned = append(newOwned, k)
+				}
+			case has && !slices.Contains(owned, k):
+				fail("node %s: label %s=%s was not set by swarmgate; refusing to change it to %s", host, k, old, v)
+			default:
+				labels[k] = v
+				newOwned = append(newOwned, k)
+				changes = append(changes, Change{Field: "label." + k, Old: old, New: v})
+			}
+		}
+		for _, k := range owned {
+			if _, keep := want[k]; !keep {
+				if old, has := labels[k]; has {
+					delete(labels, k)
+					changes = append(changes, Change{Field: "label." + k, Old: old})
+				}
+			}
+		}
+		slices.Sort(newOwned)
+		if v := strings.Join(newOwned, ","); v != labels[ownedKey] {
+			changes = append(changes, Change{Field: "label." + ownedKey, Old: labels[ownedKey], New: v})
+			if v == "" {
+				delete(labels, ownedKey)
+			} else {
+				labels[ownedKey] = v
+			}
+		}
+		if len(changes) > 0 {
+			zone := want[v1alpha1.ZoneLabel]
+			if zone == "" {
+				zone = n.Spec.Labels[v1alpha1.ZoneLabel]
+			}
+			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: string(v1alpha1.KindZone) + "/" + zone,
+				ID: n.ID, Version: n.Version, Changes: changes})
+		}
+	}
+	for _, host := range sortedKeys(d.NodeLabels) {
+		if !found[host] {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("Zone %s: node %s is not in the swarm", d.NodeLabels[host][v1alpha1.ZoneLabel], host))
+		}
+	}
+}
+
+func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm.Service, netNames map[string]string) {
+	for _, b := range d.ExternalBackends {
+		svc, ok := services[b.Service]
+		if !ok {
+			p.unresolved(b, "BackendNotFound", fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer 503", b.Owner, b.Service))
+			continue
+		}
+		reachable := false
+		for _, att := range svc.Spec.TaskTemplate.Networks {
+			name := netNames[att.Target]
+			if name == "" {
+				name = att.Target
+			}
+			reachable = reachable || slices.Contains(b.Networks, name)
+		}
+		if !reachable {
+			p.unresolved(b, "BackendNotReachable", fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False)", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
+		}
+	}
+}
+
+func (p *Plan) unresolved(b desired.ExternalBackend, reason, warning string) {
+	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason})
+	p.Warnings = append(p.Warnings, warning)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Deletion plans removing exactly what the given manifest objects own: their services, secrets and
+// networks, and the node labels of the given zones. Nothing else is touched.
+func Deletion(owners []string, zones []string, s *swarmstate.Snapshot, instance string) *Plan {
+	own := map[string]bool{}
+	for _, o := range owners {
+		own[o] = true
+	}
+	d := &desired.State{Instance: instance, NodeLabels: map[string]map[string]string{}}
+	// Node labels: planning with no labels wanted removes this instance's labels, but only on
+	// the nodes of the zones being deleted.
+	var nodes []swarm.Node
+	for _, n := range s.Nodes {
+		if slices.Contains(zones, n.Spec.Labels[v1alpha1.ZoneLabel]) {
+			nodes = append(nodes, n)
+		}
+	}
+	p := &Plan{}
+	p.planNodes(d, &swarmstate.Snapshot{Nodes: nodes}, func(string, ...any) {})
+	for _, svc := range s.Services {
+		if swarmstate.Owned(svc.Spec.Labels, instance) && own[svc.Spec.Labels[v1alpha1.LabelOwner]] {
+			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
+		}
+	}
+	for _, sec := range s.Secrets {
+		if own[sec.Spec.Labels[v1alpha1.LabelOwner]] {
+			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
+		}
+	}
+	for _, n := range s.Networks {
+		if swarmstate.Owned(n.Labels, instance) && own[n.Labels[v1alpha1.LabelOwner]] {
+			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
+		}
+	}
+	return p
+}

@@ -1,0 +1,159 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// Project flattens the fields of a service spec that swarmgate sets into field paths and values,
+// so a desired and an actual spec compare field by field. It compares what swarmgate asked for,
+// not what swarm rewrote: the image without the digest swarm pins, networks by name (netNames maps
+// the IDs swarm stores; nil when the spec already names them), secrets by name.
+func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]string {
+	f := map[string]string{}
+	set := func(k, v string) {
+		if v != "" {
+			f[k] = v
+		}
+	}
+	for k, v := range spec.Labels {
+		f["labels."+k] = v
+	}
+	t := spec.TaskTemplate
+	if c := t.ContainerSpec; c != nil {
+		image, _, _ := strings.Cut(c.Image, "@")
+		set("image", image)
+		set("args", quoteList(c.Args))
+		env := slices.Clone(c.Env)
+		slices.Sort(env)
+		set("env", quoteList(env))
+		var secrets []string
+		for _, s := range c.Secrets {
+			target := ""
+			if s.File != nil {
+				target = fmt.Sprintf("%s uid=%s gid=%s mode=%o", s.File.Name, s.File.UID, s.File.GID, s.File.Mode)
+			}
+			secrets = append(secrets, s.SecretName+" -> "+target)
+		}
+		slices.Sort(secrets)
+		set("secrets", strings.Join(secrets, "; "))
+	}
+	if t.Placement != nil {
+		constraints := slices.Clone(t.Placement.Constraints)
+		slices.Sort(constraints)
+		set("placement.constraints", strings.Join(constraints, ", "))
+	}
+	var networks []string
+	for _, n := range t.Networks {
+		name := n.Target
+		if netNames != nil && netNames[name] != "" {
+			name = netNames[name]
+		}
+		networks = append(networks, name)
+	}
+	slices.Sort(networks)
+	set("networks", strings.Join(networks, ", "))
+	if r := t.RestartPolicy; r != nil {
+		set("restart.condition", string(r.Condition))
+		set("restart.delay", durationPtr(r.Delay))
+		set("restart.window", durationPtr(r.Window))
+		if r.MaxAttempts != nil && *r.MaxAttempts != 0 {
+			// Swarm stores 0 for "no bound" when none is given; both mean unbounded.
+			set("restart.maxAttempts", strconv.FormatUint(*r.MaxAttempts, 10))
+		}
+	}
+	if r := t.Resources; r != nil {
+		if r.Limits != nil {
+			set("resources.limits.nanoCPUs", nonZero(r.Limits.NanoCPUs))
+			set("resources.limits.memoryBytes", nonZero(r.Limits.MemoryBytes))
+		}
+		if r.Reservations != nil {
+			set("resources.reservations.nanoCPUs", nonZero(r.Reservations.NanoCPUs))
+			set("resources.reservations.memoryBytes", nonZero(r.Reservations.MemoryBytes))
+		}
+	}
+	switch {
+	case spec.Mode.Global != nil:
+		set("mode", "global")
+	case spec.Mode.Replicated != nil && spec.Mode.Replicated.Replicas != nil:
+		set("mode", "replicated")
+		set("replicas", strconv.FormatUint(*spec.Mode.Replicated.Replicas, 10))
+	}
+	projectUpdate(set, "update", spec.UpdateConfig)
+	projectUpdate(set, "rollback", spec.RollbackConfig)
+	if e := spec.EndpointSpec; e != nil {
+		set("endpoint.mode", string(e.Mode))
+		var ports []string
+		for _, p := range e.Ports {
+			ports = append(ports, fmt.Sprintf("%d:%d/%s %s", p.PublishedPort, p.TargetPort, p.Protocol, p.PublishMode))
+		}
+		slices.Sort(ports)
+		set("endpoint.ports", strings.Join(ports, ", "))
+	}
+	return f
+}
+
+func projectUpdate(set func(k, v string), prefix string, u *swarm.UpdateConfig) {
+	if u == nil {
+		return
+	}
+	set(prefix+".parallelism", strconv.FormatUint(u.Parallelism, 10))
+	set(prefix+".delay", nonZeroDuration(u.Delay.String()))
+	set(prefix+".failureAction", u.FailureAction)
+	set(prefix+".monitor", nonZeroDuration(u.Monitor.String()))
+	set(prefix+".order", u.Order)
+}
+
+// Diff lists the fields whose values differ between a desired and an actual projection. Labels
+// are compared only for the keys swarmgate sets: a label someone adds by hand is not swarmgate's.
+func Diff(want, got map[string]string) []Change {
+	var changes []Change
+	for _, k := range sortedKeys(want) {
+		if got[k] != want[k] {
+			changes = append(changes, Change{Field: k, Old: got[k], New: want[k]})
+		}
+	}
+	for _, k := range sortedKeys(got) {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "labels.") {
+			changes = append(changes, Change{Field: k, Old: got[k]})
+		}
+	}
+	return changes
+}
+
+func quoteList(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, " ") + "]"
+}
+
+func nonZero(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func nonZeroDuration(s string) string {
+	if s == "0s" {
+		return ""
+	}
+	return s
+}
+
+func durationPtr(d *time.Duration) string {
+	if d == nil {
+		return ""
+	}
+	return nonZeroDuration(d.String())
+}

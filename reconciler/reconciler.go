@@ -1,0 +1,80 @@
+// Package reconciler runs one reconciliation pass: from validated manifests to the desired state,
+// a read of the swarm, a plan, and its application. Every pass reconciles the whole snapshot, so
+// a pass with nothing changed plans nothing and writes nothing.
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/applier"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+)
+
+// Engine is the part of the Docker client a pass uses.
+type Engine interface {
+	swarmstate.Reader
+	applier.Writer
+}
+
+// Reconciler converges a swarm to manifests.
+type Reconciler struct {
+	Engine Engine
+	// Instance names this swarmgate instance in ownership labels.
+	Instance string
+	// Nginx tunes the gateways' configs.
+	Nginx nginx.Options
+}
+
+// Pass is a plan with the snapshot and desired state it was made from.
+type Pass struct {
+	Plan     *planner.Plan
+	Snapshot *swarmstate.Snapshot
+	Desired  *desired.State
+}
+
+// Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the
+// services' tasks, for status.
+func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts planner.Options, withTasks bool) (*Pass, error) {
+	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Nginx: r.Nginx})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, withTasks)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planner.New(d, snap, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Pass{Plan: plan, Snapshot: snap, Desired: d}, nil
+}
+
+// PlanDeletion computes what deleting exactly the objects objs own would do.
+func (r *Reconciler) PlanDeletion(ctx context.Context, objs []v1alpha1.Object) (*Pass, error) {
+	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, false)
+	if err != nil {
+		return nil, err
+	}
+	var owners, zones []string
+	for _, o := range objs {
+		owners = append(owners, desired.Owner(o))
+		if z, ok := o.(*v1alpha1.Zone); ok {
+			zones = append(zones, z.Metadata.Name)
+		}
+	}
+	return &Pass{Plan: planner.Deletion(owners, zones, snap, r.Instance), Snapshot: snap}, nil
+}
+
+// Apply carries out a pass's plan; progress hears of each action.
+func (r *Reconciler) Apply(ctx context.Context, p *Pass, progress func(planner.Action, error)) error {
+	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress}); err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	return nil
+}

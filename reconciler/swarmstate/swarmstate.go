@@ -1,0 +1,81 @@
+// Package swarmstate reads the swarm as it is: every node, network and service, swarmgate's own
+// secrets, and the tasks of services. A read costs a fixed number of list calls, however many
+// objects there are.
+package swarmstate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Reader is the part of the Docker client a read needs.
+type Reader interface {
+	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
+	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
+	SecretList(ctx context.Context, options swarm.SecretListOptions) ([]swarm.Secret, error)
+	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
+	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
+}
+
+// Snapshot is the swarm at one moment.
+type Snapshot struct {
+	Nodes []swarm.Node
+	// Networks are all networks: swarmgate's and others, whose names it must not take.
+	Networks []network.Summary
+	// Secrets are the secrets of this instance only.
+	Secrets []swarm.Secret
+	// Services are all services: swarmgate's, and the existing ones routes send traffic to.
+	Services []swarm.Service
+	// Tasks are the tasks of this instance's services, when asked for.
+	Tasks []swarm.Task
+}
+
+// Read reads the swarm. withTasks adds the tasks of this instance's services (for status).
+func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snapshot, error) {
+	ours := filters.NewArgs(
+		filters.Arg("label", v1alpha1.LabelManagedBy+"="+v1alpha1.ManagedByValue),
+		filters.Arg("label", v1alpha1.LabelInstance+"="+instance),
+	)
+	var (
+		s   Snapshot
+		err error
+	)
+	if s.Nodes, err = r.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	if s.Networks, err = r.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("scope", "swarm"))}); err != nil {
+		return nil, fmt.Errorf("listing networks: %w", err)
+	}
+	if s.Secrets, err = r.SecretList(ctx, swarm.SecretListOptions{Filters: ours}); err != nil {
+		return nil, fmt.Errorf("listing secrets: %w", err)
+	}
+	if s.Services, err = r.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
+		return nil, fmt.Errorf("listing services: %w", err)
+	}
+	if withTasks {
+		if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
+			return nil, fmt.Errorf("listing tasks: %w", err)
+		}
+	}
+	return &s, nil
+}
+
+// Owned reports whether an object's labels mark it as this instance's.
+func Owned(labels map[string]string, instance string) bool {
+	return labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && labels[v1alpha1.LabelInstance] == instance
+}
+
+// NetworkNames maps network IDs to names.
+func (s *Snapshot) NetworkNames() map[string]string {
+	m := make(map[string]string, len(s.Networks))
+	for _, n := range s.Networks {
+		m[n.ID] = n.Name
+	}
+	return m
+}
