@@ -251,7 +251,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 		for k, v := range n.Spec.Labels {
 			labels[k] = v
 		}
-			var changes []Change
+		var changes []Change
 		var newOwned []string
 		for _, k := range sortedKeys(want) {
 			v := want[k]
