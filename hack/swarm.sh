@@ -3,6 +3,7 @@
 #   hack/swarm.sh up     install Debian's docker.io if no engine is present, start dockerd if none
 #                        runs, `docker swarm init` on loopback, build the test images
 #   hack/swarm.sh down   leave the swarm and stop dockerd, but only what `up` started
+#   hack/swarm.sh restart-engine   stop and start the dockerd `up` started (tests of engine restarts)
 # These machines have no IPVS: the ingress routing mesh and VIP endpoint mode do not work here, so
 # `up` removes the ingress network (a mistaken ingress publish then fails clearly) and tests publish
 # in host mode with dnsrr backends.
@@ -25,18 +26,7 @@ up() {
 	fi
 	if ! engine_up; then
 		log "starting dockerd"
-		# No registry is reachable: without this the swarm agent tries to pull every image first.
-		(DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd >"$state/dockerd.log" 2>&1 &
-			echo $! >"$state/dockerd.pid")
-		for _ in $(seq 1 60); do
-			engine_up && break
-			sleep 0.5
-		done
-		if ! engine_up; then
-			log "dockerd did not start:"
-			tail -20 "$state/dockerd.log" >&2
-			exit 1
-		fi
+		start_dockerd
 	fi
 	if [ "$("$docker" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
 		log "swarm init"
@@ -51,6 +41,42 @@ up() {
 	log "up: $("$docker" info --format 'engine {{.ServerVersion}}, swarm {{.Swarm.LocalNodeState}}, node {{.Swarm.NodeID}}')"
 }
 
+start_dockerd() {
+	# No registry is reachable: without this the swarm agent tries to pull every image first.
+	(DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd >>"$state/dockerd.log" 2>&1 &
+		echo $! >"$state/dockerd.pid")
+	for _ in $(seq 1 60); do
+		engine_up && return 0
+		sleep 0.5
+	done
+	log "dockerd did not start:"
+	tail -20 "$state/dockerd.log" >&2
+	exit 1
+}
+
+stop_dockerd() {
+	pid=$(cat "$state/dockerd.pid")
+	if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/sbin/dockerd ]; then
+		log "stopping dockerd ($pid)"
+		kill "$pid"
+		for _ in $(seq 1 60); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+	fi
+	rm -f "$state/dockerd.pid"
+}
+
+restart_engine() {
+	if [ ! -f "$state/dockerd.pid" ]; then
+		log "restart-engine: dockerd was not started by hack/swarm.sh up"
+		exit 1
+	fi
+	stop_dockerd
+	start_dockerd
+	log "dockerd restarted"
+}
+
 down() {
 	if [ -f "$state/swarm-initialized" ] && engine_up; then
 		log "leaving the swarm"
@@ -58,24 +84,16 @@ down() {
 		rm -f "$state/swarm-initialized"
 	fi
 	if [ -f "$state/dockerd.pid" ]; then
-		pid=$(cat "$state/dockerd.pid")
-		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/sbin/dockerd ]; then
-			log "stopping dockerd ($pid)"
-			kill "$pid"
-			for _ in $(seq 1 60); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.5
-			done
-		fi
-		rm -f "$state/dockerd.pid"
+		stop_dockerd
 	fi
 }
 
 case "${1:-}" in
 up) up ;;
 down) down ;;
+restart-engine) restart_engine ;;
 *)
-	echo "usage: $0 up|down" >&2
+	echo "usage: $0 up|down|restart-engine" >&2
 	exit 2
 	;;
 esac

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
@@ -110,9 +111,12 @@ func waitConverged(ctx context.Context, c *client.Client, services []string, out
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		pending := 0
+		var pending []string
 		for _, name := range services {
 			state, done, err := serviceProgress(ctx, c, name)
+			if ctx.Err() != nil {
+				return timedOut(services, last)
+			}
 			if err != nil {
 				return err
 			}
@@ -121,18 +125,27 @@ func waitConverged(ctx context.Context, c *client.Client, services []string, out
 				last[name] = state
 			}
 			if !done {
-				pending++
+				pending = append(pending, name)
 			}
 		}
-		if pending == 0 {
+		if len(pending) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d services: %w", pending, ctx.Err())
+			return timedOut(pending, last)
 		case <-tick.C:
 		}
 	}
+}
+
+// timedOut says which services --wait gave up on, and how far each had got.
+func timedOut(services []string, last map[string]string) error {
+	parts := make([]string, len(services))
+	for i, s := range services {
+		parts[i] = fmt.Sprintf("service/%s (%s)", s, last[s])
+	}
+	return fmt.Errorf("timed out waiting for %s", strings.Join(parts, ", "))
 }
 
 func serviceProgress(ctx context.Context, c *client.Client, name string) (state string, done bool, err error) {

@@ -1,0 +1,246 @@
+// Package e2e proves swarmgate's behaviour on a real Docker Swarm: it builds the swarmgate binary
+// and drives it, through a counting proxy in front of the engine's socket, against the single-node
+// swarm hack/swarm.sh brings up. Without an engine these tests fail in CI and are skipped elsewhere.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+const engineSocket = "/var/run/docker.sock"
+
+var (
+	repoRoot string
+	binary   string // the swarmgate binary under test
+	docker   *client.Client
+	proxy    *countingProxy
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	var err error
+	if repoRoot, err = filepath.Abs("../../.."); err != nil {
+		return fail(err)
+	}
+	if docker, err = client.NewClientWithOpts(client.WithHost("unix://"+engineSocket), client.WithAPIVersionNegotiation()); err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := docker.Info(ctx)
+	if err != nil || info.Swarm.LocalNodeState != swarm.LocalNodeStateActive {
+		msg := fmt.Sprintf("no swarm engine at %s (run hack/swarm.sh up): %v", engineSocket, err)
+		if os.Getenv("CI") != "" {
+			return fail(fmt.Errorf("%s", msg))
+		}
+		fmt.Println("skipping e2e tests:", msg)
+		return 0
+	}
+	dir, err := os.MkdirTemp("", "swarmgate-e2e")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "swarmgate")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/swarmgate")
+	build.Dir, build.Stdout, build.Stderr = repoRoot, os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fail(fmt.Errorf("building swarmgate: %w", err))
+	}
+	if proxy, err = startProxy(filepath.Join(dir, "docker.sock")); err != nil {
+		return fail(err)
+	}
+	defer proxy.close()
+	return m.Run()
+}
+
+func fail(err error) int {
+	fmt.Fprintln(os.Stderr, "e2e:", err)
+	return 1
+}
+
+// countingProxy forwards the Docker API from its own socket to the engine's and counts requests,
+// so tests can prove how many calls, and how many writes, a command made.
+type countingProxy struct {
+	socket string
+	srv    *http.Server
+	mu     sync.Mutex
+	reads  int
+	writes []string
+}
+
+func startProxy(socket string) (*countingProxy, error) {
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	p := &countingProxy{socket: socket}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
+	}}
+	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			p.reads++
+		} else {
+			p.writes = append(p.writes, r.Method+" "+r.URL.Path)
+		}
+		p.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = p.srv.Serve(l) }()
+	return p, nil
+}
+
+func (p *countingProxy) close() { _ = p.srv.Close() }
+
+// reset zeroes the counters and returns a function that reports the requests made since.
+func (p *countingProxy) reset() func() (reads int, writes []string) {
+	p.mu.Lock()
+	p.reads, p.writes = 0, nil
+	p.mu.Unlock()
+	return func() (int, []string) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.reads, append([]string(nil), p.writes...)
+	}
+}
+
+// result is what one swarmgate command did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// swarmgate runs the binary against the proxy.
+func swarmgate(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.socket)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errOut.String()}
+}
+
+// mustSucceed runs a command that must exit 0.
+func mustSucceed(t *testing.T, args ...string) result {
+	t.Helper()
+	r := swarmgate(t, args...)
+	if r.code != 0 {
+		t.Fatalf("swarmgate %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// writeManifests writes a manifest into the test's directory and returns its path.
+func writeManifests(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// owned lists the names of an instance's services, secrets and networks on the swarm.
+func owned(t *testing.T, instance string) (services, secrets, networks []string) {
+	t.Helper()
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", "swarmgate.io/instance="+instance))
+	svcs, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range svcs {
+		services = append(services, s.Spec.Name)
+	}
+	secs, err := docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secs {
+		secrets = append(secrets, s.Spec.Name)
+	}
+	nets, err := docker.NetworkList(ctx, networkListOptions(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets {
+		networks = append(networks, n.Name)
+	}
+	return services, secrets, networks
+}
+
+// cleanup removes whatever an instance left, so one test's failure does not leak into the next.
+func cleanup(t *testing.T, instance string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		f := filters.NewArgs(filters.Arg("label", "swarmgate.io/instance="+instance))
+		svcs, _ := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+		for _, s := range svcs {
+			_ = docker.ServiceRemove(ctx, s.ID)
+		}
+		secs, _ := docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+		for _, s := range secs {
+			removeEventually(func() error { return docker.SecretRemove(ctx, s.ID) })
+		}
+		nets, _ := docker.NetworkList(ctx, networkListOptions(f))
+		for _, n := range nets {
+			removeEventually(func() error { return docker.NetworkRemove(ctx, n.ID) })
+		}
+	})
+}
+
+// removeEventually retries a removal while the tasks that used the object shut down.
+func removeEventually(remove func() error) {
+	delay := 100 * time.Millisecond
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); delay = min(2*delay, 2*time.Second) {
+		if remove() == nil {
+			return
+		}
+		time.Sleep(delay)
+	}
+}
+
+// eventually polls check with growing pauses until it returns nil or the time is up. Swarm
+// converges asynchronously: tasks start, nginx reloads, DNS answers change.
+func eventually(t *testing.T, within time.Duration, check func() error) {
+	t.Helper()
+	delay := 100 * time.Millisecond
+	var err error
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); delay = min(2*delay, 2*time.Second) {
+		if err = check(); err == nil {
+			return
+		}
+		time.Sleep(delay)
+	}
+	t.Fatalf("not within %s: %v", within, err)
+}
