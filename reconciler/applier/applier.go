@@ -26,6 +26,7 @@ type Writer interface {
 	NodeInspectWithRaw(ctx context.Context, nodeID string) (swarm.Node, []byte, error)
 	NodeUpdate(ctx context.Context, nodeID string, version swarm.Version, node swarm.NodeSpec) error
 	NetworkCreate(ctx context.Context, name string, options network.CreateOptions) (network.CreateResponse, error)
+	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	NetworkRemove(ctx context.Context, networkID string) error
 	SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm.SecretCreateResponse, error)
 	SecretInspectWithRaw(ctx context.Context, id string) (swarm.Secret, []byte, error)
@@ -128,6 +129,17 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 			Driver: "overlay", Attachable: true, Scope: "swarm", Labels: n.Labels,
 			Options: encryption(n.Encrypted),
 		})
+		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+			// Perhaps created by an earlier try whose answer was lost.
+			existing, ierr := a.w.NetworkInspect(ctx, n.Name, network.InspectOptions{})
+			if ierr != nil {
+				return ierr
+			}
+			if !swarmstate.Owned(existing.Labels, a.opts.Instance) {
+				return backoff.Permanent(fmt.Errorf("a network named %s exists and is not swarmgate's", n.Name))
+			}
+			resp.ID, err = existing.ID, nil
+		}
 		if err != nil {
 			return err
 		}
@@ -166,6 +178,14 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 				return err
 			}
 			_, err = a.w.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{QueryRegistry: false})
+			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+				// Perhaps created by an earlier try whose answer was lost: if it is ours, the
+				// next pass compares it like any other.
+				existing, _, ierr := a.w.ServiceInspectWithRaw(ctx, spec.Name, swarm.ServiceInspectOptions{})
+				if ierr == nil && swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
+					return nil
+				}
+			}
 			return err
 		default:
 			return a.updateService(ctx, act)
