@@ -44,3 +44,5 @@ func get(port int, host, path string) (int, echo, error) {
 	}
 	return resp.StatusCode, e, nil
 }
+
+func networkInspectOptions() network.InspectOptions { return network.InspectOptions{} }

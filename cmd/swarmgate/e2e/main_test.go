@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
@@ -219,11 +220,12 @@ func cleanup(t *testing.T, instance string) {
 	})
 }
 
-// removeEventually retries a removal while the tasks that used the object shut down.
+// removeEventually retries a removal while the tasks that used the object shut down. An object
+// that is gone already (swarm removes networks asynchronously) is done.
 func removeEventually(remove func() error) {
 	delay := 100 * time.Millisecond
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); delay = min(2*delay, 2*time.Second) {
-		if remove() == nil {
+		if err := remove(); err == nil || cerrdefs.IsNotFound(err) {
 			return
 		}
 		time.Sleep(delay)
