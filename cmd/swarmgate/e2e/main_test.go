@@ -7,15 +7,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +18,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+
+	"github.com/swarmgate/swarmgate/hack/apicount"
 )
 
 const engineSocket = "/var/run/docker.sock"
@@ -31,7 +28,7 @@ var (
 	repoRoot string
 	binary   string // the swarmgate binary under test
 	docker   *client.Client
-	proxy    *countingProxy
+	proxy    *apicount.Proxy
 )
 
 func TestMain(m *testing.M) {
@@ -68,64 +65,16 @@ func run(m *testing.M) int {
 	if err := build.Run(); err != nil {
 		return fail(fmt.Errorf("building swarmgate: %w", err))
 	}
-	if proxy, err = startProxy(filepath.Join(dir, "docker.sock")); err != nil {
+	if proxy, err = apicount.Start(filepath.Join(dir, "docker.sock"), engineSocket); err != nil {
 		return fail(err)
 	}
-	defer proxy.close()
+	defer proxy.Close()
 	return m.Run()
 }
 
 func fail(err error) int {
 	fmt.Fprintln(os.Stderr, "e2e:", err)
 	return 1
-}
-
-// countingProxy forwards the Docker API from its own socket to the engine's and counts requests,
-// so tests can prove how many calls, and how many writes, a command made.
-type countingProxy struct {
-	socket string
-	srv    *http.Server
-	mu     sync.Mutex
-	reads  int
-	writes []string
-}
-
-func startProxy(socket string) (*countingProxy, error) {
-	l, err := net.Listen("unix", socket)
-	if err != nil {
-		return nil, err
-	}
-	p := &countingProxy{socket: socket}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
-	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
-	}}
-	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			p.reads++
-		} else {
-			p.writes = append(p.writes, r.Method+" "+r.URL.Path)
-		}
-		p.mu.Unlock()
-		rp.ServeHTTP(w, r)
-	})}
-	go func() { _ = p.srv.Serve(l) }()
-	return p, nil
-}
-
-func (p *countingProxy) close() { _ = p.srv.Close() }
-
-// reset zeroes the counters and returns a function that reports the requests made since.
-func (p *countingProxy) reset() func() (reads int, writes []string) {
-	p.mu.Lock()
-	p.reads, p.writes = 0, nil
-	p.mu.Unlock()
-	return func() (int, []string) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.reads, append([]string(nil), p.writes...)
-	}
 }
 
 // result is what one swarmgate command did.
@@ -138,7 +87,7 @@ type result struct {
 func swarmgate(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.socket)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

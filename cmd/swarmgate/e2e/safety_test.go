@@ -120,7 +120,7 @@ spec:
   rules: [{backendRefs: [{name: e2e-foreign-svc}]}]
   services: [{name: e2e-foreign-svc, image: swarmgate/echo:test, port: 8888, replicas: 0}]
 `)
-	count := proxy.reset()
+	count := proxy.Reset()
 	r = swarmgate(t, "apply", "-f", clash, "--instance", instance)
 	if _, writes := count(); r.code == 0 || len(writes) != 0 || !strings.Contains(r.stderr, "service e2e-foreign-svc exists and was not created by swarmgate") {
 		t.Errorf("apply over a foreign service: exit %d, writes %v\n%s", r.code, writes, r.stderr)
@@ -175,7 +175,7 @@ func setNodeLabel(t *testing.T, key, value string) {
 // TestInvalidManifestsMakeNoRequest: bad input is refused before swarmgate talks to the engine.
 func TestInvalidManifestsMakeNoRequest(t *testing.T) {
 	for _, file := range []string{"route-conflict.yaml", "vip-auth-pass-too-long.yaml", "malformed-yaml.yaml"} {
-		count := proxy.reset()
+		count := proxy.Reset()
 		r := swarmgate(t, "apply", "--prune", "-f", filepath.Join(repoRoot, "manifests", "invalid", file), "--instance", "e2e-invalid")
 		reads, writes := count()
 		if r.code != 1 || reads+len(writes) != 0 || !strings.Contains(r.stderr, "nothing was changed") {
@@ -219,7 +219,7 @@ spec:
 	manifests := writeManifests(t, "restart.yaml", b.String())
 
 	cmd := exec.Command(binary, "apply", "-f", manifests, "--instance", instance)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.socket)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -129,7 +129,7 @@ func TestSeedScenario(t *testing.T) {
 	})
 
 	t.Run("a second apply writes nothing", func(t *testing.T) {
-		count := proxy.reset()
+		count := proxy.Reset()
 		r := mustSucceed(t, append([]string{"apply"}, flags...)...)
 		reads, writes := count()
 		if strings.TrimSpace(r.stdout) != "no changes" || len(writes) != 0 {
