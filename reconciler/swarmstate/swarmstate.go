@@ -10,6 +10,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -42,26 +43,44 @@ func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snap
 		filters.Arg("label", v1alpha1.LabelManagedBy+"="+v1alpha1.ManagedByValue),
 		filters.Arg("label", v1alpha1.LabelInstance+"="+instance),
 	)
-	var (
-		s   Snapshot
-		err error
-	)
-	if s.Nodes, err = r.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
-		return nil, fmt.Errorf("listing nodes: %w", err)
-	}
-	if s.Networks, err = r.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("scope", "swarm"))}); err != nil {
-		return nil, fmt.Errorf("listing networks: %w", err)
-	}
-	if s.Secrets, err = r.SecretList(ctx, swarm.SecretListOptions{Filters: ours}); err != nil {
-		return nil, fmt.Errorf("listing secrets: %w", err)
-	}
-	if s.Services, err = r.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
-		return nil, fmt.Errorf("listing services: %w", err)
-	}
-	if withTasks {
-		if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
-			return nil, fmt.Errorf("listing tasks: %w", err)
+	// The lists are independent: one round trip of latency instead of four or five. Each
+	// goroutine writes its own field of s.
+	var s Snapshot
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if s.Nodes, err = r.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
+			return fmt.Errorf("listing nodes: %w", err)
 		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if s.Networks, err = r.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("scope", "swarm"))}); err != nil {
+			return fmt.Errorf("listing networks: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if s.Secrets, err = r.SecretList(ctx, swarm.SecretListOptions{Filters: ours}); err != nil {
+			return fmt.Errorf("listing secrets: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if s.Services, err = r.ServiceList(ctx, swarm.ServiceListOptions{}); err != nil {
+			return fmt.Errorf("listing services: %w", err)
+		}
+		return nil
+	})
+	if withTasks {
+		g.Go(func() (err error) {
+			if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
+				return fmt.Errorf("listing tasks: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
