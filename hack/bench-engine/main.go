@@ -49,7 +49,6 @@ type bench struct {
 	binary   string
 	proxy    *apicount.Proxy
 	docker   *client.Client
-	dockerUp func() error
 }
 
 func run(sizes string) error {

@@ -1,0 +1,249 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+)
+
+const manifests = `apiVersion: swarmgate.io/v1alpha1
+kind: Zone
+metadata: {name: dmz}
+spec: {nodes: [node1]}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080}]
+  restartPolicy: {condition: on-failure}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: app}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [app.example.com]
+  rules:
+    - backendRefs: [{name: app}]
+    - matches: [{path: {value: /legacy}}]
+      backendRefs: [{name: legacy, port: 80}]
+  services: [{name: app, image: bretfisher/httpenv, port: 8888, replicas: 2, zone: dmz, restartPolicy: {condition: any}}]
+`
+
+func build(t *testing.T, yaml string) *desired.State {
+	t.Helper()
+	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	d, err := desired.Build(objs, desired.Options{Instance: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// applied is the swarm as it is after d was applied, with what swarm rewrites: images pinned to a
+// digest, networks referred to by ID, a restart policy's unset bound stored as 0.
+func applied(d *desired.State) *swarmstate.Snapshot {
+	s := &swarmstate.Snapshot{}
+	for host, labels := range d.NodeLabels {
+		l := map[string]string{"foreign": "x", v1alpha1.LabelOwnedNodeLabels + ".test": strings.Join(sortedKeys(labels), ",")}
+		for k, v := range labels {
+			l[k] = v
+		}
+		s.Nodes = append(s.Nodes, swarm.Node{ID: "id-" + host, Description: swarm.NodeDescription{Hostname: host}, Spec: swarm.NodeSpec{Annotations: swarm.Annotations{Labels: l}}})
+	}
+	s.Nodes = append(s.Nodes, swarm.Node{ID: "id-node9", Description: swarm.NodeDescription{Hostname: "node9"}})
+	for _, n := range d.Networks {
+		s.Networks = append(s.Networks, network.Summary{ID: "net-" + n.Name, Name: n.Name, Driver: "overlay", Attachable: true, Labels: n.Labels})
+	}
+	for _, sec := range d.Secrets {
+		s.Secrets = append(s.Secrets, swarm.Secret{ID: "sec-" + sec.Name, Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: sec.Name, Labels: sec.Labels}}})
+	}
+	for _, svc := range d.Services {
+		spec := svc.Spec
+		spec.Labels = map[string]string{}
+		for k, v := range svc.Spec.Labels {
+			spec.Labels[k] = v
+		}
+		if r := spec.Mode.Replicated; r != nil {
+			n := *r.Replicas
+			spec.Mode = swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+		}
+		c := *spec.TaskTemplate.ContainerSpec
+		c.Image += "@sha256:" + strings.Repeat("a", 64)
+		spec.TaskTemplate.ContainerSpec = &c
+		var nets []swarm.NetworkAttachmentConfig
+		for _, n := range spec.TaskTemplate.Networks {
+			nets = append(nets, swarm.NetworkAttachmentConfig{Target: "net-" + n.Target})
+		}
+		spec.TaskTemplate.Networks = nets
+		if rp := spec.TaskTemplate.RestartPolicy; rp != nil && rp.MaxAttempts == nil {
+			zero := uint64(0)
+			r := *rp
+			r.MaxAttempts = &zero
+			spec.TaskTemplate.RestartPolicy = &r
+		}
+		s.Services = append(s.Services, swarm.Service{ID: "svc-" + svc.Name, Spec: spec})
+	}
+	return s
+}
+
+// format prints a plan the way the tests compare it.
+func format(p *Plan) string {
+	var b strings.Builder
+	for _, a := range p.Actions {
+		fmt.Fprintf(&b, "%s %s/%s (%s)\n", a.Op, a.Kind, a.Name, a.Owner)
+		for _, c := range a.Changes {
+			fmt.Fprintf(&b, "  %s: %q -> %q\n", c.Field, c.Old, c.New)
+		}
+	}
+	for _, o := range p.Orphans {
+		fmt.Fprintf(&b, "orphan %s/%s\n", o.Kind, o.Name)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "warning %s\n", w)
+	}
+	return b.String()
+}
+
+func TestPlan(t *testing.T) {
+	want := build(t, manifests)
+	secret := want.Secrets[0].Name
+	tests := []struct {
+		name   string
+		snap   func() *swarmstate.Snapshot
+		opts   Options
+		expect string
+	}{
+		{"empty swarm: everything in order", func() *swarmstate.Snapshot {
+			return &swarmstate.Snapshot{Nodes: []swarm.Node{{ID: "id-node1", Description: swarm.NodeDescription{Hostname: "node1"}}}}
+		}, Options{}, `update node/node1 (Zone/dmz)
+  label.zone: "" -> "dmz"
+  label.swarmgate.io/owned-labels.test: "" -> "zone"
+create network/nginx_default (Gateway/gw)
+create secret/` + secret + ` (Gateway/gw)
+create service/app (Route/app)
+create service/gw (Gateway/gw)
+warning Route/app: backend service legacy does not exist (ResolvedRefs=False); its requests answer 503
+`},
+		{"applied: nothing to do, whatever swarm rewrote", func() *swarmstate.Snapshot { return applied(want) }, Options{},
+			"warning Route/app: backend service legacy does not exist (ResolvedRefs=False); its requests answer 503\n"},
+		{"scaled by hand", func() *swarmstate.Snapshot {
+			s := applied(want)
+			five := uint64(5)
+			s.Services[0].Spec.Mode.Replicated.Replicas = &five
+			s.Services[0].Version.Index = 42
+			return s
+		}, Options{}, "update service/app (Route/app)\n  replicas: \"5\" -> \"2\"\nwarning Route/app: backend service legacy does not exist (ResolvedRefs=False); its requests answer 503\n"},
+		{"image changed and a label added by hand", func() *swarmstate.Snapshot {
+			s := applied(want)
+			c := *s.Services[0].Spec.TaskTemplate.ContainerSpec
+			c.Image = "nginx:latest@sha256:" + strings.Repeat("b", 64)
+			s.Services[0].Spec.TaskTemplate.ContainerSpec = &c
+			s.Services[0].Spec.Labels["added.by"] = "hand"
+			return s
+		}, Options{}, "update service/app (Route/app)\n  image: \"nginx:latest\" -> \"bretfisher/httpenv:latest\"\nwarning Route/app: backend service legacy does not exist (ResolvedRefs=False); its requests answer 503\n"},
+		{"existing backend on the gateway network", func() *swarmstate.Snapshot {
+			s := applied(want)
+			s.Services = append(s.Services, swarm.Service{ID: "svc-legacy", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"},
+				TaskTemplate: swarm.TaskSpec{Networks: []swarm.NetworkAttachmentConfig{{Target: "net-nginx_default"}}}}})
+			return s
+		}, Options{}, ""},
+		{"existing backend elsewhere", func() *swarmstate.Snapshot {
+			s := applied(want)
+			s.Services = append(s.Services, swarm.Service{ID: "svc-legacy", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"}}})
+			return s
+		}, Options{}, "warning Route/app: backend service legacy is not on network nginx_default of its gateway (ResolvedRefs=False)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New(want, tt.snap(), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := format(p); got != tt.expect {
+				t.Errorf("plan:\n%s\nwant:\n%s", got, tt.expect)
+			}
+		})
+	}
+}
+
+func TestPlanRotationPruneAndOwnership(t *testing.T) {
+	old := build(t, manifests)
+	changed := build(t, strings.Replace(manifests, "hostnames: [app.example.com]", "hostnames: [app.example.com, www.example.com]", 1))
+	s := applied(old)
+	p, err := New(changed, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := format(p)
+	wantOrder := []string{"create secret/" + changed.Secrets[0].Name, "update service/gw", "delete secret/" + old.Secrets[0].Name}
+	at := 0
+	for _, w := range wantOrder {
+		i := strings.Index(got[at:], w)
+		if i < 0 {
+			t.Fatalf("rotation plan lacks %q after position %d:\n%s", w, at, got)
+		}
+		at += i
+	}
+	if !strings.Contains(got, "secrets: \""+old.Secrets[0].Name) || !strings.HasPrefix(p.Actions[0].String(), "secret/") || !strings.HasSuffix(p.Actions[0].String(), " rotated") {
+		t.Errorf("rotation is not reported as such:\n%s\n%s", got, p.Actions[0])
+	}
+
+	// A route removed: its service is an orphan, deleted only with Prune.
+	without := build(t, strings.Split(manifests, "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route")[0])
+	p, err = New(without, applied(old), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); !strings.Contains(got, "orphan service/app") || strings.Contains(got, "delete service/app") {
+		t.Errorf("without prune:\n%s", got)
+	}
+	p, _ = New(without, applied(old), Options{Prune: true})
+	if got := format(p); !strings.Contains(got, "delete service/app (Route/app)") {
+		t.Errorf("with prune:\n%s", got)
+	}
+
+	// Foreign objects: a service with a wanted name, a node label with another value.
+	s = applied(old)
+	delete(s.Services[0].Spec.Labels, v1alpha1.LabelInstance)
+	s.Nodes[0].Spec.Labels = map[string]string{"zone": "manager"}
+	_, err = New(old, s, Options{Prune: true})
+	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"`) ||
+		!strings.Contains(err.Error(), "node node1: label zone=manager was not set by swarmgate; refusing to change it to dmz") {
+		t.Errorf("want both refusals, got %v", err)
+	}
+
+	// The same label value set by someone else is left alone and never taken over.
+	s = applied(old)
+	s.Nodes[0].Spec.Labels = map[string]string{"zone": "dmz"}
+	p, err = New(old, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); strings.Contains(got, "node/") {
+		t.Errorf("a label with the wanted value set by someone else was touched:\n%s", got)
+	}
+
+	// A zone removed: only the labels this instance set go.
+	noZone := build(t, strings.Replace(strings.SplitN(manifests, "---\n", 2)[1], " zone: dmz,", "", 1))
+	p, _ = New(noZone, applied(old), Options{})
+	if got := format(p); !strings.Contains(got, "update node/node1 (Zone/dmz)\n  label.zone: \"dmz\" -> \"\"\n  label.swarmgate.io/owned-labels.test: \"zone\" -> \"\"") {
+		t.Errorf("zone removal:\n%s", got)
+	}
+}
