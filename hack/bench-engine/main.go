@@ -45,10 +45,10 @@ func (m measurement) String() string {
 }
 
 type bench struct {
-	dir      string
-	binary   string
-	proxy    *apicount.Proxy
-	docker   *client.Client
+	dir    string
+	binary string
+	proxy  *apicount.Proxy
+	docker *client.Client
 }
 
 func run(sizes string) error {
