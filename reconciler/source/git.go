@@ -1,0 +1,105 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
+)
+
+// Git is a branch of a git repository, pulled into a checkout of swarmgate's own.
+type Git struct {
+	URL    string
+	Branch string
+	// Path is the directory of manifests within the repository ("" or "." for all of it).
+	Path string
+	// Checkout is the private directory swarmgate clones into; never the user's working tree.
+	Checkout string
+	// TokenFile, for HTTPS, holds a token sent as the password of user "git" (GitHub, GitLab and
+	// Gitea accept that).
+	TokenFile string
+	// SSHKeyFile and KnownHostsFile, for SSH URLs: the private key, and the hosts to trust.
+	SSHKeyFile     string
+	KnownHostsFile string
+}
+
+func (g *Git) String() string { return fmt.Sprintf("git:%s@%s/%s", g.URL, g.Branch, g.Path) }
+
+func (g *Git) auth() (transport.AuthMethod, error) {
+	switch {
+	case g.TokenFile != "":
+		token, err := os.ReadFile(g.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the token: %w", err)
+		}
+		return &http.BasicAuth{Username: "git", Password: strings.TrimSpace(string(token))}, nil
+	case g.SSHKeyFile != "":
+		keys, err := ssh.NewPublicKeysFromFile("git", g.SSHKeyFile, "")
+		if err != nil {
+			return nil, fmt.Errorf("reading the SSH key: %w", err)
+		}
+		if g.KnownHostsFile == "" {
+			return nil, errors.New("an SSH key needs a known_hosts file: swarmgate does not trust hosts blindly")
+		}
+		if keys.HostKeyCallback, err = ssh.NewKnownHostsCallback(g.KnownHostsFile); err != nil {
+			return nil, fmt.Errorf("reading known_hosts: %w", err)
+		}
+		return keys, nil
+	}
+	return nil, nil
+}
+
+// Fetch clones the branch the first time, then fetches it and hard-resets the checkout to it, so
+// whatever happened to the checkout, it holds exactly the branch's head. The revision is the
+// commit's SHA.
+func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
+	auth, err := g.auth()
+	if err != nil {
+		return nil, "", err
+	}
+	ref := plumbing.NewBranchReferenceName(g.Branch)
+	repo, err := git.PlainOpen(g.Checkout)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		repo, err = git.PlainCloneContext(ctx, g.Checkout, false, &git.CloneOptions{
+			URL: g.URL, Auth: auth, ReferenceName: ref, SingleBranch: true, Depth: 1,
+		})
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("cloning %s: %w", g.URL, err)
+	}
+	remoteRef := plumbing.NewRemoteReferenceName("origin", g.Branch)
+	err = repo.FetchContext(ctx, &git.FetchOptions{
+		Auth: auth, Force: true, Depth: 1,
+		RefSpecs: []config.RefSpec{config.RefSpec(fmt.Sprintf("+%s:%s", ref, remoteRef))},
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil, "", fmt.Errorf("fetching %s: %w", g.URL, err)
+	}
+	head, err := repo.Reference(remoteRef, true)
+	if err != nil {
+		return nil, "", fmt.Errorf("branch %s: %w", g.Branch, err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := wt.Reset(&git.ResetOptions{Commit: head.Hash(), Mode: git.HardReset}); err != nil {
+		return nil, "", fmt.Errorf("checking out %s: %w", head.Hash(), err)
+	}
+	return []string{filepath.Join(g.Checkout, g.Path)}, head.Hash().String(), nil
+}
+
+// Watch does nothing: a git source is polled on its interval and pulled on webhooks.
+func (g *Git) Watch(ctx context.Context, _ chan<- struct{}) error {
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,116 @@
+package source
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDirRevisionFollowsContent(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", "a: 1\n")
+	d := &Dir{Path: dir, Debounce: 20 * time.Millisecond}
+	_, r1, err := d.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("notes.txt", "not a manifest")
+	if _, r, _ := d.Fetch(context.Background()); r != r1 {
+		t.Error("a non-manifest file changed the revision")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changed := make(chan struct{}, 1)
+	go func() { _ = d.Watch(ctx, changed) }()
+	time.Sleep(50 * time.Millisecond) // let the watcher start
+	write("a.yaml", "a: 2\n")
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change signalled")
+	}
+	if _, r, _ := d.Fetch(context.Background()); r == r1 || !strings.HasPrefix(r, "sha256:") {
+		t.Errorf("revision %s after a change, was %s", r, r1)
+	}
+}
+
+// gitCmd runs git in dir.
+func gitCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func TestGitFollowsTheBranch(t *testing.T) {
+	root := t.TempDir()
+	bare, work := filepath.Join(root, "repo.git"), filepath.Join(root, "work")
+	gitCmd(t, root, "init", "-q", "--bare", "-b", "main", bare)
+	gitCmd(t, root, "clone", "-q", bare, work)
+	commit := func(file, data string, force bool) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(work, "deploy"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, "deploy", file), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitCmd(t, work, "add", ".")
+		gitCmd(t, work, "commit", "-q", "-m", file)
+		if force {
+			gitCmd(t, work, "push", "-q", "-f", "origin", "HEAD:main")
+		} else {
+			gitCmd(t, work, "push", "-q", "origin", "HEAD:main")
+		}
+	}
+	commit("a.yaml", "a: 1\n", false)
+
+	g := &Git{URL: "file://" + bare, Branch: "main", Path: "deploy", Checkout: filepath.Join(root, "checkout")}
+	paths, rev1, err := g.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 1 || paths[0] != filepath.Join(root, "checkout", "deploy") || len(rev1) != 40 {
+		t.Fatalf("paths %v, revision %q", paths, rev1)
+	}
+	// Someone edits the checkout: the next fetch puts it back.
+	if err := os.WriteFile(filepath.Join(paths[0], "a.yaml"), []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit("b.yaml", "b: 1\n", false)
+	_, rev2, err := g.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev2 == rev1 {
+		t.Error("a new commit did not change the revision")
+	}
+	for file, want := range map[string]string{"a.yaml": "a: 1\n", "b.yaml": "b: 1\n"} {
+		if got, _ := os.ReadFile(filepath.Join(paths[0], file)); string(got) != want {
+			t.Errorf("%s holds %q, want %q", file, got, want)
+		}
+	}
+	// A force-push that rewrites history is followed too.
+	gitCmd(t, work, "reset", "-q", "--hard", "HEAD~1")
+	commit("c.yaml", "c: 1\n", true)
+	if _, rev3, err := g.Fetch(context.Background()); err != nil || rev3 == rev2 {
+		t.Errorf("after a force-push: %s, %v", rev3, err)
+	}
+	if _, err := os.Stat(filepath.Join(paths[0], "b.yaml")); !os.IsNotExist(err) {
+		t.Error("b.yaml survived a force-push that removed it")
+	}
+}
