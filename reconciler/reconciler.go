@@ -5,7 +5,13 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
@@ -28,6 +34,8 @@ type Reconciler struct {
 	Instance string
 	// Nginx tunes the gateways' configs.
 	Nginx nginx.Options
+	// Revision, if set, is recorded on the objects a pass writes.
+	Revision string
 }
 
 // Pass is a plan with the snapshot and desired state it was made from.
@@ -40,7 +48,7 @@ type Pass struct {
 // Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the
 // services' tasks, for status.
 func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts planner.Options, withTasks bool) (*Pass, error) {
-	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Nginx: r.Nginx})
+	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx})
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +77,23 @@ func (r *Reconciler) PlanDeletion(ctx context.Context, objs []v1alpha1.Object) (
 		}
 	}
 	return &Pass{Plan: planner.Deletion(owners, zones, snap, r.Instance), Snapshot: snap}, nil
+}
+
+// LoadManifests reads, decodes, defaults and validates manifests (see manifest.Load for paths).
+// Invalid input yields every error as a field.ErrorList.
+func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
+	objs, err := manifest.Load(paths, stdin)
+	var decodeErrs field.ErrorList
+	if err != nil && !errors.As(err, &decodeErrs) {
+		return nil, err
+	}
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, decodeErrs); len(errs) > 0 {
+		return nil, errs
+	}
+	return objs, nil
 }
 
 // Apply carries out a pass's plan; progress hears of each action.

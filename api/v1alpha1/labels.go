@@ -14,6 +14,9 @@ const (
 	LabelOwner = LabelPrefix + "owner"
 	// LabelSpecHash is a hash of the spec swarmgate asked for, for telling what changed since.
 	LabelSpecHash = LabelPrefix + "spec-hash"
+	// LabelRevision is the source revision (a git commit) of the pass that last wrote the object.
+	// It is not compared: a new revision rewrites only objects whose spec changed.
+	LabelRevision = LabelPrefix + "revision"
 	// LabelOwnedNodeLabels, suffixed with "." and the instance, lists on a node the label keys
 	// that instance set (comma-separated), so it removes only those.
 	LabelOwnedNodeLabels = LabelPrefix + "owned-labels"

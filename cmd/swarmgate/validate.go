@@ -8,9 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/field"
-	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler"
 )
 
 // fileOptions are the -f flags of every command that reads manifests.
@@ -26,17 +25,10 @@ func (o *fileOptions) addFlags(cmd *cobra.Command) {
 // load reads, defaults and validates the manifests. On bad input it prints every error and returns
 // an exit error, so nothing after it runs on a broken snapshot.
 func (o *fileOptions) load(cmd *cobra.Command) ([]v1alpha1.Object, error) {
-	objs, err := manifest.Load(o.paths, cmd.InOrStdin())
-	var decodeErrs field.ErrorList
-	if err != nil && !errors.As(err, &decodeErrs) {
-		return nil, err
-	}
-	for _, obj := range objs {
-		obj.Default()
-	}
-	errs := validation.ValidateSnapshot(objs, decodeErrs)
-	if len(errs) == 0 {
-		return objs, nil
+	objs, err := reconciler.LoadManifests(o.paths, cmd.InOrStdin())
+	var errs field.ErrorList
+	if !errors.As(err, &errs) {
+		return objs, err
 	}
 	w := cmd.ErrOrStderr()
 	for _, e := range errs {

@@ -20,6 +20,8 @@ import (
 // State is every swarm object a set of manifests calls for.
 type State struct {
 	Instance string
+	// Revision is the source revision the manifests came from, if known.
+	Revision string
 	// NodeLabels are the labels wanted on each node, by hostname.
 	NodeLabels map[string]map[string]string
 	Networks   []Network
@@ -72,13 +74,15 @@ const ConfigPath = "/etc/nginx/conf.d/default.conf"
 type Options struct {
 	// Instance names this swarmgate instance in ownership labels.
 	Instance string
+	// Revision, if set, is recorded on every object written.
+	Revision string
 	// Nginx tunes the rendered gateway configs.
 	Nginx nginx.Options
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
-	s := &State{Instance: opts.Instance, NodeLabels: map[string]map[string]string{}}
+	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}}
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -132,6 +136,9 @@ func (s *State) labels(owner string, user map[string]string) map[string]string {
 		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
 		v1alpha1.LabelInstance:  s.Instance,
 		v1alpha1.LabelOwner:     owner,
+	}
+	if s.Revision != "" {
+		l[v1alpha1.LabelRevision] = s.Revision
 	}
 	for k, v := range user {
 		l[k] = v
@@ -290,12 +297,12 @@ func (s *State) addService(owner string, spec swarm.ServiceSpec) {
 	s.Services = append(s.Services, Service{Name: spec.Name, Owner: owner, Spec: spec})
 }
 
-// SpecHash hashes a service spec as swarmgate asked for it (without the hash label itself).
+// SpecHash hashes a service spec as swarmgate asked for it, without the hash and revision labels.
 // encoding/json writes map keys sorted, so the hash is stable.
 func SpecHash(spec swarm.ServiceSpec) string {
 	labels := make(map[string]string, len(spec.Labels))
 	for k, v := range spec.Labels {
-		if k != v1alpha1.LabelSpecHash {
+		if k != v1alpha1.LabelSpecHash && k != v1alpha1.LabelRevision {
 			labels[k] = v
 		}
 	}

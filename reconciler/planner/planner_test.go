@@ -247,3 +247,15 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 		t.Errorf("zone removal:\n%s", got)
 	}
 }
+
+func TestEnvValuesAreMasked(t *testing.T) {
+	want := Project(swarm.ServiceSpec{TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Env: []string{"PASSWORD=hunter2", "A=1"}}}}, nil)
+	got := Project(swarm.ServiceSpec{TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Env: []string{"A=1", "PASSWORD=changed"}}}}, nil)
+	changes := Diff(want, got)
+	if len(changes) != 1 || changes[0].Field != "env" {
+		t.Fatalf("changes %+v", changes)
+	}
+	if c := changes[0]; strings.Contains(c.Old+c.New, "hunter2") || strings.Contains(c.Old+c.New, "changed") || !strings.Contains(c.New, "PASSWORD=sha256:") {
+		t.Errorf("env values leak into the diff: %+v", c)
+	}
+}

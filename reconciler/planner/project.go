@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -8,6 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
 // Project flattens the fields of a service spec that swarmgate sets into field paths and values,
@@ -22,16 +26,16 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		}
 	}
 	for k, v := range spec.Labels {
-		f["labels."+k] = v
+		if k != v1alpha1.LabelRevision { // a record of the last write, not part of the spec
+			f["labels."+k] = v
+		}
 	}
 	t := spec.TaskTemplate
 	if c := t.ContainerSpec; c != nil {
 		image, _, _ := strings.Cut(c.Image, "@")
 		set("image", image)
 		set("args", quoteList(c.Args))
-		env := slices.Clone(c.Env)
-		slices.Sort(env)
-		set("env", quoteList(env))
+		set("env", quoteList(maskedEnv(c.Env)))
 		var secrets []string
 		for _, s := range c.Secrets {
 			target := ""
@@ -124,6 +128,19 @@ func Diff(want, got map[string]string) []Change {
 		}
 	}
 	return changes
+}
+
+// maskedEnv shows each variable's name and a short hash of its value: environment values often
+// hold credentials, and diffs and alerts must show that a value changed without showing it.
+func maskedEnv(env []string) []string {
+	out := make([]string, len(env))
+	for i, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		sum := sha256.Sum256([]byte(value))
+		out[i] = name + "=sha256:" + hex.EncodeToString(sum[:])[:8]
+	}
+	slices.Sort(out)
+	return out
 }
 
 func quoteList(items []string) string {
