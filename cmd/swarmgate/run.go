@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/spf13/cobra"
+
+	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/controller"
+	"github.com/swarmgate/swarmgate/reconciler/source"
+)
+
+type runOptions struct {
+	engine         engineOptions
+	source         string
+	branch         string
+	path           string
+	checkout       string
+	interval       time.Duration
+	tokenFile      string
+	sshKeyFile     string
+	knownHostsFile string
+	resync         time.Duration
+	onDrift        string
+	webhooks       []string
+	alertFormat    string
+	listen         string
+	hookTokenFile  string
+}
+
+func newRunCommand() *cobra.Command {
+	o := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run --source dir:PATH|git:URL",
+		Short: "Keep the swarm converged to a directory or a git branch (the operator)",
+		Long: `Run swarmgate as an operator: apply the manifests of a directory (re-read when
+it changes) or of a git branch (pulled every --interval, and at once on
+POST /hooks/git), and reconcile again whenever the swarm reports a change to
+swarmgate's objects, and every --resync. Invalid manifests are alerted and
+never applied: the swarm keeps the last good state. Drift (a change made to
+the swarm by hand, or a rollback) is alerted once and healed, or with
+--on-drift=alert only alerted. Objects of this instance that no manifest
+declares any more are deleted. Serves /metrics, /healthz, /readyz and
+/status on --listen.`,
+		Example: `  swarmgate run --source dir:/etc/swarmgate/manifests
+  swarmgate run --source git:https://git.example.com/ops/swarm.git --branch main --path gateway \
+    --git-token-file /run/secrets/git-token --alert-webhook https://hooks.slack.com/... --alert-format slack`,
+		GroupID: "basic",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context()) },
+	}
+	f := cmd.Flags()
+	o.engine.addFlags(cmd)
+	f.StringVar(&o.source, "source", "", "dir:PATH or git:URL")
+	f.StringVar(&o.branch, "branch", "main", "git branch to follow")
+	f.StringVar(&o.path, "path", ".", "directory of the manifests within the git repository")
+	f.StringVar(&o.checkout, "checkout-dir", "", "where to keep the private git checkout (default: a directory under the system's temp dir)")
+	f.DurationVar(&o.interval, "interval", time.Minute, "how often to pull the git branch")
+	f.StringVar(&o.tokenFile, "git-token-file", "", "file holding an HTTPS token for the git repository")
+	f.StringVar(&o.sshKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the git repository")
+	f.StringVar(&o.knownHostsFile, "git-known-hosts-file", "", "known_hosts file for SSH git URLs")
+	f.DurationVar(&o.resync, "resync", 5*time.Minute, "reconcile at least this often")
+	f.StringVar(&o.onDrift, "on-drift", "heal", "heal (re-apply and alert) or alert (alert only)")
+	f.StringArrayVar(&o.webhooks, "alert-webhook", nil, "URL that alerts are POSTed to; repeatable")
+	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
+	f.StringVar(&o.listen, "listen", ":9090", "address of the metrics, health, status and webhook endpoints")
+	f.StringVar(&o.hookTokenFile, "hook-token-file", "", "file holding the shared secret of POST /hooks/git (the endpoint is off without it)")
+	_ = cmd.MarkFlagRequired("source")
+	return cmd
+}
+
+func (o *runOptions) newSource() (source.Source, time.Duration, error) {
+	kind, target, ok := strings.Cut(o.source, ":")
+	switch {
+	case ok && kind == "dir":
+		return &source.Dir{Path: target}, 0, nil
+	case ok && kind == "git":
+		checkout := o.checkout
+		if checkout == "" {
+			checkout = filepath.Join(os.TempDir(), "swarmgate-checkout-"+o.engine.instance)
+		}
+		return &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
+			TokenFile: o.tokenFile, SSHKeyFile: o.sshKeyFile, KnownHostsFile: o.knownHostsFile}, o.interval, nil
+	}
+	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
+}
+
+func (o *runOptions) run(ctx context.Context) error {
+	src, poll, err := o.newSource()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
+	if o.onDrift != "heal" && o.onDrift != "alert" {
+		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--on-drift %q: want heal or alert", o.onDrift)}
+	}
+	if o.alertFormat != string(alert.FormatJSON) && o.alertFormat != string(alert.FormatSlack) {
+		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--alert-format %q: want json or slack", o.alertFormat)}
+	}
+	hookToken := ""
+	if o.hookTokenFile != "" {
+		b, err := os.ReadFile(o.hookTokenFile)
+		if err != nil {
+			return err
+		}
+		hookToken = strings.TrimSpace(string(b))
+	}
+
+	metrics := controller.NewMetrics()
+	c, err := countingClient(metrics)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	log := slog.Default()
+	alerts := alert.NewDispatcher(log, o.webhooks, alert.Format(o.alertFormat))
+	alerts.Dropped = func(string) { metrics.AlertsLost.Inc() }
+	defer alerts.Close()
+	ctl := controller.New(&reconciler.Reconciler{Engine: c, Instance: o.engine.instance}, c,
+		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal"}, alerts, metrics, log)
+
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: ctl.Handler(hookToken), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serving the endpoints", "error", err)
+		}
+	}()
+	log.Info("swarmgate running", "source", src.String(), "instance", o.engine.instance, "listen", l.Addr().String(), "on-drift", o.onDrift)
+	err = ctl.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	log.Info("swarmgate stopped")
+	return err
+}
+
+// countingClient is the engine's client with every request counted by verb in the metrics.
+func countingClient(m *controller.Metrics) (*client.Client, error) {
+	base, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	transport := base.HTTPClient().Transport // already set up for the engine's socket or TLS
+	return client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(),
+		client.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			m.APIRequests.WithLabelValues(r.Method).Inc()
+			return transport.RoundTrip(r)
+		})}))
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,372 @@
+// Package controller runs swarmgate as an operator: it reconciles the swarm to a source of
+// manifests whenever the source changes, the swarm reports a change to swarmgate's objects, or a
+// resync is due; it alerts on drift and heals it (or only alerts), and serves metrics, health and
+// status over HTTP. Passes are level-triggered: each reconciles the whole snapshot, and a burst of
+// triggers makes one pass.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/source"
+)
+
+// Events is the part of the Docker client that streams engine events.
+type Events interface {
+	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
+}
+
+// Options configure a controller.
+type Options struct {
+	Source source.Source
+	// Poll fetches the source this often (a git source has no other way to learn of commits).
+	// 0 polls never.
+	Poll time.Duration
+	// Resync runs a pass this often even when nothing signalled a change. Defaults to 5m.
+	Resync time.Duration
+	// Heal re-applies the manifests when the swarm drifts; otherwise drift is only alerted.
+	Heal bool
+	// Debounce gathers triggers this long into one pass. Defaults to 100ms.
+	Debounce time.Duration
+}
+
+// Controller is the running operator.
+type Controller struct {
+	rec     *reconciler.Reconciler
+	events  Events
+	opts    Options
+	alerts  *alert.Dispatcher
+	metrics *Metrics
+	log     *slog.Logger
+	trigger chan string
+
+	// Read by the HTTP handlers while passes run.
+	mu          sync.Mutex
+	ready       bool
+	appliedRev  string
+	lastGood    []v1alpha1.Object
+	invalidRev  string
+	activeDrift map[string]alert.Event
+	lastErr     string
+}
+
+// New makes a controller. rec must have an Engine; ev streams its events.
+func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Dispatcher, m *Metrics, log *slog.Logger) *Controller {
+	if opts.Resync == 0 {
+		opts.Resync = 5 * time.Minute
+	}
+	if opts.Debounce == 0 {
+		opts.Debounce = 100 * time.Millisecond
+	}
+	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
+		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}}
+}
+
+// Trigger asks for a pass; triggers that arrive while one is pending merge into it.
+func (c *Controller) Trigger(reason string) {
+	select {
+	case c.trigger <- reason:
+	default:
+	}
+}
+
+// Run reconciles until ctx ends. A pass in progress when it ends finishes its current write.
+func (c *Controller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+
+	changed := make(chan struct{}, 1)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := c.opts.Source.Watch(bg, changed); err != nil {
+			c.log.Error("watching the source failed; polling only", "source", c.opts.Source, "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		c.watchEngine(bg)
+	}()
+	go func() {
+		defer wg.Done()
+		c.tick(bg, changed)
+	}()
+
+	retry := backoff.NewExponentialBackOff()
+	retry.InitialInterval, retry.MaxInterval, retry.MaxElapsedTime = time.Second, 5*time.Minute, 0
+	var retryTimer *time.Timer
+	c.Trigger("start")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case reason := <-c.trigger:
+			// Gather the rest of a burst: an apply causes a flurry of engine events.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(c.opts.Debounce):
+			}
+			select {
+			case <-c.trigger:
+			default:
+			}
+			// The pass is not cut off by shutdown: it finishes its writes, bounded in time.
+			passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			err := c.pass(passCtx, reason)
+			cancel()
+			if retryTimer != nil {
+				retryTimer.Stop()
+			}
+			if err != nil {
+				wait := retry.NextBackOff()
+				c.log.Error("pass failed; retrying", "error", err, "in", wait.Round(time.Millisecond))
+				retryTimer = time.AfterFunc(wait, func() { c.Trigger("retry") })
+			} else {
+				retry.Reset()
+			}
+		}
+	}
+}
+
+// tick turns source changes, polls and resyncs into triggers.
+func (c *Controller) tick(ctx context.Context, changed <-chan struct{}) {
+	resync := time.NewTicker(c.opts.Resync)
+	defer resync.Stop()
+	var poll <-chan time.Time
+	if c.opts.Poll > 0 {
+		t := time.NewTicker(c.opts.Poll)
+		defer t.Stop()
+		poll = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			c.Trigger("source changed")
+		case <-poll:
+			c.Trigger("poll")
+		case <-resync.C:
+			c.Trigger("resync")
+		}
+	}
+}
+
+// watchEngine triggers a pass on every event about services, networks, secrets and nodes, and
+// reconnects with backoff when the stream breaks (the engine restarted).
+func (c *Controller) watchEngine(ctx context.Context) {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 200*time.Millisecond, 30*time.Second, 0
+	f := filters.NewArgs(filters.Arg("type", "service"), filters.Arg("type", "network"), filters.Arg("type", "secret"), filters.Arg("type", "node"))
+	for ctx.Err() == nil {
+		streamCtx, cancel := context.WithCancel(ctx)
+		msgs, errs := c.events.Events(streamCtx, events.ListOptions{Filters: f})
+		connected := false
+	stream:
+		for {
+			select {
+			case <-ctx.Done():
+				cancel()
+				return
+			case <-msgs:
+				if !connected {
+					connected = true
+					b.Reset()
+				}
+				c.Trigger("engine event")
+			case err := <-errs:
+				c.log.Warn("engine event stream broke; reconnecting", "error", err)
+				break stream
+			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(b.NextBackOff()):
+		}
+		// Whatever happened while the stream was down is found by the next pass.
+		c.Trigger("engine reconnected")
+	}
+}
+
+// pass is one reconciliation.
+func (c *Controller) pass(ctx context.Context, reason string) error {
+	start := time.Now()
+	defer func() { c.metrics.Duration.Observe(time.Since(start).Seconds()) }()
+
+	paths, rev, err := c.opts.Source.Fetch(ctx)
+	if err != nil {
+		return c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
+	}
+	objs, err := reconciler.LoadManifests(paths, nil)
+	var invalid field.ErrorList
+	switch {
+	case errors.As(err, &invalid):
+		c.metrics.Passes.WithLabelValues("invalid").Inc()
+		c.metrics.Errors.WithLabelValues(alert.ReasonInvalidManifests).Inc()
+		c.mu.Lock()
+		first := c.invalidRev != rev
+		c.invalidRev, c.lastErr = rev, invalid.Error()
+		objs, rev = c.lastGood, c.appliedRev
+		c.mu.Unlock()
+		if first {
+			c.alerts.Send(alert.Event{Reason: alert.ReasonInvalidManifests, Revision: rev,
+				Message: fmt.Sprintf("manifests do not validate; the swarm keeps the last good state:\n%s", invalid.Error())})
+		}
+		if objs == nil {
+			return nil // nothing good yet to hold the swarm to
+		}
+	case err != nil:
+		return c.failed("SourceFailed", err)
+	default:
+		c.mu.Lock()
+		c.invalidRev = "" // valid again: the next breakage is news
+		c.mu.Unlock()
+	}
+
+	c.mu.Lock()
+	appliedRev := c.appliedRev
+	c.mu.Unlock()
+	rec := *c.rec
+	rec.Revision = rev
+	p, err := rec.Plan(ctx, objs, planner.Options{Prune: true}, false)
+	if err != nil {
+		return c.failed("PlanFailed", err)
+	}
+	for _, w := range p.Plan.Warnings {
+		c.log.Warn(w, "reason", "Plan")
+	}
+	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
+	// the swarm. Changes with a new revision are a deploy.
+	drifting := appliedRev != "" && rev == appliedRev
+	c.trackDrift(p, drifting, rev)
+	if drifting && !c.opts.Heal {
+		c.metrics.Passes.WithLabelValues("drift-held").Inc()
+		return nil
+	}
+	if p.Plan.Empty() {
+		c.succeeded(objs, rev, "unchanged")
+		return nil
+	}
+	c.log.Info("applying", "trigger", reason, "revision", rev, "actions", len(p.Plan.Actions), "drift", drifting)
+	err = rec.Apply(ctx, p, func(a planner.Action, err error) {
+		if err == nil {
+			c.log.Info(a.String(), "owner", a.Owner, "revision", rev)
+		}
+	})
+	if err != nil {
+		return c.failed("ApplyFailed", err)
+	}
+	c.succeeded(objs, rev, "applied")
+	return nil
+}
+
+func (c *Controller) failed(reason string, err error) error {
+	c.metrics.Passes.WithLabelValues("failed").Inc()
+	c.metrics.Errors.WithLabelValues(reason).Inc()
+	c.mu.Lock()
+	c.lastErr = err.Error()
+	c.mu.Unlock()
+	return err
+}
+
+func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
+	c.metrics.Passes.WithLabelValues(result).Inc()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.appliedRev != rev {
+		c.metrics.Revision.Reset()
+		c.metrics.Revision.WithLabelValues(rev).Set(1)
+	}
+	c.ready, c.appliedRev, c.lastGood, c.lastErr = true, rev, objs, ""
+}
+
+// trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it
+// is gone.
+func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) {
+	now := map[string]alert.Event{}
+	if drifting {
+		for _, a := range p.Plan.Actions {
+			e := driftEvent(a, p, rev)
+			fields := make([]string, len(e.Changes))
+			for i, ch := range e.Changes {
+				fields[i] = ch.Field
+			}
+			now[e.Object+" "+strings.Join(fields, ",")] = e
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range sortedKeys(now) {
+		if _, known := c.activeDrift[key]; !known {
+			c.metrics.DriftEvents.WithLabelValues("drift").Inc()
+			c.alerts.Send(now[key])
+		}
+	}
+	for _, key := range sortedKeys(c.activeDrift) {
+		if _, still := now[key]; !still {
+			old := c.activeDrift[key]
+			c.metrics.DriftEvents.WithLabelValues("recovery").Inc()
+			c.alerts.Send(alert.Event{Reason: alert.ReasonDriftRecovered, Object: old.Object, Owner: old.Owner, Revision: rev,
+				Message: old.Object + " matches the manifests again"})
+		}
+	}
+	c.activeDrift = now
+	c.metrics.DriftNow.Set(float64(len(now)))
+}
+
+// driftEvent describes one planned action as a drift: what differs, and who likely caused it.
+func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
+	object := string(a.Kind) + "/" + a.Name
+	e := alert.Event{Reason: alert.ReasonDrift, Object: object, Owner: a.Owner, Cause: alert.CauseExternal, Revision: rev}
+	switch a.Op {
+	case planner.Create:
+		e.Message = object + " is missing from the swarm"
+	case planner.Delete:
+		e.Message = object + " is on the swarm but in no manifest"
+	default:
+		e.Message = object + " differs from the manifests"
+	}
+	for _, ch := range a.Changes {
+		e.Changes = append(e.Changes, alert.Change{Field: ch.Field, Swarm: ch.Old, Manifest: ch.New})
+	}
+	if a.Kind == planner.KindService && a.Op == planner.Update {
+		for _, s := range p.Snapshot.Services {
+			if s.ID == a.ID && s.UpdateStatus != nil && slices.Contains([]swarm.UpdateState{swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused}, s.UpdateStatus.State) {
+				e.Cause = alert.CauseRollback
+				e.Message += " after swarm rolled back a failed update: " + s.UpdateStatus.Message
+			}
+		}
+	}
+	return e
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
