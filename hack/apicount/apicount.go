@@ -5,6 +5,8 @@ package apicount
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -30,6 +32,7 @@ func Start(socket, engineSocket string) (*Proxy, error) {
 	}
 	p := &Proxy{Socket: socket}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.ErrorLog = log.New(io.Discard, "", 0) // an engine that restarts is expected; callers see the 502
 	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
 	}}
