@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints swarmgate's benchmark figures: the nginx renderer (go test -bench) and the engine
-# (swarmgate apply against `docker stack deploy` on the local swarm, which it brings up).
+# Prints swarmgate's benchmark figures: the nginx renderer (go test -bench), the engine (swarmgate
+# apply against `docker stack deploy` on the local swarm, which it brings up), and the operator's
+# latencies (drift to alert, commit to applied and to served), measured by its end-to-end tests.
 #   hack/bench.sh [-n 10,100,1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +14,7 @@ echo
 echo "== engine: swarmgate apply and docker stack deploy (replicas: 0 services)"
 hack/swarm.sh up
 go run ./hack/bench-engine "$@"
+
+echo
+echo "== operator latencies (swarmgate run)"
+go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestRunGitOps|TestRunDrift|TestRunCommitToServed' | grep -o 'figure: .*'

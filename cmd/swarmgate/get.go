@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/controller"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -19,6 +23,7 @@ func newGetCommand() *cobra.Command {
 		files  fileOptions
 		engine engineOptions
 		output string
+		server string
 	)
 	cmd := &cobra.Command{
 		Use:   "get [KIND [NAME]] -f PATH...",
@@ -28,25 +33,27 @@ whether the swarm matches it (SYNCED), differs (DRIFTED, with the fields) or
 lacks it (MISSING), its running and desired tasks, the config secret a
 gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 		Example: `  swarmgate get -f manifests/
-  swarmgate get route dmzhttp -f manifests/ -o yaml`,
+  swarmgate get route dmzhttp -f manifests/ -o yaml
+
+  # Ask a running operator (swarmgate run) instead of reading manifests
+  swarmgate get --server http://manager1:9090`,
 		GroupID: "basic",
 		Args:    cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			objs, err := files.load(cmd)
-			if err != nil {
-				return err
+			var statuses []reconciler.ObjectStatus
+			if server != "" {
+				doc, err := fetchStatus(cmd.Context(), server)
+				if err != nil {
+					return err
+				}
+				statuses = doc.Objects
+			} else {
+				var err error
+				if statuses, err = localStatus(cmd, &files, &engine); err != nil {
+					return err
+				}
 			}
-			r, c, err := engine.reconciler()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			pass, err := r.Plan(cmd.Context(), objs, planner.Options{}, true)
-			if err != nil {
-				return err
-			}
-			statuses := reconciler.Status(objs, pass)
-			statuses, err = selectStatuses(statuses, args)
+			statuses, err := selectStatuses(statuses, args)
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
@@ -56,7 +63,49 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 	files.addFlags(cmd)
 	engine.addFlags(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml or json (default: a table)")
+	cmd.Flags().StringVar(&server, "server", "", "URL of a running `swarmgate run` to ask instead of reading manifests")
+	cmd.MarkFlagsOneRequired("filename", "server")
+	cmd.MarkFlagsMutuallyExclusive("filename", "server")
 	return cmd
+}
+
+// localStatus computes the status of the manifests' objects against the swarm.
+func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, error) {
+	objs, err := files.load(cmd)
+	if err != nil {
+		return nil, err
+	}
+	r, c, err := engine.reconciler()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	pass, err := r.Plan(cmd.Context(), objs, planner.Options{}, true)
+	if err != nil {
+		return nil, err
+	}
+	return reconciler.Status(objs, pass), nil
+}
+
+// fetchStatus reads GET /status of a running operator.
+func fetchStatus(ctx context.Context, server string) (*controller.StatusDocument, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
+	}
+	var doc controller.StatusDocument
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s/status: %w", server, err)
+	}
+	return &doc, nil
 }
 
 // selectStatuses keeps the statuses of one kind (case-insensitive, singular or plural) and name.

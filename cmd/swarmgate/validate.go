@@ -19,7 +19,9 @@ type fileOptions struct {
 
 func (o *fileOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.paths, "filename", "f", nil, "manifest file or directory (read recursively), or - for standard input; repeatable")
-	_ = cmd.MarkFlagRequired("filename")
+	if cmd.Name() != "get" { // get may ask a server instead
+		_ = cmd.MarkFlagRequired("filename")
+	}
 }
 
 // load reads, defaults and validates the manifests. On bad input it prints every error and returns

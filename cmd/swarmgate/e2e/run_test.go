@@ -276,6 +276,10 @@ func TestRunGitOps(t *testing.T) {
 		if !status.Ready || status.Revision != head || len(status.Objects) != 5 {
 			t.Errorf("status %+v, want ready at %s with 5 objects", status, head)
 		}
+		g := mustSucceed(t, "get", "route", "--server", "http://"+op.listen)
+		if !strings.Contains(g.stdout, "run-r4") || !strings.Contains(g.stdout, "SYNCED") {
+			t.Errorf("get --server:\n%s", g.stdout)
+		}
 	})
 
 	op.stop(t)
