@@ -260,10 +260,15 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
-	c.trackDrift(p, drifting, rev)
+	rolledBack := c.trackDrift(p, drifting, rev)
 	if drifting && !c.opts.Heal {
 		c.metrics.Passes.WithLabelValues("drift-held").Inc()
 		return nil
+	}
+	if len(rolledBack) > 0 {
+		// Re-applying a spec swarm rolled back would fail the same way, again and again: hold
+		// those services until a new revision changes them, and heal the rest.
+		p.Plan.Actions = slices.DeleteFunc(p.Plan.Actions, func(a planner.Action) bool { return rolledBack[a.ID] })
 	}
 	if p.Plan.Empty() {
 		c.succeeded(objs, rev, "unchanged")
@@ -303,12 +308,16 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 }
 
 // trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it
-// is gone.
-func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) {
+// is gone. It returns the IDs of the services whose drift is swarm's rollback of a failed update.
+func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) map[string]bool {
 	now := map[string]alert.Event{}
+	rolledBack := map[string]bool{}
 	if drifting {
 		for _, a := range p.Plan.Actions {
 			e := driftEvent(a, p, rev)
+			if e.Cause == alert.CauseRollback {
+				rolledBack[a.ID] = true
+			}
 			fields := make([]string, len(e.Changes))
 			for i, ch := range e.Changes {
 				fields[i] = ch.Field
@@ -334,6 +343,7 @@ func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) {
 	}
 	c.activeDrift = now
 	c.metrics.DriftNow.Set(float64(len(now)))
+	return rolledBack
 }
 
 // driftEvent describes one planned action as a drift: what differs, and who likely caused it.
@@ -353,9 +363,10 @@ func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
 	}
 	if a.Kind == planner.KindService && a.Op == planner.Update {
 		for _, s := range p.Snapshot.Services {
-			if s.ID == a.ID && s.UpdateStatus != nil && slices.Contains([]swarm.UpdateState{swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused}, s.UpdateStatus.State) {
+			if s.ID == a.ID && s.UpdateStatus != nil && slices.Contains([]swarm.UpdateState{swarm.UpdateStateRollbackStarted, swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused}, s.UpdateStatus.State) {
 				e.Cause = alert.CauseRollback
-				e.Message += " after swarm rolled back a failed update: " + s.UpdateStatus.Message
+				e.Message += " after swarm rolled back a failed update (" + s.UpdateStatus.Message +
+					"); not re-applying it until the manifests change"
 			}
 		}
 	}

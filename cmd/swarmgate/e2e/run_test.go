@@ -470,3 +470,126 @@ spec:
 	op.stop(t)
 	mustSucceed(t, "delete", "-f", filepath.Join(root, "checkout"), "--instance", instance)
 }
+
+// TestRunReadinessAndRollback: /readyz answers 503 until a first good pass; a spec swarm rolls
+// back is alerted as swarm's doing and held, not re-applied in a loop, until the manifests change.
+func TestRunReadinessAndRollback(t *testing.T) {
+	const instance = "e2e-rollback"
+	cleanup(t, instance)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "all.yaml")
+	service := func(image string) string {
+		return runGateway + `---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: rb}
+spec:
+  parentRefs: [{name: run-gw}]
+  hostnames: [rb.run.test]
+  rules: [{backendRefs: [{name: rb}]}]
+  services:
+    - name: rb
+      image: ` + image + `
+      port: 8888
+      endpointMode: dnsrr
+      updatePolicy: {failureAction: rollback, monitor: 2s}
+      restartPolicy: {condition: any, delay: 1s}
+`
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(service("swarmgate/echo:test"), "rb.run.test", "Bad_Host", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alerts := newReceiver(t)
+	o := &operator{listen: "127.0.0.1:19195", log: &strings.Builder{}}
+	o.cmd = exec.Command(binary, "run", "--listen", o.listen, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+		"--alert-webhook", alerts.srv.URL)
+	o.cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
+	if err := o.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer o.stop(t)
+	eventually(t, 30*time.Second, func() error {
+		if n, _ := alerts.count("InvalidManifests", ""); n != 1 {
+			return fmt.Errorf("%d InvalidManifests alerts", n)
+		}
+		return nil
+	})
+	readyz := func() int {
+		resp, err := http.Get("http://" + o.listen + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := readyz(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with only invalid manifests: %d, want 503", code)
+	}
+	if err := os.WriteFile(file, []byte(service("swarmgate/echo:test")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, func() error {
+		if code := readyz(); code != 200 {
+			return fmt.Errorf("/readyz %d", code)
+		}
+		return nil
+	})
+	eventually(t, 60*time.Second, func() error {
+		svc, _, err := docker.ServiceInspectWithRaw(context.Background(), "rb", swarm.ServiceInspectOptions{})
+		if err != nil {
+			return err
+		}
+		tasks, err := docker.TaskList(context.Background(), swarm.TaskListOptions{Filters: filtersFor(svc.ID)})
+		if err != nil {
+			return err
+		}
+		for _, task := range tasks {
+			if task.Status.State == swarm.TaskStateRunning {
+				return nil
+			}
+		}
+		return fmt.Errorf("no running task of rb")
+	})
+
+	// A new revision whose image cannot start: swarm rolls the update back.
+	if err := os.WriteFile(file, []byte(service("swarmgate/no-such-image:1")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 90*time.Second, func() error {
+		if n, _ := alerts.count("Drift", "service/rb"); n < 1 {
+			return fmt.Errorf("no drift alert yet")
+		}
+		return nil
+	})
+	alerts.mu.Lock()
+	var drift receivedAlert
+	for _, a := range alerts.alerts {
+		if a.Reason == "Drift" && a.Object == "service/rb" {
+			drift = a
+		}
+	}
+	alerts.mu.Unlock()
+	if !strings.Contains(drift.Message, "rolled back a failed update") {
+		t.Errorf("the drift alert does not name swarm's rollback: %q", drift.Message)
+	}
+	// Held, not re-applied: the service keeps the rolled-back image through later passes.
+	count := proxy.Reset()
+	scale(t, "run-gw", 0) // an unrelated event, to make a pass happen
+	eventually(t, 30*time.Second, func() error {
+		if metricValue(t, o, "swarmgate_reconcile_passes_total{result=\"unchanged\"}")+metricValue(t, o, "swarmgate_reconcile_passes_total{result=\"applied\"}") < 3 {
+			return fmt.Errorf("waiting for passes")
+		}
+		return nil
+	})
+	_, writes := count()
+	for _, w := range writes {
+		if strings.Contains(w, "/services/") && strings.Contains(w, "/update") {
+			svc, _, _ := docker.ServiceInspectWithRaw(context.Background(), "rb", swarm.ServiceInspectOptions{})
+			if strings.Contains(svc.Spec.TaskTemplate.ContainerSpec.Image, "no-such-image") {
+				t.Errorf("the rolled-back spec was re-applied: %v", writes)
+			}
+		}
+	}
+	mustSucceed(t, "delete", "-f", dir, "--instance", instance)
+}
