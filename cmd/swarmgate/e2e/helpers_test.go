@@ -47,4 +47,6 @@ func get(port int, host, path string) (int, echo, error) {
 
 func networkInspectOptions() network.InspectOptions { return network.InspectOptions{} }
 
-func filtersFor(serviceID string) filters.Args { return filters.NewArgs(filters.Arg("service", serviceID)) }
+func filtersFor(serviceID string) filters.Args {
+	return filters.NewArgs(filters.Arg("service", serviceID))
+}
