@@ -2,8 +2,10 @@ package manifest
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -34,7 +36,7 @@ func (c *checker) check(t reflect.Type, v any, p *field.Path) {
 			return
 		}
 		fields := jsonFields(t)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if ft, ok := fields[k]; ok {
 				c.check(ft, m[k], p.Child(k))
 			} else {
@@ -47,7 +49,7 @@ func (c *checker) check(t reflect.Type, v any, p *field.Path) {
 			c.typeError(p, v, "a mapping")
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			c.check(t.Elem(), m[k], p.Key(k))
 		}
 	case reflect.Slice:

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -255,14 +254,4 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	}
 	obj.GetTypeMeta().Kind = v1alpha1.Kind(kind)
 	return obj, errs
-}
-
-// sortedKeys returns a map's keys in order, so errors come out in a stable order.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -73,12 +73,7 @@ manifest wants any more are deleted only with --prune.`,
 				fmt.Fprintln(out, "no changes")
 				return nil
 			}
-			err = r.Apply(ctx, pass, func(a planner.Action, err error) {
-				if err == nil {
-					fmt.Fprintln(out, a)
-				}
-			})
-			if err != nil {
+			if err := r.Apply(ctx, pass, printAction(out)); err != nil {
 				return err
 			}
 			if !wait {
@@ -102,6 +97,15 @@ manifest wants any more are deleted only with --prune.`,
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every changed service runs its tasks; fail if swarm rolled one back")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
 	return cmd
+}
+
+// printAction reports each write as it completes: "service/dmzhttp created".
+func printAction(out io.Writer) func(planner.Action, error) {
+	return func(a planner.Action, err error) {
+		if err == nil {
+			fmt.Fprintln(out, a)
+		}
+	}
 }
 
 // waitConverged polls the services until each has all its tasks running and no update in

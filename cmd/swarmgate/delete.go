@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
 func newDeleteCommand() *cobra.Command {
@@ -40,11 +38,7 @@ of their zones. Nothing else is touched.`,
 				fmt.Fprintln(out, "nothing to delete")
 				return nil
 			}
-			return r.Apply(cmd.Context(), pass, func(a planner.Action, err error) {
-				if err == nil {
-					fmt.Fprintln(out, a)
-				}
-			})
+			return r.Apply(cmd.Context(), pass, printAction(out))
 		},
 	}
 	files.addFlags(cmd)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -327,13 +328,13 @@ func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) m
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, key := range sortedKeys(now) {
+	for _, key := range slices.Sorted(maps.Keys(now)) {
 		if _, known := c.activeDrift[key]; !known {
 			c.metrics.DriftEvents.WithLabelValues("drift").Inc()
 			c.alerts.Send(now[key])
 		}
 	}
-	for _, key := range sortedKeys(c.activeDrift) {
+	for _, key := range slices.Sorted(maps.Keys(c.activeDrift)) {
 		if _, still := now[key]; !still {
 			old := c.activeDrift[key]
 			c.metrics.DriftEvents.WithLabelValues("recovery").Inc()
@@ -371,13 +372,4 @@ func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
 		}
 	}
 	return e
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

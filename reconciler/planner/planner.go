@@ -6,6 +6,7 @@ package planner
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -253,7 +254,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 		}
 		var changes []Change
 		var newOwned []string
-		for _, k := range sortedKeys(want) {
+		for _, k := range slices.Sorted(maps.Keys(want)) {
 			v := want[k]
 			old, has := labels[k]
 			switch {
@@ -295,7 +296,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 				ID: n.ID, Version: n.Version, Changes: changes})
 		}
 	}
-	for _, host := range sortedKeys(d.NodeLabels) {
+	for _, host := range slices.Sorted(maps.Keys(d.NodeLabels)) {
 		if !found[host] {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("Zone %s: node %s is not in the swarm", d.NodeLabels[host][v1alpha1.ZoneLabel], host))
 		}
@@ -326,15 +327,6 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 func (p *Plan) unresolved(b desired.ExternalBackend, reason, warning string) {
 	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason})
 	p.Warnings = append(p.Warnings, warning)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Deletion plans removing exactly what the given manifest objects own: their services, secrets and

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,7 +63,7 @@ func build(t *testing.T, yaml string) *desired.State {
 func applied(d *desired.State) *swarmstate.Snapshot {
 	s := &swarmstate.Snapshot{}
 	for host, labels := range d.NodeLabels {
-		l := map[string]string{"foreign": "x", v1alpha1.LabelOwnedNodeLabels + ".test": strings.Join(sortedKeys(labels), ",")}
+		l := map[string]string{"foreign": "x", v1alpha1.LabelOwnedNodeLabels + ".test": strings.Join(slices.Sorted(maps.Keys(labels)), ",")}
 		for k, v := range labels {
 			l[k] = v
 		}

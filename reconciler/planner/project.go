@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,12 +118,12 @@ func projectUpdate(set func(k, v string), prefix string, u *swarm.UpdateConfig) 
 // are compared only for the keys swarmgate sets: a label someone adds by hand is not swarmgate's.
 func Diff(want, got map[string]string) []Change {
 	var changes []Change
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if got[k] != want[k] {
 			changes = append(changes, Change{Field: k, Old: got[k], New: want[k]})
 		}
 	}
-	for _, k := range sortedKeys(got) {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "labels.") {
 			changes = append(changes, Change{Field: k, Old: got[k]})
 		}

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -237,7 +238,7 @@ func validateReplicas(p *field.Path, mode v1alpha1.ServiceMode, replicas *int32)
 // validateLabels checks user labels copied onto swarm objects.
 func validateLabels(p *field.Path, labels map[string]string) field.ErrorList {
 	var errs field.ErrorList
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		switch {
 		case !labelKey.MatchString(k):
 			errs = append(errs, field.Invalid(p.Key(k), k, "is not a valid label key"))
@@ -258,13 +259,4 @@ func oneOf[T ~string](p *field.Path, v T, allowed ...T) field.ErrorList {
 		}
 	}
 	return field.ErrorList{field.NotSupported(p, v, allowed...)}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

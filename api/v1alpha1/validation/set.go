@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -178,15 +179,9 @@ func matchKey(m v1alpha1.RouteMatch) string {
 }
 
 func sortedJoin(s []string) string {
-	return strings.Join(sortedKeys(toSet(s)), ",")
-}
-
-func toSet(s []string) map[string]struct{} {
-	m := make(map[string]struct{}, len(s))
-	for _, v := range s {
-		m[v] = struct{}{}
-	}
-	return m
+	sorted := slices.Clone(s)
+	slices.Sort(sorted)
+	return strings.Join(slices.Compact(sorted), ",")
 }
 
 func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorList {

@@ -5,6 +5,8 @@ package validation
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -122,7 +124,7 @@ func validateZone(z *v1alpha1.Zone) field.ErrorList {
 		seen[n] = true
 	}
 	lp := p.Child("labels")
-	for _, k := range sortedKeys(z.Spec.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(z.Spec.Labels)) {
 		v := z.Spec.Labels[k]
 		switch {
 		case k == v1alpha1.ZoneLabel:

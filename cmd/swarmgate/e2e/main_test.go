@@ -83,11 +83,17 @@ type result struct {
 	stdout, stderr string
 }
 
+// command is the swarmgate binary under test, talking to the engine through the counting proxy.
+func command(args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	return cmd
+}
+
 // swarmgate runs the binary against the proxy.
 func swarmgate(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	cmd := command(args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -76,8 +76,7 @@ type operator struct {
 func startOperator(t *testing.T, port int, args ...string) *operator {
 	t.Helper()
 	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &strings.Builder{}}
-	o.cmd = exec.Command(binary, append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
-	o.cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	o.cmd = command(append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	if err := o.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -501,9 +500,8 @@ spec:
 	}
 	alerts := newReceiver(t)
 	o := &operator{listen: "127.0.0.1:19195", log: &strings.Builder{}}
-	o.cmd = exec.Command(binary, "run", "--listen", o.listen, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+	o.cmd = command("run", "--listen", o.listen, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
 		"--alert-webhook", alerts.srv.URL)
-	o.cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	if err := o.cmd.Start(); err != nil {
 		t.Fatal(err)

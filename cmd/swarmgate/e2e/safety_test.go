@@ -218,8 +218,7 @@ spec:
 	}
 	manifests := writeManifests(t, "restart.yaml", b.String())
 
-	cmd := exec.Command(binary, "apply", "-f", manifests, "--instance", instance)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	cmd := command("apply", "-f", manifests, "--instance", instance)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
