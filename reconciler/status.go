@@ -18,6 +18,8 @@ const (
 	Synced  = "SYNCED"
 	Drifted = "DRIFTED"
 	Missing = "MISSING"
+	// Unmanaged is a kind apply does not converge yet (VirtualIP).
+	Unmanaged = "UNMANAGED"
 )
 
 // ObjectStatus is the desired-versus-actual view of one manifest object.
@@ -67,6 +69,9 @@ func Status(objs []v1alpha1.Object, p *Pass) []ObjectStatus {
 		}
 		if st.Status == Synced && len(st.Drift) > 0 {
 			st.Status = Drifted
+		}
+		if st.Kind == v1alpha1.KindVirtualIP {
+			st.Status = Unmanaged
 		}
 		st.Running, st.Desired, st.Config = tasks(owner, p.Snapshot)
 		st.Conditions = conditions(st, owner, p.Plan)
@@ -129,7 +134,11 @@ func conditions(st ObjectStatus, owner string, p *planner.Plan) []Condition {
 		conds = append(conds, c)
 	}
 	programmed := Condition{Type: "Programmed", Status: "True", Reason: "Programmed"}
-	if st.Status != Synced {
+	switch {
+	case st.Kind == v1alpha1.KindVirtualIP:
+		programmed = Condition{Type: "Programmed", Status: "False", Reason: "NotSupported",
+			Message: "apply does not run keepalived yet; swarmgate render prints its configs"}
+	case st.Status != Synced:
 		programmed = Condition{Type: "Programmed", Status: "False", Reason: map[string]string{Drifted: "Drifted", Missing: "Missing"}[st.Status],
 			Message: strings.Join(st.Drift, ", ")}
 	}

@@ -33,6 +33,8 @@ type State struct {
 	// ExternalBackends are existing services routes send traffic to: swarmgate never changes
 	// them, only checks that they exist on a network their gateway reaches.
 	ExternalBackends []ExternalBackend
+	// Warnings are what the manifests ask for that swarmgate does not converge.
+	Warnings []string
 }
 
 // ExternalBackend is a service a route names that no manifest declares.
@@ -102,6 +104,8 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 			gateways = append(gateways, o)
 		case *v1alpha1.Route:
 			routes = append(routes, o)
+		case *v1alpha1.VirtualIP:
+			s.Warnings = append(s.Warnings, fmt.Sprintf("VirtualIP %s: apply does not run keepalived yet; `swarmgate render` prints its per-node configs", o.Metadata.Name))
 		}
 	}
 	for _, gw := range gateways {

@@ -108,7 +108,7 @@ type Options struct {
 // New plans the actions that turn snapshot s into desired state d. It fails, before any write,
 // when d needs an object that exists but is not this instance's, or a node label someone else set.
 func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) {
-	p := &Plan{}
+	p := &Plan{Warnings: slices.Clone(d.Warnings)}
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	owners := map[string]bool{}

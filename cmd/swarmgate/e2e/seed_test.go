@@ -230,3 +230,43 @@ func TestSeedScenario(t *testing.T) {
 		})
 	})
 }
+
+// TestApplyWaitFailsOnRollback: `apply --wait` follows the update and exits non-zero when swarm
+// rolls it back.
+func TestApplyWaitFailsOnRollback(t *testing.T) {
+	const instance = "e2e-wait"
+	cleanup(t, instance)
+	manifest := func(image string) string {
+		return `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: wait-gw}
+spec:
+  replicas: 0
+  listeners: [{name: http, port: 18188, publishMode: Host}]
+  network: {name: e2e_wait}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: wait}
+spec:
+  parentRefs: [{name: wait-gw}]
+  hostnames: [wait.test]
+  rules: [{backendRefs: [{name: wait}]}]
+  services:
+    - name: wait
+      image: ` + image + `
+      port: 8888
+      endpointMode: dnsrr
+      updatePolicy: {failureAction: rollback, monitor: 2s}
+      restartPolicy: {condition: any, delay: 1s}
+`
+	}
+	good := writeManifests(t, "good.yaml", manifest("swarmgate/echo:test"))
+	mustSucceed(t, "apply", "-f", good, "--instance", instance, "--wait", "--timeout", "60s")
+	bad := writeManifests(t, "bad.yaml", manifest("swarmgate/no-such-image:1"))
+	r := swarmgate(t, "apply", "-f", bad, "--instance", instance, "--wait", "--timeout", "90s")
+	if r.code == 0 || !strings.Contains(r.stderr, "service wait: update rollback_") {
+		t.Errorf("apply --wait of an update swarm rolls back: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	mustSucceed(t, "delete", "-f", good, "--instance", instance)
+}
