@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what building and testing swarmgate needs on a fresh Debian machine: Go on PATH, and the
-# real nginx and keepalived binaries the renderer tests run. Idempotent; sourced by the other scripts.
+# Installs what building and testing swarmgate needs on a fresh Debian machine: Go on PATH, the real
+# nginx and keepalived binaries the renderer tests run, and git and gpg for the git source's tests
+# (signed commits). Idempotent; sourced by the other scripts.
 set -euo pipefail
 
 if ! command -v go >/dev/null 2>&1; then
@@ -30,6 +31,8 @@ apt_install() {
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || missing+=(keepalived)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt_install "${missing[@]}"

@@ -31,6 +31,8 @@ type runOptions struct {
 	tokenFile      string
 	sshKeyFile     string
 	knownHostsFile string
+	verifyCommits  bool
+	allowedSigners string
 	resync         time.Duration
 	onDrift        string
 	webhooks       []string
@@ -70,6 +72,8 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 	f.StringVar(&o.tokenFile, "git-token-file", "", "file holding an HTTPS token for the git repository")
 	f.StringVar(&o.sshKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the git repository")
 	f.StringVar(&o.knownHostsFile, "git-known-hosts-file", "", "known_hosts file for SSH git URLs")
+	f.BoolVar(&o.verifyCommits, "verify-commits", false, "apply only git commits signed (OpenPGP) by a key in --allowed-signers")
+	f.StringVar(&o.allowedSigners, "allowed-signers", "", "file of armored OpenPGP public keys whose signed commits --verify-commits accepts")
 	f.DurationVar(&o.resync, "resync", 5*time.Minute, "reconcile at least this often")
 	f.StringVar(&o.onDrift, "on-drift", "heal", "heal (re-apply and alert) or alert (alert only)")
 	f.StringArrayVar(&o.webhooks, "alert-webhook", nil, "URL that alerts are POSTed to; repeatable")
@@ -90,8 +94,12 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if checkout == "" {
 			checkout = filepath.Join(os.TempDir(), "swarmgate-checkout-"+o.engine.instance)
 		}
+		if o.verifyCommits != (o.allowedSigners != "") {
+			return nil, 0, fmt.Errorf("--verify-commits and --allowed-signers go together")
+		}
 		return &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
-			TokenFile: o.tokenFile, SSHKeyFile: o.sshKeyFile, KnownHostsFile: o.knownHostsFile}, o.interval, nil
+			TokenFile: o.tokenFile, SSHKeyFile: o.sshKeyFile, KnownHostsFile: o.knownHostsFile,
+			AllowedSigners: o.allowedSigners}, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
 }

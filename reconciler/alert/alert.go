@@ -22,6 +22,7 @@ const (
 	ReasonDrift            = "Drift"
 	ReasonDriftRecovered   = "DriftRecovered"
 	ReasonInvalidManifests = "InvalidManifests"
+	ReasonUnverifiedCommit = "UnverifiedCommit"
 	ReasonPassFailed       = "PassFailed"
 )
 

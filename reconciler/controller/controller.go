@@ -216,24 +216,35 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	start := time.Now()
 	defer func() { c.metrics.Duration.Observe(time.Since(start).Seconds()) }()
 
+	var objs []v1alpha1.Object
 	paths, rev, err := c.opts.Source.Fetch(ctx)
-	if err != nil {
+	var unverified *source.UnverifiedError
+	switch {
+	case errors.As(err, &unverified):
+		rev = unverified.Revision
+	case err != nil:
 		return c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
+	default:
+		objs, err = reconciler.LoadManifests(paths, nil)
 	}
-	objs, err := reconciler.LoadManifests(paths, nil)
 	var invalid field.ErrorList
 	switch {
-	case errors.As(err, &invalid):
+	case unverified != nil, errors.As(err, &invalid):
+		// Hold the swarm to the last good manifests; say so once per revision.
+		reason, msg := alert.ReasonInvalidManifests, "manifests do not validate; the swarm keeps the last good state:\n"+invalid.Error()
+		if unverified != nil {
+			reason, msg = alert.ReasonUnverifiedCommit, unverified.Error()+"; the swarm keeps the last good state"
+		}
 		c.metrics.Passes.WithLabelValues("invalid").Inc()
-		c.metrics.Errors.WithLabelValues(alert.ReasonInvalidManifests).Inc()
+		c.metrics.Errors.WithLabelValues(reason).Inc()
+		refused := rev
 		c.mu.Lock()
-		first := c.invalidRev != rev
-		c.invalidRev, c.lastErr = rev, invalid.Error()
+		first := c.invalidRev != refused
+		c.invalidRev, c.lastErr = refused, msg
 		objs, rev = c.lastGood, c.appliedRev
 		c.mu.Unlock()
 		if first {
-			c.alerts.Send(alert.Event{Reason: alert.ReasonInvalidManifests, Revision: rev,
-				Message: fmt.Sprintf("manifests do not validate; the swarm keeps the last good state:\n%s", invalid.Error())})
+			c.alerts.Send(alert.Event{Reason: reason, Revision: refused, Message: msg})
 		}
 		if objs == nil {
 			return nil // nothing good yet to hold the swarm to

@@ -30,7 +30,22 @@ type Git struct {
 	// SSHKeyFile and KnownHostsFile, for SSH URLs: the private key, and the hosts to trust.
 	SSHKeyFile     string
 	KnownHostsFile string
+	// AllowedSigners, if set, is a file of armored OpenPGP public keys: a head commit not signed
+	// by one of them is refused (an *UnverifiedError) and never checked out.
+	AllowedSigners string
 }
+
+// UnverifiedError is a head commit without a valid signature of an allowed signer.
+type UnverifiedError struct {
+	Revision string
+	Err      error
+}
+
+func (e *UnverifiedError) Error() string {
+	return fmt.Sprintf("commit %s is not signed by an allowed signer: %v", e.Revision, e.Err)
+}
+
+func (e *UnverifiedError) Unwrap() error { return e.Err }
 
 func (g *Git) String() string { return fmt.Sprintf("git:%s@%s/%s", g.URL, g.Branch, g.Path) }
 
@@ -88,6 +103,11 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("branch %s: %w", g.Branch, err)
 	}
+	if g.AllowedSigners != "" {
+		if err := g.verify(repo, head.Hash()); err != nil {
+			return nil, "", err
+		}
+	}
 	wt, err := repo.Worktree()
 	if err != nil {
 		return nil, "", err
@@ -96,6 +116,25 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 		return nil, "", fmt.Errorf("checking out %s: %w", head.Hash(), err)
 	}
 	return []string{filepath.Join(g.Checkout, g.Path)}, head.Hash().String(), nil
+}
+
+// verify checks the commit's OpenPGP signature against the allowed signers.
+func (g *Git) verify(repo *git.Repository, hash plumbing.Hash) error {
+	keyring, err := os.ReadFile(g.AllowedSigners)
+	if err != nil {
+		return fmt.Errorf("reading the allowed signers: %w", err)
+	}
+	commit, err := repo.CommitObject(hash)
+	if err != nil {
+		return err
+	}
+	if commit.PGPSignature == "" {
+		return &UnverifiedError{Revision: hash.String(), Err: errors.New("it is not signed")}
+	}
+	if _, err := commit.Verify(string(keyring)); err != nil {
+		return &UnverifiedError{Revision: hash.String(), Err: err}
+	}
+	return nil
 }
 
 // Watch does nothing: a git source is polled on its interval and pulled on webhooks.
