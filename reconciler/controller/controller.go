@@ -57,6 +57,7 @@ type Controller struct {
 	metrics *Metrics
 	log     *slog.Logger
 	trigger chan string
+	warned  map[string]bool // the plan warnings logged by the last pass; only passes use it
 
 	// Read by the HTTP handlers while passes run.
 	mu          sync.Mutex
@@ -216,47 +217,10 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	start := time.Now()
 	defer func() { c.metrics.Duration.Observe(time.Since(start).Seconds()) }()
 
-	var objs []v1alpha1.Object
-	paths, rev, err := c.opts.Source.Fetch(ctx)
-	var unverified *source.UnverifiedError
-	switch {
-	case errors.As(err, &unverified):
-		rev = unverified.Revision
-	case err != nil:
-		return c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
-	default:
-		objs, err = reconciler.LoadManifests(paths, nil)
+	objs, rev, err := c.manifests(ctx)
+	if err != nil || objs == nil {
+		return err
 	}
-	var invalid field.ErrorList
-	switch {
-	case unverified != nil, errors.As(err, &invalid):
-		// Hold the swarm to the last good manifests; say so once per revision.
-		reason, msg := alert.ReasonInvalidManifests, "manifests do not validate; the swarm keeps the last good state:\n"+invalid.Error()
-		if unverified != nil {
-			reason, msg = alert.ReasonUnverifiedCommit, unverified.Error()+"; the swarm keeps the last good state"
-		}
-		c.metrics.Passes.WithLabelValues("invalid").Inc()
-		c.metrics.Errors.WithLabelValues(reason).Inc()
-		refused := rev
-		c.mu.Lock()
-		first := c.invalidRev != refused
-		c.invalidRev, c.lastErr = refused, msg
-		objs, rev = c.lastGood, c.appliedRev
-		c.mu.Unlock()
-		if first {
-			c.alerts.Send(alert.Event{Reason: reason, Revision: refused, Message: msg})
-		}
-		if objs == nil {
-			return nil // nothing good yet to hold the swarm to
-		}
-	case err != nil:
-		return c.failed("SourceFailed", err)
-	default:
-		c.mu.Lock()
-		c.invalidRev = "" // valid again: the next breakage is news
-		c.mu.Unlock()
-	}
-
 	c.mu.Lock()
 	appliedRev := c.appliedRev
 	c.mu.Unlock()
@@ -266,9 +230,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	if err != nil {
 		return c.failed("PlanFailed", err)
 	}
-	for _, w := range p.Plan.Warnings {
-		c.log.Warn(w, "reason", "Plan")
-	}
+	c.warnOnce(p.Plan.Warnings)
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
@@ -297,6 +259,61 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	}
 	c.succeeded(objs, rev, "applied")
 	return nil
+}
+
+// manifests fetches and validates the source. Manifests that do not validate, or a commit not
+// signed by an allowed signer, are alerted once per revision and replaced by the last good
+// manifests (nil before there are any) at the revision applied: the swarm is held to them.
+func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, error) {
+	var objs []v1alpha1.Object
+	paths, rev, err := c.opts.Source.Fetch(ctx)
+	var unverified *source.UnverifiedError
+	switch {
+	case errors.As(err, &unverified):
+		rev = unverified.Revision
+	case err != nil:
+		return nil, "", c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
+	default:
+		objs, err = reconciler.LoadManifests(paths, nil)
+	}
+	var invalid field.ErrorList
+	if unverified == nil && err != nil && !errors.As(err, &invalid) {
+		return nil, "", c.failed("SourceFailed", err)
+	}
+	if unverified == nil && invalid == nil {
+		c.mu.Lock()
+		c.invalidRev = "" // valid again: the next breakage is news
+		c.mu.Unlock()
+		return objs, rev, nil
+	}
+	reason, msg := alert.ReasonInvalidManifests, "manifests do not validate; the swarm keeps the last good state:\n"+invalid.Error()
+	if unverified != nil {
+		reason, msg = alert.ReasonUnverifiedCommit, unverified.Error()+"; the swarm keeps the last good state"
+	}
+	c.metrics.Passes.WithLabelValues("invalid").Inc()
+	c.metrics.Errors.WithLabelValues(reason).Inc()
+	c.mu.Lock()
+	first := c.invalidRev != rev
+	c.invalidRev, c.lastErr = rev, msg
+	good, applied := c.lastGood, c.appliedRev
+	c.mu.Unlock()
+	if first {
+		c.alerts.Send(alert.Event{Reason: reason, Revision: rev, Message: msg})
+	}
+	return good, applied, nil
+}
+
+// warnOnce logs the plan's warnings that the previous pass did not have: passes run on every
+// engine event, and a standing warning is news only once.
+func (c *Controller) warnOnce(warnings []string) {
+	now := make(map[string]bool, len(warnings))
+	for _, w := range warnings {
+		now[w] = true
+		if !c.warned[w] {
+			c.log.Warn(w, "reason", "Plan")
+		}
+	}
+	c.warned = now
 }
 
 func (c *Controller) failed(reason string, err error) error {
