@@ -42,11 +42,7 @@ manifest wants any more are deleted only with --prune.`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, err := files.load(cmd)
-			if err != nil {
-				return err
-			}
-			r, c, err := engine.reconciler()
+			objs, r, c, err := engine.session(cmd, &files)
 			if err != nil {
 				return err
 			}

@@ -20,11 +20,7 @@ of their zones. Nothing else is touched.`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, err := files.load(cmd)
-			if err != nil {
-				return err
-			}
-			r, c, err := engine.reconciler()
+			objs, r, c, err := engine.session(cmd, &files)
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 )
 
@@ -24,4 +25,18 @@ func (o *engineOptions) reconciler() (*reconciler.Reconciler, *client.Client, er
 		return nil, nil, err
 	}
 	return &reconciler.Reconciler{Engine: c, Instance: o.instance}, c, nil
+}
+
+// session loads and validates the manifests (bad input: every error printed, exit 1, no engine
+// contact), then connects to the engine. The caller closes the client.
+func (o *engineOptions) session(cmd *cobra.Command, files *fileOptions) ([]v1alpha1.Object, *reconciler.Reconciler, *client.Client, error) {
+	objs, err := files.load(cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, c, err := o.reconciler()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return objs, r, c, nil
 }

@@ -71,11 +71,7 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 
 // localStatus computes the status of the manifests' objects against the swarm.
 func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, error) {
-	objs, err := files.load(cmd)
-	if err != nil {
-		return nil, err
-	}
-	r, c, err := engine.reconciler()
+	objs, r, c, err := engine.session(cmd, files)
 	if err != nil {
 		return nil, err
 	}
