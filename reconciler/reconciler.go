@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/manifest"
@@ -46,13 +47,14 @@ type Pass struct {
 }
 
 // Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the
-// services' tasks, for status.
+// services' tasks, for status. The swarm is read first: virtual IPs run on the nodes it reports.
 func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts planner.Options, withTasks bool) (*Pass, error) {
-	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx})
+	hasVIP := slices.ContainsFunc(objs, func(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP })
+	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, swarmstate.Options{Tasks: withTasks, HostNetwork: hasVIP})
 	if err != nil {
 		return nil, err
 	}
-	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, withTasks)
+	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap)})
 	if err != nil {
 		return nil, err
 	}
@@ -63,9 +65,18 @@ func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts plan
 	return &Pass{Plan: plan, Snapshot: snap, Desired: d}, nil
 }
 
+// Nodes lists the snapshot's nodes as the desired state needs them.
+func Nodes(snap *swarmstate.Snapshot) []desired.Node {
+	nodes := make([]desired.Node, 0, len(snap.Nodes))
+	for _, n := range snap.Nodes {
+		nodes = append(nodes, desired.Node{Hostname: n.Description.Hostname, Addr: swarmstate.NodeAddr(n)})
+	}
+	return nodes
+}
+
 // PlanDeletion computes what deleting exactly the objects objs own would do.
 func (r *Reconciler) PlanDeletion(ctx context.Context, objs []v1alpha1.Object) (*Pass, error) {
-	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, false)
+	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, swarmstate.Options{})
 	if err != nil {
 		return nil, err
 	}

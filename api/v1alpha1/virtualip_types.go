@@ -19,6 +19,8 @@ const (
 	DefaultVRRPInterface      = "eth0"
 	DefaultVRRPAdvertInterval = Duration("1s")
 	DefaultVRRPVersion        = 2
+	// DefaultVRRPStatusPort is where each node's VRRP agent reports, on the node's host network.
+	DefaultVRRPStatusPort = PortNumber(9177)
 )
 
 // VirtualIPSpec is the desired state of a VirtualIP.
@@ -57,8 +59,15 @@ type VirtualIPSpec struct {
 	// TrackGateway, when set, moves the address away from a node whose local gateway task does not
 	// answer on the listener's port.
 	TrackGateway *GatewayTrack `json:"trackGateway,omitempty"`
-	// Image is the keepalived image to run on each node, e.g. "swarmgate/keepalived:2.2".
+	// Image is the keepalived image to run on each node, e.g. "swarmgate/keepalived:2.2". It must
+	// hold keepalived and swarmgate's VRRP agent (`swarmgate vrrp-agent`), as the image
+	// `make keepalived-image` builds does: the agent supervises keepalived, tells it whether the
+	// local gateway answers, and reports whether the node holds the address.
 	Image string `json:"image"`
+	// StatusPort is the TCP port on each node's host network where the VRRP agent reports whether
+	// the node holds the address (GET /vrrp/status); `get` and the operator read it to tell no
+	// holder and two holders (split brain) apart from a healthy address. Defaults to 9177.
+	StatusPort PortNumber `json:"statusPort,omitempty"`
 }
 
 // VRRPNode is a node that may hold a virtual IP.
@@ -104,5 +113,8 @@ func (v *VirtualIP) Default() {
 	}
 	if s.Preempt == nil {
 		s.Preempt = ptr(true)
+	}
+	if s.StatusPort == 0 {
+		s.StatusPort = DefaultVRRPStatusPort
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,8 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 )
 
 func newRenderCommand() *cobra.Command {
@@ -65,58 +65,45 @@ func parseNodeAddresses(flags []string) (map[string]netip.Addr, error) {
 	return addrs, nil
 }
 
+// render prints the configs of the desired state: apply converges the same state, so render and
+// apply cannot disagree. addrs stands in for the swarm's nodes.
 func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, showSecrets bool) error {
-	var (
-		gateways []*v1alpha1.Gateway
-		routes   []*v1alpha1.Route
-		vips     []*v1alpha1.VirtualIP
-		zones    = map[string]*v1alpha1.Zone{}
-	)
+	nodes := make([]desired.Node, 0, len(addrs))
+	for h, a := range addrs {
+		nodes = append(nodes, desired.Node{Hostname: h, Addr: a})
+	}
+	d, err := desired.Build(objs, desired.Options{Instance: "render", Nodes: nodes})
+	if err != nil {
+		return err
+	}
+	for _, v := range d.VirtualIPs {
+		if len(v.Missing) > 0 {
+			return &exitCodeError{code: exitFail, msg: fmt.Sprintf("virtual IP %s: no address for node %s (pass --node-address HOSTNAME=IP)", v.Name, strings.Join(v.Missing, ", "))}
+		}
+	}
+	for _, warning := range d.Warnings {
+		slog.Warn(warning, "reason", "VRRPConfig")
+	}
+	passwords := map[string]string{}
 	for _, o := range objs {
-		switch o := o.(type) {
-		case *v1alpha1.Gateway:
-			gateways = append(gateways, o)
-		case *v1alpha1.Route:
-			routes = append(routes, o)
-		case *v1alpha1.VirtualIP:
-			vips = append(vips, o)
-		case *v1alpha1.Zone:
-			zones[o.Metadata.Name] = o
+		if vip, ok := o.(*v1alpha1.VirtualIP); ok && vip.Spec.Auth != nil && !showSecrets {
+			passwords[desired.Owner(vip)] = vip.Spec.Auth.Password
 		}
 	}
-	gatewayByName := map[string]*v1alpha1.Gateway{}
-	for _, gw := range gateways {
-		gatewayByName[gw.Metadata.Name] = gw
-		conf, err := nginx.Render(gw, routes, nginx.Options{})
-		if err != nil {
-			return err
+	// Gateways first, then each virtual IP's nodes.
+	secrets := slices.Clone(d.Secrets)
+	slices.SortStableFunc(secrets, func(a, b desired.Secret) int { return cmp.Compare(isNodeConfig(a), isNodeConfig(b)) })
+	for _, sec := range secrets {
+		kind, name, _ := strings.Cut(sec.Owner, "/")
+		conf := sec.Data
+		if sec.Node == "" {
+			fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)
+			continue
 		}
-		fmt.Fprintf(w, "# ---- Gateway %s: /etc/nginx/conf.d/default.conf\n%s\n", gw.Metadata.Name, conf)
-	}
-	for _, vip := range vips {
-		nodes, err := keepalived.Nodes(vip, zones[vip.Spec.Zone], addrs)
-		if err != nil {
-			return &exitCodeError{code: exitFail, msg: err.Error() + " (pass --node-address HOSTNAME=IP)"}
+		if p, ok := passwords[sec.Owner]; ok {
+			conf = bytes.ReplaceAll(conf, []byte("auth_pass "+p+"\n"), []byte(maskedPassword+"\n"))
 		}
-		res, err := keepalived.Render(vip, nodes, trackedPort(vip, gatewayByName))
-		if err != nil {
-			return err
-		}
-		for _, warning := range res.Warnings {
-			slog.Warn(warning, "reason", "VRRPConfig")
-		}
-		hosts := make([]string, 0, len(res.Configs))
-		for h := range res.Configs {
-			hosts = append(hosts, h)
-		}
-		slices.Sort(hosts)
-		for _, h := range hosts {
-			conf := res.Configs[h]
-			if vip.Spec.Auth != nil && !showSecrets {
-				conf = bytes.ReplaceAll(conf, []byte("auth_pass "+vip.Spec.Auth.Password+"\n"), []byte(maskedPassword+"\n"))
-			}
-			fmt.Fprintf(w, "# ---- VirtualIP %s, node %s: /etc/keepalived/keepalived.conf\n%s\n", vip.Metadata.Name, h, conf)
-		}
+		fmt.Fprintf(w, "# ---- %s %s, node %s: %s\n%s\n", kind, name, sec.Node, sec.Target, conf)
 	}
 	return nil
 }
@@ -124,15 +111,9 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 // maskedPassword replaces a VRRP password in printed configs.
 const maskedPassword = "auth_pass ******** # masked; --show-secrets prints it"
 
-// trackedPort is the port of the gateway listener a virtual IP follows, or 0.
-func trackedPort(vip *v1alpha1.VirtualIP, gateways map[string]*v1alpha1.Gateway) v1alpha1.PortNumber {
-	t := vip.Spec.TrackGateway
-	if t == nil || gateways[t.Name] == nil {
-		return 0
+func isNodeConfig(s desired.Secret) int {
+	if s.Node != "" {
+		return 1
 	}
-	gw := gateways[t.Name]
-	if t.Listener != "" {
-		return gw.Listener(t.Listener).Port
-	}
-	return gw.Spec.Listeners[0].Port
+	return 0
 }

@@ -38,7 +38,7 @@ func TestRenderSeed(t *testing.T) {
 	}
 
 	code, _, stderr = swarmgate(t, "", "render", "-f", seed)
-	if code != exitFail || !strings.Contains(stderr, "unicast adverts need the address of node node1 (pass --node-address HOSTNAME=IP)") {
+	if code != exitFail || !strings.Contains(stderr, "virtual IP public: no address for node node1, node2, node3 (pass --node-address HOSTNAME=IP)") {
 		t.Errorf("without addresses: exit %d, %s", code, stderr)
 	}
 	code, _, stderr = swarmgate(t, "", "render", "-f", seed, "--node-address", "node1")

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -33,6 +34,8 @@ type State struct {
 	// ExternalBackends are existing services routes send traffic to: swarmgate never changes
 	// them, only checks that they exist on a network their gateway reaches.
 	ExternalBackends []ExternalBackend
+	// VirtualIPs are the virtual IPs and the nodes they run on.
+	VirtualIPs []VirtualIP
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
 }
@@ -59,6 +62,10 @@ type Secret struct {
 	Owner  string
 	Data   []byte
 	Labels map[string]string
+	// Target is the path the secret is mounted at in its service's tasks.
+	Target string
+	// Node is the node whose keepalived reads it; empty for a gateway's config.
+	Node string
 }
 
 // Service is a swarm service. In Spec, network attachments and secret references name their
@@ -80,6 +87,9 @@ type Options struct {
 	Revision string
 	// Nginx tunes the rendered gateway configs.
 	Nginx nginx.Options
+	// Nodes are the swarm's nodes: virtual IPs run on those of them they name, and their unicast
+	// adverts go to these addresses.
+	Nodes []Node
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
@@ -88,11 +98,14 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
+		vips     []*v1alpha1.VirtualIP
+		zones    = map[string]*v1alpha1.Zone{}
 	)
 	for _, o := range objs {
 		s.Owners = append(s.Owners, Owner(o))
 		switch o := o.(type) {
 		case *v1alpha1.Zone:
+			zones[o.Metadata.Name] = o
 			for _, n := range o.Spec.Nodes {
 				labels := map[string]string{v1alpha1.ZoneLabel: o.Metadata.Name}
 				for k, v := range o.Spec.Labels {
@@ -105,7 +118,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		case *v1alpha1.Route:
 			routes = append(routes, o)
 		case *v1alpha1.VirtualIP:
-			s.Warnings = append(s.Warnings, fmt.Sprintf("VirtualIP %s: apply does not run keepalived yet; `swarmgate render` prints its per-node configs", o.Metadata.Name))
+			vips = append(vips, o)
 		}
 	}
 	for _, gw := range gateways {
@@ -116,10 +129,20 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	for _, rt := range routes {
 		s.addRouteServices(rt, gateways)
 	}
+	known := make(map[string]netip.Addr, len(opts.Nodes))
+	for _, n := range opts.Nodes {
+		known[n.Hostname] = n.Addr
+	}
+	for _, vip := range vips {
+		if err := s.addVirtualIP(vip, zones, gateways, known); err != nil {
+			return nil, err
+		}
+	}
 	slices.Sort(s.Owners)
 	slices.SortFunc(s.Networks, func(a, b Network) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Secrets, func(a, b Secret) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.VirtualIPs, func(a, b VirtualIP) int { return cmp.Compare(a.Name, b.Name) })
 	// A backend that another route declares is not external.
 	declared := map[string]bool{}
 	for _, svc := range s.Services {
@@ -172,7 +195,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	}
 	sum := sha256.Sum256(conf)
 	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hex.EncodeToString(sum[:])[:10], Owner: owner, Data: conf,
-		Labels: s.labels(owner, gw.Metadata.Labels)}
+		Labels: s.labels(owner, gw.Metadata.Labels), Target: ConfigPath}
 	s.Secrets = append(s.Secrets, secret)
 
 	var networks []string
@@ -202,6 +225,8 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{
 				Image: CanonicalImage(gw.Spec.Image),
+				// nginx's $hostname is then the node's, which the health check names.
+				Hostname: "{{.Node.Hostname}}",
 				Secrets: []*swarm.SecretReference{{
 					SecretName: secret.Name,
 					File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},

@@ -37,6 +37,11 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		set("image", image)
 		set("args", quoteList(c.Args))
 		set("env", quoteList(maskedEnv(c.Env)))
+		set("hostname", c.Hostname)
+		caps := slices.Clone(c.CapabilityAdd)
+		slices.Sort(caps)
+		set("capabilities.add", strings.Join(caps, ", "))
+		set("stopGracePeriod", durationPtr(c.StopGracePeriod))
 		var secrets []string
 		for _, s := range c.Secrets {
 			target := ""

@@ -6,6 +6,7 @@ package swarmstate
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -21,6 +22,7 @@ type Reader interface {
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	SecretList(ctx context.Context, options swarm.SecretListOptions) ([]swarm.Secret, error)
 	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
+	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
 }
 
@@ -37,8 +39,17 @@ type Snapshot struct {
 	Tasks []swarm.Task
 }
 
-// Read reads the swarm. withTasks adds the tasks of this instance's services (for status).
-func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snapshot, error) {
+// Options say what a read needs beyond nodes, networks, secrets and services.
+type Options struct {
+	// Tasks reads the tasks of services too (for status).
+	Tasks bool
+	// HostNetwork adds the swarm's "host" network, which services of the host's network stack
+	// attach to and which the list of swarm networks leaves out.
+	HostNetwork bool
+}
+
+// Read reads the swarm.
+func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapshot, error) {
 	ours := filters.NewArgs(
 		filters.Arg("label", v1alpha1.LabelManagedBy+"="+v1alpha1.ManagedByValue),
 		filters.Arg("label", v1alpha1.LabelInstance+"="+instance),
@@ -71,7 +82,7 @@ func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snap
 		}
 		return nil
 	})
-	if withTasks {
+	if opts.Tasks {
 		g.Go(func() (err error) {
 			if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
 				return fmt.Errorf("listing tasks: %w", err)
@@ -79,8 +90,20 @@ func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snap
 			return nil
 		})
 	}
+	var host network.Inspect
+	if opts.HostNetwork {
+		g.Go(func() (err error) {
+			if host, err = r.NetworkInspect(ctx, "host", network.InspectOptions{Scope: "swarm"}); err != nil {
+				return fmt.Errorf("inspecting the host network: %w", err)
+			}
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if opts.HostNetwork {
+		s.Networks = append(s.Networks, host)
 	}
 	return &s, nil
 }
@@ -88,6 +111,21 @@ func Read(ctx context.Context, r Reader, instance string, withTasks bool) (*Snap
 // Owned reports whether an object's labels mark it as this instance's.
 func Owned(labels map[string]string, instance string) bool {
 	return labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && labels[v1alpha1.LabelInstance] == instance
+}
+
+// NodeAddr is the address a node advertises to the swarm, which other nodes reach it on. Some
+// engines report 0.0.0.0 for a manager; its manager address then tells.
+func NodeAddr(n swarm.Node) netip.Addr {
+	a, err := netip.ParseAddr(n.Status.Addr)
+	if (err != nil || a.IsUnspecified()) && n.ManagerStatus != nil {
+		if ap, perr := netip.ParseAddrPort(n.ManagerStatus.Addr); perr == nil {
+			a, err = ap.Addr(), nil
+		}
+	}
+	if err != nil || a.IsUnspecified() {
+		return netip.Addr{}
+	}
+	return a.Unmap()
 }
 
 // NetworkNames maps network IDs to names.

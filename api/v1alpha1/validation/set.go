@@ -206,6 +206,13 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 		case t.Listener != "" && gw.Listener(t.Listener) == nil:
 			errs = append(errs, field.Invalid(tp.Child("listener"), string(t.Listener), "names no listener of Gateway "+t.Name))
 		}
+		if gw != nil {
+			for _, l := range gw.Spec.Listeners {
+				if l.Port == v.Spec.StatusPort {
+					errs = append(errs, field.Invalid(p.Child("statusPort"), v.Spec.StatusPort, "is the port of listener "+string(l.Name)+" of Gateway "+t.Name+"; the agent reports on the nodes' host network and needs a port of its own"))
+				}
+			}
+		}
 	}
 	return errs
 }

@@ -88,6 +88,7 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 			errs = append(errs, validateDNSLabel(tp.Child("listener"), string(s.TrackGateway.Listener))...)
 		}
 	}
+	errs = append(errs, validatePort(p.Child("statusPort"), s.StatusPort)...)
 	return append(errs, validateImage(p.Child("image"), s.Image)...)
 }
 

@@ -231,6 +231,14 @@ func TestRunGitOps(t *testing.T) {
 	})
 
 	t.Run("an invalid commit changes nothing and is alerted; the fix applies", func(t *testing.T) {
+		// The last pass is done once the gateway's old config secret is gone (its removal is
+		// retried while the old task still holds it): only then do writes stop.
+		eventually(t, 30*time.Second, func() error {
+			if _, secrets, _ := owned(t, instance); len(secrets) != 1 {
+				return fmt.Errorf("secrets %v", secrets)
+			}
+			return nil
+		})
 		count := proxy.Reset()
 		commit(map[string]string{"r4.yaml": strings.Replace(runRoute("run-r4"), "run-r4.run.test", "Bad_Host", 1)})
 		hook("s3cret")

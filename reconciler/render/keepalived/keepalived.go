@@ -29,9 +29,10 @@ type Node struct {
 }
 
 // Nodes resolves the nodes of vip: its spec.nodes, or the nodes of zone (vip.Spec.Zone) with
-// priorities falling from 250 in the zone's order. addresses gives each node's address.
-func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, addresses map[string]netip.Addr) ([]Node, error) {
-	var nodes []Node
+// priorities falling from 250 in the zone's order. known maps the hostname of every node the swarm
+// has to its address; a node of vip that it lacks is left out and returned in missing.
+func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, known map[string]netip.Addr) (nodes []Node, missing []string, err error) {
+	var all []Node
 	switch {
 	case len(vip.Spec.Nodes) > 0:
 		for _, n := range vip.Spec.Nodes {
@@ -39,7 +40,7 @@ func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, addresses map[string]ne
 			if iface == "" {
 				iface = vip.Spec.Interface
 			}
-			nodes = append(nodes, Node{Hostname: n.Hostname, Priority: n.Priority, Interface: iface})
+			all = append(all, Node{Hostname: n.Hostname, Priority: n.Priority, Interface: iface})
 		}
 	case zone != nil:
 		step := int32(10)
@@ -47,24 +48,36 @@ func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, addresses map[string]ne
 			step = 1
 		}
 		if len(zone.Spec.Nodes) > 250 {
-			return nil, fmt.Errorf("virtual IP %s: zone %s has %d nodes; VRRP priorities allow 250", vip.Metadata.Name, zone.Metadata.Name, len(zone.Spec.Nodes))
+			return nil, nil, fmt.Errorf("virtual IP %s: zone %s has %d nodes; VRRP priorities allow 250", vip.Metadata.Name, zone.Metadata.Name, len(zone.Spec.Nodes))
 		}
 		for i, h := range zone.Spec.Nodes {
-			nodes = append(nodes, Node{Hostname: h, Priority: 250 - int32(i)*step, Interface: vip.Spec.Interface})
+			all = append(all, Node{Hostname: h, Priority: 250 - int32(i)*step, Interface: vip.Spec.Interface})
 		}
 	default:
-		return nil, fmt.Errorf("virtual IP %s: no nodes and no zone", vip.Metadata.Name)
+		return nil, nil, fmt.Errorf("virtual IP %s: no nodes and no zone", vip.Metadata.Name)
 	}
-	if *vip.Spec.Unicast {
-		for i := range nodes {
-			a, ok := addresses[nodes[i].Hostname]
-			if !ok {
-				return nil, fmt.Errorf("virtual IP %s: unicast adverts need the address of node %s", vip.Metadata.Name, nodes[i].Hostname)
-			}
-			nodes[i].Address = a
+	vipAddr, err := netip.ParsePrefix(vip.Spec.Address)
+	if err != nil {
+		return nil, nil, fmt.Errorf("virtual IP %s: %w", vip.Metadata.Name, err)
+	}
+	for _, n := range all {
+		a, ok := known[n.Hostname]
+		if !ok {
+			missing = append(missing, n.Hostname)
+			continue
 		}
+		if *vip.Spec.Unicast {
+			if !a.IsValid() {
+				return nil, nil, fmt.Errorf("virtual IP %s: unicast adverts need the address of node %s", vip.Metadata.Name, n.Hostname)
+			}
+			if a.Unmap().Is4() != vipAddr.Addr().Is4() {
+				return nil, nil, fmt.Errorf("virtual IP %s: node %s has address %s, of another IP family than the virtual IP; unicast adverts go between addresses of the virtual IP's family", vip.Metadata.Name, n.Hostname, a)
+			}
+			n.Address = a.Unmap()
+		}
+		nodes = append(nodes, n)
 	}
-	return nodes, nil
+	return nodes, missing, nil
 }
 
 // Result is the rendered configuration of every node, by hostname, and what the user should know.
@@ -73,13 +86,17 @@ type Result struct {
 	Warnings []string
 }
 
-// trackScript checks that the local gateway answers on its port. It needs /bin/sh and nc in the
-// keepalived image (busybox and Debian's netcat both have them).
-const trackScript = "sg_gateway"
+// TrackFile is the file keepalived watches for the local gateway's health: swarmgate's VRRP agent,
+// which runs beside keepalived, writes 0 while the gateway answers and 1 when it does not. A file
+// rather than a vrrp_script: keepalived reacts at once (inotify), and the image needs no shell.
+const TrackFile = "/run/swarmgate/gateway"
 
-// Render returns the keepalived.conf of each node. trackPort, when not 0, is the gateway listener
-// port checked on each node: a node whose gateway does not answer gives the address up.
-func Render(vip *v1alpha1.VirtualIP, nodes []Node, trackPort v1alpha1.PortNumber) (Result, error) {
+// trackName names the tracked file in keepalived.conf.
+const trackName = "sg_gateway"
+
+// Render returns the keepalived.conf of each node. track says whether the address follows the
+// local gateway: a node whose gateway does not answer (TrackFile) gives the address up.
+func Render(vip *v1alpha1.VirtualIP, nodes []Node, track bool) (Result, error) {
 	res := Result{Configs: map[string][]byte{}}
 	if vip.Spec.Auth != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("virtual IP %s: VRRP authentication is deprecated (RFC 3768) and sends the password in clear text; it does not keep attackers out", vip.Metadata.Name))
@@ -88,7 +105,7 @@ func Render(vip *v1alpha1.VirtualIP, nodes []Node, trackPort v1alpha1.PortNumber
 		res.Warnings = append(res.Warnings, fmt.Sprintf("virtual IP %s has one node: the address cannot fail over", vip.Metadata.Name))
 	}
 	for _, n := range nodes {
-		conf, err := renderNode(vip, n, nodes, trackPort)
+		conf, err := renderNode(vip, n, nodes, track)
 		if err != nil {
 			return Result{}, fmt.Errorf("virtual IP %s, node %s: %w", vip.Metadata.Name, n.Hostname, err)
 		}
@@ -97,7 +114,7 @@ func Render(vip *v1alpha1.VirtualIP, nodes []Node, trackPort v1alpha1.PortNumber
 	return res, nil
 }
 
-func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, trackPort v1alpha1.PortNumber) ([]byte, error) {
+func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, track bool) ([]byte, error) {
 	w := &writer{}
 	s := &vip.Spec
 	w.comment("Generated by swarmgate for VirtualIP %s on node %s. Do not edit: swarmgate replaces it.", vip.Metadata.QualifiedName(), self.Hostname)
@@ -110,14 +127,12 @@ func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, trackPort v1al
 	}
 	w.close()
 
-	if trackPort != 0 {
+	if track {
 		w.blank()
-		w.open("vrrp_script", trackScript)
-		w.raw(fmt.Sprintf("script \"/bin/sh -c 'nc -z -w 1 127.0.0.1 %d'\"", trackPort))
-		w.line("interval", "2")
-		w.line("timeout", "2")
-		w.line("fall", "2")
-		w.line("rise", "2")
+		w.comment("0 while the local gateway answers; anything else puts this node in FAULT, which gives the address up.")
+		w.open("vrrp_track_file", trackName)
+		w.line("file", TrackFile)
+		w.line("weight", "0")
 		w.close()
 	}
 
@@ -135,7 +150,8 @@ func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, trackPort v1al
 		d, _ := time.ParseDuration(string(s.PreemptDelay))
 		w.line("preempt_delay", strconv.Itoa(int(d.Seconds())))
 	}
-	if *s.Unicast {
+	// A lone node has no peer to advertise to, and keepalived refuses an empty unicast_peer block.
+	if *s.Unicast && len(nodes) > 1 {
 		w.line("unicast_src_ip", self.Address.String())
 		w.open("unicast_peer")
 		peers := make([]string, 0, len(nodes)-1)
@@ -159,9 +175,9 @@ func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, trackPort v1al
 	w.open("virtual_ipaddress")
 	w.line(s.Address, "dev", self.Interface)
 	w.close()
-	if trackPort != 0 {
-		w.open("track_script")
-		w.line(trackScript)
+	if track {
+		w.open("track_file")
+		w.line(trackName)
 		w.close()
 	}
 	w.close()
@@ -205,13 +221,6 @@ func (w *writer) line(words ...string) {
 	w.check(words...)
 	w.indent()
 	w.b.WriteString(strings.Join(words, " "))
-	w.b.WriteString("\n")
-}
-
-// raw writes a line made by the renderer itself, from no manifest text but numbers.
-func (w *writer) raw(s string) {
-	w.indent()
-	w.b.WriteString(s)
 	w.b.WriteString("\n")
 }
 

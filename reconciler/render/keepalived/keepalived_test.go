@@ -37,13 +37,16 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vip, zone, trackPort := loadInput(t, file, archiveFile(ar, "input.yaml"))
+			vip, zone, track := loadInput(t, file, archiveFile(ar, "input.yaml"))
 			addrs := parseAddresses(t, archiveFile(ar, "addresses"))
-			nodes, err := Nodes(vip, zone, addrs)
+			nodes, missing, err := Nodes(vip, zone, addrs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Render(vip, nodes, trackPort)
+			if len(missing) > 0 {
+				t.Fatalf("nodes without an address: %v", missing)
+			}
+			res, err := Render(vip, nodes, track)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,8 +120,8 @@ func parseAddresses(t *testing.T, data []byte) map[string]netip.Addr {
 }
 
 // loadInput decodes, defaults and validates the manifests and returns the VirtualIP, its zone and
-// the port of the gateway listener it tracks (0 if none).
-func loadInput(t *testing.T, name string, data []byte) (*v1alpha1.VirtualIP, *v1alpha1.Zone, v1alpha1.PortNumber) {
+// whether it tracks a gateway.
+func loadInput(t *testing.T, name string, data []byte) (*v1alpha1.VirtualIP, *v1alpha1.Zone, bool) {
 	objs, errs := manifest.Decode(name, data)
 	for _, o := range objs {
 		o.Default()
@@ -129,7 +132,6 @@ func loadInput(t *testing.T, name string, data []byte) (*v1alpha1.VirtualIP, *v1
 	var (
 		vip   *v1alpha1.VirtualIP
 		zones = map[string]*v1alpha1.Zone{}
-		gws   = map[string]*v1alpha1.Gateway{}
 	)
 	for _, o := range objs {
 		switch o := o.(type) {
@@ -137,22 +139,12 @@ func loadInput(t *testing.T, name string, data []byte) (*v1alpha1.VirtualIP, *v1
 			vip = o
 		case *v1alpha1.Zone:
 			zones[o.Metadata.Name] = o
-		case *v1alpha1.Gateway:
-			gws[o.Metadata.Name] = o
 		}
 	}
 	if vip == nil {
 		t.Fatal("input has no VirtualIP")
 	}
-	var port v1alpha1.PortNumber
-	if tr := vip.Spec.TrackGateway; tr != nil {
-		gw := gws[tr.Name]
-		port = gw.Spec.Listeners[0].Port
-		if tr.Listener != "" {
-			port = gw.Listener(tr.Listener).Port
-		}
-	}
-	return vip, zones[vip.Spec.Zone], port
+	return vip, zones[vip.Spec.Zone], vip.Spec.TrackGateway != nil
 }
 
 var ifaceLine = regexp.MustCompile(`(?m)^\s*interface (\S+)$`)

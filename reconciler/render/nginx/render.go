@@ -32,6 +32,15 @@ import (
 // MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
 const MaxConfigSize = 500 * 1024
 
+// HealthPath is the gateway's health check. Only the default server of each listener serves it, so
+// it answers for hosts no Route claims, such as a node's or a virtual IP's address (a Route cannot
+// claim an IP address), and never takes a path from a Route.
+const HealthPath = "/.well-known/swarmgate/health"
+
+// NodeHeader names, in the health check's answer, the node whose gateway task answered: the
+// gateway's container has its node's hostname.
+const NodeHeader = "X-Swarmgate-Node"
+
 // Options tune what the renderer cannot know from the manifests.
 type Options struct {
 	// Resolver is the DNS server nginx resolves backend service names with. Defaults to Docker's
@@ -220,8 +229,8 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others close.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" close;\n}\n")
 
 	for _, l := range gw.Spec.Listeners {
-		b.WriteString("\n# Listener " + string(l.Name) + ": hosts no route claims.\nserver {\n    listen " + strconv.Itoa(int(l.Port)) +
-			" default_server;\n    server_name _;\n    return 404;\n}\n")
+		b.WriteString("\n# Listener " + string(l.Name) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " + strconv.Itoa(int(l.Port)) +
+			" default_server;\n    server_name _;\n    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n    location / {\n        return 404;\n    }\n}\n")
 	}
 	for _, s := range servers {
 		r.server(b, s)

@@ -1,0 +1,166 @@
+package desired
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+)
+
+// Node is a node of the swarm as the desired state needs it: its hostname and its address, which
+// keepalived's unicast adverts go to.
+type Node struct {
+	Hostname string
+	Addr     netip.Addr
+}
+
+// HostNetwork is the network a service attaches to for the host's network stack: keepalived must
+// see and change the node's own interfaces.
+const HostNetwork = "host"
+
+// KeepalivedConfigPath is where the VRRP agent's keepalived reads its config.
+const KeepalivedConfigPath = "/etc/keepalived/keepalived.conf"
+
+// LabelNode names, on a VirtualIP's per-node service, the node it is pinned to.
+const LabelNode = v1alpha1.LabelPrefix + "node"
+
+// VRRPNode is one node of a VirtualIP as the desired state runs it.
+type VRRPNode struct {
+	keepalived.Node
+	// Service is the name of the node's keepalived service.
+	Service string
+}
+
+// VirtualIP is what the desired state knows of a VirtualIP beyond its services: the nodes it runs
+// on and where each one's agent reports, for status.
+type VirtualIP struct {
+	Name       string
+	Owner      string
+	Address    netip.Prefix
+	StatusPort v1alpha1.PortNumber
+	// HealthPort is the tracked gateway listener's port, where the address should answer; 0 when
+	// the VirtualIP tracks no gateway.
+	HealthPort v1alpha1.PortNumber
+	Nodes      []VRRPNode
+	// Missing are the nodes of the VirtualIP that the swarm does not have.
+	Missing []string
+}
+
+// addVirtualIP adds one keepalived service per node of vip that the swarm has, each pinned to its
+// node, on the host's network, with the capabilities VRRP needs and its own config secret. The
+// swarm cannot give one service's tasks different configs, so each node has a service of its own.
+func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1.Zone, gateways []*v1alpha1.Gateway, known map[string]netip.Addr) error {
+	owner := Owner(vip)
+	nodes, missing, err := keepalived.Nodes(vip, zones[vip.Spec.Zone], known)
+	if err != nil {
+		return err
+	}
+	for _, h := range missing {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("VirtualIP %s: node %s is not in the swarm; no keepalived runs there", vip.Metadata.Name, h))
+	}
+	var tracked *v1alpha1.Listener
+	if t := vip.Spec.TrackGateway; t != nil {
+		for _, gw := range gateways {
+			if gw.Metadata.Name == t.Name {
+				tracked = &gw.Spec.Listeners[0]
+				if t.Listener != "" {
+					tracked = gw.Listener(t.Listener)
+				}
+			}
+		}
+	}
+	res, err := keepalived.Render(vip, nodes, tracked != nil)
+	if err != nil {
+		return err
+	}
+	s.Warnings = append(s.Warnings, res.Warnings...)
+	prefix, _ := netip.ParsePrefix(vip.Spec.Address) // validated
+	v := VirtualIP{Name: vip.Metadata.Name, Owner: owner, Address: prefix, StatusPort: vip.Spec.StatusPort, Missing: missing}
+	if tracked != nil {
+		v.HealthPort = tracked.Port
+	}
+	for _, n := range nodes {
+		conf := res.Configs[n.Hostname]
+		sum := sha256.Sum256(conf)
+		secret := Secret{
+			Name:   swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 64-11) + "-" + hex.EncodeToString(sum[:])[:10],
+			Owner:  owner,
+			Data:   conf,
+			Labels: s.labels(owner, vip.Metadata.Labels),
+			Target: KeepalivedConfigPath,
+			Node:   n.Hostname,
+		}
+		secret.Labels[LabelNode] = n.Hostname
+		s.Secrets = append(s.Secrets, secret)
+
+		args := []string{"--node", n.Hostname, "--address", prefix.String(), "--interface", n.Interface,
+			"--listen", ":" + strconv.Itoa(int(vip.Spec.StatusPort))}
+		if tracked != nil {
+			// The node's own address reaches its host-mode port like a client's request does.
+			host := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			if n.Address.IsValid() {
+				host = n.Address
+			}
+			args = append(args, "--track-url", "http://"+netip.AddrPortFrom(host, uint16(tracked.Port)).String()+nginx.HealthPath)
+		}
+		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 63)
+		labels := s.labels(owner, vip.Metadata.Labels)
+		labels[LabelNode] = n.Hostname
+		restartDelay := time.Second
+		stopGrace := 10 * time.Second
+		one := uint64(1)
+		spec := swarm.ServiceSpec{
+			Annotations: swarm.Annotations{Name: name, Labels: labels},
+			TaskTemplate: swarm.TaskSpec{
+				ContainerSpec: &swarm.ContainerSpec{
+					Image:    CanonicalImage(vip.Spec.Image),
+					Args:     args,
+					Hostname: n.Hostname,
+					// keepalived adds and removes the address (NET_ADMIN), sends gratuitous ARP
+					// (NET_RAW) and VRRP adverts (NET_BROADCAST for multicast).
+					CapabilityAdd: []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"},
+					Secrets: []*swarm.SecretReference{{
+						SecretName: secret.Name,
+						File:       &swarm.SecretReferenceFileTarget{Name: KeepalivedConfigPath, UID: "0", GID: "0", Mode: 0o400},
+					}},
+					// Time for keepalived to send its priority-0 advert, which hands the address
+					// over at once instead of after the master-down interval.
+					StopGracePeriod: &stopGrace,
+				},
+				Placement: &swarm.Placement{Constraints: []string{"node.hostname==" + n.Hostname}},
+				// A dead keepalived comes back quickly: until it does, this node cannot take the
+				// address.
+				RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny, Delay: &restartDelay},
+				Networks:      attachments([]string{HostNetwork}),
+			},
+			Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+		}
+		s.addService(owner, spec)
+		v.Nodes = append(v.Nodes, VRRPNode{Node: n, Service: name})
+	}
+	s.VirtualIPs = append(s.VirtualIPs, v)
+	return nil
+}
+
+var notInServiceName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
+
+// swarmName makes a swarm object name of at most max characters from name: characters a service
+// name cannot hold become '-', and a name too long is cut and ends in a hash of the whole, so two
+// long names stay apart.
+func swarmName(name string, max int) string {
+	clean := notInServiceName.ReplaceAllString(name, "-")
+	if len(clean) <= max {
+		return clean
+	}
+	sum := sha256.Sum256([]byte(name))
+	return clean[:max-9] + "-" + hex.EncodeToString(sum[:])[:8]
+}
