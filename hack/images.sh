@@ -44,3 +44,26 @@ if ! has_image swarmgate/nginx:test "$sum"; then
 	rm -rf "$dir"
 	echo "images: built swarmgate/nginx:test" >&2
 fi
+
+# keepalived from Debian's binary, run by swarmgate's VRRP agent (the same static binary as
+# swarmgate itself): the image VirtualIPs run on each node.
+kdir=$(mktemp -d)
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$kdir/swarmgate" ./cmd/swarmgate
+keepalived_bin=$(command -v keepalived || echo /usr/sbin/keepalived)
+sum=$( (sha256sum "$keepalived_bin" "$kdir/swarmgate" | cut -c1-64) | sha256sum | cut -c1-16)
+if ! has_image swarmgate/keepalived:test "$sum"; then
+	root="$kdir/root"
+	mkdir -p "$root/usr/sbin" "$root/usr/bin" "$root/etc/keepalived" "$root/run/swarmgate" "$root/tmp" "$root/var/run"
+	cp "$keepalived_bin" "$root/usr/sbin/keepalived"
+	cp "$kdir/swarmgate" "$root/usr/bin/swarmgate"
+	for lib in $(ldd "$keepalived_bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	echo 'root:x:0:0:root:/root:/usr/sbin/nologin' >"$root/etc/passwd"
+	echo 'root:x:0:' >"$root/etc/group"
+	tar -C "$root" -c . | "$docker" import -c 'ENTRYPOINT ["/usr/bin/swarmgate", "vrrp-agent"]' \
+		-c "LABEL swarmgate.input=$sum" - swarmgate/keepalived:test >/dev/null
+	echo "images: built swarmgate/keepalived:test" >&2
+fi
+rm -rf "$kdir"
