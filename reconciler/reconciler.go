@@ -8,7 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/netip"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/manifest"
@@ -20,6 +24,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // Engine is the part of the Docker client a pass uses.
@@ -44,6 +49,39 @@ type Pass struct {
 	Plan     *planner.Plan
 	Snapshot *swarmstate.Snapshot
 	Desired  *desired.State
+	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
+	VirtualIPs map[string]vrrp.Observation
+}
+
+// observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
+// does not answer within it is reported unreachable.
+const observeTimeout = time.Second
+
+// ObserveVirtualIPs asks every VirtualIP's nodes whether they hold the address, and the address
+// whether its gateway answers, all at once. It records what it saw in the pass.
+func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
+	p.VirtualIPs = map[string]vrrp.Observation{}
+	if len(p.Desired.VirtualIPs) == 0 {
+		return
+	}
+	client := &http.Client{Timeout: observeTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, v := range p.Desired.VirtualIPs {
+		targets := make([]vrrp.Target, 0, len(v.Nodes))
+		for _, n := range v.Nodes {
+			targets = append(targets, vrrp.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			obs := vrrp.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
+			mu.Lock()
+			p.VirtualIPs[v.Owner] = obs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
 }
 
 // Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the

@@ -11,6 +11,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // The sync states of an object, as get shows them.
@@ -18,8 +19,6 @@ const (
 	Synced  = "SYNCED"
 	Drifted = "DRIFTED"
 	Missing = "MISSING"
-	// Unmanaged is a kind apply does not converge yet (VirtualIP).
-	Unmanaged = "UNMANAGED"
 )
 
 // ObjectStatus is the desired-versus-actual view of one manifest object.
@@ -33,16 +32,28 @@ type ObjectStatus struct {
 	Running int `json:"running"`
 	Desired int `json:"desired"`
 	// Config is the config secret a gateway's service uses.
-	Config     string      `json:"config,omitempty"`
-	Conditions []Condition `json:"conditions"`
+	Config string `json:"config,omitempty"`
+	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
+	VirtualIP  *vrrp.Observation `json:"virtualIP,omitempty"`
+	Conditions []Condition       `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
 type Condition struct {
-	Type    string `json:"type"`
-	Status  string `json:"status"`
-	Reason  string `json:"reason"`
-	Message string `json:"message,omitempty"`
+	Type    v1alpha1.ConditionType   `json:"type"`
+	Status  v1alpha1.ConditionStatus `json:"status"`
+	Reason  v1alpha1.ConditionReason `json:"reason"`
+	Message string                   `json:"message,omitempty"`
+}
+
+// Condition returns the condition of a type, or nil.
+func (s *ObjectStatus) Condition(t v1alpha1.ConditionType) *Condition {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == t {
+			return &s.Conditions[i]
+		}
+	}
+	return nil
 }
 
 // Status computes the status of every object from a pass planned with tasks.
@@ -70,10 +81,10 @@ func Status(objs []v1alpha1.Object, p *Pass) []ObjectStatus {
 		if st.Status == Synced && len(st.Drift) > 0 {
 			st.Status = Drifted
 		}
-		if st.Kind == v1alpha1.KindVirtualIP {
-			st.Status = Unmanaged
-		}
 		st.Running, st.Desired, st.Config = tasks(owner, p.Snapshot)
+		if obs, ok := p.VirtualIPs[owner]; ok {
+			st.VirtualIP = &obs
+		}
 		st.Conditions = conditions(st, owner, p.Plan)
 		out = append(out, st)
 	}
@@ -117,13 +128,13 @@ func tasks(owner string, s *swarmstate.Snapshot) (running, want int, config stri
 }
 
 func conditions(st ObjectStatus, owner string, p *planner.Plan) []Condition {
-	conds := []Condition{{Type: "Accepted", Status: "True", Reason: "Accepted"}}
+	conds := []Condition{{Type: v1alpha1.ConditionAccepted, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted}}
 	if st.Kind == v1alpha1.KindRoute {
-		c := Condition{Type: "ResolvedRefs", Status: "True", Reason: "ResolvedRefs"}
+		c := Condition{Type: v1alpha1.ConditionResolvedRefs, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonResolvedRefs}
 		var missing []string
 		for _, u := range p.Unresolved {
 			if u.Owner == owner {
-				c.Status, c.Reason = "False", u.Reason
+				c.Status, c.Reason = v1alpha1.ConditionFalse, u.Reason
 				missing = append(missing, u.Service)
 			}
 		}
@@ -133,21 +144,65 @@ func conditions(st ObjectStatus, owner string, p *planner.Plan) []Condition {
 		}
 		conds = append(conds, c)
 	}
-	programmed := Condition{Type: "Programmed", Status: "True", Reason: "Programmed"}
-	switch {
-	case st.Kind == v1alpha1.KindVirtualIP:
-		programmed = Condition{Type: "Programmed", Status: "False", Reason: "NotSupported",
-			Message: "apply does not run keepalived yet; swarmgate render prints its configs"}
-	case st.Status != Synced:
-		programmed = Condition{Type: "Programmed", Status: "False", Reason: map[string]string{Drifted: "Drifted", Missing: "Missing"}[st.Status],
+	programmed := Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonProgrammed}
+	if st.Status != Synced {
+		programmed = Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionFalse,
+			Reason:  map[string]v1alpha1.ConditionReason{Drifted: v1alpha1.ReasonDrifted, Missing: v1alpha1.ReasonMissing}[st.Status],
 			Message: strings.Join(st.Drift, ", ")}
 	}
-	ready := Condition{Type: "Ready", Status: "True", Reason: "Ready"}
+	ready := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonReady}
 	switch {
-	case programmed.Status != "True":
-		ready = Condition{Type: "Ready", Status: "False", Reason: "NotProgrammed"}
+	case programmed.Status != v1alpha1.ConditionTrue:
+		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonNotProgrammed}
 	case st.Running < st.Desired:
-		ready = Condition{Type: "Ready", Status: "False", Reason: "TasksNotRunning", Message: fmt.Sprintf("%d of %d tasks running", st.Running, st.Desired)}
+		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonTasksNotRunning,
+			Message: fmt.Sprintf("%d of %d tasks running", st.Running, st.Desired)}
+	case st.VirtualIP != nil:
+		ready = virtualIPReady(*st.VirtualIP)
 	}
 	return append(conds, programmed, ready)
+}
+
+// virtualIPReady judges what a VirtualIP's nodes report: ready when exactly one node holds the
+// address and, if it tracks a gateway, the address answers.
+func virtualIPReady(obs vrrp.Observation) Condition {
+	c := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse}
+	holders := obs.Holders()
+	reported := 0
+	var problems []string
+	for _, n := range obs.Nodes {
+		switch {
+		case n.Report == nil:
+			problems = append(problems, fmt.Sprintf("node %s: agent unreachable (%s)", n.Node, n.Error))
+		case !n.Report.InterfaceFound:
+			reported++
+			problems = append(problems, fmt.Sprintf("node %s: no interface %s", n.Node, n.Report.Interface))
+		default:
+			reported++
+			if h := n.Report.GatewayHealthy; h != nil && !*h {
+				problems = append(problems, fmt.Sprintf("node %s: gateway does not answer", n.Node))
+			}
+		}
+	}
+	detail := ""
+	if len(problems) > 0 {
+		detail = "; " + strings.Join(problems, "; ")
+	}
+	switch {
+	case reported == 0:
+		c.Status, c.Reason, c.Message = v1alpha1.ConditionUnknown, v1alpha1.ReasonUnobservable, "no node's VRRP agent answered"+detail
+	case len(holders) == 0:
+		c.Reason, c.Message = v1alpha1.ReasonNoHolder, "no node holds the address"+detail
+	case len(holders) > 1:
+		c.Reason, c.Message = v1alpha1.ReasonSplitBrain, "held by "+strings.Join(holders, " and ")+
+			" at once: their VRRP adverts do not reach each other (firewall dropping IP protocol 112? partition?)"+detail
+	case obs.AnswerError != "":
+		c.Reason, c.Message = v1alpha1.ReasonNotAnswering, "held by "+holders[0]+", but the gateway does not answer there: "+obs.AnswerError+detail
+	default:
+		c.Status, c.Reason, c.Message = v1alpha1.ConditionTrue, v1alpha1.ReasonReady, "held by "+holders[0]+detail
+		if obs.AnsweredBy != "" {
+			c.Message += ", answered by the gateway on " + obs.AnsweredBy
+		}
+	}
+	return c
 }

@@ -80,6 +80,7 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 	if err != nil {
 		return nil, err
 	}
+	pass.ObserveVirtualIPs(cmd.Context())
 	return reconciler.Status(objs, pass), nil
 }
 
@@ -155,10 +156,11 @@ func printStatuses(cmd *cobra.Command, statuses []reconciler.ObjectStatus, outpu
 	}
 	fmt.Fprintln(tw, header)
 	for _, s := range statuses {
-		ready := "False"
-		for _, c := range s.Conditions {
-			if c.Type == "Ready" {
-				ready = c.Status
+		ready, detail := string(v1alpha1.ConditionFalse), strings.Join(s.Drift, "; ")
+		if c := s.Condition(v1alpha1.ConditionReady); c != nil {
+			ready = string(c.Status)
+			if s.Kind == v1alpha1.KindVirtualIP && detail == "" {
+				detail = c.Message // who holds the address
 			}
 		}
 		tasks := "-"
@@ -167,9 +169,9 @@ func printStatuses(cmd *cobra.Command, statuses []reconciler.ObjectStatus, outpu
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Status, tasks, ready)
 		if output == "wide" {
-			line += fmt.Sprintf("\t%s\t%s", orDash(s.Config), orDash(strings.Join(s.Drift, "; ")))
-		} else if len(s.Drift) > 0 {
-			line += "\t(" + strings.Join(s.Drift, "; ") + ")"
+			line += fmt.Sprintf("\t%s\t%s", orDash(s.Config), orDash(detail))
+		} else if detail != "" {
+			line += "\t(" + detail + ")"
 		}
 		fmt.Fprintln(tw, line)
 	}

@@ -49,6 +49,7 @@ func (c *Controller) Handler(hookToken string) http.Handler {
 				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
 			}
+			p.ObserveVirtualIPs(r.Context())
 			doc.Objects = reconciler.Status(objs, p)
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -93,7 +93,7 @@ type Plan struct {
 type Unresolved struct {
 	Owner   string
 	Service string
-	Reason  string
+	Reason  v1alpha1.ConditionReason
 }
 
 // Empty reports whether the plan writes nothing.
@@ -307,7 +307,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			p.unresolved(b, "BackendNotFound", fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer 503", b.Owner, b.Service))
+			p.unresolved(b, v1alpha1.ReasonBackendNotFound, fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer 503", b.Owner, b.Service))
 			continue
 		}
 		reachable := false
@@ -319,12 +319,12 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 			reachable = reachable || slices.Contains(b.Networks, name)
 		}
 		if !reachable {
-			p.unresolved(b, "BackendNotReachable", fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False)", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
+			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False)", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
 	}
 }
 
-func (p *Plan) unresolved(b desired.ExternalBackend, reason, warning string) {
+func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
 	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason})
 	p.Warnings = append(p.Warnings, warning)
 }

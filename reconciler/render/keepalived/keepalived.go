@@ -20,7 +20,7 @@ type Node struct {
 	// Hostname of the swarm node.
 	Hostname string
 	// Address of the node on the VRRP network: its unicast source, and a peer of the others.
-	// Needed only with unicast adverts.
+	// Needed with unicast adverts; where its agent reports in any case.
 	Address netip.Addr
 	// Priority, 1 to 254; the highest live node holds the address.
 	Priority int32
@@ -73,8 +73,8 @@ func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, known map[string]netip.
 			if a.Unmap().Is4() != vipAddr.Addr().Is4() {
 				return nil, nil, fmt.Errorf("virtual IP %s: node %s has address %s, of another IP family than the virtual IP; unicast adverts go between addresses of the virtual IP's family", vip.Metadata.Name, n.Hostname, a)
 			}
-			n.Address = a.Unmap()
 		}
+		n.Address = a.Unmap()
 		nodes = append(nodes, n)
 	}
 	return nodes, missing, nil
