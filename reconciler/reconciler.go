@@ -58,16 +58,22 @@ type Pass struct {
 const observeTimeout = time.Second
 
 // ObserveVirtualIPs asks every VirtualIP's nodes whether they hold the address, and the address
-// whether its gateway answers, all at once. It records what it saw in the pass.
+// whether its gateway answers, and records what it saw in the pass.
 func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
-	p.VirtualIPs = map[string]vrrp.Observation{}
-	if len(p.Desired.VirtualIPs) == 0 {
-		return
+	p.VirtualIPs = ObserveVirtualIPs(ctx, p.Desired.VirtualIPs)
+}
+
+// ObserveVirtualIPs asks the nodes of vips, all at once, and returns what each VirtualIP's nodes
+// reported, by owner.
+func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]vrrp.Observation {
+	out := map[string]vrrp.Observation{}
+	if len(vips) == 0 {
+		return out
 	}
 	client := &http.Client{Timeout: observeTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, v := range p.Desired.VirtualIPs {
+	for _, v := range vips {
 		targets := make([]vrrp.Target, 0, len(v.Nodes))
 		for _, n := range v.Nodes {
 			targets = append(targets, vrrp.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
@@ -77,11 +83,12 @@ func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
 			defer wg.Done()
 			obs := vrrp.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
 			mu.Lock()
-			p.VirtualIPs[v.Owner] = obs
+			out[v.Owner] = obs
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	return out
 }
 
 // Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the

@@ -158,14 +158,14 @@ func conditions(st ObjectStatus, owner string, p *planner.Plan) []Condition {
 		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonTasksNotRunning,
 			Message: fmt.Sprintf("%d of %d tasks running", st.Running, st.Desired)}
 	case st.VirtualIP != nil:
-		ready = virtualIPReady(*st.VirtualIP)
+		ready = VirtualIPReady(*st.VirtualIP)
 	}
 	return append(conds, programmed, ready)
 }
 
-// virtualIPReady judges what a VirtualIP's nodes report: ready when exactly one node holds the
+// VirtualIPReady judges what a VirtualIP's nodes report: ready when exactly one node holds the
 // address and, if it tracks a gateway, the address answers.
-func virtualIPReady(obs vrrp.Observation) Condition {
+func VirtualIPReady(obs vrrp.Observation) Condition {
 	c := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse}
 	holders := obs.Holders()
 	reported := 0

@@ -35,7 +35,7 @@ func TestVirtualIPReady(t *testing.T) {
 			v1alpha1.ConditionFalse, v1alpha1.ReasonNoHolder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := virtualIPReady(tc.obs)
+			c := VirtualIPReady(tc.obs)
 			if c.Status != tc.status || c.Reason != tc.reason {
 				t.Errorf("got %s %s (%s), want %s %s", c.Status, c.Reason, c.Message, tc.status, tc.reason)
 			}

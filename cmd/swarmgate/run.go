@@ -39,6 +39,7 @@ type runOptions struct {
 	alertFormat    string
 	listen         string
 	hookTokenFile  string
+	vipCheck       time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -75,6 +76,7 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 	f.BoolVar(&o.verifyCommits, "verify-commits", false, "apply only git commits signed (OpenPGP) by a key in --allowed-signers")
 	f.StringVar(&o.allowedSigners, "allowed-signers", "", "file of armored OpenPGP public keys whose signed commits --verify-commits accepts")
 	f.DurationVar(&o.resync, "resync", 5*time.Minute, "reconcile at least this often")
+	f.DurationVar(&o.vipCheck, "vip-check", 2*time.Second, "ask the VirtualIPs' node agents this often who holds each address; 0 never")
 	f.StringVar(&o.onDrift, "on-drift", "heal", "heal (re-apply and alert) or alert (alert only)")
 	f.StringArrayVar(&o.webhooks, "alert-webhook", nil, "URL that alerts are POSTed to; repeatable")
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
@@ -135,7 +137,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	alerts.Dropped = func(string) { metrics.AlertsLost.Inc() }
 	defer alerts.Close()
 	ctl := controller.New(&reconciler.Reconciler{Engine: c, Instance: o.engine.instance}, c,
-		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal"}, alerts, metrics, log)
+		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck}, alerts, metrics, log)
 
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {

@@ -24,6 +24,11 @@ const (
 	ReasonInvalidManifests = "InvalidManifests"
 	ReasonUnverifiedCommit = "UnverifiedCommit"
 	ReasonPassFailed       = "PassFailed"
+	// ReasonVirtualIPNotReady: a VirtualIP's address is held by no node or by several (split
+	// brain), or does not answer; the event's Message says which.
+	ReasonVirtualIPNotReady = "VirtualIPNotReady"
+	// ReasonVirtualIPRecovered: exactly one node holds the address again, and it answers.
+	ReasonVirtualIPRecovered = "VirtualIPRecovered"
 )
 
 // Causes of a drift.

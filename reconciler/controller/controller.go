@@ -25,8 +25,10 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/source"
+	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // Events is the part of the Docker client that streams engine events.
@@ -46,6 +48,9 @@ type Options struct {
 	Heal bool
 	// Debounce gathers triggers this long into one pass. Defaults to 100ms.
 	Debounce time.Duration
+	// VirtualIPCheck asks the VirtualIPs' node agents this often who holds each address, and
+	// alerts when none or several do. 0 checks after passes only.
+	VirtualIPCheck time.Duration
 }
 
 // Controller is the running operator.
@@ -67,6 +72,10 @@ type Controller struct {
 	invalidRev  string
 	activeDrift map[string]alert.Event
 	lastErr     string
+	// virtualIPs are those of the last good pass, and vipTrouble the standing alert of each
+	// (by owner) that is not Ready.
+	virtualIPs []desired.VirtualIP
+	vipTrouble map[string]reconciler.Condition
 }
 
 // New makes a controller. rec must have an Engine; ev streams its events.
@@ -78,7 +87,7 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 		opts.Debounce = 100 * time.Millisecond
 	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
-		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}}
+		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{}}
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -97,7 +106,11 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer stop()
 
 	changed := make(chan struct{}, 1)
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		c.watchVirtualIPs(bg)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := c.opts.Source.Watch(bg, changed); err != nil {
@@ -212,6 +225,47 @@ func (c *Controller) watchEngine(ctx context.Context) {
 	}
 }
 
+// watchVirtualIPs asks the node agents of the last good pass's VirtualIPs, every VirtualIPCheck,
+// who holds each address. A VirtualIP that is not Ready (no holder, split brain, not answering)
+// is alerted once per distinct trouble, and its recovery once.
+func (c *Controller) watchVirtualIPs(ctx context.Context) {
+	if c.opts.VirtualIPCheck <= 0 {
+		return
+	}
+	tick := time.NewTicker(c.opts.VirtualIPCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		c.mu.Lock()
+		vips := c.virtualIPs
+		c.mu.Unlock()
+		c.judgeVirtualIPs(reconciler.ObserveVirtualIPs(ctx, vips))
+	}
+}
+
+// judgeVirtualIPs alerts on changes of the VirtualIPs' readiness.
+func (c *Controller) judgeVirtualIPs(seen map[string]vrrp.Observation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, owner := range slices.Sorted(maps.Keys(seen)) {
+		ready := reconciler.VirtualIPReady(seen[owner])
+		old, troubled := c.vipTrouble[owner]
+		switch {
+		case ready.Status == v1alpha1.ConditionTrue && troubled:
+			delete(c.vipTrouble, owner)
+			c.alerts.Send(alert.Event{Reason: alert.ReasonVirtualIPRecovered, Owner: owner, Object: owner, Message: owner + ": " + ready.Message})
+		case ready.Status == v1alpha1.ConditionFalse && (!troubled || old.Reason != ready.Reason):
+			c.vipTrouble[owner] = ready
+			c.alerts.Send(alert.Event{Reason: alert.ReasonVirtualIPNotReady, Owner: owner, Object: owner,
+				Message: fmt.Sprintf("%s: %s: %s", owner, ready.Reason, ready.Message)})
+		}
+	}
+}
+
 // pass is one reconciliation.
 func (c *Controller) pass(ctx context.Context, reason string) error {
 	start := time.Now()
@@ -244,6 +298,9 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		// those services until a new revision changes them, and heal the rest.
 		p.Plan.Actions = slices.DeleteFunc(p.Plan.Actions, func(a planner.Action) bool { return rolledBack[a.ID] })
 	}
+	c.mu.Lock()
+	c.virtualIPs = p.Desired.VirtualIPs
+	c.mu.Unlock()
 	if p.Plan.Empty() {
 		c.succeeded(objs, rev, "unchanged")
 		return nil
