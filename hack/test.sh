@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of swarmgate: formatting, go vet, staticcheck, and `go test` over every
-# package, the end-to-end tests included, against a real single-node swarm. Installs what it needs
-# first (Go, nginx, keepalived, Docker), brings the swarm up if none runs and takes down again what
-# it brought up. Exits non-zero on any failure.
+# package, the end-to-end tests included, against a real single-node swarm and the 3-node test bed
+# (hack/bed.sh). Installs what it needs first (Go, nginx, keepalived, Docker), brings the swarm and
+# the bed up if they are not and takes down again what it brought up. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/deps.sh
@@ -24,10 +24,17 @@ go tool staticcheck ./...
 echo "== swarm"
 engine_was_up=0
 /usr/bin/docker info >/dev/null 2>&1 && engine_was_up=1
+bed_was_up=0
+/usr/bin/docker -H unix:///run/sgbed/n1/docker.sock info >/dev/null 2>&1 && bed_was_up=1
+teardown() {
+	if [ "$bed_was_up" = 0 ]; then hack/bed.sh down || true; fi
+	if [ "$engine_was_up" = 0 ]; then hack/swarm.sh down; fi
+}
+trap teardown EXIT
 hack/swarm.sh up
-if [ "$engine_was_up" = 0 ]; then
-	trap 'hack/swarm.sh down' EXIT
-fi
+
+echo "== multi-node test bed (3 engines in network namespaces)"
+hack/bed.sh up --heartbeat 1s
 
 echo "== go test"
 # CI=true makes tests that need a real binary (nginx, keepalived, dockerd) fail instead of skip.

@@ -85,15 +85,25 @@ type result struct {
 
 // command is the swarmgate binary under test, talking to the engine through the counting proxy.
 func command(args ...string) *exec.Cmd {
+	return commandOn("unix://"+proxy.Socket, args...)
+}
+
+// commandOn is the swarmgate binary under test, talking to the engine at dockerHost.
+func commandOn(dockerHost string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+proxy.Socket)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+dockerHost)
 	return cmd
 }
 
 // swarmgate runs the binary against the proxy.
 func swarmgate(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := command(args...)
+	return runCommand(t, command(args...))
+}
+
+// runCommand runs a swarmgate command and returns what it did.
+func runCommand(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -75,8 +75,14 @@ type operator struct {
 
 func startOperator(t *testing.T, port int, args ...string) *operator {
 	t.Helper()
+	return startOperatorOn(t, "unix://"+proxy.Socket, port, args...)
+}
+
+// startOperatorOn starts `swarmgate run` against the engine at dockerHost and waits until it is ready.
+func startOperatorOn(t *testing.T, dockerHost string, port int, args ...string) *operator {
+	t.Helper()
 	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &strings.Builder{}}
-	o.cmd = command(append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
+	o.cmd = commandOn(dockerHost, append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	if err := o.cmd.Start(); err != nil {
 		t.Fatal(err)
