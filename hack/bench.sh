@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints swarmgate's benchmark figures: the nginx renderer (go test -bench), the engine (swarmgate
 # apply against `docker stack deploy` on the local swarm, which it brings up), and the operator's
-# latencies (drift to alert, commit to applied and to served), measured by its end-to-end tests.
+# latencies (drift to alert, commit to applied and to served) and the virtual IP's failover times,
+# measured by its end-to-end tests.
 #   hack/bench.sh [-n 10,100,1000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,8 @@ go run ./hack/bench-engine "$@"
 echo
 echo "== operator latencies (swarmgate run)"
 go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestRunGitOps|TestRunDrift|TestRunCommitToServed' | grep -o 'figure: .*'
+
+echo
+echo "== virtual IP failover on the 3-node bed (hack/bed.sh), 100 req/s through the address"
+hack/bed.sh up --heartbeat 1s
+go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestMultiNode' | grep -o 'figure: .*'

@@ -48,7 +48,7 @@ func TestDefaults(t *testing.T) {
 		{"virtual IP",
 			&VirtualIP{},
 			&VirtualIP{Spec: VirtualIPSpec{Interface: DefaultVRRPInterface, Version: DefaultVRRPVersion,
-				AdvertInterval: DefaultVRRPAdvertInterval, Unicast: ptr(true), Preempt: ptr(true)}}},
+				AdvertInterval: DefaultVRRPAdvertInterval, Unicast: ptr(true), Preempt: ptr(true), StatusPort: DefaultVRRPStatusPort}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

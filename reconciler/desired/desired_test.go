@@ -1,6 +1,8 @@
 package desired
 
 import (
+	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +33,7 @@ func TestConversions(t *testing.T) {
 	}
 }
 
-func build(t *testing.T, yaml string) *State {
+func build(t *testing.T, yaml string, nodes ...Node) *State {
 	t.Helper()
 	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
 	for _, o := range objs {
@@ -40,7 +42,7 @@ func build(t *testing.T, yaml string) *State {
 	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s, err := Build(objs, Options{Instance: "i"})
+	s, err := Build(objs, Options{Instance: "i", Nodes: nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,5 +103,83 @@ spec:
 	}
 	if !strings.HasPrefix(s.Secrets[0].Name, "gw-conf-") || len(s.Secrets[0].Name) != len("gw-conf-")+10 {
 		t.Errorf("config secret name %q", s.Secrets[0].Name)
+	}
+}
+
+func TestBuildVirtualIP(t *testing.T) {
+	s := build(t, `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080, publishMode: Host}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: VirtualIP
+metadata: {name: public}
+spec:
+  address: 10.99.0.100/24
+  virtualRouterID: 51
+  nodes: [{hostname: node1, priority: 150}, {hostname: node2.example.com, priority: 120}, {hostname: gone, priority: 100}]
+  trackGateway: {name: gw}
+  image: swarmgate/keepalived:test
+`, Node{Hostname: "node1", Addr: netip.MustParseAddr("10.99.0.1")}, Node{Hostname: "node2.example.com", Addr: netip.MustParseAddr("10.99.0.2")},
+		Node{Hostname: "elsewhere", Addr: netip.MustParseAddr("10.99.0.3")})
+
+	if !slices.Contains(s.Warnings, "VirtualIP public: node gone is not in the swarm; no keepalived runs there") {
+		t.Errorf("no warning for the node the swarm lacks: %q", s.Warnings)
+	}
+	var services []string
+	for _, svc := range s.Services {
+		if svc.Owner == "VirtualIP/public" {
+			services = append(services, svc.Name)
+		}
+	}
+	if want := []string{"public-vrrp-node1", "public-vrrp-node2-example-com"}; !slices.Equal(services, want) {
+		t.Fatalf("keepalived services %v, want %v", services, want)
+	}
+	svc := s.Services[slices.IndexFunc(s.Services, func(s Service) bool { return s.Name == "public-vrrp-node1" })]
+	c := svc.Spec.TaskTemplate.ContainerSpec
+	for _, check := range []struct {
+		what      string
+		got, want any
+	}{
+		{"placement", svc.Spec.TaskTemplate.Placement.Constraints, []string{"node.hostname==node1"}},
+		{"network", svc.Spec.TaskTemplate.Networks[0].Target, HostNetwork},
+		{"capabilities", c.CapabilityAdd, []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"}},
+		{"config", c.Secrets[0].File.Name, KeepalivedConfigPath},
+		{"args", c.Args, []string{"--node", "node1", "--address", "10.99.0.100/24", "--interface", "eth0", "--listen", ":9177",
+			"--track-url", "http://10.99.0.1:8080/.well-known/swarmgate/health"}},
+	} {
+		if !reflect.DeepEqual(check.got, check.want) {
+			t.Errorf("%s: %v, want %v", check.what, check.got, check.want)
+		}
+	}
+	// Each node's config names its own unicast source and the other node as its peer.
+	for _, sec := range s.Secrets {
+		if sec.Node == "node1" && (!strings.Contains(string(sec.Data), "unicast_src_ip 10.99.0.1") || !strings.Contains(string(sec.Data), "10.99.0.2\n")) {
+			t.Errorf("node1's config:\n%s", sec.Data)
+		}
+	}
+	if len(s.VirtualIPs) != 1 || s.VirtualIPs[0].HealthPort != 8080 || len(s.VirtualIPs[0].Nodes) != 2 || !slices.Equal(s.VirtualIPs[0].Missing, []string{"gone"}) {
+		t.Errorf("VirtualIPs: %+v", s.VirtualIPs)
+	}
+}
+
+func TestSwarmName(t *testing.T) {
+	long := strings.Repeat("a", 70)
+	for _, tt := range []struct {
+		in   string
+		want string
+	}{
+		{"public-vrrp-node1", "public-vrrp-node1"},
+		{"public-vrrp-node_2.lan", "public-vrrp-node-2-lan"},
+	} {
+		if got := swarmName(tt.in, 63); got != tt.want {
+			t.Errorf("swarmName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	a, b := swarmName(long+"1", 63), swarmName(long+"2", 63)
+	if len(a) != 63 || a == b {
+		t.Errorf("long names %q and %q: want 63 characters each, different", a, b)
 	}
 }

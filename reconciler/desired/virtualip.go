@@ -143,6 +143,9 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 				Networks:      attachments([]string{HostNetwork}),
 			},
 			Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+			// One task: an update has nothing to pause for. A task that fails after it is
+			// restarted by the restart policy like any other.
+			UpdateConfig: &swarm.UpdateConfig{Parallelism: 1, Order: swarm.UpdateOrderStopFirst, FailureAction: swarm.UpdateFailureActionContinue},
 		}
 		s.addService(owner, spec)
 		v.Nodes = append(v.Nodes, VRRPNode{Node: n, Service: name})

@@ -86,7 +86,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.log.Error("the interface of the virtual IP does not exist on this node; keepalived cannot hold the address here",
 			"interface", a.cfg.Interface, "node", a.cfg.Node, "reason", "InterfaceNotFound")
 	}
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+	ln, err := listen(ctx, a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("status listener: %w", err)
 	}
@@ -127,6 +127,23 @@ func (a *Agent) Run(ctx context.Context) error {
 			<-done
 		}
 		return nil
+	}
+}
+
+// listen opens the status port, retrying for a while: on the host's network the agent of the task
+// this one replaces may still hold it for a moment.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil || time.Now().After(deadline) || !errors.Is(err, syscall.EADDRINUSE) {
+			return ln, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 

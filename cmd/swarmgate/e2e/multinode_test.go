@@ -387,15 +387,16 @@ func TestMultiNode(t *testing.T) {
 		op.stop(t)
 	})
 
-	// variant writes the multinode manifests with the VirtualIP's spec changed by edit.
-	variant := func(t *testing.T, extra string) string {
+	const advert = "  advertInterval: 100ms\n"
+	// variant writes the multinode manifests with a line of the VirtualIP's spec replaced.
+	variant := func(t *testing.T, line, with string) string {
 		dir := t.TempDir()
 		for _, f := range []string{"gateway.yaml", "routes.yaml"} {
 			b, err := os.ReadFile(filepath.Join(manifests, f))
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := strings.Replace(string(b), "  advertInterval: 100ms\n", "  advertInterval: 100ms\n"+extra, 1)
+			text := strings.Replace(string(b), line, with, 1)
 			if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +405,7 @@ func TestMultiNode(t *testing.T) {
 	}
 
 	t.Run("preemptDelay: the master takes the address back only after the delay", func(t *testing.T) {
-		m := variant(t, "  preemptDelay: 3s\n")
+		m := variant(t, advert, advert+"  preemptDelay: 3s\n")
 		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
 		waitHolder(t, instance, m, "node1")
 		failover(t, "keepalived stopped, preemptDelay 3s", "node1", func() {
@@ -426,7 +427,7 @@ func TestMultiNode(t *testing.T) {
 	})
 
 	t.Run("preempt false: the address stays where it moved", func(t *testing.T) {
-		m := variant(t, "  preempt: false\n")
+		m := variant(t, advert, advert+"  preempt: false\n")
 		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
 		var holder string
 		eventually(t, 60*time.Second, func() error {
@@ -448,6 +449,15 @@ func TestMultiNode(t *testing.T) {
 		if holders, _ := vipStatus(t, instance, m, "public"); !slices.Equal(holders, []string{to}) {
 			t.Errorf("with preempt false the address moved back: held by %v, want %s", holders, to)
 		}
+	})
+
+	t.Run("for comparison: the blog's timers (VRRP version 2 and adverts every second)", func(t *testing.T) {
+		m := variant(t, "  version: 3\n"+advert, "  version: 2\n  advertInterval: 1s\n")
+		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		waitHolder(t, instance, m, "node1")
+		failover(t, "link cut, VRRP v2 with 1 s adverts", "node1", func() { bed(t, "link-down", "1") })
+		bed(t, "link-up", "1")
+		waitHolder(t, instance, m, "node1")
 		onBed(t, "apply", "-f", manifests, "--instance", instance, "--wait", "--timeout", "2m")
 	})
 }
@@ -524,9 +534,15 @@ spec: {nodes: [node2, node3]}
 		bed(t, "link-up", n)
 		// Back in the swarm, the lost node's old gateway task is shut down; the address stays
 		// with the gateway.
+		lost := bedNode(t, int(n[0]-'0'))
 		eventually(t, 60*time.Second, func() error {
 			if got := taskNodes(t, c, "edge"); !slices.Equal(got, []string{to}) {
 				return fmt.Errorf("edge runs on %v", got)
+			}
+			cs, err := lost.ContainerList(context.Background(), container.ListOptions{
+				Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name=edge"), filters.Arg("status", "running"))})
+			if err != nil || len(cs) > 0 {
+				return fmt.Errorf("the old gateway still runs on %s (%v)", from, err)
 			}
 			return nil
 		})
@@ -536,5 +552,6 @@ spec: {nodes: [node2, node3]}
 	if out, err := exec.Command("/usr/bin/docker", "-H", bedHost, "swarm", "update", "--dispatcher-heartbeat", "5s").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
+	time.Sleep(6 * time.Second) // each node learns the new period with its next heartbeat
 	lose("5s (default)")
 }
