@@ -81,11 +81,6 @@ func NewAgent(cfg AgentConfig, log *slog.Logger) *Agent {
 // gets SIGTERM, which makes it hand the address over at once) or keepalived exits (an error: the
 // task ends and swarm restarts it).
 func (a *Agent) Run(ctx context.Context) error {
-	if _, err := net.InterfaceByName(a.cfg.Interface); err != nil {
-		// keepalived would only log this and idle in FAULT; say it plainly, and keep reporting it.
-		a.log.Error("the interface of the virtual IP does not exist on this node; keepalived cannot hold the address here",
-			"interface", a.cfg.Interface, "node", a.cfg.Node, "reason", "InterfaceNotFound")
-	}
 	ln, err := listen(ctx, a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("status listener: %w", err)
@@ -94,6 +89,25 @@ func (a *Agent) Run(ctx context.Context) error {
 		WriteTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
+
+	// keepalived refuses to start on an interface that does not exist, and its task would restart
+	// forever with only keepalived's log to tell why. The agent says it plainly, keeps reporting
+	// it, and starts keepalived once the interface appears.
+	for logged := false; ; {
+		if _, err := net.InterfaceByName(a.cfg.Interface); err == nil {
+			break
+		}
+		if !logged {
+			a.log.Error("the interface of the virtual IP does not exist on this node; keepalived cannot hold the address here",
+				"interface", a.cfg.Interface, "node", a.cfg.Node, "reason", "InterfaceNotFound")
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

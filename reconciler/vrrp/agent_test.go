@@ -104,3 +104,28 @@ func TestAgentKeepalivedExits(t *testing.T) {
 		t.Errorf("report %+v: lo does not hold 10.255.0.1", r)
 	}
 }
+
+// TestAgentWaitsForItsInterface: on a node without the interface the agent reports it and does
+// not start keepalived (which would exit, over and over).
+func TestAgentWaitsForItsInterface(t *testing.T) {
+	listen := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	a := NewAgent(AgentConfig{Node: "node3", Address: netip.MustParsePrefix("10.255.0.1/32"), Interface: "sgnone0", Listen: listen,
+		Keepalived: []string{"false"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go func() { done <- a.Run(ctx) }()
+	var obs Observation
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		obs = Observe(context.Background(), &http.Client{Timeout: time.Second}, []Target{{Node: "node3", Status: netip.MustParseAddrPort(listen)}}, netip.Addr{}, 0)
+		if obs.Nodes[0].Report != nil {
+			break
+		}
+	}
+	if r := obs.Nodes[0].Report; r == nil || r.InterfaceFound || r.Interface != "sgnone0" {
+		t.Errorf("report %+v (%s)", r, obs.Nodes[0].Error)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v (keepalived must not have started)", err)
+	}
+}

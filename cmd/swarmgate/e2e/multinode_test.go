@@ -451,6 +451,18 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("an interface a node lacks is reported", func(t *testing.T) {
+		m := variant(t, "{hostname: node3, priority: 100}", "{hostname: node3, priority: 100, interface: eth9}")
+		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		eventually(t, 60*time.Second, func() error {
+			_, ready := vipStatus(t, instance, m, "public")
+			if !strings.Contains(ready.Message, "node3: no interface eth9") {
+				return fmt.Errorf("Ready %s %s: %s", ready.Status, ready.Reason, ready.Message)
+			}
+			return nil
+		})
+	})
+
 	t.Run("for comparison: the blog's timers (VRRP version 2 and adverts every second)", func(t *testing.T) {
 		m := variant(t, "  version: 3\n"+advert, "  version: 2\n  advertInterval: 1s\n")
 		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
