@@ -120,9 +120,11 @@ func (l ErrorList) Sort() {
 	sort.SliceStable(l, func(i, j int) bool { return l[i].Error() < l[j].Error() })
 }
 
-// Invalid reports a value that breaks a rule: `"Bad_Host" is not a valid hostname`.
-func Invalid(p *Path, value any, detail string) *Error {
-	return &Error{Field: p.String(), Detail: fmt.Sprintf("%s %s", quote(value), detail)}
+// Invalid reports a value that breaks a rule: `is not a valid hostname`. The value itself is never
+// part of the message: it may be a password or a token, and messages reach logs, alerts and the
+// operator's status page.
+func Invalid(p *Path, detail string) *Error {
+	return &Error{Field: p.String(), Detail: detail}
 }
 
 // Required reports a missing value.
@@ -134,19 +136,18 @@ func Required(p *Path, detail string) *Error {
 	return &Error{Field: p.String(), Detail: d}
 }
 
-// NotSupported reports a value outside a fixed set.
-func NotSupported[T ~string](p *Path, value T, supported ...T) *Error {
+// NotSupported reports a value outside a fixed set, and the set.
+func NotSupported[T ~string](p *Path, supported ...T) *Error {
 	q := make([]string, len(supported))
 	for i, s := range supported {
 		q[i] = strconv.Quote(string(s))
 	}
-	return &Error{Field: p.String(),
-		Detail: fmt.Sprintf("%q is not supported; supported: %s", string(value), strings.Join(q, ", "))}
+	return &Error{Field: p.String(), Detail: "is not supported; supported: " + strings.Join(q, ", ")}
 }
 
-// Duplicate reports a value that must be unique but is not.
-func Duplicate(p *Path, value any, detail string) *Error {
-	d := quote(value) + " is duplicated"
+// Duplicate reports a value that must be unique but is not (without the value, like Invalid).
+func Duplicate(p *Path, detail string) *Error {
+	d := "is duplicated"
 	if detail != "" {
 		d += ": " + detail
 	}
@@ -161,18 +162,4 @@ func Forbidden(p *Path, detail string) *Error {
 // Errorf reports anything else.
 func Errorf(p *Path, format string, args ...any) *Error {
 	return &Error{Field: p.String(), Detail: fmt.Sprintf(format, args...)}
-}
-
-func quote(v any) string {
-	switch v := v.(type) {
-	case string:
-		return strconv.Quote(v)
-	case fmt.Stringer:
-		return strconv.Quote(v.String())
-	}
-	s := fmt.Sprint(v)
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return s
-	}
-	return strconv.Quote(s)
 }

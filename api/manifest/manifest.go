@@ -240,7 +240,7 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	case !ok:
 		errs = append(errs, field.Required(field.NewPath("apiVersion"), "must be "+v1alpha1.GroupVersion))
 	case v != v1alpha1.GroupVersion:
-		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), fmt.Sprint(v), v1alpha1.GroupVersion))
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), v1alpha1.GroupVersion))
 	}
 	kind, _ := m["kind"].(string)
 	obj := v1alpha1.New(v1alpha1.Kind(kind))
@@ -248,7 +248,7 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 		if _, ok := m["kind"]; !ok {
 			errs = append(errs, field.Required(field.NewPath("kind"), "one of Gateway, Route, VirtualIP, Zone"))
 		} else {
-			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kind(fmt.Sprint(m["kind"])), v1alpha1.Kinds...))
+			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...))
 		}
 		return nil, errs
 	}

@@ -114,7 +114,7 @@ spec:
 	}
 	for _, want := range []string{
 		"<stdin> doc 1: Gateway gw: spec.listeners[0].extra: unknown field",
-		`<stdin> doc 2: Route web: spec.hostnames[0]: "Web.Example" is not a valid hostname`,
+		`<stdin> doc 2: Route web: spec.hostnames[0]: is not a valid hostname`,
 		"error: 2 errors in the manifests",
 	} {
 		if !strings.Contains(stderr, want) {
@@ -145,5 +145,50 @@ func TestVersion(t *testing.T) {
 	code, stdout, _ := swarmgate(t, "", "version")
 	if code != exitOK || !strings.HasPrefix(stdout, "swarmgate ") || !strings.Contains(stdout, "swarmgate.io/v1alpha1") {
 		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestErrorsNeverPrintValues: a value may be a password or a token, and errors reach logs, alerts
+// and the operator's status page; they say what is wrong without the value.
+func TestErrorsNeverPrintValues(t *testing.T) {
+	in := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: "SECRETPORT"}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: app}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [SECRETHOST]
+  rules:
+    - matches: [{headers: [{name: x-token, value: "SECRETHEADER\n"}]}]
+      filters:
+        - type: RequestHeaderModifier
+          requestHeaderModifier: {set: [{name: Authorization, value: "SECRETSET\u0001"}]}
+      backendRefs: [{name: app}]
+  services:
+    - name: app
+      image: x
+      env: [{name: TOKEN, value: "SECRETENV\u0000"}, {name: "SECRETNAME=", value: v}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: VirtualIP
+metadata: {name: v}
+spec:
+  address: 10.0.0.1/24
+  virtualRouterID: 1
+  nodes: [{hostname: n1, priority: 1}]
+  auth: {password: "SECRETPASSWORD"}
+  image: x
+`
+	code, stdout, stderr := swarmgate(t, in, "validate", "-f", "-")
+	if code != exitFail || strings.Count(stderr, "\n") < 8 {
+		t.Fatalf("exit %d, want every mistake reported:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, "SECRET") {
+		t.Errorf("an error prints a value:\n%s", stderr)
 	}
 }

@@ -28,7 +28,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 			errs = append(errs, validateDNSLabel(pp.Child("sectionName"), string(ref.SectionName))...)
 		}
 		if parents[ref] {
-			errs = append(errs, field.Duplicate(pp, ref.Name+"/"+string(ref.SectionName), ""))
+			errs = append(errs, field.Duplicate(pp, ""))
 		}
 		parents[ref] = true
 	}
@@ -41,7 +41,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		hp := p.Child("hostnames").Index(i)
 		errs = append(errs, validateHostname(hp, h, true)...)
 		if hosts[h] {
-			errs = append(errs, field.Duplicate(hp, string(h), ""))
+			errs = append(errs, field.Duplicate(hp, ""))
 		}
 		hosts[h] = true
 	}
@@ -59,7 +59,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		svc := &s.Services[i]
 		errs = append(errs, validateRouteService(sp, svc)...)
 		if services[svc.Name] {
-			errs = append(errs, field.Duplicate(sp.Child("name"), svc.Name, ""))
+			errs = append(errs, field.Duplicate(sp.Child("name"), ""))
 		}
 		services[svc.Name] = true
 	}
@@ -79,7 +79,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		f := &rule.Filters[i]
 		errs = append(errs, validateFilter(fp, f, rule)...)
 		if seen[f.Type] {
-			errs = append(errs, field.Duplicate(fp.Child("type"), string(f.Type), "each filter type may appear once per rule"))
+			errs = append(errs, field.Duplicate(fp.Child("type"), "each filter type may appear once per rule"))
 		}
 		seen[f.Type] = true
 		redirect = redirect || f.Type == v1alpha1.FilterRequestRedirect
@@ -98,7 +98,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		case b.Name == "":
 			errs = append(errs, field.Required(bp.Child("name"), "the name of a swarm service"))
 		case len(b.Name) > 63 || !serviceName.MatchString(b.Name):
-			errs = append(errs, field.Invalid(bp.Child("name"), b.Name, "is not a valid service name"))
+			errs = append(errs, field.Invalid(bp.Child("name"), "is not a valid service name"))
 		}
 		if b.Namespace != "" {
 			errs = append(errs, validateDNSLabel(bp.Child("namespace"), b.Namespace)...)
@@ -109,7 +109,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 			errs = append(errs, validatePort(bp.Child("port"), *b.Port)...)
 		}
 		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 1000000) {
-			errs = append(errs, field.Invalid(bp.Child("weight"), *b.Weight, "must be 0 to 1000000"))
+			errs = append(errs, field.Invalid(bp.Child("weight"), "must be 0 to 1000000"))
 		}
 	}
 	return errs
@@ -128,11 +128,11 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 		if e := validateHeaderName(hp.Child("name"), h.Name); e != nil {
 			errs = append(errs, e...)
 		} else if !matchHeaderName.MatchString(string(h.Name)) {
-			errs = append(errs, field.Invalid(hp.Child("name"), string(h.Name), "cannot be matched: header matches support names of letters, digits and '-'"))
+			errs = append(errs, field.Invalid(hp.Child("name"), "cannot be matched: header matches support names of letters, digits and '-'"))
 		}
 		errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
 		if key := strings.ToLower(string(h.Name)); headers[key] {
-			errs = append(errs, field.Duplicate(hp.Child("name"), string(h.Name), "header names compare case-insensitively"))
+			errs = append(errs, field.Duplicate(hp.Child("name"), "header names compare case-insensitively"))
 		} else {
 			headers[key] = true
 		}
@@ -142,11 +142,11 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 		qp := p.Child("queryParams").Index(i)
 		errs = append(errs, oneOf(qp.Child("type"), q.Type, v1alpha1.MatchExact)...)
 		if len(q.Name) > 256 || !queryParamName.MatchString(q.Name) {
-			errs = append(errs, field.Invalid(qp.Child("name"), q.Name, "is not a supported query parameter name (letters, digits and '_')"))
+			errs = append(errs, field.Invalid(qp.Child("name"), "is not a supported query parameter name (letters, digits and '_')"))
 		}
 		errs = append(errs, validateHeaderValue(qp.Child("value"), q.Value)...)
 		if params[q.Name] {
-			errs = append(errs, field.Duplicate(qp.Child("name"), q.Name, ""))
+			errs = append(errs, field.Duplicate(qp.Child("name"), ""))
 		}
 		params[q.Name] = true
 	}
@@ -210,7 +210,7 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 			switch *rd.StatusCode {
 			case 301, 302, 303, 307, 308:
 			default:
-				errs = append(errs, field.Invalid(rp.Child("statusCode"), *rd.StatusCode, "is not a redirect status (301, 302, 303, 307 or 308)"))
+				errs = append(errs, field.Invalid(rp.Child("statusCode"), "is not a redirect status (301, 302, 303, 307 or 308)"))
 			}
 		}
 	case v1alpha1.FilterURLRewrite:
@@ -236,7 +236,7 @@ func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.Err
 		}
 		key := strings.ToLower(string(name))
 		if seen[key] {
-			errs = append(errs, field.Duplicate(fp, string(name), "a header may be named once per modifier"))
+			errs = append(errs, field.Duplicate(fp, "a header may be named once per modifier"))
 		}
 		seen[key] = true
 	}
@@ -249,7 +249,7 @@ func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.Err
 			claim(hp.Child("name"), h.Name)
 			if list.name == "add" && headerToken.MatchString(string(h.Name)) && !matchHeaderName.MatchString(string(h.Name)) {
 				// Appending reads the header's current value as an nginx $http_ variable.
-				errs = append(errs, field.Invalid(hp.Child("name"), string(h.Name), "cannot be appended to: add supports names of letters, digits and '-'"))
+				errs = append(errs, field.Invalid(hp.Child("name"), "cannot be appended to: add supports names of letters, digits and '-'"))
 			}
 			errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
 		}
@@ -296,7 +296,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
 	for i, a := range svc.Args {
 		if strings.ContainsRune(a, 0) {
-			errs = append(errs, field.Invalid(p.Child("args").Index(i), a, "must not contain NUL"))
+			errs = append(errs, field.Invalid(p.Child("args").Index(i), "must not contain NUL"))
 		}
 	}
 	errs = append(errs, validateReplicas(p, svc.Mode, svc.Replicas)...)
@@ -310,14 +310,14 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 	for i, e := range svc.Env {
 		ep := p.Child("env").Index(i)
 		if !envName.MatchString(e.Name) {
-			errs = append(errs, field.Invalid(ep.Child("name"), e.Name, "is not a valid environment variable name"))
+			errs = append(errs, field.Invalid(ep.Child("name"), "is not a valid environment variable name"))
 		}
 		if env[e.Name] {
-			errs = append(errs, field.Duplicate(ep.Child("name"), e.Name, ""))
+			errs = append(errs, field.Duplicate(ep.Child("name"), ""))
 		}
 		env[e.Name] = true
 		if strings.ContainsRune(e.Value, 0) {
-			errs = append(errs, field.Invalid(ep.Child("value"), e.Value, "must not contain NUL"))
+			errs = append(errs, field.Invalid(ep.Child("value"), "must not contain NUL"))
 		}
 	}
 	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)

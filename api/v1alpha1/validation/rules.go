@@ -59,7 +59,7 @@ var httpMethods = []v1alpha1.HTTPMethod{"GET", "HEAD", "POST", "PUT", "DELETE", 
 
 func validateDNSLabel(p *field.Path, v string) field.ErrorList {
 	if len(v) > 63 || !dns1123Label.MatchString(v) {
-		return field.ErrorList{field.Invalid(p, v, "is not a valid DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)")}
+		return field.ErrorList{field.Invalid(p, "is not a valid DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)")}
 	}
 	return nil
 }
@@ -69,13 +69,13 @@ func validateDNSLabel(p *field.Path, v string) field.ErrorList {
 func validateHostname(p *field.Path, h v1alpha1.Hostname, wildcard bool) field.ErrorList {
 	s := string(h)
 	if _, err := netip.ParseAddr(s); err == nil {
-		return field.ErrorList{field.Invalid(p, s, "is an IP address; a hostname is required")}
+		return field.ErrorList{field.Invalid(p, "is an IP address; a hostname is required")}
 	}
 	if len(s) > 253 || !gatewayHostname.MatchString(s) || labelTooLong(strings.TrimPrefix(s, "*.")) {
-		return field.ErrorList{field.Invalid(p, s, "is not a valid hostname (lowercase DNS name, optionally starting with \"*.\")")}
+		return field.ErrorList{field.Invalid(p, "is not a valid hostname (lowercase DNS name, optionally starting with \"*.\")")}
 	}
 	if !wildcard && strings.HasPrefix(s, "*.") {
-		return field.ErrorList{field.Invalid(p, s, "may not be a wildcard here")}
+		return field.ErrorList{field.Invalid(p, "may not be a wildcard here")}
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func labelTooLong(name string) bool {
 
 func validateNodeHostname(p *field.Path, v string) field.ErrorList {
 	if len(v) > 253 || !nodeHostname.MatchString(v) || labelTooLong(v) {
-		return field.ErrorList{field.Invalid(p, v, "is not a valid node hostname")}
+		return field.ErrorList{field.Invalid(p, "is not a valid node hostname")}
 	}
 	return nil
 }
@@ -101,14 +101,14 @@ func validateImage(p *field.Path, v string) field.ErrorList {
 		return field.ErrorList{field.Required(p, "an image reference such as nginx:stable")}
 	}
 	if len(v) > 255 || !imageRef.MatchString(v) {
-		return field.ErrorList{field.Invalid(p, v, "is not a valid image reference")}
+		return field.ErrorList{field.Invalid(p, "is not a valid image reference")}
 	}
 	return nil
 }
 
 func validatePort(p *field.Path, port v1alpha1.PortNumber) field.ErrorList {
 	if port < 1 || port > 65535 {
-		return field.ErrorList{field.Invalid(p, port, "is not a valid port (1 to 65535)")}
+		return field.ErrorList{field.Invalid(p, "is not a valid port (1 to 65535)")}
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func validateDuration(p *field.Path, d v1alpha1.Duration) field.ErrorList {
 	}
 	v, err := time.ParseDuration(string(d))
 	if err != nil || v < 0 {
-		return field.ErrorList{field.Invalid(p, string(d), `is not a valid duration (e.g. "10s", "1m30s")`)}
+		return field.ErrorList{field.Invalid(p, `is not a valid duration (e.g. "10s", "1m30s")`)}
 	}
 	return nil
 }
@@ -128,22 +128,22 @@ func validateDuration(p *field.Path, d v1alpha1.Duration) field.ErrorList {
 func validatePath(p *field.Path, v string) field.ErrorList {
 	switch {
 	case !strings.HasPrefix(v, "/"):
-		return field.ErrorList{field.Invalid(p, v, "must be an absolute path starting with '/'")}
+		return field.ErrorList{field.Invalid(p, "must be an absolute path starting with '/'")}
 	case strings.ContainsFunc(v, isSpaceOrControl):
-		return field.ErrorList{field.Invalid(p, v, "must not contain whitespace or control characters")}
+		return field.ErrorList{field.Invalid(p, "must not contain whitespace or control characters")}
 	case strings.ContainsAny(v, `;{}"\`):
-		return field.ErrorList{field.Invalid(p, v, "must not contain any of ; { } \" \\")}
+		return field.ErrorList{field.Invalid(p, "must not contain any of ; { } \" \\")}
 	case strings.Contains(strings.ToLower(v), "%2f") || strings.Contains(strings.ToLower(v), "%5c"):
-		return field.ErrorList{field.Invalid(p, v, "must not contain an encoded slash or backslash")}
+		return field.ErrorList{field.Invalid(p, "must not contain an encoded slash or backslash")}
 	case encodedControl.MatchString(v):
-		return field.ErrorList{field.Invalid(p, v, "must not contain an encoded control character")}
+		return field.ErrorList{field.Invalid(p, "must not contain an encoded control character")}
 	case strings.Contains(v, "//") || strings.Contains(v, "/./") || strings.Contains(v, "/../") ||
 		strings.HasSuffix(v, "/.") || strings.HasSuffix(v, "/.."):
-		return field.ErrorList{field.Invalid(p, v, "must be normalized (no '//', '/./' or '/../' segments)")}
+		return field.ErrorList{field.Invalid(p, "must be normalized (no '//', '/./' or '/../' segments)")}
 	case !pathChars.MatchString(v):
-		return field.ErrorList{field.Invalid(p, v, "contains characters not allowed in a URL path")}
+		return field.ErrorList{field.Invalid(p, "contains characters not allowed in a URL path")}
 	case len(v) > 1024:
-		return field.ErrorList{field.Invalid(p, v, "is longer than 1024 characters")}
+		return field.ErrorList{field.Invalid(p, "is longer than 1024 characters")}
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func isSpaceOrControl(r rune) bool {
 
 func validateHeaderName(p *field.Path, h v1alpha1.HeaderName) field.ErrorList {
 	if len(h) > 256 || !headerToken.MatchString(string(h)) {
-		return field.ErrorList{field.Invalid(p, string(h), "is not a valid HTTP header name (an RFC 7230 token)")}
+		return field.ErrorList{field.Invalid(p, "is not a valid HTTP header name (an RFC 7230 token)")}
 	}
 	return nil
 }
@@ -162,10 +162,10 @@ func validateHeaderName(p *field.Path, h v1alpha1.HeaderName) field.ErrorList {
 // validateHeaderValue accepts printable text and tabs: no CR, LF or other control characters.
 func validateHeaderValue(p *field.Path, v string) field.ErrorList {
 	if strings.ContainsFunc(v, func(r rune) bool { return r != '\t' && isSpaceOrControl(r) && r != ' ' }) {
-		return field.ErrorList{field.Invalid(p, v, "must be printable (no CR, LF or control characters)")}
+		return field.ErrorList{field.Invalid(p, "must be printable (no CR, LF or control characters)")}
 	}
 	if len(v) > 4096 {
-		return field.ErrorList{field.Invalid(p, v, "is longer than 4096 characters")}
+		return field.ErrorList{field.Invalid(p, "is longer than 4096 characters")}
 	}
 	return nil
 }
@@ -176,7 +176,7 @@ func validateUpdatePolicy(p *field.Path, u *v1alpha1.UpdatePolicy) field.ErrorLi
 	}
 	var errs field.ErrorList
 	if u.Parallelism != nil && *u.Parallelism < 0 {
-		errs = append(errs, field.Invalid(p.Child("parallelism"), *u.Parallelism, "must not be negative"))
+		errs = append(errs, field.Invalid(p.Child("parallelism"), "must not be negative"))
 	}
 	errs = append(errs, validateDuration(p.Child("delay"), u.Delay)...)
 	errs = append(errs, validateDuration(p.Child("monitor"), u.Monitor)...)
@@ -196,7 +196,7 @@ func validateRestartPolicy(p *field.Path, r *v1alpha1.RestartPolicy) field.Error
 	errs = append(errs, validateDuration(p.Child("delay"), r.Delay)...)
 	errs = append(errs, validateDuration(p.Child("window"), r.Window)...)
 	if r.MaxAttempts != nil && *r.MaxAttempts < 0 {
-		errs = append(errs, field.Invalid(p.Child("maxAttempts"), *r.MaxAttempts, "must not be negative"))
+		errs = append(errs, field.Invalid(p.Child("maxAttempts"), "must not be negative"))
 	}
 	return errs
 }
@@ -214,10 +214,10 @@ func validateResources(p *field.Path, r *v1alpha1.Resources) field.ErrorList {
 			continue
 		}
 		if c := l.list.CPUs; c != "" && (!cpus.MatchString(c) || strings.Trim(c, "0.") == "") {
-			errs = append(errs, field.Invalid(p.Child(l.name, "cpus"), c, `is not a positive decimal number of CPUs (e.g. "0.5")`))
+			errs = append(errs, field.Invalid(p.Child(l.name, "cpus"), `is not a positive decimal number of CPUs (e.g. "0.5")`))
 		}
 		if m := l.list.Memory; m != "" && !memory.MatchString(m) {
-			errs = append(errs, field.Invalid(p.Child(l.name, "memory"), m, `is not a byte size (e.g. "256m", "1Gi")`))
+			errs = append(errs, field.Invalid(p.Child(l.name, "memory"), `is not a byte size (e.g. "256m", "1Gi")`))
 		}
 	}
 	return errs
@@ -230,7 +230,7 @@ func validateReplicas(p *field.Path, mode v1alpha1.ServiceMode, replicas *int32)
 	case mode == v1alpha1.ServiceModeGlobal && replicas != nil:
 		errs = append(errs, field.Forbidden(p.Child("replicas"), "Global mode runs one task per node"))
 	case replicas != nil && *replicas < 0:
-		errs = append(errs, field.Invalid(p.Child("replicas"), *replicas, "must not be negative"))
+		errs = append(errs, field.Invalid(p.Child("replicas"), "must not be negative"))
 	}
 	return errs
 }
@@ -241,12 +241,12 @@ func validateLabels(p *field.Path, labels map[string]string) field.ErrorList {
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		switch {
 		case !labelKey.MatchString(k):
-			errs = append(errs, field.Invalid(p.Key(k), k, "is not a valid label key"))
+			errs = append(errs, field.Invalid(p.Key(k), "is not a valid label key"))
 		case strings.HasPrefix(k, v1alpha1.LabelPrefix):
 			errs = append(errs, field.Forbidden(p.Key(k), fmt.Sprintf("label keys under %q are reserved for swarmgate", v1alpha1.LabelPrefix)))
 		}
 		if strings.ContainsFunc(labels[k], func(r rune) bool { return r != ' ' && isSpaceOrControl(r) }) {
-			errs = append(errs, field.Invalid(p.Key(k), labels[k], "must not contain control characters"))
+			errs = append(errs, field.Invalid(p.Key(k), "must not contain control characters"))
 		}
 	}
 	return errs
@@ -258,5 +258,5 @@ func oneOf[T ~string](p *field.Path, v T, allowed ...T) field.ErrorList {
 			return nil
 		}
 	}
-	return field.ErrorList{field.NotSupported(p, v, allowed...)}
+	return field.ErrorList{field.NotSupported(p, allowed...)}
 }

@@ -29,7 +29,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			byName[kind] = map[string]v1alpha1.Object{}
 		}
 		if first, ok := byName[kind][name]; ok {
-			errs = append(errs, withObject(field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"), name,
+			errs = append(errs, withObject(field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"),
 				"also defined as "+originOf(first))}, o)...)
 			continue
 		}
@@ -77,14 +77,14 @@ func (s set) checkZoneRef(p *field.Path, zone string) field.ErrorList {
 	if zone == "" || s.zones[zone] != nil {
 		return nil
 	}
-	return field.ErrorList{field.Invalid(p, zone, "names no Zone")}
+	return field.ErrorList{field.Invalid(p, "names no Zone")}
 }
 
 func (s set) checkZone(z *v1alpha1.Zone, claims claimSet) field.ErrorList {
 	var errs field.ErrorList
 	for i, n := range z.Spec.Nodes {
 		if first := claims.claim("node/"+n, z); first != nil {
-			errs = append(errs, field.Invalid(field.NewPath("spec", "nodes").Index(i), n,
+			errs = append(errs, field.Invalid(field.NewPath("spec", "nodes").Index(i),
 				fmt.Sprintf("is already in %s; a node carries one zone label", originOf(first))))
 		}
 	}
@@ -96,12 +96,12 @@ func (s set) checkGateway(g *v1alpha1.Gateway, claims claimSet) field.ErrorList 
 	errs := s.checkZoneRef(p.Child("zone"), g.Spec.Zone)
 	for i, l := range g.Spec.Listeners {
 		if first := claims.claim(fmt.Sprintf("port/%d", l.Port), g); first != nil {
-			errs = append(errs, field.Invalid(p.Child("listeners").Index(i).Child("port"), l.Port,
+			errs = append(errs, field.Invalid(p.Child("listeners").Index(i).Child("port"),
 				"is already published by "+originOf(first)))
 		}
 	}
 	if first := claims.claim("service/"+g.Metadata.QualifiedName(), g); first != nil {
-		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), g.Metadata.QualifiedName(),
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"),
 			"names the same swarm service as "+originOf(first)))
 	}
 	return errs
@@ -116,13 +116,13 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		gw := s.gateways[ref.Name]
 		switch {
 		case gw == nil:
-			errs = append(errs, field.Invalid(pp.Child("name"), ref.Name, "names no Gateway"))
+			errs = append(errs, field.Invalid(pp.Child("name"), "names no Gateway"))
 		case ref.SectionName == "":
 			for _, l := range gw.Spec.Listeners {
 				listeners = append(listeners, ref.Name+"/"+string(l.Name))
 			}
 		case gw.Listener(ref.SectionName) == nil:
-			errs = append(errs, field.Invalid(pp.Child("sectionName"), string(ref.SectionName),
+			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				"names no listener of Gateway "+ref.Name))
 		default:
 			listeners = append(listeners, ref.Name+"/"+string(ref.SectionName))
@@ -153,7 +153,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		errs = append(errs, s.checkZoneRef(sp.Child("zone"), svc.Zone)...)
 		name := v1alpha1.StackName(r.Metadata.Namespace, svc.Name)
 		if first := claims.claim("service/"+name, r); first != nil {
-			errs = append(errs, field.Invalid(sp.Child("name"), name, "is already a swarm service declared by "+originOf(first)))
+			errs = append(errs, field.Invalid(sp.Child("name"), "is already a swarm service declared by "+originOf(first)))
 		}
 	}
 	return errs
@@ -188,12 +188,12 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 	p := field.NewPath("spec")
 	errs := s.checkZoneRef(p.Child("zone"), v.Spec.Zone)
 	if first := claims.claim(fmt.Sprintf("vrid/%d", v.Spec.VirtualRouterID), v); first != nil {
-		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), v.Spec.VirtualRouterID,
+		errs = append(errs, field.Invalid(p.Child("virtualRouterID"),
 			"is already used by "+originOf(first)+"; each virtual IP needs its own virtual router ID"))
 	}
 	if addr, _, _ := strings.Cut(v.Spec.Address, "/"); addr != "" {
 		if first := claims.claim("vip/"+addr, v); first != nil {
-			errs = append(errs, field.Invalid(p.Child("address"), v.Spec.Address,
+			errs = append(errs, field.Invalid(p.Child("address"),
 				"is already held by "+originOf(first)+"; all nodes of one virtual IP form one VRRP instance: list them in one VirtualIP, which gives them one virtualRouterID"))
 		}
 	}
@@ -202,14 +202,14 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 		gw := s.gateways[t.Name]
 		switch {
 		case gw == nil:
-			errs = append(errs, field.Invalid(tp.Child("name"), t.Name, "names no Gateway"))
+			errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
 		case t.Listener != "" && gw.Listener(t.Listener) == nil:
-			errs = append(errs, field.Invalid(tp.Child("listener"), string(t.Listener), "names no listener of Gateway "+t.Name))
+			errs = append(errs, field.Invalid(tp.Child("listener"), "names no listener of Gateway "+t.Name))
 		}
 		if gw != nil {
 			for _, l := range gw.Spec.Listeners {
 				if l.Port == v.Spec.StatusPort {
-					errs = append(errs, field.Invalid(p.Child("statusPort"), v.Spec.StatusPort, "is the port of listener "+string(l.Name)+" of Gateway "+t.Name+"; the agent reports on the nodes' host network and needs a port of its own"))
+					errs = append(errs, field.Invalid(p.Child("statusPort"), "is the port of listener "+string(l.Name)+" of Gateway "+t.Name+"; the agent reports on the nodes' host network and needs a port of its own"))
 				}
 			}
 		}

@@ -59,7 +59,7 @@ func validateMeta(m *v1alpha1.ObjectMeta) field.ErrorList {
 		errs = append(errs, validateDNSLabel(p.Child("namespace"), m.Namespace)...)
 	}
 	if len(errs) == 0 && len(m.QualifiedName()) > 63 {
-		errs = append(errs, field.Invalid(p.Child("name"), m.QualifiedName(), "with its namespace is longer than 63 characters, the limit of swarm service names"))
+		errs = append(errs, field.Invalid(p.Child("name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 	}
 	return append(errs, validateLabels(p.Child("labels"), m.Labels)...)
 }
@@ -86,12 +86,12 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, validateDNSLabel(lp.Child("name"), string(l.Name))...)
 		}
 		if names[l.Name] {
-			errs = append(errs, field.Duplicate(lp.Child("name"), string(l.Name), ""))
+			errs = append(errs, field.Duplicate(lp.Child("name"), ""))
 		}
 		names[l.Name] = true
 		errs = append(errs, validatePort(lp.Child("port"), l.Port)...)
 		if ports[l.Port] {
-			errs = append(errs, field.Duplicate(lp.Child("port"), l.Port, "another listener of this gateway publishes it"))
+			errs = append(errs, field.Duplicate(lp.Child("port"), "another listener of this gateway publishes it"))
 		}
 		ports[l.Port] = true
 		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP)...)
@@ -99,7 +99,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	}
 	np := p.Child("network")
 	if len(s.Network.Name) > 63 || !networkName.MatchString(s.Network.Name) {
-		errs = append(errs, field.Invalid(np.Child("name"), s.Network.Name, "is not a valid network name"))
+		errs = append(errs, field.Invalid(np.Child("name"), "is not a valid network name"))
 	}
 	errs = append(errs, oneOf(np.Child("isolation"), s.Network.Isolation, v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute)...)
 	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), s.UpdatePolicy)...)
@@ -119,7 +119,7 @@ func validateZone(z *v1alpha1.Zone) field.ErrorList {
 		np := p.Child("nodes").Index(i)
 		errs = append(errs, validateNodeHostname(np, n)...)
 		if seen[n] {
-			errs = append(errs, field.Duplicate(np, n, ""))
+			errs = append(errs, field.Duplicate(np, ""))
 		}
 		seen[n] = true
 	}
@@ -133,7 +133,7 @@ func validateZone(z *v1alpha1.Zone) field.ErrorList {
 			errs = append(errs, validateLabels(lp, map[string]string{k: v})...)
 		}
 		if !constraintValue.MatchString(v) {
-			errs = append(errs, field.Invalid(lp.Key(k), v, "is not a valid node label value (letters, digits, '.', '_', '/', '-')"))
+			errs = append(errs, field.Invalid(lp.Key(k), "is not a valid node label value (letters, digits, '.', '_', '/', '-')"))
 		}
 	}
 	return errs

@@ -16,22 +16,22 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 	if s.Address == "" {
 		errs = append(errs, field.Required(p.Child("address"), `the virtual IP with its prefix length, e.g. "172.22.1.5/24"`))
 	} else if prefix, err := netip.ParsePrefix(s.Address); err != nil {
-		errs = append(errs, field.Invalid(p.Child("address"), s.Address, `is not an address with a prefix length (e.g. "172.22.1.5/24")`))
+		errs = append(errs, field.Invalid(p.Child("address"), `is not an address with a prefix length (e.g. "172.22.1.5/24")`))
 	} else if a := prefix.Addr(); a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
-		errs = append(errs, field.Invalid(p.Child("address"), s.Address, "is not a unicast address a node can hold"))
+		errs = append(errs, field.Invalid(p.Child("address"), "is not a unicast address a node can hold"))
 	} else if a.Is6() && s.Version == 2 {
-		errs = append(errs, field.Invalid(p.Child("address"), s.Address, "is IPv6, which needs VRRP version 3"))
+		errs = append(errs, field.Invalid(p.Child("address"), "is IPv6, which needs VRRP version 3"))
 	}
 	errs = append(errs, validateInterface(p.Child("interface"), s.Interface)...)
 	if s.VirtualRouterID < 1 || s.VirtualRouterID > 255 {
-		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), s.VirtualRouterID, "must be 1 to 255"))
+		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), "must be 1 to 255"))
 	}
 
 	switch s.Version {
 	case 2, 3:
 		errs = append(errs, validateAdvertInterval(p.Child("advertInterval"), s.AdvertInterval, s.Version)...)
 	default:
-		errs = append(errs, field.Invalid(p.Child("version"), s.Version, "must be 2 or 3"))
+		errs = append(errs, field.Invalid(p.Child("version"), "must be 2 or 3"))
 	}
 
 	switch {
@@ -48,13 +48,13 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 		np := p.Child("nodes").Index(i)
 		errs = append(errs, validateNodeHostname(np.Child("hostname"), n.Hostname)...)
 		if hosts[n.Hostname] {
-			errs = append(errs, field.Duplicate(np.Child("hostname"), n.Hostname, ""))
+			errs = append(errs, field.Duplicate(np.Child("hostname"), ""))
 		}
 		hosts[n.Hostname] = true
 		if n.Priority < 1 || n.Priority > 254 {
-			errs = append(errs, field.Invalid(np.Child("priority"), n.Priority, "must be 1 to 254 (255 is reserved for the address owner)"))
+			errs = append(errs, field.Invalid(np.Child("priority"), "must be 1 to 254 (255 is reserved for the address owner)"))
 		} else if other, ok := priorities[n.Priority]; ok {
-			errs = append(errs, field.Duplicate(np.Child("priority"), n.Priority, "node "+other+" has it too; priorities decide which node holds the address and must differ"))
+			errs = append(errs, field.Duplicate(np.Child("priority"), "node "+other+" has it too; priorities decide which node holds the address and must differ"))
 		} else {
 			priorities[n.Priority] = n.Hostname
 		}
@@ -67,7 +67,7 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 		if s.Preempt != nil && !*s.Preempt {
 			errs = append(errs, field.Forbidden(p.Child("preemptDelay"), "it only applies when preempt is true"))
 		} else if d, err := time.ParseDuration(string(s.PreemptDelay)); err != nil || d < 0 || d > 1000*time.Second {
-			errs = append(errs, field.Invalid(p.Child("preemptDelay"), string(s.PreemptDelay), "must be a duration from 0s to 1000s"))
+			errs = append(errs, field.Invalid(p.Child("preemptDelay"), "must be a duration from 0s to 1000s"))
 		}
 	}
 	if s.Auth != nil {
@@ -94,7 +94,7 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 
 func validateInterface(p *field.Path, name string) field.ErrorList {
 	if !ifaceName.MatchString(name) || name == "." || name == ".." {
-		return field.ErrorList{field.Invalid(p, name, "is not a valid network interface name (1 to 15 letters, digits, '_', '.', '-')")}
+		return field.ErrorList{field.Invalid(p, "is not a valid network interface name (1 to 15 letters, digits, '_', '.', '-')")}
 	}
 	return nil
 }
@@ -104,13 +104,13 @@ func validateInterface(p *field.Path, name string) field.ErrorList {
 func validateAdvertInterval(p *field.Path, v v1alpha1.Duration, version int32) field.ErrorList {
 	d, err := time.ParseDuration(string(v))
 	if err != nil {
-		return field.ErrorList{field.Invalid(p, string(v), `is not a valid duration (e.g. "1s")`)}
+		return field.ErrorList{field.Invalid(p, `is not a valid duration (e.g. "1s")`)}
 	}
 	if version == 2 && (d < time.Second || d > 255*time.Second || d%time.Second != 0) {
-		return field.ErrorList{field.Invalid(p, string(v), "must be whole seconds from 1s to 255s with VRRP version 2 (use version 3 for sub-second adverts)")}
+		return field.ErrorList{field.Invalid(p, "must be whole seconds from 1s to 255s with VRRP version 2 (use version 3 for sub-second adverts)")}
 	}
 	if version == 3 && (d < 10*time.Millisecond || d > 4095*10*time.Millisecond || d%(10*time.Millisecond) != 0) {
-		return field.ErrorList{field.Invalid(p, string(v), "must be hundredths of a second from 10ms to 40.95s with VRRP version 3")}
+		return field.ErrorList{field.Invalid(p, "must be hundredths of a second from 10ms to 40.95s with VRRP version 3")}
 	}
 	return nil
 }
