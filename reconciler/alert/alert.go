@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/swarmgate/swarmgate/reconciler/redact"
 )
 
 // Reasons an event is sent for; stable, for log queries and alert routing.
@@ -117,7 +119,7 @@ func (d *Dispatcher) Send(e Event) {
 		select {
 		case w.queue <- e:
 		default:
-			d.log.Error("alert queue full; event dropped", "webhook", w.url, "reason", e.Reason)
+			d.log.Error("alert queue full; event dropped", "webhook", redact.Webhook(w.url), "reason", e.Reason)
 			if d.Dropped != nil {
 				d.Dropped(w.url)
 			}
@@ -152,7 +154,7 @@ func (w *webhook) run() {
 		b.InitialInterval, b.MaxElapsedTime = 500*time.Millisecond, 30*time.Second
 		err = backoff.Retry(func() error { return w.post(body) }, b)
 		if err != nil {
-			w.log.Error("alert not delivered", "webhook", w.url, "reason", e.Reason, "error", err)
+			w.log.Error("alert not delivered", "webhook", redact.Webhook(w.url), "reason", e.Reason, "error", err)
 		}
 	}
 }
@@ -160,12 +162,12 @@ func (w *webhook) run() {
 func (w *webhook) post(body []byte) error {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
-		return backoff.Permanent(err)
+		return backoff.Permanent(redact.Error(err, redact.Webhook))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return err
+		return redact.Error(err, redact.Webhook)
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {

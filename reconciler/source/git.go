@@ -14,6 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/swarmgate/swarmgate/reconciler/redact"
 )
 
 // Git is a branch of a git repository, pulled into a checkout of swarmgate's own.
@@ -47,7 +49,10 @@ func (e *UnverifiedError) Error() string {
 
 func (e *UnverifiedError) Unwrap() error { return e.Err }
 
-func (g *Git) String() string { return fmt.Sprintf("git:%s@%s/%s", g.URL, g.Branch, g.Path) }
+// String names the source for logs and status, without credentials in the URL.
+func (g *Git) String() string {
+	return fmt.Sprintf("git:%s@%s/%s", redact.URL(g.URL), g.Branch, g.Path)
+}
 
 func (g *Git) auth() (transport.AuthMethod, error) {
 	switch {
@@ -89,7 +94,7 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 		})
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("cloning %s: %w", g.URL, err)
+		return nil, "", fmt.Errorf("cloning %s: %w", redact.URL(g.URL), redact.Error(err, redact.URL))
 	}
 	remoteRef := plumbing.NewRemoteReferenceName("origin", g.Branch)
 	err = repo.FetchContext(ctx, &git.FetchOptions{
@@ -97,7 +102,7 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 		RefSpecs: []config.RefSpec{config.RefSpec(fmt.Sprintf("+%s:%s", ref, remoteRef))},
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil, "", fmt.Errorf("fetching %s: %w", g.URL, err)
+		return nil, "", fmt.Errorf("fetching %s: %w", redact.URL(g.URL), redact.Error(err, redact.URL))
 	}
 	head, err := repo.Reference(remoteRef, true)
 	if err != nil {

@@ -114,3 +114,10 @@ func TestGitFollowsTheBranch(t *testing.T) {
 		t.Error("b.yaml survived a force-push that removed it")
 	}
 }
+
+func TestGitNameHasNoCredentials(t *testing.T) {
+	g := &Git{URL: "https://deploy:tok3n@git.example.com/ops/swarm.git", Branch: "main", Path: "gw"}
+	if s := g.String(); strings.Contains(s, "tok3n") || strings.Contains(s, "deploy") {
+		t.Errorf("String() = %s", s)
+	}
+}
