@@ -23,7 +23,8 @@ func newGetCommand() *cobra.Command {
 		files  fileOptions
 		engine engineOptions
 		output string
-		server string
+		server    string
+		tokenFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "get [KIND [NAME]] -f PATH...",
@@ -42,7 +43,11 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var statuses []reconciler.ObjectStatus
 			if server != "" {
-				doc, err := fetchStatus(cmd.Context(), server)
+				token, err := readToken("--token-file", tokenFile)
+				if err != nil {
+					return &exitCodeError{code: exitFail, msg: err.Error()}
+				}
+				doc, err := fetchStatus(cmd.Context(), server, token)
 				if err != nil {
 					return err
 				}
@@ -64,6 +69,7 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 	engine.addFlags(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml or json (default: a table)")
 	cmd.Flags().StringVar(&server, "server", "", "URL of a running `swarmgate run` to ask instead of reading manifests")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "with --server: file holding the operator's --read-token-file token")
 	cmd.MarkFlagsOneRequired("filename", "server")
 	cmd.MarkFlagsMutuallyExclusive("filename", "server")
 	return cmd
@@ -85,10 +91,13 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 }
 
 // fetchStatus reads GET /status of a running operator.
-func fetchStatus(ctx context.Context, server string) (*controller.StatusDocument, error) {
+func fetchStatus(ctx context.Context, server, token string) (*controller.StatusDocument, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {

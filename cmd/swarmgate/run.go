@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/netutil"
 
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
@@ -39,6 +40,7 @@ type runOptions struct {
 	alertFormat    string
 	listen         string
 	hookTokenFile  string
+	readTokenFile  string
 	vipCheck       time.Duration
 }
 
@@ -82,6 +84,7 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
 	f.StringVar(&o.listen, "listen", ":9090", "address of the metrics, health, status and webhook endpoints")
 	f.StringVar(&o.hookTokenFile, "hook-token-file", "", "file holding the shared secret of POST /hooks/git (the endpoint is off without it)")
+	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
 }
@@ -117,13 +120,12 @@ func (o *runOptions) run(ctx context.Context) error {
 	if o.alertFormat != string(alert.FormatJSON) && o.alertFormat != string(alert.FormatSlack) {
 		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--alert-format %q: want json or slack", o.alertFormat)}
 	}
-	hookToken := ""
-	if o.hookTokenFile != "" {
-		b, err := os.ReadFile(o.hookTokenFile)
-		if err != nil {
-			return err
-		}
-		hookToken = strings.TrimSpace(string(b))
+	var tokens controller.Tokens
+	if tokens.Hook, err = readToken("--hook-token-file", o.hookTokenFile); err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
+	if tokens.Read, err = readToken("--read-token-file", o.readTokenFile); err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
 
 	metrics := controller.NewMetrics()
@@ -143,7 +145,11 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: ctl.Handler(hookToken), ReadHeaderTimeout: 10 * time.Second}
+	// The endpoints face the network: every connection is bounded in time, and their number too,
+	// so idle or slow clients cannot use up the file descriptors the reconciler needs.
+	l = netutil.LimitListener(l, maxConnections)
+	srv := &http.Server{Handler: ctl.Handler(tokens), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving the endpoints", "error", err)
@@ -156,6 +162,26 @@ func (o *runOptions) run(ctx context.Context) error {
 	_ = srv.Shutdown(shutdown)
 	log.Info("swarmgate stopped")
 	return err
+}
+
+// maxConnections bounds the endpoints' open connections.
+const maxConnections = 128
+
+// readToken reads a shared secret from a file; none when path is empty. A file that holds only
+// white space is an error, not a way to turn the endpoint off by mistake.
+func readToken(flag, path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", fmt.Errorf("%s: %s holds no token", flag, path)
+	}
+	return token, nil
 }
 
 // countingClient is the engine's client with every request counted by verb in the metrics.

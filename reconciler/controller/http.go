@@ -4,6 +4,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"strings"
+
+	"golang.org/x/time/rate"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -22,11 +25,51 @@ type StatusDocument struct {
 // HookHeader carries the shared secret of POST /hooks/git.
 const HookHeader = "X-Swarmgate-Token"
 
+// Tokens are the shared secrets of the endpoints.
+type Tokens struct {
+	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
+	Hook string
+	// Read, when set, is required as "Authorization: Bearer <token>" by GET /status and
+	// /metrics, which otherwise anyone who reaches the port may read.
+	Read string
+}
+
+// failedAuthRate bounds how often a wrong token is even compared: guessing is slowed to this pace,
+// and a flood of wrong tokens costs nothing but 429s.
+const (
+	failedAuthRate  = rate.Limit(1)
+	failedAuthBurst = 10
+)
+
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass), GET /status (the
-// view `swarmgate get` shows) and, when hookToken is set, POST /hooks/git (an immediate pull).
-func (c *Controller) Handler(hookToken string) http.Handler {
+// view `swarmgate get` shows) and, when tokens.Hook is set, POST /hooks/git (an immediate pull).
+func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{}))
+	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
+	// authorized checks a token; wrong ones are rate-limited, all requests together.
+	authorized := func(w http.ResponseWriter, got, want string) bool {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+			return true
+		}
+		if !failures.Allow() {
+			http.Error(w, "too many requests with a wrong token", http.StatusTooManyRequests)
+			return false
+		}
+		http.Error(w, "wrong or missing token", http.StatusUnauthorized)
+		return false
+	}
+	readable := func(next http.Handler) http.Handler {
+		if tokens.Read == "" {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if authorized(w, got, tokens.Read) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+	mux.Handle("GET /metrics", readable(promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()
@@ -38,7 +81,7 @@ func (c *Controller) Handler(hookToken string) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /status", readable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, LastError: c.lastErr}
 		objs := c.lastGood
@@ -54,11 +97,10 @@ func (c *Controller) Handler(hookToken string) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
-	})
-	if hookToken != "" {
+	})))
+	if tokens.Hook != "" {
 		mux.HandleFunc("POST /hooks/git", func(w http.ResponseWriter, r *http.Request) {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get(HookHeader)), []byte(hookToken)) != 1 {
-				http.Error(w, "wrong or missing "+HookHeader, http.StatusUnauthorized)
+			if !authorized(w, r.Header.Get(HookHeader), tokens.Hook) {
 				return
 			}
 			c.Trigger("webhook")
