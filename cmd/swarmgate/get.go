@@ -20,9 +20,9 @@ import (
 
 func newGetCommand() *cobra.Command {
 	var (
-		files  fileOptions
-		engine engineOptions
-		output string
+		files     fileOptions
+		engine    engineOptions
+		output    string
 		server    string
 		tokenFile string
 	)
