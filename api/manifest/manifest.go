@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
@@ -27,58 +28,117 @@ const Stdin = "-"
 // stdinName is how errors name standard input.
 const stdinName = "<stdin>"
 
+// Limits on what Load reads: manifests are text a person writes, and a larger input (or a link to
+// /dev/zero) is a mistake or an attack that must not exhaust the memory of the operator.
+const (
+	// MaxFileSize bounds one file (or standard input).
+	MaxFileSize = 8 << 20
+	// MaxTotalSize bounds everything one Load reads.
+	MaxTotalSize = 64 << 20
+)
+
 // Load reads every manifest under paths: files, directories (recursively, *.yaml and *.yml in
-// lexical order, skipping hidden directories) and Stdin. It returns the decoded objects in the order
-// read, with defaults not yet applied. The error, if any, is a field.ErrorList naming each problem.
+// lexical order, skipping hidden directories; see Files) and Stdin. It returns the decoded objects
+// in the order read, with defaults not yet applied. The error, if any, is a field.ErrorList naming
+// each problem.
 func Load(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 	var (
 		objs      []v1alpha1.Object
 		errs      field.ErrorList
 		readStdin bool
+		total     int64
 	)
+	add := func(origin string, data []byte) {
+		if total += int64(len(data)); total > MaxTotalSize {
+			errs = append(errs, &field.Error{Origin: origin, Detail: fmt.Sprintf("the manifests read exceed %d MiB in all", MaxTotalSize>>20)})
+			return
+		}
+		o, e := Decode(origin, data)
+		objs, errs = append(objs, o...), append(errs, e...)
+	}
 	for _, p := range paths {
+		if total > MaxTotalSize {
+			break
+		}
 		if p == Stdin {
 			if readStdin {
 				errs = append(errs, &field.Error{Origin: stdinName, Detail: "standard input given more than once"})
 				continue
 			}
 			readStdin = true
-			data, err := io.ReadAll(stdin)
+			data, err := readLimited(stdin)
 			if err != nil {
 				errs = append(errs, &field.Error{Origin: stdinName, Detail: err.Error()})
 				continue
 			}
-			o, e := Decode(stdinName, data)
-			objs, errs = append(objs, o...), append(errs, e...)
+			add(stdinName, data)
 			continue
 		}
-		files, err := manifestFiles(p)
+		files, err := Files(p)
 		if err != nil {
 			errs = append(errs, &field.Error{Origin: p, Detail: err.Error()})
 			continue
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := ReadFile(f)
 			if err != nil {
 				errs = append(errs, &field.Error{Origin: f, Detail: err.Error()})
 				continue
 			}
-			o, e := Decode(f, data)
-			objs, errs = append(objs, o...), append(errs, e...)
+			add(f, data)
 		}
 	}
 	return objs, errs.ToError()
 }
 
-// manifestFiles lists the manifest files a path names: the file itself, or the YAML files below a
-// directory in lexical order.
-func manifestFiles(path string) ([]string, error) {
+// ReadFile reads a manifest file: a regular file (not a FIFO, a device or a directory) of at most
+// MaxFileSize bytes.
+func ReadFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file")
+	}
+	if info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("is larger than %d MiB", MaxFileSize>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f)
+}
+
+// readLimited reads at most MaxFileSize bytes, and fails rather than truncate.
+func readLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("is larger than %d MiB", MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// Files lists the manifest files a path names: the file itself, or the YAML files below a
+// directory in lexical order, skipping hidden directories. Within a directory, a symbolic link is
+// followed only to a regular file inside that directory: a link in a git repository must not read
+// the operator's own files.
+func Files(path string) ([]string, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !info.IsDir() {
 		return []string{path}, nil
+	}
+	root, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, err
 	}
 	var files []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -91,9 +151,19 @@ func manifestFiles(path string) ([]string, error) {
 			}
 			return nil
 		}
-		if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-			files = append(files, p)
+		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return err
+			}
+			if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return fmt.Errorf("%s: a symbolic link to outside %s", p, path)
+			}
+		}
+		files = append(files, p)
 		return nil
 	})
 	if err != nil {
@@ -114,6 +184,10 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 		objs []v1alpha1.Object
 		errs field.ErrorList
 	)
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark says nothing
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+		return nil, field.ErrorList{{Origin: file, Detail: "is not UTF-8 text (UTF-16, or binary?); manifests are UTF-8 YAML"}}
+	}
 	for i, doc := range splitDocuments(data) {
 		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line}
 		obj, e, usable := decodeDocument(doc.data)
@@ -139,8 +213,10 @@ type document struct {
 	data []byte
 }
 
-// splitDocuments splits a YAML stream at lines that are a document separator ("---", optionally
-// followed by a comment). Blank lines and comments before a leading separator are no document.
+// splitDocuments splits a YAML stream at document markers: a "---" line starts a document (text
+// after "--- " on the same line belongs to it), a "..." line ends one. Blank lines and comments
+// before a leading separator are no document. Nothing of the input is dropped: every byte that is
+// not a marker is in a document, which decodes or is an error.
 func splitDocuments(data []byte) []document {
 	var (
 		docs   []document
@@ -149,13 +225,18 @@ func splitDocuments(data []byte) []document {
 		offset int
 		line   int
 	)
+	ended := false // the last marker was "...": what follows up to the next one is no document if empty
 	for l := range bytes.Lines(data) {
 		line++
-		if isSeparator(l) {
-			if chunk := data[start:offset]; len(docs) > 0 || !onlyComments(chunk) {
+		if marker, content := documentMarker(l); marker {
+			if chunk := data[start:offset]; (len(docs) > 0 && !ended) || !onlyComments(chunk) {
 				docs = append(docs, document{line: first, data: chunk})
 			}
-			start, first = offset+len(l), line+1
+			ended = bytes.HasPrefix(l, []byte("..."))
+			start, first = offset+len(l)-len(content), line+1
+			if len(bytes.TrimSpace(content)) > 0 {
+				first = line
+			}
 		}
 		offset += len(l)
 	}
@@ -176,13 +257,28 @@ func onlyComments(chunk []byte) bool {
 	return true
 }
 
-func isSeparator(line []byte) bool {
-	line = bytes.TrimRight(line, " \t\r\n")
-	if !bytes.HasPrefix(line, []byte("---")) {
-		return false
+// documentMarker reports whether a line is "---" or "..." (alone, or followed by white space or a
+// comment), and returns what follows a "--- " that is not a comment: the start of the document.
+func documentMarker(line []byte) (bool, []byte) {
+	trimmed := bytes.TrimRight(line, " \t\r\n")
+	for _, m := range []string{"---", "..."} {
+		if !bytes.HasPrefix(trimmed, []byte(m)) {
+			continue
+		}
+		rest := trimmed[3:]
+		switch {
+		case len(rest) == 0:
+			return true, nil
+		case rest[0] != ' ' && rest[0] != '\t':
+			return false, nil
+		}
+		content := bytes.TrimLeft(rest, " \t")
+		if content[0] == '#' || m == "..." {
+			return true, nil
+		}
+		return true, line[len(line)-len(bytes.TrimLeft(line[3:], " \t")):]
 	}
-	rest := line[3:]
-	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '#'
+	return false, nil
 }
 
 // decodeDocument decodes one YAML document. It returns a nil object and no error for an empty

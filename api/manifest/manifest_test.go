@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -32,13 +34,24 @@ func TestSplitDocuments(t *testing.T) {
 		{"not a separator", "a: |\n  ---x\n", []int{1}},
 		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []int{1, 3}},
 		{"no trailing newline", "a: 1\n---\nb: 2", []int{1, 3}},
+		{"document on the separator line", "a: 1\n--- b: 2\nc: 3\n", []int{1, 2}},
+		{"document after an end marker", "a: 1\n...\nb: 2\n", []int{1, 3}},
+		{"end marker, then separator", "a: 1\n...\n---\nb: 2\n", []int{1, 4}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			docs := splitDocuments([]byte(tt.in))
 			var lines []int
+			var text strings.Builder
 			for _, d := range docs {
 				lines = append(lines, d.line)
+				text.Write(d.data)
+			}
+			// Nothing but the markers is dropped.
+			for _, word := range []string{"a: 1", "b: 2", "c: 3"} {
+				if strings.Contains(tt.in, word) && !strings.Contains(text.String(), word) {
+					t.Errorf("%q was dropped", word)
+				}
 			}
 			if !equal(lines, tt.lines) {
 				t.Errorf("lines %v, want %v", lines, tt.lines)
@@ -167,5 +180,60 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load([]string{t.TempDir()}, nil); err == nil || !strings.Contains(err.Error(), "no *.yaml or *.yml files") {
 		t.Errorf("empty directory: %v", err)
+	}
+}
+
+// TestLoadReadsOnlyWhatItShould: regular files within the directory, of bounded size, in UTF-8.
+func TestLoadReadsOnlyWhatItShould(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.yaml")
+	if err := os.WriteFile(secret, []byte(zoneDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		setup func(dir string) error
+		want  string
+	}{
+		{"a link to outside the directory", func(dir string) error { return os.Symlink(secret, filepath.Join(dir, "x.yaml")) },
+			"a symbolic link to outside"},
+		{"a link to /dev/zero", func(dir string) error { return os.Symlink("/dev/zero", filepath.Join(dir, "x.yaml")) },
+			"a symbolic link to outside"},
+		{"a FIFO", func(dir string) error { return syscall.Mkfifo(filepath.Join(dir, "x.yaml"), 0o644) },
+			"is not a regular file"},
+		{"a file too large", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "x.yaml"), make([]byte, MaxFileSize+1), 0o644)
+		}, "is larger than"},
+		{"UTF-16", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "x.yaml"), []byte("\xff\xfea\x00:\x00 \x001\x00\n\x00"), 0o644)
+		}, "is not UTF-8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tt.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := Load([]string{dir}, nil); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("Load: %v, want an error saying %q", err, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Load blocked")
+			}
+		})
+	}
+	// A link to a file inside the directory is read.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(zoneDoc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.yaml", filepath.Join(dir, "b.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if objs, err := Load([]string{dir}, nil); err != nil || len(objs) != 2 {
+		t.Errorf("a link inside: %d objects, %v", len(objs), err)
 	}
 }

@@ -64,6 +64,11 @@ the field. Exits 0 when the manifests are valid and 1 when they are not.`,
 			if err != nil {
 				return err
 			}
+			if len(objs) == 0 {
+				// Valid, but most likely not what was meant: a wrong path, or files emptied.
+				fmt.Fprintln(cmd.OutOrStdout(), "valid, but the manifests hold no objects")
+				return nil
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s valid\n", summarize(objs))
 			return nil
 		},

@@ -86,12 +86,17 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if g.Path != "" && !filepath.IsLocal(g.Path) && filepath.Clean(g.Path) != "." {
+		return nil, "", fmt.Errorf("path %q is not inside the repository", g.Path)
+	}
 	ref := plumbing.NewBranchReferenceName(g.Branch)
 	repo, err := git.PlainOpen(g.Checkout)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		repo, err = git.PlainCloneContext(ctx, g.Checkout, false, &git.CloneOptions{
 			URL: g.URL, Auth: auth, ReferenceName: ref, SingleBranch: true, Depth: 1,
 		})
+	} else if err == nil {
+		err = g.pointOriginAtURL(repo)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("cloning %s: %w", redact.URL(g.URL), redact.Error(err, redact.URL))
@@ -120,7 +125,45 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 	if err := wt.Reset(&git.ResetOptions{Commit: head.Hash(), Mode: git.HardReset}); err != nil {
 		return nil, "", fmt.Errorf("checking out %s: %w", head.Hash(), err)
 	}
-	return []string{filepath.Join(g.Checkout, g.Path)}, head.Hash().String(), nil
+	dir := filepath.Join(g.Checkout, g.Path)
+	if err := inside(dir, g.Checkout); err != nil {
+		return nil, "", err
+	}
+	return []string{dir}, head.Hash().String(), nil
+}
+
+// pointOriginAtURL makes an existing checkout's origin the source's URL: a checkout left by
+// another --source must not go on applying the other repository's commits. The fetch and hard
+// reset that follow replace its files.
+func (g *Git) pointOriginAtURL(repo *git.Repository) error {
+	origin, err := repo.Remote("origin")
+	if err == nil && len(origin.Config().URLs) == 1 && origin.Config().URLs[0] == g.URL {
+		return nil
+	}
+	if err == nil {
+		if err := repo.DeleteRemote("origin"); err != nil {
+			return err
+		}
+	}
+	_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{g.URL}})
+	return err
+}
+
+// inside checks that dir, with its symbolic links resolved, is within root: a link in the
+// repository must not point the manifests' directory elsewhere on the operator's machine.
+func inside(dir, root string) error {
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(realRoot, realDir); err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return fmt.Errorf("%s leads outside the checkout", dir)
+	}
+	return nil
 }
 
 // verify checks the commit's OpenPGP signature against the allowed signers.

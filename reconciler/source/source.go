@@ -11,11 +11,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/swarmgate/swarmgate/api/manifest"
 )
 
 // Source yields manifests.
@@ -42,28 +43,15 @@ func (d *Dir) String() string { return "dir:" + d.Path }
 // Fetch returns the directory and, as its revision, a hash of every manifest file's path and
 // content: the revision changes exactly when the manifests do.
 func (d *Dir) Fetch(context.Context) ([]string, string, error) {
-	h := sha256.New()
-	var files []string
-	err := filepath.WalkDir(d.Path, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() && p != d.Path && strings.HasPrefix(e.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if ext := filepath.Ext(p); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files, err := manifest.Files(d.Path)
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s: %w", d.Path, err)
 	}
-	sort.Strings(files)
+	h := sha256.New()
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := manifest.ReadFile(f)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("%s: %w", f, err)
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
 		h.Write(data)

@@ -121,3 +121,44 @@ func TestGitNameHasNoCredentials(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 }
+
+// TestGitSourceIsWhatItSays: a checkout left by another repository follows the new one, and the
+// manifests' directory cannot lead outside the checkout.
+func TestGitSourceIsWhatItSays(t *testing.T) {
+	root := t.TempDir()
+	repo := func(name, file string) string {
+		bare, work := filepath.Join(root, name+".git"), filepath.Join(root, name)
+		gitCmd(t, root, "init", "-q", "--bare", "-b", "main", bare)
+		gitCmd(t, root, "clone", "-q", bare, work)
+		if err := os.WriteFile(filepath.Join(work, file), []byte("x: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(root, filepath.Join(work, "escape")); err != nil {
+			t.Fatal(err)
+		}
+		gitCmd(t, work, "add", ".")
+		gitCmd(t, work, "commit", "-q", "-m", file)
+		gitCmd(t, work, "push", "-q", "origin", "HEAD:main")
+		return "file://" + bare
+	}
+	one, two := repo("one", "one.yaml"), repo("two", "two.yaml")
+	checkout := filepath.Join(root, "checkout")
+	if _, _, err := (&Git{URL: one, Branch: "main", Checkout: checkout}).Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	paths, _, err := (&Git{URL: two, Branch: "main", Checkout: checkout}).Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(paths[0], "two.yaml")); err != nil {
+		t.Errorf("the checkout of another repository does not follow the new --source: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(paths[0], "one.yaml")); err == nil {
+		t.Error("the old repository's files are still there")
+	}
+	for _, path := range []string{"../x", "/etc", "escape"} {
+		if _, _, err := (&Git{URL: two, Branch: "main", Path: path, Checkout: checkout}).Fetch(context.Background()); err == nil {
+			t.Errorf("--path %s was accepted", path)
+		}
+	}
+}
