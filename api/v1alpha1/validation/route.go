@@ -16,6 +16,10 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 	if len(s.ParentRefs) == 0 {
 		errs = append(errs, field.Required(p.Child("parentRefs"), "at least one gateway"))
 	}
+	errs = append(errs, tooMany(p.Child("parentRefs"), len(s.ParentRefs), v1alpha1.MaxParentRefs)...)
+	errs = append(errs, tooMany(p.Child("hostnames"), len(s.Hostnames), v1alpha1.MaxHostnames)...)
+	errs = append(errs, tooMany(p.Child("rules"), len(s.Rules), v1alpha1.MaxRules)...)
+	errs = append(errs, tooMany(p.Child("services"), len(s.Services), v1alpha1.MaxServices)...)
 	parents := map[v1alpha1.ParentRef]bool{}
 	for i, ref := range s.ParentRefs {
 		pp := p.Child("parentRefs").Index(i)
@@ -67,7 +71,9 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 }
 
 func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
-	var errs field.ErrorList
+	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
+	errs = append(errs, tooMany(p.Child("filters"), len(rule.Filters), v1alpha1.MaxFilters)...)
+	errs = append(errs, tooMany(p.Child("backendRefs"), len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)
 	for i := range rule.Matches {
 		errs = append(errs, validateMatch(p.Child("matches").Index(i), &rule.Matches[i])...)
 	}
@@ -116,7 +122,8 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 }
 
 func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
-	var errs field.ErrorList
+	errs := tooMany(p.Child("headers"), len(m.Headers), v1alpha1.MaxHeaders)
+	errs = append(errs, tooMany(p.Child("queryParams"), len(m.QueryParams), v1alpha1.MaxQueryParams)...)
 	if m.Path != nil {
 		errs = append(errs, oneOf(p.Child("path", "type"), m.Path.Type, v1alpha1.PathMatchExact, v1alpha1.PathMatchPathPrefix)...)
 		errs = append(errs, validatePath(p.Child("path", "value"), m.Path.Value)...)
@@ -224,7 +231,9 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 }
 
 func validateHeaderModifier(p *field.Path, m *v1alpha1.HeaderModifier) field.ErrorList {
-	var errs field.ErrorList
+	errs := tooMany(p.Child("set"), len(m.Set), v1alpha1.MaxHeaders)
+	errs = append(errs, tooMany(p.Child("add"), len(m.Add), v1alpha1.MaxHeaders)...)
+	errs = append(errs, tooMany(p.Child("remove"), len(m.Remove), v1alpha1.MaxHeaders)...)
 	if len(m.Set)+len(m.Add)+len(m.Remove) == 0 {
 		errs = append(errs, field.Required(p, "at least one header to set, add or remove"))
 	}
@@ -307,6 +316,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
 	}
 	env := map[string]bool{}
+	errs = append(errs, tooMany(p.Child("env"), len(svc.Env), v1alpha1.MaxEnv)...)
 	for i, e := range svc.Env {
 		ep := p.Child("env").Index(i)
 		if !envName.MatchString(e.Name) {
@@ -324,4 +334,26 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
 	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
 	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+}
+
+// tooMany reports a list longer than its limit (v1alpha1.Max*).
+func tooMany(p *field.Path, n, limit int) field.ErrorList {
+	if n <= limit {
+		return nil
+	}
+	return field.ErrorList{field.Errorf(p, "has %d items; at most %d are allowed", n, limit)}
+}
+
+// exceedsListLimits reports whether a route's lists exceed what the cross-route checks take on.
+func exceedsListLimits(r *v1alpha1.Route) bool {
+	s := &r.Spec
+	if len(s.ParentRefs) > v1alpha1.MaxParentRefs || len(s.Hostnames) > v1alpha1.MaxHostnames || len(s.Rules) > v1alpha1.MaxRules {
+		return true
+	}
+	for _, rule := range s.Rules {
+		if len(rule.Matches) > v1alpha1.MaxMatches {
+			return true
+		}
+	}
+	return false
 }

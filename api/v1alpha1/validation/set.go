@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,13 +14,14 @@ import (
 type set struct {
 	gateways map[string]*v1alpha1.Gateway
 	zones    map[string]*v1alpha1.Zone
+	matches  matchClaims
 }
 
 // validateSet checks what no object can check alone: unique names, references that resolve, and
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}}
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, matches: matchClaims{}}
 	var errs field.ErrorList
 	byName := map[v1alpha1.Kind]map[string]v1alpha1.Object{}
 	var unique []v1alpha1.Object // the first object of each kind and name; later ones only get the duplicate error
@@ -128,26 +130,9 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 			listeners = append(listeners, ref.Name+"/"+string(ref.SectionName))
 		}
 	}
-
-	for i, rule := range r.Spec.Rules {
-		for j, m := range rule.Matches {
-			mp := p.Child("rules").Index(i).Child("matches").Index(j)
-			reported := false
-			for _, l := range listeners {
-				for _, h := range r.Spec.Hostnames {
-					first := claims.claim("match/"+l+"/"+string(h)+"/"+matchKey(m), r)
-					if first == nil || reported {
-						continue
-					}
-					reported = true
-					gw, listener, _ := strings.Cut(l, "/")
-					errs = append(errs, field.Errorf(mp, "host %q with this match on Gateway %s listener %s is already claimed by %s",
-						h, gw, listener, originOf(first)))
-				}
-			}
-		}
-	}
-
+	slices.Sort(listeners)
+	listeners = slices.Compact(listeners)
+	errs = append(errs, s.matches.claim(r, listeners)...)
 	for i, svc := range r.Spec.Services {
 		sp := p.Child("services").Index(i)
 		errs = append(errs, s.checkZoneRef(sp.Child("zone"), svc.Zone)...)
@@ -157,6 +142,64 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// matchClaims records, for each hostname and match (by its key's hash), the routes that claim it
+// and on which listeners. Its size is the number of (hostname, match) pairs of each route, which
+// the Gateway API's list limits bound; listeners are compared as sorted sets, not multiplied in.
+type matchClaims map[matchClaimKey][]matchClaim
+
+type matchClaimKey struct {
+	host  v1alpha1.Hostname
+	match [sha256.Size]byte
+}
+
+type matchClaim struct {
+	route     *v1alpha1.Route
+	listeners []string // sorted "gateway/listener"
+}
+
+// claim records every hostname and match of r on its listeners, and reports each match that a
+// route read earlier claims on a listener r attaches to too.
+func (c matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorList {
+	if len(listeners) == 0 || exceedsListLimits(r) {
+		return nil // already reported: the check would only repeat it, at a cost
+	}
+	var errs field.ErrorList
+	for i, rule := range r.Spec.Rules {
+		for j, m := range rule.Matches {
+			key := matchClaimKey{match: sha256.Sum256([]byte(matchKey(m)))}
+			reported := false
+			for _, h := range r.Spec.Hostnames {
+				key.host = h
+				for _, other := range c[key] {
+					if shared := firstShared(listeners, other.listeners); other.route != r && shared != "" && !reported {
+						reported = true
+						gw, listener, _ := strings.Cut(shared, "/")
+						errs = append(errs, field.Errorf(field.NewPath("spec", "rules").Index(i).Child("matches").Index(j),
+							"host %q with this match on Gateway %s listener %s is already claimed by %s", h, gw, listener, originOf(other.route)))
+					}
+				}
+				c[key] = append(c[key], matchClaim{route: r, listeners: listeners})
+			}
+		}
+	}
+	return errs
+}
+
+// firstShared returns the first element two sorted lists share, or "".
+func firstShared(a, b []string) string {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return a[i]
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return ""
 }
 
 // matchKey is a canonical text of a match: two matches with the same key select the same requests.

@@ -76,6 +76,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	if len(s.Listeners) == 0 {
 		errs = append(errs, field.Required(p.Child("listeners"), "at least one listener"))
 	}
+	errs = append(errs, tooMany(p.Child("listeners"), len(s.Listeners), v1alpha1.MaxListeners)...)
 	names := map[v1alpha1.SectionName]bool{}
 	ports := map[v1alpha1.PortNumber]bool{}
 	for i, l := range s.Listeners {

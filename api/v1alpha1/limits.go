@@ -1,0 +1,18 @@
+package v1alpha1
+
+// The longest lists an object may hold: the Gateway API's own limits where it has one. They bound
+// the work validation does across objects (every hostname with every match of every Route), so
+// that no input, however hostile, costs more than a bounded multiple of its size.
+const (
+	MaxListeners   = 64 // Gateway spec.listeners, as the Gateway API's Gateway
+	MaxParentRefs  = 32 // Route spec.parentRefs, as HTTPRoute
+	MaxHostnames   = 16 // Route spec.hostnames
+	MaxRules       = 16 // Route spec.rules
+	MaxMatches     = 64 // a rule's matches
+	MaxFilters     = 16 // a rule's filters
+	MaxBackendRefs = 16 // a rule's backendRefs
+	MaxHeaders     = 16 // a match's headers, a header modifier's set, add and remove
+	MaxQueryParams = 16 // a match's queryParams
+	MaxServices    = 64 // Route spec.services
+	MaxEnv         = 1024
+)
