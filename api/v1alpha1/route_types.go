@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "net/url"
+
 // Route routes HTTP requests for its hostnames from a Gateway's listener to backend swarm services:
 // services the Route runs itself (spec.services) or services that already exist on the swarm.
 // It follows the Gateway API's HTTPRoute.
@@ -360,4 +362,14 @@ func (r *Route) AttachesTo(gateway string, listener SectionName) bool {
 		}
 	}
 	return false
+}
+
+// DecodedPath is a path as nginx matches and forwards it: percent-decoded. Validation applies its
+// rules to this form too, so an encoded character is no way around them, and two paths that
+// decode alike are one path.
+func DecodedPath(p string) string {
+	if d, err := url.PathUnescape(p); err == nil {
+		return d
+	}
+	return p
 }

@@ -145,6 +145,14 @@ func validatePath(p *field.Path, v string) field.ErrorList {
 	case len(v) > 1024:
 		return field.ErrorList{field.Invalid(p, "is longer than 1024 characters")}
 	}
+	// nginx matches the decoded path: the rules hold for it too.
+	switch d := v1alpha1.DecodedPath(v); {
+	case strings.ContainsAny(d, `;{}"\%`):
+		return field.ErrorList{field.Invalid(p, "must not contain, even percent-encoded, any of ; { } \" \\ %")}
+	case strings.Contains(d, "//") || strings.Contains(d, "/./") || strings.Contains(d, "/../") ||
+		strings.HasSuffix(d, "/.") || strings.HasSuffix(d, "/.."):
+		return field.ErrorList{field.Invalid(p, "must be normalized once percent-decoded (no '//', '/./' or '/../' segments)")}
+	}
 	return nil
 }
 

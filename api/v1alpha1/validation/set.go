@@ -206,7 +206,12 @@ func firstShared(a, b []string) string {
 func matchKey(m v1alpha1.RouteMatch) string {
 	var b strings.Builder
 	if m.Path != nil {
-		fmt.Fprintf(&b, "path=%s:%q", m.Path.Type, m.Path.Value)
+		// Paths that decode alike are one path to nginx, and PathPrefix ignores a trailing "/".
+		path := v1alpha1.DecodedPath(m.Path.Value)
+		if m.Path.Type == v1alpha1.PathMatchPathPrefix && path != "/" {
+			path = strings.TrimRight(path, "/")
+		}
+		fmt.Fprintf(&b, "path=%s:%q", m.Path.Type, path)
 	}
 	fmt.Fprintf(&b, " method=%s", m.Method)
 	headers := make([]string, len(m.Headers))

@@ -48,7 +48,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	// "rewrite ... break" stops them: everything of theirs comes before it.
 	newPath := ""
 	if pathRules != nil {
-		newPath = r.pathExpr(c, pathRules, line)
+		newPath = r.pathExpr(c, pathRules, redirect == nil, line)
 	}
 	if redirect != nil {
 		line("return ", strconv.Itoa(int(*redirect.StatusCode)), " ", quote(redirectTarget(c, redirect, newPath)), ";")
@@ -188,8 +188,13 @@ func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string)) {
 
 // pathExpr returns the value expression of the path a redirect or rewrite produces, writing the
 // directives it needs first.
-func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(...string)) string {
+// A rewritten path is the decoded form, which nginx encodes as it forwards it; a redirect's is
+// the encoded form the Location header carries.
+func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, forwarded bool, line func(...string)) string {
 	if m.Type == v1alpha1.ReplaceFullPath {
+		if forwarded {
+			return literal(v1alpha1.DecodedPath(m.ReplaceFullPath))
+		}
 		return literal(m.ReplaceFullPath)
 	}
 	// ReplacePrefixMatch: the part of the path after the matched prefix, kept. Validation ensures
@@ -203,6 +208,9 @@ func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, line func(..
 	line("    set $sg_rest $1;")
 	line("}")
 	prefix := strings.TrimRight(m.ReplacePrefixMatch, "/")
+	if forwarded {
+		prefix = v1alpha1.DecodedPath(prefix)
+	}
 	if prefix == "" {
 		// Replaced by "/": the rest, or "/" when nothing is left.
 		line("if ($sg_rest = \"\") {")

@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -256,7 +255,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber) []*c
 			m := &rule.Matches[j]
 			r.nextID++
 			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port,
-				exact: m.Path.Type == v1alpha1.PathMatchExact, path: decodePath(m.Path.Value)}
+				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
 				if c.path == "" {
@@ -270,13 +269,6 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber) []*c
 }
 
 // decodePath turns a validated match path into the decoded form nginx matches $uri against.
-func decodePath(p string) string {
-	if d, err := url.PathUnescape(p); err == nil {
-		return d
-	}
-	return p
-}
-
 func (r *renderer) server(b *bytes.Buffer, s *server) {
 	var locs []location
 	seen := map[location]bool{}

@@ -207,6 +207,10 @@ func TestServePrecedence(t *testing.T) {
 		{"prefix /abc", request{host: app, path: "/abc"}, ok("svc-abc", "/abc")},
 		{"prefix /abc does not match /abcd", request{host: app, path: "/abcd"}, ok("svc-root", "/abcd")},
 		{"percent-encoded prefix", request{host: app, path: "/caf%C3%A9/menu"}, ok("svc-cafe", "/caf%C3%A9/menu")},
+		{"rewrite to a percent-encoded path, forwarded encoded once", request{host: app, path: "/encoded"}, ok("svc-cafe", "/caf%C3%A9")},
+		{"health check of a host no route claims", request{host: "10.99.0.100", path: HealthPath},
+			expect{status: 200, respHeaders: map[string]string{NodeHeader: hostname(t)}}},
+		{"the health check is not on a route's host", request{host: app, path: HealthPath}, ok("svc-root", HealthPath)},
 		{"the normalized path is routed and forwarded", request{host: app, path: "/exact/../api/x"}, ok("svc-api", "/api/x")},
 		{"encoded characters are forwarded encoded", request{host: app, path: "/api/a%20b"}, ok("svc-api", "/api/a%20b")},
 		{"encoded slash is decoded, routed and forwarded alike", request{host: app, path: "/api%2Fx"}, ok("svc-api", "/api/x")},
@@ -306,4 +310,13 @@ func TestServePrecedence(t *testing.T) {
 			t.Errorf("60 requests reached %v; want both svc-a and svc-b, never svc-z (weight 0)", seen)
 		}
 	})
+}
+
+// hostname is the machine's, which nginx's $hostname holds.
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
