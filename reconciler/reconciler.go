@@ -149,7 +149,45 @@ func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 	if errs := validation.ValidateSnapshot(objs, decodeErrs); len(errs) > 0 {
 		return nil, errs
 	}
+	if errs := renderable(objs); len(errs) > 0 {
+		return nil, errs
+	}
 	return objs, nil
+}
+
+// renderable renders every gateway's config, as apply will, and reports what nginx could not take
+// (a value too long for one token, a config over a secret's size) as errors of the objects: what
+// validate accepts, a gateway serves.
+func renderable(objs []v1alpha1.Object) field.ErrorList {
+	var routes []*v1alpha1.Route
+	for _, o := range objs {
+		if rt, ok := o.(*v1alpha1.Route); ok {
+			routes = append(routes, rt)
+		}
+	}
+	var errs field.ErrorList
+	for _, o := range objs {
+		gw, ok := o.(*v1alpha1.Gateway)
+		if !ok {
+			continue
+		}
+		_, err := nginx.Render(gw, routes, nginx.Options{})
+		var (
+			value *nginx.ValueError
+			size  *nginx.SizeError
+		)
+		switch {
+		case errors.As(err, &value):
+			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.String(), Object: v1alpha1.Ref(value.Route),
+				Field: value.Field, Detail: value.Detail})
+		case errors.As(err, &size):
+			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
+				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over the %d bytes a swarm secret may hold; split the routes across gateways", nginx.MaxConfigSize)})
+		case err != nil:
+			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw), Detail: err.Error()})
+		}
+	}
+	return errs
 }
 
 // Apply carries out a pass's plan; progress hears of each action.

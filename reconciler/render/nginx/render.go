@@ -77,15 +77,52 @@ const dispatchPrefix = "/;sg/"
 
 // Render returns the nginx configuration of gw, serving the routes among routes that attach to it.
 // The objects must be defaulted and valid.
+// It fails with a *ValueError when a Route holds a value nginx cannot take, and with a *SizeError
+// when the config would not fit a swarm secret: rendering stops as soon as it is over, so that no
+// input costs more than a config of that size.
 func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byte, error) {
 	opts.defaults()
 	r := &renderer{opts: opts, blockVars: map[string]string{}}
 	out := r.render(gw, routes)
-	if len(out) > MaxConfigSize {
-		return nil, fmt.Errorf("gateway %s: rendered nginx config is %d bytes, over the %d bytes a swarm secret may hold; split the routes across gateways",
-			gw.Metadata.Name, len(out), MaxConfigSize)
+	switch {
+	case r.err != nil:
+		return nil, r.err
+	case len(out) > MaxConfigSize:
+		return nil, &SizeError{Gateway: gw}
 	}
 	return out, nil
+}
+
+// MaxTokenLength bounds one token (a quoted string) of the config: nginx reads its config in 4 KiB
+// buffers, and a token must fit one.
+const MaxTokenLength = 4000
+
+// ValueError is a value of a Route that nginx cannot take in its config.
+type ValueError struct {
+	Route *v1alpha1.Route
+	// Field is the path of the route's field, e.g. "spec.rules[2]".
+	Field  string
+	Detail string
+}
+
+func (e *ValueError) Error() string {
+	return fmt.Sprintf("Route %s: %s: %s", e.Route.Metadata.Name, e.Field, e.Detail)
+}
+
+// SizeError is a gateway whose config would not fit a swarm secret.
+type SizeError struct{ Gateway *v1alpha1.Gateway }
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("gateway %s: the rendered nginx config is over the %d bytes a swarm secret may hold; split the routes across gateways",
+		e.Gateway.Metadata.Name, MaxConfigSize)
+}
+
+// checkTokens records a ValueError for c when text holds a quoted token longer than nginx takes.
+func (r *renderer) checkTokens(c *candidate, text string) {
+	if r.err == nil && longestQuoted(text) > MaxTokenLength {
+		r.err = &ValueError{Route: c.route, Field: fmt.Sprintf("spec.rules[%d]", c.ruleIdx),
+			Detail: fmt.Sprintf("a value, once escaped for nginx, is longer than the %d bytes nginx takes in one token (a literal \"$\" takes 12)", MaxTokenLength)}
+	}
 }
 
 // candidate is one match of one rule of one route, on one server.
@@ -110,12 +147,12 @@ func (c *candidate) conditional() bool {
 	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0
 }
 
-// covers reports whether every request path that reaches location loc satisfies c's path.
-func (c *candidate) covers(loc location) bool {
-	if c.exact {
-		return loc.exact && loc.path == c.path
+// parentPath is the path one element up: "/a/b" -> "/a" -> "/".
+func parentPath(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
 	}
-	return c.path == "/" || loc.path == c.path || strings.HasPrefix(loc.path, c.path+"/")
+	return "/"
 }
 
 // precedes orders candidates by the Gateway API's precedence: exact path, longer prefix, method,
@@ -183,6 +220,8 @@ type renderer struct {
 	blockVars map[string]string
 	blocks    []string
 	nextID    int
+	// err is the first value nginx cannot take.
+	err error
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
@@ -232,6 +271,9 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 			" default_server;\n    server_name _;\n    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n    location / {\n        return 404;\n    }\n}\n")
 	}
 	for _, s := range servers {
+		if b.Len() > MaxConfigSize || r.err != nil {
+			return b.Bytes() // Render reports it; rendering more would only cost
+		}
 		r.server(b, s)
 	}
 	// nginx binds variables once the whole config is read, so the blocks defining the servers'
@@ -243,6 +285,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		b.WriteString("\n")
 		b.WriteString(block)
 	}
+	r.hashSizes(b, servers)
 	return b.Bytes()
 }
 
@@ -268,7 +311,6 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber) []*c
 	return out
 }
 
-// decodePath turns a validated match path into the decoded form nginx matches $uri against.
 func (r *renderer) server(b *bytes.Buffer, s *server) {
 	var locs []location
 	seen := map[location]bool{}
@@ -304,12 +346,29 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 
+	// The candidates that cover a location are the exact ones at its path and the prefixes at it
+	// or above: looked up, not searched, so a host with many paths costs what it writes.
+	exactAt, prefixAt := map[string][]*candidate{}, map[string][]*candidate{}
+	for _, c := range s.candidates {
+		if c.exact {
+			exactAt[c.path] = append(exactAt[c.path], c)
+		} else {
+			prefixAt[c.path] = append(prefixAt[c.path], c)
+		}
+	}
 	dispatched := map[int]*candidate{}
 	for _, l := range locs {
+		if b.Len() > MaxConfigSize || r.err != nil {
+			return
+		}
 		var cands []*candidate
-		for _, c := range s.candidates {
-			if c.covers(l) {
-				cands = append(cands, c)
+		if l.exact {
+			cands = append(cands, exactAt[l.path]...)
+		}
+		for p := l.path; ; p = parentPath(p) {
+			cands = append(cands, prefixAt[p]...)
+			if p == "/" {
+				break
 			}
 		}
 		slices.SortFunc(cands, precedes)
@@ -341,7 +400,11 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 		}
 		dispatched[c.id] = c
 		if c.cond == "" {
+			before := len(r.blocks)
 			c.cond = r.condition(c)
+			for _, block := range r.blocks[before:] {
+				r.checkTokens(c, block)
+			}
 		}
 		b.WriteString("        if ($")
 		b.WriteString(c.cond)
@@ -358,6 +421,7 @@ func (r *renderer) actionText(c *candidate) string {
 		var b bytes.Buffer
 		r.action(&b, c, "        ")
 		c.action = b.String()
+		r.checkTokens(c, c.action)
 	}
 	return c.action
 }
@@ -403,4 +467,87 @@ func (r *renderer) addBlock(open, body string) string {
 	r.blockVars[key] = name
 	r.blocks = append(r.blocks, open+" $"+name+" {\n"+body+"}\n")
 	return name
+}
+
+// longestQuoted returns the length of the longest double-quoted token in text, as quote writes
+// them (a backslash escapes the next byte).
+func longestQuoted(text string) int {
+	longest := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] != '"' {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && text[j] != '"' {
+			if text[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		longest = max(longest, j-i+1)
+		i = j
+	}
+	return longest
+}
+
+// hashSizes writes the sizes of nginx's hashes of names where its defaults (64-byte buckets, 512
+// or 1024 entries) fall short for this config: a long hostname, header or variable name, or many
+// hosts or conditions would otherwise make nginx refuse the whole config. nginx builds these
+// hashes once the http block is read, so the directives may come last.
+func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
+	const builtinVariables = 128 // nginx's own variables, and those of its modules
+	var hostLen, headerLen, varLen int
+	hosts, vars := 1, len(r.blocks)+builtinVariables
+	for _, s := range servers {
+		hosts++
+		hostLen = max(hostLen, len(s.hostname))
+		for _, c := range s.candidates {
+			for _, h := range c.match.Headers {
+				varLen = max(varLen, len(headerVar(string(h.Name))))
+			}
+			for _, q := range c.match.QueryParams {
+				varLen = max(varLen, len("arg_"+q.Name))
+			}
+			for _, f := range c.rule.Filters {
+				if m := f.RequestHeaderModifier; m != nil {
+					for _, h := range slices.Concat(m.Set, m.Add) {
+						headerLen = max(headerLen, len(h.Name))
+					}
+				}
+			}
+		}
+	}
+	var lines []string
+	if hashEntry(hostLen)+8 > 64 || hosts > 128 {
+		lines = append(lines, fmt.Sprintf("server_names_hash_bucket_size %d;", hashBucket(hostLen)),
+			fmt.Sprintf("server_names_hash_max_size %d;", max(512, nextPow2(8*hosts))))
+	}
+	if hashEntry(headerLen)+8 > 64 {
+		lines = append(lines, fmt.Sprintf("proxy_headers_hash_bucket_size %d;", hashBucket(headerLen)), "proxy_headers_hash_max_size 1024;")
+	}
+	if hashEntry(varLen)+8 > 64 || vars > 256 {
+		lines = append(lines, fmt.Sprintf("variables_hash_bucket_size %d;", hashBucket(varLen)),
+			fmt.Sprintf("variables_hash_max_size %d;", max(1024, nextPow2(8*vars))))
+	}
+	if len(lines) > 0 {
+		b.WriteString("\n# Hash sizes for the names above, larger than nginx's defaults.\n")
+		b.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+}
+
+// hashEntry is what a name of length n takes in one of nginx's name hashes: a pointer and the name
+// with two bytes, aligned to a pointer. A bucket ends with a pointer, so nginx's default 64-byte
+// bucket takes names of up to 46 bytes.
+func hashEntry(n int) int { return 8 + (n+2+7)/8*8 }
+
+// hashBucket is a bucket size, in cache lines, that holds two of the longest names (n bytes): room
+// for nginx to find a hash size.
+func hashBucket(n int) int { return max(64, (2*hashEntry(n)+8+63)/64*64) }
+
+func nextPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
 }

@@ -1,0 +1,127 @@
+package reconciler
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+)
+
+// acceptedByNginx fails the test when manifests that load (decode, validate and render) give a
+// gateway config the real nginx refuses: what validate accepts, nginx must serve.
+func acceptedByNginx(t *testing.T, name string, data []byte) {
+	t.Helper()
+	objs, err := loadBytes(t, name, data)
+	if err != nil {
+		return // refused before any config exists: fine
+	}
+	var routes []*v1alpha1.Route
+	for _, o := range objs {
+		if rt, ok := o.(*v1alpha1.Route); ok {
+			routes = append(routes, rt)
+		}
+	}
+	for _, o := range objs {
+		gw, ok := o.(*v1alpha1.Gateway)
+		if !ok {
+			continue
+		}
+		conf, err := nginx.Render(gw, routes, nginx.Options{})
+		if err != nil {
+			t.Fatalf("%s: validates but does not render: %v", name, err)
+		}
+		if out, err := nginxCheck(t, conf); err != nil {
+			t.Fatalf("%s: validates, but nginx -t refuses gateway %s's config: %v\n%s", name, gw.Metadata.Name, err, out)
+		}
+	}
+}
+
+func loadBytes(t *testing.T, name string, data []byte) ([]v1alpha1.Object, error) {
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return LoadManifests([]string{path}, nil)
+}
+
+func nginxCheck(t *testing.T, conf []byte) ([]byte, error) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx is not installed; hack/deps.sh installs it")
+		}
+		t.Skip("nginx is not installed (hack/deps.sh installs it)")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "default.conf"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main := "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\nevents {}\nhttp {\n    client_body_temp_path " + dir +
+		"/body;\n    proxy_temp_path " + dir + "/proxy;\n    include " + dir + "/default.conf;\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return exec.Command(bin, "-t", "-q", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).CombinedOutput()
+}
+
+// TestCorpusAcceptedByNginx: every example and every file of the invalid corpus either is refused
+// or renders configs nginx accepts.
+func TestCorpusAcceptedByNginx(t *testing.T) {
+	invalid, _ := filepath.Glob("../manifests/invalid/*.yaml")
+	dirs, _ := filepath.Glob("../manifests/examples/*")
+	if len(dirs) == 0 || len(invalid) == 0 {
+		t.Fatal("no corpus")
+	}
+	for _, dir := range dirs {
+		data := exampleDir(t, dir)
+		if _, err := loadBytes(t, "example.yaml", data); err != nil {
+			t.Fatalf("example %s: %v", dir, err)
+		}
+		acceptedByNginx(t, filepath.Base(dir)+".yaml", data)
+	}
+	for _, f := range invalid {
+		data, err := manifest.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acceptedByNginx(t, filepath.Base(f), data)
+	}
+}
+
+// FuzzValidateButNginxRefuses searches for manifests that validate while nginx refuses their
+// config: go test ./reconciler -run X -fuzz FuzzValidateButNginxRefuses -fuzzminimizetime 0 (minimizing
+// inputs that run nginx stalls the fuzzer).
+func FuzzValidateButNginxRefuses(f *testing.F) {
+	dirs, _ := filepath.Glob("../manifests/examples/*")
+	for _, dir := range dirs {
+		f.Add(exampleDir(f, dir))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		acceptedByNginx(t, "fuzz.yaml", data)
+	})
+}
+
+// exampleDir is an example's files as one stream; the demo's zone, which hack/demo.sh writes for
+// this machine's node, is added.
+func exampleDir(t testing.TB, dir string) []byte {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var data []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(append(data, b...), "\n---\n"...)
+	}
+	if filepath.Base(dir) == "demo" {
+		data = append(data, "apiVersion: swarmgate.io/v1alpha1\nkind: Zone\nmetadata: {name: dmz}\nspec: {nodes: [node1]}\n"...)
+	}
+	return data
+}
