@@ -12,7 +12,7 @@ import (
 func TestLimitsNginxTakes(t *testing.T) {
 	label := strings.Repeat("a", 63)
 	longHost := strings.Join([]string{label, label, label, strings.Repeat("b", 61)}, ".") // 253
-	longHeader := "X-" + strings.Repeat("h", 254)                                          // 256
+	longHeader := "X-" + strings.Repeat("h", 254)                                         // 256
 	route := func(name, hosts, rules string) string {
 		return fmt.Sprintf("---\napiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: %s}\nspec:\n  parentRefs: [{name: gw}]\n  hostnames: [%s]\n  rules:\n%s", name, hosts, rules)
 	}
