@@ -13,9 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -287,6 +289,14 @@ func documentMarker(line []byte) (bool, []byte) {
 // run. On other errors the object, when there is one, is empty but for kind and name, so the error
 // can name it.
 func decodeDocument(data []byte) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
+	obj, errs, usable = decodeStrict(data)
+	if numbers := yaml11Numbers(data); len(numbers) > 0 {
+		return obj, append(errs, numbers...), false
+	}
+	return obj, errs, usable
+}
+
+func decodeStrict(data []byte) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return nil, field.ErrorList{{Detail: "invalid YAML: " + strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")}}, false
@@ -350,4 +360,40 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	}
 	obj.GetTypeMeta().Kind = v1alpha1.Kind(kind)
 	return obj, errs
+}
+
+// octalLooking is a plain number with a leading zero: YAML 1.1, which the decoder follows, reads
+// "0443" as octal 291, which nobody who wrote it meant.
+var octalLooking = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// yaml11Numbers reports every unquoted number with a leading zero, with its field path and line.
+func yaml11Numbers(data []byte) field.ErrorList {
+	var root yamlv3.Node
+	if yamlv3.Unmarshal(data, &root) != nil {
+		return nil // the decoder reports the syntax error
+	}
+	var errs field.ErrorList
+	var walk func(n *yamlv3.Node, p *field.Path)
+	walk = func(n *yamlv3.Node, p *field.Path) {
+		switch n.Kind {
+		case yamlv3.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, p)
+			}
+		case yamlv3.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], p.Child(n.Content[i].Value))
+			}
+		case yamlv3.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, p.Index(i))
+			}
+		case yamlv3.ScalarNode:
+			if n.Style == 0 && octalLooking.MatchString(n.Value) {
+				errs = append(errs, field.Errorf(p, "a number with a leading zero is read as octal (line %d); write it without the zero, or quote it if it is text", n.Line))
+			}
+		}
+	}
+	walk(&root, nil)
+	return errs
 }

@@ -64,3 +64,29 @@ func TestDefaults(t *testing.T) {
 		})
 	}
 }
+
+func TestQuantities(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64 // 0: an error
+	}{
+		{"0.5", 5e8}, {"2", 2e9}, {"0.000000001", 1}, {"0", 0}, {"10000000000", 0}, {"1e3", 0}, {"-1", 0},
+	} {
+		got, err := ParseCPUs(tt.in)
+		if got != tt.want || (err == nil) != (tt.want != 0) {
+			t.Errorf("ParseCPUs(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		want int64
+	}{
+		{"512", 512}, {"1k", 1024}, {"256m", 256 << 20}, {"1.5G", 3 << 29}, {"1Gi", 1 << 30}, {"2GB", 2 << 30}, {"1 GB", 1 << 30},
+		{"17179869184g", 0}, {"0", 0}, {"1XB", 0}, {"-1m", 0},
+	} {
+		got, err := ParseMemory(tt.in)
+		if got != tt.want || (err == nil) != (tt.want != 0) {
+			t.Errorf("ParseMemory(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -108,9 +108,11 @@ type HeaderMatch struct {
 type QueryParamMatch struct {
 	// Type is Exact, the default and only type.
 	Type MatchType `json:"type,omitempty"`
-	// Name of the query parameter, compared exactly.
+	// Name of the query parameter: letters, digits and '_'. nginx, which compares them, ignores the
+	// case of names (where the Gateway API asks for an exact match): "Debug" also matches "debug".
 	Name string `json:"name"`
-	// Value the parameter must have.
+	// Value the parameter must have, compared exactly with the value as sent (not percent-decoded),
+	// of its first occurrence.
 	Value string `json:"value"`
 }
 

@@ -1,8 +1,6 @@
 package desired
 
 import (
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -100,36 +98,14 @@ func resources(r *v1alpha1.Resources) *swarm.ResourceRequirements {
 	return out
 }
 
-// nanoCPUs converts a validated decimal CPU count ("0.5") to billionths, exactly.
+// nanoCPUs converts a validated CPU count to billionths; empty is 0 (no bound).
 func nanoCPUs(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	n, _ := strconv.ParseInt(whole, 10, 64)
-	frac = (frac + "000000000")[:9]
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	return n*1e9 + f
+	n, _ := v1alpha1.ParseCPUs(s)
+	return n
 }
 
-var memoryRE = regexp.MustCompile(`^([0-9]+)([KkMmGgTt]?)`)
-
-// memoryBytes converts a validated byte size with a binary unit ("256m", "1Gi") to bytes.
+// memoryBytes converts a validated byte size to bytes; empty is 0 (no bound).
 func memoryBytes(s string) int64 {
-	m := memoryRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(m[1], 10, 64)
-	switch strings.ToLower(m[2]) {
-	case "k":
-		n <<= 10
-	case "m":
-		n <<= 20
-	case "g":
-		n <<= 30
-	case "t":
-		n <<= 40
-	}
+	n, _ := v1alpha1.ParseMemory(s)
 	return n
 }

@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -36,7 +34,10 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		image, _, _ := strings.Cut(c.Image, "@")
 		set("image", image)
 		set("args", quoteList(c.Args))
-		set("env", quoteList(maskedEnv(c.Env)))
+		for _, kv := range c.Env {
+			name, value, _ := strings.Cut(kv, "=")
+			f[envPrefix+name] = value // compared here, never shown: Diff masks it
+		}
 		set("hostname", c.Hostname)
 		caps := slices.Clone(c.CapabilityAdd)
 		slices.Sort(caps)
@@ -133,20 +134,28 @@ func Diff(want, got map[string]string) []Change {
 			changes = append(changes, Change{Field: k, Old: got[k]})
 		}
 	}
+	for i, c := range changes {
+		if strings.HasPrefix(c.Field, envPrefix) {
+			changes[i].Old, changes[i].New = maskEnv(c.Old), maskEnv(c.New)
+			if c.Old != "" && c.New != "" {
+				changes[i].New = "(another value)"
+			}
+		}
+	}
 	return changes
 }
 
-// maskedEnv shows each variable's name and a short hash of its value: environment values often
-// hold credentials, and diffs and alerts must show that a value changed without showing it.
-func maskedEnv(env []string) []string {
-	out := make([]string, len(env))
-	for i, kv := range env {
-		name, value, _ := strings.Cut(kv, "=")
-		sum := sha256.Sum256([]byte(value))
-		out[i] = name + "=sha256:" + hex.EncodeToString(sum[:])[:8]
+// envPrefix keys an environment variable's value in a projection. Values often hold credentials:
+// a diff or an alert says that one was added, changed or removed, never what it is, nor anything
+// (such as a hash) a short value could be guessed back from.
+const envPrefix = "env."
+
+// maskEnv replaces an environment value in a change.
+func maskEnv(v string) string {
+	if v == "" {
+		return ""
 	}
-	slices.Sort(out)
-	return out
+	return "(a value)"
 }
 
 func quoteList(items []string) string {

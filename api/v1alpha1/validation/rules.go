@@ -46,8 +46,6 @@ var (
 	// encodedControl finds percent-encoded control characters (%00-%1F, %7F).
 	encodedControl = regexp.MustCompile(`%([01][0-9A-Fa-f]|7[Ff])`)
 	envName        = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	cpus           = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,9})?$`)
-	memory         = regexp.MustCompile(`^[0-9]+([KkMmGgTt]([Ii]|[Bb])?|[Bb])?$`)
 	ifaceName      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,15}$`)
 	// vrrpPassword holds only characters that mean nothing to keepalived's config parser (no
 	// comments, "$" definitions, "@" or "~" prefixes, quotes or braces).
@@ -221,11 +219,15 @@ func validateResources(p *field.Path, r *v1alpha1.Resources) field.ErrorList {
 		if l.list == nil {
 			continue
 		}
-		if c := l.list.CPUs; c != "" && (!cpus.MatchString(c) || strings.Trim(c, "0.") == "") {
-			errs = append(errs, field.Invalid(p.Child(l.name, "cpus"), `is not a positive decimal number of CPUs (e.g. "0.5")`))
+		if c := l.list.CPUs; c != "" {
+			if _, err := v1alpha1.ParseCPUs(c); err != nil {
+				errs = append(errs, field.Invalid(p.Child(l.name, "cpus"), err.Error()))
+			}
 		}
-		if m := l.list.Memory; m != "" && !memory.MatchString(m) {
-			errs = append(errs, field.Invalid(p.Child(l.name, "memory"), `is not a byte size (e.g. "256m", "1Gi")`))
+		if m := l.list.Memory; m != "" {
+			if _, err := v1alpha1.ParseMemory(m); err != nil {
+				errs = append(errs, field.Invalid(p.Child(l.name, "memory"), err.Error()))
+			}
 		}
 	}
 	return errs

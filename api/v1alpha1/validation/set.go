@@ -3,6 +3,7 @@ package validation
 import (
 	"crypto/sha256"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -239,8 +240,9 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 		errs = append(errs, field.Invalid(p.Child("virtualRouterID"),
 			"is already used by "+originOf(first)+"; each virtual IP needs its own virtual router ID"))
 	}
-	if addr, _, _ := strings.Cut(v.Spec.Address, "/"); addr != "" {
-		if first := claims.claim("vip/"+addr, v); first != nil {
+	// Compared as addresses: fd00::5 and fd00:0::5 are one.
+	if prefix, err := netip.ParsePrefix(v.Spec.Address); err == nil {
+		if first := claims.claim("vip/"+prefix.Addr().String(), v); first != nil {
 			errs = append(errs, field.Invalid(p.Child("address"),
 				"is already held by "+originOf(first)+"; all nodes of one virtual IP form one VRRP instance: list them in one VirtualIP, which gives them one virtualRouterID"))
 		}

@@ -150,9 +150,9 @@ func TestValidateGateway(t *testing.T) {
 		}, []string{`spec.updatePolicy.delay: is not a valid duration`, `spec.updatePolicy.order: is not supported`,
 			`spec.updatePolicy.failureAction: is not supported`, `spec.restartPolicy.condition: is not supported`, "spec.restartPolicy.maxAttempts: must not be negative"}},
 		{"bad resources", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
-			g.Spec.Resources = &v1alpha1.Resources{Limits: &v1alpha1.ResourceList{CPUs: "0", Memory: "1 GB"}, Reservations: &v1alpha1.ResourceList{CPUs: "0.25", Memory: "64Mi"}}
+			g.Spec.Resources = &v1alpha1.Resources{Limits: &v1alpha1.ResourceList{CPUs: "0", Memory: "1 XB"}, Reservations: &v1alpha1.ResourceList{CPUs: "0.25", Memory: "64Mi"}}
 			return nil
-		}, []string{`spec.resources.limits.cpus: is not a positive decimal`, `spec.resources.limits.memory: is not a byte size`}},
+		}, []string{`spec.resources.limits.cpus: must be more than 0`, `spec.resources.limits.memory: is not a byte size`}},
 		{"reserved label", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Metadata.Labels = map[string]string{"swarmgate.io/owner": "me", "team": "web"}
 			return nil
