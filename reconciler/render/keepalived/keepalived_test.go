@@ -182,3 +182,53 @@ func configTest(t *testing.T, conf []byte) {
 		t.Fatalf("keepalived --config-test rejects the config: %v\n%s\n%s", err, out, conf)
 	}
 }
+
+// TestCorpusAcceptedByKeepalived renders the VirtualIPs of every example, and of every file of the
+// invalid corpus that validation lets through, and runs the real keepalived on each node's config.
+func TestCorpusAcceptedByKeepalived(t *testing.T) {
+	files, _ := filepath.Glob("../../../manifests/examples/*/*.yaml")
+	invalid, _ := filepath.Glob("../../../manifests/invalid/*.yaml")
+	known := map[string]netip.Addr{}
+	for i := 1; i <= 3; i++ {
+		known[fmt.Sprintf("node%d", i)] = netip.MustParseAddr(fmt.Sprintf("10.99.0.%d", i))
+	}
+	checked := 0
+	for _, file := range slices.Concat(files, invalid) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, errs := manifest.Decode(file, data)
+		for _, o := range objs {
+			o.Default()
+		}
+		zones := map[string]*v1alpha1.Zone{}
+		for _, o := range objs {
+			if z, ok := o.(*v1alpha1.Zone); ok {
+				zones[z.Metadata.Name] = z
+			}
+		}
+		valid := len(validation.ValidateSnapshot(objs, errs)) == 0
+		for _, o := range objs {
+			vip, ok := o.(*v1alpha1.VirtualIP)
+			if !ok || (!valid && !strings.Contains(file, "/examples/")) {
+				continue
+			}
+			nodes, _, err := Nodes(vip, zones[vip.Spec.Zone], known)
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			res, err := Render(vip, nodes, vip.Spec.TrackGateway != nil)
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			for _, n := range nodes {
+				configTest(t, res.Configs[n.Hostname])
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no VirtualIP was checked")
+	}
+}
