@@ -94,8 +94,18 @@ func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string
 // Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the
 // services' tasks, for status. The swarm is read first: virtual IPs run on the nodes it reports.
 func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts planner.Options, withTasks bool) (*Pass, error) {
-	hasVIP := slices.ContainsFunc(objs, func(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP })
-	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, swarmstate.Options{Tasks: withTasks, HostNetwork: hasVIP})
+	read := swarmstate.Options{Tasks: withTasks}
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *v1alpha1.VirtualIP:
+			read.HostNetwork = true
+		case *v1alpha1.Gateway:
+			if o.Spec.Agent != nil && !slices.Contains(read.UserSecrets, o.Spec.Agent.TokenSecret) {
+				read.UserSecrets = append(read.UserSecrets, o.Spec.Agent.TokenSecret)
+			}
+		}
+	}
+	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, read)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +181,11 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		if !ok {
 			continue
 		}
-		_, err := nginx.Render(gw, routes, nginx.Options{})
+		opts := nginx.Options{}
+		if gw.Spec.Agent != nil {
+			opts.MaxSize = nginx.MaxAgentConfigSize // its agents take it from the operator, not a secret
+		}
+		_, err := nginx.Render(gw, routes, opts)
 		var (
 			value *nginx.ValueError
 			size  *nginx.SizeError
@@ -182,7 +196,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 				Field: value.Field, Detail: value.Detail})
 		case errors.As(err, &size):
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
-				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over the %d bytes a swarm secret may hold; split the routes across gateways", nginx.MaxConfigSize)})
+				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over %d bytes; split the routes across gateways, or give the gateway an agent (spec.agent), whose configs are not bound by a swarm secret's size", size.Limit)})
 		case err != nil:
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw), Detail: err.Error()})
 		}

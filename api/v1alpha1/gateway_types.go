@@ -44,6 +44,21 @@ type GatewaySpec struct {
 	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 	// Resources bounds and reserves CPU and memory for each gateway task.
 	Resources *Resources `json:"resources,omitempty"`
+	// Agent, when set, runs swarmgate's gateway agent in each task (`swarmgate gateway`, the
+	// entrypoint of swarmgate's nginx image): it takes every new config from the operator
+	// (`swarmgate run`) and reloads nginx in place, so a route change drops no request and the
+	// config is not bound by a swarm secret's size. Without it, a new config replaces the tasks.
+	Agent *GatewayAgent `json:"agent,omitempty"`
+}
+
+// GatewayAgent says how a gateway's agents reach the operator.
+type GatewayAgent struct {
+	// OperatorURL is where the gateway's tasks reach `swarmgate run` (its --listen address as
+	// seen from a task), e.g. "http://10.0.0.1:9090".
+	OperatorURL string `json:"operatorURL"`
+	// TokenSecret names an existing swarm secret that holds the token the agents present to the
+	// operator (whose --agent-token-file holds the same). swarmgate mounts it, never changes it.
+	TokenSecret string `json:"tokenSecret"`
 }
 
 // SectionName names a part of an object, such as a listener of a Gateway. A DNS-1123 label.

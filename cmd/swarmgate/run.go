@@ -41,6 +41,7 @@ type runOptions struct {
 	listen         string
 	hookTokenFile  string
 	readTokenFile  string
+	agentTokenFile string
 	vipCheck       time.Duration
 }
 
@@ -84,6 +85,7 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
 	f.StringVar(&o.listen, "listen", ":9090", "address of the metrics, health, status and webhook endpoints")
 	f.StringVar(&o.hookTokenFile, "hook-token-file", "", "file holding the shared secret of POST /hooks/git (the endpoint is off without it)")
+	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
 	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
@@ -127,6 +129,9 @@ func (o *runOptions) run(ctx context.Context) error {
 	if tokens.Read, err = readToken("--read-token-file", o.readTokenFile); err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
+	if tokens.Agent, err = readToken("--agent-token-file", o.agentTokenFile); err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 
 	metrics := controller.NewMetrics()
 	c, err := countingClient(metrics)
@@ -165,7 +170,7 @@ func (o *runOptions) run(ctx context.Context) error {
 }
 
 // maxConnections bounds the endpoints' open connections.
-const maxConnections = 128
+const maxConnections = 1024 // each gateway task's agent keeps one open
 
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,7 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 	for _, n := range snap.Networks {
 		a.networks[n.Name] = n.ID
 	}
-	for _, s := range snap.Secrets {
+	for _, s := range slices.Concat(snap.Secrets, snap.UserSecrets) {
 		a.secrets[s.Spec.Name] = s.ID
 	}
 	for _, act := range plan.Actions {

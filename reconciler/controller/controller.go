@@ -76,6 +76,9 @@ type Controller struct {
 	// (by owner) that is not Ready.
 	virtualIPs []desired.VirtualIP
 	vipTrouble map[string]reconciler.Condition
+
+	// agents serves gateway agents their configs.
+	agents *agentHub
 }
 
 // New makes a controller. rec must have an Engine; ev streams its events.
@@ -87,7 +90,8 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 		opts.Debounce = 100 * time.Millisecond
 	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
-		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{}}
+		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{},
+		agents: newAgentHub()}
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -280,10 +284,13 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.mu.Unlock()
 	rec := *c.rec
 	rec.Revision = rev
-	p, err := rec.Plan(ctx, objs, planner.Options{Prune: true}, false)
+	p, err := rec.Plan(ctx, objs, planner.Options{Prune: true, KeepAgentConfigs: true}, false)
 	if err != nil {
 		return c.failed("PlanFailed", err)
 	}
+	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
+	// swarm for a gateway with agents.
+	c.agents.publish(p.Desired.AgentConfigs)
 	c.warnOnce(p.Plan.Warnings)
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.

@@ -20,6 +20,9 @@ type StatusDocument struct {
 	Revision  string                    `json:"revision"`
 	LastError string                    `json:"lastError,omitempty"`
 	Objects   []reconciler.ObjectStatus `json:"objects"`
+	// GatewayConfigs are, for each gateway with agents, the config it should serve and what its
+	// tasks serve.
+	GatewayConfigs map[string]GatewayConfigStatus `json:"gatewayConfigs,omitempty"`
 }
 
 // HookHeader carries the shared secret of POST /hooks/git.
@@ -32,6 +35,9 @@ type Tokens struct {
 	// Read, when set, is required as "Authorization: Bearer <token>" by GET /status and
 	// /metrics, which otherwise anyone who reaches the port may read.
 	Read string
+	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
+	// a bearer token.
+	Agent string
 }
 
 // failedAuthRate bounds how often a wrong token is even compared: guessing is slowed to this pace,
@@ -69,6 +75,14 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 			}
 		})
 	}
+	if tokens.Agent != "" {
+		mux.HandleFunc("GET /v1/gateways/{gateway}/config", func(w http.ResponseWriter, r *http.Request) {
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if authorized(w, got, tokens.Agent) {
+				c.serveAgent(w, r)
+			}
+		})
+	}
 	mux.Handle("GET /metrics", readable(promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -83,11 +97,11 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 	})
 	mux.Handle("GET /status", readable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, LastError: c.lastErr}
+		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, LastError: c.lastErr, GatewayConfigs: c.agents.status()}
 		objs := c.lastGood
 		c.mu.Unlock()
 		if objs != nil {
-			p, err := c.rec.Plan(r.Context(), objs, planner.Options{Prune: true}, true)
+			p, err := c.rec.Plan(r.Context(), objs, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadGateway)
 				return

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -36,6 +37,9 @@ type State struct {
 	ExternalBackends []ExternalBackend
 	// VirtualIPs are the virtual IPs and the nodes they run on.
 	VirtualIPs []VirtualIP
+	// AgentConfigs are the configs of the gateways whose agents take them from the operator, by
+	// the gateway's qualified name.
+	AgentConfigs map[string][]byte
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
 }
@@ -74,10 +78,28 @@ type Service struct {
 	Name  string
 	Owner string
 	Spec  swarm.ServiceSpec
+	// Agent marks a gateway whose agents take new configs from the operator.
+	Agent bool
 }
 
 // ConfigPath is where the gateway's nginx reads the config swarmgate renders.
 const ConfigPath = "/etc/nginx/conf.d/default.conf"
+
+// AgentTokenPath is where a gateway agent reads its token.
+const AgentTokenPath = "/run/secrets/swarmgate-agent-token"
+
+// gatewaySecrets mounts the config and, for an agent, its token (an existing secret of the user's).
+func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReference {
+	refs := []*swarm.SecretReference{{
+		SecretName: config,
+		File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
+	}}
+	if a := gw.Spec.Agent; a != nil {
+		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
+			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
+	}
+	return refs
+}
 
 // Options are what the manifests do not say.
 type Options struct {
@@ -94,7 +116,7 @@ type Options struct {
 
 // Build returns the state the objects call for. They must be defaulted and valid.
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
-	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}}
+	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string][]byte{}}
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -190,8 +212,24 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
 	owner := Owner(gw)
 	conf, err := nginx.Render(gw, routes, opts.Nginx)
-	if err != nil {
+	var tooLarge *nginx.SizeError
+	switch {
+	case gw.Spec.Agent != nil && errors.As(err, &tooLarge):
+		// Agents take the config from the operator, not from a secret: only the bootstrap must
+		// fit one. A task that starts with this one, without routes, answers 404 until its agent
+		// has the real one, a moment later.
+		agentOpts := opts.Nginx
+		agentOpts.MaxSize = nginx.MaxAgentConfigSize
+		if s.AgentConfigs[gw.Metadata.QualifiedName()], err = nginx.Render(gw, routes, agentOpts); err != nil {
+			return err
+		}
+		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
+	case gw.Spec.Agent != nil:
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = conf
 	}
 	sum := sha256.Sum256(conf)
 	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hex.EncodeToString(sum[:])[:10], Owner: owner, Data: conf,
@@ -220,6 +258,12 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		}
 		ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
 	}
+	var args, env []string
+	if a := gw.Spec.Agent; a != nil {
+		args = []string{"--operator", a.OperatorURL, "--gateway", gw.Metadata.QualifiedName(), "--token-file", AgentTokenPath,
+			"--bootstrap", ConfigPath}
+		env = []string{"SWARMGATE_TASK={{.Task.Name}}"}
+	}
 	spec := swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: gw.Metadata.QualifiedName(), Labels: s.labels(owner, gw.Metadata.Labels)},
 		TaskTemplate: swarm.TaskSpec{
@@ -227,10 +271,11 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Image: CanonicalImage(gw.Spec.Image),
 				// nginx's $hostname is then the node's, which the health check names.
 				Hostname: "{{.Node.Hostname}}",
-				Secrets: []*swarm.SecretReference{{
-					SecretName: secret.Name,
-					File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
-				}},
+				Args:     args,
+				Env:      env,
+				Secrets:  gatewaySecrets(gw, secret.Name),
+				// nginx's graceful stop: it closes its listeners and finishes in-flight requests.
+				StopSignal: "SIGQUIT",
 			},
 			Placement:     placement(gw.Spec.Zone),
 			RestartPolicy: restartPolicy(gw.Spec.RestartPolicy),
@@ -243,6 +288,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		EndpointSpec:   &swarm.EndpointSpec{Mode: swarm.ResolutionModeVIP, Ports: ports},
 	}
 	s.addService(owner, spec)
+	s.Services[len(s.Services)-1].Agent = gw.Spec.Agent != nil
 	return nil
 }
 

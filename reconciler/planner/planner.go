@@ -103,6 +103,11 @@ func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
 type Options struct {
 	// Prune deletes this instance's objects that no manifest wants.
 	Prune bool
+	// KeepAgentConfigs leaves a gateway whose agents take their configs from the operator on the
+	// config secret it mounts (its bootstrap), so a new config replaces no task: the operator,
+	// which delivers configs to agents, sets it. Without it (the CLI), a new config is a new
+	// secret and the tasks are replaced.
+	KeepAgentConfigs bool
 }
 
 // New plans the actions that turn snapshot s into desired state d. It fails, before any write,
@@ -126,6 +131,13 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	}
 
 	p.planNodes(d, s, fail)
+	if opts.KeepAgentConfigs {
+		d = keepAgentConfigs(d, s)
+	}
+	userSecrets := map[string]bool{}
+	for _, sec := range s.UserSecrets {
+		userSecrets[sec.Spec.Name] = true
+	}
 
 	// Networks.
 	existingNet := map[string]network.Summary{}
@@ -199,6 +211,11 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		want := &services[i]
 		wantSvc[want.Name] = true
 		got, ok := existingSvc[want.Name]
+		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Secrets {
+			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
+				fail("%s: secret %s does not exist; create it (docker secret create %s -)", want.Owner, ref.SecretName, ref.SecretName)
+			}
+		}
 		switch {
 		case !ok:
 			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
@@ -363,4 +380,54 @@ func Deletion(owners []string, zones []string, s *swarmstate.Snapshot, instance 
 		}
 	}
 	return p
+}
+
+// keepAgentConfigs returns d with each agent gateway's service left on the config secret it
+// mounts, when that secret is this instance's and still exists; the new config goes to the agents.
+func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
+	have := map[string]bool{}
+	for _, sec := range s.Secrets {
+		have[sec.Spec.Name] = true
+	}
+	current := map[string]string{} // service -> the config secret it mounts
+	for _, svc := range s.Services {
+		if c := svc.Spec.TaskTemplate.ContainerSpec; c != nil && swarmstate.Owned(svc.Spec.Labels, d.Instance) {
+			for _, ref := range c.Secrets {
+				if ref.File != nil && ref.File.Name == desired.ConfigPath && have[ref.SecretName] {
+					current[svc.Spec.Name] = ref.SecretName
+				}
+			}
+		}
+	}
+	out := *d
+	out.Services = slices.Clone(d.Services)
+	out.Secrets = slices.Clone(d.Secrets)
+	for i, svc := range out.Services {
+		keep, ok := current[svc.Name]
+		if !svc.Agent || !ok {
+			continue
+		}
+		spec := svc.Spec
+		cs := *spec.TaskTemplate.ContainerSpec
+		cs.Secrets = slices.Clone(cs.Secrets)
+		var replaced string
+		for j, ref := range cs.Secrets {
+			if ref.File != nil && ref.File.Name == desired.ConfigPath {
+				r := *ref
+				replaced, r.SecretName = r.SecretName, keep
+				cs.Secrets[j] = &r
+			}
+		}
+		spec.TaskTemplate.ContainerSpec = &cs
+		labels := maps.Clone(spec.Labels)
+		spec.Labels = labels
+		labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		out.Services[i].Spec = spec
+		// The kept secret is the one wanted: the new one is not made, the kept one not deleted.
+		out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replaced })
+		if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keep }) {
+			out.Secrets = append(out.Secrets, desired.Secret{Name: keep, Owner: svc.Owner, Target: desired.ConfigPath})
+		}
+	}
+	return &out
 }

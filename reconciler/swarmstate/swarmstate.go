@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -33,6 +34,9 @@ type Snapshot struct {
 	Networks []network.Summary
 	// Secrets are the secrets of this instance only.
 	Secrets []swarm.Secret
+	// UserSecrets are the secrets of the user's that the manifests name (gateway agent tokens),
+	// which swarmgate mounts and never changes.
+	UserSecrets []swarm.Secret
 	// Services are all services: swarmgate's, and the existing ones routes send traffic to.
 	Services []swarm.Service
 	// Tasks are the tasks of this instance's services, when asked for.
@@ -46,6 +50,8 @@ type Options struct {
 	// HostNetwork adds the swarm's "host" network, which services of the host's network stack
 	// attach to and which the list of swarm networks leaves out.
 	HostNetwork bool
+	// UserSecrets names secrets of the user's to look up.
+	UserSecrets []string
 }
 
 // Read reads the swarm.
@@ -86,6 +92,24 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		g.Go(func() (err error) {
 			if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
 				return fmt.Errorf("listing tasks: %w", err)
+			}
+			return nil
+		})
+	}
+	if len(opts.UserSecrets) > 0 {
+		g.Go(func() error {
+			f := filters.NewArgs()
+			for _, n := range opts.UserSecrets {
+				f.Add("name", n)
+			}
+			all, err := r.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+			if err != nil {
+				return fmt.Errorf("listing secrets: %w", err)
+			}
+			for _, sec := range all { // the name filter matches by prefix
+				if slices.Contains(opts.UserSecrets, sec.Spec.Name) {
+					s.UserSecrets = append(s.UserSecrets, sec)
+				}
 			}
 			return nil
 		})

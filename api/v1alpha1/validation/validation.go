@@ -6,6 +6,7 @@ package validation
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -106,6 +107,15 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), s.UpdatePolicy)...)
 	errs = append(errs, validateUpdatePolicy(p.Child("rollbackPolicy"), s.RollbackPolicy)...)
 	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), s.RestartPolicy)...)
+	if a := s.Agent; a != nil {
+		ap := p.Child("agent")
+		if u, err := url.Parse(a.OperatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			errs = append(errs, field.Invalid(ap.Child("operatorURL"), `is not an http or https URL without credentials (e.g. "http://10.0.0.1:9090")`))
+		}
+		if len(a.TokenSecret) > 64 || !secretName.MatchString(a.TokenSecret) {
+			errs = append(errs, field.Invalid(ap.Child("tokenSecret"), "is not a swarm secret name"))
+		}
+	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
 }
 

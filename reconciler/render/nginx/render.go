@@ -31,6 +31,9 @@ import (
 // MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
 const MaxConfigSize = 500 * 1024
 
+// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator.
+const MaxAgentConfigSize = 64 << 20
+
 // HealthPath is the gateway's health check. Only the default server of each listener serves it, so
 // it answers for hosts no Route claims, such as a node's or a virtual IP's address (a Route cannot
 // claim an IP address), and never takes a path from a Route.
@@ -51,12 +54,17 @@ type Options struct {
 	// ResolverTimeout bounds a lookup; a backend that cannot be resolved in time answers 503.
 	// Defaults to 5s.
 	ResolverTimeout time.Duration
+	// MaxSize bounds the config; 0 is MaxConfigSize, what a swarm secret holds.
+	MaxSize int
 	// Backend maps a backend service and port to the host and port nginx connects to. Defaults to
 	// the service name itself, resolved through Resolver. Tests map services to stub servers.
 	Backend func(service string, port int32) (host string, hostPort int32)
 }
 
 func (o *Options) defaults() {
+	if o.MaxSize == 0 {
+		o.MaxSize = MaxConfigSize
+	}
 	if o.Resolver == "" {
 		o.Resolver = "127.0.0.11"
 	}
@@ -87,8 +95,8 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 	switch {
 	case r.err != nil:
 		return nil, r.err
-	case len(out) > MaxConfigSize:
-		return nil, &SizeError{Gateway: gw}
+	case len(out) > opts.MaxSize:
+		return nil, &SizeError{Gateway: gw, Limit: opts.MaxSize}
 	}
 	return out, nil
 }
@@ -109,12 +117,15 @@ func (e *ValueError) Error() string {
 	return fmt.Sprintf("Route %s: %s: %s", e.Route.Metadata.Name, e.Field, e.Detail)
 }
 
-// SizeError is a gateway whose config would not fit a swarm secret.
-type SizeError struct{ Gateway *v1alpha1.Gateway }
+// SizeError is a gateway whose config is over the limit: a swarm secret's size, or the agents'.
+type SizeError struct {
+	Gateway *v1alpha1.Gateway
+	Limit   int
+}
 
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("gateway %s: the rendered nginx config is over the %d bytes a swarm secret may hold; split the routes across gateways",
-		e.Gateway.Metadata.Name, MaxConfigSize)
+		e.Gateway.Metadata.Name, e.Limit)
 }
 
 // checkTokens records a ValueError for c when text holds a quoted token longer than nginx takes.
@@ -271,7 +282,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 			" default_server;\n    server_name _;\n    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n    location / {\n        return 404;\n    }\n}\n")
 	}
 	for _, s := range servers {
-		if b.Len() > MaxConfigSize || r.err != nil {
+		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return b.Bytes() // Render reports it; rendering more would only cost
 		}
 		r.server(b, s)
@@ -358,7 +369,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	}
 	dispatched := map[int]*candidate{}
 	for _, l := range locs {
-		if b.Len() > MaxConfigSize || r.err != nil {
+		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return
 		}
 		var cands []*candidate

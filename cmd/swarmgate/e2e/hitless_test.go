@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// hitlessGateway is a gateway with agents: its tasks take new configs from the operator, which
+// they reach on the host through their network's gateway address.
+func hitlessGateway(operatorURL string) string {
+	return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: hl-gw}
+spec:
+  image: swarmgate/gateway:test
+  listeners: [{name: http, port: 18190, publishMode: Host}]
+  network: {name: e2e_hitless}
+  agent: {operatorURL: %q, tokenSecret: e2e-agent-token}
+`, operatorURL)
+}
+
+func hitlessRoute(i int) string {
+	services := ""
+	if i == 0 {
+		services = "  services: [{name: hl-echo, image: swarmgate/echo:test, port: 8888, replicas: 2, endpointMode: dnsrr, env: [{name: SERVICE, value: hl-echo}]}]\n"
+	}
+	return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: hl-r%d}
+spec:
+  parentRefs: [{name: hl-gw}]
+  hostnames: [r%d.hitless.test]
+  rules: [{backendRefs: [{name: hl-echo, port: 8888}]}]
+%s`, i, i, services)
+}
+
+// steadyLoad sends requests for host through the gateway at a steady rate until stopped, each in
+// its own goroutine, and counts what failed (an error or a status other than 200).
+type steadyLoad struct {
+	sent, failed atomic.Int64
+	mu           sync.Mutex
+	failures     []string
+	stop         chan struct{}
+	wg           sync.WaitGroup
+}
+
+func startSteadyLoad(port, rate int, host string) *steadyLoad {
+	l := &steadyLoad{stop: make(chan struct{})}
+	client := &http.Client{Timeout: 5 * time.Second}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-tick.C:
+			}
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				l.sent.Add(1)
+				req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
+				req.Host = host
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("HTTP %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					l.failed.Add(1)
+					l.mu.Lock()
+					l.failures = append(l.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
+					l.mu.Unlock()
+				}
+			}()
+		}
+	}()
+	return l
+}
+
+func (l *steadyLoad) finish() { close(l.stop); l.wg.Wait() }
+
+// TestHitlessRouteChanges applies route changes one after another through the operator while a
+// steady load goes through a gateway with agents: no request may fail, and each new route must
+// answer soon after its manifest is written.
+func TestHitlessRouteChanges(t *testing.T) {
+	const instance = "e2e-hitless"
+	cleanup(t, instance)
+	ctx := context.Background()
+	// The token is the user's secret: swarmgate mounts it and never changes it.
+	tokenID, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-token"}, Data: []byte("agent-t0ken")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeEventually(func() error { return docker.SecretRemove(ctx, tokenID.ID) }) })
+	tokenFile := writeManifests(t, "agent-token", "agent-t0ken\n")
+
+	// Tasks reach the operator on the host through their bridge network's gateway address.
+	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())
+	if err != nil || len(bridge.IPAM.Config) == 0 {
+		t.Fatalf("docker_gwbridge: %v", err)
+	}
+	operatorURL := fmt.Sprintf("http://%s:19196", bridge.IPAM.Config[0].Gateway)
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name+".tmp"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, name+".tmp"), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("gateway.yaml", hitlessGateway(operatorURL))
+	write("r0.yaml", hitlessRoute(0))
+	op := startOperatorOn(t, "unix://"+proxy.Socket, 19196, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+		"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19196")
+	t.Cleanup(func() { runCommand(t, command("delete", "-f", dir, "--instance", instance)) })
+
+	served := func(host string) error {
+		code, e, err := get(18190, host, "/")
+		if err != nil {
+			return err
+		}
+		if code != 200 || e.Service != "hl-echo" {
+			return fmt.Errorf("Host %s: HTTP %d from %q", host, code, e.Service)
+		}
+		return nil
+	}
+	eventually(t, 90*time.Second, func() error { return served("r0.hitless.test") })
+	gatewayTasks := func() []string {
+		svc, _, err := docker.ServiceInspectWithRaw(ctx, "hl-gw", swarm.ServiceInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := docker.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, task := range tasks {
+			ids = append(ids, task.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	before := gatewayTasks()
+
+	const changes = 20
+	load := startSteadyLoad(18190, 200, "r0.hitless.test")
+	time.Sleep(2 * time.Second)
+	var took []time.Duration
+	for i := 1; i <= changes; i++ {
+		start := time.Now()
+		write(fmt.Sprintf("r%d.yaml", i), hitlessRoute(i))
+		host := fmt.Sprintf("r%d.hitless.test", i)
+		deadline := time.Now().Add(30 * time.Second)
+		for served(host) != nil {
+			if time.Now().After(deadline) {
+				load.finish()
+				t.Fatalf("change %d: %s not served within 30s\noperator log:\n%s", i, host, op.log.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		took = append(took, time.Since(start))
+	}
+	time.Sleep(2 * time.Second)
+	load.finish()
+
+	slices.Sort(took)
+	t.Logf("figure: %d route changes under %d requests (200 req/s): %d failed; change to served: median %s, max %s",
+		changes, load.sent.Load(), load.failed.Load(), took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	if n := load.failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during route changes: %v", n, load.sent.Load(), load.failures[:min(len(load.failures), 10)])
+	}
+	if after := gatewayTasks(); !slices.Equal(before, after) {
+		t.Errorf("the gateway's tasks changed (%v -> %v): a route change must not replace them", before, after)
+	}
+
+	t.Run("status shows each task on the newest config", func(t *testing.T) {
+		eventually(t, 10*time.Second, func() error {
+			var doc struct {
+				GatewayConfigs map[string]struct {
+					Desired string `json:"desired"`
+					Tasks   []struct {
+						Task   string `json:"task"`
+						Served string `json:"served"`
+					} `json:"tasks"`
+				} `json:"gatewayConfigs"`
+			}
+			if err := json.Unmarshal([]byte(httpGet(t, "http://"+op.listen+"/status")), &doc); err != nil {
+				return err
+			}
+			gc, ok := doc.GatewayConfigs["hl-gw"]
+			if !ok || len(gc.Tasks) == 0 {
+				return fmt.Errorf("no gateway config status: %+v", doc.GatewayConfigs)
+			}
+			for _, task := range gc.Tasks {
+				if task.Served != gc.Desired {
+					return fmt.Errorf("task %s serves %s, want %s", task.Task, task.Served, gc.Desired)
+				}
+			}
+			return nil
+		})
+	})
+
+	t.Run("with the operator stopped the gateway keeps serving; back, it delivers what changed", func(t *testing.T) {
+		op.stop(t)
+		if err := served("r1.hitless.test"); err != nil {
+			t.Fatalf("without the operator: %v", err)
+		}
+		write("r21.yaml", hitlessRoute(21))
+		op = startOperatorOn(t, "unix://"+proxy.Socket, 19196, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+			"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19196")
+		eventually(t, 30*time.Second, func() error { return served("r21.hitless.test") })
+	})
+}

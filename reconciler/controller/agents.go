@@ -1,0 +1,126 @@
+package controller
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/gwagent"
+)
+
+// AgentReport is what a gateway task's agent last said: the config it serves and, if nginx
+// refused the newest, which and why.
+type AgentReport struct {
+	Task     string    `json:"task"`
+	Served   string    `json:"served"`
+	Rejected string    `json:"rejected,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Seen     time.Time `json:"seen"`
+}
+
+// GatewayConfigStatus is, for a gateway with agents, the config it should serve and what each
+// task serves: a task on another config is drift its agent heals by itself.
+type GatewayConfigStatus struct {
+	Desired string        `json:"desired"`
+	Tasks   []AgentReport `json:"tasks"`
+}
+
+// agentHub hands each agent gateway's newest config to its tasks' agents, which wait for it with
+// long polls, and records what each task serves. Passes publish; HTTP handlers read.
+type agentHub struct {
+	mu       sync.Mutex
+	configs  map[string][]byte // by gateway
+	changed  chan struct{}     // closed, and replaced, whenever a config changes
+	reports  map[string]map[string]AgentReport
+	rejected map[string]bool // "gateway hash" already alerted
+}
+
+func newAgentHub() *agentHub {
+	return &agentHub{configs: map[string][]byte{}, changed: make(chan struct{}), reports: map[string]map[string]AgentReport{},
+		rejected: map[string]bool{}}
+}
+
+// publish makes configs the ones agents get, waking the agents of every gateway whose changed.
+func (h *agentHub) publish(configs map[string][]byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	changed := len(configs) != len(h.configs)
+	for gw, conf := range configs {
+		if old, ok := h.configs[gw]; !ok || gwagent.Hash(old) != gwagent.Hash(conf) {
+			changed = true
+		}
+	}
+	h.configs = maps.Clone(configs)
+	if changed {
+		close(h.changed)
+		h.changed = make(chan struct{})
+	}
+}
+
+// status lists, per gateway, the desired config and the tasks' reports.
+func (h *agentHub) status() map[string]GatewayConfigStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]GatewayConfigStatus{}
+	for gw, conf := range h.configs {
+		st := GatewayConfigStatus{Desired: gwagent.Hash(conf)}
+		for _, task := range slices.Sorted(maps.Keys(h.reports[gw])) {
+			st.Tasks = append(st.Tasks, h.reports[gw][task])
+		}
+		out[gw] = st
+	}
+	return out
+}
+
+// serve answers one poll of an agent: the gateway's config if the task serves another one (and
+// has not refused this one), else, once one arrives or MaxWait passes, that or 304.
+func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
+	h := c.agents
+	gw := r.PathValue("gateway")
+	report := AgentReport{Task: r.Header.Get(gwagent.TaskHeader), Served: r.Header.Get(gwagent.ServedHeader),
+		Rejected: r.Header.Get(gwagent.RejectedHeader), Error: r.Header.Get(gwagent.ErrorHeader), Seen: time.Now().UTC()}
+	deadline := time.NewTimer(gwagent.MaxWait)
+	defer deadline.Stop()
+	for {
+		h.mu.Lock()
+		conf, ok := h.configs[gw]
+		if ok && report.Task != "" {
+			if h.reports[gw] == nil {
+				h.reports[gw] = map[string]AgentReport{}
+			}
+			h.reports[gw][report.Task] = report
+		}
+		hash := gwagent.Hash(conf)
+		alertRejected := ok && report.Rejected == hash && !h.rejected[gw+" "+hash]
+		if alertRejected {
+			h.rejected[gw+" "+hash] = true
+		}
+		changed := h.changed
+		h.mu.Unlock()
+		if alertRejected {
+			c.alerts.Send(alert.Event{Reason: alert.ReasonConfigRejected, Object: "Gateway/" + gw, Owner: "Gateway/" + gw,
+				Message: fmt.Sprintf("gateway %s: task %s refuses config %s and keeps serving %s: %s", gw, report.Task, hash, report.Served, report.Error)})
+		}
+		switch {
+		case !ok:
+			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
+			return
+		case hash != report.Served && hash != report.Rejected:
+			w.Header().Set(gwagent.HashHeader, hash)
+			_, _ = w.Write(conf)
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			w.WriteHeader(http.StatusNotModified)
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
