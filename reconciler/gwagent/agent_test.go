@@ -1,0 +1,187 @@
+package gwagent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// operator is a stand-in for `swarmgate run`'s config endpoint: the protocol, not the controller.
+type operator struct {
+	mu       sync.Mutex
+	conf     []byte
+	changed  chan struct{}
+	served   string
+	rejected string
+	err      string
+	srv      *httptest.Server
+}
+
+func newOperator(t testing.TB) *operator {
+	o := &operator{changed: make(chan struct{})}
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != ConfigPath("gw") {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		deadline := time.After(time.Second)
+		for {
+			o.mu.Lock()
+			o.served, o.rejected, o.err = r.Header.Get(ServedHeader), r.Header.Get(RejectedHeader), r.Header.Get(ErrorHeader)
+			conf, changed := o.conf, o.changed
+			o.mu.Unlock()
+			if h := Hash(conf); conf != nil && h != r.Header.Get(ServedHeader) && h != r.Header.Get(RejectedHeader) {
+				w.Header().Set(HashHeader, h)
+				_, _ = w.Write(conf)
+				return
+			}
+			select {
+			case <-changed:
+			case <-deadline:
+				w.WriteHeader(http.StatusNotModified)
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+func (o *operator) publish(conf []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.conf = conf
+	close(o.changed)
+	o.changed = make(chan struct{})
+}
+
+func (o *operator) state() (served, rejected, err string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.served, o.rejected, o.err
+}
+
+func nginxBinary(t testing.TB) string {
+	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
+		if bin, err := exec.LookPath(p); err == nil {
+			return bin
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("nginx is not installed; hack/deps.sh installs it")
+	}
+	t.Skip("nginx is not installed (hack/deps.sh installs it)")
+	return ""
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// answering is a config whose server answers every request with text.
+func answering(port int, text string) []byte {
+	return fmt.Appendf(nil, "server {\n    listen %d;\n    location / {\n        return 200 %q;\n    }\n}\n", port, text)
+}
+
+// startAgent runs an agent on the bootstrap config until the test ends.
+func startAgent(t testing.TB, o *operator, bootstrap []byte) (stop func() error) {
+	dir := t.TempDir()
+	boot := filepath.Join(dir, "bootstrap.conf")
+	if err := os.WriteFile(boot, bootstrap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Config{Operator: o.srv.URL, Gateway: "gw", Task: "gw.1", Token: "t0ken", Bootstrap: boot,
+		Dir: filepath.Join(dir, "run"), Nginx: nginxBinary(t)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("the agent did not stop")
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+func answer(port int) string {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func waitFor(t testing.TB, what string, check func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !check(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 60s: %s", what)
+		}
+	}
+}
+
+// TestAgentFollowsTheOperator: the agent serves its bootstrap, then each config the operator has,
+// never one nginx refuses, and stops nginx gracefully.
+func TestAgentFollowsTheOperator(t *testing.T) {
+	port := freePort(t)
+	o := newOperator(t)
+	stop := startAgent(t, o, answering(port, "boot"))
+	waitFor(t, "the bootstrap config serves", func() bool { return answer(port) == "boot" })
+
+	v2 := answering(port, "v2")
+	o.publish(v2)
+	waitFor(t, "the new config serves", func() bool { return answer(port) == "v2" })
+	waitFor(t, "the agent reports it", func() bool { s, _, _ := o.state(); return s == Hash(v2) })
+
+	broken := []byte("this is not nginx;\n")
+	o.publish(broken)
+	waitFor(t, "the agent reports the config nginx refuses", func() bool { _, r, _ := o.state(); return r == Hash(broken) })
+	if _, _, msg := o.state(); !strings.Contains(msg, "nginx -t") {
+		t.Errorf("the rejection does not say why: %q", msg)
+	}
+	if got := answer(port); got != "v2" {
+		t.Errorf("after a refused config nginx answers %q, want the last good config's v2", got)
+	}
+	if served, _, _ := o.state(); served != Hash(v2) {
+		t.Errorf("the agent reports serving %s, want %s", served, Hash(v2))
+	}
+
+	o.publish(answering(port, "v3"))
+	waitFor(t, "a good config after a refused one serves", func() bool { return answer(port) == "v3" })
+	if err := stop(); err != nil {
+		t.Errorf("graceful stop: %v", err)
+	}
+	if got := answer(port); !strings.Contains(got, "refused") {
+		t.Errorf("nginx still answers after the agent stopped: %q", got)
+	}
+}
