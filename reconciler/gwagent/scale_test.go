@@ -26,7 +26,7 @@ func routesConfig(t testing.TB, port, n int, backend string, variant int) []byte
 			Spec: v1alpha1.RouteSpec{
 				ParentRefs: []v1alpha1.ParentRef{{Name: "gw"}},
 				Hostnames:  []v1alpha1.Hostname{v1alpha1.Hostname(fmt.Sprintf("r%d.example", i))},
-				Rules: []v1alpha1.RouteRule{{BackendRefs: []v1alpha1.BackendRef{{Name: "svc", Port: ptr(v1alpha1.PortNumber(80))}}}},
+				Rules:      []v1alpha1.RouteRule{{BackendRefs: []v1alpha1.BackendRef{{Name: "svc", Port: ptr(v1alpha1.PortNumber(80))}}}},
 			}}
 		rt.Default()
 		routes[i] = rt
