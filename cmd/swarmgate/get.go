@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,6 +45,7 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 		Args:    cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var statuses []reconciler.ObjectStatus
+			var configs map[string]controller.GatewayConfigStatus
 			if server != "" {
 				token, err := readToken("--token-file", tokenFile)
 				if err != nil {
@@ -51,7 +55,7 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 				if err != nil {
 					return err
 				}
-				statuses = doc.Objects
+				statuses, configs = doc.Objects, doc.GatewayConfigs
 			} else {
 				var err error
 				if statuses, err = localStatus(cmd, &files, &engine); err != nil {
@@ -62,7 +66,13 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
-			return printStatuses(cmd, statuses, output)
+			if err := printStatuses(cmd, statuses, output); err != nil {
+				return err
+			}
+			if len(configs) > 0 && (output == "" || output == "wide") {
+				printGatewayConfigs(cmd.OutOrStdout(), configs)
+			}
+			return nil
 		},
 	}
 	files.addFlags(cmd)
@@ -192,4 +202,26 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printGatewayConfigs shows, for each gateway with agents, the config each task serves: a task
+// on another config than the desired one is converging (its agent takes the new one at once), or
+// refuses it (with nginx's reason).
+func printGatewayConfigs(w io.Writer, configs map[string]controller.GatewayConfigStatus) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
+	for _, gw := range slices.Sorted(maps.Keys(configs)) {
+		c := configs[gw]
+		for _, task := range c.Tasks {
+			state := "current"
+			switch {
+			case task.Rejected == c.Desired:
+				state = "refuses the desired config: " + task.Error
+			case task.Served != c.Desired:
+				state = "converging"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw, task.Task, task.Served, c.Desired, state)
+		}
+	}
+	_ = tw.Flush()
 }

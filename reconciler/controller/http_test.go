@@ -1,14 +1,19 @@
 package controller
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/gwagent"
 )
 
 func TestEndpointTokens(t *testing.T) {
@@ -57,5 +62,70 @@ func TestEndpointTokens(t *testing.T) {
 	}
 	if got := do("GET", "/status", "Authorization", "Bearer r3ad"); got != http.StatusOK {
 		t.Errorf("the right token after a flood of wrong ones: %d", got)
+	}
+}
+
+// TestAgentEndpoint: an agent gets its gateway's config when it serves another, waits when it
+// serves the newest, and a config it refuses is alerted once, not sent again.
+func TestAgentEndpoint(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var mu sync.Mutex
+	var alerts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		alerts = append(alerts, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	dispatcher := alert.NewDispatcher(log, []string{hook.URL}, alert.FormatJSON)
+	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
+	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
+	defer srv.Close()
+	conf := []byte("server {}\n")
+	c.agents.publish(map[string][]byte{"gw": conf})
+
+	poll := func(served, rejected string, wait time.Duration) (int, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gwagent.ConfigPath("gw"), nil)
+		req.Header.Set("Authorization", "Bearer ag3nt")
+		req.Header.Set(gwagent.TaskHeader, "gw.1")
+		req.Header.Set(gwagent.ServedHeader, served)
+		if rejected != "" {
+			req.Header.Set(gwagent.RejectedHeader, rejected)
+			req.Header.Set(gwagent.ErrorHeader, "nginx -t: unknown directive")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get(gwagent.HashHeader)
+	}
+	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(conf) {
+		t.Errorf("a task on an old config: %d %s", code, hash)
+	}
+	// On the newest config (or refusing it), the agent waits for the next one.
+	for _, tt := range []struct{ served, rejected string }{{gwagent.Hash(conf), ""}, {"old", gwagent.Hash(conf)}, {"old", gwagent.Hash(conf)}} {
+		if code, _ := poll(tt.served, tt.rejected, 300*time.Millisecond); code == http.StatusOK {
+			t.Errorf("served %s rejected %s: sent the config again", tt.served, tt.rejected)
+		}
+	}
+	// A new config wakes a waiting agent.
+	next := []byte("server { listen 81; }\n")
+	go func() { time.Sleep(200 * time.Millisecond); c.agents.publish(map[string][]byte{"gw": next}) }()
+	if code, hash := poll(gwagent.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(next) {
+		t.Errorf("after a publish: %d %s", code, hash)
+	}
+	dispatcher.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 1 || !strings.Contains(alerts[0], "ConfigRejected") || !strings.Contains(alerts[0], "unknown directive") {
+		t.Errorf("alerts %q, want one ConfigRejected", alerts)
+	}
+	st := c.agents.status()["gw"]
+	if st.Desired != gwagent.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
+		t.Errorf("status %+v", st)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,7 +167,11 @@ func TestHitlessRouteChanges(t *testing.T) {
 	load := startSteadyLoad(18190, 200, "r0.hitless.test")
 	time.Sleep(2 * time.Second)
 	var took []time.Duration
+	// One change every 3 s: a minute of load, as an operator would see a busy day's deploys.
 	for i := 1; i <= changes; i++ {
+		if i > 1 {
+			time.Sleep(3*time.Second - took[len(took)-1])
+		}
 		start := time.Now()
 		write(fmt.Sprintf("r%d.yaml", i), hitlessRoute(i))
 		host := fmt.Sprintf("r%d.hitless.test", i)
@@ -218,6 +223,9 @@ func TestHitlessRouteChanges(t *testing.T) {
 			}
 			return nil
 		})
+		if out := mustSucceed(t, "get", "--server", "http://"+op.listen).stdout; !strings.Contains(out, "hl-gw") || !strings.Contains(out, "current") {
+			t.Errorf("get --server does not show the gateway's tasks on the current config:\n%s", out)
+		}
 	})
 
 	t.Run("with the operator stopped the gateway keeps serving; back, it delivers what changed", func(t *testing.T) {
