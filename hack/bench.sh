@@ -18,7 +18,11 @@ go run ./hack/bench-engine "$@"
 
 echo
 echo "== operator latencies (swarmgate run)"
-go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestRunGitOps|TestRunDrift|TestRunCommitToServed' | grep -o 'figure: .*'
+go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestRunGitOps|TestRunDrift|TestRunCommitToServed|TestHitless' | grep -o 'figure: .*'
+
+echo
+echo "== gateway agent: nginx -t and graceful reload, nginx memory (PSS)"
+go test ./reconciler/gwagent -run '^$' -bench Reload -benchtime 3x | grep -E '^Benchmark'
 
 echo
 echo "== virtual IP failover on the 3-node bed (hack/bed.sh), 100 req/s through the address"

@@ -47,6 +47,23 @@ spec:
 %s`, i, i, services)
 }
 
+// agentSetup creates the agents' token secret (the user's: swarmgate mounts it and never changes
+// it) and a file with the token for the operator, and returns the URL at which tasks reach an
+// operator on this host listening on port: the address of their bridge network's gateway.
+func agentSetup(t *testing.T, port int) (operatorURL, tokenFile string) {
+	ctx := context.Background()
+	token, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-token"}, Data: []byte("agent-t0ken")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeEventually(func() error { return docker.SecretRemove(ctx, token.ID) }) })
+	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())
+	if err != nil || len(bridge.IPAM.Config) == 0 {
+		t.Fatalf("docker_gwbridge: %v", err)
+	}
+	return fmt.Sprintf("http://%s:%d", bridge.IPAM.Config[0].Gateway, port), writeManifests(t, "agent-token", "agent-t0ken\n")
+}
+
 // steadyLoad sends requests for host through the gateway at a steady rate until stopped, each in
 // its own goroutine, and counts what failed (an error or a status other than 200).
 type steadyLoad struct {
@@ -105,20 +122,7 @@ func TestHitlessRouteChanges(t *testing.T) {
 	const instance = "e2e-hitless"
 	cleanup(t, instance)
 	ctx := context.Background()
-	// The token is the user's secret: swarmgate mounts it and never changes it.
-	tokenID, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-token"}, Data: []byte("agent-t0ken")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { removeEventually(func() error { return docker.SecretRemove(ctx, tokenID.ID) }) })
-	tokenFile := writeManifests(t, "agent-token", "agent-t0ken\n")
-
-	// Tasks reach the operator on the host through their bridge network's gateway address.
-	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())
-	if err != nil || len(bridge.IPAM.Config) == 0 {
-		t.Fatalf("docker_gwbridge: %v", err)
-	}
-	operatorURL := fmt.Sprintf("http://%s:19196", bridge.IPAM.Config[0].Gateway)
+	operatorURL, tokenFile := agentSetup(t, 19196)
 	dir := t.TempDir()
 	write := func(name, content string) {
 		if err := os.WriteFile(filepath.Join(dir, name+".tmp"), []byte(content), 0o644); err != nil {

@@ -426,6 +426,18 @@ func TestRunDrift(t *testing.T) {
 // TestRunCommitToServed measures, with real tasks, the time from a commit (pulled by webhook) to
 // the new route answering through the gateway. It prints the figure; hack/bench.sh collects it.
 func TestRunCommitToServed(t *testing.T) {
+	t.Run("the tasks are replaced", func(t *testing.T) { commitToServed(t, "") })
+	t.Run("the gateway's agents reload", func(t *testing.T) {
+		url, tokenFile := agentSetup(t, 19194) // the operator listens on every address, for the tasks
+		commitToServed(t, fmt.Sprintf("  image: swarmgate/gateway:test\n  agent: {operatorURL: %q, tokenSecret: e2e-agent-token}\n", url),
+			"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19194")
+	})
+}
+
+// commitToServed measures, through the operator following a git repository, a commit that adds a
+// route to a service that runs, from the webhook to the route answering through the gateway.
+// gatewaySpec, when set, replaces the gateway's image line.
+func commitToServed(t *testing.T, gatewaySpec string, operatorArgs ...string) {
 	const instance, port = "e2e-served", 18187
 	cleanup(t, instance)
 	root := t.TempDir()
@@ -452,6 +464,9 @@ spec:
   listeners: [{name: http, port: %d, publishMode: Host}]
   network: {name: e2e_served}
 `, port) + route("served-a")
+	if gatewaySpec != "" {
+		manifests = strings.Replace(manifests, "  image: swarmgate/nginx:test\n", gatewaySpec, 1)
+	}
 	write := func(m string) {
 		if err := os.WriteFile(filepath.Join(work, "all.yaml"), []byte(m), 0o644); err != nil {
 			t.Fatal(err)
@@ -465,11 +480,20 @@ spec:
 	if err := os.WriteFile(tokenFile, []byte("t"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	op := startOperator(t, 19194, "--source", "git:file://"+bare, "--branch", "main", "--interval", "1h", "--resync", "1h",
-		"--instance", instance, "--checkout-dir", filepath.Join(root, "checkout"), "--hook-token-file", tokenFile)
+	op := startOperator(t, 19194, append([]string{"--source", "git:file://" + bare, "--branch", "main", "--interval", "1h", "--resync", "1h",
+		"--instance", instance, "--checkout-dir", filepath.Join(root, "checkout"), "--hook-token-file", tokenFile}, operatorArgs...)...)
 	eventually(t, 60*time.Second, func() error { return tasksSeen(port, "served-a.served.test", "served-a", 1) })
 
-	write(manifests + route("served-b"))
+	// A new host for the service that runs already: what a route change costs, not a new service's start.
+	write(manifests + `---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: served-b}
+spec:
+  parentRefs: [{name: served-gw}]
+  hostnames: [served-b.served.test]
+  rules: [{backendRefs: [{name: served-a, port: 8888}]}]
+`)
 	start := time.Now()
 	req, _ := http.NewRequest("POST", "http://"+op.listen+"/hooks/git", nil)
 	req.Header.Set("X-Swarmgate-Token", "t")
@@ -478,8 +502,12 @@ spec:
 	} else {
 		resp.Body.Close()
 	}
-	eventually(t, 60*time.Second, func() error { return tasksSeen(port, "served-b.served.test", "served-b", 1) })
-	t.Logf("figure: commit (webhook) to the new route served through the gateway: %s", time.Since(start).Round(time.Millisecond))
+	eventually(t, 60*time.Second, func() error { return tasksSeen(port, "served-b.served.test", "served-a", 1) })
+	mode := "tasks replaced"
+	if gatewaySpec != "" {
+		mode = "agents reload"
+	}
+	t.Logf("figure: commit (webhook) to the new route served through the gateway (%s): %s", mode, time.Since(start).Round(time.Millisecond))
 	op.stop(t)
 	mustSucceed(t, "delete", "-f", filepath.Join(root, "checkout"), "--instance", instance)
 }
