@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 
@@ -87,6 +88,13 @@ const ConfigPath = "/etc/nginx/conf.d/default.conf"
 
 // AgentTokenPath is where a gateway agent reads its token.
 const AgentTokenPath = "/run/secrets/swarmgate-agent-token"
+
+func gatewayStopSignal(gw *v1alpha1.Gateway) string {
+	if gw.Spec.Agent != nil {
+		return "SIGTERM"
+	}
+	return "SIGQUIT"
+}
 
 // gatewaySecrets mounts the config and, for an agent, its token (an existing secret of the user's).
 func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReference {
@@ -258,6 +266,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		}
 		ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
 	}
+	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string
 	if a := gw.Spec.Agent; a != nil {
 		args = []string{"--operator", a.OperatorURL, "--gateway", gw.Metadata.QualifiedName(), "--token-file", AgentTokenPath,
@@ -274,8 +283,11 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Args:     args,
 				Env:      env,
 				Secrets:  gatewaySecrets(gw, secret.Name),
-				// nginx's graceful stop: it closes its listeners and finishes in-flight requests.
-				StopSignal: "SIGQUIT",
+				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
+				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes
+				// nginx SIGQUIT.
+				StopSignal:      gatewayStopSignal(gw),
+				StopGracePeriod: &stopGrace,
 			},
 			Placement:     placement(gw.Spec.Zone),
 			RestartPolicy: restartPolicy(gw.Spec.RestartPolicy),

@@ -43,6 +43,7 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		slices.Sort(caps)
 		set("capabilities.add", strings.Join(caps, ", "))
 		set("stopGracePeriod", durationPtr(c.StopGracePeriod))
+		set("stopSignal", c.StopSignal)
 		var secrets []string
 		for _, s := range c.Secrets {
 			target := ""

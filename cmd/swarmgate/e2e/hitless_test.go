@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -232,14 +234,41 @@ func TestHitlessRouteChanges(t *testing.T) {
 		}
 	})
 
+	parent := t // the restarted operator serves the tests that follow
 	t.Run("with the operator stopped the gateway keeps serving; back, it delivers what changed", func(t *testing.T) {
 		op.stop(t)
 		if err := served("r1.hitless.test"); err != nil {
 			t.Fatalf("without the operator: %v", err)
 		}
 		write("r21.yaml", hitlessRoute(21))
-		op = startOperatorOn(t, "unix://"+proxy.Socket, 19196, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+		op = startOperatorOn(parent, "unix://"+proxy.Socket, 19196, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
 			"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19196")
 		eventually(t, 30*time.Second, func() error { return served("r21.hitless.test") })
+	})
+
+	t.Run("a gateway task swarm restarts starts on its bootstrap config and takes the newest", func(t *testing.T) {
+		cs, err := docker.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name=hl-gw"))})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("gateway containers: %v, %v", cs, err)
+		}
+		if err := docker.ContainerKill(ctx, cs[0].ID, "SIGKILL"); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if t.Failed() {
+				cs, _ := docker.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name=hl-gw"))})
+				for _, c := range cs {
+					out, _ := exec.Command("/usr/bin/docker", "logs", "--tail", "20", c.ID).CombinedOutput()
+					t.Logf("container %s (%s):\n%s", c.ID[:12], c.State, out)
+				}
+				t.Logf("operator log:\n%s", op.log.String())
+			}
+		}()
+		eventually(t, 60*time.Second, func() error {
+			if tasks := gatewayTasks(); slices.Equal(tasks, before) {
+				return fmt.Errorf("no new task yet")
+			}
+			return served("r21.hitless.test")
+		})
 	})
 }
