@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
@@ -49,4 +51,54 @@ func networkInspectOptions() network.InspectOptions { return network.InspectOpti
 
 func filtersFor(serviceID string) filters.Args {
 	return filters.NewArgs(filters.Arg("service", serviceID))
+}
+
+// loadResult is one request of a load loop.
+type loadResult struct {
+	start time.Time
+	node  string // what answered, as the request tells it
+	err   error
+}
+
+// loadLoop sends requests at a steady rate, each in its own goroutine (bounded by the request's
+// own timeout), until stopped, and records each one's start, answer and error.
+type loadLoop struct {
+	mu      sync.Mutex
+	results []loadResult
+	stop    chan struct{}
+	done    sync.WaitGroup
+}
+
+func startLoad(rate int, request func() (answer string, err error)) *loadLoop {
+	l := &loadLoop{stop: make(chan struct{})}
+	l.done.Add(1)
+	go func() {
+		defer l.done.Done()
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-tick.C:
+			}
+			l.done.Add(1)
+			go func() {
+				defer l.done.Done()
+				start := time.Now()
+				node, err := request()
+				l.mu.Lock()
+				l.results = append(l.results, loadResult{start, node, err})
+				l.mu.Unlock()
+			}()
+		}
+	}()
+	return l
+}
+
+func (l *loadLoop) finish() []loadResult {
+	close(l.stop)
+	l.done.Wait()
+	slices.SortFunc(l.results, func(a, b loadResult) int { return a.start.Compare(b.start) })
+	return l.results
 }

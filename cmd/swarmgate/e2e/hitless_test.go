@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,57 +63,6 @@ func agentSetup(t *testing.T, port int) (operatorURL, tokenFile string) {
 	return fmt.Sprintf("http://%s:%d", bridge.IPAM.Config[0].Gateway, port), writeManifests(t, "agent-token", "agent-t0ken\n")
 }
 
-// steadyLoad sends requests for host through the gateway at a steady rate until stopped, each in
-// its own goroutine, and counts what failed (an error or a status other than 200).
-type steadyLoad struct {
-	sent, failed atomic.Int64
-	mu           sync.Mutex
-	failures     []string
-	stop         chan struct{}
-	wg           sync.WaitGroup
-}
-
-func startSteadyLoad(port, rate int, host string) *steadyLoad {
-	l := &steadyLoad{stop: make(chan struct{})}
-	client := &http.Client{Timeout: 5 * time.Second}
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.stop:
-				return
-			case <-tick.C:
-			}
-			l.wg.Add(1)
-			go func() {
-				defer l.wg.Done()
-				l.sent.Add(1)
-				req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
-				req.Host = host
-				resp, err := client.Do(req)
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("HTTP %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					l.failed.Add(1)
-					l.mu.Lock()
-					l.failures = append(l.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
-					l.mu.Unlock()
-				}
-			}()
-		}
-	}()
-	return l
-}
-
-func (l *steadyLoad) finish() { close(l.stop); l.wg.Wait() }
-
 // TestHitlessRouteChanges applies route changes one after another through the operator while a
 // steady load goes through a gateway with agents: no request may fail, and each new route must
 // answer soon after its manifest is written.
@@ -170,7 +116,7 @@ func TestHitlessRouteChanges(t *testing.T) {
 	before := gatewayTasks()
 
 	const changes = 20
-	load := startSteadyLoad(18190, 200, "r0.hitless.test")
+	load := startLoad(200, func() (string, error) { return "", served("r0.hitless.test") })
 	time.Sleep(2 * time.Second)
 	var took []time.Duration
 	// One change every 3 s: a minute of load, as an operator would see a busy day's deploys.
@@ -184,7 +130,7 @@ func TestHitlessRouteChanges(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for served(host) != nil {
 			if time.Now().After(deadline) {
-				load.finish()
+				_ = load.finish()
 				t.Fatalf("change %d: %s not served within 30s\noperator log:\n%s", i, host, op.log.String())
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -192,13 +138,19 @@ func TestHitlessRouteChanges(t *testing.T) {
 		took = append(took, time.Since(start))
 	}
 	time.Sleep(2 * time.Second)
-	load.finish()
+	results := load.finish()
 
+	var failures []string
+	for _, r := range results {
+		if r.err != nil {
+			failures = append(failures, r.start.Format("15:04:05.000")+" "+r.err.Error())
+		}
+	}
 	slices.Sort(took)
 	t.Logf("figure: %d route changes under %d requests (200 req/s): %d failed; change to served: median %s, max %s",
-		changes, load.sent.Load(), load.failed.Load(), took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
-	if n := load.failed.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed during route changes: %v", n, load.sent.Load(), load.failures[:min(len(load.failures), 10)])
+		changes, len(results), len(failures), took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during route changes: %v", len(failures), len(results), failures[:min(len(failures), 10)])
 	}
 	if after := gatewayTasks(); !slices.Equal(before, after) {
 		t.Errorf("the gateway's tasks changed (%v -> %v): a route change must not replace them", before, after)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -121,61 +120,11 @@ func healthVia(addr string) (string, error) {
 	return resp.Header.Get("X-Swarmgate-Node"), nil
 }
 
-// loadResult is one request of a load loop.
-type loadResult struct {
-	start time.Time
-	node  string
-	err   error
-}
-
-// loadLoop sends the health check to the virtual IP at a steady rate, each request in its own
-// goroutine (bounded by probeClient's timeout), until stopped.
-type loadLoop struct {
-	mu      sync.Mutex
-	results []loadResult
-	stop    chan struct{}
-	done    sync.WaitGroup
-}
-
-func startLoad(rate int) *loadLoop {
-	l := &loadLoop{stop: make(chan struct{})}
-	l.done.Add(1)
-	go func() {
-		defer l.done.Done()
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.stop:
-				return
-			case <-tick.C:
-			}
-			l.done.Add(1)
-			go func() {
-				defer l.done.Done()
-				start := time.Now()
-				node, err := healthVia(vip)
-				l.mu.Lock()
-				l.results = append(l.results, loadResult{start, node, err})
-				l.mu.Unlock()
-			}()
-		}
-	}()
-	return l
-}
-
-func (l *loadLoop) finish() []loadResult {
-	close(l.stop)
-	l.done.Wait()
-	slices.SortFunc(l.results, func(a, b loadResult) int { return a.start.Compare(b.start) })
-	return l.results
-}
-
 // failover measures one failure under a 100 req/s loop through the virtual IP: from inject to
 // the first request answered by another node than from, and the requests that failed meanwhile.
 func failover(t *testing.T, what, from string, inject func()) (took time.Duration, to string) {
 	t.Helper()
-	load := startLoad(100)
+	load := startLoad(100, func() (string, error) { return healthVia(vip) })
 	time.Sleep(time.Second)
 	t0 := time.Now()
 	inject()
