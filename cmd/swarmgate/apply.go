@@ -18,12 +18,13 @@ import (
 
 func newApplyCommand() *cobra.Command {
 	var (
-		files   fileOptions
-		engine  engineOptions
-		prune   bool
-		dryRun  bool
-		wait    bool
-		timeout time.Duration
+		files      fileOptions
+		engine     engineOptions
+		prune      bool
+		allowEmpty bool
+		dryRun     bool
+		wait       bool
+		timeout    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "apply -f PATH...",
@@ -48,6 +49,10 @@ manifest wants any more are deleted only with --prune.`,
 			}
 			defer c.Close()
 			ctx := cmd.Context()
+			if prune && len(objs) == 0 && !allowEmpty {
+				return &exitCodeError{code: exitFail, msg: "the manifests hold no objects: --prune would delete everything of instance " +
+					engine.instance + "; pass --allow-empty if that is what you want (swarmgate delete deletes what manifests own)"}
+			}
 			pass, err := r.Plan(ctx, objs, planner.Options{Prune: prune}, false)
 			if err != nil {
 				return err
@@ -89,6 +94,7 @@ manifest wants any more are deleted only with --prune.`,
 	files.addFlags(cmd)
 	engine.addFlags(cmd)
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete objects of this instance that no manifest declares any more")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "with --prune: allow manifests with no objects, which prune everything of the instance")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change, change nothing")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every changed service runs its tasks; fail if swarm rolled one back")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")

@@ -192,3 +192,13 @@ spec:
 		t.Errorf("an error prints a value:\n%s", stderr)
 	}
 }
+
+// TestPruneNeedsObjects: --prune with manifests that hold nothing would delete everything of the
+// instance; it needs --allow-empty, and nothing reaches the engine before.
+func TestPruneNeedsObjects(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") // any request would fail differently
+	code, _, stderr := swarmgate(t, "# all routes were removed by mistake\n", "apply", "-f", "-", "--prune")
+	if code != exitFail || !strings.Contains(stderr, "--allow-empty") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

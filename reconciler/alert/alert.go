@@ -29,6 +29,8 @@ const (
 	// ReasonVirtualIPNotReady: a VirtualIP's address is held by no node or by several (split
 	// brain), or does not answer; the event's Message says which.
 	ReasonVirtualIPNotReady = "VirtualIPNotReady"
+	// ReasonEmptySource: the source holds no object; the operator does not prune everything.
+	ReasonEmptySource = "EmptySource"
 	// ReasonConfigRejected: a gateway task's nginx refuses a new config; it keeps serving its last.
 	ReasonConfigRejected = "ConfigRejected"
 	// ReasonVirtualIPRecovered: exactly one node holds the address again, and it answers.

@@ -344,15 +344,24 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	if unverified == nil && err != nil && !errors.As(err, &invalid) {
 		return nil, "", c.failed("SourceFailed", err)
 	}
-	if unverified == nil && invalid == nil {
+	// A source with no object at all is far more often a mistake (a wrong path, files emptied by
+	// a bad merge) than a wish to delete everything, which a pass would do: it is held like an
+	// invalid one. `swarmgate delete` deletes everything on purpose.
+	empty := unverified == nil && invalid == nil && len(objs) == 0
+	if unverified == nil && invalid == nil && !empty {
 		c.mu.Lock()
 		c.invalidRev = "" // valid again: the next breakage is news
 		c.mu.Unlock()
 		return objs, rev, nil
 	}
-	reason, msg := alert.ReasonInvalidManifests, "manifests do not validate; the swarm keeps the last good state:\n"+invalid.Error()
-	if unverified != nil {
+	var reason, msg string
+	switch {
+	case unverified != nil:
 		reason, msg = alert.ReasonUnverifiedCommit, unverified.Error()+"; the swarm keeps the last good state"
+	case empty:
+		reason, msg = alert.ReasonEmptySource, "the source holds no objects; pruning everything this instance made is refused, and the swarm keeps the last good state"
+	default:
+		reason, msg = alert.ReasonInvalidManifests, "manifests do not validate; the swarm keeps the last good state:\n"+invalid.Error()
 	}
 	c.metrics.Passes.WithLabelValues("invalid").Inc()
 	c.metrics.Errors.WithLabelValues(reason).Inc()

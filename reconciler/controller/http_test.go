@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/gwagent"
+	"github.com/swarmgate/swarmgate/reconciler/source"
 )
 
 func TestEndpointTokens(t *testing.T) {
@@ -127,5 +130,38 @@ func TestAgentEndpoint(t *testing.T) {
 	st := c.agents.status()["gw"]
 	if st.Desired != gwagent.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// TestEmptySourceIsHeld: a source without objects is not a reason to prune everything: the pass
+// is held with the last good manifests and alerted once.
+func TestEmptySourceIsHeld(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var mu sync.Mutex
+	var alerts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		alerts = append(alerts, string(b))
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "routes.yaml"), []byte("# emptied by a bad merge\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dispatcher := alert.NewDispatcher(log, []string{hook.URL}, alert.FormatJSON)
+	c := New(&reconciler.Reconciler{}, nil, Options{Source: &source.Dir{Path: dir}}, dispatcher, NewMetrics(), log)
+	for range 2 {
+		objs, _, err := c.manifests(context.Background())
+		if err != nil || objs != nil {
+			t.Fatalf("an empty source gave %d objects, %v; want the last good (none yet), held", len(objs), err)
+		}
+	}
+	dispatcher.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 1 || !strings.Contains(alerts[0], "EmptySource") {
+		t.Errorf("alerts %q, want one EmptySource", alerts)
 	}
 }
