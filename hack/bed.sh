@@ -17,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 nodes=3
+unset DOCKER_HOST # this script drives the local engine (and the bed's by their own sockets)
 state=/run/sgbed            # sockets, pid files, logs
 data=/var/lib/sgbed         # engines' data roots (on disk)
 switch=sgbed-sw

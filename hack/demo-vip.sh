@@ -12,12 +12,13 @@ source hack/deps.sh
 
 docker=/usr/bin/docker
 m=manifests/examples/multinode
-export DOCKER_HOST=unix:///run/sgbed/n1/docker.sock
+bed=unix:///run/sgbed/n1/docker.sock # node1, the bed's manager
 mkdir -p bin
 go build -o bin/swarmgate ./cmd/swarmgate
+sg() { DOCKER_HOST=$bed bin/swarmgate "$@"; }
 
 if [ "${1:-}" = down ]; then
-	if "$docker" info >/dev/null 2>&1; then bin/swarmgate delete -f "$m" || true; fi
+	if "$docker" -H "$bed" info >/dev/null 2>&1; then sg delete -f "$m" || true; fi
 	hack/bed.sh down
 	exit 0
 fi
@@ -26,14 +27,15 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "a 3-node swarm in network namespaces (node1 manager; nodes 10.99.0.1-3)"
 hack/bed.sh up --heartbeat 1s
-"$docker" node ls
+"$docker" -H "$bed" node ls
 
 step "swarmgate apply -f $m --wait"
-bin/swarmgate apply -f "$m" --wait --timeout 2m
+sg apply -f "$m" --wait --timeout 2m
 
 # holder names the node whose gateway answers on the virtual IP (empty when none does).
 holder() { { curl -s -m 1 -o /dev/null -D - "10.99.0.100:8080/.well-known/swarmgate/health" || true; } | sed -n 's/^X-Swarmgate-Node: *\([^\r]*\).*/\1/ip'; }
-for _ in $(seq 1 60); do [ -n "$(holder)" ] && break; sleep 0.5; done
+# The highest priority, node1, takes the address once its gateway answers.
+for _ in $(seq 1 60); do [ "$(holder)" = node1 ] && break; sleep 0.5; done
 
 step "requests through the virtual IP 10.99.0.100:8080"
 for host in dmzhttp managerhttp; do
@@ -42,15 +44,15 @@ for host in dmzhttp managerhttp; do
 	done
 done
 for svc in dmzhttp managerhttp; do
-	printf '  %-12s tasks on: %s\n' "$svc" "$("$docker" service ps "$svc" --filter desired-state=running --format '{{.Node}}' | sort | tr '\n' ' ')"
+	printf '  %-12s tasks on: %s\n' "$svc" "$("$docker" -H "$bed" service ps "$svc" --filter desired-state=running --format '{{.Node}}' | sort | tr '\n' ' ')"
 done
 
 step "swarmgate get -f $m -o wide"
-bin/swarmgate get -f "$m" -o wide
+sg get -f "$m" -o wide
 
 step "stop the gateway on node1, which holds the address; requests every 50 ms through the virtual IP"
-id=$("$docker" -H unix:///run/sgbed/n1/docker.sock ps -q --filter label=com.docker.swarm.service.name=http-gateway | head -1)
-"$docker" -H unix:///run/sgbed/n1/docker.sock stop "$id" >/dev/null &
+id=$("$docker" -H "$bed" ps -q --filter label=com.docker.swarm.service.name=http-gateway | head -1)
+"$docker" -H "$bed" stop "$id" >/dev/null &
 last="" start=$(date +%s%N)
 for _ in $(seq 1 100); do
 	h=$(holder)
@@ -63,8 +65,8 @@ done
 wait
 
 step "swarmgate get virtualip public -f $m (node1's gateway restarted; the address came back: preempt)"
-bin/swarmgate get virtualip public -f "$m" -o wide
+sg get virtualip public -f "$m" -o wide
 
 echo
 echo "The demo stays up: try hack/bed.sh link-down 1, curl 10.99.0.100:8080 -H 'Host: dmzhttp',"
-echo "swarmgate get -f $m (with DOCKER_HOST=$DOCKER_HOST). hack/demo-vip.sh down removes it."
+echo "swarmgate get -f $m (with DOCKER_HOST=$bed). hack/demo-vip.sh down removes it."

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/deps.sh
 docker=/usr/bin/docker
+unset DOCKER_HOST # this script drives the local engine (and the bed's by their own sockets)
 
 has_image() { [ "$("$docker" image inspect --format '{{index .Config.Labels "swarmgate.input"}}' "$1" 2>/dev/null)" = "$2" ]; }
 

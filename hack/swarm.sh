@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 state=/run/swarmgate-hack
+unset DOCKER_HOST # this script drives the local engine (and the bed's by their own sockets)
 docker=/usr/bin/docker # Debian's client; /usr/local/bin/docker may be a newer client only
 
 log() { echo "swarm: $*" >&2; }
