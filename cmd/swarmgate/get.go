@@ -92,7 +92,9 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 		return nil, err
 	}
 	defer c.Close()
-	pass, err := r.Plan(cmd.Context(), objs, planner.Options{}, true)
+	// A gateway with agents serves what the operator hands them, not its bootstrap secret: a
+	// bootstrap older than the routes is no drift (get --server shows what each task serves).
+	pass, err := r.Plan(cmd.Context(), objs, planner.Options{KeepAgentConfigs: true}, true)
 	if err != nil {
 		return nil, err
 	}
