@@ -271,3 +271,42 @@ func TestEnvValuesAreMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepAgentConfigs: for a gateway with agents, the operator (KeepAgentConfigs) leaves the
+// service on the config secret it mounts, making and deleting no secret; the CLI rotates as for
+// any gateway. The agents' token is the user's secret: a missing one fails the plan.
+func TestKeepAgentConfigs(t *testing.T) {
+	gateway := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080}]
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: agent-token}
+`
+	route := func(host string) string {
+		return "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw}]\n  hostnames: [" + host +
+			"]\n  rules: [{backendRefs: [{name: app, port: 80}]}]\n"
+	}
+	old := applied(build(t, gateway+route("a.example")))
+	old.UserSecrets = []swarm.Secret{{ID: "user-token", Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "agent-token"}}}}
+	changed := build(t, gateway+route("b.example"))
+
+	p, err := New(changed, old, Options{KeepAgentConfigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("the operator's plan for a route change of a gateway with agents writes:\n%s", format(p))
+	}
+	p, err = New(changed, old, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); !strings.Contains(got, "create secret/gw-conf-") || !strings.Contains(got, "update service/gw") {
+		t.Errorf("the CLI's plan does not rotate the config:\n%s", got)
+	}
+	old.UserSecrets = nil
+	if _, err := New(changed, old, Options{KeepAgentConfigs: true}); err == nil || !strings.Contains(err.Error(), "secret agent-token does not exist") {
+		t.Errorf("a missing token secret: %v", err)
+	}
+}
