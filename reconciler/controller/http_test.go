@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,16 +73,8 @@ func TestEndpointTokens(t *testing.T) {
 // serves the newest, and a config it refuses is alerted once, not sent again.
 func TestAgentEndpoint(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var mu sync.Mutex
-	var alerts []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		alerts = append(alerts, string(b))
-		mu.Unlock()
-	}))
-	defer hook.Close()
-	dispatcher := alert.NewDispatcher(log, []string{hook.URL}, alert.FormatJSON)
+	hook := newAlertHook(t)
+	dispatcher := alert.NewDispatcher(log, []string{hook.srv.URL}, alert.FormatJSON)
 	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
@@ -122,9 +115,7 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Errorf("after a publish: %d %s", code, hash)
 	}
 	dispatcher.Close()
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 || !strings.Contains(alerts[0], "ConfigRejected") || !strings.Contains(alerts[0], "unknown directive") {
+	if alerts := hook.received(); len(alerts) != 1 || !strings.Contains(alerts[0], "ConfigRejected") || !strings.Contains(alerts[0], "unknown directive") {
 		t.Errorf("alerts %q, want one ConfigRejected", alerts)
 	}
 	st := c.agents.status()["gw"]
@@ -137,20 +128,12 @@ func TestAgentEndpoint(t *testing.T) {
 // is held with the last good manifests and alerted once.
 func TestEmptySourceIsHeld(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var mu sync.Mutex
-	var alerts []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		alerts = append(alerts, string(b))
-		mu.Unlock()
-	}))
-	defer hook.Close()
+	hook := newAlertHook(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "routes.yaml"), []byte("# emptied by a bad merge\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dispatcher := alert.NewDispatcher(log, []string{hook.URL}, alert.FormatJSON)
+	dispatcher := alert.NewDispatcher(log, []string{hook.srv.URL}, alert.FormatJSON)
 	c := New(&reconciler.Reconciler{}, nil, Options{Source: &source.Dir{Path: dir}}, dispatcher, NewMetrics(), log)
 	for range 2 {
 		objs, _, err := c.manifests(context.Background())
@@ -159,9 +142,32 @@ func TestEmptySourceIsHeld(t *testing.T) {
 		}
 	}
 	dispatcher.Close()
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 || !strings.Contains(alerts[0], "EmptySource") {
+	if alerts := hook.received(); len(alerts) != 1 || !strings.Contains(alerts[0], "EmptySource") {
 		t.Errorf("alerts %q, want one EmptySource", alerts)
 	}
+}
+
+// alertHook is a webhook that keeps the bodies of the alerts it receives.
+type alertHook struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	alerts []string
+}
+
+func newAlertHook(t *testing.T) *alertHook {
+	h := &alertHook{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.alerts = append(h.alerts, string(b))
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *alertHook) received() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.alerts)
 }
