@@ -19,6 +19,7 @@ require (
 	golang.org/x/sync v0.23.0
 	golang.org/x/time v0.16.0
 	golang.org/x/tools v0.51.0
+	k8s.io/client-go v0.36.6
 	sigs.k8s.io/yaml v1.6.0
 )
 

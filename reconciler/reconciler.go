@@ -49,6 +49,9 @@ type Pass struct {
 	Plan     *planner.Plan
 	Snapshot *swarmstate.Snapshot
 	Desired  *desired.State
+	// Objects are the manifest objects the pass converges to: those given and, unless they were
+	// all, the applied ones the swarm keeps.
+	Objects []v1alpha1.Object
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
 	VirtualIPs map[string]vrrp.Observation
 }
@@ -91,34 +94,48 @@ func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string
 	return out
 }
 
-// Plan computes what converging to objs (defaulted and valid) would do. withTasks also reads the
-// services' tasks, for status. The swarm is read first: virtual IPs run on the nodes it reports.
-func (r *Reconciler) Plan(ctx context.Context, objs []v1alpha1.Object, opts planner.Options, withTasks bool) (*Pass, error) {
+// Plan computes what converging to the input would do. withTasks also reads the services' tasks,
+// for status. The swarm is read first: it holds the applied objects the input joins, and virtual
+// IPs run on the nodes it reports.
+func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, withTasks bool) (*Pass, error) {
 	read := swarmstate.Options{Tasks: withTasks}
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *v1alpha1.VirtualIP:
-			read.HostNetwork = true
-		case *v1alpha1.Gateway:
-			if o.Spec.Agent != nil && !slices.Contains(read.UserSecrets, o.Spec.Agent.TokenSecret) {
-				read.UserSecrets = append(read.UserSecrets, o.Spec.Agent.TokenSecret)
-			}
-		}
-	}
+	read.HostNetwork = slices.ContainsFunc(in.Objects, isVirtualIP)
 	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, read)
 	if err != nil {
 		return nil, err
+	}
+	stored, err := Stored(snap.Applied, in.Delete)
+	if err != nil {
+		return nil, err
+	}
+	objs := merge(in, stored)
+	if err := deletable(objs, in.Delete); err != nil {
+		return nil, err
+	}
+	if err := validSet(objs); err != nil {
+		return nil, err
+	}
+	if !read.HostNetwork && slices.ContainsFunc(objs, isVirtualIP) {
+		if err := snap.AddHostNetwork(ctx, r.Engine); err != nil {
+			return nil, err
+		}
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap)})
 	if err != nil {
 		return nil, err
 	}
+	opts.Delete = in.Delete
+	if !in.All && (len(in.Objects) > 0 || len(in.Delete) > 0) {
+		opts.Scope = scope(in, stored)
+	}
 	plan, err := planner.New(d, snap, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Pass{Plan: plan, Snapshot: snap, Desired: d}, nil
+	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs}, nil
 }
+
+func isVirtualIP(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP }
 
 // Nodes lists the snapshot's nodes as the desired state needs them.
 func Nodes(snap *swarmstate.Snapshot) []desired.Node {
@@ -129,32 +146,12 @@ func Nodes(snap *swarmstate.Snapshot) []desired.Node {
 	return nodes
 }
 
-// PlanDeletion computes what deleting exactly the objects objs own would do.
-func (r *Reconciler) PlanDeletion(ctx context.Context, objs []v1alpha1.Object) (*Pass, error) {
-	snap, err := swarmstate.Read(ctx, r.Engine, r.Instance, swarmstate.Options{})
+// LoadManifests reads, decodes, defaults and validates manifests that are a whole set (see
+// manifest.Load for paths). Invalid input yields every error as a field.ErrorList.
+func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
+	objs, decodeErrs, err := decode(paths, stdin)
 	if err != nil {
 		return nil, err
-	}
-	var owners, zones []string
-	for _, o := range objs {
-		owners = append(owners, desired.Owner(o))
-		if z, ok := o.(*v1alpha1.Zone); ok {
-			zones = append(zones, z.Metadata.Name)
-		}
-	}
-	return &Pass{Plan: planner.Deletion(owners, zones, snap, r.Instance), Snapshot: snap}, nil
-}
-
-// LoadManifests reads, decodes, defaults and validates manifests (see manifest.Load for paths).
-// Invalid input yields every error as a field.ErrorList.
-func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
-	objs, err := manifest.Load(paths, stdin)
-	var decodeErrs field.ErrorList
-	if err != nil && !errors.As(err, &decodeErrs) {
-		return nil, err
-	}
-	for _, o := range objs {
-		o.Default()
 	}
 	if errs := validation.ValidateSnapshot(objs, decodeErrs); len(errs) > 0 {
 		return nil, errs
@@ -163,6 +160,31 @@ func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 		return nil, errs
 	}
 	return objs, nil
+}
+
+// LoadPart reads manifests that may be part of a set (a partial apply): each object is validated
+// on its own; Plan validates the set they make with the applied objects.
+func LoadPart(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
+	objs, decodeErrs, err := decode(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	if errs := validation.ValidatePart(objs, decodeErrs); len(errs) > 0 {
+		return nil, errs
+	}
+	return objs, nil
+}
+
+func decode(paths []string, stdin io.Reader) ([]v1alpha1.Object, field.ErrorList, error) {
+	objs, err := manifest.Load(paths, stdin)
+	var decodeErrs field.ErrorList
+	if err != nil && !errors.As(err, &decodeErrs) {
+		return nil, nil, err
+	}
+	for _, o := range objs {
+		o.Default()
+	}
+	return objs, decodeErrs, nil
 }
 
 // renderable renders every gateway's config, as apply will, and reports what nginx could not take

@@ -14,20 +14,18 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
-// The sync states of an object, as get shows them.
-const (
-	Synced  = "SYNCED"
-	Drifted = "DRIFTED"
-	Missing = "MISSING"
-)
-
-// ObjectStatus is the desired-versus-actual view of one manifest object.
+// ObjectStatus is the desired-versus-actual view of one applied object: whether the swarm holds
+// what it asks for (Sync), and whether it serves (Health), kept apart as Argo CD keeps them.
 type ObjectStatus struct {
-	Kind   v1alpha1.Kind `json:"kind"`
-	Name   string        `json:"name"`
-	Status string        `json:"status"`
-	// Drift lists the fields that differ from the manifests.
-	Drift []string `json:"drift,omitempty"`
+	Kind v1alpha1.Kind       `json:"kind"`
+	Name string              `json:"name"`
+	Sync v1alpha1.SyncStatus `json:"sync"`
+	// Drift lists what differs from the applied object, when OutOfSync.
+	Drift  []string              `json:"drift,omitempty"`
+	Health v1alpha1.HealthStatus `json:"health"`
+	// Reason and Message say why the object is not Healthy.
+	Reason  v1alpha1.ConditionReason `json:"reason,omitempty"`
+	Message string                   `json:"message,omitempty"`
 	// Running and Desired count the tasks of the object's services.
 	Running int `json:"running"`
 	Desired int `json:"desired"`
@@ -56,21 +54,28 @@ func (s *ObjectStatus) Condition(t v1alpha1.ConditionType) *Condition {
 	return nil
 }
 
-// Status computes the status of every object from a pass planned with tasks.
-func Status(objs []v1alpha1.Object, p *Pass) []ObjectStatus {
+// Status computes the status of every object of a pass planned with tasks. It is the one place
+// sync and health are judged: get, apply --wait, the operator's /status and its metrics use it.
+func Status(p *Pass) []ObjectStatus {
 	var out []ObjectStatus
+	objs := slices.Clone(p.Objects)
+	sortObjects(objs)
 	for _, o := range objs {
 		owner := desired.Owner(o)
-		st := ObjectStatus{Kind: o.GetTypeMeta().Kind, Name: o.GetObjectMeta().Name, Status: Synced}
+		st := ObjectStatus{Kind: o.GetTypeMeta().Kind, Name: o.GetObjectMeta().Name, Sync: v1alpha1.Synced, Health: v1alpha1.Healthy}
+		missing := false
 		for _, a := range p.Plan.Actions {
 			if a.Owner != owner {
 				continue
 			}
 			switch {
+			case a.Kind == planner.KindConfig && a.Op == planner.Create:
+				st.Drift = append(st.Drift, "not applied as given")
+			case a.Kind == planner.KindConfig:
 			case a.Op == planner.Create && a.Kind == planner.KindSecret && len(a.Changes) > 0:
 				st.Drift = append(st.Drift, "config") // a new config replaces the one in use
 			case a.Op == planner.Create:
-				st.Status = Missing
+				missing = missing || a.Kind == planner.KindService
 				st.Drift = append(st.Drift, fmt.Sprintf("%s/%s missing", a.Kind, a.Name))
 			default:
 				for _, c := range a.Changes {
@@ -78,27 +83,52 @@ func Status(objs []v1alpha1.Object, p *Pass) []ObjectStatus {
 				}
 			}
 		}
-		if st.Status == Synced && len(st.Drift) > 0 {
-			st.Status = Drifted
+		if len(st.Drift) > 0 {
+			st.Sync = v1alpha1.OutOfSync
 		}
-		st.Running, st.Desired, st.Config = tasks(owner, p.Snapshot)
+		services := ownedServices(owner, p.Snapshot)
+		st.Running, st.Desired, st.Config = tasks(services, p.Snapshot)
 		if obs, ok := p.VirtualIPs[owner]; ok {
 			st.VirtualIP = &obs
 		}
-		st.Conditions = conditions(st, owner, p.Plan)
+		resolved := resolvedRefs(owner, p.Plan)
+		switch {
+		case missing:
+			st.Health, st.Reason, st.Message = v1alpha1.Missing, v1alpha1.ReasonMissing, "its services do not exist"
+		default:
+			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Tasks)
+			if st.Health == v1alpha1.Healthy && resolved.Status != v1alpha1.ConditionTrue {
+				st.Health, st.Reason, st.Message = v1alpha1.Degraded, resolved.Reason, resolved.Message+"; their requests answer 503"
+			}
+			if st.Health == v1alpha1.Healthy && st.VirtualIP != nil {
+				if c := VirtualIPReady(*st.VirtualIP); c.Status != v1alpha1.ConditionTrue {
+					st.Health, st.Reason, st.Message = v1alpha1.Degraded, c.Reason, c.Message
+				} else {
+					st.Message = c.Message // who holds the address
+				}
+			}
+		}
+		st.Conditions = conditions(st, resolved)
 		out = append(out, st)
 	}
 	return out
 }
 
-// tasks counts the running and desired tasks of an owner's services, and names the config secret
-// they use.
-func tasks(owner string, s *swarmstate.Snapshot) (running, want int, config string) {
-	ids := map[string]bool{}
+// ownedServices are the services this instance made for an owner.
+func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
+	var out []swarm.Service
 	for _, svc := range s.Services {
-		if svc.Spec.Labels[v1alpha1.LabelOwner] != owner || svc.Spec.Labels[v1alpha1.LabelManagedBy] != v1alpha1.ManagedByValue {
-			continue
+		if svc.Spec.Labels[v1alpha1.LabelOwner] == owner && svc.Spec.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue {
+			out = append(out, svc)
 		}
+	}
+	return out
+}
+
+// tasks counts the running and desired tasks of services, and names the config secret they use.
+func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int, config string) {
+	ids := map[string]bool{}
+	for _, svc := range services {
 		ids[svc.ID] = true
 		if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
 			want += int(*r.Replicas)
@@ -127,38 +157,136 @@ func tasks(owner string, s *swarmstate.Snapshot) (running, want int, config stri
 	return running, want, config
 }
 
-func conditions(st ObjectStatus, owner string, p *planner.Plan) []Condition {
-	conds := []Condition{{Type: v1alpha1.ConditionAccepted, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted}}
-	if st.Kind == v1alpha1.KindRoute {
-		c := Condition{Type: v1alpha1.ConditionResolvedRefs, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonResolvedRefs}
-		var missing []string
-		for _, u := range p.Unresolved {
-			if u.Owner == owner {
-				c.Status, c.Reason = v1alpha1.ConditionFalse, u.Reason
-				missing = append(missing, u.Service)
+// health judges services by their update status and tasks: the worst service decides.
+func health(services []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+	rank := map[v1alpha1.HealthStatus]int{v1alpha1.Healthy: 0, v1alpha1.Progressing: 1, v1alpha1.Degraded: 2}
+	h, reason, msg := v1alpha1.Healthy, v1alpha1.ReasonReady, ""
+	for _, svc := range services {
+		var mine []swarm.Task
+		for _, t := range tasks {
+			if t.ServiceID == svc.ID {
+				mine = append(mine, t)
 			}
 		}
-		slices.Sort(missing)
-		if len(missing) > 0 {
-			c.Message = "unresolved backends: " + strings.Join(missing, ", ")
+		sh, sr, sm := ServiceHealth(svc, mine)
+		if rank[sh] > rank[h] {
+			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
-		conds = append(conds, c)
+	}
+	return h, reason, msg
+}
+
+// ServiceHealth judges one service from its tasks: Degraded when swarm paused or rolled back its
+// update, or when tasks do not run and the newest failed (with that task's error); Progressing
+// while an update rolls out or tasks start; Healthy when every task runs.
+func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+	failure := newestFailure(tasks)
+	withFailure := func(msg string) string {
+		if failure != "" {
+			return msg + "; " + failure
+		}
+		return msg
+	}
+	if u := svc.UpdateStatus; u != nil {
+		switch u.State {
+		case swarm.UpdateStatePaused, swarm.UpdateStateRollbackPaused:
+			return v1alpha1.Degraded, v1alpha1.ReasonUpdatePaused, withFailure(fmt.Sprintf("update %s: %s", u.State, u.Message))
+		case swarm.UpdateStateRollbackCompleted:
+			return v1alpha1.Degraded, v1alpha1.ReasonRolledBack, withFailure(fmt.Sprintf("update rolled back: %s", u.Message))
+		case swarm.UpdateStateUpdating, swarm.UpdateStateRollbackStarted:
+			return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update %s", u.State)
+		}
+	}
+	running, want := 0, 0
+	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		want = int(*r.Replicas)
+	}
+	slots := 0
+	for _, t := range tasks {
+		if t.DesiredState == swarm.TaskStateRunning {
+			slots++
+			if t.Status.State == swarm.TaskStateRunning {
+				running++
+			}
+		}
+	}
+	if svc.Spec.Mode.Replicated == nil {
+		want = slots
+	}
+	switch {
+	case running >= want:
+		return v1alpha1.Healthy, v1alpha1.ReasonReady, ""
+	case failure != "" && newestFailed(tasks):
+		return v1alpha1.Degraded, v1alpha1.ReasonTasksFailing, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
+	default:
+		return v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, fmt.Sprintf("%d of %d tasks running", running, want)
+	}
+}
+
+// failedStates are the states of a task that will not run.
+var failedStates = []swarm.TaskState{swarm.TaskStateFailed, swarm.TaskStateRejected}
+
+// newest returns the most recently changed task, or nil.
+func newest(tasks []swarm.Task, keep func(swarm.Task) bool) *swarm.Task {
+	var n *swarm.Task
+	for i := range tasks {
+		if keep(tasks[i]) && (n == nil || tasks[i].Status.Timestamp.After(n.Status.Timestamp)) {
+			n = &tasks[i]
+		}
+	}
+	return n
+}
+
+// newestFailed reports whether the newest task failed: swarm has not started a task since.
+func newestFailed(tasks []swarm.Task) bool {
+	n := newest(tasks, func(swarm.Task) bool { return true })
+	return n != nil && (slices.Contains(failedStates, n.Status.State) || n.Status.Err != "")
+}
+
+// newestFailure is the error of the newest task that failed: "task 3: No such image: x".
+func newestFailure(tasks []swarm.Task) string {
+	n := newest(tasks, func(t swarm.Task) bool { return t.Status.Err != "" })
+	if n == nil {
+		return ""
+	}
+	return fmt.Sprintf("task %d %s: %s", n.Slot, n.Status.State, n.Status.Err)
+}
+
+// resolvedRefs is a Route's ResolvedRefs condition (True for other kinds).
+func resolvedRefs(owner string, p *planner.Plan) Condition {
+	c := Condition{Type: v1alpha1.ConditionResolvedRefs, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonResolvedRefs}
+	var missing []string
+	for _, u := range p.Unresolved {
+		if u.Owner == owner {
+			c.Status, c.Reason = v1alpha1.ConditionFalse, u.Reason
+			missing = append(missing, u.Service)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		c.Message = "unresolved backends: " + strings.Join(missing, ", ")
+	}
+	return c
+}
+
+// conditions states sync and health as the Gateway API's conditions: Programmed is Sync, Ready
+// is Health.
+func conditions(st ObjectStatus, resolved Condition) []Condition {
+	conds := []Condition{{Type: v1alpha1.ConditionAccepted, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted}}
+	if st.Kind == v1alpha1.KindRoute {
+		conds = append(conds, resolved)
 	}
 	programmed := Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonProgrammed}
-	if st.Status != Synced {
-		programmed = Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionFalse,
-			Reason:  map[string]v1alpha1.ConditionReason{Drifted: v1alpha1.ReasonDrifted, Missing: v1alpha1.ReasonMissing}[st.Status],
+	if st.Sync != v1alpha1.Synced {
+		programmed = Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonDrifted,
 			Message: strings.Join(st.Drift, ", ")}
 	}
-	ready := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonReady}
-	switch {
-	case programmed.Status != v1alpha1.ConditionTrue:
-		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonNotProgrammed}
-	case st.Running < st.Desired:
-		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: v1alpha1.ReasonTasksNotRunning,
-			Message: fmt.Sprintf("%d of %d tasks running", st.Running, st.Desired)}
-	case st.VirtualIP != nil:
-		ready = VirtualIPReady(*st.VirtualIP)
+	ready := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonReady, Message: st.Message}
+	if st.Health != v1alpha1.Healthy {
+		ready = Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: st.Reason, Message: st.Message}
+		if st.Reason == v1alpha1.ReasonUnobservable {
+			ready.Status = v1alpha1.ConditionUnknown
+		}
 	}
 	return append(conds, programmed, ready)
 }

@@ -17,6 +17,33 @@ const (
 	ConditionReady ConditionType = "Ready"
 )
 
+// SyncStatus says whether the swarm holds what an object asks for, as Argo CD's sync status does.
+type SyncStatus string
+
+// The sync statuses.
+const (
+	// Synced: the swarm holds what the applied object asks for.
+	Synced SyncStatus = "Synced"
+	// OutOfSync: it differs (the drift lists the fields), or the object is not applied as given.
+	OutOfSync SyncStatus = "OutOfSync"
+)
+
+// HealthStatus says whether an object serves, apart from whether it is in sync: a Route may be in
+// sync and answer 503 (its backend is missing), or be scaled by hand and serve well.
+type HealthStatus string
+
+// The health statuses, from best to worst.
+const (
+	// Healthy: every task runs; a Route's backends resolve; a VirtualIP's address is held once.
+	Healthy HealthStatus = "Healthy"
+	// Progressing: swarm is getting there (tasks starting, an update rolling out).
+	Progressing HealthStatus = "Progressing"
+	// Degraded: it is not serving as asked, and waiting will not fix it (the reason says why).
+	Degraded HealthStatus = "Degraded"
+	// Missing: the swarm lacks its services.
+	Missing HealthStatus = "Missing"
+)
+
 // ConditionStatus is True, False or Unknown.
 type ConditionStatus string
 
@@ -42,6 +69,17 @@ const (
 	ReasonReady               ConditionReason = "Ready"
 	ReasonNotProgrammed       ConditionReason = "NotProgrammed"
 	ReasonTasksNotRunning     ConditionReason = "TasksNotRunning"
+	// ReasonTasksFailing: tasks do not run and the newest one failed (its error says why: a
+	// missing image, a crash, no node that satisfies the constraints).
+	ReasonTasksFailing ConditionReason = "TasksFailing"
+	// ReasonUpdating: swarm is rolling out an update (or rolling one back).
+	ReasonUpdating ConditionReason = "Updating"
+	// ReasonUpdatePaused: swarm paused an update that failed (update failureAction pause).
+	ReasonUpdatePaused ConditionReason = "UpdatePaused"
+	// ReasonRolledBack: swarm rolled back an update that failed; the old spec runs.
+	ReasonRolledBack ConditionReason = "RolledBack"
+	// ReasonNotApplied: the object given is not the one applied (get -f of a changed file).
+	ReasonNotApplied ConditionReason = "NotApplied"
 	// ReasonNoHolder: no node of a VirtualIP holds its address.
 	ReasonNoHolder ConditionReason = "NoHolder"
 	// ReasonSplitBrain: more than one node holds a VirtualIP's address, typically because their

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/swarm"
-	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -29,11 +31,17 @@ func newApplyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f PATH...",
 		Short: "Converge the swarm to the manifests",
-		Long: `Validate the manifests, compare them with the swarm, and create, update or
-delete what differs: node labels, overlay networks, the gateways' config
-secrets and the services. Bad input changes nothing. Only objects this
-instance created are ever updated or deleted; objects it created that no
-manifest wants any more are deleted only with --prune.`,
+		Long: `Validate the manifests, record their objects on the swarm (one swarm config
+each: the store of applied objects), and converge the swarm to every applied
+object: node labels, overlay networks, the gateways' config secrets and the
+services. As with kubectl, applying some files adds or updates their objects
+and leaves the other applied objects alone: a gateway is rendered from every
+applied Route, not only from the files given.
+
+With --prune the manifests are the whole instance: applied objects they no
+longer hold are deleted. Bad input, alone or with the applied objects (a Route
+conflicting with one applied before), changes nothing. Only objects this
+instance created are ever updated or deleted.`,
 		Example: `  # Bring the seed scenario up
   swarmgate apply -f manifests/examples/seed/
 
@@ -43,7 +51,11 @@ manifest wants any more are deleted only with --prune.`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, r, c, err := engine.session(cmd, &files)
+			session := engine.session
+			if prune {
+				session = engine.wholeSession
+			}
+			objs, r, c, err := session(cmd, &files)
 			if err != nil {
 				return err
 			}
@@ -53,7 +65,7 @@ manifest wants any more are deleted only with --prune.`,
 				return &exitCodeError{code: exitFail, msg: "the manifests hold no objects: --prune would delete everything of instance " +
 					engine.instance + "; pass --allow-empty if that is what you want (swarmgate delete deletes what manifests own)"}
 			}
-			pass, err := r.Plan(ctx, objs, planner.Options{Prune: prune}, false)
+			pass, err := plan(cmd, r, reconciler.Input{Objects: objs, All: prune}, planner.Options{Prune: prune}, false)
 			if err != nil {
 				return err
 			}
@@ -72,31 +84,25 @@ manifest wants any more are deleted only with --prune.`,
 			}
 			if pass.Plan.Empty() {
 				fmt.Fprintln(out, "no changes")
-				return nil
-			}
-			if err := r.Apply(ctx, pass, printAction(out)); err != nil {
+			} else if err := r.Apply(ctx, pass, printAction(out)); err != nil {
 				return err
 			}
 			if !wait {
 				return nil
 			}
-			var services []string
-			for _, a := range pass.Plan.Actions {
-				if a.Kind == planner.KindService && a.Op != planner.Delete {
-					services = append(services, a.Name)
-				}
-			}
+			// Every object given, changed or not: a service stuck since an earlier apply fails
+			// this one too.
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			return waitConverged(ctx, c, services, out)
+			return waitHealthy(ctx, r, objs, out)
 		},
 	}
 	files.addFlags(cmd)
 	engine.addFlags(cmd)
-	cmd.Flags().BoolVar(&prune, "prune", false, "delete objects of this instance that no manifest declares any more")
+	cmd.Flags().BoolVar(&prune, "prune", false, "the manifests are the whole instance: delete applied objects they no longer hold")
 	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "with --prune: allow manifests with no objects, which prune everything of the instance")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change, change nothing")
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every changed service runs its tasks; fail if swarm rolled one back")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until every object given is Synced and Healthy; fail when one is Degraded (an update paused or rolled back, tasks failing, a backend missing)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long --wait waits")
 	return cmd
 }
@@ -110,76 +116,78 @@ func printAction(out io.Writer) func(planner.Action, error) {
 	}
 }
 
-// waitConverged polls the services until each has all its tasks running and no update in
-// progress, printing progress as it changes. A rolled-back or paused update is a failure.
-func waitConverged(ctx context.Context, c *client.Client, services []string, out io.Writer) error {
+// failingGrace is how long tasks may keep failing before --wait gives up on them: a task that
+// fails once and then starts (a database not up yet) is not a failed apply; a missing image is.
+const failingGrace = 15 * time.Second
+
+// waitHealthy polls the objects' status until each is Synced and Healthy, printing each change
+// of health. A Degraded object fails the wait: at once when swarm paused or rolled back an update
+// or a backend is missing, after failingGrace when tasks keep failing.
+func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.Object, out io.Writer) error {
+	given := map[string]bool{}
+	for _, o := range objs {
+		given[desired.Owner(o)] = true
+	}
 	last := map[string]string{}
+	failingSince := map[string]time.Time{}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		var pending []string
-		for _, name := range services {
-			state, done, err := serviceProgress(ctx, c, name)
-			if ctx.Err() != nil {
-				return timedOut(services, last)
+		pass, err := r.Plan(ctx, reconciler.Input{Objects: objs}, planner.Options{}, true)
+		if ctx.Err() != nil {
+			return timedOut(last)
+		}
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, st := range reconciler.Status(pass) {
+			owner := string(st.Kind) + "/" + st.Name
+			if !given[owner] {
+				continue
 			}
-			if err != nil {
-				return err
+			line := fmt.Sprintf("%s %s", st.Sync, st.Health)
+			if st.Message != "" {
+				line += ": " + st.Message
 			}
-			if state != last[name] {
-				fmt.Fprintf(out, "service/%s: %s\n", name, state)
-				last[name] = state
+			if line != last[owner] {
+				fmt.Fprintf(out, "%s: %s\n", owner, line)
+				last[owner] = line
 			}
-			if !done {
-				pending = append(pending, name)
+			if st.Health == v1alpha1.Degraded {
+				if st.Reason != v1alpha1.ReasonTasksFailing {
+					return fmt.Errorf("%s is Degraded (%s): %s", owner, st.Reason, st.Message)
+				}
+				if failingSince[owner].IsZero() {
+					failingSince[owner] = time.Now()
+				} else if time.Since(failingSince[owner]) >= failingGrace {
+					return fmt.Errorf("%s is Degraded (%s for %s): %s", owner, st.Reason, failingGrace, st.Message)
+				}
+			} else {
+				delete(failingSince, owner)
+			}
+			if st.Health != v1alpha1.Healthy || st.Sync != v1alpha1.Synced {
+				pending++
 			}
 		}
-		if len(pending) == 0 {
+		if pending == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return timedOut(pending, last)
+			return timedOut(last)
 		case <-tick.C:
 		}
 	}
 }
 
-// timedOut says which services --wait gave up on, and how far each had got.
-func timedOut(services []string, last map[string]string) error {
-	parts := make([]string, len(services))
-	for i, s := range services {
-		parts[i] = fmt.Sprintf("service/%s (%s)", s, last[s])
+// timedOut says how far each object had got when --wait gave up.
+func timedOut(last map[string]string) error {
+	var parts []string
+	for _, owner := range slices.Sorted(maps.Keys(last)) {
+		if !strings.HasPrefix(last[owner], "Synced Healthy") {
+			parts = append(parts, fmt.Sprintf("%s (%s)", owner, last[owner]))
+		}
 	}
 	return fmt.Errorf("timed out waiting for %s", strings.Join(parts, ", "))
-}
-
-func serviceProgress(ctx context.Context, c *client.Client, name string) (state string, done bool, err error) {
-	svc, _, err := c.ServiceInspectWithRaw(ctx, name, swarm.ServiceInspectOptions{})
-	if err != nil {
-		return "", false, err
-	}
-	if u := svc.UpdateStatus; u != nil {
-		switch u.State {
-		case swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused, swarm.UpdateStatePaused:
-			return "", false, fmt.Errorf("service %s: update %s: %s", name, u.State, u.Message)
-		case swarm.UpdateStateUpdating, swarm.UpdateStateRollbackStarted:
-			return fmt.Sprintf("update %s", u.State), false, nil
-		}
-	}
-	tasks, err := c.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svc.ID), filters.Arg("desired-state", "running"))})
-	if err != nil {
-		return "", false, err
-	}
-	running := 0
-	for _, t := range tasks {
-		if t.Status.State == swarm.TaskStateRunning {
-			running++
-		}
-	}
-	want := len(tasks)
-	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
-		want = int(*r.Replicas)
-	}
-	return fmt.Sprintf("%d/%d tasks running", running, want), running >= want, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -25,7 +26,7 @@ there is, and 2 on error, as kubectl diff does.`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, err := files.load(cmd)
+			objs, err := files.loadPart(cmd)
 			if err != nil {
 				return &exitCodeError{code: exitError, msg: ""}
 			}
@@ -34,9 +35,10 @@ there is, and 2 on error, as kubectl diff does.`,
 				return err
 			}
 			defer c.Close()
-			pass, err := r.Plan(cmd.Context(), objs, planner.Options{Prune: prune}, false)
+			pass, err := r.Plan(cmd.Context(), reconciler.Input{Objects: objs, All: prune}, planner.Options{Prune: prune}, false)
 			if err != nil {
-				return err
+				_ = invalidInput(cmd, err)
+				return &exitCodeError{code: exitError, msg: ""}
 			}
 			printDiff(cmd.OutOrStdout(), pass.Plan)
 			if !pass.Plan.Empty() {

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/controller"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -30,22 +30,42 @@ func newGetCommand() *cobra.Command {
 		tokenFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "get [KIND [NAME]] -f PATH...",
-		Short: "Show each object's desired versus actual state",
-		Long: `For every object of the manifests (or of one kind, or one object), show
-whether the swarm matches it (SYNCED), differs (DRIFTED, with the fields) or
-lacks it (MISSING), its running and desired tasks, the config secret a
-gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
-		Example: `  swarmgate get -f manifests/
-  swarmgate get route dmzhttp -f manifests/ -o yaml
+		Use:   "get [KIND [NAME...] | KIND/NAME...] [-f PATH...]",
+		Short: "Show the applied objects: are they in sync, are they healthy",
+		Long: `Show every applied object (or those of one kind, or the named ones), read
+from the swarm's store of applied objects: no manifest files needed, from any
+manager. With -f, show the manifests' objects instead, as they would be once
+applied.
 
-  # Ask a running operator (swarmgate run) instead of reading manifests
+SYNC says whether the swarm holds what the object asks for: Synced, or
+OutOfSync with what differs. HEALTH says whether it serves: Healthy,
+Progressing (tasks starting, an update rolling out), Degraded (with the
+reason: tasks failing and the task's error, an update paused or rolled back, a
+backend not found, a virtual IP held by no node) or Missing. The two are
+apart: a Route scaled by hand is OutOfSync and Healthy; a Route whose backend
+is missing is Synced and Degraded.`,
+		Example: `  swarmgate get
+  swarmgate get routes
+  swarmgate get route dmzhttp -o yaml
+  swarmgate get -o name
+  swarmgate get route dmzhttp -o jsonpath='{.status.health}'
+
+  # The manifests' objects, as they would be applied
+  swarmgate get -f manifests/
+
+  # Ask a running operator (swarmgate run)
   swarmgate get --server http://manager1:9090`,
 		GroupID: "basic",
-		Args:    cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var statuses []reconciler.ObjectStatus
-			var configs map[string]controller.GatewayConfigStatus
+			var (
+				statuses []reconciler.ObjectStatus
+				objs     []v1alpha1.Object
+				configs  map[string]controller.GatewayConfigStatus
+			)
+			format, err := parseOutput(output)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
 			if server != "" {
 				token, err := readToken("--token-file", tokenFile)
 				if err != nil {
@@ -56,20 +76,18 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 					return err
 				}
 				statuses, configs = doc.Objects, doc.GatewayConfigs
-			} else {
-				var err error
-				if statuses, err = localStatus(cmd, &files, &engine); err != nil {
-					return err
-				}
+			} else if statuses, objs, err = localStatus(cmd, &files, &engine); err != nil {
+				return err
 			}
-			statuses, err := selectStatuses(statuses, args)
+			statuses, err = selectStatuses(statuses, args)
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
-			if err := printStatuses(cmd, statuses, output); err != nil {
+			single := len(args) == 2 && !strings.Contains(args[0], "/") || len(args) == 1 && strings.Contains(args[0], "/")
+			if err := format.print(cmd.OutOrStdout(), statuses, objs, single); err != nil {
 				return err
 			}
-			if len(configs) > 0 && (output == "" || output == "wide") {
+			if len(configs) > 0 && format.table() {
 				printGatewayConfigs(cmd.OutOrStdout(), configs)
 			}
 			return nil
@@ -77,29 +95,53 @@ gateway uses, and its conditions (Accepted, ResolvedRefs, Programmed, Ready).`,
 	}
 	files.addFlags(cmd)
 	engine.addFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml or json (default: a table)")
-	cmd.Flags().StringVar(&server, "server", "", "URL of a running `swarmgate run` to ask instead of reading manifests")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml, json, name or jsonpath=TEMPLATE (default: a table)")
+	cmd.Flags().StringVar(&server, "server", "", "URL of a running `swarmgate run` to ask instead of the swarm")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "with --server: file holding the operator's --read-token-file token")
-	cmd.MarkFlagsOneRequired("filename", "server")
 	cmd.MarkFlagsMutuallyExclusive("filename", "server")
 	return cmd
 }
 
-// localStatus computes the status of the manifests' objects against the swarm.
-func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, error) {
-	objs, r, c, err := engine.session(cmd, files)
-	if err != nil {
-		return nil, err
+// localStatus computes the status of the applied objects, or of the manifests' objects (as they
+// would be with the applied ones), against the swarm.
+func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, []v1alpha1.Object, error) {
+	var (
+		objs []v1alpha1.Object
+		r    *reconciler.Reconciler
+	)
+	if len(files.paths) > 0 {
+		o, rr, c, err := engine.session(cmd, files)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer c.Close()
+		objs, r = o, rr
+	} else {
+		rr, c, err := engine.reconciler()
+		if err != nil {
+			return nil, nil, err
+		}
+		defer c.Close()
+		r = rr
 	}
-	defer c.Close()
 	// A gateway with agents serves what the operator hands them, not its bootstrap secret: a
 	// bootstrap older than the routes is no drift (get --server shows what each task serves).
-	pass, err := r.Plan(cmd.Context(), objs, planner.Options{KeepAgentConfigs: true}, true)
+	pass, err := plan(cmd, r, reconciler.Input{Objects: objs}, planner.Options{KeepAgentConfigs: true}, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pass.ObserveVirtualIPs(cmd.Context())
-	return reconciler.Status(objs, pass), nil
+	statuses := reconciler.Status(pass)
+	all := pass.Objects
+	if len(files.paths) > 0 { // only the manifests' objects
+		given := map[string]bool{}
+		for _, o := range objs {
+			given[desired.Owner(o)] = true
+		}
+		statuses = slices.DeleteFunc(statuses, func(s reconciler.ObjectStatus) bool { return !given[string(s.Kind)+"/"+s.Name] })
+		all = objs
+	}
+	return statuses, all, nil
 }
 
 // fetchStatus reads GET /status of a running operator.
@@ -126,77 +168,32 @@ func fetchStatus(ctx context.Context, server, token string) (*controller.StatusD
 	return &doc, nil
 }
 
-// selectStatuses keeps the statuses of one kind (case-insensitive, singular or plural) and name.
+// selectStatuses keeps the statuses of one kind and, if named, those objects: "KIND [NAME...]"
+// or "KIND/NAME...".
 func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.ObjectStatus, error) {
 	if len(args) == 0 {
 		return all, nil
 	}
-	var kind v1alpha1.Kind
-	for _, k := range v1alpha1.Kinds {
-		if a := strings.ToLower(args[0]); a == strings.ToLower(string(k)) || a == strings.ToLower(string(k))+"s" {
-			kind = k
+	if len(args) == 1 && !strings.Contains(args[0], "/") {
+		kind, err := parseKind(args[0])
+		if err != nil {
+			return nil, err
 		}
+		return slices.DeleteFunc(slices.Clone(all), func(s reconciler.ObjectStatus) bool { return s.Kind != kind }), nil
 	}
-	if kind == "" {
-		return nil, fmt.Errorf("unknown kind %q: want one of gateway, route, virtualip, zone", args[0])
+	owners, err := parseRefs(args)
+	if err != nil {
+		return nil, err
 	}
 	var out []reconciler.ObjectStatus
-	for _, s := range all {
-		if s.Kind == kind && (len(args) < 2 || s.Name == args[1]) {
-			out = append(out, s)
+	for _, o := range owners {
+		i := slices.IndexFunc(all, func(s reconciler.ObjectStatus) bool { return string(s.Kind)+"/"+s.Name == o })
+		if i < 0 {
+			return nil, fmt.Errorf("%s is not applied", o)
 		}
-	}
-	if len(args) == 2 && len(out) == 0 {
-		return nil, fmt.Errorf("%s %q is in no manifest", kind, args[1])
+		out = append(out, all[i])
 	}
 	return out, nil
-}
-
-func printStatuses(cmd *cobra.Command, statuses []reconciler.ObjectStatus, output string) error {
-	w := cmd.OutOrStdout()
-	switch output {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(statuses)
-	case "yaml":
-		b, err := yaml.Marshal(statuses)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	case "", "wide":
-	default:
-		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--output %q: want wide, yaml or json", output)}
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	header := "KIND\tNAME\tSTATUS\tTASKS\tREADY"
-	if output == "wide" {
-		header += "\tCONFIG\tDETAILS"
-	}
-	fmt.Fprintln(tw, header)
-	for _, s := range statuses {
-		ready, detail := string(v1alpha1.ConditionFalse), strings.Join(s.Drift, "; ")
-		if c := s.Condition(v1alpha1.ConditionReady); c != nil {
-			ready = string(c.Status)
-			if s.Kind == v1alpha1.KindVirtualIP && detail == "" {
-				detail = c.Message // who holds the address
-			}
-		}
-		tasks := "-"
-		if s.Desired > 0 {
-			tasks = fmt.Sprintf("%d/%d", s.Running, s.Desired)
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Status, tasks, ready)
-		if output == "wide" {
-			line += fmt.Sprintf("\t%s\t%s", orDash(s.Config), orDash(detail))
-		} else if detail != "" {
-			line += "\t(" + detail + ")"
-		}
-		fmt.Fprintln(tw, line)
-	}
-	return tw.Flush()
 }
 
 func orDash(s string) string {

@@ -19,18 +19,34 @@ type fileOptions struct {
 
 func (o *fileOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.paths, "filename", "f", nil, "manifest file or directory (read recursively), or - for standard input; repeatable")
-	if cmd.Name() != "get" { // get may ask a server instead
+	switch cmd.Name() {
+	case "get", "delete": // they may name objects of the store instead
+	default:
 		_ = cmd.MarkFlagRequired("filename")
 	}
 }
 
-// load reads, defaults and validates the manifests. On bad input it prints every error and returns
-// an exit error, so nothing after it runs on a broken snapshot.
+// load reads, defaults and validates the manifests as a whole set. On bad input it prints every
+// error and returns an exit error, so nothing after it runs on a broken snapshot.
 func (o *fileOptions) load(cmd *cobra.Command) ([]v1alpha1.Object, error) {
 	objs, err := reconciler.LoadManifests(o.paths, cmd.InOrStdin())
+	return objs, invalidInput(cmd, err)
+}
+
+// loadPart reads the manifests of a command that joins them with the applied objects: each
+// object is validated here, the set they make when planned.
+func (o *fileOptions) loadPart(cmd *cobra.Command) ([]v1alpha1.Object, error) {
+	objs, err := reconciler.LoadPart(o.paths, cmd.InOrStdin())
+	return objs, invalidInput(cmd, err)
+}
+
+// invalidInput prints every error of invalid manifests (also those the store of applied objects
+// adds: a Route conflicting with one applied before) and returns an exit error; other errors
+// pass through.
+func invalidInput(cmd *cobra.Command, err error) error {
 	var errs field.ErrorList
 	if !errors.As(err, &errs) {
-		return objs, err
+		return err
 	}
 	w := cmd.ErrOrStderr()
 	for _, e := range errs {
@@ -40,7 +56,7 @@ func (o *fileOptions) load(cmd *cobra.Command) ([]v1alpha1.Object, error) {
 	if len(errs) == 1 {
 		noun = "error"
 	}
-	return nil, &exitCodeError{code: exitFail, msg: fmt.Sprintf("%d %s in the manifests; nothing was changed", len(errs), noun)}
+	return &exitCodeError{code: exitFail, msg: fmt.Sprintf("%d %s in the manifests; nothing was changed", len(errs), noun)}
 }
 
 func newValidateCommand() *cobra.Command {

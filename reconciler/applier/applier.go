@@ -32,6 +32,9 @@ type Writer interface {
 	SecretCreate(ctx context.Context, secret swarm.SecretSpec) (swarm.SecretCreateResponse, error)
 	SecretInspectWithRaw(ctx context.Context, id string) (swarm.Secret, []byte, error)
 	SecretRemove(ctx context.Context, id string) error
+	ConfigCreate(ctx context.Context, config swarm.ConfigSpec) (swarm.ConfigCreateResponse, error)
+	ConfigInspectWithRaw(ctx context.Context, id string) (swarm.Config, []byte, error)
+	ConfigRemove(ctx context.Context, id string) error
 	ServiceCreate(ctx context.Context, service swarm.ServiceSpec, options swarm.ServiceCreateOptions) (swarm.ServiceCreateResponse, error)
 	ServiceInspectWithRaw(ctx context.Context, serviceID string, opts swarm.ServiceInspectOptions) (swarm.Service, []byte, error)
 	ServiceUpdate(ctx context.Context, serviceID string, version swarm.Version, service swarm.ServiceSpec, options swarm.ServiceUpdateOptions) (swarm.ServiceUpdateResponse, error)
@@ -169,6 +172,24 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 		}
 		a.secrets[s.Name] = resp.ID
 		return nil
+	case planner.KindConfig:
+		if act.Op == planner.Delete {
+			return ignoreNotFound(a.w.ConfigRemove(ctx, act.ID))
+		}
+		c := act.Applied
+		_, err := a.w.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data})
+		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+			// Created by an earlier try whose answer was lost: the name carries the content's hash.
+			existing, _, ierr := a.w.ConfigInspectWithRaw(ctx, c.Name)
+			if ierr != nil {
+				return ierr
+			}
+			if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
+				return backoff.Permanent(fmt.Errorf("a config named %s exists and is not swarmgate's", c.Name))
+			}
+			return nil
+		}
+		return err
 	case planner.KindService:
 		switch act.Op {
 		case planner.Delete:

@@ -284,7 +284,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.mu.Unlock()
 	rec := *c.rec
 	rec.Revision = rev
-	p, err := rec.Plan(ctx, objs, planner.Options{Prune: true, KeepAgentConfigs: true}, false)
+	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, false)
 	if err != nil {
 		return c.failed("PlanFailed", err)
 	}

@@ -101,13 +101,13 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		objs := c.lastGood
 		c.mu.Unlock()
 		if objs != nil {
-			p, err := c.rec.Plan(r.Context(), objs, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+			p, err := c.rec.Plan(r.Context(), reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
 			}
 			p.ObserveVirtualIPs(r.Context())
-			doc.Objects = reconciler.Status(objs, p)
+			doc.Objects = reconciler.Status(p)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)

@@ -41,6 +41,8 @@ type State struct {
 	// AgentConfigs are the configs of the gateways whose agents take them from the operator, by
 	// the gateway's qualified name.
 	AgentConfigs map[string][]byte
+	// Applied are the store entries of the objects: one swarm config each.
+	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
 }
@@ -133,6 +135,9 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	)
 	for _, o := range objs {
 		s.Owners = append(s.Owners, Owner(o))
+		if err := s.addApplied(o); err != nil {
+			return nil, err
+		}
 		switch o := o.(type) {
 		case *v1alpha1.Zone:
 			zones[o.Metadata.Name] = o
@@ -173,6 +178,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	slices.SortFunc(s.Secrets, func(a, b Secret) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.VirtualIPs, func(a, b VirtualIP) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.Applied, func(a, b Applied) int { return cmp.Compare(a.Name, b.Name) })
 	// A backend that another route declares is not external.
 	declared := map[string]bool{}
 	for _, svc := range s.Services {

@@ -37,6 +37,8 @@ const (
 	KindNetwork Kind = "network"
 	KindSecret  Kind = "secret"
 	KindService Kind = "service"
+	// KindConfig is a swarm config of the store of applied objects.
+	KindConfig Kind = "config"
 )
 
 // Change is one field an action changes.
@@ -60,6 +62,7 @@ type Action struct {
 	Network *desired.Network
 	Secret  *desired.Secret
 	Service *desired.Service
+	Applied *desired.Applied
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -103,6 +106,11 @@ func (p *Plan) Empty() bool { return len(p.Actions) == 0 }
 type Options struct {
 	// Prune deletes this instance's objects that no manifest wants.
 	Prune bool
+	// Delete names the owners ("Route/x") being deleted: their objects are deleted without Prune.
+	Delete []string
+	// Scope, when set, limits the plan to these owners' objects: a partial apply or a delete
+	// leaves the other applied objects as they are (drifted or not).
+	Scope []string
 	// KeepAgentConfigs leaves a gateway whose agents take their configs from the operator on the
 	// config secret it mounts (its bootstrap), so a new config replaces no task: the operator,
 	// which delivers configs to agents, sets it. Without it (the CLI), a new config is a new
@@ -121,12 +129,33 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		owners[o] = true
 	}
 	// orphan deletes an owned object no manifest wants: always when its owner still exists (an
-	// old config secret of a gateway), otherwise only with Prune.
+	// old config secret of a gateway) or is being deleted, otherwise only with Prune.
 	orphan := func(a Action) {
-		if owners[a.Owner] || opts.Prune {
+		if owners[a.Owner] || opts.Prune || slices.Contains(opts.Delete, a.Owner) {
 			p.Actions = append(p.Actions, a)
 		} else {
 			p.Orphans = append(p.Orphans, a)
+		}
+	}
+
+	// The store first: what was applied is recorded before the swarm converges to it, so a pass
+	// that fails half-way is finished by the next one, whatever it was given.
+	haveApplied := map[string]bool{}
+	for _, c := range s.Applied {
+		haveApplied[c.Spec.Name] = true
+	}
+	wantApplied := map[string]bool{}
+	for i := range d.Applied {
+		want := &d.Applied[i]
+		wantApplied[want.Name] = true
+		if !haveApplied[want.Name] {
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindConfig, Name: want.Name, Owner: want.Owner, Applied: want})
+		}
+	}
+	var appliedDeletes []Action
+	for _, c := range s.Applied {
+		if !wantApplied[c.Spec.Name] {
+			appliedDeletes = append(appliedDeletes, Action{Op: Delete, Kind: KindConfig, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
 		}
 	}
 
@@ -235,13 +264,17 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		}
 	}
 	// Deletes run after every create and update, services first: a secret or network is freed
-	// only once no service uses it.
-	for _, group := range [][]Action{svcDeletes, secretDeletes, netDeletes} {
+	// only once no service uses it. An object leaves the store last, once nothing of it is left
+	// (a delete that fails keeps it there, to be retried).
+	for _, group := range [][]Action{svcDeletes, secretDeletes, netDeletes, appliedDeletes} {
 		for _, a := range group {
 			orphan(a)
 		}
 	}
 
+	if opts.Scope != nil {
+		p.Actions = slices.DeleteFunc(p.Actions, func(a Action) bool { return !slices.Contains(opts.Scope, a.Owner) })
+	}
 	p.checkExternalBackends(d, existingSvc, netNames)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
@@ -344,42 +377,6 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
 	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason})
 	p.Warnings = append(p.Warnings, warning)
-}
-
-// Deletion plans removing exactly what the given manifest objects own: their services, secrets and
-// networks, and the node labels of the given zones. Nothing else is touched.
-func Deletion(owners []string, zones []string, s *swarmstate.Snapshot, instance string) *Plan {
-	own := map[string]bool{}
-	for _, o := range owners {
-		own[o] = true
-	}
-	d := &desired.State{Instance: instance, NodeLabels: map[string]map[string]string{}}
-	// Node labels: planning with no labels wanted removes this instance's labels, but only on
-	// the nodes of the zones being deleted.
-	var nodes []swarm.Node
-	for _, n := range s.Nodes {
-		if slices.Contains(zones, n.Spec.Labels[v1alpha1.ZoneLabel]) {
-			nodes = append(nodes, n)
-		}
-	}
-	p := &Plan{}
-	p.planNodes(d, &swarmstate.Snapshot{Nodes: nodes}, func(string, ...any) {})
-	for _, svc := range s.Services {
-		if swarmstate.Owned(svc.Spec.Labels, instance) && own[svc.Spec.Labels[v1alpha1.LabelOwner]] {
-			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
-		}
-	}
-	for _, sec := range s.Secrets {
-		if own[sec.Spec.Labels[v1alpha1.LabelOwner]] {
-			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
-		}
-	}
-	for _, n := range s.Networks {
-		if swarmstate.Owned(n.Labels, instance) && own[n.Labels[v1alpha1.LabelOwner]] {
-			p.Actions = append(p.Actions, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
-		}
-	}
-	return p
 }
 
 // keepAgentConfigs returns d with each agent gateway's service left on the config secret it

@@ -103,6 +103,9 @@ func applied(d *desired.State) *swarmstate.Snapshot {
 		}
 		s.Services = append(s.Services, swarm.Service{ID: "svc-" + svc.Name, Spec: spec})
 	}
+	for _, a := range d.Applied {
+		s.Applied = append(s.Applied, swarm.Config{ID: "cfg-" + a.Name, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: a.Name, Labels: a.Labels}, Data: a.Data}})
+	}
 	return s
 }
 
@@ -135,7 +138,10 @@ func TestPlan(t *testing.T) {
 	}{
 		{"empty swarm: everything in order", func() *swarmstate.Snapshot {
 			return &swarmstate.Snapshot{Nodes: []swarm.Node{{ID: "id-node1", Description: swarm.NodeDescription{Hostname: "node1"}}}}
-		}, Options{}, `update node/node1 (Zone/dmz)
+		}, Options{}, `create config/sg-test-gateway-gw-9aad539fe0 (Gateway/gw)
+create config/sg-test-route-app-7c9d76dfcb (Route/app)
+create config/sg-test-zone-dmz-2be38a4507 (Zone/dmz)
+update node/node1 (Zone/dmz)
   label.zone: "" -> "dmz"
   label.swarmgate.io/owned-labels.test: "" -> "zone"
 create network/nginx_default (Gateway/gw)
@@ -204,8 +210,9 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 		}
 		at += i
 	}
-	if !strings.Contains(got, "secrets: \""+old.Secrets[0].Name) || !strings.HasPrefix(p.Actions[0].String(), "secret/") || !strings.HasSuffix(p.Actions[0].String(), " rotated") {
-		t.Errorf("rotation is not reported as such:\n%s\n%s", got, p.Actions[0])
+	first := p.Actions[slices.IndexFunc(p.Actions, func(a Action) bool { return a.Kind == KindSecret })]
+	if !strings.Contains(got, "secrets: \""+old.Secrets[0].Name) || !strings.HasSuffix(first.String(), " rotated") {
+		t.Errorf("rotation is not reported as such:\n%s\n%s", got, first)
 	}
 
 	// A route removed: its service is an orphan, deleted only with Prune.
@@ -295,8 +302,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Empty() {
-		t.Errorf("the operator's plan for a route change of a gateway with agents writes:\n%s", format(p))
+	if slices.ContainsFunc(p.Actions, func(a Action) bool { return a.Kind != KindConfig }) {
+		t.Errorf("the operator's plan for a route change of a gateway with agents writes more than the store:\n%s", format(p))
 	}
 	p, err = New(changed, old, Options{})
 	if err != nil {
@@ -308,5 +315,43 @@ spec:
 	old.UserSecrets = nil
 	if _, err := New(changed, old, Options{KeepAgentConfigs: true}); err == nil || !strings.Contains(err.Error(), "secret agent-token does not exist") {
 		t.Errorf("a missing token secret: %v", err)
+	}
+}
+
+// TestPlanStore: the store of applied objects is written first, an object's older version and a
+// deleted object's entry are removed last, and an unchanged object is not written again.
+func TestPlanStore(t *testing.T) {
+	old := build(t, manifests)
+	s := applied(old)
+	if p, err := New(old, s, Options{}); err != nil || !p.Empty() {
+		t.Fatalf("unchanged: %v\n%v", err, p)
+	}
+
+	// The Route deleted: its service, and then its entry, go; the gateway's config is rendered
+	// without it; the zone and gateway entries stay.
+	without := build(t, strings.Split(manifests, "---\napiVersion: swarmgate.io/v1alpha1\nkind: Route")[0])
+	p, err := New(without, s, Options{Delete: []string{"Route/app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := format(p)
+	var ops []string
+	for _, a := range p.Actions {
+		ops = append(ops, fmt.Sprintf("%s %s %s", a.Op, a.Kind, a.Owner))
+	}
+	want := []string{"create secret Gateway/gw", "update service Gateway/gw", "delete service Route/app", "delete secret Gateway/gw", "delete config Route/app"}
+	if !slices.Equal(ops, want) {
+		t.Errorf("delete Route/app:\n%s\nwant the operations %q", got, want)
+	}
+
+	// A pass stopped between storing a new version and removing the old: the old is removed.
+	s.Applied = append(s.Applied, swarm.Config{ID: "cfg-stale", Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "sg-test-route-app-0000000000",
+		Labels: map[string]string{v1alpha1.LabelOwner: "Route/app"}}}})
+	p, err = New(old, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); !strings.HasPrefix(got, "delete config/sg-test-route-app-0000000000 (Route/app)\nwarning") {
+		t.Errorf("a stale entry:\n%s", got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
@@ -22,6 +21,7 @@ type Reader interface {
 	NodeList(ctx context.Context, options swarm.NodeListOptions) ([]swarm.Node, error)
 	NetworkList(ctx context.Context, options network.ListOptions) ([]network.Summary, error)
 	SecretList(ctx context.Context, options swarm.SecretListOptions) ([]swarm.Secret, error)
+	ConfigList(ctx context.Context, options swarm.ConfigListOptions) ([]swarm.Config, error)
 	ServiceList(ctx context.Context, options swarm.ServiceListOptions) ([]swarm.Service, error)
 	NetworkInspect(ctx context.Context, networkID string, options network.InspectOptions) (network.Inspect, error)
 	TaskList(ctx context.Context, options swarm.TaskListOptions) ([]swarm.Task, error)
@@ -34,13 +34,15 @@ type Snapshot struct {
 	Networks []network.Summary
 	// Secrets are the secrets of this instance only.
 	Secrets []swarm.Secret
-	// UserSecrets are the secrets of the user's that the manifests name (gateway agent tokens),
-	// which swarmgate mounts and never changes.
+	// UserSecrets are the other secrets: those the manifests name (gateway agent tokens)
+	// swarmgate mounts and never changes.
 	UserSecrets []swarm.Secret
 	// Services are all services: swarmgate's, and the existing ones routes send traffic to.
 	Services []swarm.Service
 	// Tasks are the tasks of this instance's services, when asked for.
 	Tasks []swarm.Task
+	// Applied are this instance's store of applied manifest objects: one swarm config each.
+	Applied []swarm.Config
 }
 
 // Options say what a read needs beyond nodes, networks, secrets and services.
@@ -50,17 +52,15 @@ type Options struct {
 	// HostNetwork adds the swarm's "host" network, which services of the host's network stack
 	// attach to and which the list of swarm networks leaves out.
 	HostNetwork bool
-	// UserSecrets names secrets of the user's to look up.
-	UserSecrets []string
 }
 
-// Read reads the swarm.
+// Read reads the swarm: five list calls (six with tasks), one round trip.
 func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapshot, error) {
 	ours := filters.NewArgs(
 		filters.Arg("label", v1alpha1.LabelManagedBy+"="+v1alpha1.ManagedByValue),
 		filters.Arg("label", v1alpha1.LabelInstance+"="+instance),
 	)
-	// The lists are independent: one round trip of latency instead of four or five. Each
+	// The lists are independent: one round trip of latency instead of five or more. Each
 	// goroutine writes its own field of s.
 	var s Snapshot
 	g, ctx := errgroup.WithContext(ctx)
@@ -76,9 +76,24 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		}
 		return nil
 	})
-	g.Go(func() (err error) {
-		if s.Secrets, err = r.SecretList(ctx, swarm.SecretListOptions{Filters: ours}); err != nil {
+	g.Go(func() error {
+		// All of them (names and labels, never data): the user's are those gateways may mount.
+		all, err := r.SecretList(ctx, swarm.SecretListOptions{})
+		if err != nil {
 			return fmt.Errorf("listing secrets: %w", err)
+		}
+		for _, sec := range all {
+			if Owned(sec.Spec.Labels, instance) {
+				s.Secrets = append(s.Secrets, sec)
+			} else {
+				s.UserSecrets = append(s.UserSecrets, sec)
+			}
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if s.Applied, err = r.ConfigList(ctx, swarm.ConfigListOptions{Filters: ours}); err != nil {
+			return fmt.Errorf("listing configs: %w", err)
 		}
 		return nil
 	})
@@ -92,24 +107,6 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		g.Go(func() (err error) {
 			if s.Tasks, err = r.TaskList(ctx, swarm.TaskListOptions{}); err != nil {
 				return fmt.Errorf("listing tasks: %w", err)
-			}
-			return nil
-		})
-	}
-	if len(opts.UserSecrets) > 0 {
-		g.Go(func() error {
-			f := filters.NewArgs()
-			for _, n := range opts.UserSecrets {
-				f.Add("name", n)
-			}
-			all, err := r.SecretList(ctx, swarm.SecretListOptions{Filters: f})
-			if err != nil {
-				return fmt.Errorf("listing secrets: %w", err)
-			}
-			for _, sec := range all { // the name filter matches by prefix
-				if slices.Contains(opts.UserSecrets, sec.Spec.Name) {
-					s.UserSecrets = append(s.UserSecrets, sec)
-				}
 			}
 			return nil
 		})
@@ -130,6 +127,22 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		s.Networks = append(s.Networks, host)
 	}
 	return &s, nil
+}
+
+// AddHostNetwork adds the "host" network to a snapshot read without it, for virtual IPs that
+// only the store of applied objects named.
+func (s *Snapshot) AddHostNetwork(ctx context.Context, r Reader) error {
+	for _, n := range s.Networks {
+		if n.Name == "host" {
+			return nil
+		}
+	}
+	host, err := r.NetworkInspect(ctx, "host", network.InspectOptions{Scope: "swarm"})
+	if err != nil {
+		return fmt.Errorf("inspecting the host network: %w", err)
+	}
+	s.Networks = append(s.Networks, host)
+	return nil
 }
 
 // Owned reports whether an object's labels mark it as this instance's.

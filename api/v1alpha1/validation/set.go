@@ -23,21 +23,9 @@ type set struct {
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
 	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, matches: matchClaims{}}
-	var errs field.ErrorList
-	byName := map[v1alpha1.Kind]map[string]v1alpha1.Object{}
-	var unique []v1alpha1.Object // the first object of each kind and name; later ones only get the duplicate error
-	for _, o := range objs {
-		kind, name := o.GetTypeMeta().Kind, o.GetObjectMeta().Name
-		if byName[kind] == nil {
-			byName[kind] = map[string]v1alpha1.Object{}
-		}
-		if first, ok := byName[kind][name]; ok {
-			errs = append(errs, withObject(field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"),
-				"also defined as "+originOf(first))}, o)...)
-			continue
-		}
-		byName[kind][name] = o
-		unique = append(unique, o)
+	errs, unique := duplicates(objs)
+	for _, o := range unique {
+		name := o.GetObjectMeta().Name
 		switch o := o.(type) {
 		case *v1alpha1.Gateway:
 			s.gateways[name] = o
@@ -62,6 +50,28 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 		errs = append(errs, withObject(e, o)...)
 	}
 	return errs
+}
+
+// duplicates reports every object whose kind and name an earlier one has, and returns the first
+// object of each kind and name: later ones only get the duplicate error.
+func duplicates(objs []v1alpha1.Object) (field.ErrorList, []v1alpha1.Object) {
+	var errs field.ErrorList
+	byName := map[v1alpha1.Kind]map[string]v1alpha1.Object{}
+	var unique []v1alpha1.Object
+	for _, o := range objs {
+		kind, name := o.GetTypeMeta().Kind, o.GetObjectMeta().Name
+		if byName[kind] == nil {
+			byName[kind] = map[string]v1alpha1.Object{}
+		}
+		if first, ok := byName[kind][name]; ok {
+			errs = append(errs, withObject(field.ErrorList{field.Duplicate(field.NewPath("metadata", "name"),
+				"also defined as "+originOf(first))}, o)...)
+			continue
+		}
+		byName[kind][name] = o
+		unique = append(unique, o)
+	}
+	return errs, unique
 }
 
 // claimSet records which object first claimed a thing that must be unique, such as a published port.

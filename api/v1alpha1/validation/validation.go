@@ -150,6 +150,18 @@ func validateZone(z *v1alpha1.Zone) field.ErrorList {
 	return errs
 }
 
+// ValidatePart validates objects that are part of a set (the files of a partial apply): each on
+// its own, and no kind and name twice. What crosses objects is checked once they are merged with
+// the rest of the set.
+func ValidatePart(objs []v1alpha1.Object, decodeErrs field.ErrorList) field.ErrorList {
+	errs := append(field.ErrorList{}, decodeErrs...)
+	for _, o := range objs {
+		errs = append(errs, ValidateObject(o)...)
+	}
+	dups, _ := duplicates(objs)
+	return append(errs, dups...)
+}
+
 // ValidateSnapshot validates the objects of a snapshot some of whose documents may have failed to
 // decode (decodeErrs). Those errors come first; then each decoded object is validated on its own,
 // and the set as a whole only when everything decoded: with objects missing, checks across objects

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,7 +183,27 @@ func cleanup(t *testing.T, instance string) {
 		for _, n := range nets {
 			removeEventually(func() error { return docker.NetworkRemove(ctx, n.ID) })
 		}
+		configs, _ := docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+		for _, c := range configs {
+			_ = docker.ConfigRemove(ctx, c.ID)
+		}
 	})
+}
+
+// applied lists the store of applied objects of an instance: the owners of its swarm configs.
+func applied(t *testing.T, instance string) []string {
+	t.Helper()
+	f := filters.NewArgs(filters.Arg("label", "swarmgate.io/instance="+instance))
+	configs, err := docker.ConfigList(context.Background(), swarm.ConfigListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owners []string
+	for _, c := range configs {
+		owners = append(owners, c.Spec.Labels["swarmgate.io/owner"])
+	}
+	slices.Sort(owners)
+	return owners
 }
 
 // removeEventually retries a removal while the tasks that used the object shut down. An object

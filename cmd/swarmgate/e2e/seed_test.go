@@ -154,7 +154,7 @@ func TestSeedScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := mustSucceed(t, append([]string{"get", "route", "seed-manager"}, flags...)...)
-		if !strings.Contains(g.stdout, "DRIFTED") || !strings.Contains(g.stdout, "replicas") {
+		if !strings.Contains(g.stdout, "OutOfSync") || !strings.Contains(g.stdout, "replicas") {
 			t.Errorf("get after scaling by hand:\n%s", g.stdout)
 		}
 		d := swarmgate(t, append([]string{"diff"}, flags...)...)
@@ -187,21 +187,24 @@ func TestSeedScenario(t *testing.T) {
 		flags = []string{"-f", manifests, "--instance", instance}
 	})
 
-	t.Run("a removed route's service stays without --prune and goes with it", func(t *testing.T) {
+	t.Run("a Route left out of the files stays applied without --prune and goes with it", func(t *testing.T) {
 		fewer := writeManifests(top, "fewer.yaml", seedManifests(node, port, []string{"new.seed.test"}, false))
 		r := mustSucceed(t, "apply", "-f", fewer, "--instance", instance)
-		if !strings.Contains(r.stdout, "service/seed-manager is in no manifest any more (kept; --prune deletes it)") {
-			t.Errorf("apply without --prune:\n%s", r.stdout)
+		if strings.Contains(r.stdout, "seed-manager") {
+			t.Errorf("apply without --prune touched the Route it was not given:\n%s", r.stdout)
 		}
-		if services, _, _ := owned(t, instance); !slices.Contains(services, "seed-manager") {
-			t.Fatalf("seed-manager was deleted without --prune: %v", services)
+		if services, _, _ := owned(t, instance); !slices.Contains(services, "seed-manager") || !slices.Contains(applied(t, instance), "Route/seed-manager") {
+			t.Fatalf("seed-manager was deleted without --prune: %v, applied %v", services, applied(t, instance))
+		}
+		if err := tasksSeen(port, "manager.seed.test", "seed-manager", 1); err != nil {
+			t.Errorf("the gateway stopped routing to a Route the files left out: %v", err)
 		}
 		r = mustSucceed(t, "apply", "-f", fewer, "--instance", instance, "--prune")
 		if !strings.Contains(r.stdout, "service/seed-manager deleted") {
 			t.Errorf("apply --prune:\n%s", r.stdout)
 		}
-		if services, _, _ := owned(t, instance); slices.Contains(services, "seed-manager") {
-			t.Errorf("seed-manager survived --prune: %v", services)
+		if services, _, _ := owned(t, instance); slices.Contains(services, "seed-manager") || slices.Contains(applied(t, instance), "Route/seed-manager") {
+			t.Errorf("seed-manager survived --prune: %v, applied %v", services, applied(t, instance))
 		}
 		flags = []string{"-f", fewer, "--instance", instance}
 	})
@@ -223,8 +226,8 @@ func TestSeedScenario(t *testing.T) {
 		}
 		// Swarm removes a network once the last task has left it.
 		eventually(t, 30*time.Second, func() error {
-			if services, secrets, networks := owned(t, instance); len(services)+len(secrets)+len(networks) > 0 {
-				return fmt.Errorf("left behind: services %v, secrets %v, networks %v", services, secrets, networks)
+			if services, secrets, networks := owned(t, instance); len(services)+len(secrets)+len(networks)+len(applied(t, instance)) > 0 {
+				return fmt.Errorf("left behind: services %v, secrets %v, networks %v, applied %v", services, secrets, networks, applied(t, instance))
 			}
 			return nil
 		})
@@ -265,7 +268,7 @@ spec:
 	mustSucceed(t, "apply", "-f", good, "--instance", instance, "--wait", "--timeout", "60s")
 	bad := writeManifests(t, "bad.yaml", manifest("swarmgate/no-such-image:1"))
 	r := swarmgate(t, "apply", "-f", bad, "--instance", instance, "--wait", "--timeout", "90s")
-	if r.code == 0 || !strings.Contains(r.stderr, "service wait: update rollback_") {
+	if r.code == 0 || !strings.Contains(r.stderr, "Route/wait is Degraded (") {
 		t.Errorf("apply --wait of an update swarm rolls back: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	mustSucceed(t, "delete", "-f", good, "--instance", instance)

@@ -1,0 +1,178 @@
+package reconciler
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
+)
+
+// Input is what a pass is given, and what it means for the store of applied objects (the swarm
+// configs that keep every applied manifest object; see desired.Applied).
+type Input struct {
+	// Objects are manifest objects, defaulted and valid by themselves.
+	Objects []v1alpha1.Object
+	// All says Objects are every object of the instance (`run`, `apply --prune`): applied objects
+	// not among them are deleted. Otherwise (`apply`) they join the applied objects, replacing
+	// those of the same kind and name, and the others stay: a gateway is rendered from every
+	// applied Route, not only from those of the files given.
+	All bool
+	// Delete names objects ("Route/x") to delete from the swarm and the store.
+	Delete []string
+}
+
+// Stored decodes the store of applied objects. An object kept twice (a pass stopped between
+// storing a new version and removing the old) is its newest version. An object being deleted
+// that this version cannot read is left out: it can still be deleted.
+func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error) {
+	configs = slices.Clone(configs)
+	slices.SortFunc(configs, func(a, b swarm.Config) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Spec.Name, b.Spec.Name))
+	})
+	seen := map[string]bool{}
+	var (
+		objs []v1alpha1.Object
+		errs field.ErrorList
+	)
+	for _, c := range configs {
+		owner := c.Spec.Labels[v1alpha1.LabelOwner]
+		if seen[owner] {
+			continue
+		}
+		seen[owner] = true
+		decoded, derrs := manifest.Decode("swarm config "+c.Spec.Name, c.Spec.Data)
+		if len(derrs) > 0 {
+			if !slices.Contains(deleting, owner) {
+				errs = append(errs, derrs...)
+			}
+			continue
+		}
+		for _, o := range decoded {
+			if desired.Owner(o) != owner {
+				errs = append(errs, &field.Error{Origin: o.GetObjectMeta().Origin.String(), Object: v1alpha1.Ref(o),
+					Detail: "is stored under the label of " + owner + "; delete that config"})
+				continue
+			}
+			o.Default()
+			objs = append(objs, o)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("the store of applied objects: %w", errs)
+	}
+	sortObjects(objs)
+	return objs, nil
+}
+
+// merge returns the objects a pass converges to: (unless the input gives them all) the stored
+// ones it does not replace, then the input's in their order, less those being deleted. The input
+// comes last so that a conflict between a given and a stored object is reported on the given one.
+func merge(in Input, stored []v1alpha1.Object) []v1alpha1.Object {
+	given := map[string]bool{}
+	for _, o := range in.Objects {
+		given[desired.Owner(o)] = true
+	}
+	var out []v1alpha1.Object
+	if !in.All {
+		for _, o := range stored {
+			if !given[desired.Owner(o)] {
+				out = append(out, o)
+			}
+		}
+	}
+	out = append(out, in.Objects...)
+	return slices.DeleteFunc(out, func(o v1alpha1.Object) bool { return slices.Contains(in.Delete, desired.Owner(o)) })
+}
+
+// sortObjects puts objects in the order of their kinds' convergence (v1alpha1.Kinds), then by name.
+func sortObjects(objs []v1alpha1.Object) {
+	order := map[v1alpha1.Kind]int{}
+	for i, k := range v1alpha1.Kinds {
+		order[k] = i
+	}
+	slices.SortStableFunc(objs, func(a, b v1alpha1.Object) int {
+		return cmp.Or(cmp.Compare(order[a.GetTypeMeta().Kind], order[b.GetTypeMeta().Kind]),
+			cmp.Compare(a.GetObjectMeta().Name, b.GetObjectMeta().Name))
+	})
+}
+
+// deletable refuses to delete an object others that stay still need: a Gateway Routes attach to,
+// a Zone services or virtual IPs are placed by. The errors are the dependents'.
+func deletable(objs []v1alpha1.Object, deleting []string) error {
+	var errs field.ErrorList
+	for _, o := range objs {
+		need := func(path string, kind v1alpha1.Kind, name string) {
+			if slices.Contains(deleting, string(kind)+"/"+name) {
+				errs = append(errs, &field.Error{Origin: o.GetObjectMeta().Origin.String(), Object: v1alpha1.Ref(o), Field: path,
+					Detail: fmt.Sprintf("needs %s %s, which is being deleted; delete this %s too, or first", kind, name, o.GetTypeMeta().Kind)})
+			}
+		}
+		switch o := o.(type) {
+		case *v1alpha1.Route:
+			for i, p := range o.Spec.ParentRefs {
+				need(fmt.Sprintf("spec.parentRefs[%d].name", i), v1alpha1.KindGateway, p.Name)
+			}
+			for i, svc := range o.Spec.Services {
+				need(fmt.Sprintf("spec.services[%d].zone", i), v1alpha1.KindZone, svc.Zone)
+			}
+		case *v1alpha1.Gateway:
+			need("spec.zone", v1alpha1.KindZone, o.Spec.Zone)
+		case *v1alpha1.VirtualIP:
+			need("spec.zone", v1alpha1.KindZone, o.Spec.Zone)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// validSet validates the objects of a pass together: a Route of one file may conflict with one
+// applied before, and a gateway may not be deleted while applied Routes attach to it.
+func validSet(objs []v1alpha1.Object) error {
+	if errs := validation.Validate(objs); len(errs) > 0 {
+		return errs
+	}
+	if errs := renderable(objs); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// scope is what a partial apply or a delete may change: the objects given or deleted, and the
+// gateways their Routes attach to (before and after), whose configs they are part of. The other
+// applied objects are left as they are, as kubectl leaves objects it was not given.
+func scope(in Input, stored []v1alpha1.Object) []string {
+	owners := slices.Clone(in.Delete)
+	touched := map[string]bool{}
+	for _, o := range in.Objects {
+		owners = append(owners, desired.Owner(o))
+	}
+	for _, o := range owners {
+		touched[o] = true
+	}
+	attach := func(o v1alpha1.Object) {
+		if rt, ok := o.(*v1alpha1.Route); ok {
+			for _, p := range rt.Spec.ParentRefs {
+				owners = append(owners, string(v1alpha1.KindGateway)+"/"+p.Name)
+			}
+		}
+	}
+	for _, o := range in.Objects {
+		attach(o)
+	}
+	for _, o := range stored {
+		if touched[desired.Owner(o)] {
+			attach(o)
+		}
+	}
+	slices.Sort(owners)
+	return slices.Compact(owners)
+}

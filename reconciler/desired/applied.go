@@ -1,0 +1,55 @@
+package desired
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Applied is a manifest object as it was applied, kept on the swarm as a swarm config: the swarm
+// is the store of applied objects, so any manager knows them all without the manifest files, and
+// an apply of one file renders each gateway from every applied Route, not only the file's.
+// Configs, not secrets, because they can be read back; an object holds nothing a service spec
+// does not show to the same readers.
+type Applied struct {
+	// Name carries a hash of the data: a changed object is a new config, the old one is removed.
+	Name   string
+	Owner  string
+	Data   []byte
+	Labels map[string]string
+}
+
+// MaxAppliedSize is the most a swarm config holds (swarmkit's limit for configs and secrets).
+const MaxAppliedSize = 500 * 1024
+
+// AppliedData is how an object is kept in the store: its defaulted manifest, as YAML, so that
+// `docker config inspect --pretty` shows what was applied.
+func AppliedData(o v1alpha1.Object) ([]byte, error) {
+	b, err := yaml.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v1alpha1.Ref(o), err)
+	}
+	if len(b) > MaxAppliedSize {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d bytes a swarm config holds", v1alpha1.Ref(o), len(b), MaxAppliedSize)
+	}
+	return b, nil
+}
+
+// addApplied records the store entry of an object.
+func (s *State) addApplied(o v1alpha1.Object) error {
+	data, err := AppliedData(o)
+	if err != nil {
+		return err
+	}
+	owner := Owner(o)
+	sum := sha256.Sum256([]byte(s.Instance + "\x00" + owner + "\x00" + string(data)))
+	name := swarmName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name, 64-11) +
+		"-" + hex.EncodeToString(sum[:])[:10]
+	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, nil)})
+	return nil
+}
