@@ -52,6 +52,8 @@ type Pass struct {
 	// Objects are the manifest objects the pass converges to: those given and, unless they were
 	// all, the applied ones the swarm keeps.
 	Objects []v1alpha1.Object
+	// Stored are the applied objects as the swarm kept them before the pass.
+	Stored []v1alpha1.Object
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
 	VirtualIPs map[string]vrrp.Observation
 }
@@ -132,7 +134,7 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if err != nil {
 		return nil, err
 	}
-	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs}, nil
+	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs, Stored: stored}, nil
 }
 
 func isVirtualIP(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP }

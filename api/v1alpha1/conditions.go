@@ -78,6 +78,11 @@ const (
 	ReasonUpdatePaused ConditionReason = "UpdatePaused"
 	// ReasonRolledBack: swarm rolled back an update that failed; the old spec runs.
 	ReasonRolledBack ConditionReason = "RolledBack"
+	// ReasonConfigRejected: a gateway agent's nginx refused the newest config (`nginx -t`); the
+	// task keeps serving the one before.
+	ReasonConfigRejected ConditionReason = "ConfigRejected"
+	// ReasonConfigPending: a gateway agent has not taken the newest config yet.
+	ReasonConfigPending ConditionReason = "ConfigPending"
 	// ReasonNotApplied: the object given is not the one applied (get -f of a changed file).
 	ReasonNotApplied ConditionReason = "NotApplied"
 	// ReasonNoHolder: no node of a VirtualIP holds its address.

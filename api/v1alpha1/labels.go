@@ -1,7 +1,8 @@
 package v1alpha1
 
-// Labels swarmgate puts on the swarm objects it creates. They are the inventory: there is no other
-// store, and swarmgate updates or deletes only objects that carry them with its instance.
+// Labels swarmgate puts on the swarm objects it creates. They are the inventory of what it made
+// (the applied manifest objects are kept in swarm configs that carry them too), and swarmgate
+// updates or deletes only objects that carry them with its instance.
 const (
 	// LabelManagedBy marks an object as created by swarmgate; its value is ManagedByValue.
 	LabelManagedBy = LabelPrefix + "managed-by"
@@ -17,6 +18,17 @@ const (
 	// LabelRevision is the source revision (a git commit) of the pass that last wrote the object.
 	// It is not compared: a new revision rewrites only objects whose spec changed.
 	LabelRevision = LabelPrefix + "revision"
+	// LabelRole says what a swarm config of swarmgate's is: RoleApplied or RoleLease.
+	LabelRole = LabelPrefix + "role"
+	// RoleApplied marks a config of the store of applied objects: one applied manifest object.
+	RoleApplied = "applied-object"
+	// RoleLease marks the lease a running operator holds on its instance, so that one writer
+	// writes at a time.
+	RoleLease = "lease"
+	// LabelLeaseHolder names who holds a lease: "host/pid" of the operator.
+	LabelLeaseHolder = LabelPrefix + "lease-holder"
+	// LabelLeaseRenewed is when the holder last renewed the lease (RFC 3339, its clock).
+	LabelLeaseRenewed = LabelPrefix + "lease-renewed"
 	// LabelOwnedNodeLabels, suffixed with "." and the instance, lists on a node the label keys
 	// that instance set (comma-separated), so it removes only those.
 	LabelOwnedNodeLabels = LabelPrefix + "owned-labels"

@@ -84,6 +84,8 @@ instance created are ever updated or deleted.`,
 			}
 			if pass.Plan.Empty() {
 				fmt.Fprintln(out, "no changes")
+			} else if err := refuseWhileLeased(pass, engine.instance, engine.forceConflicts); err != nil {
+				return err
 			} else if err := r.Apply(ctx, pass, printAction(out)); err != nil {
 				return err
 			}
@@ -128,7 +130,7 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 	for _, o := range objs {
 		given[desired.Owner(o)] = true
 	}
-	last := map[string]string{}
+	last, lastState := map[string]string{}, map[string]string{}
 	failingSince := map[string]time.Time{}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -146,14 +148,17 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 			if !given[owner] {
 				continue
 			}
+			// Printed when the state or its reason changes, not on every new failed task.
+			state := fmt.Sprintf("%s %s %s", st.Sync, st.Health, st.Reason)
 			line := fmt.Sprintf("%s %s", st.Sync, st.Health)
 			if st.Message != "" {
 				line += ": " + st.Message
 			}
-			if line != last[owner] {
+			if state != lastState[owner] {
 				fmt.Fprintf(out, "%s: %s\n", owner, line)
-				last[owner] = line
+				lastState[owner] = state
 			}
+			last[owner] = line
 			if st.Health == v1alpha1.Degraded {
 				if st.Reason != v1alpha1.ReasonTasksFailing {
 					return fmt.Errorf("%s is Degraded (%s): %s", owner, st.Reason, st.Message)

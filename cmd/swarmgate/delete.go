@@ -76,6 +76,9 @@ Nothing else is touched. Works from any manager, without manifest files.`,
 				}
 				return nil
 			}
+			if err := refuseWhileLeased(pass, engine.instance, engine.forceConflicts); err != nil {
+				return err
+			}
 			return r.Apply(cmd.Context(), pass, printAction(out))
 		},
 	}

@@ -3,28 +3,45 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/lease"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
 // engineOptions are the flags of every command that talks to the swarm.
 type engineOptions struct {
-	instance string
+	instance       string
+	context        string
+	forceConflicts bool
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.instance, "instance", "default", "name of this swarmgate instance; objects of other instances are never touched")
+	cmd.Flags().StringVar(&o.context, "context", "", "docker CLI context of the engine to talk to (default: DOCKER_HOST, DOCKER_CONTEXT, `docker context use`, the local socket)")
+	if cmd.Name() == "apply" || cmd.Name() == "delete" {
+		cmd.Flags().BoolVar(&o.forceConflicts, "force-conflicts", false, "write even while an operator (swarmgate run) holds the instance's lease")
+	}
 }
 
-// reconciler connects to the engine the environment names (DOCKER_HOST, or the local socket),
+// client connects to the engine chosen as the docker CLI chooses it (see engineClientOpts),
 // speaking the newest API version both sides know.
+func (o *engineOptions) client(extra ...client.Opt) (*client.Client, error) {
+	opts, err := engineClientOpts(o.context)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewClientWithOpts(append(append(opts, client.WithAPIVersionNegotiation()), extra...)...)
+}
+
+// reconciler connects to the engine.
 func (o *engineOptions) reconciler() (*reconciler.Reconciler, *client.Client, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := o.client()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,4 +127,15 @@ func parseRefs(args []string) ([]string, error) {
 		owners = append(owners, string(kind)+"/"+n)
 	}
 	return owners, nil
+}
+
+// refuseWhileLeased refuses a write to an instance whose lease a running operator holds: the CLI
+// and the operator would undo each other's changes. force writes anyway.
+func refuseWhileLeased(pass *reconciler.Pass, instance string, force bool) error {
+	held := lease.Held(pass.Snapshot.Lease, time.Now())
+	if held == nil || force {
+		return nil
+	}
+	return &exitCodeError{code: exitFail, msg: fmt.Sprintf("instance %s is run by an operator (swarmgate run, %s, lease renewed %s ago): change its source instead, "+
+		"or stop it; --force-conflicts writes anyway, and the operator will undo what its source does not say", instance, held.Holder, time.Since(held.Renewed).Round(time.Second))}
 }

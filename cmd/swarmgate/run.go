@@ -19,6 +19,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/controller"
+	"github.com/swarmgate/swarmgate/reconciler/lease"
 	"github.com/swarmgate/swarmgate/reconciler/source"
 )
 
@@ -58,7 +59,12 @@ never applied: the swarm keeps the last good state. Drift (a change made to
 the swarm by hand, or a rollback) is alerted once and healed, or with
 --on-drift=alert only alerted. Objects of this instance that no manifest
 declares any more are deleted. Serves /metrics, /healthz, /readyz and
-/status on --listen.`,
+/status on --listen.
+
+One writer at a time: the operator holds a lease on its instance (a swarm
+config it renews every 10s), and apply and delete refuse to write while it is
+held. A second operator of the same instance stands by until the lease is free
+(30s after the first stopped renewing it, at once after a clean stop).`,
 		Example: `  swarmgate run --source dir:/etc/swarmgate/manifests
   swarmgate run --source git:https://git.example.com/ops/swarm.git --branch main --path gateway \
     --git-token-file /run/secrets/git-token --alert-webhook https://hooks.slack.com/... --alert-format slack`,
@@ -134,7 +140,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	}
 
 	metrics := controller.NewMetrics()
-	c, err := countingClient(metrics)
+	c, err := countingClient(&o.engine, metrics)
 	if err != nil {
 		return err
 	}
@@ -144,7 +150,8 @@ func (o *runOptions) run(ctx context.Context) error {
 	alerts.Dropped = func(string) { metrics.AlertsLost.Inc() }
 	defer alerts.Close()
 	ctl := controller.New(&reconciler.Reconciler{Engine: c, Instance: o.engine.instance}, c,
-		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck}, alerts, metrics, log)
+		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck,
+			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
 
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -190,17 +197,16 @@ func readToken(flag, path string) (string, error) {
 }
 
 // countingClient is the engine's client with every request counted by verb in the metrics.
-func countingClient(m *controller.Metrics) (*client.Client, error) {
-	base, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+func countingClient(engine *engineOptions, m *controller.Metrics) (*client.Client, error) {
+	base, err := engine.client()
 	if err != nil {
 		return nil, err
 	}
-	transport := base.HTTPClient().Transport // already set up for the engine's socket or TLS
-	return client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation(),
-		client.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			m.APIRequests.WithLabelValues(r.Method).Inc()
-			return transport.RoundTrip(r)
-		})}))
+	transport := base.HTTPClient().Transport // already set up for the engine's socket, TLS or ssh
+	return engine.client(client.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		m.APIRequests.WithLabelValues(r.Method).Inc()
+		return transport.RoundTrip(r)
+	})}))
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

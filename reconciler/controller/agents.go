@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/gwagent"
 )
@@ -123,4 +125,43 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// withAgents folds what gateway agents report into their gateways' health: a task that refuses
+// the newest config makes its gateway Degraded, one that has not taken it yet Progressing.
+// Gateways are keyed by qualified name in configs and named in statuses.
+func withAgents(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, configs map[string]GatewayConfigStatus) []reconciler.ObjectStatus {
+	qualified := map[string]string{}
+	for _, o := range objs {
+		if gw, ok := o.(*v1alpha1.Gateway); ok {
+			qualified[gw.Metadata.Name] = gw.Metadata.QualifiedName()
+		}
+	}
+	for i := range statuses {
+		st := &statuses[i]
+		c, ok := configs[qualified[st.Name]]
+		if st.Kind != v1alpha1.KindGateway || !ok || st.Health != v1alpha1.Healthy {
+			continue
+		}
+		pending := 0
+		for _, task := range c.Tasks {
+			switch {
+			case task.Rejected == c.Desired:
+				st.Health, st.Reason, st.Message = v1alpha1.Degraded, v1alpha1.ReasonConfigRejected,
+					fmt.Sprintf("task %s refuses the newest config and serves the one before: %s", task.Task, task.Error)
+			case task.Served != c.Desired:
+				pending++
+			}
+		}
+		if pending > 0 && st.Health == v1alpha1.Healthy {
+			st.Health, st.Reason, st.Message = v1alpha1.Progressing, v1alpha1.ReasonConfigPending,
+				fmt.Sprintf("%d of %d tasks have not taken the newest config yet", pending, len(c.Tasks))
+		}
+		if st.Health != v1alpha1.Healthy {
+			if ready := st.Condition(v1alpha1.ConditionReady); ready != nil {
+				*ready = reconciler.Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: st.Reason, Message: st.Message}
+			}
+		}
+	}
+	return statuses
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/lease"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/source"
 	"github.com/swarmgate/swarmgate/reconciler/vrrp"
@@ -51,6 +52,15 @@ type Options struct {
 	// VirtualIPCheck asks the VirtualIPs' node agents this often who holds each address, and
 	// alerts when none or several do. 0 checks after passes only.
 	VirtualIPCheck time.Duration
+	// Lease, if set, is held while the controller runs: one writer per instance. The controller
+	// waits (a standby) while another operator holds it, and stops when it loses it.
+	Lease Leaser
+}
+
+// Leaser takes and renews a lease on the instance, and gives it up.
+type Leaser interface {
+	TryAcquire(ctx context.Context) error
+	Release(ctx context.Context) error
 }
 
 // Controller is the running operator.
@@ -67,6 +77,8 @@ type Controller struct {
 	// Read by the HTTP handlers while passes run.
 	mu          sync.Mutex
 	ready       bool
+	suspended   bool
+	seenRev     string // the newest revision fetched, valid or not
 	appliedRev  string
 	lastGood    []v1alpha1.Object
 	invalidRev  string
@@ -102,12 +114,34 @@ func (c *Controller) Trigger(reason string) {
 	}
 }
 
-// Run reconciles until ctx ends. A pass in progress when it ends finishes its current write.
+// Run reconciles until ctx ends. A pass in progress when it ends finishes its current write; no
+// pass starts after. With a lease, Run first waits to hold it, and returns an error when it loses it.
 func (c *Controller) Run(ctx context.Context) error {
+	if c.opts.Lease != nil {
+		if err := c.acquire(ctx); err != nil || ctx.Err() != nil {
+			return err
+		}
+		defer func() {
+			// Given up once the last pass is done, so a CLI may write at once.
+			releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := c.opts.Lease.Release(releaseCtx); err != nil {
+				c.log.Warn("releasing the lease failed; it expires by itself", "error", err)
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
+	lost := make(chan error, 1)
+	if c.opts.Lease != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.renew(bg, lost)
+		}()
+	}
 
 	changed := make(chan struct{}, 1)
 	wg.Add(4)
@@ -138,6 +172,8 @@ func (c *Controller) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-lost:
+			return err
 		case reason := <-c.trigger:
 			// Gather the rest of a burst: an apply causes a flurry of engine events.
 			select {
@@ -148,6 +184,9 @@ func (c *Controller) Run(ctx context.Context) error {
 			select {
 			case <-c.trigger:
 			default:
+			}
+			if ctx.Err() != nil {
+				return nil // stopping: no new pass (a CLI may be deleting what it would recreate)
 			}
 			// The pass is not cut off by shutdown: it finishes its writes, bounded in time.
 			passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -163,6 +202,55 @@ func (c *Controller) Run(ctx context.Context) error {
 			} else {
 				retry.Reset()
 			}
+		}
+	}
+}
+
+// acquire waits until the controller holds the lease, logging once that it stands by.
+func (c *Controller) acquire(ctx context.Context) error {
+	standby := false
+	for {
+		err := c.opts.Lease.TryAcquire(ctx)
+		switch {
+		case err == nil:
+			if standby {
+				c.log.Info("took over the lease")
+			}
+			return nil
+		case errors.Is(err, lease.ErrHeld):
+			if !standby {
+				c.log.Info("standing by: another operator runs this instance", "lease", err.Error())
+				standby = true
+			}
+		default:
+			c.log.Warn("taking the lease failed; retrying", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(lease.TTL / 3):
+		}
+	}
+}
+
+// renew keeps the lease fresh; losing it to another operator stops the controller (its
+// supervisor restarts it, as a standby), while an engine that does not answer is retried.
+func (c *Controller) renew(ctx context.Context, lost chan<- error) {
+	t := time.NewTicker(lease.TTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := c.opts.Lease.TryAcquire(ctx)
+		switch {
+		case errors.Is(err, lease.ErrHeld):
+			lost <- fmt.Errorf("lost the lease: %w", err)
+			return
+		case err != nil && ctx.Err() == nil:
+			c.log.Warn("renewing the lease failed; retrying", "error", err)
 		}
 	}
 }
@@ -284,9 +372,17 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.mu.Unlock()
 	rec := *c.rec
 	rec.Revision = rev
-	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, false)
+	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if err != nil {
 		return c.failed("PlanFailed", err)
+	}
+	c.recordStatus(withAgents(reconciler.Status(p), p.Objects, c.agents.status()))
+	c.mu.Lock()
+	suspended := c.suspended
+	c.mu.Unlock()
+	if suspended {
+		c.metrics.Passes.WithLabelValues("suspended").Inc()
+		return nil
 	}
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
@@ -325,6 +421,32 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	return nil
 }
 
+// recordStatus exports each object's sync and health.
+func (c *Controller) recordStatus(statuses []reconciler.ObjectStatus) {
+	c.metrics.Objects.Reset()
+	for _, st := range statuses {
+		c.metrics.Objects.WithLabelValues(string(st.Kind), st.Name, string(st.Sync), string(st.Health)).Set(1)
+	}
+}
+
+// Suspend stops passes from writing or handing agents new configs (they still read the swarm and
+// export each object's status) until Resume: for work by hand that the operator must not undo.
+func (c *Controller) Suspend() {
+	c.mu.Lock()
+	c.suspended = true
+	c.mu.Unlock()
+	c.log.Info("suspended: passes write nothing until resumed")
+}
+
+// Resume lets passes write again, and runs one.
+func (c *Controller) Resume() {
+	c.mu.Lock()
+	c.suspended = false
+	c.mu.Unlock()
+	c.log.Info("resumed")
+	c.Trigger("resumed")
+}
+
 // manifests fetches and validates the source. Manifests that do not validate, or a commit not
 // signed by an allowed signer, are alerted once per revision and replaced by the last good
 // manifests (nil before there are any) at the revision applied: the swarm is held to them.
@@ -340,6 +462,9 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	default:
 		objs, err = reconciler.LoadManifests(paths, nil)
 	}
+	c.mu.Lock()
+	c.seenRev = rev
+	c.mu.Unlock()
 	var invalid field.ErrorList
 	if unverified == nil && err != nil && !errors.As(err, &invalid) {
 		return nil, "", c.failed("SourceFailed", err)
@@ -406,7 +531,10 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 		c.metrics.Revision.Reset()
 		c.metrics.Revision.WithLabelValues(rev).Set(1)
 	}
-	c.ready, c.appliedRev, c.lastGood, c.lastErr = true, rev, objs, ""
+	c.ready, c.appliedRev, c.lastGood = true, rev, objs
+	if c.invalidRev == "" { // a pass held to the last good state keeps saying why
+		c.lastErr = ""
+	}
 }
 
 // trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it

@@ -16,9 +16,14 @@ import (
 
 // StatusDocument is what GET /status answers.
 type StatusDocument struct {
-	Ready     bool                      `json:"ready"`
-	Revision  string                    `json:"revision"`
-	LastError string                    `json:"lastError,omitempty"`
+	Ready bool `json:"ready"`
+	// Revision is the source revision applied last; SeenRevision the newest fetched, which
+	// differs while it does not validate (LastError says why).
+	Revision     string `json:"revision"`
+	SeenRevision string `json:"seenRevision,omitempty"`
+	LastError    string `json:"lastError,omitempty"`
+	// Suspended says passes write nothing (POST /suspend) until POST /resume.
+	Suspended bool                      `json:"suspended,omitempty"`
 	Objects   []reconciler.ObjectStatus `json:"objects"`
 	// GatewayConfigs are, for each gateway with agents, the config it should serve and what its
 	// tasks serve.
@@ -47,8 +52,10 @@ const (
 	failedAuthBurst = 10
 )
 
-// Handler serves /metrics, /healthz, /readyz (ready after the first good pass), GET /status (the
-// view `swarmgate get` shows) and, when tokens.Hook is set, POST /hooks/git (an immediate pull).
+// Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
+// source's newest revision does not validate), GET /status (the view `swarmgate get` shows) and,
+// when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now, the source fetched anew),
+// /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
 	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
@@ -87,17 +94,23 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()
-		ready := c.ready
+		ready, invalid, lastErr := c.ready, c.invalidRev, c.lastErr
 		c.mu.Unlock()
-		if !ready {
+		switch {
+		case !ready:
 			http.Error(w, "no good pass yet", http.StatusServiceUnavailable)
+			return
+		case invalid != "":
+			// Serving the last good state, but the source's newest revision is not applied.
+			http.Error(w, "revision "+invalid+" of the source is not applied: "+lastErr, http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /status", readable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, LastError: c.lastErr, GatewayConfigs: c.agents.status()}
+		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, SeenRevision: c.seenRev, LastError: c.lastErr, Suspended: c.suspended,
+			GatewayConfigs: c.agents.status()}
 		objs := c.lastGood
 		c.mu.Unlock()
 		if objs != nil {
@@ -107,19 +120,25 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 				return
 			}
 			p.ObserveVirtualIPs(r.Context())
-			doc.Objects = reconciler.Status(p)
+			doc.Objects = withAgents(reconciler.Status(p), p.Objects, doc.GatewayConfigs)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 	})))
 	if tokens.Hook != "" {
-		mux.HandleFunc("POST /hooks/git", func(w http.ResponseWriter, r *http.Request) {
-			if !authorized(w, r.Header.Get(HookHeader), tokens.Hook) {
-				return
+		// The hook token also guards the controls: a pass now, and suspend/resume.
+		control := func(do func()) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if authorized(w, r.Header.Get(HookHeader), tokens.Hook) {
+					do()
+					w.WriteHeader(http.StatusAccepted)
+				}
 			}
-			c.Trigger("webhook")
-			w.WriteHeader(http.StatusAccepted)
-		})
+		}
+		mux.HandleFunc("POST /hooks/git", control(func() { c.Trigger("webhook") }))
+		mux.HandleFunc("POST /reconcile", control(func() { c.Trigger("reconcile requested") }))
+		mux.HandleFunc("POST /suspend", control(c.Suspend))
+		mux.HandleFunc("POST /resume", control(c.Resume))
 	}
 	return mux
 }

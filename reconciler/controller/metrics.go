@@ -17,6 +17,8 @@ type Metrics struct {
 	Revision    *prometheus.GaugeVec   // 1 for the revision applied last
 	APIRequests *prometheus.CounterVec // Engine API requests by verb
 	AlertsLost  prometheus.Counter
+	// Objects is 1 for each applied object's current sync and health, as get shows them.
+	Objects *prometheus.GaugeVec // by kind, name, sync, health
 }
 
 // NewMetrics registers the series.
@@ -39,8 +41,11 @@ func NewMetrics() *Metrics {
 			Help: "Docker Engine API requests, by HTTP verb."}, []string{"verb"}),
 		AlertsLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "swarmgate_alerts_dropped_total",
 			Help: "Alerts dropped because a webhook's queue was full."}),
+		Objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmgate_object_info",
+			Help: "Each applied object's sync (Synced, OutOfSync) and health (Healthy, Progressing, Degraded, Missing) as of the last pass (value 1)."},
+			[]string{"kind", "name", "sync", "health"}),
 	}
-	m.Registry.MustRegister(m.Passes, m.Duration, m.Errors, m.DriftNow, m.DriftEvents, m.Revision, m.APIRequests, m.AlertsLost,
+	m.Registry.MustRegister(m.Passes, m.Duration, m.Errors, m.DriftNow, m.DriftEvents, m.Revision, m.APIRequests, m.AlertsLost, m.Objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -43,6 +43,8 @@ type Snapshot struct {
 	Tasks []swarm.Task
 	// Applied are this instance's store of applied manifest objects: one swarm config each.
 	Applied []swarm.Config
+	// Lease is the config of the lease a running operator holds on this instance, if any.
+	Lease *swarm.Config
 }
 
 // Options say what a read needs beyond nodes, networks, secrets and services.
@@ -91,9 +93,17 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		}
 		return nil
 	})
-	g.Go(func() (err error) {
-		if s.Applied, err = r.ConfigList(ctx, swarm.ConfigListOptions{Filters: ours}); err != nil {
+	g.Go(func() error {
+		configs, err := r.ConfigList(ctx, swarm.ConfigListOptions{Filters: ours})
+		if err != nil {
 			return fmt.Errorf("listing configs: %w", err)
+		}
+		for _, c := range configs {
+			if c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleLease {
+				s.Lease = &c
+			} else {
+				s.Applied = append(s.Applied, c)
+			}
 		}
 		return nil
 	})

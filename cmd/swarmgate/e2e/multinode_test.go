@@ -77,14 +77,16 @@ func onBed(t *testing.T, args ...string) result {
 func vipStatus(t *testing.T, instance, manifests, name string) (holders []string, ready reconciler.Condition) {
 	t.Helper()
 	r := onBed(t, "get", "virtualip", name, "-f", manifests, "--instance", instance, "-o", "json")
-	var st []reconciler.ObjectStatus
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st) != 1 {
+	var obj struct {
+		Status reconciler.ObjectStatus `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil || obj.Status.Name != name {
 		t.Fatalf("get: %v\n%s", err, r.stdout)
 	}
-	if st[0].VirtualIP != nil {
-		holders = st[0].VirtualIP.Holders()
+	if obj.Status.VirtualIP != nil {
+		holders = obj.Status.VirtualIP.Holders()
 	}
-	if c := st[0].Condition("Ready"); c != nil {
+	if c := obj.Status.Condition("Ready"); c != nil {
 		ready = *c
 	}
 	return holders, ready

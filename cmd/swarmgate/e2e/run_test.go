@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,6 +77,14 @@ type operator struct {
 func startOperator(t *testing.T, port int, args ...string) *operator {
 	t.Helper()
 	return startOperatorOn(t, "unix://"+proxy.Socket, port, args...)
+}
+
+// withoutLeaseRenewals leaves out of an operator's writes the renewals of its lease: the only
+// config swarmgate updates (the store's configs are created and removed, never updated).
+func withoutLeaseRenewals(writes []string) []string {
+	return slices.DeleteFunc(slices.Clone(writes), func(w string) bool {
+		return strings.HasPrefix(w, "POST ") && strings.Contains(w, "/configs/") && strings.HasSuffix(w, "/update")
+	})
 }
 
 // startOperatorOn starts `swarmgate run` against the engine at dockerHost and waits until it is ready.
@@ -203,15 +212,32 @@ func TestRunGitOps(t *testing.T) {
 	if err := serviceExists("run-r1"); err != nil {
 		t.Fatalf("ready, but the first route is not applied: %v", err)
 	}
-	hook := func(token string) int {
-		req, _ := http.NewRequest("POST", "http://"+op.listen+"/hooks/git", nil)
-		req.Header.Set("X-Swarmgate-Token", token)
-		resp, err := http.DefaultClient.Do(req)
+	hook := func(token string) int { return post(t, op, "/hooks/git", token) }
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + op.listen + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var status struct {
+		Ready        bool   `json:"ready"`
+		Revision     string `json:"revision"`
+		SeenRevision string `json:"seenRevision"`
+		LastError    string `json:"lastError"`
+		Suspended    bool   `json:"suspended"`
+		Objects      []struct {
+			Name string `json:"name"`
+			Sync string `json:"sync"`
+		} `json:"objects"`
+	}
+	readStatus := func() {
+		t.Helper()
+		if err := json.Unmarshal([]byte(httpGet(t, "http://"+op.listen+"/status")), &status); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	t.Run("a commit is applied within one interval", func(t *testing.T) {
@@ -254,39 +280,80 @@ func TestRunGitOps(t *testing.T) {
 			}
 			return nil
 		})
-		if _, writes := count(); len(writes) != 0 {
+		if _, writes := count(); len(withoutLeaseRenewals(writes)) != 0 {
 			t.Errorf("invalid manifests caused writes: %v", writes)
 		}
 		if serviceExists("run-r4") == nil {
 			t.Error("a route of an invalid commit was applied")
 		}
+		// Not ready while the newest revision is not applied; /status says which and why.
+		if code, body := readyz(); code != http.StatusServiceUnavailable || !strings.Contains(body, "of the source is not applied: manifests do not validate") {
+			t.Errorf("/readyz with an invalid newest revision: %d %s", code, body)
+		}
+		readStatus()
+		if status.SeenRevision != runGit(t, work, "rev-parse", "HEAD") || status.Revision == status.SeenRevision || !strings.Contains(status.LastError, "manifests do not validate") {
+			t.Errorf("/status with an invalid newest revision: %+v", status)
+		}
 		commit(map[string]string{"r4.yaml": runRoute("run-r4")})
 		hook("s3cret")
 		eventually(t, 30*time.Second, func() error { return serviceExists("run-r4") })
+		eventually(t, 30*time.Second, func() error {
+			if code, body := readyz(); code != 200 {
+				return fmt.Errorf("/readyz after the fix: %d %s", code, body)
+			}
+			return nil
+		})
+	})
+
+	t.Run("suspended, it writes nothing; resumed, it heals", func(t *testing.T) {
+		if code := post(t, op, "/suspend", "s3cret"); code != http.StatusAccepted {
+			t.Fatalf("POST /suspend: %d", code)
+		}
+		scale(t, "run-r4", 1)
+		eventually(t, 30*time.Second, func() error {
+			if n := metricValue(t, op, `swarmgate_reconcile_passes_total{result="suspended"}`); n < 1 {
+				return fmt.Errorf("%v suspended passes", n)
+			}
+			return nil
+		})
+		readStatus()
+		if n := replicas(t, "run-r4"); n != 1 || !status.Suspended {
+			t.Errorf("suspended: replicas %d, want the hand-made 1; status suspended=%v", n, status.Suspended)
+		}
+		if code := post(t, op, "/resume", "s3cret"); code != http.StatusAccepted {
+			t.Fatalf("POST /resume: %d", code)
+		}
+		eventually(t, 30*time.Second, func() error {
+			if n := replicas(t, "run-r4"); n != 0 {
+				return fmt.Errorf("replicas %d after resume", n)
+			}
+			return nil
+		})
+		if code := post(t, op, "/reconcile", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("POST /reconcile with a wrong token: %d", code)
+		}
+		before := metricValue(t, op, `swarmgate_reconcile_passes_total{result="unchanged"}`)
+		post(t, op, "/reconcile", "s3cret")
+		eventually(t, 30*time.Second, func() error {
+			if n := metricValue(t, op, `swarmgate_reconcile_passes_total{result="unchanged"}`); n <= before {
+				return fmt.Errorf("no pass after POST /reconcile")
+			}
+			return nil
+		})
 	})
 
 	t.Run("metrics, status and readiness", func(t *testing.T) {
 		body := httpGet(t, "http://"+op.listen+"/metrics")
 		for _, series := range []string{"swarmgate_reconcile_passes_total", "swarmgate_reconcile_duration_seconds_bucket",
 			"swarmgate_reconcile_errors_total{reason=\"InvalidManifests\"}", "swarmgate_drift_objects", "swarmgate_applied_revision_info",
-			"swarmgate_engine_api_requests_total{verb=\"GET\"}"} {
+			"swarmgate_engine_api_requests_total{verb=\"GET\"}", `swarmgate_object_info{health="Healthy",kind="Route",name="run-r4",sync="Synced"} 1`} {
 			if !strings.Contains(body, series) {
 				t.Errorf("/metrics lacks %s", series)
 			}
 		}
 		head := runGit(t, work, "rev-parse", "HEAD")
-		var status struct {
-			Ready    bool   `json:"ready"`
-			Revision string `json:"revision"`
-			Objects  []struct {
-				Name   string `json:"name"`
-				Status string `json:"status"`
-			} `json:"objects"`
-		}
-		if err := json.Unmarshal([]byte(httpGet(t, "http://"+op.listen+"/status")), &status); err != nil {
-			t.Fatal(err)
-		}
-		if !status.Ready || status.Revision != head || len(status.Objects) != 5 {
+		readStatus()
+		if !status.Ready || status.Revision != head || status.SeenRevision != head || len(status.Objects) != 5 {
 			t.Errorf("status %+v, want ready at %s with 5 objects", status, head)
 		}
 		g := mustSucceed(t, "get", "route", "--server", "http://"+op.listen)
@@ -297,6 +364,19 @@ func TestRunGitOps(t *testing.T) {
 
 	op.stop(t)
 	mustSucceed(t, "delete", "-f", filepath.Join(root, "checkout", "deploy"), "--instance", instance)
+}
+
+// post sends POST path to the operator with its hook token, and returns the status code.
+func post(t *testing.T, op *operator, path, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+op.listen+path, nil)
+	req.Header.Set("X-Swarmgate-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // metricValue reads one series from the operator's /metrics; 0 when absent.
@@ -388,7 +468,18 @@ func TestRunDrift(t *testing.T) {
 		} else if os.Getenv("CI") != "" {
 			t.Error("dockerd was not started by hack/swarm.sh up, so the event stream cannot be tested across a restart")
 		}
+
+		// One writer: while the operator holds the lease, the CLI refuses to write.
+		count := proxy.Reset()
+		r := swarmgate(t, "delete", "route", "drift-r1", "--instance", instance)
+		if _, writes := count(); r.code != 1 || len(withoutLeaseRenewals(writes)) != 0 || !strings.Contains(r.stderr, "instance e2e-drift is run by an operator (swarmgate run,") {
+			t.Errorf("delete while the operator runs: exit %d, writes %v\n%s", r.code, writes, r.stderr)
+		}
 		op.stop(t)
+		// A clean stop releases the lease at once.
+		if r := swarmgate(t, "apply", "-f", dir, "--instance", instance); r.code != 0 {
+			t.Errorf("apply after the operator stopped: exit %d\n%s", r.code, r.stderr)
+		}
 	})
 
 	t.Run("alert only: one alert, no write, still drifted", func(t *testing.T) {
@@ -412,7 +503,7 @@ func TestRunDrift(t *testing.T) {
 		if d, _ := alerts.count("Drift", "service/drift-r1"); d != 1 {
 			t.Errorf("%d drift alerts for one drift", d)
 		}
-		if _, writes := count(); len(writes) != 0 {
+		if _, writes := count(); len(withoutLeaseRenewals(writes)) != 0 {
 			t.Errorf("alert-only mode wrote: %v", writes)
 		}
 		if n := replicas(t, "drift-r1"); n != 2 {

@@ -235,7 +235,7 @@ func TestSeedScenario(t *testing.T) {
 }
 
 // TestApplyWaitFailsOnRollback: `apply --wait` follows the update and exits non-zero when swarm
-// rolls it back.
+// rolls it back, or pauses it (then on every run).
 func TestApplyWaitFailsOnRollback(t *testing.T) {
 	const instance = "e2e-wait"
 	cleanup(t, instance)
@@ -270,6 +270,26 @@ spec:
 	r := swarmgate(t, "apply", "-f", bad, "--instance", instance, "--wait", "--timeout", "90s")
 	if r.code == 0 || !strings.Contains(r.stderr, "Route/wait is Degraded (") {
 		t.Errorf("apply --wait of an update swarm rolls back: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// An update swarm pauses: in sync, but Degraded with the task's error, and apply --wait
+	// fails on every run, also when there is nothing left to change.
+	paused := writeManifests(t, "paused.yaml", strings.Replace(manifest("swarmgate/no-such-image:2"), "failureAction: rollback", "failureAction: pause", 1))
+	for run := range 2 {
+		r := swarmgate(t, "apply", "-f", paused, "--instance", instance, "--wait", "--timeout", "90s")
+		if r.code == 0 || !strings.Contains(r.stderr, "Route/wait is Degraded (UpdatePaused)") || !strings.Contains(r.stderr, "No such image: swarmgate/no-such-image:2") {
+			t.Errorf("apply --wait #%d of an update swarm pauses: exit %d\nstdout:\n%s\nstderr:\n%s", run+1, r.code, r.stdout, r.stderr)
+		}
+		if run == 1 && !strings.Contains(r.stdout, "no changes") {
+			t.Errorf("the second apply changed something:\n%s", r.stdout)
+		}
+	}
+	g := mustSucceed(t, "get", "route", "wait", "--instance", instance)
+	if !strings.Contains(g.stdout, "Synced") || !strings.Contains(g.stdout, "Degraded") || !strings.Contains(g.stdout, "No such image") {
+		t.Errorf("get of a paused update:\n%s", g.stdout)
+	}
+	if d := swarmgate(t, "diff", "-f", paused, "--instance", instance); d.code != 0 {
+		t.Errorf("diff of a paused update that is in sync: exit %d\n%s", d.code, d.stdout)
 	}
 	mustSucceed(t, "delete", "-f", good, "--instance", instance)
 }
