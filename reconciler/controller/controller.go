@@ -228,10 +228,14 @@ func (c *Controller) acquire(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(lease.TTL / 3):
+		case <-time.After(standbyPoll):
 		}
 	}
 }
+
+// standbyPoll is how often a standby asks whether the lease is free: one list call, so that it
+// takes over within seconds of a clean stop.
+const standbyPoll = 2 * time.Second
 
 // renew keeps the lease fresh; losing it to another operator stops the controller (its
 // supervisor restarts it, as a standby), while an engine that does not answer is retried.

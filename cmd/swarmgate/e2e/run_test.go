@@ -71,7 +71,25 @@ func (r *receiver) count(reason, object string) (int, time.Time) {
 type operator struct {
 	cmd    *exec.Cmd
 	listen string
-	log    *strings.Builder
+	log    *syncBuffer
+}
+
+// syncBuffer is an output a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startOperator(t *testing.T, port int, args ...string) *operator {
@@ -90,7 +108,15 @@ func withoutLeaseRenewals(writes []string) []string {
 // startOperatorOn starts `swarmgate run` against the engine at dockerHost and waits until it is ready.
 func startOperatorOn(t *testing.T, dockerHost string, port int, args ...string) *operator {
 	t.Helper()
-	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &strings.Builder{}}
+	o := launchOperator(t, dockerHost, port, args...)
+	eventually(t, 60*time.Second, o.ready)
+	return o
+}
+
+// launchOperator starts `swarmgate run` and returns at once; the test's end stops it.
+func launchOperator(t *testing.T, dockerHost string, port int, args ...string) *operator {
+	t.Helper()
+	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &syncBuffer{}}
 	o.cmd = commandOn(dockerHost, append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	if err := o.cmd.Start(); err != nil {
@@ -109,18 +135,20 @@ func startOperatorOn(t *testing.T, dockerHost string, port int, args ...string) 
 		}
 	}
 	t.Cleanup(stop)
-	eventually(t, 60*time.Second, func() error {
-		resp, err := http.Get("http://" + o.listen + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("/readyz answers %d", resp.StatusCode)
-		}
-		return nil
-	})
 	return o
+}
+
+// ready says whether the operator's /readyz answers 200.
+func (o *operator) ready() error {
+	resp, err := http.Get("http://" + o.listen + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("/readyz answers %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // stop ends the operator with SIGTERM, as swarm does.
@@ -475,10 +503,28 @@ func TestRunDrift(t *testing.T) {
 		if _, writes := count(); r.code != 1 || len(withoutLeaseRenewals(writes)) != 0 || !strings.Contains(r.stderr, "instance e2e-drift is run by an operator (swarmgate run,") {
 			t.Errorf("delete while the operator runs: exit %d, writes %v\n%s", r.code, writes, r.stderr)
 		}
+		// A second operator of the instance stands by (not ready), and takes over once the first
+		// stops: a clean stop releases the lease at once.
+		standby := launchOperator(t, "unix://"+proxy.Socket, 19197, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h")
+		eventually(t, 30*time.Second, func() error {
+			if !strings.Contains(standby.log.String(), "standing by: another operator runs this instance") {
+				return fmt.Errorf("the second operator does not stand by")
+			}
+			if standby.ready() == nil {
+				return fmt.Errorf("a standby operator says it is ready")
+			}
+			return nil
+		})
 		op.stop(t)
-		// A clean stop releases the lease at once.
+		stopped := time.Now()
+		eventually(t, 30*time.Second, standby.ready)
+		t.Logf("figure: first operator stopped to standby ready: %s", time.Since(stopped).Round(time.Millisecond))
+		if !strings.Contains(standby.log.String(), "took over the lease") {
+			t.Errorf("the standby did not say it took over:\n%s", standby.log.String())
+		}
+		standby.stop(t)
 		if r := swarmgate(t, "apply", "-f", dir, "--instance", instance); r.code != 0 {
-			t.Errorf("apply after the operator stopped: exit %d\n%s", r.code, r.stderr)
+			t.Errorf("apply after the operators stopped: exit %d\n%s", r.code, r.stderr)
 		}
 	})
 
@@ -632,14 +678,8 @@ spec:
 		t.Fatal(err)
 	}
 	alerts := newReceiver(t)
-	o := &operator{listen: "127.0.0.1:19195", log: &strings.Builder{}}
-	o.cmd = command("run", "--listen", o.listen, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+	o := launchOperator(t, "unix://"+proxy.Socket, 19195, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
 		"--alert-webhook", alerts.srv.URL)
-	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
-	if err := o.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer o.stop(t)
 	eventually(t, 30*time.Second, func() error {
 		if n, _ := alerts.count("InvalidManifests", ""); n != 1 {
 			return fmt.Errorf("%d InvalidManifests alerts", n)
@@ -722,5 +762,6 @@ spec:
 			}
 		}
 	}
+	o.stop(t) // it holds the instance's lease
 	mustSucceed(t, "delete", "-f", dir, "--instance", instance)
 }
