@@ -122,10 +122,15 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 			return nil, err
 		}
 	}
+	certErrs, certWarnings := checkCertificates(objs, snap.UserSecrets, time.Now())
+	if len(certErrs) > 0 {
+		return nil, certErrs
+	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap)})
 	if err != nil {
 		return nil, err
 	}
+	d.Warnings = append(d.Warnings, certWarnings...)
 	opts.Delete = in.Delete
 	if !in.All && (len(in.Objects) > 0 || len(in.Delete) > 0) {
 		opts.Scope = scope(in, stored)

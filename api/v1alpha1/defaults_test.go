@@ -90,3 +90,38 @@ func TestQuantities(t *testing.T) {
 		}
 	}
 }
+
+func TestIntersectHostname(t *testing.T) {
+	h := func(s string) *Hostname { x := Hostname(s); return &x }
+	for _, tc := range []struct {
+		listener *Hostname
+		route    Hostname
+		want     Hostname
+		ok       bool
+	}{
+		{nil, "a.example.com", "a.example.com", true},
+		{h("a.example.com"), "a.example.com", "a.example.com", true},
+		{h("a.example.com"), "b.example.com", "", false},
+		{h("*.example.com"), "a.example.com", "a.example.com", true},
+		{h("*.example.com"), "a.b.example.com", "a.b.example.com", true},
+		{h("*.example.com"), "example.com", "", false},
+		{h("a.example.com"), "*.example.com", "a.example.com", true},
+		{h("*.example.com"), "*.b.example.com", "*.b.example.com", true},
+		{h("*.b.example.com"), "*.example.com", "*.b.example.com", true},
+		{h("*.example.com"), "*.example.org", "", false},
+		{h("*.example.com"), "aexample.com", "", false},
+	} {
+		got, ok := IntersectHostname(tc.listener, tc.route)
+		if got != tc.want || ok != tc.ok {
+			l := "<none>"
+			if tc.listener != nil {
+				l = string(*tc.listener)
+			}
+			t.Errorf("IntersectHostname(%s, %s) = %q %v, want %q %v", l, tc.route, got, ok, tc.want, tc.ok)
+		}
+	}
+	if !(Specificity(h("a.example.com")) > Specificity(h("*.b.example.com")) && Specificity(h("*.b.example.com")) > Specificity(h("*.example.com")) &&
+		Specificity(h("*.example.com")) > Specificity(nil)) {
+		t.Error("specificity: want exact > longer wildcard > shorter wildcard > none")
+	}
+}

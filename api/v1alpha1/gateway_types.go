@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "strings"
+
 // Gateway is an nginx service that publishes listener ports for many web apps and forwards each
 // request to the backend its Routes name, over an attachable overlay network.
 type Gateway struct {
@@ -67,8 +69,13 @@ type SectionName string
 // ListenerProtocol is the protocol a listener accepts.
 type ListenerProtocol string
 
-// ProtocolHTTP is plain HTTP/1.1, the only protocol of v1alpha1.
-const ProtocolHTTP ListenerProtocol = "HTTP"
+// The listener protocols.
+const (
+	// ProtocolHTTP is plain HTTP/1.1.
+	ProtocolHTTP ListenerProtocol = "HTTP"
+	// ProtocolHTTPS is HTTP over TLS, terminated by the gateway, with HTTP/2 offered by ALPN.
+	ProtocolHTTPS ListenerProtocol = "HTTPS"
+)
 
 // PublishMode says how swarm publishes a port.
 type PublishMode string
@@ -81,18 +88,68 @@ const (
 	PublishModeHost PublishMode = "Host"
 )
 
-// Listener is a port the gateway publishes and serves HTTP on.
+// Listener is a port the gateway publishes and serves HTTP or HTTPS on.
 type Listener struct {
 	// Name identifies the listener within its Gateway; Routes attach to it by this name.
 	Name SectionName `json:"name"`
+	// Hostname, when set, limits the listener to requests for it: an exact name, or "*.example.com"
+	// for any name below example.com. Routes attached to the listener serve the hostnames they
+	// share with it (the Gateway API's intersection). Several listeners may share a port when
+	// their hostnames differ; a request goes to the listener whose hostname matches it most
+	// exactly (for HTTPS, chosen by the TLS server name), and a listener without one takes the rest.
+	Hostname *Hostname `json:"hostname,omitempty"`
 	// Port is the published port, 1 to 65535. nginx listens on the same port inside its task.
 	Port PortNumber `json:"port"`
-	// Protocol is HTTP, the default and only protocol of v1alpha1.
+	// Protocol is HTTP (the default) or HTTPS (then tls is required).
 	Protocol ListenerProtocol `json:"protocol,omitempty"`
+	// TLS is the certificate of an HTTPS listener.
+	TLS *ListenerTLS `json:"tls,omitempty"`
+	// RedirectToHTTPS, on an HTTP listener, answers every request with a permanent redirect
+	// (301) to the same URL over HTTPS, instead of serving the Routes attached to it.
+	RedirectToHTTPS *HTTPSRedirect `json:"redirectToHTTPS,omitempty"`
 	// PublishMode is Ingress (the default: every node answers through the routing mesh) or Host
 	// (only nodes that run a gateway task answer; needed where the routing mesh is unavailable and
 	// to keep the client address).
 	PublishMode PublishMode `json:"publishMode,omitempty"`
+}
+
+// TLSMode is how a listener handles TLS. Only Terminate is supported: nginx decrypts and routes
+// by HTTP (the Gateway API's Passthrough needs TLSRoute, which swarmgate does not have).
+type TLSMode string
+
+// TLSModeTerminate ends TLS at the gateway.
+const TLSModeTerminate TLSMode = "Terminate"
+
+// The TLS options a listener's tls.options may set (the Gateway API's implementation-specific
+// options).
+const (
+	// TLSOptionMinVersion is the oldest TLS version offered: "1.2" (the default) or "1.3".
+	TLSOptionMinVersion = "swarmgate.io/min-version"
+)
+
+// ListenerTLS is the TLS configuration of an HTTPS listener.
+type ListenerTLS struct {
+	// Mode is Terminate, the default and only mode.
+	Mode TLSMode `json:"mode,omitempty"`
+	// CertificateRefs name existing swarm secrets, each holding a PEM certificate chain (leaf
+	// first) followed by its PEM private key, as `swarmgate tls create-secret` makes them.
+	// swarmgate mounts them into the gateway's tasks and never changes them. One or two (an
+	// RSA and an ECDSA certificate, which nginx offers by what the client supports).
+	CertificateRefs []SecretObjectReference `json:"certificateRefs"`
+	// Options tune TLS; see TLSOptionMinVersion.
+	Options map[string]string `json:"options,omitempty"`
+}
+
+// SecretObjectReference names a swarm secret.
+type SecretObjectReference struct {
+	// Name of the swarm secret.
+	Name string `json:"name"`
+}
+
+// HTTPSRedirect says where an HTTP listener redirects.
+type HTTPSRedirect struct {
+	// Port of the HTTPS URL; defaults to 443 (then left out of the URL).
+	Port *PortNumber `json:"port,omitempty"`
 }
 
 // Isolation says which networks a gateway shares with its backends.
@@ -138,6 +195,12 @@ func (g *Gateway) Default() {
 		if l.PublishMode == "" {
 			l.PublishMode = PublishModeIngress
 		}
+		if l.TLS != nil && l.TLS.Mode == "" {
+			l.TLS.Mode = TLSModeTerminate
+		}
+		if r := l.RedirectToHTTPS; r != nil && r.Port == nil {
+			r.Port = ptr(PortNumber(443))
+		}
 	}
 	if s.Network.Name == "" {
 		s.Network.Name = DefaultNetworkName
@@ -158,4 +221,57 @@ func (g *Gateway) Listener(name SectionName) *Listener {
 		}
 	}
 	return nil
+}
+
+// HealthListener is the listener a VirtualIP tracking the gateway checks by default: its first
+// HTTP listener (the health check is plain HTTP), or nil.
+func (g *Gateway) HealthListener() *Listener {
+	for i := range g.Spec.Listeners {
+		if g.Spec.Listeners[i].Protocol != ProtocolHTTPS {
+			return &g.Spec.Listeners[i]
+		}
+	}
+	return nil
+}
+
+// Matches reports whether a listener or route hostname covers a request's host: equal, or below
+// a wildcard's domain by one or more labels ("*.example.com" covers "a.b.example.com", not
+// "example.com"). A wildcard host covers one whose domain is at or below its own.
+func (h Hostname) Matches(host Hostname) bool {
+	if h == host {
+		return true
+	}
+	domain, wild := strings.CutPrefix(string(h), "*")
+	if !wild {
+		return false
+	}
+	other := strings.TrimPrefix(string(host), "*")
+	return strings.HasSuffix(other, domain) && len(other) > len(domain)
+}
+
+// IntersectHostname is the hostname a route serves on a listener, as the Gateway API defines it:
+// the more specific of the two when one covers the other; none when neither does. A listener
+// without a hostname takes the route's.
+func IntersectHostname(listener *Hostname, route Hostname) (Hostname, bool) {
+	switch {
+	case listener == nil:
+		return route, true
+	case listener.Matches(route):
+		return route, true
+	case route.Matches(*listener):
+		return *listener, true
+	}
+	return "", false
+}
+
+// Specificity orders hostnames for choosing among listeners of one port: an exact name beats any
+// wildcard, a longer wildcard beats a shorter one, and any hostname beats none (-1).
+func Specificity(h *Hostname) int {
+	switch {
+	case h == nil:
+		return -1
+	case strings.HasPrefix(string(*h), "*"):
+		return len(*h)
+	}
+	return 1 << 16
 }

@@ -29,6 +29,11 @@ const (
 	LabelLeaseHolder = LabelPrefix + "lease-holder"
 	// LabelLeaseRenewed is when the holder last renewed the lease (RFC 3339, its clock).
 	LabelLeaseRenewed = LabelPrefix + "lease-renewed"
+	// LabelTLSNotAfter, on a certificate secret made by `swarmgate tls create-secret`, is when its
+	// certificate expires (RFC 3339): the secret's data cannot be read back, its labels can.
+	LabelTLSNotAfter = LabelPrefix + "tls-not-after"
+	// LabelTLSNames lists the DNS names the certificate is valid for, comma-separated.
+	LabelTLSNames = LabelPrefix + "tls-names"
 	// LabelOwnedNodeLabels, suffixed with "." and the instance, lists on a node the label keys
 	// that instance set (comma-separated), so it removes only those.
 	LabelOwnedNodeLabels = LabelPrefix + "owned-labels"

@@ -92,7 +92,8 @@ type VRRPAuth struct {
 type GatewayTrack struct {
 	// Name of the Gateway.
 	Name string `json:"name"`
-	// Listener whose port is checked. Defaults to the gateway's first listener.
+	// Listener whose port is checked: an HTTP listener (the health check is plain HTTP). Defaults to
+	// the gateway's first HTTP listener.
 	Listener SectionName `json:"listener,omitempty"`
 }
 

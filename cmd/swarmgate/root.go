@@ -47,7 +47,7 @@ Find more information at: https://github.com/swarmgate/swarmgate`,
 	root.PersistentFlags().StringVar(&opts.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&opts.logFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal, json otherwise)")
 	root.AddGroup(&cobra.Group{ID: "basic", Title: "Basic Commands:"})
-	root.AddCommand(newApplyCommand(), newDiffCommand(), newGetCommand(), newDeleteCommand(), newRunCommand(),
+	root.AddCommand(newApplyCommand(), newDiffCommand(), newGetCommand(), newDeleteCommand(), newRunCommand(), newTLSCommand(),
 		newValidateCommand(), newRenderCommand(), newVersionCommand(), newVRRPAgentCommand(), newGatewayCommand())
 	return root
 }

@@ -98,7 +98,8 @@ func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 	return "SIGQUIT"
 }
 
-// gatewaySecrets mounts the config and, for an agent, its token (an existing secret of the user's).
+// gatewaySecrets mounts the config and, for an agent, its token, and the HTTPS listeners'
+// certificates (existing secrets of the user's).
 func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReference {
 	refs := []*swarm.SecretReference{{
 		SecretName: config,
@@ -107,6 +108,22 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReferenc
 	if a := gw.Spec.Agent; a != nil {
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
 			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
+	}
+	// The HTTPS listeners' certificates: secrets of the user's, mounted where the config reads them.
+	var certs []string
+	for _, l := range gw.Spec.Listeners {
+		if l.TLS != nil {
+			for _, ref := range l.TLS.CertificateRefs {
+				if !slices.Contains(certs, ref.Name) {
+					certs = append(certs, ref.Name)
+				}
+			}
+		}
+	}
+	slices.Sort(certs)
+	for _, name := range certs {
+		refs = append(refs, &swarm.SecretReference{SecretName: name,
+			File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, name), UID: "0", GID: "0", Mode: 0o400}})
 	}
 	return refs
 }
@@ -266,6 +283,9 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 
 	ports := make([]swarm.PortConfig, 0, len(gw.Spec.Listeners))
 	for _, l := range gw.Spec.Listeners {
+		if slices.ContainsFunc(ports, func(p swarm.PortConfig) bool { return p.PublishedPort == uint32(l.Port) }) {
+			continue // listeners told apart by hostname share their port
+		}
 		mode := swarm.PortConfigPublishModeIngress
 		if l.PublishMode == v1alpha1.PublishModeHost {
 			mode = swarm.PortConfigPublishModeHost

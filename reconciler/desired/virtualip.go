@@ -71,7 +71,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 	if t := vip.Spec.TrackGateway; t != nil {
 		for _, gw := range gateways {
 			if gw.Metadata.Name == t.Name {
-				tracked = &gw.Spec.Listeners[0]
+				tracked = gw.HealthListener()
 				if t.Listener != "" {
 					tracked = gw.Listener(t.Listener)
 				}

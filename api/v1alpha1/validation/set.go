@@ -108,7 +108,7 @@ func (s set) checkGateway(g *v1alpha1.Gateway, claims claimSet) field.ErrorList 
 	p := field.NewPath("spec")
 	errs := s.checkZoneRef(p.Child("zone"), g.Spec.Zone)
 	for i, l := range g.Spec.Listeners {
-		if first := claims.claim(fmt.Sprintf("port/%d", l.Port), g); first != nil {
+		if first := claims.claim(fmt.Sprintf("port/%d", l.Port), g); first != nil && first != v1alpha1.Object(g) {
 			errs = append(errs, field.Invalid(p.Child("listeners").Index(i).Child("port"),
 				"is already published by "+originOf(first)))
 		}
@@ -124,6 +124,19 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 	p := field.NewPath("spec")
 	var errs field.ErrorList
 	var listeners []string // "gateway/listener" pairs the route attaches to
+	// A route serves on a listener the hostnames it shares with it (the Gateway API's
+	// intersection); one that shares none does not attach there.
+	serves := func(l *v1alpha1.Listener) bool {
+		if len(r.Spec.Hostnames) == 0 {
+			return true // reported as missing on its own
+		}
+		for _, h := range r.Spec.Hostnames {
+			if _, ok := v1alpha1.IntersectHostname(l.Hostname, h); ok {
+				return true
+			}
+		}
+		return false
+	}
 	for i, ref := range r.Spec.ParentRefs {
 		pp := p.Child("parentRefs").Index(i)
 		gw := s.gateways[ref.Name]
@@ -131,12 +144,20 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case gw == nil:
 			errs = append(errs, field.Invalid(pp.Child("name"), "names no Gateway"))
 		case ref.SectionName == "":
+			n := len(listeners)
 			for _, l := range gw.Spec.Listeners {
-				listeners = append(listeners, ref.Name+"/"+string(l.Name))
+				if serves(&l) {
+					listeners = append(listeners, ref.Name+"/"+string(l.Name))
+				}
+			}
+			if len(listeners) == n {
+				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" has a hostname matching spec.hostnames"))
 			}
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				"names no listener of Gateway "+ref.Name))
+		case !serves(gw.Listener(ref.SectionName)):
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
 		default:
 			listeners = append(listeners, ref.Name+"/"+string(ref.SectionName))
 		}
@@ -265,6 +286,10 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 			errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
 		case t.Listener != "" && gw.Listener(t.Listener) == nil:
 			errs = append(errs, field.Invalid(tp.Child("listener"), "names no listener of Gateway "+t.Name))
+		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolHTTPS:
+			errs = append(errs, field.Invalid(tp.Child("listener"), "names an HTTPS listener; the health check is plain HTTP: track an HTTP listener of the gateway (one that redirects to HTTPS will do)"))
+		case t.Listener == "" && gw.HealthListener() == nil:
+			errs = append(errs, field.Invalid(tp.Child("name"), "names a Gateway without an HTTP listener; the health check is plain HTTP: give it one (one that redirects to HTTPS will do)"))
 		}
 		if gw != nil {
 			for _, l := range gw.Spec.Listeners {

@@ -79,7 +79,8 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	}
 	errs = append(errs, tooMany(p.Child("listeners"), len(s.Listeners), v1alpha1.MaxListeners)...)
 	names := map[v1alpha1.SectionName]bool{}
-	ports := map[v1alpha1.PortNumber]bool{}
+	ports := map[v1alpha1.PortNumber]*v1alpha1.Listener{}
+	hosts := map[string]bool{}
 	for i, l := range s.Listeners {
 		lp := p.Child("listeners").Index(i)
 		if l.Name == "" {
@@ -92,12 +93,32 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 		names[l.Name] = true
 		errs = append(errs, validatePort(lp.Child("port"), l.Port)...)
-		if ports[l.Port] {
-			errs = append(errs, field.Duplicate(lp.Child("port"), "another listener of this gateway publishes it"))
+		if l.Hostname != nil {
+			errs = append(errs, validateHostname(lp.Child("hostname"), *l.Hostname, true)...)
 		}
-		ports[l.Port] = true
-		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP)...)
+		// Listeners may share a port when they differ by hostname, as the Gateway API allows;
+		// one port speaks one protocol and is published one way.
+		host := "(none)"
+		if l.Hostname != nil {
+			host = string(*l.Hostname)
+		}
+		if first := ports[l.Port]; first != nil {
+			switch {
+			case first.Protocol != l.Protocol || first.PublishMode != l.PublishMode:
+				errs = append(errs, field.Invalid(lp.Child("port"), "is also listener "+string(first.Name)+"'s, with another protocol or publish mode"))
+			case minTLS(first) != minTLS(&l):
+				errs = append(errs, field.Invalid(lp.Child("tls", "options").Key(v1alpha1.TLSOptionMinVersion),
+					"differs from listener "+string(first.Name)+"'s on the same port; nginx agrees on the TLS version before it knows the host, so one port has one minimum"))
+			case hosts[fmt.Sprintf("%d/%s", l.Port, host)]:
+				errs = append(errs, field.Duplicate(lp.Child("port"), "another listener of this gateway publishes it for the same hostname; give each a different hostname"))
+			}
+		} else {
+			ports[l.Port] = &s.Listeners[i]
+		}
+		hosts[fmt.Sprintf("%d/%s", l.Port, host)] = true
+		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS)...)
 		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
+		errs = append(errs, validateListenerTLS(lp, &l)...)
 	}
 	np := p.Child("network")
 	if len(s.Network.Name) > 63 || !networkName.MatchString(s.Network.Name) {
@@ -117,6 +138,56 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
+}
+
+// minTLS is a listener's minimum TLS version.
+func minTLS(l *v1alpha1.Listener) string {
+	if l.TLS == nil || l.TLS.Options[v1alpha1.TLSOptionMinVersion] == "" {
+		return "1.2"
+	}
+	return l.TLS.Options[v1alpha1.TLSOptionMinVersion]
+}
+
+// validateListenerTLS checks what an HTTPS listener needs (a certificate) and what an HTTP one
+// may not have.
+func validateListenerTLS(lp *field.Path, l *v1alpha1.Listener) field.ErrorList {
+	var errs field.ErrorList
+	if l.Protocol != v1alpha1.ProtocolHTTPS {
+		if l.TLS != nil {
+			errs = append(errs, field.Forbidden(lp.Child("tls"), "only an HTTPS listener has TLS"))
+		}
+		if r := l.RedirectToHTTPS; r != nil && r.Port != nil {
+			errs = append(errs, validatePort(lp.Child("redirectToHTTPS", "port"), *r.Port)...)
+		}
+		return errs
+	}
+	if l.RedirectToHTTPS != nil {
+		errs = append(errs, field.Forbidden(lp.Child("redirectToHTTPS"), "an HTTPS listener does not redirect to itself"))
+	}
+	tp := lp.Child("tls")
+	if l.TLS == nil {
+		return append(errs, field.Required(tp, "an HTTPS listener needs tls.certificateRefs"))
+	}
+	errs = append(errs, oneOf(tp.Child("mode"), l.TLS.Mode, v1alpha1.TLSModeTerminate)...)
+	if len(l.TLS.CertificateRefs) == 0 {
+		errs = append(errs, field.Required(tp.Child("certificateRefs"), "name the swarm secret holding the certificate and its key"))
+	}
+	errs = append(errs, tooMany(tp.Child("certificateRefs"), len(l.TLS.CertificateRefs), 2)...)
+	for j, ref := range l.TLS.CertificateRefs {
+		if len(ref.Name) > 64 || !secretName.MatchString(ref.Name) {
+			errs = append(errs, field.Invalid(tp.Child("certificateRefs").Index(j).Child("name"), "is not a swarm secret name"))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(l.TLS.Options)) {
+		op := tp.Child("options").Key(k)
+		switch k {
+		case v1alpha1.TLSOptionMinVersion:
+			errs = append(errs, oneOf(op, l.TLS.Options[k], "1.2", "1.3")...)
+		default:
+			errs = append(errs, field.NotSupported(op, v1alpha1.TLSOptionMinVersion))
+		}
+	}
+	return errs
 }
 
 func validateZone(z *v1alpha1.Zone) field.ErrorList {

@@ -27,6 +27,20 @@ func baseGateway() *v1alpha1.Gateway {
 	}}
 }
 
+// https is an HTTPS listener with certificates from the named secrets.
+func https(name string, port v1alpha1.PortNumber, hostname string, certs ...string) v1alpha1.Listener {
+	l := v1alpha1.Listener{Name: v1alpha1.SectionName(name), Port: port, Protocol: v1alpha1.ProtocolHTTPS, PublishMode: v1alpha1.PublishModeIngress,
+		TLS: &v1alpha1.ListenerTLS{Mode: v1alpha1.TLSModeTerminate}}
+	if hostname != "" {
+		h := v1alpha1.Hostname(hostname)
+		l.Hostname = &h
+	}
+	for _, c := range certs {
+		l.TLS.CertificateRefs = append(l.TLS.CertificateRefs, v1alpha1.SecretObjectReference{Name: c})
+	}
+	return l
+}
+
 func baseRoute() *v1alpha1.Route {
 	return &v1alpha1.Route{TypeMeta: typeMeta(v1alpha1.KindRoute), Metadata: meta("app", 2), Spec: v1alpha1.RouteSpec{
 		ParentRefs: []v1alpha1.ParentRef{{Name: "gw", SectionName: "http"}},
@@ -139,6 +153,48 @@ func TestValidateGateway(t *testing.T) {
 			g.Spec.Listeners[0].Protocol, g.Spec.Listeners[0].PublishMode = "TCP", "host"
 			return nil
 		}, []string{`spec.listeners[0].protocol: is not supported`, `spec.listeners[0].publishMode: is not supported; supported: "Ingress", "Host"`}},
+		{"HTTPS listeners sharing a port by hostname", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners = append(g.Spec.Listeners, https("a", 443, "a.example.com", "cert-a"), https("wild", 443, "*.example.com", "cert-wild"),
+				https("rest", 443, "", "cert-rsa", "cert-ecdsa"))
+			return nil
+		}, nil},
+		{"HTTPS without a certificate, HTTP with one", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			l := https("a", 443, "", "cert-a")
+			l.TLS = nil
+			g.Spec.Listeners[0].TLS = &v1alpha1.ListenerTLS{Mode: v1alpha1.TLSModeTerminate}
+			g.Spec.Listeners = append(g.Spec.Listeners, l)
+			return nil
+		}, []string{"spec.listeners[0].tls: is forbidden: only an HTTPS listener has TLS", "spec.listeners[1].tls: is required: an HTTPS listener needs tls.certificateRefs"}},
+		{"bad TLS settings", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			l := https("a", 443, "", "bad/name", "b", "c")
+			l.TLS.Mode = "Passthrough"
+			l.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.1", "ciphers": "ALL"}
+			l.RedirectToHTTPS = &v1alpha1.HTTPSRedirect{}
+			g.Spec.Listeners = append(g.Spec.Listeners, l)
+			return nil
+		}, []string{"spec.listeners[1].redirectToHTTPS: is forbidden", `spec.listeners[1].tls.mode: is not supported; supported: "Terminate"`,
+			"spec.listeners[1].tls.certificateRefs: has 3 items; at most 2 are allowed", "spec.listeners[1].tls.certificateRefs[0].name: is not a swarm secret name",
+			"spec.listeners[1].tls.options[ciphers]: is not supported", "spec.listeners[1].tls.options[swarmgate.io/min-version]: is not supported"}},
+		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			l13 := https("b", 443, "b.example.com", "cert-b")
+			l13.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.3"}
+			g.Spec.Listeners = append(g.Spec.Listeners, https("a", 443, "a.example.com", "cert-a"), l13, https("c", 8080, "c.example.com", "cert-c"),
+				https("d", 443, "a.example.com", "cert-d"))
+			return nil
+		}, []string{"spec.listeners[2].tls.options[swarmgate.io/min-version]: differs from listener a's on the same port",
+			"spec.listeners[3].port: is also listener http's, with another protocol or publish mode",
+			"spec.listeners[4].port: is duplicated: another listener of this gateway publishes it for the same hostname"}},
+		{"a route none of whose hostnames the listener has", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			h := v1alpha1.Hostname("*.example.org")
+			g.Spec.Listeners[0].Hostname = &h
+			return nil
+		}, []string{"Route app: spec.parentRefs[0].sectionName: names a listener whose hostname matches none of spec.hostnames"}},
+		{"a route whose wildcard covers the listener's hostname", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			h := v1alpha1.Hostname("shop.example.com")
+			g.Spec.Listeners[0].Hostname = &h
+			r.Spec.Hostnames = []v1alpha1.Hostname{"*.example.com"}
+			return nil
+		}, nil},
 		{"bad network", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Spec.Network = v1alpha1.GatewayNetwork{Name: "-net", Isolation: "Strict"}
 			return nil

@@ -153,7 +153,7 @@ func nginxTest(t testing.TB, conf []byte) {
 	t.Helper()
 	bin := nginxBinary(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "default.conf"), conf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "default.conf"), withTestCertificates(t, conf, dir), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(nginxConf(dir, "")), 0o644); err != nil {

@@ -59,7 +59,18 @@ type Options struct {
 	// Backend maps a backend service and port to the host and port nginx connects to. Defaults to
 	// the service name itself, resolved through Resolver. Tests map services to stub servers.
 	Backend func(service string, port int32) (host string, hostPort int32)
+	// CertDir is where the gateway's tasks find the certificate secrets of HTTPS listeners, each
+	// as <secret name>.pem. Defaults to CertDir.
+	CertDir string
 }
+
+// CertDir is where swarmgate mounts the certificate secrets of HTTPS listeners in a gateway's
+// tasks.
+const CertDir = "/run/secrets/swarmgate-tls"
+
+// CertificateFile is where a certificate secret is mounted under dir: one file holding the chain
+// and the key, which nginx reads for both.
+func CertificateFile(dir, secret string) string { return dir + "/" + secret + ".pem" }
 
 func (o *Options) defaults() {
 	if o.MaxSize == 0 {
@@ -76,6 +87,9 @@ func (o *Options) defaults() {
 	}
 	if o.Backend == nil {
 		o.Backend = func(service string, port int32) (string, int32) { return service, port }
+	}
+	if o.CertDir == "" {
+		o.CertDir = CertDir
 	}
 }
 
@@ -147,6 +161,10 @@ type candidate struct {
 	exact    bool
 	path     string // decoded; a prefix has no trailing '/' unless it is "/"
 	port     v1alpha1.PortNumber
+	// host ranks the route's hostname that brought it to this server: the characters of a
+	// matching non-wildcard hostname, then of a matching hostname (the Gateway API's precedence
+	// between routes whose hostnames overlap).
+	host [2]int
 
 	// Rendered once, written wherever the candidate applies.
 	cond   string // the variable that holds when its conditions do
@@ -166,9 +184,16 @@ func parentPath(p string) string {
 	return "/"
 }
 
-// precedes orders candidates by the Gateway API's precedence: exact path, longer prefix, method,
-// more headers, more query parameters, then route by namespace/name, rule and match order.
+// precedes orders candidates by the Gateway API's precedence: the route with the more specific
+// hostname, then exact path, longer prefix, method, more headers, more query parameters, then
+// route by namespace/name, rule and match order.
 func precedes(a, b *candidate) int {
+	if n := cmp.Compare(b.host[0], a.host[0]); n != 0 {
+		return n
+	}
+	if n := cmp.Compare(b.host[1], a.host[1]); n != 0 {
+		return n
+	}
 	if a.exact != b.exact {
 		if a.exact {
 			return -1
@@ -220,6 +245,7 @@ func (l location) matcher() string {
 type server struct {
 	port       v1alpha1.PortNumber
 	hostname   v1alpha1.Hostname
+	listener   *v1alpha1.Listener // whose certificate an HTTPS server presents
 	candidates []*candidate
 }
 
@@ -239,20 +265,41 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	attached := slices.Clone(routes)
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
+	// A host on a port belongs to the listener whose hostname matches it most exactly (the
+	// Gateway API's rule); only the routes attached to that listener serve it there.
+	owner := func(port v1alpha1.PortNumber, host v1alpha1.Hostname) *v1alpha1.Listener {
+		var best *v1alpha1.Listener
+		for i := range gw.Spec.Listeners {
+			l := &gw.Spec.Listeners[i]
+			if l.Port == port && (l.Hostname == nil || l.Hostname.Matches(host)) &&
+				(best == nil || v1alpha1.Specificity(l.Hostname) > v1alpha1.Specificity(best.Hostname)) {
+				best = l
+			}
+		}
+		return best
+	}
 	var servers []*server
-	for _, l := range gw.Spec.Listeners {
+	for i := range gw.Spec.Listeners {
+		l := &gw.Spec.Listeners[i]
+		if l.RedirectToHTTPS != nil {
+			continue // it answers every request with the redirect
+		}
 		byHost := map[v1alpha1.Hostname]*server{}
 		for _, rt := range attached {
 			if !rt.AttachesTo(gw.Metadata.Name, l.Name) {
 				continue
 			}
-			for _, h := range rt.Spec.Hostnames {
+			for _, rh := range rt.Spec.Hostnames {
+				h, ok := v1alpha1.IntersectHostname(l.Hostname, rh)
+				if !ok || owner(l.Port, h) != l {
+					continue
+				}
 				s := byHost[h]
 				if s == nil {
-					s = &server{port: l.Port, hostname: h}
+					s = &server{port: l.Port, hostname: h, listener: l}
 					byHost[h] = s
 				}
-				s.candidates = append(s.candidates, r.candidates(rt, l.Port)...)
+				s.candidates = append(s.candidates, r.candidates(rt, l.Port, rh)...)
 			}
 		}
 		hosts := make([]v1alpha1.Hostname, 0, len(byHost))
@@ -277,10 +324,10 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others close.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" close;\n}\n")
 
-	for _, l := range gw.Spec.Listeners {
-		b.WriteString("\n# Listener " + string(l.Name) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " + strconv.Itoa(int(l.Port)) +
-			" default_server;\n    server_name _;\n    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n    location / {\n        return 404;\n    }\n}\n")
+	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
+		b.WriteString(tlsDefaults)
 	}
+	r.defaultServers(b, gw)
 	for _, s := range servers {
 		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return b.Bytes() // Render reports it; rendering more would only cost
@@ -300,15 +347,20 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	return b.Bytes()
 }
 
-// candidates lists the matches of a route, one candidate each.
-func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber) []*candidate {
+// candidates lists the matches of a route, one candidate each; host is the route's hostname that
+// brought it to the server.
+func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host v1alpha1.Hostname) []*candidate {
+	rank := [2]int{0, len(host)}
+	if !strings.HasPrefix(string(host), "*") {
+		rank[0] = len(host)
+	}
 	var out []*candidate
 	for i := range rt.Spec.Rules {
 		rule := &rt.Spec.Rules[i]
 		for j := range rule.Matches {
 			m := &rule.Matches[j]
 			r.nextID++
-			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port,
+			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
@@ -353,7 +405,8 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		return 0
 	})
 
-	b.WriteString("\nserver {\n    listen " + strconv.Itoa(int(s.port)) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
+	b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
+	r.certificates(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 

@@ -57,7 +57,7 @@ func freePort(t *testing.T) v1alpha1.PortNumber {
 func startNginx(t *testing.T, conf []byte, ports ...v1alpha1.PortNumber) {
 	bin := nginxBinary(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "default.conf"), conf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "default.conf"), withTestCertificates(t, conf, dir), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	main := nginxConf(dir, "daemon off;\nmaster_process off;\n")

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/spf13/cobra"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+func newTLSCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tls",
+		Short: "Certificates of HTTPS listeners",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newTLSCreateSecretCommand())
+	return cmd
+}
+
+func newTLSCreateSecretCommand() *cobra.Command {
+	var (
+		engine   engineOptions
+		certFile string
+		keyFile  string
+	)
+	cmd := &cobra.Command{
+		Use:   "create-secret NAME --cert FILE --key FILE",
+		Short: "Check a certificate and its key, and keep them in a swarm secret for an HTTPS listener",
+		Long: `Check that the certificate chain (PEM, leaf first) and the private key (PEM)
+belong together and that the certificate is valid now, then create the swarm
+secret NAME holding both, for a listener's tls.certificateRefs. Its labels
+record when the certificate expires and the names it covers, so that apply can
+refuse an expired certificate before any write (swarm never gives a secret's
+data back). Secrets cannot change: to renew, create a new secret (a new name)
+and point the listener at it; apply then moves the gateway and the old secret
+can be removed. Nothing is printed of the key.`,
+		Example: `  swarmgate tls create-secret shop-example-com-2026-11 --cert fullchain.pem --key privkey.pem`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, labels, err := certificateSecret(certFile, keyFile, time.Now())
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			c, err := engine.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = c.SecretCreate(cmd.Context(), swarm.SecretSpec{Annotations: swarm.Annotations{Name: args[0], Labels: labels}, Data: data})
+			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("a secret named %s exists; secrets cannot change: create one with a new name and point the listener at it", args[0])}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "secret/%s created (valid until %s for %s)\n", args[0], labels[v1alpha1.LabelTLSNotAfter], labels[v1alpha1.LabelTLSNames])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&certFile, "cert", "", "PEM certificate chain, leaf first")
+	cmd.Flags().StringVar(&keyFile, "key", "", "PEM private key of the leaf certificate")
+	_ = cmd.MarkFlagRequired("cert")
+	_ = cmd.MarkFlagRequired("key")
+	engine.addFlags(cmd)
+	return cmd
+}
+
+// maxPEMSize bounds a certificate chain or key file: real ones are a few KiB.
+const maxPEMSize = 1 << 20
+
+// certificateSecret checks a certificate chain and its key and returns the secret's data (the
+// chain, then the key: nginx reads both from one file) and its labels. Errors never quote the key.
+func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[string]string, error) {
+	certPEM, err := readPEM(certFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cert: %w", err)
+	}
+	keyPEM, err := readPEM(keyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--key: %w", err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the certificate and the key do not make a pair (is the leaf first in --cert, and is --key its key?): %w", err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cert: %w", err)
+	}
+	switch {
+	case !now.Before(leaf.NotAfter):
+		return nil, nil, fmt.Errorf("--cert: the certificate expired on %s", leaf.NotAfter.UTC().Format(time.RFC3339))
+	case now.Before(leaf.NotBefore):
+		return nil, nil, fmt.Errorf("--cert: the certificate is not valid before %s", leaf.NotBefore.UTC().Format(time.RFC3339))
+	case len(leaf.DNSNames) == 0:
+		return nil, nil, errors.New("--cert: the certificate names no DNS name (subjectAltName); clients match the host against those")
+	}
+	var data bytes.Buffer
+	for _, der := range pair.Certificate {
+		_ = pem.Encode(&data, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	for rest := keyPEM; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if strings.Contains(block.Type, "PRIVATE KEY") {
+			_ = pem.Encode(&data, block)
+		}
+	}
+	names := slices.Clone(leaf.DNSNames)
+	slices.Sort(names)
+	return data.Bytes(), map[string]string{
+		v1alpha1.LabelTLSNotAfter: leaf.NotAfter.UTC().Format(time.RFC3339),
+		v1alpha1.LabelTLSNames:    strings.Join(names, ","),
+	}, nil
+}
+
+func readPEM(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPEMSize {
+		return nil, fmt.Errorf("is over %d bytes; a PEM certificate chain or key is a few KiB", maxPEMSize)
+	}
+	return b, nil
+}

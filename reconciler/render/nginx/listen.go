@@ -1,0 +1,123 @@
+package nginx
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// tlsDefaults are the TLS settings of every HTTPS server: TLS 1.2 and 1.3 with forward-secret
+// AEAD ciphers only (Mozilla's "intermediate" profile), sessions resumed from a shared cache
+// rather than by tickets (whose keys nginx would never rotate).
+const tlsDefaults = `
+# TLS for the HTTPS listeners: Mozilla's intermediate profile.
+ssl_ciphers "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+ssl_prefer_server_ciphers off;
+ssl_session_cache shared:sg_tls:10m;
+ssl_session_timeout 1d;
+ssl_session_tickets off;
+`
+
+// listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2.
+func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
+	out := strconv.Itoa(int(l.Port))
+	if l.Protocol == v1alpha1.ProtocolHTTPS {
+		out += " ssl http2"
+	}
+	if defaultServer {
+		out += " default_server"
+	}
+	return out
+}
+
+// certificates writes an HTTPS server's TLS versions and certificates; nothing for HTTP.
+func (r *renderer) certificates(b *bytes.Buffer, l *v1alpha1.Listener) {
+	if l == nil || l.Protocol != v1alpha1.ProtocolHTTPS || l.TLS == nil {
+		return
+	}
+	b.WriteString("    ssl_protocols " + tlsProtocols(l) + ";\n")
+	r.certificateFiles(b, l)
+}
+
+// certificateFiles writes the certificates of an HTTPS listener.
+func (r *renderer) certificateFiles(b *bytes.Buffer, l *v1alpha1.Listener) {
+	for _, ref := range l.TLS.CertificateRefs {
+		f := quote(CertificateFile(r.opts.CertDir, ref.Name))
+		b.WriteString("    ssl_certificate " + f + ";\n    ssl_certificate_key " + f + ";\n")
+	}
+}
+
+// tlsProtocols are the TLS versions a listener offers.
+func tlsProtocols(l *v1alpha1.Listener) string {
+	if l.TLS != nil && l.TLS.Options[v1alpha1.TLSOptionMinVersion] == "1.3" {
+		return "TLSv1.3"
+	}
+	return "TLSv1.2 TLSv1.3"
+}
+
+// defaultServers writes, for each port, the server of the requests no route claims: it answers
+// the gateway's health check and 404, or redirects to HTTPS. On an HTTPS port it presents the
+// certificate of the listener without a hostname; when every listener there has one, a client
+// naming another host (or none) is refused in the TLS handshake.
+func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway) {
+	var ports []v1alpha1.PortNumber
+	for _, l := range gw.Spec.Listeners {
+		if !slices.Contains(ports, l.Port) {
+			ports = append(ports, l.Port)
+		}
+	}
+	for _, port := range ports {
+		var catchAll *v1alpha1.Listener
+		var first *v1alpha1.Listener
+		for i := range gw.Spec.Listeners {
+			l := &gw.Spec.Listeners[i]
+			if l.Port != port {
+				continue
+			}
+			if first == nil {
+				first = l
+			}
+			if l.Hostname == nil {
+				catchAll = l
+			}
+		}
+		b.WriteString("\n# Port " + strconv.Itoa(int(port)) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " +
+			r.listen(first, true) + ";\n    server_name _;\n")
+		if first.Protocol == v1alpha1.ProtocolHTTPS {
+			// nginx takes the TLS versions of a port from its default server: the protocol is
+			// agreed before the server name is known. Validation makes a port's listeners agree.
+			b.WriteString("    ssl_protocols " + tlsProtocols(first) + ";\n")
+			if catchAll == nil {
+				b.WriteString("    ssl_reject_handshake on;\n}\n")
+				continue
+			}
+			r.certificateFiles(b, catchAll)
+		}
+		b.WriteString("    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n")
+		if catchAll != nil && catchAll.RedirectToHTTPS != nil {
+			b.WriteString("    location / {\n        return 301 " + redirectURL(catchAll.RedirectToHTTPS) + ";\n    }\n}\n")
+		} else {
+			b.WriteString("    location / {\n        return 404;\n    }\n}\n")
+		}
+		// Listeners of this port with a hostname that redirect answer their hosts with it.
+		for i := range gw.Spec.Listeners {
+			l := &gw.Spec.Listeners[i]
+			if l.Port != port || l.Hostname == nil || l.RedirectToHTTPS == nil {
+				continue
+			}
+			b.WriteString("\n# Listener " + string(l.Name) + ": redirects to HTTPS.\nserver {\n    listen " + r.listen(l, false) + ";\n    server_name " +
+				quote(string(*l.Hostname)) + ";\n    location / {\n        return 301 " + redirectURL(l.RedirectToHTTPS) + ";\n    }\n}\n")
+		}
+	}
+}
+
+// redirectURL is the HTTPS URL of the request, on the redirect's port (left out when 443).
+func redirectURL(r *v1alpha1.HTTPSRedirect) string {
+	port := ""
+	if r.Port != nil && *r.Port != 443 {
+		port = ":" + strconv.Itoa(int(*r.Port))
+	}
+	return quote("https://" + variable("host") + port + variable("request_uri"))
+}
