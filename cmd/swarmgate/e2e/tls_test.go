@@ -210,3 +210,62 @@ spec:
 	}
 	mustSucceed(t, "delete", "-f", manifests, "--instance", instance)
 }
+
+// TestMultiNodeHTTPS: every replica of a gateway, one per node of the bed, serves the same
+// certificate from the one swarm secret, which the swarm hands to each node.
+func TestMultiNodeHTTPS(t *testing.T) {
+	c := needBed(t)
+	const instance, port = "e2e-bed-tls", 18443
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	cert, key := ca.issue(t, dir, "bed", time.Now().Add(24*time.Hour), "bed.tls.test")
+	manifests := writeManifests(t, "bed-tls.yaml", fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: bed-tls-gw}
+spec:
+  image: swarmgate/nginx:test
+  mode: Global
+  network: {name: e2e_bed_tls}
+  listeners:
+    - {name: https, port: %d, publishMode: Host, protocol: HTTPS, tls: {certificateRefs: [{name: e2e-bed-tls}]}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: bed-tls}
+spec:
+  parentRefs: [{name: bed-tls-gw}]
+  hostnames: [bed.tls.test]
+  rules: [{backendRefs: [{name: bed-tls}]}]
+  services: [{name: bed-tls, image: swarmgate/echo:test, port: 8888, endpointMode: dnsrr, env: [{name: SERVICE, value: bed-tls}]}]
+`, port))
+	t.Cleanup(func() {
+		runCommand(t, commandOn(bedHost, "delete", "-f", manifests, "--instance", instance))
+		removeEventually(func() error { return c.SecretRemove(context.Background(), "e2e-bed-tls") })
+	})
+	onBed(t, "tls", "create-secret", "e2e-bed-tls", "--cert", cert, "--key", key)
+	onBed(t, "apply", "-f", manifests, "--instance", instance, "--wait", "--timeout", "2m")
+	var served []string
+	for n := 1; n <= 3; n++ {
+		addr := fmt.Sprintf("10.99.0.%d:%d", n, port)
+		eventually(t, 60*time.Second, func() error {
+			tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "bed.tls.test", RootCAs: ca.pool}}
+			defer tr.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", "https://"+addr+"/", nil)
+			req.Host = "bed.tls.test"
+			resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+			if err != nil {
+				return fmt.Errorf("%s: %w", addr, err)
+			}
+			defer resp.Body.Close()
+			var e echo
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Service != "bed-tls" {
+				return fmt.Errorf("%s: answered %q (HTTP %d, %v)", addr, e.Service, resp.StatusCode, err)
+			}
+			served = append(served, string(resp.TLS.PeerCertificates[0].Raw))
+			return nil
+		})
+	}
+	if len(served) != 3 || served[0] != served[1] || served[1] != served[2] {
+		t.Errorf("the three gateway replicas serve %d certificates, want the same one", len(served))
+	}
+}
