@@ -1,14 +1,16 @@
 package reconciler
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/field"
-	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
@@ -47,28 +49,54 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 			continue
 		}
 		seen[owner] = true
-		decoded, derrs := manifest.Decode("swarm config "+c.Spec.Name, c.Spec.Data)
-		if len(derrs) > 0 {
+		o, err := decodeApplied(c.Spec.Data)
+		origin := v1alpha1.Origin{File: "swarm config " + c.Spec.Name, Doc: 1, Line: 1}
+		switch {
+		case err != nil:
 			if !slices.Contains(deleting, owner) {
-				errs = append(errs, derrs...)
+				errs = append(errs, &field.Error{Origin: origin.String(), Object: owner, Detail: "cannot be read (" + err.Error() + "); delete it with swarmgate delete"})
 			}
 			continue
+		case desired.Owner(o) != owner:
+			errs = append(errs, &field.Error{Origin: origin.String(), Object: v1alpha1.Ref(o),
+				Detail: "is stored under the label of " + owner + "; delete that config"})
+			continue
 		}
-		for _, o := range decoded {
-			if desired.Owner(o) != owner {
-				errs = append(errs, &field.Error{Origin: o.GetObjectMeta().Origin.String(), Object: v1alpha1.Ref(o),
-					Detail: "is stored under the label of " + owner + "; delete that config"})
-				continue
-			}
-			o.Default()
-			objs = append(objs, o)
-		}
+		o.GetObjectMeta().Origin = origin
+		o.Default()
+		objs = append(objs, o)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the store of applied objects: %w", errs)
 	}
 	sortObjects(objs)
 	return objs, nil
+}
+
+// decodeApplied reads a stored object: JSON that swarmgate wrote (desired.AppliedData), decoded
+// strictly, so a field this version does not know is an error, not silently dropped.
+func decodeApplied(data []byte) (v1alpha1.Object, error) {
+	var head v1alpha1.TypeMeta
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, errors.New("not the JSON swarmgate writes") // the parser's message may quote the data
+	}
+	if head.APIVersion != v1alpha1.GroupVersion {
+		return nil, fmt.Errorf("apiVersion is not %s", v1alpha1.GroupVersion)
+	}
+	o := v1alpha1.New(head.Kind)
+	if o == nil {
+		return nil, fmt.Errorf("unknown kind")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(o); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, errors.New("not the JSON swarmgate writes")
+		}
+		return nil, err // unknown fields and type errors name the field, not its value
+	}
+	return o, nil
 }
 
 // merge returns the objects a pass converges to: (unless the input gives them all) the stored

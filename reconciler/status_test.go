@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -61,6 +62,9 @@ func TestServiceHealth(t *testing.T) {
 
 func TestStoredMergeAndScope(t *testing.T) {
 	config := func(name, owner, data string, age time.Duration) swarm.Config {
+		if j, err := yaml.YAMLToJSON([]byte(data)); err == nil {
+			data = string(j) // the store keeps JSON
+		}
 		return swarm.Config{Meta: swarm.Meta{CreatedAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC).Add(-age)},
 			Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: map[string]string{v1alpha1.LabelOwner: owner}}, Data: []byte(data)}}
 	}
@@ -79,7 +83,7 @@ func TestStoredMergeAndScope(t *testing.T) {
 		config("r2", "Route/r2", route("r2", "a", "two.example"), time.Hour),
 		config("bad", "Route/gone", "kind: Nonsense\n", time.Hour),
 	}
-	if _, err := Stored(configs, nil); err == nil || !strings.Contains(err.Error(), "swarm config bad") {
+	if _, err := Stored(configs, nil); err == nil || !strings.Contains(err.Error(), "swarm config bad doc 1: Route/gone: cannot be read") {
 		t.Fatalf("an unreadable entry: %v", err)
 	}
 	stored, err := Stored(configs, []string{"Route/gone"})

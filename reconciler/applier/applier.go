@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cenkalti/backoff/v4"
 
@@ -64,17 +66,54 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 	for _, s := range slices.Concat(snap.Secrets, snap.UserSecrets) {
 		a.secrets[s.Spec.Name] = s.ID
 	}
-	for _, act := range plan.Actions {
+	var progress sync.Mutex // the store's writes report from several goroutines
+	run := func(act planner.Action) error {
 		err := a.retry(ctx, act)
 		if opts.Progress != nil {
+			progress.Lock()
 			opts.Progress(act, err)
+			progress.Unlock()
 		}
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", act.Kind, act.Name, err)
 		}
+		return nil
+	}
+	for i := 0; i < len(plan.Actions); {
+		// The store's configs are independent of each other: a run of them is written
+		// concurrently, so a first apply of a thousand objects does not wait on each in turn.
+		// Everything else keeps its order.
+		j := i
+		for j < len(plan.Actions) && plan.Actions[j].Kind == planner.KindConfig {
+			j++
+		}
+		if j == i {
+			if err := run(plan.Actions[i]); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(storeWriters)
+		for _, act := range plan.Actions[i:j] {
+			g.Go(func() error {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				return run(act)
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		i = j
 	}
 	return nil
 }
+
+// storeWriters bounds the concurrent writes of the store's configs.
+const storeWriters = 8
 
 type applier struct {
 	w        Writer

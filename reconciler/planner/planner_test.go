@@ -138,9 +138,9 @@ func TestPlan(t *testing.T) {
 	}{
 		{"empty swarm: everything in order", func() *swarmstate.Snapshot {
 			return &swarmstate.Snapshot{Nodes: []swarm.Node{{ID: "id-node1", Description: swarm.NodeDescription{Hostname: "node1"}}}}
-		}, Options{}, `create config/sg-test-gateway-gw-9aad539fe0 (Gateway/gw)
-create config/sg-test-route-app-7c9d76dfcb (Route/app)
-create config/sg-test-zone-dmz-2be38a4507 (Zone/dmz)
+		}, Options{}, `create config/sg-test-gateway-gw-3a8c1349ef (Gateway/gw)
+create config/sg-test-route-app-b6842841f0 (Route/app)
+create config/sg-test-zone-dmz-2e9e86ef0c (Zone/dmz)
 update node/node1 (Zone/dmz)
   label.zone: "" -> "dmz"
   label.swarmgate.io/owned-labels.test: "" -> "zone"
