@@ -8,6 +8,10 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
+// ReservedPath is the path the gateway keeps for itself (its health check answers below it in
+// every port's default server, which Routes without hostnames share).
+const ReservedPath = "/.well-known/swarmgate"
+
 func validateRoute(r *v1alpha1.Route) field.ErrorList {
 	s := &r.Spec
 	p := field.NewPath("spec")
@@ -37,9 +41,6 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		parents[ref] = true
 	}
 
-	if len(s.Hostnames) == 0 {
-		errs = append(errs, field.Required(p.Child("hostnames"), "at least one hostname"))
-	}
 	hosts := map[v1alpha1.Hostname]bool{}
 	for i, h := range s.Hostnames {
 		hp := p.Child("hostnames").Index(i)
@@ -127,6 +128,9 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 	if m.Path != nil {
 		errs = append(errs, oneOf(p.Child("path", "type"), m.Path.Type, v1alpha1.PathMatchExact, v1alpha1.PathMatchPathPrefix)...)
 		errs = append(errs, validatePath(p.Child("path", "value"), m.Path.Value)...)
+		if d := strings.TrimRight(v1alpha1.DecodedPath(m.Path.Value), "/"); d == ReservedPath || strings.HasPrefix(d, ReservedPath+"/") {
+			errs = append(errs, field.Invalid(p.Child("path", "value"), "is under "+ReservedPath+", which the gateway keeps for its health check"))
+		}
 	}
 	headers := map[string]bool{}
 	for i, h := range m.Headers {

@@ -202,7 +202,11 @@ func (c matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorLis
 		for j, m := range rule.Matches {
 			key := matchClaimKey{match: sha256.Sum256([]byte(matchKey(m)))}
 			reported := false
-			for _, h := range r.Spec.Hostnames {
+			hosts := r.Spec.Hostnames
+			if len(hosts) == 0 {
+				hosts = []v1alpha1.Hostname{"*"} // every host: two such routes claim alike
+			}
+			for _, h := range hosts {
 				key.host = h
 				for _, other := range c[key] {
 					if shared := firstShared(listeners, other.listeners); other.route != r && shared != "" && !reported {

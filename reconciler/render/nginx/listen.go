@@ -61,7 +61,7 @@ func tlsProtocols(l *v1alpha1.Listener) string {
 // the gateway's health check and 404, or redirects to HTTPS. On an HTTPS port it presents the
 // certificate of the listener without a hostname; when every listener there has one, a client
 // naming another host (or none) is refused in the TLS handshake.
-func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway) {
+func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbacks map[v1alpha1.PortNumber]*server) {
 	var ports []v1alpha1.PortNumber
 	for _, l := range gw.Spec.Listeners {
 		if !slices.Contains(ports, l.Port) {
@@ -83,24 +83,7 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway) {
 				catchAll = l
 			}
 		}
-		b.WriteString("\n# Port " + strconv.Itoa(int(port)) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " +
-			r.listen(first, true) + ";\n    server_name _;\n")
-		if first.Protocol == v1alpha1.ProtocolHTTPS {
-			// nginx takes the TLS versions of a port from its default server: the protocol is
-			// agreed before the server name is known. Validation makes a port's listeners agree.
-			b.WriteString("    ssl_protocols " + tlsProtocols(first) + ";\n")
-			if catchAll == nil {
-				b.WriteString("    ssl_reject_handshake on;\n}\n")
-				continue
-			}
-			r.certificateFiles(b, catchAll)
-		}
-		b.WriteString("    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n")
-		if catchAll != nil && catchAll.RedirectToHTTPS != nil {
-			b.WriteString("    location / {\n        return 301 " + redirectURL(catchAll.RedirectToHTTPS) + ";\n    }\n}\n")
-		} else {
-			b.WriteString("    location / {\n        return 404;\n    }\n}\n")
-		}
+		r.defaultServer(b, port, first, catchAll, fallbacks[port])
 		// Listeners of this port with a hostname that redirect answer their hosts with it.
 		for i := range gw.Spec.Listeners {
 			l := &gw.Spec.Listeners[i]
@@ -112,6 +95,37 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway) {
 		}
 	}
 }
+
+// defaultServer writes the default server of one port: the routes without hostnames when there
+// are (fallback), else the health check and 404 or the redirect to HTTPS; on an HTTPS port without
+// a listener for every name, the refusal of the handshake.
+func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, first, catchAll *v1alpha1.Listener, fallback *server) {
+	if fallback != nil {
+		r.server(b, fallback)
+		return
+	}
+	b.WriteString("\n# Port " + strconv.Itoa(int(port)) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " +
+		r.listen(first, true) + ";\n    server_name _;\n")
+	if first.Protocol == v1alpha1.ProtocolHTTPS {
+		// nginx takes the TLS versions of a port from its default server: the protocol is
+		// agreed before the server name is known. Validation makes a port's listeners agree.
+		b.WriteString("    ssl_protocols " + tlsProtocols(first) + ";\n")
+		if catchAll == nil {
+			b.WriteString("    ssl_reject_handshake on;\n}\n")
+			return
+		}
+		r.certificateFiles(b, catchAll)
+	}
+	b.WriteString(healthLocation)
+	if catchAll != nil && catchAll.RedirectToHTTPS != nil {
+		b.WriteString("    location / {\n        return 301 " + redirectURL(catchAll.RedirectToHTTPS) + ";\n    }\n}\n")
+	} else {
+		b.WriteString("    location / {\n        return 404;\n    }\n}\n")
+	}
+}
+
+// healthLocation answers the gateway's health check, naming the node whose task answered.
+const healthLocation = "    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"
 
 // redirectURL is the HTTPS URL of the request, on the redirect's port (left out when 443).
 func redirectURL(r *v1alpha1.HTTPSRedirect) string {

@@ -247,6 +247,9 @@ type server struct {
 	hostname   v1alpha1.Hostname
 	listener   *v1alpha1.Listener // whose certificate an HTTPS server presents
 	candidates []*candidate
+	// fallback marks the default server of a port: requests for hosts no server names, which
+	// Routes without hostnames serve; it also answers the gateway's health check.
+	fallback bool
 }
 
 type renderer struct {
@@ -279,17 +282,27 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		return best
 	}
 	var servers []*server
+	fallbacks := map[v1alpha1.PortNumber]*server{}
 	for i := range gw.Spec.Listeners {
 		l := &gw.Spec.Listeners[i]
 		if l.RedirectToHTTPS != nil {
 			continue // it answers every request with the redirect
 		}
 		byHost := map[v1alpha1.Hostname]*server{}
+		var anyHost []*v1alpha1.Route // routes without hostnames: every host that reaches l
 		for _, rt := range attached {
 			if !rt.AttachesTo(gw.Metadata.Name, l.Name) {
 				continue
 			}
-			for _, rh := range rt.Spec.Hostnames {
+			hostnames := rt.Spec.Hostnames
+			if len(hostnames) == 0 {
+				if l.Hostname == nil {
+					anyHost = append(anyHost, rt)
+					continue
+				}
+				hostnames = []v1alpha1.Hostname{*l.Hostname} // the listener's, by intersection
+			}
+			for _, rh := range hostnames {
 				h, ok := v1alpha1.IntersectHostname(l.Hostname, rh)
 				if !ok || owner(l.Port, h) != l {
 					continue
@@ -310,6 +323,21 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		for _, h := range hosts {
 			servers = append(servers, byHost[h])
 		}
+		// A route without hostnames serves every host of the listener, after the routes that
+		// name the host (its hostname has no characters to match): in each server of the
+		// listener, and in the port's default server for the hosts no server names.
+		if len(anyHost) > 0 {
+			fb := &server{port: l.Port, hostname: "_", listener: l, fallback: true}
+			fallbacks[l.Port] = fb
+			for _, s := range append([]*server{fb}, servers...) {
+				if s.listener != l {
+					continue
+				}
+				for _, rt := range anyHost {
+					s.candidates = append(s.candidates, r.candidates(rt, l.Port, "")...)
+				}
+			}
+		}
 	}
 
 	b := &r.b
@@ -327,7 +355,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
 		b.WriteString(tlsDefaults)
 	}
-	r.defaultServers(b, gw)
+	r.defaultServers(b, gw, fallbacks)
 	for _, s := range servers {
 		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return b.Bytes() // Render reports it; rendering more would only cost
@@ -405,8 +433,15 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		return 0
 	})
 
-	b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
-	r.certificates(b, s.listener)
+	if s.fallback {
+		b.WriteString("\n# Port " + strconv.Itoa(int(s.port)) + ": hosts no server names, served by the routes without hostnames, and the health check of the gateway.\nserver {\n    listen " +
+			r.listen(s.listener, true) + ";\n    server_name _;\n")
+		r.certificates(b, s.listener)
+		b.WriteString(healthLocation)
+	} else {
+		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
+		r.certificates(b, s.listener)
+	}
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 
