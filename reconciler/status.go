@@ -223,6 +223,13 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 	}
 }
 
+// RolledBack reports whether swarm is rolling back, or rolled back, a service's update: its spec
+// is then swarm's, not what was asked (the operator holds such a drift rather than re-apply it).
+func RolledBack(svc swarm.Service) bool {
+	u := svc.UpdateStatus
+	return u != nil && slices.Contains([]swarm.UpdateState{swarm.UpdateStateRollbackStarted, swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused}, u.State)
+}
+
 // failedStates are the states of a task that will not run.
 var failedStates = []swarm.TaskState{swarm.TaskStateFailed, swarm.TaskStateRejected}
 

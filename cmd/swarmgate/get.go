@@ -76,6 +76,9 @@ is missing is Synced and Degraded.`,
 					return err
 				}
 				statuses, configs = doc.Objects, doc.GatewayConfigs
+				if format.table() {
+					printOperator(cmd.OutOrStdout(), doc)
+				}
 			} else if statuses, objs, err = localStatus(cmd, &files, &engine); err != nil {
 				return err
 			}
@@ -201,6 +204,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printOperator heads get --server with what the operator is at: the revision applied and the
+// newest seen, why they differ, and whether it is suspended.
+func printOperator(w io.Writer, doc *controller.StatusDocument) {
+	line := "operator: revision " + orDash(doc.Revision) + " applied"
+	if doc.SeenRevision != "" && doc.SeenRevision != doc.Revision {
+		line += ", " + doc.SeenRevision + " seen and not applied"
+	}
+	if doc.Suspended {
+		line += "; suspended (POST /resume)"
+	}
+	fmt.Fprintln(w, line)
+	if doc.LastError != "" {
+		fmt.Fprintln(w, "last error: "+doc.LastError)
+	}
+	fmt.Fprintln(w)
 }
 
 // printGatewayConfigs shows, for each gateway with agents, the config each task serves: a task

@@ -19,7 +19,6 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -597,7 +596,7 @@ func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
 	}
 	if a.Kind == planner.KindService && a.Op == planner.Update {
 		for _, s := range p.Snapshot.Services {
-			if s.ID == a.ID && s.UpdateStatus != nil && slices.Contains([]swarm.UpdateState{swarm.UpdateStateRollbackStarted, swarm.UpdateStateRollbackCompleted, swarm.UpdateStateRollbackPaused}, s.UpdateStatus.State) {
+			if s.ID == a.ID && reconciler.RolledBack(s) {
 				e.Cause = alert.CauseRollback
 				e.Message += " after swarm rolled back a failed update (" + s.UpdateStatus.Message +
 					"); not re-applying it until the manifests change"

@@ -385,7 +385,7 @@ func TestRunGitOps(t *testing.T) {
 			t.Errorf("status %+v, want ready at %s with 5 objects", status, head)
 		}
 		g := mustSucceed(t, "get", "route", "--server", "http://"+op.listen)
-		if !strings.Contains(g.stdout, "run-r4") || !strings.Contains(g.stdout, "Synced") {
+		if !strings.Contains(g.stdout, "run-r4") || !strings.Contains(g.stdout, "Synced") || !strings.Contains(g.stdout, "operator: revision "+head+" applied") {
 			t.Errorf("get --server:\n%s", g.stdout)
 		}
 	})
