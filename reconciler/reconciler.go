@@ -42,6 +42,9 @@ type Reconciler struct {
 	Nginx nginx.Options
 	// Revision, if set, is recorded on the objects a pass writes.
 	Revision string
+	// Certificates are certificates the operator obtained with ACME and has not stored yet: a
+	// pass stores them and moves their gateways to them.
+	Certificates []desired.Certificate
 }
 
 // Pass is a plan with the snapshot and desired state it was made from.
@@ -54,6 +57,8 @@ type Pass struct {
 	Objects []v1alpha1.Object
 	// Stored are the applied objects as the swarm kept them before the pass.
 	Stored []v1alpha1.Object
+	// Issued are the ACME listeners' current certificates, by desired.CertificateKey.
+	Issued map[string]IssuedCertificate
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
 	VirtualIPs map[string]vrrp.Observation
 }
@@ -126,7 +131,13 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if len(certErrs) > 0 {
 		return nil, certErrs
 	}
-	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap)})
+	issued := issuedCertificates(objs, snap.Secrets, time.Now())
+	names := make(map[string]string, len(issued))
+	for k, c := range issued {
+		names[k] = c.Secret
+	}
+	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
+		Issued: names, Certificates: r.Certificates})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +150,7 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if err != nil {
 		return nil, err
 	}
-	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs, Stored: stored}, nil
+	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs, Stored: stored, Issued: issued}, nil
 }
 
 func isVirtualIP(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP }

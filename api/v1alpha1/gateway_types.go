@@ -134,10 +134,26 @@ type ListenerTLS struct {
 	// CertificateRefs name existing swarm secrets, each holding a PEM certificate chain (leaf
 	// first) followed by its PEM private key, as `swarmgate tls create-secret` makes them.
 	// swarmgate mounts them into the gateway's tasks and never changes them. One or two (an
-	// RSA and an ECDSA certificate, which nginx offers by what the client supports).
-	CertificateRefs []SecretObjectReference `json:"certificateRefs"`
+	// RSA and an ECDSA certificate, which nginx offers by what the client supports). Not with ACME.
+	CertificateRefs []SecretObjectReference `json:"certificateRefs,omitempty"`
+	// ACME, instead of certificateRefs, has the operator (`swarmgate run`) obtain the listener's
+	// certificate for its hostname from an ACME server (HTTP-01, answered through the gateway's
+	// HTTP listener) and renew it before it expires. The certificate lives in a swarm secret the
+	// operator owns; the gateway refuses TLS for the hostname until the first one is issued.
+	ACME *ACMEIssuer `json:"acme,omitempty"`
 	// Options tune TLS; see TLSOptionMinVersion.
 	Options map[string]string `json:"options,omitempty"`
+}
+
+// LetsEncryptDirectory is the directory of Let's Encrypt's production ACME server.
+const LetsEncryptDirectory = "https://acme-v02.api.letsencrypt.org/directory"
+
+// ACMEIssuer is an ACME server and the account swarmgate uses there.
+type ACMEIssuer struct {
+	// Directory is the server's directory URL. Defaults to Let's Encrypt's (LetsEncryptDirectory).
+	Directory string `json:"directory,omitempty"`
+	// Email is the account's contact, to which the server sends expiry warnings.
+	Email string `json:"email,omitempty"`
 }
 
 // SecretObjectReference names a swarm secret.
@@ -197,6 +213,9 @@ func (g *Gateway) Default() {
 		}
 		if l.TLS != nil && l.TLS.Mode == "" {
 			l.TLS.Mode = TLSModeTerminate
+		}
+		if l.TLS != nil && l.TLS.ACME != nil && l.TLS.ACME.Directory == "" {
+			l.TLS.ACME.Directory = LetsEncryptDirectory
 		}
 		if r := l.RedirectToHTTPS; r != nil && r.Port == nil {
 			r.Port = ptr(PortNumber(443))

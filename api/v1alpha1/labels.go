@@ -25,6 +25,11 @@ const (
 	// RoleLease marks the lease a running operator holds on its instance, so that one writer
 	// writes at a time.
 	RoleLease = "lease"
+	// RoleCertificate marks a secret holding a certificate the operator obtained with ACME for a
+	// listener (LabelListener) of its owner Gateway; LabelTLSNotAfter and LabelTLSNames describe it.
+	RoleCertificate = "certificate"
+	// LabelListener names the listener of a certificate secret.
+	LabelListener = LabelPrefix + "listener"
 	// LabelLeaseHolder names who holds a lease: "host/pid" of the operator.
 	LabelLeaseHolder = LabelPrefix + "lease-holder"
 	// LabelLeaseRenewed is when the holder last renewed the lease (RFC 3339, its clock).

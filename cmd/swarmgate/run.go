@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +20,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/controller"
 	"github.com/swarmgate/swarmgate/reconciler/lease"
@@ -44,6 +48,9 @@ type runOptions struct {
 	readTokenFile  string
 	agentTokenFile string
 	vipCheck       time.Duration
+	acmeCAFile     string
+	acmeKeyFile    string
+	acmeRenew      time.Duration
 }
 
 func newRunCommand() *cobra.Command {
@@ -91,6 +98,9 @@ held. A second operator of the same instance stands by until the lease is free
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
 	f.StringVar(&o.listen, "listen", ":9090", "address of the metrics, health, status and webhook endpoints")
 	f.StringVar(&o.hookTokenFile, "hook-token-file", "", "file holding the shared secret of POST /hooks/git (the endpoint is off without it)")
+	f.StringVar(&o.acmeCAFile, "acme-ca-file", "", "PEM certificates of CAs to trust for ACME servers besides the system's (a private ACME server, or Pebble in tests)")
+	f.StringVar(&o.acmeKeyFile, "acme-account-key-file", "", "PEM private key of the ACME account (e.g. a swarm secret); without it a new account is registered at each start")
+	f.DurationVar(&o.acmeRenew, "acme-renew-before", 30*24*time.Hour, "renew an ACME certificate this long before it expires")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
 	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
 	_ = cmd.MarkFlagRequired("source")
@@ -139,6 +149,10 @@ func (o *runOptions) run(ctx context.Context) error {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
 
+	acme, err := o.acme()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 	metrics := controller.NewMetrics()
 	c, err := countingClient(&o.engine, metrics)
 	if err != nil {
@@ -150,7 +164,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	alerts.Dropped = func(string) { metrics.AlertsLost.Inc() }
 	defer alerts.Close()
 	ctl := controller.New(&reconciler.Reconciler{Engine: c, Instance: o.engine.instance}, c,
-		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck,
+		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
 
 	l, err := net.Listen("tcp", o.listen)
@@ -174,6 +188,42 @@ func (o *runOptions) run(ctx context.Context) error {
 	_ = srv.Shutdown(shutdown)
 	log.Info("swarmgate stopped")
 	return err
+}
+
+// acme sets up the ACME client: the account key from --acme-account-key-file (or a new one), and
+// the ACME servers' CAs: the system's and --acme-ca-file's.
+func (o *runOptions) acme() (*controller.ACME, error) {
+	var key crypto.Signer
+	if o.acmeKeyFile != "" {
+		data, err := os.ReadFile(o.acmeKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--acme-account-key-file: %w", err)
+		}
+		if key, err = acmeclient.ParseAccountKey(data); err != nil {
+			return nil, fmt.Errorf("--acme-account-key-file: %w", err)
+		}
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if o.acmeCAFile != "" {
+		data, err := os.ReadFile(o.acmeCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--acme-ca-file: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(data) {
+			return nil, errors.New("--acme-ca-file: no PEM certificate in it")
+		}
+	}
+	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment,
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	challenges := acmeclient.NewChallenges()
+	client, err := acmeclient.New(key, httpClient, challenges)
+	if err != nil {
+		return nil, err
+	}
+	return &controller.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew}, nil
 }
 
 // maxConnections bounds the endpoints' open connections.

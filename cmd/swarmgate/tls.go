@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -26,7 +29,51 @@ func newTLSCommand() *cobra.Command {
 		Short: "Certificates of HTTPS listeners",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newTLSCreateSecretCommand())
+	cmd.AddCommand(newTLSCreateSecretCommand(), newTLSCreateAccountKeyCommand())
+	return cmd
+}
+
+func newTLSCreateAccountKeyCommand() *cobra.Command {
+	var engine engineOptions
+	cmd := &cobra.Command{
+		Use:   "create-account-key NAME",
+		Short: "Create an ACME account key in a swarm secret, for swarmgate run --acme-account-key-file",
+		Long: `Generate an ACME account key (ECDSA P-256) and keep it in the swarm secret
+NAME. Mount it into the operator's service and pass its path to
+--acme-account-key-file: the operator then keeps one account at each ACME
+server across restarts, instead of registering a new one at each start. The
+key is never printed.`,
+		Example: `  swarmgate tls create-account-key swarmgate-acme-account
+  # in the operator's stack: secrets: [swarmgate-acme-account], and
+  #   --acme-account-key-file /run/secrets/swarmgate-acme-account`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				return err
+			}
+			der, err := x509.MarshalECPrivateKey(key)
+			if err != nil {
+				return err
+			}
+			c, err := engine.client()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, err = c.SecretCreate(cmd.Context(), swarm.SecretSpec{Annotations: swarm.Annotations{Name: args[0]},
+				Data: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})})
+			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("a secret named %s exists; it may be the account key already", args[0])}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "secret/%s created\n", args[0])
+			return nil
+		},
+	}
+	engine.addFlags(cmd)
 	return cmd
 }
 

@@ -35,6 +35,11 @@ const (
 	ReasonConfigRejected = "ConfigRejected"
 	// ReasonVirtualIPRecovered: exactly one node holds the address again, and it answers.
 	ReasonVirtualIPRecovered = "VirtualIPRecovered"
+	// ReasonCertificateFailed: the ACME server did not issue a listener's certificate (rate
+	// limit, challenge failed, DNS not pointing here); the last good certificate keeps serving.
+	ReasonCertificateFailed = "CertificateFailed"
+	// ReasonCertificateIssued: a listener has a new certificate (first, or renewed).
+	ReasonCertificateIssued = "CertificateIssued"
 )
 
 // Causes of a drift.

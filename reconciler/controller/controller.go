@@ -54,6 +54,8 @@ type Options struct {
 	// Lease, if set, is held while the controller runs: one writer per instance. The controller
 	// waits (a standby) while another operator holds it, and stops when it loses it.
 	Lease Leaser
+	// ACME, if set, obtains and renews the certificates of listeners with tls.acme.
+	ACME *ACME
 }
 
 // Leaser takes and renews a lease on the instance, and gives it up.
@@ -90,6 +92,10 @@ type Controller struct {
 
 	// agents serves gateway agents their configs.
 	agents *agentHub
+	// certs is the ACME work between passes.
+	certs *certificates
+	// background is Run's context, which ACME orders run under.
+	background context.Context
 }
 
 // New makes a controller. rec must have an Engine; ev streams its events.
@@ -102,7 +108,7 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{},
-		agents: newAgentHub()}
+		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -133,6 +139,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer wg.Wait()
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
+	c.background = bg // ACME orders end with Run
 	lost := make(chan error, 1)
 	if c.opts.Lease != nil {
 		wg.Add(1)
@@ -375,11 +382,13 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.mu.Unlock()
 	rec := *c.rec
 	rec.Revision = rev
+	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if err != nil {
 		return c.failed("PlanFailed", err)
 	}
-	c.recordStatus(withAgents(reconciler.Status(p), p.Objects, c.agents.status()))
+	statuses := withAgents(reconciler.Status(p), p.Objects, c.agents.status())
+	c.recordStatus(statuses)
 	c.mu.Lock()
 	suspended := c.suspended
 	c.mu.Unlock()
@@ -387,6 +396,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		c.metrics.Passes.WithLabelValues("suspended").Inc()
 		return nil
 	}
+	c.orderCertificates(c.background, p, statuses)
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
 	c.agents.publish(p.Desired.AgentConfigs)
@@ -394,10 +404,25 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
+	// A new certificate is no drift: storing it and moving its gateway is a deploy, also when
+	// drift is only alerted.
+	certOwners := map[string]bool{}
+	for _, cert := range rec.Certificates {
+		certOwners[cert.Owner] = true
+	}
+	isCert := func(a planner.Action) bool { return certOwners[a.Owner] }
+	all := p.Plan.Actions
+	if drifting && len(certOwners) > 0 {
+		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), isCert)
+	}
 	rolledBack := c.trackDrift(p, drifting, rev)
+	p.Plan.Actions = all
 	if drifting && !c.opts.Heal {
-		c.metrics.Passes.WithLabelValues("drift-held").Inc()
-		return nil
+		if len(certOwners) == 0 {
+			c.metrics.Passes.WithLabelValues("drift-held").Inc()
+			return nil
+		}
+		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), func(a planner.Action) bool { return !isCert(a) })
 	}
 	if len(rolledBack) > 0 {
 		// Re-applying a spec swarm rolled back would fail the same way, again and again: hold
@@ -408,6 +433,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.virtualIPs = p.Desired.VirtualIPs
 	c.mu.Unlock()
 	if p.Plan.Empty() {
+		c.stored(rec.Certificates)
 		c.succeeded(objs, rev, "unchanged")
 		return nil
 	}
@@ -420,6 +446,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	if err != nil {
 		return c.failed("ApplyFailed", err)
 	}
+	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
 	return nil
 }

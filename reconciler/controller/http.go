@@ -90,6 +90,10 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 			}
 		})
 	}
+	if c.opts.ACME != nil {
+		// Public by design: the ACME server fetches the answers through the gateways.
+		mux.Handle("GET /.well-known/acme-challenge/", c.opts.ACME.Challenges)
+	}
 	mux.Handle("GET /metrics", readable(promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {

@@ -109,21 +109,16 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReferenc
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
 			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
 	}
-	// The HTTPS listeners' certificates: secrets of the user's, mounted where the config reads them.
-	var certs []string
+	// The HTTPS listeners' certificates (the user's secrets, or those ACME issued), mounted where
+	// the config reads them: by listener, so a new certificate leaves the config as it is.
 	for _, l := range gw.Spec.Listeners {
-		if l.TLS != nil {
-			for _, ref := range l.TLS.CertificateRefs {
-				if !slices.Contains(certs, ref.Name) {
-					certs = append(certs, ref.Name)
-				}
-			}
+		if l.TLS == nil {
+			continue
 		}
-	}
-	slices.Sort(certs)
-	for _, name := range certs {
-		refs = append(refs, &swarm.SecretReference{SecretName: name,
-			File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, name), UID: "0", GID: "0", Mode: 0o400}})
+		for i, ref := range l.TLS.CertificateRefs {
+			refs = append(refs, &swarm.SecretReference{SecretName: ref.Name,
+				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
+		}
 	}
 	return refs
 }
@@ -139,6 +134,10 @@ type Options struct {
 	// Nodes are the swarm's nodes: virtual IPs run on those of them they name, and their unicast
 	// adverts go to these addresses.
 	Nodes []Node
+	// Issued are the secrets holding the ACME listeners' current certificates, by
+	// CertificateKey; Certificates are new ones the operator obtained, to be stored.
+	Issued       map[string]string
+	Certificates []Certificate
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
@@ -242,6 +241,7 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
 	owner := Owner(gw)
+	gw = s.withCertificates(gw, opts)
 	conf, err := nginx.Render(gw, routes, opts.Nginx)
 	var tooLarge *nginx.SizeError
 	switch {

@@ -42,7 +42,9 @@ var (
 	// queryParamName is what nginx can match on as an $arg_<name> variable.
 	queryParamName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	// secretName is what a swarm secret may be called.
-	secretName = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
+	// emailAddress is a plain address, nothing that could break a header or a URL.
+	emailAddress = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+	secretName   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
 	// pathChars is the Gateway API's path character set, less ';' (nginx's directive separator).
 	pathChars = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,=:@]|%[0-9A-Fa-f]{2})+$`)
 	// encodedControl finds percent-encoded control characters (%00-%1F, %7F).

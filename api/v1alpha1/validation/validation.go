@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -120,6 +121,20 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
 		errs = append(errs, validateListenerTLS(lp, &l)...)
 	}
+	// ACME's HTTP-01 challenge comes in on port 80 of the host, through the gateway's HTTP
+	// listener, which hands it to the operator: the agent's operatorURL says where that is.
+	for i, l := range s.Listeners {
+		if l.TLS == nil || l.TLS.ACME == nil {
+			continue
+		}
+		ap := p.Child("listeners").Index(i).Child("tls", "acme")
+		if s.Agent == nil {
+			errs = append(errs, field.Invalid(ap, "needs spec.agent: the gateway hands the ACME server's challenges to the operator at its operatorURL"))
+		}
+		if g.HealthListener() == nil {
+			errs = append(errs, field.Invalid(ap, "needs an HTTP listener on the gateway (port 80 where clients reach it), which the ACME server's HTTP-01 challenge comes in on"))
+		}
+	}
 	np := p.Child("network")
 	if len(s.Network.Name) > 63 || !networkName.MatchString(s.Network.Name) {
 		errs = append(errs, field.Invalid(np.Child("name"), "is not a valid network name"))
@@ -169,8 +184,25 @@ func validateListenerTLS(lp *field.Path, l *v1alpha1.Listener) field.ErrorList {
 		return append(errs, field.Required(tp, "an HTTPS listener needs tls.certificateRefs"))
 	}
 	errs = append(errs, oneOf(tp.Child("mode"), l.TLS.Mode, v1alpha1.TLSModeTerminate)...)
-	if len(l.TLS.CertificateRefs) == 0 {
-		errs = append(errs, field.Required(tp.Child("certificateRefs"), "name the swarm secret holding the certificate and its key"))
+	switch a := l.TLS.ACME; {
+	case a == nil && len(l.TLS.CertificateRefs) == 0:
+		errs = append(errs, field.Required(tp.Child("certificateRefs"), "name the swarm secret holding the certificate and its key, or set tls.acme"))
+	case a != nil && len(l.TLS.CertificateRefs) > 0:
+		errs = append(errs, field.Forbidden(tp.Child("acme"), "a listener takes its certificate from certificateRefs or from ACME, not both"))
+	case a != nil:
+		ap := tp.Child("acme")
+		if u, err := url.Parse(a.Directory); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			errs = append(errs, field.Invalid(ap.Child("directory"), "is not an https URL without credentials"))
+		}
+		if a.Email != "" && (len(a.Email) > 254 || !emailAddress.MatchString(a.Email)) {
+			errs = append(errs, field.Invalid(ap.Child("email"), "is not an email address"))
+		}
+		switch {
+		case l.Hostname == nil:
+			errs = append(errs, field.Required(lp.Child("hostname"), "a listener with ACME certificates names the host they are for"))
+		case strings.HasPrefix(string(*l.Hostname), "*"):
+			errs = append(errs, field.Invalid(lp.Child("hostname"), "is a wildcard, which only a DNS-01 challenge can prove; swarmgate answers HTTP-01: name the hosts, or bring the certificate (certificateRefs)"))
+		}
 	}
 	errs = append(errs, tooMany(tp.Child("certificateRefs"), len(l.TLS.CertificateRefs), 2)...)
 	for j, ref := range l.TLS.CertificateRefs {

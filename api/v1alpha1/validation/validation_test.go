@@ -175,6 +175,17 @@ func TestValidateGateway(t *testing.T) {
 		}, []string{"spec.listeners[1].redirectToHTTPS: is forbidden", `spec.listeners[1].tls.mode: is not supported; supported: "Terminate"`,
 			"spec.listeners[1].tls.certificateRefs: has 3 items; at most 2 are allowed", "spec.listeners[1].tls.certificateRefs[0].name: is not a swarm secret name",
 			"spec.listeners[1].tls.options[ciphers]: is not supported", "spec.listeners[1].tls.options[swarmgate.io/min-version]: is not supported"}},
+		{"ACME settings", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			both := https("both", 443, "a.example.com", "cert-a")
+			both.TLS.ACME = &v1alpha1.ACMEIssuer{Directory: v1alpha1.LetsEncryptDirectory}
+			wild := https("wild", 443, "*.example.com")
+			wild.TLS.ACME = &v1alpha1.ACMEIssuer{Directory: "http://acme.example.com/dir", Email: "not an address"}
+			g.Spec.Listeners = append(g.Spec.Listeners, both, wild)
+			return nil
+		}, []string{"spec.listeners[1].tls.acme: is forbidden: a listener takes its certificate from certificateRefs or from ACME, not both",
+			"spec.listeners[2].tls.acme.directory: is not an https URL without credentials", "spec.listeners[2].tls.acme.email: is not an email address",
+			"spec.listeners[2].hostname: is a wildcard, which only a DNS-01 challenge can prove",
+			"spec.listeners[1].tls.acme: needs spec.agent", "spec.listeners[2].tls.acme: needs spec.agent"}},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			l13 := https("b", 443, "b.example.com", "cert-b")
 			l13.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.3"}

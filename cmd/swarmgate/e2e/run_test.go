@@ -67,6 +67,18 @@ func (r *receiver) count(reason, object string) (int, time.Time) {
 	return n, first
 }
 
+// message is the message of the first alert of a reason, or "".
+func (r *receiver) message(reason string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.alerts {
+		if a.Reason == reason {
+			return a.Message
+		}
+	}
+	return ""
+}
+
 // operator is a running `swarmgate run`.
 type operator struct {
 	cmd    *exec.Cmd

@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"bytes"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -41,10 +42,14 @@ func (r *renderer) certificates(b *bytes.Buffer, l *v1alpha1.Listener) {
 	r.certificateFiles(b, l)
 }
 
-// certificateFiles writes the certificates of an HTTPS listener.
+// certificateFiles writes the certificates of an HTTPS listener; one whose ACME certificate is
+// not issued yet refuses the handshake.
 func (r *renderer) certificateFiles(b *bytes.Buffer, l *v1alpha1.Listener) {
-	for _, ref := range l.TLS.CertificateRefs {
-		f := quote(CertificateFile(r.opts.CertDir, ref.Name))
+	if len(l.TLS.CertificateRefs) == 0 {
+		b.WriteString("    # No certificate yet: ACME has not issued one.\n    ssl_reject_handshake on;\n")
+	}
+	for i := range l.TLS.CertificateRefs {
+		f := quote(CertificateFile(r.opts.CertDir, l.Name, i))
 		b.WriteString("    ssl_certificate " + f + ";\n    ssl_certificate_key " + f + ";\n")
 	}
 }
@@ -91,7 +96,9 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbac
 				continue
 			}
 			b.WriteString("\n# Listener " + string(l.Name) + ": redirects to HTTPS.\nserver {\n    listen " + r.listen(l, false) + ";\n    server_name " +
-				quote(string(*l.Hostname)) + ";\n    location / {\n        return 301 " + redirectURL(l.RedirectToHTTPS) + ";\n    }\n}\n")
+				quote(string(*l.Hostname)) + ";\n")
+			r.acmeLocation(b, l)
+			b.WriteString("    location / {\n        return 301 " + redirectURL(l.RedirectToHTTPS) + ";\n    }\n}\n")
 		}
 	}
 }
@@ -117,12 +124,40 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 		r.certificateFiles(b, catchAll)
 	}
 	b.WriteString(healthLocation)
+	r.acmeLocation(b, first)
 	if catchAll != nil && catchAll.RedirectToHTTPS != nil {
 		b.WriteString("    location / {\n        return 301 " + redirectURL(catchAll.RedirectToHTTPS) + ";\n    }\n}\n")
 	} else {
 		b.WriteString("    location / {\n        return 404;\n    }\n}\n")
 	}
 }
+
+// acmeSolver is the operator's URL (scheme and host) when a listener of the gateway takes its
+// certificate from ACME: the agent's operatorURL, which validation requires then.
+func acmeSolver(gw *v1alpha1.Gateway) string {
+	if gw.Spec.Agent == nil || !slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.TLS != nil && l.TLS.ACME != nil }) {
+		return ""
+	}
+	u, err := url.Parse(gw.Spec.Agent.OperatorURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// acmeLocation sends ACME's HTTP-01 challenges (/.well-known/acme-challenge/TOKEN, on the HTTP
+// port the ACME server reaches) to the operator, which answers them; in every server of an HTTP
+// port, so whatever host the server validates, its challenge gets through.
+func (r *renderer) acmeLocation(b *bytes.Buffer, l *v1alpha1.Listener) {
+	if r.acme == "" || l == nil || l.Protocol != v1alpha1.ProtocolHTTP {
+		return
+	}
+	b.WriteString("    # ACME HTTP-01 challenges, answered by the operator.\n    location ^~ " + ACMEChallengePath + " {\n        set $sg_acme " +
+		quote(literal(r.acme)) + ";\n        proxy_pass $sg_acme;\n    }\n")
+}
+
+// ACMEChallengePath is where ACME servers fetch HTTP-01 challenge answers (RFC 8555).
+const ACMEChallengePath = "/.well-known/acme-challenge/"
 
 // healthLocation answers the gateway's health check, naming the node whose task answered.
 const healthLocation = "    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"

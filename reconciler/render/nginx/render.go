@@ -59,8 +59,8 @@ type Options struct {
 	// Backend maps a backend service and port to the host and port nginx connects to. Defaults to
 	// the service name itself, resolved through Resolver. Tests map services to stub servers.
 	Backend func(service string, port int32) (host string, hostPort int32)
-	// CertDir is where the gateway's tasks find the certificate secrets of HTTPS listeners, each
-	// as <secret name>.pem. Defaults to CertDir.
+	// CertDir is where the gateway's tasks find the certificates of HTTPS listeners (see
+	// CertificateFile). Defaults to CertDir.
 	CertDir string
 }
 
@@ -68,9 +68,13 @@ type Options struct {
 // tasks.
 const CertDir = "/run/secrets/swarmgate-tls"
 
-// CertificateFile is where a certificate secret is mounted under dir: one file holding the chain
-// and the key, which nginx reads for both.
-func CertificateFile(dir, secret string) string { return dir + "/" + secret + ".pem" }
+// CertificateFile is where the i-th certificate of a listener is mounted under dir: one file
+// holding the chain and the key, which nginx reads for both. The path names the listener, not the
+// secret, so a new certificate (a renewal, another secret) changes the mount and not the config:
+// a task's config never names a file that task lacks.
+func CertificateFile(dir string, listener v1alpha1.SectionName, i int) string {
+	return dir + "/" + string(listener) + "-" + strconv.Itoa(i) + ".pem"
+}
 
 func (o *Options) defaults() {
 	if o.MaxSize == 0 {
@@ -262,9 +266,13 @@ type renderer struct {
 	nextID    int
 	// err is the first value nginx cannot take.
 	err error
+	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
+	// "" when no listener takes its certificate from ACME.
+	acme string
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
+	r.acme = acmeSolver(gw)
 	attached := slices.Clone(routes)
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
@@ -442,6 +450,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
 		r.certificates(b, s.listener)
 	}
+	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 

@@ -24,9 +24,9 @@ import (
 // certificateRef finds the certificate files a config reads from CertDir.
 var certificateRef = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
 
-// withTestCertificates writes, for each certificate secret a config names, a self-signed
-// certificate and its key into dir (the certificate's common name is the secret's name, so a test
-// can tell which one nginx presented), and points the config at them.
+// withTestCertificates writes, for each certificate file a config names, a self-signed
+// certificate and its key into dir (its common name is the file's name, "<listener>-<index>", so
+// a test can tell which one nginx presented), and points the config at them.
 func withTestCertificates(t testing.TB, conf []byte, dir string) []byte {
 	t.Helper()
 	for _, m := range certificateRef.FindAllSubmatch(conf, -1) {
@@ -114,9 +114,9 @@ spec:
 		refused     bool
 		description string
 	}{
-		{sni: "a.example.com", host: "a.example.com", cert: "cert-a", svc: "svc-a", tls13: true, h2: true, description: "the exact listener's certificate and route"},
-		{sni: "b.example.com", host: "b.example.com", cert: "cert-wild", svc: "svc-any", tls13: true, h2: true, description: "the wildcard listener's"},
-		{sni: "c.d.example.com", host: "c.d.example.com", cert: "cert-wild", svc: "svc-any", tls13: true, h2: true, description: "a wildcard covers several labels"},
+		{sni: "a.example.com", host: "a.example.com", cert: "exact-0", svc: "svc-a", tls13: true, h2: true, description: "the exact listener's certificate and route"},
+		{sni: "b.example.com", host: "b.example.com", cert: "wild-0", svc: "svc-any", tls13: true, h2: true, description: "the wildcard listener's"},
+		{sni: "c.d.example.com", host: "c.d.example.com", cert: "wild-0", svc: "svc-any", tls13: true, h2: true, description: "a wildcard covers several labels"},
 		{sni: "other.test", host: "other.test", refused: true, description: "no listener has the name: refused in the handshake"},
 		{sni: "", host: "a.example.com", refused: true, description: "no server name: refused"},
 	} {

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/letsencrypt/challtestsrv"
+	"github.com/letsencrypt/pebble/v2/ca"
+	"github.com/letsencrypt/pebble/v2/db"
+	"github.com/letsencrypt/pebble/v2/va"
+	"github.com/letsencrypt/pebble/v2/wfe"
+)
+
+// pebble runs Let's Encrypt's test ACME server in the test, with a DNS server of its own that
+// answers 127.0.0.1 for every name (where the gateway's host-mode ports are) and SERVFAIL for
+// the names given. It returns the directory URL, a file holding the CA the server's HTTPS
+// certificate is from, and the pool of the CA it issues from. Certificates last validity.
+func pebble(t *testing.T, httpPort int, validity time.Duration, servFail ...string) (directory, caFile string, roots *x509.CertPool) {
+	t.Helper()
+	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
+	t.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
+	quiet := log.New(io.Discard, "", 0)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr := pc.LocalAddr().String()
+	pc.Close()
+	dns, err := challtestsrv.New(challtestsrv.Config{DNSAddrs: []string{dnsAddr}, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns.SetDefaultDNSIPv6("")
+	for _, h := range servFail {
+		dns.AddDNSServFailRecord(h)
+	}
+	go dns.Run()
+	t.Cleanup(dns.Shutdown)
+	store := db.NewMemoryStore()
+	authority := ca.New(quiet, store, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {ValidityPeriod: uint64(validity.Seconds())}})
+	validator := va.New(quiet, httpPort, 0, false, dnsAddr, store)
+	front := wfe.New(quiet, store, validator, authority, []string{"pebble.letsencrypt.org"}, false, false, 0, 0)
+	srv := httptest.NewUnstartedServer(front.Handler())
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "pebble-https-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(authority.GetRootCert(0).Cert)
+	return srv.URL + "/dir", caFile, roots
+}
+
+// certificateSecrets lists the instance's ACME certificate secrets.
+func certificateSecrets(t *testing.T, instance string) []string {
+	t.Helper()
+	secrets, err := docker.SecretList(context.Background(), swarm.SecretListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", "swarmgate.io/instance="+instance), filters.Arg("label", "swarmgate.io/role=certificate"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range secrets {
+		names = append(names, s.Spec.Name)
+	}
+	return names
+}
+
+// TestACME: the operator obtains a listener's certificate from an ACME server (Pebble, run in the
+// test) with the HTTP-01 challenge answered through the gateway itself, keeps it in a swarm secret
+// the gateway serves, renews it before it expires (the secret rotates, the old one goes), and
+// alerts a certificate it cannot get, naming the host and the ACME error.
+func TestACME(t *testing.T) {
+	const instance, httpPort, httpsPort, opPort = "e2e-acme", 18195, 18196, 19198
+	cleanup(t, instance)
+	directory, caFile, roots := pebble(t, httpPort, 2*time.Minute, "fail.acme.test")
+	operatorURL, tokenFile := agentSetup(t, opPort)
+	dir := t.TempDir()
+	gateway := fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: acme-gw}
+spec:
+  image: swarmgate/gateway:test
+  network: {name: e2e_acme}
+  agent: {operatorURL: %[1]q, tokenSecret: e2e-agent-token}
+  listeners:
+    - {name: http, port: %[2]d, publishMode: Host, redirectToHTTPS: {port: %[3]d}}
+    - {name: shop, port: %[3]d, publishMode: Host, protocol: HTTPS, hostname: shop.acme.test, tls: {acme: {directory: %[4]q, email: ops@acme.test}}}
+    - {name: fail, port: %[3]d, publishMode: Host, protocol: HTTPS, hostname: fail.acme.test, tls: {acme: {directory: %[4]q}}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: acme-shop}
+spec:
+  parentRefs: [{name: acme-gw}]
+  hostnames: [shop.acme.test, fail.acme.test]
+  rules: [{backendRefs: [{name: acme-shop}]}]
+  services: [{name: acme-shop, image: swarmgate/echo:test, port: 8888, endpointMode: dnsrr, env: [{name: SERVICE, value: acme-shop}]}]
+`, operatorURL, httpPort, httpsPort, directory)
+	if err := os.WriteFile(filepath.Join(dir, "acme.yaml"), []byte(gateway), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alerts := newReceiver(t)
+	started := time.Now()
+	op := startOperatorOn(t, "unix://"+proxy.Socket, opPort, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+		"--agent-token-file", tokenFile, "--listen", fmt.Sprintf("0.0.0.0:%d", opPort), "--acme-ca-file", caFile,
+		"--acme-renew-before", "90s", "--alert-webhook", alerts.srv.URL)
+	t.Cleanup(func() {
+		op.stop(t)
+		runCommand(t, command("delete", "-f", dir, "--instance", instance))
+	})
+
+	// The certificate the gateway presents for a name, verified against Pebble's root.
+	served := func(sni string) (*x509.Certificate, error) {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort), &tls.Config{ServerName: sni, RootCAs: roots})
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0], nil
+	}
+	var first *x509.Certificate
+	eventually(t, 90*time.Second, func() (err error) {
+		first, err = served("shop.acme.test")
+		return err
+	})
+	t.Logf("figure: operator start to the first ACME certificate served: %s", time.Since(started).Round(time.Millisecond))
+	if n, _ := alerts.count("CertificateIssued", ""); n < 1 {
+		t.Errorf("%d CertificateIssued alerts", n)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "shop.acme.test", RootCAs: roots}}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", httpsPort), nil)
+	req.Host = "shop.acme.test"
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("HTTPS with the ACME certificate: %d", resp.StatusCode)
+	}
+
+	// A name whose challenge cannot succeed: alerted with the host and the ACME error, no
+	// certificate, so its handshake is refused, and shop's keeps serving.
+	eventually(t, 60*time.Second, func() error {
+		if n, _ := alerts.count("CertificateFailed", ""); n != 1 {
+			return fmt.Errorf("%d CertificateFailed alerts", n)
+		}
+		return nil
+	})
+	if msg := alerts.message("CertificateFailed"); !strings.Contains(msg, "fail.acme.test") || !strings.Contains(msg, "acme") {
+		t.Errorf("CertificateFailed alert: %s", msg)
+	}
+	if _, err := served("fail.acme.test"); err == nil {
+		t.Error("a name without a certificate completed a TLS handshake")
+	}
+
+	// Renewal: Pebble's certificates last 2 minutes and the operator renews 90 s before: about 30 s
+	// after the first, a new certificate is served and the old secret goes.
+	eventually(t, 90*time.Second, func() error {
+		cert, err := served("shop.acme.test")
+		if err != nil {
+			return err
+		}
+		if cert.SerialNumber.Cmp(first.SerialNumber) == 0 {
+			return fmt.Errorf("still the first certificate")
+		}
+		if secrets := certificateSecrets(t, instance); len(secrets) != 1 {
+			return fmt.Errorf("certificate secrets %v, want the renewed one only", secrets)
+		}
+		return nil
+	})
+}
