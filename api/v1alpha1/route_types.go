@@ -44,6 +44,9 @@ type ParentRef struct {
 // RouteRule is a set of matches, the filters applied to matching requests, and the backends that
 // serve them.
 type RouteRule struct {
+	// Name, when set, names the rule within its Route (the Gateway API's rules[].name): unique
+	// there, a DNS-1123 label, shown in the generated config.
+	Name *SectionName `json:"name,omitempty"`
 	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
 	// means one match of path prefix "/".
 	Matches []RouteMatch `json:"matches,omitempty"`

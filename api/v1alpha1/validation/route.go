@@ -54,6 +54,18 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 	if len(s.Rules) == 0 {
 		errs = append(errs, field.Required(p.Child("rules"), "at least one rule"))
 	}
+	ruleNames := map[v1alpha1.SectionName]bool{}
+	for i, rule := range s.Rules {
+		if rule.Name == nil {
+			continue
+		}
+		np := p.Child("rules").Index(i).Child("name")
+		errs = append(errs, validateDNSLabel(np, string(*rule.Name))...)
+		if ruleNames[*rule.Name] {
+			errs = append(errs, field.Duplicate(np, "another rule of this Route has it"))
+		}
+		ruleNames[*rule.Name] = true
+	}
 	for i := range s.Rules {
 		errs = append(errs, validateRule(p.Child("rules").Index(i), &s.Rules[i])...)
 	}

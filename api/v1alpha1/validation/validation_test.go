@@ -262,6 +262,11 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"rule names", func(r *v1alpha1.Route) {
+			ok, bad := v1alpha1.SectionName("api"), v1alpha1.SectionName("Not_A_Label")
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0])
+			r.Spec.Rules[0].Name, r.Spec.Rules[1].Name, r.Spec.Rules[2].Name = &ok, &ok, &bad
+		}, []string{"spec.rules[1].name: is duplicated: another rule of this Route has it", "spec.rules[2].name: "}},
 		{"a path the gateway keeps", func(r *v1alpha1.Route) { match(r).Path.Value = "/.well-known/swarmgate/health" },
 			[]string{"spec.rules[0].matches[0].path.value: is under /.well-known/swarmgate, which the gateway keeps for its health check"}},
 		{"the gateway's path, encoded", func(r *v1alpha1.Route) { match(r).Path.Value = "/.well-known/%73warmgate" },

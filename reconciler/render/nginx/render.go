@@ -491,7 +491,11 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	slices.Sort(ids)
 	for _, id := range ids {
 		c := dispatched[id]
-		fmt.Fprintf(b, "\n    # Route %s rule %d match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), c.ruleIdx, c.matchIdx, quote(dispatchPrefix+strconv.Itoa(id)))
+		rule := strconv.Itoa(c.ruleIdx)
+		if c.rule.Name != nil { // a DNS-1123 label: nothing a comment could be ended by
+			rule += " (" + string(*c.rule.Name) + ")"
+		}
+		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+strconv.Itoa(id)))
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
 	}
