@@ -105,13 +105,44 @@ func typeError(p *field.Path, v any, want string) *field.Error {
 	return field.Errorf(p, "must be %s, not %s", want, got)
 }
 
+// unknownField reports a field the type does not have and, when one of its fields is a near miss
+// (the same but for case, or a few letters apart), suggests it.
 func unknownField(p *field.Path, name string, fields map[string]reflect.Type) *field.Error {
-	for known := range fields {
-		if strings.EqualFold(known, name) {
-			return field.Errorf(p, "unknown field (did you mean %q?)", known)
+	best, bestDistance := "", 0
+	for _, known := range slices.Sorted(maps.Keys(fields)) {
+		d := editDistance(strings.ToLower(known), strings.ToLower(name))
+		if best == "" || d < bestDistance {
+			best, bestDistance = known, d
 		}
 	}
+	if best != "" && bestDistance <= max(1, len(best)/4) {
+		return field.Errorf(p, "unknown field (did you mean %q?)", best)
+	}
 	return field.Errorf(p, "unknown field")
+}
+
+// editDistance is the Levenshtein distance between two names. Names are short (a field name is
+// what is compared; longer input is cut), so this costs little.
+func editDistance(a, b string) int {
+	const maxLen = 64
+	a, b = a[:min(len(a), maxLen)], b[:min(len(b), maxLen)]
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // jsonFields maps the JSON names of a struct's fields to their types, following encoding/json's

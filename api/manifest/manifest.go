@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"strconv"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -192,7 +193,7 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 	}
 	for i, doc := range splitDocuments(data) {
 		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line}
-		obj, e, usable := decodeDocument(doc.data)
+		obj, e, usable := decodeDocument(doc.data, doc.line)
 		if obj != nil {
 			obj.GetObjectMeta().Origin = origin
 		}
@@ -288,9 +289,17 @@ func documentMarker(line []byte) (bool, []byte) {
 // nothing is wrong or only unknown fields are, so that its other mistakes are reported in the same
 // run. On other errors the object, when there is one, is empty but for kind and name, so the error
 // can name it.
-func decodeDocument(data []byte) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
+// decodeDocument decodes one document whose first line is the file's line first: every line an
+// error names is a line of the file.
+func decodeDocument(data []byte, first int) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
 	obj, errs, usable = decodeStrict(data)
-	if numbers := yaml11Numbers(data); len(numbers) > 0 {
+	for _, e := range errs {
+		e.Detail = yamlLine.ReplaceAllStringFunc(e.Detail, func(m string) string {
+			n, _ := strconv.Atoi(strings.TrimPrefix(m, "line "))
+			return "line " + strconv.Itoa(n+first-1)
+		})
+	}
+	if numbers := yaml11Numbers(data, first); len(numbers) > 0 {
 		return obj, append(errs, numbers...), false
 	}
 	return obj, errs, usable
@@ -366,8 +375,12 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 // "0443" as octal 291, which nobody who wrote it meant.
 var octalLooking = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
-// yaml11Numbers reports every unquoted number with a leading zero, with its field path and line.
-func yaml11Numbers(data []byte) field.ErrorList {
+// yamlLine is how the YAML parser names a line in its errors: counted from the document's start.
+var yamlLine = regexp.MustCompile(`line [0-9]+`)
+
+// yaml11Numbers reports every unquoted number with a leading zero, with its field path and its
+// line in the file (the document starts at line first).
+func yaml11Numbers(data []byte, first int) field.ErrorList {
 	var root yamlv3.Node
 	if yamlv3.Unmarshal(data, &root) != nil {
 		return nil // the decoder reports the syntax error
@@ -390,7 +403,7 @@ func yaml11Numbers(data []byte) field.ErrorList {
 			}
 		case yamlv3.ScalarNode:
 			if n.Style == 0 && octalLooking.MatchString(n.Value) {
-				errs = append(errs, field.Errorf(p, "a number with a leading zero is read as octal (line %d); write it without the zero, or quote it if it is text", n.Line))
+				errs = append(errs, field.Errorf(p, "a number with a leading zero is read as octal (line %d); write it without the zero, or quote it if it is text", n.Line+first-1))
 			}
 		}
 	}
