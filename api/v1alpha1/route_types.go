@@ -253,6 +253,11 @@ type RouteService struct {
 	Port *PortNumber `json:"port,omitempty"`
 	// Env are environment variables of the tasks.
 	Env []EnvVar `json:"env,omitempty"`
+	// Secrets are existing swarm secrets mounted into the tasks as files: swarmgate never creates,
+	// changes or shows them (a secret's value has no place in a manifest).
+	Secrets []FileMount `json:"secrets,omitempty"`
+	// Configs are existing swarm configs mounted into the tasks as files.
+	Configs []FileMount `json:"configs,omitempty"`
 	// EndpointMode is vip (the default) or dnsrr.
 	EndpointMode EndpointMode `json:"endpointMode,omitempty"`
 	// UpdatePolicy says how swarm rolls out a change.
@@ -261,6 +266,21 @@ type RouteService struct {
 	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 	// Resources bounds and reserves CPU and memory for each task.
 	Resources *Resources `json:"resources,omitempty"`
+}
+
+// FileMount mounts an existing swarm secret or config into a service's tasks, as a stack file's
+// long syntax does.
+type FileMount struct {
+	// Name of the swarm secret or config.
+	Name string `json:"name"`
+	// Target is the file's path in the task: absolute, or a file name (under /run/secrets for a
+	// secret, under / for a config). Defaults to the name.
+	Target string `json:"target,omitempty"`
+	// UID and GID own the file, as numbers. Default "0".
+	UID string `json:"uid,omitempty"`
+	GID string `json:"gid,omitempty"`
+	// Mode is the file's permissions in octal, as a string ("0400"). Defaults to "0444".
+	Mode string `json:"mode,omitempty"`
 }
 
 // EnvVar is an environment variable.

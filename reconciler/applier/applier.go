@@ -59,12 +59,15 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 	if opts.MaxRetryTime == 0 {
 		opts.MaxRetryTime = 30 * time.Second
 	}
-	a := &applier{w: w, opts: opts, networks: map[string]string{}, secrets: map[string]string{}}
+	a := &applier{w: w, opts: opts, networks: map[string]string{}, secrets: map[string]string{}, configs: map[string]string{}}
 	for _, n := range snap.Networks {
 		a.networks[n.Name] = n.ID
 	}
 	for _, s := range slices.Concat(snap.Secrets, snap.UserSecrets) {
 		a.secrets[s.Spec.Name] = s.ID
+	}
+	for _, c := range snap.UserConfigs {
+		a.configs[c.Spec.Name] = c.ID
 	}
 	var progress sync.Mutex // the store's writes report from several goroutines
 	run := func(act planner.Action) error {
@@ -120,6 +123,7 @@ type applier struct {
 	opts     Options
 	networks map[string]string // name -> ID, including those created in this pass
 	secrets  map[string]string
+	configs  map[string]string // the user's configs services mount
 }
 
 // retry runs one action, retrying what may succeed later: a lost engine connection, an engine
@@ -326,6 +330,20 @@ func (a *applier) resolve(spec swarm.ServiceSpec) (swarm.ServiceSpec, error) {
 			ref := *s
 			ref.SecretID = id
 			cs.Secrets[i] = &ref
+		}
+		spec.TaskTemplate.ContainerSpec = &cs
+	}
+	if c := spec.TaskTemplate.ContainerSpec; c != nil && len(c.Configs) > 0 {
+		cs := *c
+		cs.Configs = make([]*swarm.ConfigReference, len(c.Configs))
+		for i, ref := range c.Configs {
+			id, ok := a.configs[ref.ConfigName]
+			if !ok {
+				return spec, backoff.Permanent(fmt.Errorf("config %s does not exist", ref.ConfigName))
+			}
+			r := *ref
+			r.ConfigID = id
+			cs.Configs[i] = &r
 		}
 		spec.TaskTemplate.ContainerSpec = &cs
 	}

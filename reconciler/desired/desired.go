@@ -11,7 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -380,7 +384,8 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 		spec := swarm.ServiceSpec{
 			Annotations: swarm.Annotations{Name: v1alpha1.StackName(rt.Metadata.Namespace, svc.Name), Labels: s.labels(owner, rt.Metadata.Labels)},
 			TaskTemplate: swarm.TaskSpec{
-				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Args: svc.Args, Env: env},
+				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Args: svc.Args, Env: env,
+					Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs)},
 				Placement:     placement(svc.Zone),
 				RestartPolicy: restartPolicy(svc.RestartPolicy),
 				Resources:     resources(svc.Resources),
@@ -392,6 +397,49 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 		}
 		s.addService(owner, spec)
 	}
+}
+
+// fileTarget is where a mount's file goes (a file name goes under dir), its owner and its mode.
+func fileTarget(fm v1alpha1.FileMount, dir string) (name, uid, gid string, mode os.FileMode) {
+	name, uid, gid, mode = fm.Target, fm.UID, fm.GID, 0o444
+	if name == "" {
+		name = fm.Name
+	}
+	if !strings.HasPrefix(name, "/") {
+		name = path.Join(dir, name)
+	}
+	if uid == "" {
+		uid = "0"
+	}
+	if gid == "" {
+		gid = "0"
+	}
+	if fm.Mode != "" {
+		if m, err := strconv.ParseUint(fm.Mode, 8, 32); err == nil { // validated
+			mode = os.FileMode(m)
+		}
+	}
+	return name, uid, gid, mode
+}
+
+// secretRefs mounts existing secrets of the user's, by name (the applier resolves the IDs).
+func secretRefs(mounts []v1alpha1.FileMount) []*swarm.SecretReference {
+	var out []*swarm.SecretReference
+	for _, fm := range mounts {
+		name, uid, gid, mode := fileTarget(fm, "/run/secrets")
+		out = append(out, &swarm.SecretReference{SecretName: fm.Name, File: &swarm.SecretReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
+	}
+	return out
+}
+
+// configRefs mounts existing configs of the user's, by name (the applier resolves the IDs).
+func configRefs(mounts []v1alpha1.FileMount) []*swarm.ConfigReference {
+	var out []*swarm.ConfigReference
+	for _, fm := range mounts {
+		name, uid, gid, mode := fileTarget(fm, "/")
+		out = append(out, &swarm.ConfigReference{ConfigName: fm.Name, File: &swarm.ConfigReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
+	}
+	return out
 }
 
 func (s *State) hasExternal(owner, service string) bool {

@@ -167,6 +167,10 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	for _, sec := range s.UserSecrets {
 		userSecrets[sec.Spec.Name] = true
 	}
+	userConfigs := map[string]bool{}
+	for _, c := range s.UserConfigs {
+		userConfigs[c.Spec.Name] = true
+	}
 
 	// Networks.
 	existingNet := map[string]network.Summary{}
@@ -243,6 +247,11 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Secrets {
 			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
 				fail("%s: secret %s does not exist; create it (docker secret create %s -)", want.Owner, ref.SecretName, ref.SecretName)
+			}
+		}
+		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Configs {
+			if !userConfigs[ref.ConfigName] {
+				fail("%s: config %s does not exist; create it (docker config create %s FILE)", want.Owner, ref.ConfigName, ref.ConfigName)
 			}
 		}
 		switch {

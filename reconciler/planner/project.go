@@ -54,6 +54,16 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		}
 		slices.Sort(secrets)
 		set("secrets", strings.Join(secrets, "; "))
+		var configs []string
+		for _, c := range c.Configs {
+			target := ""
+			if c.File != nil {
+				target = fmt.Sprintf("%s uid=%s gid=%s mode=%o", c.File.Name, c.File.UID, c.File.GID, c.File.Mode)
+			}
+			configs = append(configs, c.ConfigName+" -> "+target)
+		}
+		slices.Sort(configs)
+		set("configs", strings.Join(configs, "; "))
 	}
 	if t.Placement != nil {
 		constraints := slices.Clone(t.Placement.Constraints)

@@ -45,6 +45,8 @@ type Snapshot struct {
 	Applied []swarm.Config
 	// Lease is the config of the lease a running operator holds on this instance, if any.
 	Lease *swarm.Config
+	// UserConfigs are the other configs: those Route services mount, which swarmgate never changes.
+	UserConfigs []swarm.Config
 }
 
 // Options say what a read needs beyond nodes, networks, secrets and services.
@@ -58,11 +60,8 @@ type Options struct {
 
 // Read reads the swarm: five list calls (six with tasks), one round trip.
 func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapshot, error) {
-	ours := filters.NewArgs(
-		filters.Arg("label", v1alpha1.LabelManagedBy+"="+v1alpha1.ManagedByValue),
-		filters.Arg("label", v1alpha1.LabelInstance+"="+instance),
-	)
-	// The lists are independent: one round trip of latency instead of five or more. Each
+	// Secrets and configs are listed whole and split by owner: one call each serves both
+	// swarmgate's and the user's (those services mount). The lists are independent: one round trip of latency instead of five or more. Each
 	// goroutine writes its own field of s.
 	var s Snapshot
 	g, ctx := errgroup.WithContext(ctx)
@@ -94,14 +93,18 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 		return nil
 	})
 	g.Go(func() error {
-		configs, err := r.ConfigList(ctx, swarm.ConfigListOptions{Filters: ours})
+		configs, err := r.ConfigList(ctx, swarm.ConfigListOptions{})
 		if err != nil {
 			return fmt.Errorf("listing configs: %w", err)
 		}
 		for _, c := range configs {
-			if c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleLease {
+			switch {
+			case !Owned(c.Spec.Labels, instance):
+				c.Spec.Data = nil // only their names are needed
+				s.UserConfigs = append(s.UserConfigs, c)
+			case c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleLease:
 				s.Lease = &c
-			} else {
+			default:
 				s.Applied = append(s.Applied, c)
 			}
 		}

@@ -312,6 +312,40 @@ func validatePathModifier(p *field.Path, m *v1alpha1.PathModifier, rule *v1alpha
 }
 
 func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+	var mountErrs field.ErrorList
+	for _, kind := range []string{"secrets", "configs"} {
+		mounts := svc.Secrets
+		if kind == "configs" {
+			mounts = svc.Configs
+		}
+		targets := map[string]bool{}
+		for j, fm := range mounts {
+			mp := p.Child(kind).Index(j)
+			if len(fm.Name) > 64 || !secretName.MatchString(fm.Name) {
+				mountErrs = append(mountErrs, field.Invalid(mp.Child("name"), "is not a swarm "+strings.TrimSuffix(kind, "s")+" name"))
+			}
+			target := fm.Target
+			if target == "" {
+				target = fm.Name
+			}
+			if len(target) > 255 || strings.Contains(target, "..") || strings.ContainsFunc(target, isSpaceOrControl) || strings.HasSuffix(target, "/") ||
+				(!strings.HasPrefix(target, "/") && strings.Contains(target, "/")) {
+				mountErrs = append(mountErrs, field.Invalid(mp.Child("target"), "is not an absolute file path or a file name"))
+			}
+			if targets[target] {
+				mountErrs = append(mountErrs, field.Duplicate(mp.Child("target"), "two files at one path"))
+			}
+			targets[target] = true
+			for _, id := range []struct{ name, v string }{{"uid", fm.UID}, {"gid", fm.GID}} {
+				if id.v != "" && !numericID.MatchString(id.v) {
+					mountErrs = append(mountErrs, field.Invalid(mp.Child(id.name), "is not a numeric ID"))
+				}
+			}
+			if fm.Mode != "" && !fileMode.MatchString(fm.Mode) {
+				mountErrs = append(mountErrs, field.Invalid(mp.Child("mode"), `is not an octal file mode ("0400")`))
+			}
+		}
+	}
 	var errs field.ErrorList
 	if svc.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
@@ -349,6 +383,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
 	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
 	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
+	errs = append(errs, mountErrs...)
 	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
 }
 

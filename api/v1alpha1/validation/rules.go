@@ -42,6 +42,8 @@ var (
 	// queryParamName is what nginx can match on as an $arg_<name> variable.
 	queryParamName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	// secretName is what a swarm secret may be called.
+	numericID = regexp.MustCompile(`^[0-9]{1,10}$`)
+	fileMode  = regexp.MustCompile(`^0?[0-7]{3}$`)
 	// emailAddress is a plain address, nothing that could break a header or a URL.
 	emailAddress = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
 	secretName   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)

@@ -262,6 +262,13 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"secrets and configs", func(r *v1alpha1.Route) {
+			r.Spec.Services[0].Secrets = []v1alpha1.FileMount{{Name: "db-password", Target: "db", Mode: "0400", UID: "1000"}, {Name: "other", Target: "db"},
+				{Name: "bad name!", Target: "../etc/shadow", UID: "root", Mode: "0999"}}
+			r.Spec.Services[0].Configs = []v1alpha1.FileMount{{Name: "app-conf", Target: "/etc/app.conf"}, {Name: "x", Target: "etc/app.conf"}}
+		}, []string{"spec.services[0].secrets[1].target: is duplicated: two files at one path", "spec.services[0].secrets[2].name: is not a swarm secret name",
+			"spec.services[0].secrets[2].target: is not an absolute file path or a file name", "spec.services[0].secrets[2].uid: is not a numeric ID",
+			"spec.services[0].secrets[2].mode: is not an octal file mode", "spec.services[0].configs[1].target: is not an absolute file path or a file name"}},
 		{"rule names", func(r *v1alpha1.Route) {
 			ok, bad := v1alpha1.SectionName("api"), v1alpha1.SectionName("Not_A_Label")
 			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0])

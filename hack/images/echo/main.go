@@ -1,7 +1,8 @@
 // Command echo is the backend of swarmgate's tests: it answers every request with JSON naming its
 // service and task and describing the request it received, like the Gateway API conformance echo
 // server. The service name comes from SERVICE (set it in the service's env); the task is the
-// container hostname.
+// container hostname. FILES (comma-separated paths) lists files whose size and mode it reports,
+// never their contents: the tests mount secrets there.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 )
 
 type reply struct {
@@ -18,6 +20,13 @@ type reply struct {
 	Host    string      `json:"host"`
 	Path    string      `json:"path"`
 	Headers http.Header `json:"headers"`
+	// Files are the size and mode of each path of FILES; -1 when it is missing.
+	Files map[string]fileInfo `json:"files,omitempty"`
+}
+
+type fileInfo struct {
+	Size int64  `json:"size"`
+	Mode string `json:"mode,omitempty"`
 }
 
 func main() {
@@ -29,7 +38,18 @@ func main() {
 	service := os.Getenv("SERVICE")
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(reply{Service: service, Task: task, Method: r.Method, Host: r.Host, Path: r.RequestURI, Headers: r.Header})
+		rep := reply{Service: service, Task: task, Method: r.Method, Host: r.Host, Path: r.RequestURI, Headers: r.Header}
+		if files := os.Getenv("FILES"); files != "" {
+			rep.Files = map[string]fileInfo{}
+			for _, p := range strings.Split(files, ",") {
+				info := fileInfo{Size: -1}
+				if st, err := os.Stat(p); err == nil {
+					info = fileInfo{Size: st.Size(), Mode: st.Mode().Perm().String()}
+				}
+				rep.Files[p] = info
+			}
+		}
+		_ = json.NewEncoder(w).Encode(rep)
 	})
 	log.Printf("echo %s (%s) listening on %s", service, task, addr)
 	log.Fatal(http.ListenAndServe(addr, nil))
