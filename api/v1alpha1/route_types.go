@@ -47,6 +47,9 @@ type RouteRule struct {
 	// Name, when set, names the rule within its Route (the Gateway API's rules[].name): unique
 	// there, a DNS-1123 label, shown in the generated config.
 	Name *SectionName `json:"name,omitempty"`
+	// Timeouts bound how long the gateway waits for the backend (the Gateway API's
+	// rules[].timeouts); a request that takes longer answers 504.
+	Timeouts *RouteTimeouts `json:"timeouts,omitempty"`
 	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
 	// means one match of path prefix "/".
 	Matches []RouteMatch `json:"matches,omitempty"`
@@ -266,6 +269,15 @@ type RouteService struct {
 	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 	// Resources bounds and reserves CPU and memory for each task.
 	Resources *Resources `json:"resources,omitempty"`
+}
+
+// RouteTimeouts are a rule's timeouts, in the Gateway API's duration format ("10s", "1m30s",
+// "500ms"); "0s" turns one off.
+type RouteTimeouts struct {
+	// Request bounds the whole request, as the client sees it.
+	Request *Duration `json:"request,omitempty"`
+	// BackendRequest bounds one request to the backend; at most Request.
+	BackendRequest *Duration `json:"backendRequest,omitempty"`
 }
 
 // FileMount mounts an existing swarm secret or config into a service's tasks, as a stack file's

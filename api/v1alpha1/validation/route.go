@@ -2,7 +2,9 @@ package validation
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -83,8 +85,41 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 	return errs
 }
 
+// gatewayDurationFormat is the Gateway API's duration (GEP-2257): up to four groups of up to five
+// digits, each with a unit of h, m, s or ms.
+var gatewayDurationFormat = regexp.MustCompile(`^([0-9]{1,5}(h|m|s|ms)){1,4}$`)
+
+// gatewayDuration parses a Gateway API duration.
+func gatewayDuration(d v1alpha1.Duration) (time.Duration, bool) {
+	if !gatewayDurationFormat.MatchString(string(d)) {
+		return 0, false
+	}
+	v, err := time.ParseDuration(string(d))
+	return v, err == nil
+}
+
 func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
+	if t := rule.Timeouts; t != nil {
+		tp := p.Child("timeouts")
+		var request, backend time.Duration
+		var requestOK, backendOK bool
+		if t.Request != nil {
+			request, requestOK = gatewayDuration(*t.Request)
+			if !requestOK {
+				errs = append(errs, field.Invalid(tp.Child("request"), `is not a Gateway API duration ("10s", "1m30s", "500ms")`))
+			}
+		}
+		if t.BackendRequest != nil {
+			backend, backendOK = gatewayDuration(*t.BackendRequest)
+			if !backendOK {
+				errs = append(errs, field.Invalid(tp.Child("backendRequest"), `is not a Gateway API duration ("10s", "1m30s", "500ms")`))
+			}
+		}
+		if requestOK && backendOK && request > 0 && backend > request {
+			errs = append(errs, field.Invalid(tp.Child("backendRequest"), "is longer than timeouts.request, which bounds the whole request"))
+		}
+	}
 	errs = append(errs, tooMany(p.Child("filters"), len(rule.Filters), v1alpha1.MaxFilters)...)
 	errs = append(errs, tooMany(p.Child("backendRefs"), len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)
 	for i := range rule.Matches {

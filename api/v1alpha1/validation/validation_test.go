@@ -262,6 +262,13 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"timeouts", func(r *v1alpha1.Route) {
+			d := func(s string) *v1alpha1.Duration { v := v1alpha1.Duration(s); return &v }
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0])
+			r.Spec.Rules[0].Timeouts = &v1alpha1.RouteTimeouts{Request: d("10s"), BackendRequest: d("0s")} // off: allowed
+			r.Spec.Rules[1].Timeouts = &v1alpha1.RouteTimeouts{Request: d("1.5s"), BackendRequest: d("1m30s")}
+			r.Spec.Rules[2].Timeouts = &v1alpha1.RouteTimeouts{Request: d("1s"), BackendRequest: d("2s")}
+		}, []string{"spec.rules[1].timeouts.request: is not a Gateway API duration", "spec.rules[2].timeouts.backendRequest: is longer than timeouts.request"}},
 		{"secrets and configs", func(r *v1alpha1.Route) {
 			r.Spec.Services[0].Secrets = []v1alpha1.FileMount{{Name: "db-password", Target: "db", Mode: "0400", UID: "1000"}, {Name: "other", Target: "db"},
 				{Name: "bad name!", Target: "../etc/shadow", UID: "root", Mode: "0999"}}

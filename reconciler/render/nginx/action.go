@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -82,7 +83,38 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 			line("proxy_set_header ", quote(h.name), " ", quote(h.value), ";")
 		}
 	}
+	if t := c.rule.Timeouts; t != nil {
+		timeouts(t, line)
+	}
 	line("proxy_pass http://", upstream, ";")
+}
+
+// timeouts bounds a rule's wait for its backend. nginx times each read and write, not a whole
+// request: the shorter of the rule's timeouts bounds the wait for the backend to connect, take
+// the request and start (and keep) answering, which is what a slow backend does. A timeout answers
+// 504, as the Gateway API says: only an unresolvable backend's 502 still becomes 503 here.
+func timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
+	limit := time.Duration(0)
+	for _, d := range []*v1alpha1.Duration{t.Request, t.BackendRequest} {
+		if d == nil {
+			continue
+		}
+		if v, err := time.ParseDuration(string(*d)); err == nil && v > 0 && (limit == 0 || v < limit) {
+			limit = v
+		}
+	}
+	if limit == 0 {
+		limit = 24 * time.Hour // "0s": no timeout; nginx needs one
+	}
+	ms := strconv.FormatInt(limit.Milliseconds(), 10) + "ms"
+	connect := ms
+	if limit > 5*time.Second {
+		connect = "5s"
+	}
+	line("proxy_connect_timeout ", connect, ";")
+	line("proxy_send_timeout ", ms, ";")
+	line("proxy_read_timeout ", ms, ";")
+	line("error_page 502 = @sg_unavailable;")
 }
 
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
