@@ -44,25 +44,21 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		set("capabilities.add", strings.Join(caps, ", "))
 		set("stopGracePeriod", durationPtr(c.StopGracePeriod))
 		set("stopSignal", c.StopSignal)
-		var secrets []string
+		var secrets, configs []string
 		for _, s := range c.Secrets {
-			target := ""
-			if s.File != nil {
-				target = fmt.Sprintf("%s uid=%s gid=%s mode=%o", s.File.Name, s.File.UID, s.File.GID, s.File.Mode)
+			secrets = append(secrets, mountedFile(s.SecretName, s.File))
+		}
+		for _, r := range c.Configs {
+			var f *swarm.SecretReferenceFileTarget
+			if r.File != nil {
+				t := swarm.SecretReferenceFileTarget(*r.File) // the same fields
+				f = &t
 			}
-			secrets = append(secrets, s.SecretName+" -> "+target)
+			configs = append(configs, mountedFile(r.ConfigName, f))
 		}
 		slices.Sort(secrets)
-		set("secrets", strings.Join(secrets, "; "))
-		var configs []string
-		for _, c := range c.Configs {
-			target := ""
-			if c.File != nil {
-				target = fmt.Sprintf("%s uid=%s gid=%s mode=%o", c.File.Name, c.File.UID, c.File.GID, c.File.Mode)
-			}
-			configs = append(configs, c.ConfigName+" -> "+target)
-		}
 		slices.Sort(configs)
+		set("secrets", strings.Join(secrets, "; "))
 		set("configs", strings.Join(configs, "; "))
 	}
 	if t.Placement != nil {
@@ -199,4 +195,13 @@ func durationPtr(d *time.Duration) string {
 		return ""
 	}
 	return nonZeroDuration(d.String())
+}
+
+// mountedFile describes a secret or config a service mounts: its name and, when it has a file
+// target, where and how.
+func mountedFile(name string, f *swarm.SecretReferenceFileTarget) string {
+	if f == nil {
+		return name + " -> "
+	}
+	return fmt.Sprintf("%s -> %s uid=%s gid=%s mode=%o", name, f.Name, f.UID, f.GID, f.Mode)
 }
