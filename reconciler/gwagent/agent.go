@@ -101,6 +101,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	a.served = Hash(boot)
+	_ = os.Remove(a.pidFile()) // its appearing is how follow knows nginx is up
 	a.nginx = exec.Command(a.cfg.Nginx, "-c", a.main(), "-g", "daemon off;")
 	a.nginx.Stdout, a.nginx.Stderr = os.Stdout, os.Stderr
 	if err := a.nginx.Start(); err != nil {
@@ -124,8 +125,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// follow asks the operator for the config, over and over, and applies each new one.
+// follow asks the operator for the config, over and over, and applies each new one. It starts
+// once nginx is up: a SIGHUP before nginx has set up its signal handlers would kill it, and a task
+// starting under load takes a while; nginx writes its pid file only after that.
 func (a *Agent) follow(ctx context.Context) {
+	for {
+		if _, err := os.Stat(a.pidFile()); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 200*time.Millisecond, 5*time.Second, 0
 	var rejected, lastErr string

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,6 +123,10 @@ spec:
 		"--agent-token-file", tokenFile, "--listen", fmt.Sprintf("0.0.0.0:%d", opPort), "--acme-ca-file", caFile,
 		"--acme-renew-before", "90s", "--alert-webhook", alerts.srv.URL)
 	t.Cleanup(func() {
+		if t.Failed() { // what the gateway's agents saw
+			out, _ := exec.Command("/usr/bin/docker", "service", "logs", "--timestamps", "acme-gw").CombinedOutput()
+			t.Logf("gateway logs:\n%s", out)
+		}
 		op.stop(t)
 		runCommand(t, command("delete", "-f", dir, "--instance", instance))
 	})
