@@ -178,7 +178,7 @@ spec:
 
 	// Renewal: Pebble's certificates last 2 minutes and the operator renews 90 s before: about 30 s
 	// after the first, a new certificate is served and the old secret goes.
-	eventually(t, 90*time.Second, func() error {
+	eventually(t, 150*time.Second, func() error {
 		cert, err := served("shop.acme.test")
 		if err != nil {
 			return err
