@@ -219,7 +219,9 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 	case failure != "" && newestFailed(tasks):
 		return v1alpha1.Degraded, v1alpha1.ReasonTasksFailing, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	default:
-		return v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, fmt.Sprintf("%d of %d tasks running", running, want)
+		// A task swarm cannot place yet (no node fits, a host port is taken) is pending, not
+		// failed: it runs once a node frees up. Its reason is worth showing all the same.
+		return v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	}
 }
 
@@ -244,10 +246,11 @@ func newest(tasks []swarm.Task, keep func(swarm.Task) bool) *swarm.Task {
 	return n
 }
 
-// newestFailed reports whether the newest task failed: swarm has not started a task since.
+// newestFailed reports whether the newest task failed or was rejected: swarm has not started a
+// task since.
 func newestFailed(tasks []swarm.Task) bool {
 	n := newest(tasks, func(swarm.Task) bool { return true })
-	return n != nil && (slices.Contains(failedStates, n.Status.State) || n.Status.Err != "")
+	return n != nil && slices.Contains(failedStates, n.Status.State)
 }
 
 // newestFailure is the error of the newest task that failed: "task 3: No such image: x".

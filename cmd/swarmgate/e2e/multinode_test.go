@@ -357,7 +357,7 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("preemptDelay: the master takes the address back only after the delay", func(t *testing.T) {
 		m := variant(t, advert, advert+"  preemptDelay: 3s\n")
-		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		onBed(t, "apply", "-f", m, "--instance", instance) // the address is waited for below; a gateway task may still wait for a port the failures above left taken
 		waitHolder(t, instance, m, "node1")
 		failover(t, "keepalived stopped, preemptDelay 3s", "node1", func() {
 			if err := n1.ContainerStop(context.Background(), containerOf(t, n1, "public-vrrp-node1"), container.StopOptions{}); err != nil {
@@ -379,7 +379,7 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("preempt false: the address stays where it moved", func(t *testing.T) {
 		m := variant(t, advert, advert+"  preempt: false\n")
-		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		onBed(t, "apply", "-f", m, "--instance", instance) // the address is waited for below; a gateway task may still wait for a port the failures above left taken
 		var holder string
 		eventually(t, 60*time.Second, func() error {
 			holders, ready := vipStatus(t, instance, m, "public")
@@ -404,7 +404,7 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("an interface a node lacks is reported", func(t *testing.T) {
 		m := variant(t, "{hostname: node3, priority: 100}", "{hostname: node3, priority: 100, interface: eth9}")
-		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		onBed(t, "apply", "-f", m, "--instance", instance) // the address is waited for below; a gateway task may still wait for a port the failures above left taken
 		eventually(t, 60*time.Second, func() error {
 			_, ready := vipStatus(t, instance, m, "public")
 			if !strings.Contains(ready.Message, "node3: no interface eth9") {
@@ -416,12 +416,12 @@ func TestMultiNode(t *testing.T) {
 
 	t.Run("for comparison: the blog's timers (VRRP version 2 and adverts every second)", func(t *testing.T) {
 		m := variant(t, "  version: 3\n"+advert, "  version: 2\n  advertInterval: 1s\n")
-		onBed(t, "apply", "-f", m, "--instance", instance, "--wait", "--timeout", "2m")
+		onBed(t, "apply", "-f", m, "--instance", instance) // the address is waited for below; a gateway task may still wait for a port the failures above left taken
 		waitHolder(t, instance, m, "node1")
 		failover(t, "link cut, VRRP v2 with 1 s adverts", "node1", func() { bed(t, "link-down", "1") })
 		bed(t, "link-up", "1")
 		waitHolder(t, instance, m, "node1")
-		onBed(t, "apply", "-f", manifests, "--instance", instance, "--wait", "--timeout", "2m")
+		onBed(t, "apply", "-f", manifests, "--instance", instance)
 	})
 }
 
