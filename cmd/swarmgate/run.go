@@ -71,7 +71,7 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 One writer at a time: the operator holds a lease on its instance (a swarm
 config it renews every 10s), and apply and delete refuse to write while it is
 held. A second operator of the same instance stands by until the lease is free
-(30s after the first stopped renewing it, at once after a clean stop).`,
+(seconds after a clean stop, which releases it; 30s after the last renewal otherwise).`,
 		Example: `  swarmgate run --source dir:/etc/swarmgate/manifests
   swarmgate run --source git:https://git.example.com/ops/swarm.git --branch main --path gateway \
     --git-token-file /run/secrets/git-token --alert-webhook https://hooks.slack.com/... --alert-format slack`,
