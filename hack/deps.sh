@@ -36,6 +36,8 @@ command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 # ssh:// engines (DOCKER_HOST=ssh://user@host) are tested against sshd on loopback.
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+# ACME DNS-01 is tested with RFC 2136 updates to Knot DNS on loopback.
+[ -x /usr/sbin/knotd ] || missing+=(knot)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt_install "${missing[@]}"

@@ -11,11 +11,14 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 )
 
-// IssuedCertificate is the current certificate of an ACME listener: the secret it is in and when
-// it expires.
+// IssuedCertificate is the current certificate of an ACME listener: the secret it is in, when it
+// became valid (zero if unknown) and expires, and its ARI ID (RFC 9773; empty if unknown).
 type IssuedCertificate struct {
-	Secret   string
-	NotAfter time.Time
+	Secret              string
+	NotBefore, NotAfter time.Time
+	ARIID               string
+	// Issuer is the ACME server the listener uses now.
+	Issuer *v1alpha1.ACMEIssuer
 }
 
 // CertificateRequest is a certificate an ACME listener needs: it has none, or its certificate is
@@ -30,6 +33,10 @@ type CertificateRequest struct {
 	Hostname  string
 	Directory string
 	Email     string
+	// DNS01 is the DNS server that takes the challenge's record; nil for HTTP-01.
+	DNS01 *v1alpha1.ACMERFC2136
+	// Replaces is the ARI ID of the certificate the new one replaces, if any.
+	Replaces string
 }
 
 // issuedCertificates finds, for each ACME listener of objs, its current certificate among the
@@ -49,25 +56,43 @@ func issuedCertificates(objs []v1alpha1.Object, secrets []swarm.Secret, now time
 				continue
 			}
 			if cur, ok := out[l.key]; !ok || notAfter.After(cur.NotAfter) || notAfter.Equal(cur.NotAfter) && sec.Spec.Name > cur.Secret {
-				out[l.key] = IssuedCertificate{Secret: sec.Spec.Name, NotAfter: notAfter}
+				notBefore, _ := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotBefore])
+				out[l.key] = IssuedCertificate{Secret: sec.Spec.Name, NotBefore: notBefore, NotAfter: notAfter, ARIID: labels[v1alpha1.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
 			}
 		}
 	}
 	return out
 }
 
-// DueCertificates lists the ACME listeners of objs whose certificate is missing, or expires within
-// renewBefore, in canonical order.
-func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration) []CertificateRequest {
+// DueCertificates lists the ACME listeners of objs whose certificate is missing, is due for
+// renewal, or is one the ACME server asked to be renewed by now (renewNow, by ARI ID), in
+// canonical order.
+func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration, renewNow func(ariID string) bool) []CertificateRequest {
 	var out []CertificateRequest
 	for _, l := range acmeListeners(objs) {
-		if cur, ok := issued[l.key]; ok && cur.NotAfter.Sub(now) > renewBefore {
+		cur, ok := issued[l.key]
+		if ok && !cur.due(now, renewBefore) && (cur.ARIID == "" || !renewNow(cur.ARIID)) {
 			continue
 		}
-		out = append(out, CertificateRequest{Key: l.key, Owner: l.owner, Gateway: l.gateway.Metadata.QualifiedName(), Listener: l.listener.Name,
-			Hostname: l.hostname, Directory: l.listener.TLS.ACME.Directory, Email: l.listener.TLS.ACME.Email})
+		a := l.listener.TLS.ACME
+		req := CertificateRequest{Key: l.key, Owner: l.owner, Gateway: l.gateway.Metadata.QualifiedName(), Listener: l.listener.Name,
+			Hostname: l.hostname, Directory: a.Directory, Email: a.Email, Replaces: cur.ARIID}
+		if a.DNS01 != nil {
+			req.DNS01 = a.DNS01.RFC2136
+		}
+		out = append(out, req)
 	}
 	return out
+}
+
+// due tells whether the certificate expires within renewBefore, or within the last third of its
+// lifetime if that is shorter: a CA issuing certificates shorter-lived than renewBefore (six-day
+// ones, say) must not have every new certificate due at once, renewed in a loop.
+func (c IssuedCertificate) due(now time.Time, renewBefore time.Duration) bool {
+	if !c.NotBefore.IsZero() && c.NotAfter.After(c.NotBefore) {
+		renewBefore = min(renewBefore, c.NotAfter.Sub(c.NotBefore)/3)
+	}
+	return c.NotAfter.Sub(now) <= renewBefore
 }
 
 type acmeListener struct {

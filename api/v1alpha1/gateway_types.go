@@ -138,8 +138,9 @@ type ListenerTLS struct {
 	CertificateRefs []SecretObjectReference `json:"certificateRefs,omitempty"`
 	// ACME, instead of certificateRefs, has the operator (`swarmgate run`) obtain the listener's
 	// certificate for its hostname from an ACME server (HTTP-01, answered through the gateway's
-	// HTTP listener) and renew it before it expires. The certificate lives in a swarm secret the
-	// operator owns; the gateway refuses TLS for the hostname until the first one is issued.
+	// HTTP listener, or DNS-01) and renew it before it expires. The certificate lives in a swarm
+	// secret the operator owns; the gateway refuses TLS for the hostname until the first one is
+	// issued.
 	ACME *ACMEIssuer `json:"acme,omitempty"`
 	// Options tune TLS; see TLSOptionMinVersion.
 	Options map[string]string `json:"options,omitempty"`
@@ -154,6 +155,45 @@ type ACMEIssuer struct {
 	Directory string `json:"directory,omitempty"`
 	// Email is the account's contact, to which the server sends expiry warnings.
 	Email string `json:"email,omitempty"`
+	// DNS01, when set, proves control of the hostname with the DNS-01 challenge instead of
+	// HTTP-01: the operator writes the challenge's TXT record at a DNS server. It is the way to a
+	// wildcard certificate, and needs neither spec.agent nor an HTTP listener.
+	DNS01 *ACMEDNS01 `json:"dns01,omitempty"`
+}
+
+// HTTP01 tells whether the issuer's certificates are proved with the HTTP-01 challenge, answered
+// through the gateway (else DNS-01).
+func (a *ACMEIssuer) HTTP01() bool { return a.DNS01 == nil }
+
+// ACMEDNS01 is how the operator writes the TXT records of DNS-01 challenges. One way for now:
+// RFC 2136 dynamic updates, which BIND, Knot, PowerDNS, Windows DNS and others accept.
+type ACMEDNS01 struct {
+	// RFC2136 sends the records to a DNS server as dynamic updates (cert-manager's names).
+	RFC2136 *ACMERFC2136 `json:"rfc2136,omitempty"`
+}
+
+// The TSIG algorithms an RFC 2136 update may be signed with.
+const (
+	TSIGHMACSHA1   = "HMACSHA1"
+	TSIGHMACSHA256 = "HMACSHA256"
+	TSIGHMACSHA512 = "HMACSHA512"
+)
+
+// ACMERFC2136 is a DNS server that takes dynamic updates (RFC 2136) of the zone holding
+// _acme-challenge.<hostname>, signed with a TSIG key (RFC 8945) or, where the server allows it by
+// address, unsigned.
+type ACMERFC2136 struct {
+	// Nameserver is the server's address, "host" or "host:port" (port 53 by default), as the
+	// operator reaches it.
+	Nameserver string `json:"nameserver"`
+	// TSIGKeyName is the name of the TSIG key, as the server's configuration calls it.
+	TSIGKeyName string `json:"tsigKeyName,omitempty"`
+	// TSIGAlgorithm is HMACSHA1, HMACSHA256 (the default) or HMACSHA512.
+	TSIGAlgorithm string `json:"tsigAlgorithm,omitempty"`
+	// TSIGSecretRef names the swarm secret holding the key's base64 secret. The operator reads it
+	// where swarm mounts its service's secrets (`swarmgate run --secrets-dir`, /run/secrets): give
+	// the operator's service that secret.
+	TSIGSecretRef *SecretObjectReference `json:"tsigSecretRef,omitempty"`
 }
 
 // SecretObjectReference names a swarm secret.
@@ -214,8 +254,14 @@ func (g *Gateway) Default() {
 		if l.TLS != nil && l.TLS.Mode == "" {
 			l.TLS.Mode = TLSModeTerminate
 		}
-		if l.TLS != nil && l.TLS.ACME != nil && l.TLS.ACME.Directory == "" {
-			l.TLS.ACME.Directory = LetsEncryptDirectory
+		if l.TLS != nil && l.TLS.ACME != nil {
+			a := l.TLS.ACME
+			if a.Directory == "" {
+				a.Directory = LetsEncryptDirectory
+			}
+			if r := a.DNS01; r != nil && r.RFC2136 != nil && r.RFC2136.TSIGKeyName != "" && r.RFC2136.TSIGAlgorithm == "" {
+				r.RFC2136.TSIGAlgorithm = TSIGHMACSHA256
+			}
 		}
 		if r := l.RedirectToHTTPS; r != nil && r.Port == nil {
 			r.Port = ptr(PortNumber(443))

@@ -37,8 +37,14 @@ const (
 	// LabelTLSNotAfter, on a certificate secret made by `swarmgate tls create-secret`, is when its
 	// certificate expires (RFC 3339): the secret's data cannot be read back, its labels can.
 	LabelTLSNotAfter = LabelPrefix + "tls-not-after"
+	// LabelTLSNotBefore is when it became valid (RFC 3339): with LabelTLSNotAfter, its lifetime.
+	LabelTLSNotBefore = LabelPrefix + "tls-not-before"
 	// LabelTLSNames lists the DNS names the certificate is valid for, comma-separated.
 	LabelTLSNames = LabelPrefix + "tls-names"
+	// LabelACMEARIID, on a certificate secret the operator obtained, is the certificate's ARI ID
+	// (RFC 9773), by which the operator asks the ACME server when to renew it (at once after a
+	// revocation) and tells it which certificate a new one replaces.
+	LabelACMEARIID = LabelPrefix + "acme-ari-id"
 	// LabelOwnedNodeLabels, suffixed with "." and the instance, lists on a node the label keys
 	// that instance set (comma-separated), so it removes only those.
 	LabelOwnedNodeLabels = LabelPrefix + "owned-labels"

@@ -51,6 +51,10 @@ type runOptions struct {
 	acmeCAFile     string
 	acmeKeyFile    string
 	acmeRenew      time.Duration
+	acmeARI        time.Duration
+	dnsResolvers   []string
+	dnsOnly        bool
+	secretsDir     string
 }
 
 func newRunCommand() *cobra.Command {
@@ -101,6 +105,10 @@ held. A second operator of the same instance stands by until the lease is free
 	f.StringVar(&o.acmeCAFile, "acme-ca-file", "", "PEM certificates of CAs to trust for ACME servers besides the system's (a private ACME server, or Pebble in tests)")
 	f.StringVar(&o.acmeKeyFile, "acme-account-key-file", "", "PEM private key of the ACME account (e.g. a swarm secret); without it a new account is registered at each start")
 	f.DurationVar(&o.acmeRenew, "acme-renew-before", 30*24*time.Hour, "renew an ACME certificate this long before it expires")
+	f.DurationVar(&o.acmeARI, "acme-renewal-info-interval", 0, "ask the ACME server this often when to renew each certificate (ARI: at once after a revocation); 0 as the server's Retry-After says (6h without)")
+	f.StringSliceVar(&o.dnsResolvers, "acme-dns01-recursive-nameservers", nil, "DNS servers (host:port) asked whether a DNS-01 challenge's record is visible before the ACME server checks it; the system's by default")
+	f.BoolVar(&o.dnsOnly, "acme-dns01-recursive-nameservers-only", false, "ask only those, not also every authoritative server of the zone (split-horizon DNS)")
+	f.StringVar(&o.secretsDir, "secrets-dir", "/run/secrets", "where the operator's swarm secrets are mounted: DNS-01 listeners' TSIG secrets are read there by name")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
 	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
 	_ = cmd.MarkFlagRequired("source")
@@ -218,12 +226,19 @@ func (o *runOptions) acme() (*controller.ACME, error) {
 	}
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: http.ProxyFromEnvironment,
 		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	var resolvers []string
+	for _, r := range o.dnsResolvers {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			r = net.JoinHostPort(r, "53")
+		}
+		resolvers = append(resolvers, r)
+	}
 	challenges := acmeclient.NewChallenges()
-	client, err := acmeclient.New(key, httpClient, challenges)
+	client, err := acmeclient.New(key, httpClient, challenges, acmeclient.DNSCheck{Resolvers: resolvers, ResolversOnly: o.dnsOnly})
 	if err != nil {
 		return nil, err
 	}
-	return &controller.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew}, nil
+	return &controller.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
 
 // maxConnections bounds the endpoints' open connections.

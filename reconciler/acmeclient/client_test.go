@@ -7,9 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/go-acme/lego/v5/acme/api"
 )
 
 func TestChallenges(t *testing.T) {
@@ -47,6 +50,29 @@ func TestParseAccountKey(t *testing.T) {
 	for name, data := range map[string][]byte{"not PEM": []byte("hunter2"), "not a key": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")})} {
 		if _, err := ParseAccountKey(data); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestARILeaf: the ID kept in a secret's label gives back the certificate's ID.
+func TestARILeaf(t *testing.T) {
+	for _, serial := range []*big.Int{big.NewInt(1), big.NewInt(255), new(big.Int).Lsh(big.NewInt(1), 159)} {
+		leaf := &x509.Certificate{AuthorityKeyId: []byte{1, 2, 3, 250}, SerialNumber: serial}
+		id, err := api.MakeARICertID(leaf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ariLeaf(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := api.MakeARICertID(back); again != id {
+			t.Errorf("serial %v: %q back as %q", serial, id, again)
+		}
+	}
+	for _, id := range []string{"", "abc", ".", "a.", "!!.AQ"} {
+		if _, err := ariLeaf(id); err == nil {
+			t.Errorf("%q accepted", id)
 		}
 	}
 }

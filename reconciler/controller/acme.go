@@ -3,12 +3,22 @@ package controller
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-acme/lego/v5/acme/api"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
@@ -22,6 +32,12 @@ type ACME struct {
 	Challenges http.Handler
 	// RenewBefore renews a certificate this long before it expires. Defaults to 30 days.
 	RenewBefore time.Duration
+	// SecretsDir is where the operator's own swarm secrets are mounted (/run/secrets): the TSIG
+	// secrets of DNS-01 listeners are read there, by name.
+	SecretsDir string
+	// RenewalInfoInterval is how often the ACME server is asked when to renew each certificate
+	// (ARI); 0 follows the server's Retry-After (6 hours when it gives none).
+	RenewalInfoInterval time.Duration
 }
 
 // certificates tracks the ACME work between passes: certificates obtained and not yet stored
@@ -31,6 +47,16 @@ type certificates struct {
 	pending  []desired.Certificate
 	inFlight map[string]bool
 	failed   map[string]certFailure
+	renewals map[string]*renewal // by ARI ID
+}
+
+// renewal is what the ACME server last said of when to renew an issued certificate (ARI).
+type renewal struct {
+	// at is when to renew: a point of the server's window, zero while unknown.
+	at time.Time
+	// next is when to ask again; asking is set while a request is out.
+	next   time.Time
+	asking bool
 }
 
 type certFailure struct {
@@ -40,7 +66,7 @@ type certFailure struct {
 }
 
 func newCertificates() *certificates {
-	return &certificates{inFlight: map[string]bool{}, failed: map[string]certFailure{}}
+	return &certificates{inFlight: map[string]bool{}, failed: map[string]certFailure{}, renewals: map[string]*renewal{}}
 }
 
 // pendingCerts are the certificates the next pass stores.
@@ -61,7 +87,8 @@ func (c *Controller) stored(written []desired.Certificate) {
 
 // orderCertificates starts an order for each ACME listener whose certificate is missing or due,
 // unless one is in flight, obtained and waiting to be stored, or backing off after a failure, or
-// its gateway has no task running yet: the challenge would fail, and ACME servers limit failures.
+// (HTTP-01) its gateway has no task running yet: the challenge would fail, and ACME servers limit
+// failures.
 func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []reconciler.ObjectStatus) {
 	a := c.opts.ACME
 	if a == nil {
@@ -77,9 +104,16 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 		running[string(st.Kind)+"/"+st.Name] = st.Running > 0
 		wanted[string(st.Kind)+"/"+st.Name] = st.Desired > 0
 	}
+	c.askRenewalInfo(ctx, p.Issued, now)
+	renewNow := func(id string) bool {
+		c.certs.mu.Lock()
+		defer c.certs.mu.Unlock()
+		r := c.certs.renewals[id]
+		return r != nil && !r.at.IsZero() && !now.Before(r.at)
+	}
 	waiting := false
-	for _, req := range reconciler.DueCertificates(p.Objects, p.Issued, now, renewBefore) {
-		if !running[req.Owner] {
+	for _, req := range reconciler.DueCertificates(p.Objects, p.Issued, now, renewBefore, renewNow) {
+		if req.DNS01 == nil && !running[req.Owner] {
 			waiting = waiting || wanted[req.Owner] // a gateway scaled to 0 is not waited for
 			continue
 		}
@@ -114,7 +148,15 @@ func (c *Controller) order(ctx context.Context, req reconciler.CertificateReques
 	orderCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	c.log.Info("ordering a certificate", "hostname", req.Hostname, "listener", req.Key, "acme", req.Directory)
-	cert, err := c.opts.ACME.Client.Obtain(orderCtx, req.Directory, req.Email, req.Hostname)
+	order := acmeclient.Order{Directory: req.Directory, Email: req.Email, Host: req.Hostname, Replaces: req.Replaces}
+	var err error
+	if req.DNS01 != nil {
+		order.DNS01, err = c.dnsUpdate(req.DNS01)
+	}
+	var cert *acmeclient.Certificate
+	if err == nil {
+		cert, err = c.opts.ACME.Client.Obtain(orderCtx, order)
+	}
 	c.certs.mu.Lock()
 	delete(c.certs.inFlight, req.Key)
 	if err != nil {
@@ -135,9 +177,99 @@ func (c *Controller) order(ctx context.Context, req reconciler.CertificateReques
 		return
 	}
 	delete(c.certs.failed, req.Key)
-	c.certs.pending = append(c.certs.pending, desired.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener, Data: cert.Data, NotAfter: cert.NotAfter, Names: cert.Names})
+	c.certs.pending = append(c.certs.pending, desired.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener, Data: cert.Data, NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Names: cert.Names, ARIID: cert.ARIID})
 	c.certs.mu.Unlock()
 	c.alerts.Send(alert.Event{Reason: alert.ReasonCertificateIssued, Object: req.Key, Owner: req.Owner,
 		Message: fmt.Sprintf("certificate for %s (listener %s) issued, valid until %s", req.Hostname, req.Key, cert.NotAfter.UTC().Format(time.RFC3339))})
 	c.Trigger("certificate issued")
+}
+
+// dnsUpdate is the DNS server of a DNS-01 listener, with its TSIG secret read from the operator's
+// secrets. Read at each order: a rotated secret is used without a restart.
+func (c *Controller) dnsUpdate(r *v1alpha1.ACMERFC2136) (*acmeclient.DNSUpdate, error) {
+	d := &acmeclient.DNSUpdate{Nameserver: r.Nameserver, KeyName: r.TSIGKeyName, Algorithm: r.TSIGAlgorithm}
+	if r.TSIGSecretRef == nil {
+		return d, nil
+	}
+	dir := c.opts.ACME.SecretsDir
+	if dir == "" {
+		dir = "/run/secrets"
+	}
+	data, err := os.ReadFile(filepath.Join(dir, r.TSIGSecretRef.Name))
+	if err != nil {
+		return nil, fmt.Errorf("the TSIG secret %s (give the operator's service that swarm secret): %w", r.TSIGSecretRef.Name, err)
+	}
+	d.Secret = strings.TrimSpace(string(data))
+	if _, err := base64.StdEncoding.DecodeString(d.Secret); err != nil || d.Secret == "" {
+		return nil, fmt.Errorf("the TSIG secret %s is not base64 (as tsig-keygen and keymgr print it)", r.TSIGSecretRef.Name)
+	}
+	return d, nil
+}
+
+// askRenewalInfo asks the ACME servers when to renew the issued certificates whose answer is due
+// (ARI, RFC 9773), and forgets the answers about certificates no longer issued. A server that
+// moves a window to the past (a revocation, a mass-renewal event) has the next pass renew.
+func (c *Controller) askRenewalInfo(ctx context.Context, issued map[string]reconciler.IssuedCertificate, now time.Time) {
+	c.certs.mu.Lock()
+	defer c.certs.mu.Unlock()
+	current := map[string]bool{}
+	for _, cert := range issued {
+		if cert.ARIID == "" || cert.Issuer == nil {
+			continue
+		}
+		current[cert.ARIID] = true
+		r := c.certs.renewals[cert.ARIID]
+		if r == nil {
+			r = &renewal{}
+			c.certs.renewals[cert.ARIID] = r
+		}
+		if r.asking || now.Before(r.next) {
+			continue
+		}
+		r.asking = true
+		go c.askRenewal(ctx, cert)
+	}
+	maps.DeleteFunc(c.certs.renewals, func(id string, r *renewal) bool { return !current[id] && !r.asking })
+}
+
+// askRenewal asks one certificate's ACME server when to renew it. The time chosen in the window
+// the server suggests is the same for a certificate at every ask (it is taken from its ID), so a
+// restart does not move it, and different certificates spread over the window, as RFC 9773 asks.
+func (c *Controller) askRenewal(ctx context.Context, cert reconciler.IssuedCertificate) {
+	reqCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	start, end, retryAfter, err := c.opts.ACME.Client.RenewalWindow(reqCtx, cert.Issuer.Directory, cert.Issuer.Email, cert.ARIID)
+	now := time.Now()
+	wait := c.opts.ACME.RenewalInfoInterval
+	if wait == 0 {
+		wait = retryAfter
+	}
+	if wait <= 0 {
+		wait = 6 * time.Hour
+	}
+	c.certs.mu.Lock()
+	defer c.certs.mu.Unlock()
+	r := c.certs.renewals[cert.ARIID]
+	if r == nil {
+		return
+	}
+	r.asking, r.next = false, now.Add(wait)
+	if err != nil {
+		if !errors.Is(err, api.ErrNoARI) {
+			c.log.Warn("could not ask the ACME server when to renew a certificate", "secret", cert.Secret, "acme", cert.Issuer.Directory, "err", err)
+		}
+		return
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(cert.ARIID))
+	r.at = start.Add(time.Duration(float64(end.Sub(start)) * float64(h.Sum64()>>11) / (1 << 53)))
+	switch {
+	case !end.After(now):
+		c.log.Warn("the ACME server asks for a certificate to be replaced at once (revoked, or a mass renewal)", "secret", cert.Secret, "acme", cert.Issuer.Directory)
+		go c.Trigger("ACME server asks for a renewal")
+	case !now.Before(r.at):
+		go c.Trigger("certificate renewal window")
+	case r.at.Sub(now) < wait:
+		time.AfterFunc(r.at.Sub(now), func() { c.Trigger("certificate renewal window") })
+	}
 }

@@ -20,9 +20,11 @@ type Certificate struct {
 	Gateway  string
 	Listener v1alpha1.SectionName
 	// Data is the chain (leaf first), then the key, in PEM.
-	Data     []byte
-	NotAfter time.Time
-	Names    []string
+	Data                []byte
+	NotBefore, NotAfter time.Time
+	Names               []string
+	// ARIID is the certificate's ARI ID (RFC 9773), if the server gave one.
+	ARIID string
 }
 
 // CertificateKey names a listener among all gateways: "<gateway qualified name>/<listener>".
@@ -53,10 +55,12 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) *v1alpha1.G
 			sum := sha256.Sum256(c.Data)
 			name = swarmName(gw.Metadata.QualifiedName()+"-"+string(l.Name)+"-tls", 64-11) + "-" + hex.EncodeToString(sum[:])[:10]
 			labels := s.labels(owner, map[string]string{
-				v1alpha1.LabelRole:        v1alpha1.RoleCertificate,
-				v1alpha1.LabelListener:    string(l.Name),
-				v1alpha1.LabelTLSNotAfter: c.NotAfter.UTC().Format(time.RFC3339),
-				v1alpha1.LabelTLSNames:    strings.Join(c.Names, ","),
+				v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
+				v1alpha1.LabelListener:     string(l.Name),
+				v1alpha1.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
+				v1alpha1.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
+				v1alpha1.LabelTLSNames:     strings.Join(c.Names, ","),
+				v1alpha1.LabelACMEARIID:    c.ARIID,
 			})
 			s.Secrets = append(s.Secrets, Secret{Name: name, Owner: owner, Data: c.Data, Labels: labels})
 		} else if issued, ok := opts.Issued[key]; ok {

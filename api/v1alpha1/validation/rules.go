@@ -41,12 +41,14 @@ var (
 	matchHeaderName = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 	// queryParamName is what nginx can match on as an $arg_<name> variable.
 	queryParamName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	// secretName is what a swarm secret may be called.
-	numericID = regexp.MustCompile(`^[0-9]{1,10}$`)
-	fileMode  = regexp.MustCompile(`^0?[0-7]{3}$`)
+	numericID      = regexp.MustCompile(`^[0-9]{1,10}$`)
+	fileMode       = regexp.MustCompile(`^0?[0-7]{3}$`)
 	// emailAddress is a plain address, nothing that could break a header or a URL.
 	emailAddress = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
-	secretName   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
+	// secretName is what a swarm secret may be called.
+	secretName = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
+	// tsigKeyName is a TSIG key's name: a DNS name, the final dot optional.
+	tsigKeyName = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9_]*[A-Za-z0-9])?)*\.?$`)
 	// pathChars is the Gateway API's path character set, less ';' (nginx's directive separator).
 	pathChars = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,=:@]|%[0-9A-Fa-f]{2})+$`)
 	// encodedControl finds percent-encoded control characters (%00-%1F, %7F).

@@ -6,8 +6,10 @@ package validation
 import (
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -124,7 +126,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	// ACME's HTTP-01 challenge comes in on port 80 of the host, through the gateway's HTTP
 	// listener, which hands it to the operator: the agent's operatorURL says where that is.
 	for i, l := range s.Listeners {
-		if l.TLS == nil || l.TLS.ACME == nil {
+		if l.TLS == nil || l.TLS.ACME == nil || !l.TLS.ACME.HTTP01() {
 			continue
 		}
 		ap := p.Child("listeners").Index(i).Child("tls", "acme")
@@ -153,6 +155,54 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
+}
+
+// validateDNS01 checks how the operator reaches the DNS server that takes the challenge records.
+func validateDNS01(p *field.Path, d *v1alpha1.ACMEDNS01) field.ErrorList {
+	r := d.RFC2136
+	if r == nil {
+		return field.ErrorList{field.Required(p.Child("rfc2136"), "the DNS server that takes the challenge's TXT records (RFC 2136 dynamic updates)")}
+	}
+	p = p.Child("rfc2136")
+	var errs field.ErrorList
+	if !validNameserver(r.Nameserver) {
+		errs = append(errs, field.Invalid(p.Child("nameserver"), `is not a "host" or "host:port" address`))
+	}
+	if r.TSIGKeyName != "" && (len(r.TSIGKeyName) > 253 || !tsigKeyName.MatchString(r.TSIGKeyName)) {
+		errs = append(errs, field.Invalid(p.Child("tsigKeyName"), "is not a DNS name"))
+	}
+	if r.TSIGAlgorithm != "" {
+		errs = append(errs, oneOf(p.Child("tsigAlgorithm"), r.TSIGAlgorithm, v1alpha1.TSIGHMACSHA1, v1alpha1.TSIGHMACSHA256, v1alpha1.TSIGHMACSHA512)...)
+	}
+	if ref := r.TSIGSecretRef; ref != nil && (len(ref.Name) > 64 || !secretName.MatchString(ref.Name)) {
+		errs = append(errs, field.Invalid(p.Child("tsigSecretRef", "name"), "is not a swarm secret name"))
+	}
+	// A key name without its secret, or the reverse, would send unsigned updates the user meant
+	// to sign.
+	switch {
+	case r.TSIGKeyName != "" && r.TSIGSecretRef == nil:
+		errs = append(errs, field.Required(p.Child("tsigSecretRef"), "the swarm secret holding the TSIG key's secret"))
+	case r.TSIGKeyName == "" && (r.TSIGSecretRef != nil || r.TSIGAlgorithm != ""):
+		errs = append(errs, field.Required(p.Child("tsigKeyName"), "the TSIG key's name, as the DNS server knows it"))
+	}
+	return errs
+}
+
+// validNameserver tells whether s is a host or host:port a DNS client can dial.
+func validNameserver(s string) bool {
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	return len(host) <= 253 && nodeHostname.MatchString(host)
 }
 
 // minTLS is a listener's minimum TLS version.
@@ -200,8 +250,11 @@ func validateListenerTLS(lp *field.Path, l *v1alpha1.Listener) field.ErrorList {
 		switch {
 		case l.Hostname == nil:
 			errs = append(errs, field.Required(lp.Child("hostname"), "a listener with ACME certificates names the host they are for"))
-		case strings.HasPrefix(string(*l.Hostname), "*"):
-			errs = append(errs, field.Invalid(lp.Child("hostname"), "is a wildcard, which only a DNS-01 challenge can prove; swarmgate answers HTTP-01: name the hosts, or bring the certificate (certificateRefs)"))
+		case strings.HasPrefix(string(*l.Hostname), "*") && a.HTTP01():
+			errs = append(errs, field.Invalid(lp.Child("hostname"), "is a wildcard, which only a DNS-01 challenge can prove: set tls.acme.dns01, name the hosts, or bring the certificate (certificateRefs)"))
+		}
+		if a.DNS01 != nil {
+			errs = append(errs, validateDNS01(ap.Child("dns01"), a.DNS01)...)
 		}
 	}
 	errs = append(errs, tooMany(tp.Child("certificateRefs"), len(l.TLS.CertificateRefs), 2)...)

@@ -33,16 +33,13 @@ import (
 // certificate is from, and the pool of the CA it issues from. Certificates last validity.
 func pebble(t *testing.T, httpPort int, validity time.Duration, servFail ...string) (directory, caFile string, roots *x509.CertPool) {
 	t.Helper()
-	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
-	t.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
-	quiet := log.New(io.Discard, "", 0)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dnsAddr := pc.LocalAddr().String()
 	pc.Close()
-	dns, err := challtestsrv.New(challtestsrv.Config{DNSAddrs: []string{dnsAddr}, Log: quiet})
+	dns, err := challtestsrv.New(challtestsrv.Config{DNSAddrs: []string{dnsAddr}, Log: log.New(io.Discard, "", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +49,15 @@ func pebble(t *testing.T, httpPort int, validity time.Duration, servFail ...stri
 	}
 	go dns.Run()
 	t.Cleanup(dns.Shutdown)
+	return pebbleWithDNS(t, httpPort, validity, dnsAddr)
+}
+
+// pebbleWithDNS runs Pebble asking the DNS server at dnsAddr.
+func pebbleWithDNS(t *testing.T, httpPort int, validity time.Duration, dnsAddr string) (directory, caFile string, roots *x509.CertPool) {
+	t.Helper()
+	t.Setenv("PEBBLE_VA_NOSLEEP", "1")
+	t.Setenv("PEBBLE_WFE_NONCEREJECT", "0")
+	quiet := log.New(io.Discard, "", 0)
 	store := db.NewMemoryStore()
 	authority := ca.New(quiet, store, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {ValidityPeriod: uint64(validity.Seconds())}})
 	validator := va.New(quiet, httpPort, 0, false, dnsAddr, store)
