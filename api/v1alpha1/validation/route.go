@@ -77,6 +77,9 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		sp := p.Child("services").Index(i)
 		svc := &s.Services[i]
 		errs = append(errs, validateRouteService(sp, svc)...)
+		if ns := r.Metadata.Namespace; ns != "" && len(v1alpha1.StackName(ns, svc.Name)) > 63 {
+			errs = append(errs, field.Invalid(sp.Child("name"), "with the route's namespace is longer than 63 characters, the limit of swarm service names"))
+		}
 		if services[svc.Name] {
 			errs = append(errs, field.Duplicate(sp.Child("name"), ""))
 		}

@@ -31,6 +31,11 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 	errs := validateMeta(o.GetObjectMeta())
 	switch o := o.(type) {
 	case *v1alpha1.Gateway:
+		// A Gateway's service is named "<namespace>_<name>"; the names of other kinds become no
+		// swarm name of that length (a Route's services are checked by their own names).
+		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > 63 {
+			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
+		}
 		errs = append(errs, validateGateway(o)...)
 	case *v1alpha1.Route:
 		errs = append(errs, validateRoute(o)...)
@@ -61,9 +66,6 @@ func validateMeta(m *v1alpha1.ObjectMeta) field.ErrorList {
 	}
 	if m.Namespace != "" {
 		errs = append(errs, validateDNSLabel(p.Child("namespace"), m.Namespace)...)
-	}
-	if len(errs) == 0 && len(m.QualifiedName()) > 63 {
-		errs = append(errs, field.Invalid(p.Child("name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 	}
 	return append(errs, validateLabels(p.Child("labels"), m.Labels)...)
 }

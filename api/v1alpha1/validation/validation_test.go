@@ -262,6 +262,14 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		// Only what becomes a swarm name is limited: the Route's name is none.
+		{"long route name with its namespace", func(r *v1alpha1.Route) {
+			r.Metadata.Namespace, r.Metadata.Name = strings.Repeat("n", 40), strings.Repeat("r", 30)
+		}, nil},
+		{"long service name with the route's namespace", func(r *v1alpha1.Route) {
+			r.Metadata.Namespace = strings.Repeat("n", 40)
+			r.Spec.Services[0].Name, r.Spec.Rules[0].BackendRefs[0].Name = strings.Repeat("s", 30), strings.Repeat("s", 30)
+		}, []string{"spec.services[0].name: with the route's namespace is longer than 63 characters"}},
 		{"timeouts", func(r *v1alpha1.Route) {
 			d := func(s string) *v1alpha1.Duration { v := v1alpha1.Duration(s); return &v }
 			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0])
