@@ -98,7 +98,7 @@ func Status(p *Pass) []ObjectStatus {
 		default:
 			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Tasks)
 			if st.Health == v1alpha1.Healthy && resolved.Status != v1alpha1.ConditionTrue {
-				st.Health, st.Reason, st.Message = v1alpha1.Degraded, resolved.Reason, resolved.Message+"; their requests answer 503"
+				st.Health, st.Reason, st.Message = v1alpha1.Degraded, resolved.Reason, resolved.Message
 			}
 			if st.Health == v1alpha1.Healthy && st.VirtualIP != nil {
 				if c := VirtualIPReady(*st.VirtualIP); c.Status != v1alpha1.ConditionTrue {
@@ -269,7 +269,13 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 	for _, u := range p.Unresolved {
 		if u.Owner == owner {
 			c.Status, c.Reason = v1alpha1.ConditionFalse, u.Reason
-			missing = append(missing, u.Service)
+			// What their share of requests gets: a service that is not there (yet) is unavailable;
+			// a backend of another kind is an error in the route (the Gateway API's 500).
+			answer := "503"
+			if u.Reason == v1alpha1.ReasonInvalidKind {
+				answer = "500"
+			}
+			missing = append(missing, u.Service+" ("+string(u.Reason)+", answers "+answer+")")
 		}
 	}
 	slices.Sort(missing)

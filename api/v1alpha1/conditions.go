@@ -63,12 +63,14 @@ const (
 	ReasonResolvedRefs        ConditionReason = "ResolvedRefs"
 	ReasonBackendNotFound     ConditionReason = "BackendNotFound"
 	ReasonBackendNotReachable ConditionReason = "BackendNotReachable"
-	ReasonProgrammed          ConditionReason = "Programmed"
-	ReasonDrifted             ConditionReason = "Drifted"
-	ReasonMissing             ConditionReason = "Missing"
-	ReasonReady               ConditionReason = "Ready"
-	ReasonNotProgrammed       ConditionReason = "NotProgrammed"
-	ReasonTasksNotRunning     ConditionReason = "TasksNotRunning"
+	// ReasonInvalidKind: a backendRef names something other than a swarm service.
+	ReasonInvalidKind     ConditionReason = "InvalidKind"
+	ReasonProgrammed      ConditionReason = "Programmed"
+	ReasonDrifted         ConditionReason = "Drifted"
+	ReasonMissing         ConditionReason = "Missing"
+	ReasonReady           ConditionReason = "Ready"
+	ReasonNotProgrammed   ConditionReason = "NotProgrammed"
+	ReasonTasksNotRunning ConditionReason = "TasksNotRunning"
 	// ReasonTasksFailing: tasks do not run and the newest one failed (its error says why: a
 	// missing image, a crash, no node that satisfies the constraints).
 	ReasonTasksFailing ConditionReason = "TasksFailing"

@@ -213,6 +213,12 @@ type URLRewrite struct {
 
 // BackendRef names a swarm service that serves requests, and its share of them.
 type BackendRef struct {
+	// Group and Kind say what Name names, as in the Gateway API: a swarm service is group ""
+	// and kind "Service", the defaults. Another group or kind is no error in the manifest (a
+	// Kubernetes manifest may carry one): the share of requests it would take answers 500 and the
+	// Route reports ResolvedRefs False, reason InvalidKind, while the rest of the Route serves.
+	Group *string `json:"group,omitempty"`
+	Kind  *string `json:"kind,omitempty"`
 	// Name of the service: one of this route's spec.services, or an existing swarm service.
 	Name string `json:"name"`
 	// Namespace is the stack of an existing service: the service is then "<namespace>_<name>".
@@ -318,7 +324,7 @@ func (r *Route) Default() {
 			if ref.Weight == nil {
 				ref.Weight = ptr(int32(1))
 			}
-			if ref.Port == nil && ref.Namespace == "" {
+			if ref.Port == nil && ref.Namespace == "" && ref.IsService() {
 				if svc := r.Service(ref.Name); svc != nil && svc.Port != nil {
 					ref.Port = ptr(*svc.Port)
 				}
@@ -376,6 +382,12 @@ func (r *Route) Service(name string) *RouteService {
 		}
 	}
 	return nil
+}
+
+// IsService tells whether the backendRef names a swarm service (group "", kind "Service"), the
+// only kind of backend swarmgate knows.
+func (ref BackendRef) IsService() bool {
+	return (ref.Group == nil || *ref.Group == "") && (ref.Kind == nil || *ref.Kind == "Service")
 }
 
 // BackendServiceName is the swarm service a backendRef of this route names: "<namespace>_<name>"

@@ -40,6 +40,9 @@ type State struct {
 	// ExternalBackends are existing services routes send traffic to: swarmgate never changes
 	// them, only checks that they exist on a network their gateway reaches.
 	ExternalBackends []ExternalBackend
+	// InvalidBackends are backendRefs of kinds swarmgate does not know: their share of requests
+	// answers 500, and their route reports them (ResolvedRefs False, InvalidKind).
+	InvalidBackends []InvalidBackend
 	// VirtualIPs are the virtual IPs and the nodes they run on.
 	VirtualIPs []VirtualIP
 	// AgentConfigs are the configs of the gateways whose agents take them from the operator, by
@@ -49,6 +52,13 @@ type State struct {
 	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
+}
+
+// InvalidBackend is a backendRef of an unknown kind: its owner route and what it names
+// ("example.com/Bucket assets").
+type InvalidBackend struct {
+	Owner string
+	Ref   string
 }
 
 // ExternalBackend is a service a route names that no manifest declares.
@@ -208,6 +218,18 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	return s, nil
 }
 
+// backendKind is a backendRef's "group/kind", or its kind when the group is the core one.
+func backendKind(ref v1alpha1.BackendRef) string {
+	kind := "Service"
+	if ref.Kind != nil {
+		kind = *ref.Kind
+	}
+	if ref.Group != nil && *ref.Group != "" {
+		return *ref.Group + "/" + kind
+	}
+	return kind
+}
+
 // Owner is the owner label value of an object: "Route/dmzhttp".
 func Owner(o v1alpha1.Object) string {
 	return string(o.GetTypeMeta().Kind) + "/" + o.GetObjectMeta().Name
@@ -365,6 +387,10 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 	}
 	for _, rule := range rt.Spec.Rules {
 		for _, ref := range rule.BackendRefs {
+			if !ref.IsService() {
+				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: backendKind(ref) + " " + ref.Name})
+				continue
+			}
 			name := rt.BackendServiceName(ref)
 			if !declared[name] && !s.hasExternal(owner, name) {
 				s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks})

@@ -88,11 +88,12 @@ type Plan struct {
 	Orphans []Action
 	// Warnings are problems that do not stop the pass, such as a missing external backend.
 	Warnings []string
-	// Unresolved are the external backends that do not exist or that their gateway cannot reach.
+	// Unresolved are the backends routes cannot reach: external services that do not exist or
+	// that their gateway cannot reach, and backendRefs of kinds swarmgate does not know.
 	Unresolved []Unresolved
 }
 
-// Unresolved is an external backend a route cannot reach.
+// Unresolved is a backend a route cannot reach, and why.
 type Unresolved struct {
 	Owner   string
 	Service string
@@ -363,6 +364,10 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 }
 
 func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm.Service, netNames map[string]string) {
+	for _, b := range d.InvalidBackends {
+		p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Ref, Reason: v1alpha1.ReasonInvalidKind})
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: backend %s is not a swarm service (ResolvedRefs=False, InvalidKind); its requests answer 500", b.Owner, b.Ref))
+	}
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {

@@ -355,3 +355,19 @@ func TestPlanStore(t *testing.T) {
 		t.Errorf("a stale entry:\n%s", got)
 	}
 }
+
+// TestPlanInvalidBackendKind: a backendRef of a kind swarmgate does not know is reported
+// (ResolvedRefs False, InvalidKind), never looked up as a service.
+func TestPlanInvalidBackendKind(t *testing.T) {
+	want := build(t, strings.Replace(manifests, "backendRefs: [{name: legacy, port: 80}]", "backendRefs: [{group: storage.example.com, kind: Bucket, name: legacy}]", 1))
+	p, err := New(want, applied(want), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, expect := format(p), "warning Route/app: backend storage.example.com/Bucket legacy is not a swarm service (ResolvedRefs=False, InvalidKind); its requests answer 500\n"; got != expect {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, expect)
+	}
+	if len(p.Unresolved) != 1 || p.Unresolved[0].Reason != v1alpha1.ReasonInvalidKind || p.Unresolved[0].Owner != "Route/app" {
+		t.Errorf("unresolved %+v", p.Unresolved)
+	}
+}

@@ -151,19 +151,30 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 
 	for i, b := range rule.BackendRefs {
 		bp := p.Child("backendRefs").Index(i)
+		if g := b.Group; g != nil && *g != "" && (len(*g) > 253 || !apiGroup.MatchString(*g)) {
+			errs = append(errs, field.Invalid(bp.Child("group"), "is not an API group (a DNS subdomain)"))
+		}
+		if k := b.Kind; k != nil && (len(*k) > 63 || !apiKind.MatchString(*k)) {
+			errs = append(errs, field.Invalid(bp.Child("kind"), "is not a kind (a letter, then letters, digits and '-')"))
+		}
+		maxName := 63
+		if !b.IsService() {
+			maxName = 253 // only reported, never a swarm name
+		}
 		switch {
 		case b.Name == "":
 			errs = append(errs, field.Required(bp.Child("name"), "the name of a swarm service"))
-		case len(b.Name) > 63 || !serviceName.MatchString(b.Name):
+		case len(b.Name) > maxName || !serviceName.MatchString(b.Name):
 			errs = append(errs, field.Invalid(bp.Child("name"), "is not a valid service name"))
 		}
 		if b.Namespace != "" {
 			errs = append(errs, validateDNSLabel(bp.Child("namespace"), b.Namespace)...)
 		}
-		if b.Port == nil {
-			errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
-		} else {
+		switch {
+		case b.Port != nil:
 			errs = append(errs, validatePort(bp.Child("port"), *b.Port)...)
+		case b.IsService():
+			errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
 		}
 		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 1000000) {
 			errs = append(errs, field.Invalid(bp.Child("weight"), "must be 0 to 1000000"))

@@ -45,6 +45,9 @@ var (
 	fileMode       = regexp.MustCompile(`^0?[0-7]{3}$`)
 	// emailAddress is a plain address, nothing that could break a header or a URL.
 	emailAddress = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+	// apiGroup and apiKind are the Gateway API's Group and Kind patterns.
+	apiGroup = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	apiKind  = regexp.MustCompile(`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`)
 	// secretName is what a swarm secret may be called.
 	secretName = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9_.-]*[a-zA-Z0-9])?$`)
 	// tsigKeyName is a TSIG key's name: a DNS name, the final dot optional.

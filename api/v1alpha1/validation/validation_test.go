@@ -262,6 +262,14 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"backend of another kind: no port needed, reported at apply, not refused", func(r *v1alpha1.Route) {
+			group, kind := "storage.example.com", "Bucket"
+			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Group: &group, Kind: &kind, Name: "assets"})
+		}, nil},
+		{"backend group and kind malformed", func(r *v1alpha1.Route) {
+			group, kind := "Storage_Example", "9Bucket"
+			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Group: &group, Kind: &kind, Name: "assets"})
+		}, []string{"spec.rules[0].backendRefs[1].group: is not an API group", "spec.rules[0].backendRefs[1].kind: is not a kind"}},
 		// Only what becomes a swarm name is limited: the Route's name is none.
 		{"long route name with its namespace", func(r *v1alpha1.Route) {
 			r.Metadata.Namespace, r.Metadata.Name = strings.Repeat("n", 40), strings.Repeat("r", 30)

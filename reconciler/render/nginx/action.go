@@ -3,6 +3,7 @@ package nginx
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,9 +58,16 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	}
 	upstream, ok := r.upstream(c)
 	if !ok {
-		// No backend, or every weight is 0: the Gateway API answers 500.
+		// No backend, or every weight is 0, or the one backend is of a kind swarmgate does not
+		// know: the Gateway API answers 500.
 		line("return 500;")
 		return
+	}
+	if strings.HasPrefix(upstream, "$") && slices.ContainsFunc(c.rule.BackendRefs, invalidBackend) {
+		// The share of a backend of unknown kind answers 500 (split_clients gave it "").
+		line("if (", upstream, " = \"\") {")
+		line("    return 500;")
+		line("}")
 	}
 	if !strings.HasPrefix(upstream, "$") {
 		// One backend: a variable makes nginx resolve the name per request, so it starts (and
@@ -117,8 +125,15 @@ func timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
 	line("error_page 502 = @sg_unavailable;")
 }
 
+// invalidBackend tells whether a backendRef with a share of requests names something other than
+// a swarm service.
+func invalidBackend(ref v1alpha1.BackendRef) bool {
+	return !ref.IsService() && ref.Weight != nil && *ref.Weight > 0
+}
+
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
-// variable that picks one, or false when the rule has no backend with a weight above 0.
+// variable that picks one ("" for a backend of unknown kind), or false when the rule has no
+// backend with a weight above 0 or only one, of unknown kind.
 func (r *renderer) upstream(c *candidate) (string, bool) {
 	type target struct {
 		addr   string
@@ -127,17 +142,21 @@ func (r *renderer) upstream(c *candidate) (string, bool) {
 	var targets []target
 	var total int64
 	for _, ref := range c.rule.BackendRefs {
-		if ref.Weight == nil || *ref.Weight == 0 || ref.Port == nil {
-			continue
+		switch {
+		case ref.Weight == nil || *ref.Weight == 0:
+		case invalidBackend(ref):
+			targets = append(targets, target{weight: int64(*ref.Weight)})
+			total += int64(*ref.Weight)
+		case ref.Port != nil:
+			host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
+			targets = append(targets, target{addr: host + ":" + strconv.Itoa(int(port)), weight: int64(*ref.Weight)})
+			total += int64(*ref.Weight)
 		}
-		host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
-		targets = append(targets, target{addr: host + ":" + strconv.Itoa(int(port)), weight: int64(*ref.Weight)})
-		total += int64(*ref.Weight)
 	}
-	switch len(targets) {
-	case 0:
+	switch {
+	case len(targets) == 0 || len(targets) == 1 && targets[0].addr == "":
 		return "", false
-	case 1:
+	case len(targets) == 1:
 		return targets[0].addr, true
 	}
 	// split_clients shares requests by percentage, with two decimals; the last backend takes the
