@@ -50,6 +50,9 @@ type RouteRule struct {
 	// Timeouts bound how long the gateway waits for the backend (the Gateway API's
 	// rules[].timeouts); a request that takes longer answers 504.
 	Timeouts *RouteTimeouts `json:"timeouts,omitempty"`
+	// Retry has the gateway try a failed request again (the Gateway API's rules[].retry), on
+	// another address of the backend: nginx retries only across the addresses a name resolves to.
+	Retry *RouteRetry `json:"retry,omitempty"`
 	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
 	// means one match of path prefix "/".
 	Matches []RouteMatch `json:"matches,omitempty"`
@@ -284,6 +287,26 @@ type RouteTimeouts struct {
 	Request *Duration `json:"request,omitempty"`
 	// BackendRequest bounds one request to the backend; at most Request.
 	BackendRequest *Duration `json:"backendRequest,omitempty"`
+}
+
+// RetryableCodes are the backend answers nginx can retry a request on (proxy_next_upstream's
+// http_NNN); the Gateway API allows any code from 400 to 599.
+var RetryableCodes = []int32{403, 404, 429, 500, 502, 503, 504}
+
+// RouteRetry says when the gateway retries a request. A connection error or a timeout is always
+// retried (the Gateway API's HTTPRouteRetryConnectionError), so are the listed answers, non-idempotent
+// requests (POST) included, as the Gateway API makes no exception for them. Retries go to
+// another address of the backend: a service in endpointMode dnsrr has one per task, one in vip
+// mode has a single address, which nginx does not retry.
+type RouteRetry struct {
+	// Codes are the backend's answers that are retried: 403, 404, 429, 500, 502, 503 or 504
+	// (RetryableCodes).
+	Codes []int32 `json:"codes,omitempty"`
+	// Attempts is the most times one request is retried, 0 to 10; unset tries each address once.
+	Attempts *int32 `json:"attempts,omitempty"`
+	// Backoff, the Gateway API's minimum wait between attempts, is refused: nginx retries at
+	// once and cannot wait.
+	Backoff *Duration `json:"backoff,omitempty"`
 }
 
 // FileMount mounts an existing swarm secret or config into a service's tasks, as a stack file's

@@ -385,7 +385,14 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 	for _, svc := range rt.Spec.Services {
 		declared[v1alpha1.StackName(rt.Metadata.Namespace, svc.Name)] = true
 	}
-	for _, rule := range rt.Spec.Rules {
+	for i, rule := range rt.Spec.Rules {
+		if r := rule.Retry; r != nil && (r.Attempts == nil || *r.Attempts > 0) {
+			for _, ref := range rule.BackendRefs {
+				if svc := rt.Service(ref.Name); ref.IsService() && ref.Namespace == "" && svc != nil && svc.EndpointMode != v1alpha1.EndpointModeDNSRR {
+					s.Warnings = append(s.Warnings, fmt.Sprintf("%s: rules[%d].retry: service %s has one address (endpointMode vip), so nginx has nowhere to retry; endpointMode dnsrr gives each task one", owner, i, ref.Name))
+				}
+			}
+		}
 		for _, ref := range rule.BackendRefs {
 			if !ref.IsService() {
 				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: backendKind(ref) + " " + ref.Name})

@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,6 +102,26 @@ func gatewayDuration(d v1alpha1.Duration) (time.Duration, bool) {
 	return v, err == nil
 }
 
+// validateRetry refuses what nginx's proxy_next_upstream cannot do.
+func validateRetry(p *field.Path, r *v1alpha1.RouteRetry) field.ErrorList {
+	errs := tooMany(p.Child("codes"), len(r.Codes), len(v1alpha1.RetryableCodes))
+	for i, code := range r.Codes {
+		switch {
+		case code < 400 || code > 599:
+			errs = append(errs, field.Invalid(p.Child("codes").Index(i), "must be 400 to 599"))
+		case !slices.Contains(v1alpha1.RetryableCodes, code):
+			errs = append(errs, field.Invalid(p.Child("codes").Index(i), "is not one nginx can retry on (403, 404, 429, 500, 502, 503, 504)"))
+		}
+	}
+	if r.Attempts != nil && (*r.Attempts < 0 || *r.Attempts > 10) {
+		errs = append(errs, field.Invalid(p.Child("attempts"), "must be 0 to 10"))
+	}
+	if r.Backoff != nil {
+		errs = append(errs, field.Forbidden(p.Child("backoff"), "nginx retries at once and cannot wait between attempts; leave backoff out"))
+	}
+	return errs
+}
+
 func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
 	if t := rule.Timeouts; t != nil {
@@ -122,6 +143,9 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		if requestOK && backendOK && request > 0 && backend > request {
 			errs = append(errs, field.Invalid(tp.Child("backendRequest"), "is longer than timeouts.request, which bounds the whole request"))
 		}
+	}
+	if r := rule.Retry; r != nil {
+		errs = append(errs, validateRetry(p.Child("retry"), r)...)
 	}
 	errs = append(errs, tooMany(p.Child("filters"), len(rule.Filters), v1alpha1.MaxFilters)...)
 	errs = append(errs, tooMany(p.Child("backendRefs"), len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)

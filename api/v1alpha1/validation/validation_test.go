@@ -262,6 +262,13 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"retry", func(r *v1alpha1.Route) {
+			d := v1alpha1.Duration("100ms")
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0])
+			r.Spec.Rules[0].Retry = &v1alpha1.RouteRetry{Codes: []int32{500, 502, 503, 504, 429}, Attempts: ptr(int32(2))}
+			r.Spec.Rules[1].Retry = &v1alpha1.RouteRetry{Codes: []int32{501, 302}, Attempts: ptr(int32(11)), Backoff: &d}
+		}, []string{"spec.rules[1].retry.codes[0]: is not one nginx can retry on", "spec.rules[1].retry.codes[1]: must be 400 to 599",
+			"spec.rules[1].retry.attempts: must be 0 to 10", "spec.rules[1].retry.backoff: is forbidden: nginx retries at once"}},
 		{"backend of another kind: no port needed, reported at apply, not refused", func(r *v1alpha1.Route) {
 			group, kind := "storage.example.com", "Bucket"
 			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Group: &group, Kind: &kind, Name: "assets"})

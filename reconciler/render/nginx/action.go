@@ -94,7 +94,36 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	if t := c.rule.Timeouts; t != nil {
 		timeouts(t, line)
 	}
+	if rt := c.rule.Retry; rt != nil {
+		retry(rt, c.rule.Timeouts, line)
+	}
 	line("proxy_pass http://", upstream, ";")
+}
+
+// retry has nginx pass a failed request to the next address of the backend: on a connection
+// error or timeout, and on the rule's codes, whatever the method (the Gateway API makes no
+// exception for non-idempotent requests). Attempts count retries; nginx counts tries. A request
+// timeout bounds the retries too.
+func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...string)) {
+	if rt.Attempts != nil && *rt.Attempts == 0 {
+		line("proxy_next_upstream off;")
+		return
+	}
+	conditions := "error timeout"
+	codes := slices.Clone(rt.Codes)
+	slices.Sort(codes)
+	for _, code := range slices.Compact(codes) {
+		conditions += " http_" + strconv.Itoa(int(code))
+	}
+	line("proxy_next_upstream ", conditions, " non_idempotent;")
+	if rt.Attempts != nil {
+		line("proxy_next_upstream_tries ", strconv.Itoa(int(*rt.Attempts)+1), ";")
+	}
+	if t != nil && t.Request != nil {
+		if d, err := time.ParseDuration(string(*t.Request)); err == nil && d > 0 {
+			line("proxy_next_upstream_timeout ", strconv.FormatInt(d.Milliseconds(), 10), "ms;")
+		}
+	}
 }
 
 // timeouts bounds a rule's wait for its backend. nginx times each read and write, not a whole
