@@ -137,11 +137,13 @@ const (
 	FilterResponseHeaderModifier FilterType = "ResponseHeaderModifier"
 	FilterRequestRedirect        FilterType = "RequestRedirect"
 	FilterURLRewrite             FilterType = "URLRewrite"
+	FilterRequestMirror          FilterType = "RequestMirror"
 )
 
 // RouteFilter changes a request or response on its way. Exactly the field named by Type is set.
 type RouteFilter struct {
-	// Type is RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect or URLRewrite.
+	// Type is RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or
+	// RequestMirror.
 	Type FilterType `json:"type"`
 	// RequestHeaderModifier changes the headers sent to the backend.
 	RequestHeaderModifier *HeaderModifier `json:"requestHeaderModifier,omitempty"`
@@ -151,6 +153,27 @@ type RouteFilter struct {
 	RequestRedirect *RequestRedirect `json:"requestRedirect,omitempty"`
 	// URLRewrite changes the host or path the backend sees.
 	URLRewrite *URLRewrite `json:"urlRewrite,omitempty"`
+	// RequestMirror sends a copy of each request (or of a share of them) to another service,
+	// whose answers are thrown away. A rule may have several.
+	RequestMirror *RequestMirror `json:"requestMirror,omitempty"`
+}
+
+// RequestMirror is the Gateway API's request mirror: a copy of the request as the client sent it
+// (method, URI, headers, body) goes to BackendRef too.
+type RequestMirror struct {
+	// BackendRef is the service the copies go to (a swarm service: group "", kind Service).
+	BackendRef BackendRef `json:"backendRef"`
+	// Percent of the requests mirrored, 0 to 100; or Fraction. Unset: all of them.
+	Percent *int32 `json:"percent,omitempty"`
+	// Fraction of the requests mirrored (numerator/denominator, denominator 100 by default);
+	// nginx shares by percentage with two decimals, so 1/3 is 33.33%.
+	Fraction *Fraction `json:"fraction,omitempty"`
+}
+
+// Fraction is a share: numerator out of denominator.
+type Fraction struct {
+	Numerator   int32  `json:"numerator"`
+	Denominator *int32 `json:"denominator,omitempty"`
 }
 
 // HeaderModifier sets, adds and removes headers.
@@ -356,6 +379,17 @@ func (r *Route) Default() {
 		for j := range rule.Filters {
 			if rd := rule.Filters[j].RequestRedirect; rd != nil && rd.StatusCode == nil {
 				rd.StatusCode = ptr(int32(302))
+			}
+			if m := rule.Filters[j].RequestMirror; m != nil {
+				ref := &m.BackendRef
+				if ref.Port == nil && ref.Namespace == "" && ref.IsService() {
+					if svc := r.Service(ref.Name); svc != nil && svc.Port != nil {
+						ref.Port = ptr(*svc.Port)
+					}
+				}
+				if f := m.Fraction; f != nil && f.Denominator == nil {
+					f.Denominator = ptr(int32(100))
+				}
 			}
 		}
 	}

@@ -393,7 +393,13 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 				}
 			}
 		}
-		for _, ref := range rule.BackendRefs {
+		refs := slices.Clone(rule.BackendRefs)
+		for _, f := range rule.Filters {
+			if f.RequestMirror != nil {
+				refs = append(refs, f.RequestMirror.BackendRef)
+			}
+		}
+		for _, ref := range refs {
 			if !ref.IsService() {
 				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: backendKind(ref) + " " + ref.Name})
 				continue

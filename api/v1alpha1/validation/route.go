@@ -159,12 +159,15 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		fp := p.Child("filters").Index(i)
 		f := &rule.Filters[i]
 		errs = append(errs, validateFilter(fp, f, rule)...)
-		if seen[f.Type] {
-			errs = append(errs, field.Duplicate(fp.Child("type"), "each filter type may appear once per rule"))
+		if seen[f.Type] && f.Type != v1alpha1.FilterRequestMirror {
+			errs = append(errs, field.Duplicate(fp.Child("type"), "each filter type but RequestMirror may appear once per rule"))
 		}
 		seen[f.Type] = true
 		redirect = redirect || f.Type == v1alpha1.FilterRequestRedirect
 		rewrite = rewrite || f.Type == v1alpha1.FilterURLRewrite
+	}
+	if redirect && seen[v1alpha1.FilterRequestMirror] {
+		errs = append(errs, field.Forbidden(p.Child("filters"), "a RequestRedirect answers before anything is mirrored; RequestMirror does not go with it"))
 	}
 	if redirect && rewrite {
 		errs = append(errs, field.Forbidden(p.Child("filters"), "RequestRedirect and URLRewrite cannot both be used in one rule"))
@@ -253,7 +256,7 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 }
 
 var filterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
-	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite}
+	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror}
 
 // filterFields are the JSON names of the fields that go with each filter type.
 var filterFields = map[v1alpha1.FilterType]string{
@@ -261,6 +264,7 @@ var filterFields = map[v1alpha1.FilterType]string{
 	v1alpha1.FilterResponseHeaderModifier: "responseHeaderModifier",
 	v1alpha1.FilterRequestRedirect:        "requestRedirect",
 	v1alpha1.FilterURLRewrite:             "urlRewrite",
+	v1alpha1.FilterRequestMirror:          "requestMirror",
 }
 
 func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.RouteRule) field.ErrorList {
@@ -271,6 +275,7 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 		v1alpha1.FilterResponseHeaderModifier: f.ResponseHeaderModifier != nil,
 		v1alpha1.FilterRequestRedirect:        f.RequestRedirect != nil,
 		v1alpha1.FilterURLRewrite:             f.URLRewrite != nil,
+		v1alpha1.FilterRequestMirror:          f.RequestMirror != nil,
 	}
 	for _, t := range filterTypes {
 		name := filterFields[t]
@@ -315,6 +320,43 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 			errs = append(errs, validateHostname(up.Child("hostname"), f.URLRewrite.Hostname, false)...)
 		}
 		errs = append(errs, validatePathModifier(up.Child("path"), f.URLRewrite.Path, rule)...)
+	case v1alpha1.FilterRequestMirror:
+		errs = append(errs, validateMirror(p.Child("requestMirror"), f.RequestMirror)...)
+	}
+	return errs
+}
+
+// validateMirror checks a mirror's service and share.
+func validateMirror(p *field.Path, m *v1alpha1.RequestMirror) field.ErrorList {
+	bp := p.Child("backendRef")
+	ref := m.BackendRef
+	var errs field.ErrorList
+	switch {
+	case !ref.IsService():
+		errs = append(errs, field.Invalid(bp.Child("kind"), "a mirror's backend is a swarm service (group \"\", kind Service)"))
+	case ref.Name == "":
+		errs = append(errs, field.Required(bp.Child("name"), "the name of a swarm service"))
+	case len(ref.Name) > 63 || !serviceName.MatchString(ref.Name):
+		errs = append(errs, field.Invalid(bp.Child("name"), "is not a valid service name"))
+	}
+	if ref.Namespace != "" {
+		errs = append(errs, validateDNSLabel(bp.Child("namespace"), ref.Namespace)...)
+	}
+	if ref.Port == nil {
+		errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
+	} else {
+		errs = append(errs, validatePort(bp.Child("port"), *ref.Port)...)
+	}
+	if ref.Weight != nil {
+		errs = append(errs, field.Forbidden(bp.Child("weight"), "a mirror takes a percent or a fraction, not a weight"))
+	}
+	switch f := m.Fraction; {
+	case m.Percent != nil && f != nil:
+		errs = append(errs, field.Forbidden(p.Child("fraction"), "give percent or fraction, not both"))
+	case m.Percent != nil && (*m.Percent < 0 || *m.Percent > 100):
+		errs = append(errs, field.Invalid(p.Child("percent"), "must be 0 to 100"))
+	case f != nil && f.Denominator != nil && (*f.Denominator < 1 || f.Numerator < 0 || f.Numerator > *f.Denominator):
+		errs = append(errs, field.Invalid(p.Child("fraction"), "must be a numerator from 0 to a denominator of at least 1"))
 	}
 	return errs
 }

@@ -262,6 +262,18 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"mirrors", func(r *v1alpha1.Route) {
+			mirror := func(name string, percent *int32, fraction *v1alpha1.Fraction) v1alpha1.RouteFilter {
+				return v1alpha1.RouteFilter{Type: v1alpha1.FilterRequestMirror, RequestMirror: &v1alpha1.RequestMirror{
+					BackendRef: v1alpha1.BackendRef{Name: name, Port: ptr(v1alpha1.PortNumber(80))}, Percent: percent, Fraction: fraction}}
+			}
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0])
+			r.Spec.Rules[0].Filters = []v1alpha1.RouteFilter{mirror("a", nil, nil), mirror("b", ptr(int32(10)), nil),
+				mirror("c", nil, &v1alpha1.Fraction{Numerator: 1, Denominator: ptr(int32(3))})}
+			r.Spec.Rules[1].Filters = []v1alpha1.RouteFilter{mirror("a", ptr(int32(101)), nil), mirror("b", ptr(int32(1)), &v1alpha1.Fraction{Numerator: 1}),
+				mirror("c", nil, &v1alpha1.Fraction{Numerator: 4, Denominator: ptr(int32(3))})}
+		}, []string{"spec.rules[1].filters[0].requestMirror.percent: must be 0 to 100", "spec.rules[1].filters[1].requestMirror.fraction: is forbidden: give percent or fraction",
+			"spec.rules[1].filters[2].requestMirror.fraction: must be a numerator from 0 to a denominator"}},
 		{"retry", func(r *v1alpha1.Route) {
 			d := v1alpha1.Duration("100ms")
 			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0])

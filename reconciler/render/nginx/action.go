@@ -46,6 +46,9 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	if respMod != nil {
 		responseHeaders(respMod, line)
 	}
+	for _, m := range r.mirrors(c) {
+		line("mirror ", quote(m.location), ";")
+	}
 	// Directives of nginx's rewrite module (set, if, return, rewrite) run in order, and
 	// "rewrite ... break" stops them: everything of theirs comes before it.
 	newPath := ""
@@ -203,6 +206,57 @@ func (r *renderer) upstream(c *candidate) (string, bool) {
 		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(t.addr))
 	}
 	return "$" + r.addBlock(`split_clients "${request_id}"`, lines.String()), true
+}
+
+// mirror is one RequestMirror filter of a candidate: the internal location its copies go through,
+// its target, and the share of requests it gets, in hundredths of a percent.
+type mirror struct {
+	location, target string
+	hundredths       int64
+}
+
+// mirrors lists the RequestMirror filters of c that get any request.
+func (r *renderer) mirrors(c *candidate) []mirror {
+	var out []mirror
+	for _, f := range c.rule.Filters {
+		m := f.RequestMirror
+		if m == nil || m.BackendRef.Port == nil {
+			continue
+		}
+		share := int64(10000)
+		switch {
+		case m.Percent != nil:
+			share = int64(*m.Percent) * 100
+		case m.Fraction != nil && m.Fraction.Denominator != nil && *m.Fraction.Denominator > 0:
+			share = int64(m.Fraction.Numerator) * 10000 / int64(*m.Fraction.Denominator)
+		}
+		if share <= 0 {
+			continue
+		}
+		host, port := r.opts.Backend(c.route.BackendServiceName(m.BackendRef), int32(*m.BackendRef.Port))
+		out = append(out, mirror{location: dispatchPrefix + "m" + strconv.Itoa(c.id) + "-" + strconv.Itoa(len(out)),
+			target: host + ":" + strconv.Itoa(int(port)), hundredths: min(share, 10000)})
+	}
+	return out
+}
+
+// mirrorLocations writes the internal locations c's mirrors send their copies through: the
+// request as the client sent it ($request_uri: method, URI, headers and body), to the mirror's
+// service, for its share of requests. The answers are thrown away; short timeouts, because nginx
+// finishes a request (and goes on to the next on its connection) only once its mirrors are done.
+func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
+	for i, m := range r.mirrors(c) {
+		fmt.Fprintf(b, "\n    # Route %s rule %d match %d: mirror %d.\n    location = %s {\n        internal;\n", routeKey(c.route), c.ruleIdx, c.matchIdx, i, quote(m.location))
+		if m.hundredths < 10000 {
+			// A key of its own per mirror: mirrors with equal shares copy different requests.
+			sample := r.addBlock(`split_clients "${request_id}`+strconv.Itoa(i)+`"`, fmt.Sprintf("    %d.%02d%% 1;\n    * \"\";\n", m.hundredths/100, m.hundredths%100))
+			fmt.Fprintf(b, "        if ($%s = \"\") {\n            return 204;\n        }\n", sample)
+		}
+		v := "sg_mirror_" + strconv.Itoa(c.id) + "_" + strconv.Itoa(i)
+		fmt.Fprintf(b, "        set $%s %s;\n", v, quote(m.target))
+		b.WriteString("        proxy_connect_timeout 2s;\n        proxy_send_timeout 10s;\n        proxy_read_timeout 10s;\n")
+		fmt.Fprintf(b, "        proxy_pass http://$%s$request_uri;\n    }\n", v)
+	}
 }
 
 type header struct{ name, value string }

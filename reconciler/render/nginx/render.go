@@ -499,6 +499,9 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
 	}
+	for _, c := range s.candidates {
+		r.mirrorLocations(b, c)
+	}
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
 }
 
