@@ -138,12 +138,13 @@ const (
 	FilterRequestRedirect        FilterType = "RequestRedirect"
 	FilterURLRewrite             FilterType = "URLRewrite"
 	FilterRequestMirror          FilterType = "RequestMirror"
+	FilterCORS                   FilterType = "CORS"
 )
 
 // RouteFilter changes a request or response on its way. Exactly the field named by Type is set.
 type RouteFilter struct {
-	// Type is RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite or
-	// RequestMirror.
+	// Type is RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite,
+	// RequestMirror or CORS.
 	Type FilterType `json:"type"`
 	// RequestHeaderModifier changes the headers sent to the backend.
 	RequestHeaderModifier *HeaderModifier `json:"requestHeaderModifier,omitempty"`
@@ -156,6 +157,33 @@ type RouteFilter struct {
 	// RequestMirror sends a copy of each request (or of a share of them) to another service,
 	// whose answers are thrown away. A rule may have several.
 	RequestMirror *RequestMirror `json:"requestMirror,omitempty"`
+	// CORS answers cross-origin preflight requests at the gateway and marks the answers to
+	// allowed origins (the Gateway API's CORS filter).
+	CORS *CORSFilter `json:"cors,omitempty"`
+}
+
+// CORSFilter is the Gateway API's CORS filter. A preflight request (OPTIONS with Origin and
+// Access-Control-Request-Method) is answered 204 by the gateway, with the CORS headers when its
+// origin is allowed and without them otherwise; other requests go to the backends, and their
+// answers to an allowed origin carry Access-Control-Allow-Origin (and -Credentials,
+// -Expose-Headers).
+type CORSFilter struct {
+	// AllowOrigins are "scheme://host[:port]" origins (http or https; the scheme's port is
+	// assumed when left out); a host may start with "*", which covers any labels to its left;
+	// "*" alone allows every origin. At most 64.
+	AllowOrigins []string `json:"allowOrigins,omitempty"`
+	// AllowCredentials adds Access-Control-Allow-Credentials: true; the wildcards are then
+	// answered with the request's own origin, method and headers, as browsers require.
+	AllowCredentials *bool `json:"allowCredentials,omitempty"`
+	// AllowMethods are the methods allowed (or "*"); GET, HEAD and POST always are. At most 9.
+	AllowMethods []string `json:"allowMethods,omitempty"`
+	// AllowHeaders are the request headers allowed (or "*"). At most 64.
+	AllowHeaders []HeaderName `json:"allowHeaders,omitempty"`
+	// ExposeHeaders are the response headers scripts may read (or "*", not with credentials).
+	// At most 64.
+	ExposeHeaders []HeaderName `json:"exposeHeaders,omitempty"`
+	// MaxAge is how long, in seconds, a browser may cache a preflight's answer. Defaults to 5.
+	MaxAge int32 `json:"maxAge,omitempty"`
 }
 
 // RequestMirror is the Gateway API's request mirror: a copy of the request as the client sent it
@@ -379,6 +407,9 @@ func (r *Route) Default() {
 		for j := range rule.Filters {
 			if rd := rule.Filters[j].RequestRedirect; rd != nil && rd.StatusCode == nil {
 				rd.StatusCode = ptr(int32(302))
+			}
+			if c := rule.Filters[j].CORS; c != nil && c.MaxAge == 0 {
+				c.MaxAge = 5
 			}
 			if m := rule.Filters[j].RequestMirror; m != nil {
 				ref := &m.BackendRef

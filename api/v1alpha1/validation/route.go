@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -256,7 +257,7 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 }
 
 var filterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
-	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror}
+	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror, v1alpha1.FilterCORS}
 
 // filterFields are the JSON names of the fields that go with each filter type.
 var filterFields = map[v1alpha1.FilterType]string{
@@ -265,6 +266,7 @@ var filterFields = map[v1alpha1.FilterType]string{
 	v1alpha1.FilterRequestRedirect:        "requestRedirect",
 	v1alpha1.FilterURLRewrite:             "urlRewrite",
 	v1alpha1.FilterRequestMirror:          "requestMirror",
+	v1alpha1.FilterCORS:                   "cors",
 }
 
 func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.RouteRule) field.ErrorList {
@@ -276,6 +278,7 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 		v1alpha1.FilterRequestRedirect:        f.RequestRedirect != nil,
 		v1alpha1.FilterURLRewrite:             f.URLRewrite != nil,
 		v1alpha1.FilterRequestMirror:          f.RequestMirror != nil,
+		v1alpha1.FilterCORS:                   f.CORS != nil,
 	}
 	for _, t := range filterTypes {
 		name := filterFields[t]
@@ -322,6 +325,66 @@ func validateFilter(p *field.Path, f *v1alpha1.RouteFilter, rule *v1alpha1.Route
 		errs = append(errs, validatePathModifier(up.Child("path"), f.URLRewrite.Path, rule)...)
 	case v1alpha1.FilterRequestMirror:
 		errs = append(errs, validateMirror(p.Child("requestMirror"), f.RequestMirror)...)
+	case v1alpha1.FilterCORS:
+		errs = append(errs, validateCORS(p.Child("cors"), f.CORS)...)
+	}
+	return errs
+}
+
+// corsOrigin is an origin the CORS filter allows: http or https, a host that may start with
+// "*" (or be "*"), and a port.
+var corsOrigin = regexp.MustCompile(`^https?://(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:[0-9]{1,5})?$`)
+
+// validateCORS checks a CORS filter's lists, each a wildcard alone or values of their kind.
+func validateCORS(p *field.Path, c *v1alpha1.CORSFilter) field.ErrorList {
+	errs := tooMany(p.Child("allowOrigins"), len(c.AllowOrigins), 64)
+	errs = append(errs, tooMany(p.Child("allowMethods"), len(c.AllowMethods), 9)...)
+	errs = append(errs, tooMany(p.Child("allowHeaders"), len(c.AllowHeaders), 64)...)
+	errs = append(errs, tooMany(p.Child("exposeHeaders"), len(c.ExposeHeaders), 64)...)
+	wildcardAlone := func(lp *field.Path, values []string) {
+		if slices.Contains(values, "*") && len(values) > 1 {
+			errs = append(errs, field.Invalid(lp, `holds "*" with other values; "*" alone allows all`))
+		}
+	}
+	wildcardAlone(p.Child("allowOrigins"), c.AllowOrigins)
+	for i, o := range c.AllowOrigins {
+		if o == "*" {
+			continue
+		}
+		m := corsOrigin.FindStringSubmatch(o)
+		if m == nil {
+			errs = append(errs, field.Invalid(p.Child("allowOrigins").Index(i), `is not an origin ("https://shop.example.com", "https://*.example.com:8443")`))
+			continue
+		}
+		if port := m[6]; port != "" {
+			if n, err := strconv.Atoi(port[1:]); err != nil || n < 1 || n > 65535 {
+				errs = append(errs, field.Invalid(p.Child("allowOrigins").Index(i), "has a port outside 1 to 65535"))
+			}
+		}
+	}
+	wildcardAlone(p.Child("allowMethods"), c.AllowMethods)
+	for i, m := range c.AllowMethods {
+		if m != "*" {
+			errs = append(errs, oneOf(p.Child("allowMethods").Index(i), v1alpha1.HTTPMethod(m), httpMethods...)...)
+		}
+	}
+	headers := func(lp *field.Path, names []v1alpha1.HeaderName) {
+		values := make([]string, len(names))
+		for i, h := range names {
+			values[i] = string(h)
+			if h != "*" {
+				errs = append(errs, validateHeaderName(lp.Index(i), h)...)
+			}
+		}
+		wildcardAlone(lp, values)
+	}
+	headers(p.Child("allowHeaders"), c.AllowHeaders)
+	headers(p.Child("exposeHeaders"), c.ExposeHeaders)
+	if c.AllowCredentials != nil && *c.AllowCredentials && slices.Contains(c.ExposeHeaders, "*") {
+		errs = append(errs, field.Invalid(p.Child("exposeHeaders"), `is "*", which browsers read as a header name when credentials are allowed; name the headers`))
+	}
+	if c.MaxAge < 1 {
+		errs = append(errs, field.Invalid(p.Child("maxAge"), "must be at least 1 (second)"))
 	}
 	return errs
 }

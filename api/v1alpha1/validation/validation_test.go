@@ -262,6 +262,22 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"cors", func(r *v1alpha1.Route) {
+			yes := true
+			cors := func(c v1alpha1.CORSFilter) []v1alpha1.RouteFilter {
+				c.MaxAge = max(c.MaxAge, 5)
+				return []v1alpha1.RouteFilter{{Type: v1alpha1.FilterCORS, CORS: &c}}
+			}
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0])
+			r.Spec.Rules[0].Filters = cors(v1alpha1.CORSFilter{AllowOrigins: []string{"https://shop.example", "https://*.cdn.example:8443", "http://*"},
+				AllowMethods: []string{"GET", "PUT"}, AllowHeaders: []v1alpha1.HeaderName{"*"}, ExposeHeaders: []v1alpha1.HeaderName{"X-Total"}, AllowCredentials: &yes})
+			r.Spec.Rules[1].Filters = cors(v1alpha1.CORSFilter{AllowOrigins: []string{"*", "https://a.example"}, AllowMethods: []string{"get"},
+				AllowHeaders: []v1alpha1.HeaderName{"Bad Header"}, ExposeHeaders: []v1alpha1.HeaderName{"*"}, AllowCredentials: &yes})
+			r.Spec.Rules[2].Filters = cors(v1alpha1.CORSFilter{AllowOrigins: []string{"shop.example", "ftp://x.example", "https://x.example:70000", "https://a.*.example"}})
+		}, []string{`spec.rules[1].filters[0].cors.allowOrigins: holds "*" with other values`, "spec.rules[1].filters[0].cors.allowMethods[0]: is not supported",
+			"spec.rules[1].filters[0].cors.allowHeaders[0]", `spec.rules[1].filters[0].cors.exposeHeaders: is "*"`,
+			"spec.rules[2].filters[0].cors.allowOrigins[0]: is not an origin", "spec.rules[2].filters[0].cors.allowOrigins[1]: is not an origin",
+			"spec.rules[2].filters[0].cors.allowOrigins[2]: has a port outside", "spec.rules[2].filters[0].cors.allowOrigins[3]: is not an origin"}},
 		{"mirrors", func(r *v1alpha1.Route) {
 			mirror := func(name string, percent *int32, fraction *v1alpha1.Fraction) v1alpha1.RouteFilter {
 				return v1alpha1.RouteFilter{Type: v1alpha1.FilterRequestMirror, RequestMirror: &v1alpha1.RequestMirror{

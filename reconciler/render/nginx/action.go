@@ -40,6 +40,8 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 			reqMod = f.RequestHeaderModifier
 		case v1alpha1.FilterResponseHeaderModifier:
 			respMod = f.ResponseHeaderModifier
+		case v1alpha1.FilterCORS:
+			r.cors(f.CORS, line)
 		}
 	}
 
@@ -206,6 +208,109 @@ func (r *renderer) upstream(c *candidate) (string, bool) {
 		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(t.addr))
 	}
 	return "$" + r.addBlock(`split_clients "${request_id}"`, lines.String()), true
+}
+
+// cors writes a CORS filter: a preflight request is answered here, 204, with the CORS headers
+// when its origin is allowed; other answers to an allowed origin get theirs. Each header's value
+// comes from a map keyed by the origin's, so a request from an origin not allowed gets none (nginx
+// leaves out a header whose value is empty). These directives come first: the preflight's return
+// must run before the rule's rewrites, redirect or proxying.
+func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
+	creds := f.AllowCredentials != nil && *f.AllowCredentials
+	// The origin to answer: the request's own, or "*" for every origin without credentials.
+	var body strings.Builder
+	body.WriteString("    \"\" \"\";\n")
+	reflect := true
+	if len(f.AllowOrigins) == 1 && f.AllowOrigins[0] == "*" {
+		if creds {
+			fmt.Fprintf(&body, "    default %s;\n", quote(variable("http_origin")))
+		} else {
+			body.WriteString("    default \"*\";\n")
+			reflect = false
+		}
+	} else {
+		for _, o := range f.AllowOrigins {
+			fmt.Fprintf(&body, "    %s %s;\n", quote("~*"+originRegex(o)), quote(variable("http_origin")))
+		}
+		body.WriteString("    default \"\";\n")
+	}
+	origin := r.addBlock("map $http_origin", body.String())
+	// whenAllowed is a variable holding value for an allowed origin, "" otherwise.
+	whenAllowed := func(value string) string {
+		return variable(r.addBlock("map $"+origin, "    \"\" \"\";\n    default "+quote(value)+";\n"))
+	}
+	// listOrWildcard is a list's header value; with credentials a "*" answers what was asked.
+	listOrWildcard := func(values []string, asked string) string {
+		if len(values) == 1 && values[0] == "*" && creds {
+			return variable(asked)
+		}
+		return literal(strings.Join(values, ", "))
+	}
+	headerNames := func(names []v1alpha1.HeaderName) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = string(n)
+		}
+		return out
+	}
+	common := []header{{"Access-Control-Allow-Origin", variable(origin)}}
+	if creds {
+		common = append(common, header{"Access-Control-Allow-Credentials", whenAllowed("true")})
+	}
+	if reflect {
+		common = append(common, header{"Vary", whenAllowed("Origin")})
+	}
+	preflight := slices.Clone(common)
+	if len(f.AllowMethods) > 0 {
+		preflight = append(preflight, header{"Access-Control-Allow-Methods", whenAllowed(listOrWildcard(f.AllowMethods, "http_access_control_request_method"))})
+	}
+	if len(f.AllowHeaders) > 0 {
+		preflight = append(preflight, header{"Access-Control-Allow-Headers", whenAllowed(listOrWildcard(headerNames(f.AllowHeaders), "http_access_control_request_headers"))})
+	}
+	preflight = append(preflight, header{"Access-Control-Max-Age", whenAllowed(strconv.Itoa(int(f.MaxAge)))})
+	actual := common
+	if len(f.ExposeHeaders) > 0 {
+		actual = append(actual, header{"Access-Control-Expose-Headers", whenAllowed(literal(strings.Join(headerNames(f.ExposeHeaders), ", ")))})
+	}
+
+	isPreflight := r.addBlock(`map "${request_method} ${http_access_control_request_method} ${http_origin}"`, "    \"~^OPTIONS [^ ]+ [^ ]\" 1;\n    default \"\";\n")
+	line("if ($", isPreflight, ") {")
+	for _, h := range preflight {
+		line("    add_header ", quote(h.name), " ", quote(h.value), " always;")
+	}
+	line("    return 204;")
+	line("}")
+	for _, h := range actual {
+		if h.name != "Vary" {
+			line("proxy_hide_header ", quote(h.name), ";")
+		}
+		line("add_header ", quote(h.name), " ", quote(h.value), " always;")
+	}
+}
+
+// originRegex matches an allowed origin ("https://*.example.com:8443"): the scheme, the host (a
+// leading "*" covers any labels to its left), and the port, which may be left out when it is the
+// scheme's (browsers leave it out).
+func originRegex(origin string) string {
+	scheme, rest, _ := strings.Cut(origin, "://")
+	host, port, hasPort := strings.Cut(rest, ":")
+	defaultPort := map[string]string{"http": "80", "https": "443"}[scheme]
+	re := "^" + regexLiteral(scheme+"://")
+	switch {
+	case host == "*":
+		re += "[^/:]+"
+	case strings.HasPrefix(host, "*."):
+		re += "[^/:]+" + regexLiteral(host[1:])
+	default:
+		re += regexLiteral(host)
+	}
+	switch {
+	case !hasPort || port == defaultPort:
+		re += "(" + regexLiteral(":"+defaultPort) + ")?"
+	default:
+		re += regexLiteral(":" + port)
+	}
+	return re + `\z`
 }
 
 // mirror is one RequestMirror filter of a candidate: the internal location its copies go through,
