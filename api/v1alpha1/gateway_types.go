@@ -107,10 +107,55 @@ type Listener struct {
 	// RedirectToHTTPS, on an HTTP listener, answers every request with a permanent redirect
 	// (301) to the same URL over HTTPS, instead of serving the Routes attached to it.
 	RedirectToHTTPS *HTTPSRedirect `json:"redirectToHTTPS,omitempty"`
+	// AllowedRoutes says which Routes may attach (the Gateway API's): from the Gateway's own
+	// namespace (Same, the default) or from all (All: a gateway shared by several stacks).
+	AllowedRoutes *AllowedRoutes `json:"allowedRoutes,omitempty"`
 	// PublishMode is Ingress (the default: every node answers through the routing mesh) or Host
 	// (only nodes that run a gateway task answer; needed where the routing mesh is unavailable and
 	// to keep the client address).
 	PublishMode PublishMode `json:"publishMode,omitempty"`
+}
+
+// FromNamespaces says from which namespaces a listener takes Routes.
+type FromNamespaces string
+
+// The namespaces a listener takes Routes from. The Gateway API's Selector needs namespace
+// labels, which stacks do not have.
+const (
+	NamespacesFromSame FromNamespaces = "Same"
+	NamespacesFromAll  FromNamespaces = "All"
+)
+
+// AllowedRoutes are the Routes a listener takes.
+type AllowedRoutes struct {
+	// Namespaces the Routes may come from.
+	Namespaces *RouteNamespaces `json:"namespaces,omitempty"`
+	// Kinds of Routes taken: swarmgate has one, Route (group swarmgate.io), the default.
+	Kinds []RouteGroupKind `json:"kinds,omitempty"`
+}
+
+// RouteNamespaces says from which namespaces Routes may attach.
+type RouteNamespaces struct {
+	// From is Same (the Gateway's namespace; the default) or All.
+	From FromNamespaces `json:"from,omitempty"`
+}
+
+// RouteGroupKind is a kind of Route.
+type RouteGroupKind struct {
+	// Group defaults to swarmgate.io.
+	Group *string `json:"group,omitempty"`
+	// Kind is Route.
+	Kind string `json:"kind"`
+}
+
+// Allows tells whether the listener, of a Gateway in namespace gwNamespace, takes Routes from
+// namespace routeNamespace.
+func (l *Listener) Allows(gwNamespace, routeNamespace string) bool {
+	from := NamespacesFromSame
+	if a := l.AllowedRoutes; a != nil && a.Namespaces != nil && a.Namespaces.From != "" {
+		from = a.Namespaces.From
+	}
+	return from == NamespacesFromAll || gwNamespace == routeNamespace
 }
 
 // TLSMode is how a listener handles TLS. Only Terminate is supported: nginx decrypts and routes

@@ -37,6 +37,11 @@ type Hostname string
 type ParentRef struct {
 	// Name of the Gateway.
 	Name string `json:"name"`
+	// Namespace, when set, is the Gateway's namespace, checked: gateway names are unique
+	// across namespaces here, so unset names the Gateway whatever its namespace (the Gateway API
+	// defaults to the Route's). Whether the Gateway takes the Route is its listeners'
+	// allowedRoutes.
+	Namespace string `json:"namespace,omitempty"`
 	// SectionName is the listener; unset attaches the route to every listener of the gateway.
 	SectionName SectionName `json:"sectionName,omitempty"`
 }
@@ -491,14 +496,23 @@ func (r *Route) BackendServiceName(ref BackendRef) string {
 	return ref.Name
 }
 
-// AttachesTo reports whether the route attaches to the named listener of the named gateway.
-func (r *Route) AttachesTo(gateway string, listener SectionName) bool {
+// AttachesTo reports whether the route attaches to listener l of gateway gw: a parentRef names
+// them, and l's allowedRoutes admit the route's namespace (hostnames aside).
+func (r *Route) AttachesTo(gw *Gateway, l *Listener) bool {
+	if !l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) {
+		return false
+	}
 	for _, p := range r.Spec.ParentRefs {
-		if p.Name == gateway && (p.SectionName == "" || p.SectionName == listener) {
+		if p.Refers(gw) && (p.SectionName == "" || p.SectionName == l.Name) {
 			return true
 		}
 	}
 	return false
+}
+
+// Refers tells whether the parentRef names gw.
+func (p ParentRef) Refers(gw *Gateway) bool {
+	return p.Name == gw.Metadata.Name && (p.Namespace == "" || p.Namespace == gw.Metadata.Namespace)
 }
 
 // DecodedPath is a path as nginx matches and forwards it: percent-decoded. Validation applies its

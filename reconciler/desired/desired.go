@@ -357,8 +357,8 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 }
 
 func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
-	for _, p := range rt.Spec.ParentRefs {
-		if p.Name == gw.Metadata.Name {
+	for i := range gw.Spec.Listeners {
+		if rt.AttachesTo(gw, &gw.Spec.Listeners[i]) {
 			return true
 		}
 	}

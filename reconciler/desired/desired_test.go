@@ -54,7 +54,7 @@ func TestBuildPerRouteIsolation(t *testing.T) {
 kind: Gateway
 metadata: {name: gw}
 spec:
-  listeners: [{name: http, port: 80}]
+  listeners: [{name: http, port: 80, allowedRoutes: {namespaces: {from: All}}}]
   network: {name: edge, isolation: PerRoute, encrypted: true}
 ---
 apiVersion: swarmgate.io/v1alpha1

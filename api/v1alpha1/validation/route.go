@@ -39,6 +39,9 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		if ref.SectionName != "" {
 			errs = append(errs, validateDNSLabel(pp.Child("sectionName"), string(ref.SectionName))...)
 		}
+		if ref.Namespace != "" {
+			errs = append(errs, validateDNSLabel(pp.Child("namespace"), ref.Namespace)...)
+		}
 		if parents[ref] {
 			errs = append(errs, field.Duplicate(pp, ""))
 		}

@@ -137,27 +137,47 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		}
 		return false
 	}
+	// notAllowed says why a listener takes no Routes from this one's namespace.
+	notAllowed := func(gw *v1alpha1.Gateway) string {
+		own := "no namespace"
+		if gw.Metadata.Namespace != "" {
+			own = "namespace " + gw.Metadata.Namespace
+		}
+		return "takes Routes from its Gateway's own " + own + " only (allowedRoutes.namespaces.from: Same, the default); from: All shares it with other namespaces"
+	}
 	for i, ref := range r.Spec.ParentRefs {
 		pp := p.Child("parentRefs").Index(i)
 		gw := s.gateways[ref.Name]
 		switch {
 		case gw == nil:
 			errs = append(errs, field.Invalid(pp.Child("name"), "names no Gateway"))
+		case !ref.Refers(gw):
+			errs = append(errs, field.Invalid(pp.Child("namespace"), "is not the namespace of Gateway "+ref.Name))
 		case ref.SectionName == "":
-			n := len(listeners)
+			var serving, allowed int
 			for _, l := range gw.Spec.Listeners {
-				if serves(&l) {
+				if !serves(&l) {
+					continue
+				}
+				serving++
+				if l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) {
+					allowed++
 					listeners = append(listeners, ref.Name+"/"+string(l.Name))
 				}
 			}
-			if len(listeners) == n {
+			switch {
+			case serving == 0:
 				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" has a hostname matching spec.hostnames"))
+			case allowed == 0:
+				errs = append(errs, field.Invalid(pp.Child("name"), "Gateway "+ref.Name+" "+notAllowed(gw)))
 			}
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				"names no listener of Gateway "+ref.Name))
 		case !serves(gw.Listener(ref.SectionName)):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
+		case !gw.Listener(ref.SectionName).Allows(gw.Metadata.Namespace, r.Metadata.Namespace):
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener that "+notAllowed(gw)))
 		default:
 			listeners = append(listeners, ref.Name+"/"+string(ref.SectionName))
 		}

@@ -124,6 +124,9 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS)...)
 		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
 		errs = append(errs, validateListenerTLS(lp, &l)...)
+		if a := l.AllowedRoutes; a != nil {
+			errs = append(errs, validateAllowedRoutes(lp.Child("allowedRoutes"), a)...)
+		}
 	}
 	// ACME's HTTP-01 challenge comes in on port 80 of the host, through the gateway's HTTP
 	// listener, which hands it to the operator: the agent's operatorURL says where that is.
@@ -205,6 +208,25 @@ func validNameserver(s string) bool {
 		return true
 	}
 	return len(host) <= 253 && nodeHostname.MatchString(host)
+}
+
+// validateAllowedRoutes checks what a listener says of the Routes it takes.
+func validateAllowedRoutes(p *field.Path, a *v1alpha1.AllowedRoutes) field.ErrorList {
+	var errs field.ErrorList
+	if n := a.Namespaces; n != nil && n.From != "" {
+		if n.From == "Selector" {
+			errs = append(errs, field.Invalid(p.Child("namespaces", "from"), "is Selector, which needs namespace labels; stacks have none: use Same or All"))
+		} else {
+			errs = append(errs, oneOf(p.Child("namespaces", "from"), n.From, v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll)...)
+		}
+	}
+	errs = append(errs, tooMany(p.Child("kinds"), len(a.Kinds), 8)...)
+	for i, k := range a.Kinds {
+		if k.Kind != string(v1alpha1.KindRoute) || k.Group != nil && *k.Group != "swarmgate.io" {
+			errs = append(errs, field.Invalid(p.Child("kinds").Index(i), "is not a kind of Route swarmgate has: the one is kind Route, group swarmgate.io"))
+		}
+	}
+	return errs
 }
 
 // minTLS is a listener's minimum TLS version.

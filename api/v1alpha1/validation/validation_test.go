@@ -27,6 +27,11 @@ func baseGateway() *v1alpha1.Gateway {
 	}}
 }
 
+// allowAll lets Routes of every namespace attach to a listener.
+func allowAll() *v1alpha1.AllowedRoutes {
+	return &v1alpha1.AllowedRoutes{Namespaces: &v1alpha1.RouteNamespaces{From: v1alpha1.NamespacesFromAll}}
+}
+
 // https is an HTTPS listener with certificates from the named secrets.
 func https(name string, port v1alpha1.PortNumber, hostname string, certs ...string) v1alpha1.Listener {
 	l := v1alpha1.Listener{Name: v1alpha1.SectionName(name), Port: port, Protocol: v1alpha1.ProtocolHTTPS, PublishMode: v1alpha1.PublishModeIngress,
@@ -235,6 +240,37 @@ func TestValidateGateway(t *testing.T) {
 			g2.Metadata.Origin.Doc = 5
 			return []v1alpha1.Object{g, r, v, z, g2}
 		}, []string{`test.yaml doc 5: Gateway gw: metadata.name: is duplicated: also defined as Gateway gw (test.yaml doc 1)`}},
+		{"route from another namespace: refused by default (Same)", func(_ *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			r.Metadata.Namespace = "shop"
+			return nil
+		}, []string{"Route app: spec.parentRefs[0].sectionName: names a listener that takes Routes from its Gateway's own no namespace only (allowedRoutes.namespaces.from: Same"}},
+		{"route from another namespace, no section: refused by default (Same)", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Metadata.Namespace = "edge"
+			r.Metadata.Namespace, r.Spec.ParentRefs[0].SectionName = "shop", ""
+			return nil
+		}, []string{"Route app: spec.parentRefs[0].name: Gateway gw takes Routes from its Gateway's own namespace edge only"}},
+		{"route from another namespace: All", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Listeners[0].AllowedRoutes = allowAll()
+			r.Metadata.Namespace = "shop"
+			return nil
+		}, nil},
+		{"route and gateway in one namespace; parentRef namespace checked", func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+			g.Metadata.Namespace, r.Metadata.Namespace = "shop", "shop"
+			r2 := baseRoute()
+			r2.Metadata = meta("other", 5)
+			r2.Metadata.Namespace = "shop"
+			r2.Spec.Hostnames[0] = "other.example.com"
+			r2.Spec.Services = nil
+			r2.Spec.Rules[0].BackendRefs[0].Port = ptr(v1alpha1.PortNumber(80))
+			r2.Spec.ParentRefs[0].Namespace = "edge"
+			return []v1alpha1.Object{g, r, z, r2}
+		}, []string{"Route other: spec.parentRefs[0].namespace: is not the namespace of Gateway gw"}},
+		{"allowedRoutes values", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			group := "gateway.networking.k8s.io"
+			g.Spec.Listeners[0].AllowedRoutes = &v1alpha1.AllowedRoutes{Namespaces: &v1alpha1.RouteNamespaces{From: "Selector"},
+				Kinds: []v1alpha1.RouteGroupKind{{Kind: "Route"}, {Group: &group, Kind: "HTTPRoute"}}}
+			return nil
+		}, []string{"spec.listeners[0].allowedRoutes.namespaces.from: is Selector", "spec.listeners[0].allowedRoutes.kinds[1]: is not a kind of Route swarmgate has"}},
 		{"long qualified name", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Metadata.Namespace = strings.Repeat("n", 40)
 			g.Metadata.Name = strings.Repeat("g", 30)
@@ -403,7 +439,8 @@ func TestValidateRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			check(t, func(_ *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+				g.Spec.Listeners[0].AllowedRoutes = allowAll() // namespaces are tested with the gateway
 				tt.mutate(r)
 				return nil
 			}, tt.want...)
@@ -447,6 +484,7 @@ func TestValidateRouteConflicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+				g.Spec.Listeners[0].AllowedRoutes = allowAll()
 				r2 := second()
 				tt.mutate(r2)
 				return []v1alpha1.Object{g, r, v, z, r2}

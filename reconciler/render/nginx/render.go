@@ -299,7 +299,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		byHost := map[v1alpha1.Hostname]*server{}
 		var anyHost []*v1alpha1.Route // routes without hostnames: every host that reaches l
 		for _, rt := range attached {
-			if !rt.AttachesTo(gw.Metadata.Name, l.Name) {
+			if !rt.AttachesTo(gw, l) {
 				continue
 			}
 			hostnames := rt.Spec.Hostnames
