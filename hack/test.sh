@@ -39,4 +39,5 @@ hack/bed.sh up --heartbeat 1s
 echo "== go test"
 # CI=true makes tests that need a real binary (nginx, keepalived, dockerd) fail instead of skip.
 export CI="${CI:-true}"
-go test -count=1 "$@" ./...
+# The end-to-end package runs for about 10 minutes on 2 cores; go test's default limit is 10.
+go test -count=1 -timeout 25m "$@" ./...
