@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
 
@@ -175,7 +176,8 @@ func validSet(objs []v1alpha1.Object) error {
 }
 
 // scope is what a partial apply or a delete may change: the objects given or deleted, and the
-// gateways their Routes attach to (before and after), whose configs they are part of. The other
+// gateways their Routes attach to (before and after), whose configs they are part of; for a
+// ReferenceGrant, every gateway (a grant decides what Routes of any gateway may use). The other
 // applied objects are left as they are, as kubectl leaves objects it was not given.
 func scope(in Input, stored []v1alpha1.Object) []string {
 	owners := slices.Clone(in.Delete)
@@ -183,8 +185,17 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 	for _, o := range in.Objects {
 		owners = append(owners, desired.Owner(o))
 	}
+	grants := false
 	for _, o := range owners {
 		touched[o] = true
+		grants = grants || strings.HasPrefix(o, string(v1alpha1.KindReferenceGrant)+"/")
+	}
+	if grants {
+		for _, o := range slices.Concat(stored, in.Objects) {
+			if _, ok := o.(*v1alpha1.Gateway); ok {
+				owners = append(owners, desired.Owner(o))
+			}
+		}
 	}
 	attach := func(o v1alpha1.Object) {
 		if rt, ok := o.(*v1alpha1.Route); ok {

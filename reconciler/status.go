@@ -271,11 +271,14 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 			c.Status, c.Reason = v1alpha1.ConditionFalse, u.Reason
 			// What their share of requests gets: a service that is not there (yet) is unavailable;
 			// a backend of another kind is an error in the route (the Gateway API's 500).
-			answer := "503"
-			if u.Reason == v1alpha1.ReasonInvalidKind {
-				answer = "500"
+			effect := "answers 503"
+			switch {
+			case u.Mirror:
+				effect = "not mirrored to"
+			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted:
+				effect = "answers 500"
 			}
-			missing = append(missing, u.Service+" ("+string(u.Reason)+", answers "+answer+")")
+			missing = append(missing, u.Service+" ("+string(u.Reason)+", "+effect+")")
 		}
 	}
 	slices.Sort(missing)

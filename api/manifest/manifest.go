@@ -361,7 +361,7 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	obj := v1alpha1.New(v1alpha1.Kind(kind))
 	if obj == nil {
 		if _, ok := m["kind"]; !ok {
-			errs = append(errs, field.Required(field.NewPath("kind"), "one of Gateway, Route, VirtualIP, Zone"))
+			errs = append(errs, field.Required(field.NewPath("kind"), "one of Gateway, Route, VirtualIP, Zone, ReferenceGrant"))
 		} else {
 			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...))
 		}

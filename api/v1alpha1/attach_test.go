@@ -33,3 +33,33 @@ func TestAttachesTo(t *testing.T) {
 		})
 	}
 }
+
+// TestPermits: a backendRef to a service of another namespace needs a ReferenceGrant in that
+// namespace naming the Route's namespace, and the service or every service.
+func TestPermits(t *testing.T) {
+	web := "web"
+	grant := func(namespace, from string, to *string) *ReferenceGrant {
+		return &ReferenceGrant{Metadata: ObjectMeta{Name: "g", Namespace: namespace}, Spec: ReferenceGrantSpec{
+			From: []ReferenceGrantFrom{{Kind: KindRoute, Namespace: from}}, To: []ReferenceGrantTo{{Kind: "Service", Name: to}}}}
+	}
+	route := &Route{Metadata: ObjectMeta{Name: "r", Namespace: "shop"}}
+	for _, tc := range []struct {
+		name   string
+		ref    BackendRef
+		grants []*ReferenceGrant
+		want   bool
+	}{
+		{"no namespace", BackendRef{Name: "web"}, nil, true},
+		{"the route's own namespace", BackendRef{Name: "web", Namespace: "shop"}, nil, true},
+		{"another, no grant", BackendRef{Name: "web", Namespace: "stack"}, nil, false},
+		{"another, granted by name", BackendRef{Name: "web", Namespace: "stack"}, []*ReferenceGrant{grant("stack", "shop", &web)}, true},
+		{"another, every service", BackendRef{Name: "api", Namespace: "stack"}, []*ReferenceGrant{grant("stack", "shop", nil)}, true},
+		{"another service than granted", BackendRef{Name: "api", Namespace: "stack"}, []*ReferenceGrant{grant("stack", "shop", &web)}, false},
+		{"granted to another namespace's routes", BackendRef{Name: "web", Namespace: "stack"}, []*ReferenceGrant{grant("stack", "blog", nil)}, false},
+		{"a grant in another namespace", BackendRef{Name: "web", Namespace: "stack"}, []*ReferenceGrant{grant("other", "shop", nil)}, false},
+	} {
+		if got := Permits(tc.grants, route, tc.ref); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -64,7 +64,10 @@ const (
 	ReasonBackendNotFound     ConditionReason = "BackendNotFound"
 	ReasonBackendNotReachable ConditionReason = "BackendNotReachable"
 	// ReasonInvalidKind: a backendRef names something other than a swarm service.
-	ReasonInvalidKind     ConditionReason = "InvalidKind"
+	ReasonInvalidKind ConditionReason = "InvalidKind"
+	// ReasonRefNotPermitted: a backendRef names a service of another namespace that no
+	// ReferenceGrant there shares.
+	ReasonRefNotPermitted ConditionReason = "RefNotPermitted"
 	ReasonProgrammed      ConditionReason = "Programmed"
 	ReasonDrifted         ConditionReason = "Drifted"
 	ReasonMissing         ConditionReason = "Missing"

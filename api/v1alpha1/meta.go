@@ -14,11 +14,13 @@ const (
 	KindRoute     Kind = "Route"
 	KindVirtualIP Kind = "VirtualIP"
 	KindZone      Kind = "Zone"
+	// KindReferenceGrant lets Routes use services of other namespaces.
+	KindReferenceGrant Kind = "ReferenceGrant"
 )
 
 // Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
-var Kinds = []Kind{KindZone, KindGateway, KindRoute, KindVirtualIP}
+var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -28,7 +30,7 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, VirtualIP or Zone.
+	// Kind is one of Gateway, Route, VirtualIP, Zone or ReferenceGrant.
 	Kind Kind `json:"kind"`
 }
 
@@ -111,6 +113,8 @@ func New(kind Kind) Object {
 		return &VirtualIP{}
 	case KindZone:
 		return &Zone{}
+	case KindReferenceGrant:
+		return &ReferenceGrant{}
 	}
 	return nil
 }

@@ -92,7 +92,11 @@ func parseKind(arg string) (v1alpha1.Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown kind %q: want one of gateway, route, virtualip, zone", arg)
+	names := make([]string, len(v1alpha1.Kinds))
+	for i, k := range v1alpha1.Kinds {
+		names[i] = strings.ToLower(string(k))
+	}
+	return "", fmt.Errorf("unknown kind %q: want one of %s", arg, strings.Join(names, ", "))
 }
 
 // parseRefs reads the objects a command names: "KIND NAME...", or "KIND/NAME..." (as `-o name`

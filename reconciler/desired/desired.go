@@ -40,8 +40,10 @@ type State struct {
 	// ExternalBackends are existing services routes send traffic to: swarmgate never changes
 	// them, only checks that they exist on a network their gateway reaches.
 	ExternalBackends []ExternalBackend
-	// InvalidBackends are backendRefs of kinds swarmgate does not know: their share of requests
-	// answers 500, and their route reports them (ResolvedRefs False, InvalidKind).
+	// InvalidBackends are backendRefs of kinds swarmgate does not know, or of services of other
+	// namespaces that no ReferenceGrant permits: their share of requests answers 500 (mirrors
+	// are not sent), and their route reports them (ResolvedRefs False, InvalidKind or
+	// RefNotPermitted).
 	InvalidBackends []InvalidBackend
 	// VirtualIPs are the virtual IPs and the nodes they run on.
 	VirtualIPs []VirtualIP
@@ -54,11 +56,14 @@ type State struct {
 	Warnings []string
 }
 
-// InvalidBackend is a backendRef of an unknown kind: its owner route and what it names
-// ("example.com/Bucket assets").
+// InvalidBackend is a backendRef that cannot be used: its owner route, what it names
+// ("example.com/Bucket assets", "shop_web") and why.
 type InvalidBackend struct {
-	Owner string
-	Ref   string
+	Owner  string
+	Ref    string
+	Reason v1alpha1.ConditionReason
+	// Mirror is set for a RequestMirror's backend: not sent, rather than answering 500.
+	Mirror bool
 }
 
 // ExternalBackend is a service a route names that no manifest declares.
@@ -157,6 +162,7 @@ type Options struct {
 // Build returns the state the objects call for. They must be defaulted and valid.
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string][]byte{}}
+	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -192,7 +198,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		}
 	}
 	for _, rt := range routes {
-		s.addRouteServices(rt, gateways)
+		s.addRouteServices(rt, gateways, opts.Nginx.Grants)
 	}
 	known := make(map[string]netip.Addr, len(opts.Nodes))
 	for _, n := range opts.Nodes {
@@ -365,7 +371,7 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 	return false
 }
 
-func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway) {
+func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant) {
 	owner := Owner(rt)
 	var networks []string
 	for _, gw := range gateways {
@@ -399,9 +405,14 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 				refs = append(refs, f.RequestMirror.BackendRef)
 			}
 		}
-		for _, ref := range refs {
+		for j, ref := range refs {
+			mirror := j >= len(rule.BackendRefs)
 			if !ref.IsService() {
-				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: backendKind(ref) + " " + ref.Name})
+				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: backendKind(ref) + " " + ref.Name, Reason: v1alpha1.ReasonInvalidKind})
+				continue
+			}
+			if !v1alpha1.Permits(grants, rt, ref) {
+				s.InvalidBackends = append(s.InvalidBackends, InvalidBackend{Owner: owner, Ref: rt.BackendServiceName(ref), Reason: v1alpha1.ReasonRefNotPermitted, Mirror: mirror})
 				continue
 			}
 			name := rt.BackendServiceName(ref)

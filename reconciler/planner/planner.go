@@ -98,6 +98,8 @@ type Unresolved struct {
 	Owner   string
 	Service string
 	Reason  v1alpha1.ConditionReason
+	// Mirror is set for a RequestMirror's backend.
+	Mirror bool
 }
 
 // Empty reports whether the plan writes nothing.
@@ -365,8 +367,16 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 
 func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm.Service, netNames map[string]string) {
 	for _, b := range d.InvalidBackends {
-		p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Ref, Reason: v1alpha1.ReasonInvalidKind})
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: backend %s is not a swarm service (ResolvedRefs=False, InvalidKind); its requests answer 500", b.Owner, b.Ref))
+		p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Ref, Reason: b.Reason, Mirror: b.Mirror})
+		why, what := "is not a swarm service", "backend"
+		if b.Reason == v1alpha1.ReasonRefNotPermitted {
+			why = "is in another namespace, and no ReferenceGrant there permits it"
+		}
+		effect := "its requests answer 500"
+		if b.Mirror {
+			what, effect = "mirror", "nothing is mirrored to it"
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s %s %s (ResolvedRefs=False, %s); %s", b.Owner, what, b.Ref, why, b.Reason, effect))
 	}
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]

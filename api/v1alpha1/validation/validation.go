@@ -43,6 +43,8 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateVirtualIP(o)...)
 	case *v1alpha1.Zone:
 		errs = append(errs, validateZone(o)...)
+	case *v1alpha1.ReferenceGrant:
+		errs = append(errs, validateReferenceGrant(o)...)
 	}
 	return withObject(errs, o)
 }
@@ -353,6 +355,43 @@ func ValidateSnapshot(objs []v1alpha1.Object, decodeErrs field.ErrorList) field.
 	errs := append(field.ErrorList{}, decodeErrs...)
 	for _, o := range objs {
 		errs = append(errs, ValidateObject(o)...)
+	}
+	return errs
+}
+
+// validateReferenceGrant checks a grant: it lives in the namespace it shares, and names Routes
+// and services, the kinds swarmgate has.
+func validateReferenceGrant(g *v1alpha1.ReferenceGrant) field.ErrorList {
+	p := field.NewPath("spec")
+	var errs field.ErrorList
+	if g.Metadata.Namespace == "" {
+		errs = append(errs, field.Required(field.NewPath("metadata", "namespace"), "the namespace (stack) whose services the grant shares"))
+	}
+	if len(g.Spec.From) == 0 {
+		errs = append(errs, field.Required(p.Child("from"), "the namespaces whose Routes may refer"))
+	}
+	if len(g.Spec.To) == 0 {
+		errs = append(errs, field.Required(p.Child("to"), "the services they may use"))
+	}
+	errs = append(errs, tooMany(p.Child("from"), len(g.Spec.From), 16)...)
+	errs = append(errs, tooMany(p.Child("to"), len(g.Spec.To), 16)...)
+	for i, f := range g.Spec.From {
+		fp := p.Child("from").Index(i)
+		if f.Kind != v1alpha1.KindRoute || f.Group != nil && *f.Group != "swarmgate.io" {
+			errs = append(errs, field.Invalid(fp.Child("kind"), "is not Route (group swarmgate.io), the one kind that refers to services"))
+		}
+		if f.Namespace != "" {
+			errs = append(errs, validateDNSLabel(fp.Child("namespace"), f.Namespace)...)
+		}
+	}
+	for i, t := range g.Spec.To {
+		tp := p.Child("to").Index(i)
+		if t.Kind != "Service" || t.Group != nil && *t.Group != "" {
+			errs = append(errs, field.Invalid(tp.Child("kind"), "is not Service (group \"\"), the one kind swarmgate routes to"))
+		}
+		if t.Name != nil && (len(*t.Name) > 63 || !serviceName.MatchString(*t.Name)) {
+			errs = append(errs, field.Invalid(tp.Child("name"), "is not a valid service name"))
+		}
 	}
 	return errs
 }

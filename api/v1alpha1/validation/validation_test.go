@@ -610,3 +610,38 @@ func TestValidateReportsEveryError(t *testing.T) {
 		t.Fatalf("want both mistakes reported, got:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+func TestValidateReferenceGrant(t *testing.T) {
+	group := "gateway.networking.k8s.io"
+	bad := "not a name!"
+	for _, tc := range []struct {
+		name  string
+		grant v1alpha1.ReferenceGrant
+		want  []string
+	}{
+		{"valid", v1alpha1.ReferenceGrant{Metadata: v1alpha1.ObjectMeta{Name: "g", Namespace: "stack"}, Spec: v1alpha1.ReferenceGrantSpec{
+			From: []v1alpha1.ReferenceGrantFrom{{Kind: v1alpha1.KindRoute, Namespace: "shop"}, {Kind: v1alpha1.KindRoute}},
+			To:   []v1alpha1.ReferenceGrantTo{{Kind: "Service"}}}}, nil},
+		{"no namespace, no lists", v1alpha1.ReferenceGrant{Metadata: v1alpha1.ObjectMeta{Name: "g"}},
+			[]string{"metadata.namespace: is required", "spec.from: is required", "spec.to: is required"}},
+		{"kinds and names", v1alpha1.ReferenceGrant{Metadata: v1alpha1.ObjectMeta{Name: "g", Namespace: "stack"}, Spec: v1alpha1.ReferenceGrantSpec{
+			From: []v1alpha1.ReferenceGrantFrom{{Group: &group, Kind: "HTTPRoute", Namespace: "Shop"}},
+			To:   []v1alpha1.ReferenceGrantTo{{Kind: "Secret"}, {Kind: "Service", Name: &bad}}}},
+			[]string{"spec.from[0].kind: is not Route", "spec.from[0].namespace: is not a valid DNS-1123 label", "spec.to[0].kind: is not Service", "spec.to[1].name: is not a valid service name"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.grant
+			g.TypeMeta = typeMeta(v1alpha1.KindReferenceGrant)
+			g.Metadata.Origin = v1alpha1.Origin{File: "test.yaml", Doc: 1}
+			got := validate(&g)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(tc.want), strings.Join(got, "\n"))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("error %d: %s, want it to contain %s", i, got[i], w)
+				}
+			}
+		})
+	}
+}

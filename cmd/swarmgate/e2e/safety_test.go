@@ -85,6 +85,14 @@ spec:
     - matches: [{path: {value: /web}}]
       backendRefs: [{name: web, namespace: e2efstack, port: 8888}]
     - backendRefs: [{name: e2e-foreign-svc, port: 8888}]
+---
+# The stack's owners let Routes without a namespace use its service web.
+apiVersion: swarmgate.io/v1alpha1
+kind: ReferenceGrant
+metadata: {name: e2efstack-web, namespace: e2efstack}
+spec:
+  from: [{kind: Route, namespace: ""}]
+  to: [{kind: Service, name: web}]
 `)
 	flags := []string{"-f", manifests, "--instance", instance}
 	r := mustSucceed(t, append([]string{"apply", "--prune"}, flags...)...)

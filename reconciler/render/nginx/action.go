@@ -68,8 +68,11 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("return 500;")
 		return
 	}
-	if strings.HasPrefix(upstream, "$") && slices.ContainsFunc(c.rule.BackendRefs, invalidBackend) {
-		// The share of a backend of unknown kind answers 500 (split_clients gave it "").
+	if strings.HasPrefix(upstream, "$") && slices.ContainsFunc(c.rule.BackendRefs, func(ref v1alpha1.BackendRef) bool {
+		return invalidBackend(ref) || ref.Weight != nil && *ref.Weight > 0 && !v1alpha1.Permits(r.opts.Grants, c.route, ref)
+	}) {
+		// The share of a backend of unknown kind, or of another namespace that no grant permits,
+		// answers 500 (split_clients gave it "").
 		line("if (", upstream, " = \"\") {")
 		line("    return 500;")
 		line("}")
@@ -178,7 +181,7 @@ func (r *renderer) upstream(c *candidate) (string, bool) {
 	for _, ref := range c.rule.BackendRefs {
 		switch {
 		case ref.Weight == nil || *ref.Weight == 0:
-		case invalidBackend(ref):
+		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref):
 			targets = append(targets, target{weight: int64(*ref.Weight)})
 			total += int64(*ref.Weight)
 		case ref.Port != nil:
@@ -325,7 +328,7 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 	var out []mirror
 	for _, f := range c.rule.Filters {
 		m := f.RequestMirror
-		if m == nil || m.BackendRef.Port == nil {
+		if m == nil || m.BackendRef.Port == nil || !v1alpha1.Permits(r.opts.Grants, c.route, m.BackendRef) {
 			continue
 		}
 		share := int64(10000)

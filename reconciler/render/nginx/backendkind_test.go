@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
 // TestServeInvalidBackendKind: a backendRef of a kind swarmgate does not know answers 500 for its
@@ -61,5 +63,51 @@ spec:
 	// Half the requests each: 200 of them fall on one side with odds of 2^-199.
 	if got := count("/half", 200); got[200] == 0 || got[500] == 0 || got[200]+got[500] != 200 {
 		t.Errorf("/half: %v, want both 200 and 500", got)
+	}
+}
+
+// TestServeReferenceGrant: a backendRef to a service of another namespace answers 500 unless a
+// ReferenceGrant there permits it (the Gateway API's RefNotPermitted), and a mirror to one is not
+// sent.
+func TestServeReferenceGrant(t *testing.T) {
+	ports := stubBackends(t, "stack_web", "stack_api")
+	port := freePort(t)
+	gw, routes := loadInput(t, "grant.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw, namespace: shop}
+spec:
+  listeners: [{name: http, port: %d}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: r, namespace: shop}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [grant.test]
+  rules:
+    - matches: [{path: {value: /web}}]
+      backendRefs: [{name: web, namespace: stack, port: 80}]
+    - backendRefs: [{name: api, namespace: stack, port: 80}]
+`, port)))
+	web := "web"
+	grants := []*v1alpha1.ReferenceGrant{{Metadata: v1alpha1.ObjectMeta{Name: "g", Namespace: "stack"}, Spec: v1alpha1.ReferenceGrantSpec{
+		From: []v1alpha1.ReferenceGrantFrom{{Kind: v1alpha1.KindRoute, Namespace: "shop"}}, To: []v1alpha1.ReferenceGrantTo{{Kind: "Service", Name: &web}}}}}
+	conf, err := Render(gw, routes, Options{Grants: grants, Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxTest(t, conf)
+	startNginx(t, conf, port)
+	for path, want := range map[string]int{"/web": 200, "/api": 500} {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
+		req.Host = "grant.test"
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }

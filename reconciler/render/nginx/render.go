@@ -62,6 +62,9 @@ type Options struct {
 	// CertDir is where the gateway's tasks find the certificates of HTTPS listeners (see
 	// CertificateFile). Defaults to CertDir.
 	CertDir string
+	// Grants are the ReferenceGrants: a backendRef or mirror to a service of another namespace
+	// that none permits answers 500 for its share (is not mirrored).
+	Grants []*v1alpha1.ReferenceGrant
 }
 
 // CertDir is where swarmgate mounts the certificate secrets of HTTPS listeners in a gateway's
