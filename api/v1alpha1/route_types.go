@@ -289,6 +289,10 @@ type BackendRef struct {
 	// Weight is this backend's share of the rule's requests relative to the others, 0 to 1000000.
 	// Defaults to 1; 0 sends it no requests.
 	Weight *int32 `json:"weight,omitempty"`
+	// Filters apply only to the requests sent to this backend (the Gateway API's
+	// backendRefs[].filters), after the rule's. Only RequestHeaderModifier here, whose header
+	// names are letters, digits and '-'; put the other filters on the rule.
+	Filters []RouteFilter `json:"filters,omitempty"`
 }
 
 // EndpointMode says how a service's tasks are found by name.

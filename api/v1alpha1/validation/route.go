@@ -210,6 +210,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 1000000) {
 			errs = append(errs, field.Invalid(bp.Child("weight"), "must be 0 to 1000000"))
 		}
+		errs = append(errs, validateBackendFilters(bp.Child("filters"), b.Filters, rule)...)
 	}
 	return errs
 }
@@ -392,6 +393,44 @@ func validateCORS(p *field.Path, c *v1alpha1.CORSFilter) field.ErrorList {
 	return errs
 }
 
+// validateBackendFilters checks the filters of one backendRef: request header changes only,
+// once, on names nginx can pass a client's value of (letters, digits, '-').
+func validateBackendFilters(p *field.Path, filters []v1alpha1.RouteFilter, rule *v1alpha1.RouteRule) field.ErrorList {
+	errs := tooMany(p, len(filters), 1)
+	for i := range filters {
+		fp := p.Index(i)
+		f := &filters[i]
+		if f.Type != v1alpha1.FilterRequestHeaderModifier {
+			errs = append(errs, field.Invalid(fp.Child("type"), "is not RequestHeaderModifier, the one filter of a backendRef here; put the others on the rule"))
+			continue
+		}
+		fe := validateFilter(fp, f, rule)
+		errs = append(errs, fe...)
+		if len(fe) > 0 || f.RequestHeaderModifier == nil {
+			continue
+		}
+		m := f.RequestHeaderModifier
+		check := func(lp *field.Path, j int, name v1alpha1.HeaderName) {
+			if !matchHeaderName.MatchString(string(name)) {
+				errs = append(errs, field.Invalid(lp.Index(j).Child("name"), "on a backendRef, a header name is letters, digits and '-'"))
+			}
+		}
+		mp := fp.Child("requestHeaderModifier")
+		for j, h := range m.Set {
+			check(mp.Child("set"), j, h.Name)
+		}
+		for j, h := range m.Add {
+			check(mp.Child("add"), j, h.Name)
+		}
+		for j, name := range m.Remove {
+			if !matchHeaderName.MatchString(string(name)) {
+				errs = append(errs, field.Invalid(mp.Child("remove").Index(j), "on a backendRef, a header name is letters, digits and '-'"))
+			}
+		}
+	}
+	return errs
+}
+
 // validateMirror checks a mirror's service and share.
 func validateMirror(p *field.Path, m *v1alpha1.RequestMirror) field.ErrorList {
 	bp := p.Child("backendRef")
@@ -415,6 +454,9 @@ func validateMirror(p *field.Path, m *v1alpha1.RequestMirror) field.ErrorList {
 	}
 	if ref.Weight != nil {
 		errs = append(errs, field.Forbidden(bp.Child("weight"), "a mirror takes a percent or a fraction, not a weight"))
+	}
+	if len(ref.Filters) > 0 {
+		errs = append(errs, field.Forbidden(bp.Child("filters"), "a mirror's copies are sent as received"))
 	}
 	switch f := m.Fraction; {
 	case m.Percent != nil && f != nil:

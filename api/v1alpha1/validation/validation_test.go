@@ -298,6 +298,16 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"backendRef filters", func(r *v1alpha1.Route) {
+			mod := func(name v1alpha1.HeaderName) v1alpha1.RouteFilter {
+				return v1alpha1.RouteFilter{Type: v1alpha1.FilterRequestHeaderModifier, RequestHeaderModifier: &v1alpha1.HeaderModifier{Set: []v1alpha1.HTTPHeader{{Name: name, Value: "v"}}}}
+			}
+			refs := &r.Spec.Rules[0].BackendRefs
+			(*refs)[0].Filters = []v1alpha1.RouteFilter{mod("X-Backend")}
+			*refs = append(*refs, v1alpha1.BackendRef{Name: "b", Port: ptr(v1alpha1.PortNumber(80)), Filters: []v1alpha1.RouteFilter{
+				{Type: v1alpha1.FilterURLRewrite, URLRewrite: &v1alpha1.URLRewrite{Hostname: "x.example"}}}},
+				v1alpha1.BackendRef{Name: "c", Port: ptr(v1alpha1.PortNumber(80)), Filters: []v1alpha1.RouteFilter{mod("X.Odd")}})
+		}, []string{"spec.rules[0].backendRefs[1].filters[0].type: is not RequestHeaderModifier", "spec.rules[0].backendRefs[2].filters[0].requestHeaderModifier.set[0].name: on a backendRef, a header name is letters, digits and '-'"}},
 		{"cors", func(r *v1alpha1.Route) {
 			yes := true
 			cors := func(c v1alpha1.CORSFilter) []v1alpha1.RouteFilter {

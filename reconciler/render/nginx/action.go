@@ -61,18 +61,16 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("return ", strconv.Itoa(int(*redirect.StatusCode)), " ", quote(redirectTarget(c, redirect, newPath)), ";")
 		return
 	}
-	upstream, ok := r.upstream(c)
+	upstream, choice, targets, ok := r.upstream(c)
 	if !ok {
 		// No backend, or every weight is 0, or the one backend is of a kind swarmgate does not
 		// know: the Gateway API answers 500.
 		line("return 500;")
 		return
 	}
-	if strings.HasPrefix(upstream, "$") && slices.ContainsFunc(c.rule.BackendRefs, func(ref v1alpha1.BackendRef) bool {
-		return invalidBackend(ref) || ref.Weight != nil && *ref.Weight > 0 && !v1alpha1.Permits(r.opts.Grants, c.route, ref)
-	}) {
+	if slices.ContainsFunc(targets, func(t target) bool { return t.addr == "" }) {
 		// The share of a backend of unknown kind, or of another namespace that no grant permits,
-		// answers 500 (split_clients gave it "").
+		// answers 500 (its address is "").
 		line("if (", upstream, " = \"\") {")
 		line("    return 500;")
 		line("}")
@@ -90,12 +88,20 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	// sends and keeps the query string.
 	line("rewrite ^ ", quote(newPath), " break;")
 
-	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" {
+	filtered := slices.ContainsFunc(targets, func(t target) bool { return t.mod != nil })
+	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" || filtered {
 		host := variable("http_host")
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
 		}
-		for _, h := range r.requestHeaders(host, reqMod) {
+		headers := r.modify(forwardingHeaders(host), reqMod)
+		switch {
+		case choice != "":
+			headers = r.perBackendHeaders(headers, choice, targets)
+		case filtered:
+			headers = r.modify(headers, targets[0].mod)
+		}
+		for _, h := range headers {
 			line("proxy_set_header ", quote(h.name), " ", quote(h.value), ";")
 		}
 	}
@@ -168,49 +174,80 @@ func invalidBackend(ref v1alpha1.BackendRef) bool {
 	return !ref.IsService() && ref.Weight != nil && *ref.Weight > 0
 }
 
+// target is a backend that gets requests: its address ("" when its share answers 500: a kind
+// swarmgate does not know, or another namespace's service no grant permits), its share, and its
+// own request header changes.
+type target struct {
+	addr   string
+	weight int64
+	mod    *v1alpha1.HeaderModifier
+}
+
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
-// variable that picks one ("" for a backend of unknown kind), or false when the rule has no
-// backend with a weight above 0 or only one, of unknown kind.
-func (r *renderer) upstream(c *candidate) (string, bool) {
-	type target struct {
-		addr   string
-		weight int64
-	}
-	var targets []target
+// variable that picks one (its address, "" for one answering 500); choice, when the backends have
+// filters of their own, is the variable holding the index of the one picked. It returns false
+// when no backend gets requests, or the only one answers 500.
+func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []target, ok bool) {
 	var total int64
 	for _, ref := range c.rule.BackendRefs {
+		t := target{}
 		switch {
 		case ref.Weight == nil || *ref.Weight == 0:
+			continue
 		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref):
-			targets = append(targets, target{weight: int64(*ref.Weight)})
-			total += int64(*ref.Weight)
 		case ref.Port != nil:
 			host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
-			targets = append(targets, target{addr: host + ":" + strconv.Itoa(int(port)), weight: int64(*ref.Weight)})
-			total += int64(*ref.Weight)
+			t.addr = host + ":" + strconv.Itoa(int(port))
+		default:
+			continue
 		}
+		t.weight = int64(*ref.Weight)
+		for _, f := range ref.Filters {
+			if f.RequestHeaderModifier != nil {
+				t.mod = f.RequestHeaderModifier
+			}
+		}
+		targets = append(targets, t)
+		total += t.weight
 	}
 	switch {
 	case len(targets) == 0 || len(targets) == 1 && targets[0].addr == "":
-		return "", false
+		return "", "", nil, false
 	case len(targets) == 1:
-		return targets[0].addr, true
+		return targets[0].addr, "", targets, true
 	}
+	filtered := slices.ContainsFunc(targets, func(t target) bool { return t.mod != nil })
 	// split_clients shares requests by percentage, with two decimals; the last backend takes the
-	// remainder, so rounding never loses requests.
+	// remainder, so rounding never loses requests. With filters it picks an index, which maps to
+	// the address and to each header's value.
+	value := func(i int) string {
+		if filtered {
+			return strconv.Itoa(i)
+		}
+		return targets[i].addr
+	}
 	var lines strings.Builder
 	for i, t := range targets {
 		if i == len(targets)-1 {
-			fmt.Fprintf(&lines, "    * %s;\n", quote(t.addr))
+			fmt.Fprintf(&lines, "    * %s;\n", quote(value(i)))
 			break
 		}
 		hundredths := t.weight * 10000 / total
 		if hundredths == 0 {
 			continue
 		}
-		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(t.addr))
+		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(value(i)))
 	}
-	return "$" + r.addBlock(`split_clients "${request_id}"`, lines.String()), true
+	split := r.addBlock(`split_clients "${request_id}"`, lines.String())
+	if !filtered {
+		return "$" + split, "", targets, true
+	}
+	var addrs strings.Builder
+	for i, t := range targets {
+		fmt.Fprintf(&addrs, "    %s %s;\n", quote(strconv.Itoa(i)), quote(t.addr))
+	}
+	addrs.WriteString("    default \"\";\n")
+	return "$" + r.addBlock("map $"+split, addrs.String()), split, targets, true
 }
 
 // cors writes a CORS filter: a preflight request is answered here, 204, with the CORS headers
@@ -382,10 +419,10 @@ func forwardingHeaders(host string) []header {
 	}
 }
 
-// requestHeaders lists the headers sent to the backend: the forwarding headers, then the filter's
-// changes, which may replace them. nginx sends a header set to "" not at all.
-func (r *renderer) requestHeaders(host string, mod *v1alpha1.HeaderModifier) []header {
-	headers := forwardingHeaders(host)
+// modify returns headers with a header modifier's changes, which may replace them (mod may be
+// nil). nginx sends a header set to "" not at all.
+func (r *renderer) modify(headers []header, mod *v1alpha1.HeaderModifier) []header {
+	headers = slices.Clone(headers)
 	set := func(name, value string) {
 		for i := range headers {
 			if strings.EqualFold(headers[i].name, name) {
@@ -411,6 +448,44 @@ func (r *renderer) requestHeaders(host string, mod *v1alpha1.HeaderModifier) []h
 		set(string(name), "")
 	}
 	return headers
+}
+
+// perBackendHeaders returns the headers sent to whichever backend choice picked: each backend's
+// filters applied to the rule's headers; a header whose value differs between backends takes it
+// from a map keyed by the pick, and a backend that does not change a header another sets passes
+// the client's value on.
+func (r *renderer) perBackendHeaders(base []header, choice string, targets []target) []header {
+	lists := make([][]header, len(targets))
+	var names []string
+	for i, t := range targets {
+		lists[i] = r.modify(base, t.mod)
+		for _, h := range lists[i] {
+			if !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, h.name) }) {
+				names = append(names, h.name)
+			}
+		}
+	}
+	out := make([]header, 0, len(names))
+	for _, name := range names {
+		values := make([]string, len(targets))
+		for i := range targets {
+			values[i] = variable(headerVar(name)) // the client's, passed on
+			if j := slices.IndexFunc(lists[i], func(h header) bool { return strings.EqualFold(h.name, name) }); j >= 0 {
+				values[i] = lists[i][j].value
+			}
+		}
+		if len(slices.Compact(slices.Clone(values))) == 1 {
+			out = append(out, header{name, values[0]})
+			continue
+		}
+		var body strings.Builder
+		for i, v := range values {
+			fmt.Fprintf(&body, "    %s %s;\n", quote(strconv.Itoa(i)), quote(v))
+		}
+		body.WriteString("    default \"\";\n")
+		out = append(out, header{name, variable(r.addBlock("map $"+choice, body.String()))})
+	}
+	return out
 }
 
 // responseHeaders writes the response header changes: set replaces what the backend sent, add
