@@ -2,7 +2,8 @@
 // service and task and describing the request it received, like the Gateway API conformance echo
 // server. The service name comes from SERVICE (set it in the service's env); the task is the
 // container hostname. FILES (comma-separated paths) lists files whose size and mode it reports,
-// never their contents: the tests mount secrets there.
+// never their contents: the tests mount secrets there. A task whose SLOT (set it to swarm's
+// {{.Task.Slot}}) equals FAIL_SLOT answers 503, as a broken task would; LOG=1 logs each request.
 package main
 
 import (
@@ -36,7 +37,16 @@ func main() {
 	}
 	task, _ := os.Hostname()
 	service := os.Getenv("SERVICE")
+	failing := os.Getenv("FAIL_SLOT") != "" && os.Getenv("SLOT") == os.Getenv("FAIL_SLOT")
+	logRequests := os.Getenv("LOG") == "1"
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if logRequests {
+			log.Printf("request %s %s", r.Method, r.RequestURI)
+		}
+		if failing {
+			http.Error(w, "failing on purpose", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		rep := reply{Service: service, Task: task, Method: r.Method, Host: r.Host, Path: r.RequestURI, Headers: r.Header}
 		if files := os.Getenv("FILES"); files != "" {
