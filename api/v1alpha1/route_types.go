@@ -313,8 +313,12 @@ type RouteService struct {
 	Name string `json:"name"`
 	// Image to run, e.g. "bretfisher/httpenv".
 	Image string `json:"image"`
+	// Command replaces the image's entrypoint (a stack file's entrypoint); Args follow it.
+	Command []string `json:"command,omitempty"`
 	// Args are passed to the image's entrypoint.
 	Args []string `json:"args,omitempty"`
+	// Hostname of the tasks' containers; swarm's templates work ("{{.Node.Hostname}}-web").
+	Hostname string `json:"hostname,omitempty"`
 	// Mode is Replicated (the default) or Global.
 	Mode ServiceMode `json:"mode,omitempty"`
 	// Replicas is the number of tasks in Replicated mode. Defaults to 1; not allowed in Global mode.
@@ -330,6 +334,20 @@ type RouteService struct {
 	Secrets []FileMount `json:"secrets,omitempty"`
 	// Configs are existing swarm configs mounted into the tasks as files.
 	Configs []FileMount `json:"configs,omitempty"`
+	// Mounts are named volumes, host paths and tmpfs file systems mounted into the tasks.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Healthcheck is how docker checks that a task works (a stack file's healthcheck): swarm
+	// replaces unhealthy tasks and waits for health before an update moves on.
+	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
+	// Placement adds constraints and spread preferences to the zone's, and bounds the tasks per
+	// node.
+	Placement *Placement `json:"placement,omitempty"`
+	// Networks are existing overlay networks the tasks join besides their gateway's, by name.
+	Networks []string `json:"networks,omitempty"`
+	// StopSignal stops the tasks' containers ("SIGINT"); the image's, or SIGTERM, by default.
+	StopSignal string `json:"stopSignal,omitempty"`
+	// StopGracePeriod is how long a container has to stop before it is killed; 10s by default.
+	StopGracePeriod *Duration `json:"stopGracePeriod,omitempty"`
 	// EndpointMode is vip (the default) or dnsrr.
 	EndpointMode EndpointMode `json:"endpointMode,omitempty"`
 	// UpdatePolicy says how swarm rolls out a change.
@@ -338,6 +356,64 @@ type RouteService struct {
 	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 	// Resources bounds and reserves CPU and memory for each task.
 	Resources *Resources `json:"resources,omitempty"`
+}
+
+// MountType is the kind of a mount.
+type MountType string
+
+// The mount types.
+const (
+	// MountVolume is a named volume (created on each node where a task runs, if missing) or,
+	// without a source, an anonymous one.
+	MountVolume MountType = "volume"
+	// MountBind is a path of the node's file system.
+	MountBind MountType = "bind"
+	// MountTmpfs is a file system in memory, gone with the task.
+	MountTmpfs MountType = "tmpfs"
+)
+
+// Mount is a file system mounted into a service's tasks, as a stack file's long syntax.
+type Mount struct {
+	// Type is volume (the default), bind or tmpfs.
+	Type MountType `json:"type,omitempty"`
+	// Source is the volume's name, or the node's absolute path of a bind; none for tmpfs.
+	Source string `json:"source,omitempty"`
+	// Target is the absolute path in the container.
+	Target string `json:"target"`
+	// ReadOnly mounts it read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Size bounds a tmpfs, as a byte size ("64Mi").
+	Size string `json:"size,omitempty"`
+}
+
+// Healthcheck is a container's health check.
+type Healthcheck struct {
+	// Test is the check: ["CMD", "program", "arg"...], ["CMD-SHELL", "command line"], or
+	// ["NONE"] to turn the image's off.
+	Test []string `json:"test"`
+	// Interval between checks, Timeout of one, StartPeriod during which failures do not count;
+	// Go durations ("30s").
+	Interval    *Duration `json:"interval,omitempty"`
+	Timeout     *Duration `json:"timeout,omitempty"`
+	StartPeriod *Duration `json:"startPeriod,omitempty"`
+	// Retries is how many failures in a row make the task unhealthy.
+	Retries *int32 `json:"retries,omitempty"`
+}
+
+// Placement places a service's tasks, as a stack file's deploy.placement.
+type Placement struct {
+	// Constraints every node must meet: "node.labels.disk==ssd", "node.role!=manager".
+	Constraints []string `json:"constraints,omitempty"`
+	// Preferences spread the tasks over the values of node labels, in order.
+	Preferences []PlacementPreference `json:"preferences,omitempty"`
+	// MaxReplicasPerNode bounds a replicated service's tasks on one node; 0 or unset: no bound.
+	MaxReplicasPerNode *int32 `json:"maxReplicasPerNode,omitempty"`
+}
+
+// PlacementPreference spreads tasks evenly over the values of a node label.
+type PlacementPreference struct {
+	// Spread is the label: "node.labels.rack".
+	Spread string `json:"spread"`
 }
 
 // RouteTimeouts are a rule's timeouts, in the Gateway API's duration format ("10s", "1m30s",
@@ -435,6 +511,11 @@ func (r *Route) Default() {
 	}
 	for i := range r.Spec.Services {
 		svc := &r.Spec.Services[i]
+		for j := range svc.Mounts {
+			if svc.Mounts[j].Type == "" {
+				svc.Mounts[j].Type = MountVolume
+			}
+		}
 		if svc.Mode == "" {
 			svc.Mode = ServiceModeReplicated
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -43,6 +45,15 @@ func mode(m v1alpha1.ServiceMode, replicas *int32) swarm.ServiceMode {
 	}
 	n := uint64(*replicas)
 	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
+}
+
+// durationOrNil parses an optional validated duration.
+func durationOrNil(d *v1alpha1.Duration) *time.Duration {
+	if d == nil {
+		return nil
+	}
+	v := duration(*d)
+	return &v
 }
 
 // duration parses a validated duration; empty is zero.
@@ -108,4 +119,57 @@ func nanoCPUs(s string) int64 {
 func memoryBytes(s string) int64 {
 	n, _ := v1alpha1.ParseMemory(s)
 	return n
+}
+
+// servicePlacement is a Route service's placement: its zone's constraint, then its own
+// constraints and preferences.
+func servicePlacement(zone string, p *v1alpha1.Placement) *swarm.Placement {
+	out := placement(zone)
+	if p == nil {
+		return out
+	}
+	if out == nil {
+		out = &swarm.Placement{}
+	}
+	out.Constraints = append(out.Constraints, p.Constraints...)
+	for _, pref := range p.Preferences {
+		out.Preferences = append(out.Preferences, swarm.PlacementPreference{Spread: &swarm.SpreadOver{SpreadDescriptor: pref.Spread}})
+	}
+	if p.MaxReplicasPerNode != nil {
+		out.MaxReplicas = uint64(*p.MaxReplicasPerNode)
+	}
+	return out
+}
+
+// mounts are a service's mounts as swarm takes them.
+func mounts(ms []v1alpha1.Mount) []mount.Mount {
+	var out []mount.Mount
+	for _, m := range ms {
+		mt := mount.Mount{Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		if m.Type == v1alpha1.MountTmpfs && m.Size != "" {
+			mt.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: memoryBytes(m.Size)}
+		}
+		out = append(out, mt)
+	}
+	return out
+}
+
+// healthcheck is a service's health check as docker takes it.
+func healthcheck(h *v1alpha1.Healthcheck) *container.HealthConfig {
+	if h == nil {
+		return nil
+	}
+	out := &container.HealthConfig{Test: h.Test}
+	for _, d := range []struct {
+		from *v1alpha1.Duration
+		to   *time.Duration
+	}{{h.Interval, &out.Interval}, {h.Timeout, &out.Timeout}, {h.StartPeriod, &out.StartPeriod}} {
+		if d.from != nil {
+			*d.to = duration(*d.from)
+		}
+	}
+	if h.Retries != nil {
+		out.Retries = int(*h.Retries)
+	}
+	return out
 }

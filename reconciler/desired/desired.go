@@ -434,12 +434,13 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 		spec := swarm.ServiceSpec{
 			Annotations: swarm.Annotations{Name: v1alpha1.StackName(rt.Metadata.Namespace, svc.Name), Labels: s.labels(owner, rt.Metadata.Labels)},
 			TaskTemplate: swarm.TaskSpec{
-				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Args: svc.Args, Env: env,
-					Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs)},
-				Placement:     placement(svc.Zone),
+				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Command: svc.Command, Args: svc.Args, Env: env,
+					Hostname: svc.Hostname, Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs), Mounts: mounts(svc.Mounts),
+					Healthcheck: healthcheck(svc.Healthcheck), StopSignal: svc.StopSignal, StopGracePeriod: durationOrNil(svc.StopGracePeriod)},
+				Placement:     servicePlacement(svc.Zone, svc.Placement),
 				RestartPolicy: restartPolicy(svc.RestartPolicy),
 				Resources:     resources(svc.Resources),
-				Networks:      attachments(networks),
+				Networks:      attachments(slices.Concat(networks, svc.Networks)),
 			},
 			Mode:         mode(svc.Mode, svc.Replicas),
 			UpdateConfig: updateConfig(svc.UpdatePolicy),

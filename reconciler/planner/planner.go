@@ -257,6 +257,11 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 				fail("%s: config %s does not exist; create it (docker config create %s FILE)", want.Owner, ref.ConfigName, ref.ConfigName)
 			}
 		}
+		for _, att := range want.Spec.TaskTemplate.Networks {
+			if _, ok := existingNet[att.Target]; !ok && !slices.ContainsFunc(d.Networks, func(n desired.Network) bool { return n.Name == att.Target }) {
+				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", want.Owner, att.Target, att.Target)
+			}
+		}
 		switch {
 		case !ok:
 			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -369,5 +370,82 @@ func TestPlanInvalidBackendKind(t *testing.T) {
 	}
 	if len(p.Unresolved) != 1 || p.Unresolved[0].Reason != v1alpha1.ReasonInvalidKind || p.Unresolved[0].Owner != "Route/app" {
 		t.Errorf("unresolved %+v", p.Unresolved)
+	}
+}
+
+// TestPlanServiceRuntime: a Route service's command, hostname, mounts, health check, placement,
+// extra networks and stop settings reach its spec, compare as applied (no change on a second
+// pass), show by name when changed by hand, and a network that does not exist stops the pass
+// before any write.
+func TestPlanServiceRuntime(t *testing.T) {
+	want := build(t, `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: app}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [app.example.com]
+  rules: [{backendRefs: [{name: app}]}]
+  services:
+    - name: app
+      image: bretfisher/httpenv
+      port: 8888
+      command: [/bin/httpenv]
+      hostname: "{{.Node.Hostname}}-app"
+      mounts:
+        - {source: app-data, target: /data}
+        - {type: bind, source: /etc/localtime, target: /etc/localtime, readOnly: true}
+        - {type: tmpfs, target: /tmp, size: 64Mi}
+      healthcheck: {test: [CMD, /bin/httpenv, -check], interval: 5s, timeout: 2s, retries: 3, startPeriod: 10s}
+      placement:
+        constraints: ["node.role!=manager"]
+        preferences: [{spread: node.labels.rack}]
+        maxReplicasPerNode: 1
+      networks: [legacy_net]
+      stopSignal: SIGINT
+      stopGracePeriod: 30s
+`)
+	var svc *desired.Service
+	for i := range want.Services {
+		if want.Services[i].Name == "app" {
+			svc = &want.Services[i]
+		}
+	}
+	c := svc.Spec.TaskTemplate.ContainerSpec
+	if c.Hostname != "{{.Node.Hostname}}-app" || len(c.Mounts) != 3 || c.Mounts[2].TmpfsOptions.SizeBytes != 64<<20 || c.Healthcheck.Retries != 3 ||
+		c.StopSignal != "SIGINT" || *c.StopGracePeriod != 30*time.Second || svc.Spec.TaskTemplate.Placement.MaxReplicas != 1 {
+		t.Errorf("spec %+v", svc.Spec.TaskTemplate)
+	}
+	snap := applied(want)
+	snap.Networks = append(snap.Networks, network.Summary{ID: "net-legacy_net", Name: "legacy_net", Driver: "overlay"})
+	p, err := New(want, snap, Options{})
+	if err != nil || len(p.Actions) != 0 {
+		t.Fatalf("second pass: %v\n%s", err, format(p))
+	}
+	for i := range snap.Services {
+		if snap.Services[i].Spec.Name == "app" {
+			c := *snap.Services[i].Spec.TaskTemplate.ContainerSpec
+			c.Mounts = c.Mounts[:2]
+			c.Healthcheck = nil
+			snap.Services[i].Spec.TaskTemplate.ContainerSpec = &c
+		}
+	}
+	p, err = New(want, snap, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := format(p)
+	for _, field := range []string{"mounts:", "healthcheck.test:", "healthcheck.retries:"} {
+		if !strings.Contains(got, field) {
+			t.Errorf("a change by hand: no %s in\n%s", field, got)
+		}
+	}
+	if _, err := New(want, applied(want), Options{}); err == nil || !strings.Contains(err.Error(), "Route/app: network legacy_net does not exist") {
+		t.Errorf("missing network: %v", err)
 	}
 }

@@ -33,6 +33,7 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 	if c := t.ContainerSpec; c != nil {
 		image, _, _ := strings.Cut(c.Image, "@")
 		set("image", image)
+		set("command", quoteList(c.Command))
 		set("args", quoteList(c.Args))
 		for _, kv := range c.Env {
 			name, value, _ := strings.Cut(kv, "=")
@@ -60,11 +61,39 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		slices.Sort(configs)
 		set("secrets", strings.Join(secrets, "; "))
 		set("configs", strings.Join(configs, "; "))
+		var mounts []string
+		for _, m := range c.Mounts {
+			s := fmt.Sprintf("%s %s:%s", m.Type, m.Source, m.Target)
+			if m.ReadOnly {
+				s += " ro"
+			}
+			if m.TmpfsOptions != nil && m.TmpfsOptions.SizeBytes > 0 {
+				s += " size=" + strconv.FormatInt(m.TmpfsOptions.SizeBytes, 10)
+			}
+			mounts = append(mounts, s)
+		}
+		slices.Sort(mounts)
+		set("mounts", strings.Join(mounts, ", "))
+		if h := c.Healthcheck; h != nil {
+			set("healthcheck.test", quoteList(h.Test))
+			set("healthcheck.interval", nonZeroDuration(h.Interval.String()))
+			set("healthcheck.timeout", nonZeroDuration(h.Timeout.String()))
+			set("healthcheck.startPeriod", nonZeroDuration(h.StartPeriod.String()))
+			set("healthcheck.retries", nonZero(int64(h.Retries)))
+		}
 	}
 	if t.Placement != nil {
 		constraints := slices.Clone(t.Placement.Constraints)
 		slices.Sort(constraints)
 		set("placement.constraints", strings.Join(constraints, ", "))
+		var spread []string // in order: the first preference spreads first
+		for _, pref := range t.Placement.Preferences {
+			if pref.Spread != nil {
+				spread = append(spread, pref.Spread.SpreadDescriptor)
+			}
+		}
+		set("placement.preferences", strings.Join(spread, ", "))
+		set("placement.maxReplicasPerNode", nonZero(int64(t.Placement.MaxReplicas)))
 	}
 	var networks []string
 	for _, n := range t.Networks {

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -607,7 +608,145 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
 	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
 	errs = append(errs, mountErrs...)
+	errs = append(errs, validateServiceRuntime(p, svc)...)
 	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+}
+
+var (
+	// placementConstraint is a constraint swarm takes: a node attribute or label, == or !=, a value.
+	placementConstraint = regexp.MustCompile(`^(node\.(id|hostname|role|platform\.os|platform\.arch|labels\.[A-Za-z0-9][A-Za-z0-9._/-]*)|engine\.labels\.[A-Za-z0-9][A-Za-z0-9._/-]*) *(==|!=) *[A-Za-z0-9._/-]+$`)
+	// spreadLabel is what a placement preference spreads over.
+	spreadLabel = regexp.MustCompile(`^(node|engine)\.labels\.[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+	// volumeName is what docker calls a volume.
+	volumeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// signalName is a signal by name ("SIGINT", "INT") or number.
+	signalName = regexp.MustCompile(`^((SIG)?[A-Z][A-Z0-9+-]*|[0-9]{1,2})$`)
+)
+
+// validateServiceRuntime checks how a Route's service runs: command, hostname, mounts, health
+// check, placement, networks and stopping.
+func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+	var errs field.ErrorList
+	for i, a := range svc.Command {
+		if strings.ContainsRune(a, 0) {
+			errs = append(errs, field.Invalid(p.Child("command").Index(i), "must not contain NUL"))
+		}
+	}
+	if h := svc.Hostname; h != "" && (len(h) > 253 || strings.ContainsFunc(h, isSpaceOrControl)) {
+		errs = append(errs, field.Invalid(p.Child("hostname"), "is not a hostname (at most 253 characters, no spaces or control characters)"))
+	}
+	errs = append(errs, tooMany(p.Child("mounts"), len(svc.Mounts), 32)...)
+	targets := map[string]bool{}
+	for i, m := range svc.Mounts {
+		mp := p.Child("mounts").Index(i)
+		errs = append(errs, oneOf(mp.Child("type"), m.Type, v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs)...)
+		switch {
+		case !absolutePath(m.Target):
+			errs = append(errs, field.Invalid(mp.Child("target"), "is not an absolute path without '..'"))
+		case targets[path.Clean(m.Target)]:
+			errs = append(errs, field.Duplicate(mp.Child("target"), "another mount has it"))
+		}
+		targets[path.Clean(m.Target)] = true
+		switch m.Type {
+		case v1alpha1.MountBind:
+			if !absolutePath(m.Source) {
+				errs = append(errs, field.Invalid(mp.Child("source"), "is not the node's absolute path (without '..') a bind mounts"))
+			}
+		case v1alpha1.MountTmpfs:
+			if m.Source != "" {
+				errs = append(errs, field.Forbidden(mp.Child("source"), "a tmpfs has no source"))
+			}
+		default:
+			if m.Source != "" && (len(m.Source) > 255 || !volumeName.MatchString(m.Source)) {
+				errs = append(errs, field.Invalid(mp.Child("source"), "is not a volume name"))
+			}
+		}
+		if m.Size != "" {
+			if m.Type != v1alpha1.MountTmpfs {
+				errs = append(errs, field.Forbidden(mp.Child("size"), "only a tmpfs has a size"))
+			} else if _, err := v1alpha1.ParseMemory(m.Size); err != nil {
+				errs = append(errs, field.Invalid(mp.Child("size"), err.Error()))
+			}
+		}
+	}
+	if h := svc.Healthcheck; h != nil {
+		hp := p.Child("healthcheck")
+		switch {
+		case len(h.Test) == 0:
+			errs = append(errs, field.Required(hp.Child("test"), `["CMD", program, args...], ["CMD-SHELL", command], or ["NONE"]`))
+		case h.Test[0] == "NONE" && len(h.Test) != 1, h.Test[0] == "CMD" && len(h.Test) < 2, h.Test[0] == "CMD-SHELL" && len(h.Test) != 2:
+			errs = append(errs, field.Invalid(hp.Child("test"), `is not ["CMD", program, args...], ["CMD-SHELL", command], or ["NONE"]`))
+		case h.Test[0] != "NONE" && h.Test[0] != "CMD" && h.Test[0] != "CMD-SHELL":
+			errs = append(errs, field.Invalid(hp.Child("test").Index(0), `is not CMD, CMD-SHELL or NONE`))
+		}
+		for i, a := range h.Test {
+			if strings.ContainsRune(a, 0) {
+				errs = append(errs, field.Invalid(hp.Child("test").Index(i), "must not contain NUL"))
+			}
+		}
+		for _, d := range []struct {
+			name string
+			v    *v1alpha1.Duration
+		}{{"interval", h.Interval}, {"timeout", h.Timeout}, {"startPeriod", h.StartPeriod}} {
+			errs = append(errs, validateServiceDuration(hp.Child(d.name), d.v)...)
+		}
+		if h.Retries != nil && (*h.Retries < 0 || *h.Retries > 100) {
+			errs = append(errs, field.Invalid(hp.Child("retries"), "must be 0 to 100"))
+		}
+	}
+	if pl := svc.Placement; pl != nil {
+		pp := p.Child("placement")
+		errs = append(errs, tooMany(pp.Child("constraints"), len(pl.Constraints), 32)...)
+		errs = append(errs, tooMany(pp.Child("preferences"), len(pl.Preferences), 8)...)
+		for i, c := range pl.Constraints {
+			if len(c) > 512 || !placementConstraint.MatchString(c) {
+				errs = append(errs, field.Invalid(pp.Child("constraints").Index(i), `is not a placement constraint ("node.labels.disk==ssd", "node.role!=manager")`))
+			}
+		}
+		for i, pref := range pl.Preferences {
+			if len(pref.Spread) > 256 || !spreadLabel.MatchString(pref.Spread) {
+				errs = append(errs, field.Invalid(pp.Child("preferences").Index(i).Child("spread"), `is not a node label ("node.labels.rack")`))
+			}
+		}
+		if m := pl.MaxReplicasPerNode; m != nil && *m < 0 {
+			errs = append(errs, field.Invalid(pp.Child("maxReplicasPerNode"), "must be 0 (no bound) or more"))
+		}
+		if pl.MaxReplicasPerNode != nil && *pl.MaxReplicasPerNode > 0 && svc.Mode == v1alpha1.ServiceModeGlobal {
+			errs = append(errs, field.Forbidden(pp.Child("maxReplicasPerNode"), "a global service runs one task per node already"))
+		}
+	}
+	errs = append(errs, tooMany(p.Child("networks"), len(svc.Networks), 16)...)
+	nets := map[string]bool{}
+	for i, n := range svc.Networks {
+		np := p.Child("networks").Index(i)
+		switch {
+		case len(n) > 63 || !networkName.MatchString(n):
+			errs = append(errs, field.Invalid(np, "is not a network name"))
+		case nets[n]:
+			errs = append(errs, field.Duplicate(np, ""))
+		}
+		nets[n] = true
+	}
+	if s := svc.StopSignal; s != "" && (len(s) > 16 || !signalName.MatchString(s)) {
+		errs = append(errs, field.Invalid(p.Child("stopSignal"), `is not a signal ("SIGINT", "SIGQUIT", "15")`))
+	}
+	return append(errs, validateServiceDuration(p.Child("stopGracePeriod"), svc.StopGracePeriod)...)
+}
+
+// absolutePath tells whether p is an absolute path that does not climb with "..".
+func absolutePath(p string) bool {
+	return strings.HasPrefix(p, "/") && len(p) <= 4096 && !strings.ContainsRune(p, 0) && !slices.Contains(strings.Split(p, "/"), "..")
+}
+
+// validateServiceDuration checks a Go duration of a service's: positive, at most a day.
+func validateServiceDuration(p *field.Path, d *v1alpha1.Duration) field.ErrorList {
+	if d == nil {
+		return nil
+	}
+	if v, err := time.ParseDuration(string(*d)); err != nil || v <= 0 || v > 24*time.Hour {
+		return field.ErrorList{field.Invalid(p, `is not a duration from 1ns to 24h ("30s", "1m30s")`)}
+	}
+	return nil
 }
 
 // tooMany reports a list longer than its limit (v1alpha1.Max*).

@@ -298,6 +298,26 @@ func TestValidateRoute(t *testing.T) {
 		{"IP hostname", func(r *v1alpha1.Route) { r.Spec.Hostnames[0] = "10.0.0.1" },
 			[]string{`spec.hostnames[0]: is an IP address`}},
 		{"no hostnames: every host of its listeners", func(r *v1alpha1.Route) { r.Spec.Hostnames = nil }, nil},
+		{"service runtime", func(r *v1alpha1.Route) {
+			d := func(s string) *v1alpha1.Duration { v := v1alpha1.Duration(s); return &v }
+			svc := &r.Spec.Services[0]
+			svc.Command = []string{"/app", "serve"}
+			svc.Hostname = "{{.Node.Hostname}}-app"
+			svc.Mounts = []v1alpha1.Mount{{Type: v1alpha1.MountVolume, Source: "data", Target: "/data"}, {Type: v1alpha1.MountBind, Source: "etc", Target: "/etc/x"},
+				{Type: v1alpha1.MountTmpfs, Source: "x", Target: "/data/"}, {Type: v1alpha1.MountVolume, Target: "relative", Size: "1Mi"}}
+			svc.Healthcheck = &v1alpha1.Healthcheck{Test: []string{"CMD-SHELL"}, Interval: d("forever"), Retries: ptr(int32(-1))}
+			svc.Placement = &v1alpha1.Placement{Constraints: []string{"node.role!=manager", "node.labels.x==$(rm)"},
+				Preferences: []v1alpha1.PlacementPreference{{Spread: "node.labels.rack"}, {Spread: "rack"}}}
+			svc.Networks = []string{"legacy", "legacy", "bad name"}
+			svc.StopSignal = "kill -9"
+			svc.StopGracePeriod = d("25h")
+		}, []string{"spec.services[0].mounts[1].source: is not the node's absolute path", "spec.services[0].mounts[2].target: is duplicated",
+			"spec.services[0].mounts[2].source: is forbidden: a tmpfs has no source", "spec.services[0].mounts[3].target: is not an absolute path",
+			"spec.services[0].mounts[3].size: is forbidden: only a tmpfs has a size", "spec.services[0].healthcheck.test: is not",
+			"spec.services[0].healthcheck.interval: is not a duration", "spec.services[0].healthcheck.retries: must be 0 to 100",
+			"spec.services[0].placement.constraints[1]: is not a placement constraint", "spec.services[0].placement.preferences[1].spread: is not a node label",
+			"spec.services[0].networks[1]: is duplicated", "spec.services[0].networks[2]: is not a network name",
+			"spec.services[0].stopSignal: is not a signal", "spec.services[0].stopGracePeriod: is not a duration"}},
 		{"backendRef filters", func(r *v1alpha1.Route) {
 			mod := func(name v1alpha1.HeaderName) v1alpha1.RouteFilter {
 				return v1alpha1.RouteFilter{Type: v1alpha1.FilterRequestHeaderModifier, RequestHeaderModifier: &v1alpha1.HeaderModifier{Set: []v1alpha1.HTTPHeader{{Name: name, Value: "v"}}}}

@@ -9,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
 
 // TestRouteServiceSecretsAndConfigs: a Route's service mounts existing swarm secrets and configs
-// where it says, with the owner and mode it says; a config that does not exist is refused before
+// where it says, with the owner and mode it says, and a named volume and a tmpfs, runs the
+// command it says, with its health check passing; a config that does not exist is refused before
 // any write; the secret's value appears nowhere swarmgate prints.
 func TestRouteServiceSecretsAndConfigs(t *testing.T) {
 	const instance, port = "e2e-files", 18197
@@ -53,9 +56,13 @@ spec:
       image: swarmgate/echo:test
       port: 8888
       endpointMode: dnsrr
-      env: [{name: SERVICE, value: files}, {name: FILES, value: "/run/secrets/db-password,/etc/app.conf"}]
+      command: [/echo]
+      env: [{name: SERVICE, value: files}, {name: FILES, value: "/run/secrets/db-password,/etc/app.conf,/data,/scratch"}]
       secrets: [{name: e2e-files-db-password, target: db-password, mode: "0400"}]
       configs: [{name: %s, target: /etc/app.conf}]
+      mounts: [{source: e2e-files-data, target: /data}, {type: tmpfs, target: /scratch, size: 16Mi}]
+      healthcheck: {test: [CMD, /echo, health], interval: 1s, timeout: 2s, retries: 3}
+      stopGracePeriod: 5s
 `, port, config)
 	}
 	missing := writeManifests(t, "missing.yaml", manifest("e2e-files-no-such-config"))
@@ -90,8 +97,29 @@ spec:
 		if c := reply.Files["/etc/app.conf"]; c.Size != int64(len("level = debug\n")) || c.Mode != "-r--r--r--" {
 			return fmt.Errorf("the config in the task: %+v", c)
 		}
+		for _, dir := range []string{"/data", "/scratch"} {
+			if m := reply.Files[dir]; m.Size < 0 {
+				return fmt.Errorf("no %s in the task", dir)
+			}
+		}
 		return nil
 	})
+	// The health check runs and passes.
+	eventually(t, 30*time.Second, func() error {
+		list, err := docker.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name=files"))})
+		if err != nil || len(list) == 0 {
+			return fmt.Errorf("no container of files: %v", err)
+		}
+		c, err := docker.ContainerInspect(ctx, list[0].ID)
+		if err != nil {
+			return err
+		}
+		if c.State.Health == nil || c.State.Health.Status != "healthy" {
+			return fmt.Errorf("health %+v", c.State.Health)
+		}
+		return nil
+	})
+	t.Cleanup(func() { removeEventually(func() error { return docker.VolumeRemove(ctx, "e2e-files-data", true) }) })
 	g := mustSucceed(t, "get", "route", "files", "-o", "yaml", "--instance", instance)
 	d := swarmgate(t, "diff", "-f", good, "--instance", instance, "--show-config")
 	for _, out := range []string{a.stdout, a.stderr, g.stdout, d.stdout, d.stderr} {

@@ -4,6 +4,8 @@
 // container hostname. FILES (comma-separated paths) lists files whose size and mode it reports,
 // never their contents: the tests mount secrets there. A task whose SLOT (set it to swarm's
 // {{.Task.Slot}}) equals FAIL_SLOT answers 503, as a broken task would; LOG=1 logs each request.
+// "echo health" asks the server in the same container and exits 0 if it answers 200: the image has
+// no shell or curl for a health check.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 type reply struct {
@@ -34,6 +37,14 @@ func main() {
 	addr := ":8888"
 	if v := os.Getenv("ADDR"); v != "" {
 		addr = v
+	}
+	if len(os.Args) > 1 && os.Args[1] == "health" {
+		_, port, _ := strings.Cut(addr, ":")
+		resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://127.0.0.1:" + port + "/health")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	task, _ := os.Hostname()
 	service := os.Getenv("SERVICE")
