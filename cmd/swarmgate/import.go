@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/cmd/swarmgate/stackimport"
+)
+
+func newImportCommand() *cobra.Command {
+	var (
+		files []string
+		opts  stackimport.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "import -f STACK.yaml... --gateway NAME",
+		Short: "Print swarmgate manifests for docker stack files",
+		Long: `Read docker stack (compose) files, with their ${VARIABLE} interpolation from the
+environment, and print swarmgate manifests: a Gateway, and for each service a
+Route that runs it and routes its hostnames to it. A service named like the
+Gateway (the stack's own nginx) becomes it: its published ports become listeners,
+its image and config are swarmgate's. Hostnames come from Traefik
+(traefik.http.routers.X.rule=Host(...)) or caddy-docker-proxy (caddy: host)
+labels, else the service's name; the port from their labels, else the service's
+published or exposed port, else --backend-port. Each file is a stack of its own.
+What does not carry over is said on stderr. The manifests are validated before
+they are printed; nothing is changed on the swarm.`,
+		Example: `  # The blog's three stacks: nginx (the gateway), manager and dmz
+  swarmgate import -f nginx-stack.yaml -f manager-stack.yaml -f dmz-stack.yaml \
+    --gateway http-gateway --backend-port 8888 > swarmgate.yaml`,
+		GroupID: "basic",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 || opts.Gateway == "" {
+				return &exitCodeError{code: exitFail, msg: "give the stack files (-f) and the Gateway's name (--gateway)"}
+			}
+			stacks, err := stackimport.Load(files)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			res, err := stackimport.Convert(cmd.Context(), stacks, opts)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			out, err := res.YAML("swarmgate import of " + strings.Join(files, ", "))
+			if err != nil {
+				return err
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+			}
+			// What import prints goes through the same checks apply makes.
+			objs, errs := manifest.Decode("<import>", out)
+			for _, o := range objs {
+				o.Default()
+			}
+			if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the manifests do not validate; nothing printed:\n%v", errs)}
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "a docker stack (compose) file; repeatable, each a stack")
+	cmd.Flags().StringVar(&opts.Gateway, "gateway", "", "name of the Gateway the Routes attach to (a service of that name becomes it)")
+	cmd.Flags().Int32Var(&opts.Port, "port", 80, "listener port of a new Gateway (when no service has its name)")
+	cmd.Flags().StringVar(&opts.GatewayImage, "gateway-image", "", "the Gateway's nginx image (default "+v1alpha1.DefaultGatewayImage+")")
+	cmd.Flags().Int32Var(&opts.BackendPort, "backend-port", 0, "port of the services no label, published port or expose names")
+	return cmd
+}

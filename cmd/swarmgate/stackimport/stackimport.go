@@ -1,0 +1,512 @@
+// Package stackimport turns docker stack files (the compose specification, read with
+// compose-go: variable interpolation, extension fields and all) into swarmgate manifests: a
+// Gateway, and a Route for each service, which runs the service and routes its hostnames to it.
+// Hostnames and ports come from the labels people already use for Traefik and caddy-docker-proxy,
+// else the service's name (the blog's virtual hosts) and its published or exposed port.
+package stackimport
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Options say what the files cannot.
+type Options struct {
+	// Gateway names the Gateway the Routes attach to. A service of that name in the files (the
+	// blog's nginx) becomes it; otherwise a new one is made.
+	Gateway string
+	// Port is the new Gateway's listener port (80 when 0).
+	Port int32
+	// GatewayImage is the Gateway's nginx image; swarmgate's default when empty.
+	GatewayImage string
+	// BackendPort is the port of a service that no label, published port or expose names.
+	BackendPort int32
+	// Env interpolates ${VARIABLES}; the process environment when nil.
+	Env map[string]string
+}
+
+// Stack is one stack file: its name (as `docker stack deploy -c FILE NAME` would get it, from the
+// file's name here) and content.
+type Stack struct {
+	Name    string
+	File    string
+	Content []byte
+}
+
+// Result is what the stacks become: the objects, and notes on what did not carry over.
+type Result struct {
+	Objects []v1alpha1.Object
+	Notes   []string
+}
+
+// YAML prints the objects as YAML documents under a comment.
+func (r *Result) YAML(comment string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(comment, "\n", " "))
+	for i, o := range r.Objects {
+		y, err := yaml.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v1alpha1.Ref(o), err)
+		}
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.Write(y)
+	}
+	return b.Bytes(), nil
+}
+
+// Load reads stack files; each is a stack of its own, named after the file.
+func Load(paths []string) ([]Stack, error) {
+	var out []Stack
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		out = append(out, Stack{Name: name, File: p, Content: data})
+	}
+	return out, nil
+}
+
+// Convert turns the stacks into manifests.
+func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
+	env := o.Env
+	if env == nil {
+		env = map[string]string{}
+		for _, kv := range os.Environ() {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				env[k] = v
+			}
+		}
+	}
+	c := &converter{opts: o, res: &Result{}}
+	var gatewaySvc *types.ServiceConfig
+	var gatewayStack *types.Project
+	var services []routed
+	for _, st := range stacks {
+		project, err := loader.LoadWithContext(ctx, types.ConfigDetails{
+			WorkingDir:  filepath.Dir(st.File),
+			ConfigFiles: []types.ConfigFile{{Filename: st.File, Content: st.Content}},
+			Environment: env,
+		}, func(lo *loader.Options) {
+			lo.SetProjectName(projectName(st.Name), true)
+			lo.SkipResolveEnvironment = false
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.File, err)
+		}
+		for _, name := range slices.Sorted(maps.Keys(project.Services)) {
+			svc := project.Services[name]
+			if name == o.Gateway {
+				gatewaySvc, gatewayStack = &svc, project
+				continue
+			}
+			services = append(services, routed{project, svc})
+		}
+	}
+	network := c.gatewayNetwork(services)
+	gw, err := c.gateway(gatewaySvc, gatewayStack, network)
+	if err != nil {
+		return nil, err
+	}
+	c.res.Objects = append(c.res.Objects, gw)
+	for _, r := range services {
+		route, err := c.route(r.project, r.service, network)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", r.service.Name, err)
+		}
+		c.res.Objects = append(c.res.Objects, route)
+	}
+	return c.res, nil
+}
+
+// notInProjectName is what compose-go refuses in a project (stack) name.
+var notInProjectName = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// projectName is a stack name compose-go takes: lowercase letters, digits, '-' and '_'.
+func projectName(s string) string {
+	return notInProjectName.ReplaceAllString(strings.ToLower(s), "-")
+}
+
+// routed is a service a Route runs, with the stack it came from.
+type routed struct {
+	project *types.Project
+	service types.ServiceConfig
+}
+
+type converter struct {
+	opts Options
+	res  *Result
+}
+
+func (c *converter) note(format string, args ...any) {
+	c.res.Notes = append(c.res.Notes, fmt.Sprintf(format, args...))
+}
+
+// gatewayNetwork is the network the Routes' services reach their gateway on: the external
+// network most of them join (the blog's nginx_default), else nginx_default.
+func (c *converter) gatewayNetwork(services []routed) string {
+	count := map[string]int{}
+	for _, r := range services {
+		for key := range r.service.Networks {
+			if n, ok := r.project.Networks[key]; ok && bool(n.External) {
+				count[cmp.Or(n.Name, key)]++
+			}
+		}
+	}
+	best := v1alpha1.DefaultNetworkName
+	for _, name := range slices.Sorted(maps.Keys(count)) {
+		if count[name] > count[best] {
+			best = name
+		}
+	}
+	return best
+}
+
+// gateway is the Gateway: the stack's proxy service converted (its published ports become
+// listeners; its image and config are swarmgate's), or a new one.
+func (c *converter) gateway(svc *types.ServiceConfig, project *types.Project, network string) (*v1alpha1.Gateway, error) {
+	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindGateway},
+		Metadata: v1alpha1.ObjectMeta{Name: c.opts.Gateway}}
+	gw.Spec.Network.Name = network
+	gw.Spec.Image = c.opts.GatewayImage
+	if svc == nil {
+		port := cmp.Or(c.opts.Port, 80)
+		gw.Spec.Listeners = []v1alpha1.Listener{{Name: "http", Port: v1alpha1.PortNumber(port)}}
+		c.note("Gateway %s is new (no service of that name in the files), listening on port %d", c.opts.Gateway, port)
+		return gw, nil
+	}
+	for i, p := range svc.Ports {
+		published, err := strconv.Atoi(p.Published)
+		if err != nil || p.Protocol == "udp" {
+			c.note("Gateway %s: port %q is not a TCP port it can publish; left out", svc.Name, p.Published)
+			continue
+		}
+		name := "http"
+		if i > 0 {
+			name = fmt.Sprintf("http-%d", published)
+		}
+		l := v1alpha1.Listener{Name: v1alpha1.SectionName(name), Port: v1alpha1.PortNumber(published)}
+		if p.Mode == "host" {
+			l.PublishMode = v1alpha1.PublishModeHost
+		}
+		gw.Spec.Listeners = append(gw.Spec.Listeners, l)
+	}
+	if len(gw.Spec.Listeners) == 0 {
+		return nil, fmt.Errorf("gateway service %s publishes no TCP port: publish one, or give the Gateway another name for a new one", svc.Name)
+	}
+	c.note("Gateway %s: its image %s and its nginx config are replaced by swarmgate's (%s, a config rendered from the Routes)", svc.Name, svc.Image, cmp.Or(c.opts.GatewayImage, v1alpha1.DefaultGatewayImage))
+	if d := svc.Deploy; d != nil {
+		if d.Mode == "global" {
+			gw.Spec.Mode = v1alpha1.ServiceModeGlobal
+		} else if d.Replicas != nil {
+			gw.Spec.Replicas = ptr(int32(*d.Replicas))
+		}
+		gw.Spec.UpdatePolicy = updatePolicy(d.UpdateConfig)
+		gw.Spec.RestartPolicy = restartPolicy(d.RestartPolicy)
+		if len(d.Placement.Constraints) > 0 {
+			c.note("Gateway %s: placement constraints %v left out: give the Gateway a zone", svc.Name, d.Placement.Constraints)
+		}
+	}
+	return gw, nil
+}
+
+var (
+	// traefikHost finds the hosts of a Traefik router rule: Host(`a`) || Host(`b`, `c`).
+	traefikHost     = regexp.MustCompile(`Host\(([^)]*)\)`)
+	backquoted      = regexp.MustCompile("`([^`]+)`")
+	traefikRule     = regexp.MustCompile(`^traefik\.http\.routers\.[^.]+\.rule$`)
+	traefikPort     = regexp.MustCompile(`^traefik\.http\.services\.[^.]+\.loadbalancer\.server\.port$`)
+	caddyHostLabel  = regexp.MustCompile(`^caddy(_[0-9]+)?$`)
+	caddyProxyLabel = regexp.MustCompile(`^caddy(_[0-9]+)?\.reverse_proxy$`)
+	caddyUpstreams  = regexp.MustCompile(`\{\{\s*upstreams\s+(?:https?\s+)?([0-9]+)\s*\}\}`)
+)
+
+// labels are a service's labels, deploy's (swarm's) over the container's.
+func labels(svc types.ServiceConfig) map[string]string {
+	out := map[string]string{}
+	maps.Copy(out, svc.Labels)
+	if svc.Deploy != nil {
+		maps.Copy(out, svc.Deploy.Labels)
+	}
+	return out
+}
+
+// hostsAndPort reads the hosts and port a service is routed with from its Traefik or caddy
+// labels; none means the service's name and its published or exposed port.
+func (c *converter) hostsAndPort(svc types.ServiceConfig) ([]v1alpha1.Hostname, int32, error) {
+	var hosts []v1alpha1.Hostname
+	var port int32
+	add := func(h string) {
+		h = strings.ToLower(strings.TrimSpace(h))
+		h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
+		h, _, _ = strings.Cut(h, ":")
+		if h != "" && !slices.Contains(hosts, v1alpha1.Hostname(h)) {
+			hosts = append(hosts, v1alpha1.Hostname(h))
+		}
+	}
+	ls := labels(svc)
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
+		v := ls[k]
+		switch {
+		case traefikRule.MatchString(k):
+			for _, m := range traefikHost.FindAllStringSubmatch(v, -1) {
+				for _, h := range backquoted.FindAllStringSubmatch(m[1], -1) {
+					add(h[1])
+				}
+			}
+		case caddyHostLabel.MatchString(k):
+			for _, h := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+				add(h)
+			}
+		case traefikPort.MatchString(k):
+			if n, err := strconv.Atoi(v); err == nil {
+				port = int32(n)
+			}
+		case caddyProxyLabel.MatchString(k):
+			if m := caddyUpstreams.FindStringSubmatch(v); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				port = int32(n)
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		hosts = []v1alpha1.Hostname{v1alpha1.Hostname(svc.Name)}
+	}
+	if port == 0 && len(svc.Ports) > 0 {
+		port = int32(svc.Ports[0].Target)
+	}
+	if port == 0 && len(svc.Expose) > 0 {
+		first, _, _ := strings.Cut(svc.Expose[0], "/")
+		first, _, _ = strings.Cut(first, "-")
+		n, _ := strconv.Atoi(first)
+		port = int32(n)
+	}
+	if port == 0 {
+		port = c.opts.BackendPort
+	}
+	if port == 0 {
+		return nil, 0, errors.New("no port to route to: no Traefik or caddy label, published port or expose names one; pass --backend-port")
+	}
+	return hosts, port, nil
+}
+
+// route is a Route that runs svc and routes its hosts to it.
+func (c *converter) route(project *types.Project, svc types.ServiceConfig, network string) (*v1alpha1.Route, error) {
+	hosts, port, err := c.hostsAndPort(svc)
+	if err != nil {
+		return nil, err
+	}
+	if svc.Image == "" {
+		return nil, errors.New("has no image (swarm does not build)")
+	}
+	rs := v1alpha1.RouteService{Name: svc.Name, Image: svc.Image, Command: svc.Entrypoint, Args: svc.Command,
+		Port: ptr(v1alpha1.PortNumber(port)), Hostname: svc.Hostname, StopSignal: svc.StopSignal}
+	for _, name := range slices.Sorted(maps.Keys(svc.Environment)) {
+		if v := svc.Environment[name]; v != nil {
+			rs.Env = append(rs.Env, v1alpha1.EnvVar{Name: name, Value: *v})
+		} else {
+			c.note("service %s: environment variable %s has no value here; left out", svc.Name, name)
+		}
+	}
+	if svc.StopGracePeriod != nil {
+		rs.StopGracePeriod = duration(*svc.StopGracePeriod)
+	}
+	for _, s := range svc.Secrets {
+		name := s.Source
+		if def, ok := project.Secrets[s.Source]; ok {
+			name = cmp.Or(def.Name, s.Source)
+			if !bool(def.External) {
+				c.note("service %s: secret %s is created from a file by docker stack deploy; swarmgate mounts existing secrets only: create %s first (docker secret create)", svc.Name, s.Source, name)
+			}
+		}
+		rs.Secrets = append(rs.Secrets, fileMount(name, s.Target, s.UID, s.GID, s.Mode))
+	}
+	for _, cf := range svc.Configs {
+		name := cf.Source
+		if def, ok := project.Configs[cf.Source]; ok {
+			name = cmp.Or(def.Name, cf.Source)
+			if !bool(def.External) {
+				c.note("service %s: config %s is created from a file by docker stack deploy; swarmgate mounts existing configs only: create %s first (docker config create)", svc.Name, cf.Source, name)
+			}
+		}
+		rs.Configs = append(rs.Configs, fileMount(name, cf.Target, cf.UID, cf.GID, cf.Mode))
+	}
+	for _, v := range svc.Volumes {
+		m := v1alpha1.Mount{Type: v1alpha1.MountType(v.Type), Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		switch v.Type {
+		case types.VolumeTypeVolume:
+			if def, ok := project.Volumes[v.Source]; ok {
+				m.Source = cmp.Or(def.Name, v.Source)
+			}
+		case types.VolumeTypeBind:
+		case types.VolumeTypeTmpfs:
+			if v.Tmpfs != nil && v.Tmpfs.Size > 0 {
+				m.Size = strconv.FormatInt(int64(v.Tmpfs.Size), 10)
+			}
+		default:
+			c.note("service %s: a %s mount at %s is left out", svc.Name, v.Type, v.Target)
+			continue
+		}
+		rs.Mounts = append(rs.Mounts, m)
+	}
+	if h := svc.HealthCheck; h != nil {
+		hc := &v1alpha1.Healthcheck{Test: h.Test}
+		if h.Disable {
+			hc.Test = []string{"NONE"}
+		}
+		if h.Interval != nil {
+			hc.Interval = duration(*h.Interval)
+		}
+		if h.Timeout != nil {
+			hc.Timeout = duration(*h.Timeout)
+		}
+		if h.StartPeriod != nil {
+			hc.StartPeriod = duration(*h.StartPeriod)
+		}
+		if h.Retries != nil {
+			hc.Retries = ptr(int32(*h.Retries))
+		}
+		rs.Healthcheck = hc
+	}
+	for _, key := range slices.Sorted(maps.Keys(svc.Networks)) {
+		def, ok := project.Networks[key]
+		name := cmp.Or(def.Name, key)
+		switch {
+		case name == network:
+		case ok && bool(def.External):
+			rs.Networks = append(rs.Networks, name)
+		default:
+			c.note("service %s: the stack's own network %s is left out (the service joins its gateway's network %s)", svc.Name, key, network)
+		}
+	}
+	meta := v1alpha1.ObjectMeta{Name: svc.Name}
+	for k, v := range labels(svc) {
+		if strings.HasPrefix(k, "traefik.") || caddyHostLabel.MatchString(strings.SplitN(k, ".", 2)[0]) || strings.HasPrefix(k, v1alpha1.LabelPrefix) {
+			continue
+		}
+		if meta.Labels == nil {
+			meta.Labels = map[string]string{}
+		}
+		meta.Labels[k] = v
+	}
+	if d := svc.Deploy; d != nil {
+		if d.Mode == "global" {
+			rs.Mode = v1alpha1.ServiceModeGlobal
+		} else if d.Replicas != nil {
+			rs.Replicas = ptr(int32(*d.Replicas))
+		}
+		rs.UpdatePolicy = updatePolicy(d.UpdateConfig)
+		rs.RestartPolicy = restartPolicy(d.RestartPolicy)
+		rs.Resources = resources(d.Resources)
+		if d.EndpointMode == "dnsrr" {
+			rs.EndpointMode = v1alpha1.EndpointModeDNSRR
+		}
+		p := d.Placement
+		if len(p.Constraints) > 0 || len(p.Preferences) > 0 || p.MaxReplicas > 0 {
+			rs.Placement = &v1alpha1.Placement{Constraints: p.Constraints}
+			for _, pref := range p.Preferences {
+				rs.Placement.Preferences = append(rs.Placement.Preferences, v1alpha1.PlacementPreference{Spread: pref.Spread})
+			}
+			if p.MaxReplicas > 0 {
+				rs.Placement.MaxReplicasPerNode = ptr(int32(p.MaxReplicas))
+			}
+		}
+	}
+	return &v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindRoute}, Metadata: meta,
+		Spec: v1alpha1.RouteSpec{
+			ParentRefs: []v1alpha1.ParentRef{{Name: c.opts.Gateway}},
+			Hostnames:  hosts,
+			Rules:      []v1alpha1.RouteRule{{BackendRefs: []v1alpha1.BackendRef{{Name: svc.Name}}}},
+			Services:   []v1alpha1.RouteService{rs},
+		}}, nil
+}
+
+func fileMount(name, target, uid, gid string, mode *types.FileMode) v1alpha1.FileMount {
+	fm := v1alpha1.FileMount{Name: name, Target: target, UID: uid, GID: gid}
+	if mode != nil {
+		fm.Mode = fmt.Sprintf("0%o", int64(*mode))
+	}
+	return fm
+}
+
+func updatePolicy(u *types.UpdateConfig) *v1alpha1.UpdatePolicy {
+	if u == nil {
+		return nil
+	}
+	p := &v1alpha1.UpdatePolicy{Order: v1alpha1.UpdateOrder(u.Order), FailureAction: v1alpha1.FailureAction(u.FailureAction)}
+	if u.Parallelism != nil {
+		p.Parallelism = ptr(int32(*u.Parallelism))
+	}
+	if u.Delay != 0 {
+		p.Delay = *duration(u.Delay)
+	}
+	if u.Monitor != 0 {
+		p.Monitor = *duration(u.Monitor)
+	}
+	return p
+}
+
+func restartPolicy(r *types.RestartPolicy) *v1alpha1.RestartPolicy {
+	if r == nil {
+		return nil
+	}
+	p := &v1alpha1.RestartPolicy{Condition: v1alpha1.RestartCondition(r.Condition)}
+	if r.Delay != nil {
+		p.Delay = *duration(*r.Delay)
+	}
+	if r.Window != nil {
+		p.Window = *duration(*r.Window)
+	}
+	if r.MaxAttempts != nil {
+		p.MaxAttempts = ptr(int32(*r.MaxAttempts))
+	}
+	return p
+}
+
+func resources(r types.Resources) *v1alpha1.Resources {
+	list := func(res *types.Resource) *v1alpha1.ResourceList {
+		if res == nil || res.NanoCPUs == 0 && res.MemoryBytes == 0 {
+			return nil
+		}
+		l := &v1alpha1.ResourceList{}
+		if res.NanoCPUs > 0 {
+			l.CPUs = strconv.FormatFloat(float64(res.NanoCPUs), 'f', -1, 32)
+		}
+		if res.MemoryBytes > 0 {
+			l.Memory = strconv.FormatInt(int64(res.MemoryBytes), 10)
+		}
+		return l
+	}
+	out := &v1alpha1.Resources{Limits: list(r.Limits), Reservations: list(r.Reservations)}
+	if out.Limits == nil && out.Reservations == nil {
+		return nil
+	}
+	return out
+}
+
+func duration(d types.Duration) *v1alpha1.Duration {
+	v := v1alpha1.Duration(time.Duration(d).String())
+	return &v
+}
+
+func ptr[T any](v T) *T { return &v }
