@@ -24,7 +24,6 @@ const (
 	// combinedFile dispatches on kind to the schema of that kind; manifests name it in their
 	// yaml-language-server modeline.
 	combinedFile = "swarmgate.json"
-	schemaBase   = "https://swarmgate.io/schema/v1alpha1/"
 )
 
 func main() {
@@ -41,14 +40,13 @@ func main() {
 // generate returns the schema files by name. It reads the API's Go comments relative to the
 // working directory, which must be the repository root.
 func generate() (map[string][]byte, error) {
-	r := &jsonschema.Reflector{}
+	r := &jsonschema.Reflector{Mapper: typeSchema, Anonymous: true}
 	if err := r.AddGoComments(modulePath, apiDir); err != nil {
 		return nil, fmt.Errorf("reading doc comments: %w", err)
 	}
 	files := map[string][]byte{}
 	combined := &jsonschema.Schema{
 		Version:     jsonschema.Version,
-		ID:          jsonschema.ID(schemaBase + combinedFile),
 		Title:       "swarmgate manifest",
 		Description: "Any swarmgate.io/v1alpha1 object; the kind field selects its schema.",
 		Type:        "object",
@@ -57,8 +55,12 @@ func generate() (map[string][]byte, error) {
 	for _, kind := range v1alpha1.Kinds {
 		s := r.Reflect(v1alpha1.New(kind))
 		name := strings.ToLower(string(kind)) + ".json"
-		s.ID = jsonschema.ID(schemaBase + name)
+		// No $id: the kinds' files are referred to relative to the file itself, so an editor
+		// resolves them from disk, offline, wherever the schema directory is.
 		s.Title = string(kind)
+		if err := constrain(s.Definitions); err != nil {
+			return nil, err
+		}
 		root, ok := s.Definitions[string(kind)]
 		if !ok {
 			return nil, fmt.Errorf("%s: no definition for the kind itself", kind)

@@ -11,6 +11,10 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// schemaBase is where the tests put the schema files: like an editor reading them from disk, the
+// kinds' files resolve relative to swarmgate.json, with nothing fetched.
+const schemaBase = "file:///schema/"
+
 // TestSchemaInSync fails when the committed schema differs from what the Go types generate: run
 // `go run ./hack/schemagen` from the repository root after changing the API.
 func TestSchemaInSync(t *testing.T) {
@@ -93,4 +97,60 @@ func documents(t *testing.T, file string) []any {
 		docs = append(docs, doc)
 	}
 	return docs
+}
+
+// catchFloor is how many files of manifests/invalid the schema flags at least: a mistake the
+// schema learns to express raises it; the test fails if it falls.
+const catchFloor = 45
+
+// TestSchemaCatchesInvalidCorpus runs every file of manifests/invalid through the schema, as an
+// editor would, and reports how many it flags (the rest need what a schema cannot say: other
+// objects, the swarm, nginx's limits).
+func TestSchemaCatchesInvalidCorpus(t *testing.T) {
+	t.Chdir("../..")
+	files, err := generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	for name, b := range files {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddResource(schemaBase+name, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	schema, err := c.Compile(schemaBase + combinedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invalid, _ := filepath.Glob("manifests/invalid/*.yaml")
+	var caught, missed []string
+	for _, f := range invalid {
+		data, _ := os.ReadFile(f)
+		flagged := false
+		for _, part := range strings.Split(string(data), "\n---\n") {
+			js, err := yaml.YAMLToJSON([]byte(part))
+			if err != nil {
+				flagged = true // the editor's YAML parser flags it
+				break
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
+			if err != nil || schema.Validate(doc) != nil {
+				flagged = true
+				break
+			}
+		}
+		if flagged {
+			caught = append(caught, filepath.Base(f))
+		} else {
+			missed = append(missed, filepath.Base(f))
+		}
+	}
+	t.Logf("the schema flags %d of the %d invalid files; not: %s", len(caught), len(invalid), strings.Join(missed, " "))
+	if len(caught) < catchFloor {
+		t.Errorf("the schema flags %d invalid files, fewer than %d", len(caught), catchFloor)
+	}
 }

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -263,6 +264,10 @@ func validateMatch(p *field.Path, m *v1alpha1.RouteMatch) field.ErrorList {
 
 var filterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
 	v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror, v1alpha1.FilterCORS}
+
+// FilterFields are the JSON names of the fields that go with each filter type, for the JSON
+// Schema.
+func FilterFields() map[v1alpha1.FilterType]string { return maps.Clone(filterFields) }
 
 // filterFields are the JSON names of the fields that go with each filter type.
 var filterFields = map[v1alpha1.FilterType]string{

@@ -66,6 +66,33 @@ var (
 // HTTP methods a match may name.
 var httpMethods = []v1alpha1.HTTPMethod{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 
+// HTTPMethods are the methods a match may name, for the JSON Schema.
+func HTTPMethods() []v1alpha1.HTTPMethod { return slices.Clone(httpMethods) }
+
+// SchemaPatterns are the patterns the JSON Schema gives values, by what the values are: the
+// expressions validation applies, so that an editor and validate agree. They are plain enough
+// for ECMA-262 regular expressions, which JSON Schema uses.
+func SchemaPatterns() map[string]string {
+	return map[string]string{
+		"dnsLabel":     dns1123Label.String(),
+		"hostname":     gatewayHostname.String(),
+		"headerName":   headerToken.String(),
+		"envName":      envName.String(),
+		"networkName":  networkName.String(),
+		"interface":    ifaceName.String(),
+		"vrrpPassword": vrrpPassword.String(),
+		"image":        imageRef.String(),
+		"secretName":   secretName.String(),
+		// An absolute path of the Gateway API's characters (validation adds what a pattern
+		// cannot say: decoded dot segments, encoded separators).
+		"path": "^/" + strings.TrimSuffix(strings.TrimPrefix(pathChars.String(), "^"), "+$") + "*$",
+		// Printable text: no CR, LF or other control characters (tab allowed).
+		"headerValue": `^[^\x00-\x08\x0a-\x1f\x7f]*$`,
+		// A Go duration ("10s", "1m30s", "500ms").
+		"duration": `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`,
+	}
+}
+
 func validateDNSLabel(p *field.Path, v string) field.ErrorList {
 	if len(v) > 63 || !dns1123Label.MatchString(v) {
 		return field.ErrorList{field.Invalid(p, "is not a valid DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)")}

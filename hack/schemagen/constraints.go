@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+)
+
+// enums are the values of the API's string types that take a fixed set, from its constants.
+var enums = map[reflect.Type][]any{
+	reflect.TypeFor[v1alpha1.ListenerProtocol](): {v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS},
+	reflect.TypeFor[v1alpha1.PublishMode]():      {v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost},
+	reflect.TypeFor[v1alpha1.TLSMode]():          {v1alpha1.TLSModeTerminate},
+	reflect.TypeFor[v1alpha1.Isolation]():        {v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute},
+	reflect.TypeFor[v1alpha1.PathMatchType]():    {v1alpha1.PathMatchExact, v1alpha1.PathMatchPathPrefix},
+	reflect.TypeFor[v1alpha1.MatchType]():        {v1alpha1.MatchExact},
+	reflect.TypeFor[v1alpha1.FilterType](): {v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
+		v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror, v1alpha1.FilterCORS},
+	reflect.TypeFor[v1alpha1.PathModifierType](): {v1alpha1.ReplaceFullPath, v1alpha1.ReplacePrefixMatch},
+	reflect.TypeFor[v1alpha1.ServiceMode]():      {v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal},
+	reflect.TypeFor[v1alpha1.UpdateOrder]():      {v1alpha1.UpdateOrderStopFirst, v1alpha1.UpdateOrderStartFirst},
+	reflect.TypeFor[v1alpha1.FailureAction](): {v1alpha1.FailureActionPause, v1alpha1.FailureActionContinue,
+		v1alpha1.FailureActionRollback},
+	reflect.TypeFor[v1alpha1.RestartCondition](): {v1alpha1.RestartConditionNone, v1alpha1.RestartConditionOnFailure,
+		v1alpha1.RestartConditionAny},
+	reflect.TypeFor[v1alpha1.EndpointMode]():   {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
+	reflect.TypeFor[v1alpha1.MountType]():      {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
+	reflect.TypeFor[v1alpha1.FromNamespaces](): {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+}
+
+// typeSchema maps the API's value types to what a schema can say of them: their enums, the
+// patterns validation applies, and port numbers' range.
+func typeSchema(t reflect.Type) *jsonschema.Schema {
+	patterns := validation.SchemaPatterns()
+	if values, ok := enums[t]; ok {
+		return &jsonschema.Schema{Type: "string", Enum: values}
+	}
+	switch t {
+	case reflect.TypeFor[v1alpha1.PortNumber]():
+		return &jsonschema.Schema{Type: "integer", Minimum: "1", Maximum: "65535"}
+	case reflect.TypeFor[v1alpha1.Hostname]():
+		// A hostname is never an IP address.
+		return &jsonschema.Schema{Type: "string", Pattern: patterns["hostname"], MaxLength: ptr(uint64(253)),
+			Not: &jsonschema.Schema{Pattern: `^[0-9]+(\.[0-9]+){3}$`}}
+	case reflect.TypeFor[v1alpha1.HeaderName]():
+		return &jsonschema.Schema{Type: "string", Pattern: patterns["headerName"], MaxLength: ptr(uint64(256))}
+	case reflect.TypeFor[v1alpha1.SectionName]():
+		return &jsonschema.Schema{Type: "string", Pattern: patterns["dnsLabel"], MaxLength: ptr(uint64(63))}
+	case reflect.TypeFor[v1alpha1.Duration]():
+		return &jsonschema.Schema{Type: "string", Pattern: patterns["duration"]}
+	case reflect.TypeFor[v1alpha1.HTTPMethod]():
+		var methods []any
+		for _, m := range validation.HTTPMethods() {
+			methods = append(methods, m)
+		}
+		return &jsonschema.Schema{Type: "string", Enum: methods}
+	}
+	return nil
+}
+
+// fieldRule refines one property of one definition (a Go type of the API).
+type fieldRule struct {
+	def, prop string
+	apply     func(*jsonschema.Schema)
+}
+
+// fieldRules are the per-field rules validation applies that a schema can say: names, images,
+// list lengths, number ranges, reserved label keys. The numbers are validation's (its tests and
+// the corpus test keep the two in step).
+func fieldRules() []fieldRule {
+	patterns := validation.SchemaPatterns()
+	pattern := func(name string, max uint64) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) { s.Pattern, s.MaxLength = patterns[name], ptr(max) }
+	}
+	items := func(min, max uint64) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) {
+			if min > 0 {
+				s.MinItems = ptr(min)
+			}
+			if max > 0 {
+				s.MaxItems = ptr(max)
+			}
+		}
+	}
+	between := func(min, max string) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) { s.Minimum, s.Maximum = jsonNumber(min), jsonNumber(max) }
+	}
+	return []fieldRule{
+		{"ObjectMeta", "name", pattern("dnsLabel", 63)},
+		{"ObjectMeta", "namespace", pattern("dnsLabel", 63)},
+		{"ObjectMeta", "labels", func(s *jsonschema.Schema) {
+			s.PropertyNames = &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: "^swarmgate\\.io/"}}
+		}},
+		{"GatewaySpec", "image", pattern("image", 512)},
+		{"GatewaySpec", "listeners", items(1, v1alpha1.MaxListeners)},
+		{"GatewayNetwork", "name", pattern("networkName", 63)},
+		{"RouteSpec", "parentRefs", items(1, v1alpha1.MaxParentRefs)},
+		{"RouteSpec", "hostnames", items(0, v1alpha1.MaxHostnames)},
+		{"RouteSpec", "rules", items(1, v1alpha1.MaxRules)},
+		{"RouteSpec", "services", items(0, v1alpha1.MaxServices)},
+		{"RouteService", "name", pattern("dnsLabel", 63)},
+		{"RouteService", "image", pattern("image", 512)},
+		{"EnvVar", "name", pattern("envName", 1024)},
+		{"BackendRef", "weight", between("0", "1000000")},
+		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum = []any{301, 302, 303, 307, 308} }},
+		{"ZoneSpec", "nodes", items(1, 0)},
+		{"VirtualIPSpec", "virtualRouterID", between("1", "255")},
+		{"VirtualIPSpec", "interface", pattern("interface", 15)},
+		{"VRRPNode", "priority", between("1", "254")},
+		{"VRRPNode", "interface", pattern("interface", 15)},
+		{"VRRPAuth", "password", pattern("vrrpPassword", 8)},
+		{"SecretObjectReference", "name", pattern("secretName", 64)},
+		{"PathMatch", "value", pattern("path", 1024)},
+		{"HTTPHeader", "value", pattern("headerValue", 4096)},
+		{"HeaderMatch", "value", pattern("headerValue", 4096)},
+		{"ACMERFC2136", "tsigAlgorithm", func(s *jsonschema.Schema) {
+			s.Enum = []any{v1alpha1.TSIGHMACSHA1, v1alpha1.TSIGHMACSHA256, v1alpha1.TSIGHMACSHA512}
+		}},
+		// Refused by validation (nginx cannot wait between attempts): an editor says so at once.
+		{"RouteRetry", "backoff", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		{"ZoneSpec", "labels", func(s *jsonschema.Schema) {
+			s.PropertyNames = &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: "^(" + v1alpha1.ZoneLabel + "$|swarmgate\\.io/)"}}
+		}},
+	}
+}
+
+// defRules refine whole definitions: what one field asks of another.
+func defRules() map[string]func(*jsonschema.Schema) {
+	return map[string]func(*jsonschema.Schema){
+		// A filter has the field its type names.
+		"RouteFilter": func(s *jsonschema.Schema) {
+			fields := validation.FilterFields()
+			for _, t := range slices.Sorted(maps.Keys(fields)) {
+				field := fields[t]
+				s.AllOf = append(s.AllOf, &jsonschema.Schema{
+					If:   &jsonschema.Schema{Properties: props("type", &jsonschema.Schema{Const: string(t)}), Required: []string{"type"}},
+					Then: &jsonschema.Schema{Required: []string{field}},
+				})
+			}
+		},
+		// A TSIG key name goes with its secret.
+		"ACMERFC2136": func(s *jsonschema.Schema) {
+			s.DependentRequired = map[string][]string{"tsigKeyName": {"tsigSecretRef"}}
+		},
+	}
+}
+
+// constrain applies the field rules to a kind's definitions. A rule for a definition the kind
+// does not use is skipped; one for a property its definition lacks is an error (the API changed).
+func constrain(defs jsonschema.Definitions) error {
+	for name, apply := range defRules() {
+		if def, ok := defs[name]; ok {
+			apply(def)
+		}
+	}
+	for _, r := range fieldRules() {
+		def, ok := defs[r.def]
+		if !ok {
+			continue
+		}
+		prop, ok := def.Properties.Get(r.prop)
+		if !ok {
+			return &missingProperty{r.def, r.prop}
+		}
+		r.apply(prop)
+	}
+	return nil
+}
+
+type missingProperty struct{ def, prop string }
+
+func (e *missingProperty) Error() string {
+	return "schema rule for " + e.def + "." + e.prop + ": no such property"
+}
+
+func jsonNumber(s string) json.Number { return json.Number(s) }
+
+func ptr[T any](v T) *T { return &v }
