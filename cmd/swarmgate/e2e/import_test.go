@@ -12,7 +12,8 @@ import (
 // TestImportBlogStacks: the blog's three stack files (its nginx stack publishing the shared port,
 // the manager and dmz stacks on the external nginx_default network), imported and applied, serve
 // the blog's two virtual hosts. The images are the test's (no registry here) and the port is
-// published in host mode (no routing mesh here).
+// published in host mode and the services resolve in dnsrr mode (no IPVS here: no routing mesh,
+// no virtual IPs).
 func TestImportBlogStacks(t *testing.T) {
 	const instance = "e2e-import"
 	cleanup(t, instance)
@@ -34,6 +35,7 @@ func TestImportBlogStacks(t *testing.T) {
     networks: [nginx_default, default]
     deploy:
       replicas: 1
+      endpoint_mode: dnsrr
       update_config: {delay: 10s}
       restart_policy: {condition: on-failure}
 networks:
@@ -46,6 +48,7 @@ networks:
     networks: [nginx_default, default]
     deploy:
       replicas: 1
+      endpoint_mode: dnsrr
       update_config: {delay: 10s}
       restart_policy: {condition: on-failure}
 networks:
