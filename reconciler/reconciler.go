@@ -136,8 +136,12 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	for k, c := range issued {
 		names[k] = c.Secret
 	}
+	services := make([]string, 0, len(snap.Services))
+	for _, svc := range snap.Services {
+		services = append(services, svc.Spec.Name)
+	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Issued: names, Certificates: r.Certificates})
+		Services: services, Issued: names, Certificates: r.Certificates})
 	if err != nil {
 		return nil, err
 	}

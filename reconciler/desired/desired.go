@@ -72,6 +72,9 @@ type ExternalBackend struct {
 	Service string
 	// Networks are those on which the gateway can reach it; it must be on one of them.
 	Networks []string
+	// Answer is what a request to it gets while it does not exist: 500 (gateways with agents), 503
+	// (without), -1 (some of each).
+	Answer int
 }
 
 // Network is an attachable overlay network.
@@ -153,6 +156,10 @@ type Options struct {
 	// Nodes are the swarm's nodes: virtual IPs run on those of them they name, and their unicast
 	// adverts go to these addresses.
 	Nodes []Node
+	// Services are the names of the swarm's services, when known: the configs of gateways with
+	// agents (which take a new config without a task replaced) then answer 500 for a backend
+	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
+	Services []string
 	// Issued are the secrets holding the ACME listeners' current certificates, by
 	// CertificateKey; Certificates are new ones the operator obtained, to be stored.
 	Issued       map[string]string
@@ -198,7 +205,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		}
 	}
 	for _, rt := range routes {
-		s.addRouteServices(rt, gateways, opts.Nginx.Grants)
+		s.addRouteServices(rt, gateways, opts.Nginx.Grants, opts.Services != nil)
 	}
 	known := make(map[string]netip.Addr, len(opts.Nodes))
 	for _, n := range opts.Nodes {
@@ -274,6 +281,18 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
 	owner := Owner(gw)
 	gw = s.withCertificates(gw, opts)
+	if gw.Spec.Agent != nil && opts.Services != nil {
+		known := map[string]bool{}
+		for _, name := range opts.Services {
+			known[name] = true
+		}
+		for _, rt := range routes {
+			for _, svc := range rt.Spec.Services {
+				known[v1alpha1.StackName(rt.Metadata.Namespace, svc.Name)] = true
+			}
+		}
+		opts.Nginx.Services = known
+	}
 	conf, err := nginx.Render(gw, routes, opts.Nginx)
 	var tooLarge *nginx.SizeError
 	switch {
@@ -371,13 +390,24 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 	return false
 }
 
-func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant) {
+func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant, servicesKnown bool) {
 	owner := Owner(rt)
 	var networks []string
+	// A missing service answers 500 through gateways with agents (their configs know which
+	// services exist), 503 through the others.
+	answer := 0
 	for _, gw := range gateways {
 		if !attachesToGateway(rt, gw) {
 			continue
 		}
+		code := 503
+		if gw.Spec.Agent != nil && servicesKnown {
+			code = 500
+		}
+		if answer != 0 && answer != code {
+			code = -1 // some of each
+		}
+		answer = code
 		n := gw.Spec.Network.Name
 		if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
 			n = routeNetwork(gw, rt)
@@ -417,7 +447,7 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 			}
 			name := rt.BackendServiceName(ref)
 			if !declared[name] && !s.hasExternal(owner, name) {
-				s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks})
+				s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer})
 			}
 		}
 	}

@@ -183,3 +183,61 @@ func TestSwarmName(t *testing.T) {
 		t.Errorf("long names %q and %q: want 63 characters each, different", a, b)
 	}
 }
+
+// TestBuildMissingBackendWithAgents: knowing the swarm's services, a gateway with agents renders a
+// backend service that neither exists nor is declared as answering 500, and says so; one without
+// agents keeps answering 503 from nginx (its config does not follow the services).
+func TestBuildMissingBackendWithAgents(t *testing.T) {
+	yaml := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: agents}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token}
+  listeners: [{name: http, port: 80}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: plain}
+spec:
+  listeners: [{name: http, port: 81}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: a}
+spec:
+  parentRefs: [{name: agents}]
+  hostnames: [a.test]
+  rules: [{backendRefs: [{name: gone, port: 80}, {name: legacy, port: 80}, {name: own}]}]
+  services: [{name: own, image: x, port: 8080}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: b}
+spec:
+  parentRefs: [{name: plain}]
+  hostnames: [b.test]
+  rules: [{backendRefs: [{name: gone, port: 80}]}]
+`
+	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s, err := Build(objs, Options{Instance: "i", Services: []string{"legacy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(s.AgentConfigs["agents"])
+	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
+		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
+	}
+	answers := map[string]int{}
+	for _, b := range s.ExternalBackends {
+		answers[b.Owner+" "+b.Service] = b.Answer
+	}
+	if answers["Route/a gone"] != 500 || answers["Route/b gone"] != 503 {
+		t.Errorf("answers %v", answers)
+	}
+}

@@ -100,6 +100,8 @@ type Unresolved struct {
 	Reason  v1alpha1.ConditionReason
 	// Mirror is set for a RequestMirror's backend.
 	Mirror bool
+	// Answer is, for a missing service, what its requests get (desired.ExternalBackend.Answer).
+	Answer int
 }
 
 // Empty reports whether the plan writes nothing.
@@ -386,7 +388,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			p.unresolved(b, v1alpha1.ReasonBackendNotFound, fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer 503", b.Owner, b.Service))
+			p.unresolved(b, v1alpha1.ReasonBackendNotFound, fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer %s", b.Owner, b.Service, missingAnswer(b.Answer)))
 			continue
 		}
 		reachable := false
@@ -403,8 +405,19 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	}
 }
 
+// missingAnswer says what requests to a missing service get, by desired.ExternalBackend.Answer.
+func missingAnswer(code int) string {
+	switch code {
+	case 500:
+		return "500"
+	case -1:
+		return "500 (503 through gateways without agents)"
+	}
+	return "503"
+}
+
 func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
-	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason})
+	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason, Answer: b.Answer})
 	p.Warnings = append(p.Warnings, warning)
 }
 

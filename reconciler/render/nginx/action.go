@@ -194,7 +194,7 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 		switch {
 		case ref.Weight == nil || *ref.Weight == 0:
 			continue
-		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref):
+		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref) || r.opts.missing(c.route.BackendServiceName(ref)):
 		case ref.Port != nil:
 			host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
 			t.addr = host + ":" + strconv.Itoa(int(port))
@@ -365,7 +365,7 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 	var out []mirror
 	for _, f := range c.rule.Filters {
 		m := f.RequestMirror
-		if m == nil || m.BackendRef.Port == nil || !v1alpha1.Permits(r.opts.Grants, c.route, m.BackendRef) {
+		if m == nil || m.BackendRef.Port == nil || !v1alpha1.Permits(r.opts.Grants, c.route, m.BackendRef) || r.opts.missing(c.route.BackendServiceName(m.BackendRef)) {
 			continue
 		}
 		share := int64(10000)

@@ -13,21 +13,7 @@ import (
 // backend that does not change a header gets the client's value.
 func TestServeBackendFilters(t *testing.T) {
 	ports := stubBackends(t, "blue", "green", "solo")
-	port := freePort(t)
-	gw, routes := loadInput(t, "backendfilters.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [filters.test]
-  rules:
-    - matches: [{path: {value: /solo}}]
+	_, port := serveOneRoute(t, "filters.test", `    - matches: [{path: {value: /solo}}]
       backendRefs:
         - name: solo
           port: 80
@@ -40,13 +26,7 @@ spec:
         - name: green
           port: 80
           filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Backend, value: green}], remove: [X-Client]}}]
-`, port)))
-	conf, err := Render(gw, routes, Options{Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+`, Options{Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
 	get := func(path string) echo {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
 		req.Host = "filters.test"

@@ -1,10 +1,8 @@
 package nginx
 
 import (
-	"fmt"
-	"net/http"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
@@ -14,43 +12,16 @@ import (
 // the rule's other backends and the route's other rules serve.
 func TestServeInvalidBackendKind(t *testing.T) {
 	ports := stubBackends(t, "svc")
-	port := freePort(t)
-	gw, routes := loadInput(t, "kind.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [kind.test]
-  rules:
-    - matches: [{path: {value: /unknown}}]
+	_, port := serveOneRoute(t, "kind.test", `    - matches: [{path: {value: /unknown}}]
       backendRefs: [{group: storage.example.com, kind: Bucket, name: assets}]
     - matches: [{path: {value: /half}}]
       backendRefs: [{name: svc, port: 80}, {kind: Bucket, name: assets}]
     - backendRefs: [{name: svc, port: 80, kind: Service, group: ""}]
-`, port)))
-	conf, err := Render(gw, routes, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", ports["svc"] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+`, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", ports["svc"] }})
 	count := func(path string, n int) map[int]int {
 		statuses := map[int]int{}
 		for range n {
-			req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
-			req.Host = "kind.test"
-			resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			statuses[resp.StatusCode]++
+			statuses[statusOf(t, port, "kind.test", "GET", path)]++
 		}
 		return statuses
 	}
@@ -67,47 +38,39 @@ spec:
 }
 
 // TestServeReferenceGrant: a backendRef to a service of another namespace answers 500 unless a
-// ReferenceGrant there permits it (the Gateway API's RefNotPermitted), and a mirror to one is not
-// sent.
+// ReferenceGrant there permits it (the Gateway API's RefNotPermitted).
 func TestServeReferenceGrant(t *testing.T) {
 	ports := stubBackends(t, "stack_web", "stack_api")
-	port := freePort(t)
-	gw, routes := loadInput(t, "grant.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw, namespace: shop}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r, namespace: shop}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [grant.test]
-  rules:
-    - matches: [{path: {value: /web}}]
-      backendRefs: [{name: web, namespace: stack, port: 80}]
-    - backendRefs: [{name: api, namespace: stack, port: 80}]
-`, port)))
 	web := "web"
 	grants := []*v1alpha1.ReferenceGrant{{Metadata: v1alpha1.ObjectMeta{Name: "g", Namespace: "stack"}, Spec: v1alpha1.ReferenceGrantSpec{
-		From: []v1alpha1.ReferenceGrantFrom{{Kind: v1alpha1.KindRoute, Namespace: "shop"}}, To: []v1alpha1.ReferenceGrantTo{{Kind: "Service", Name: &web}}}}}
-	conf, err := Render(gw, routes, Options{Grants: grants, Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+		From: []v1alpha1.ReferenceGrantFrom{{Kind: v1alpha1.KindRoute, Namespace: ""}}, To: []v1alpha1.ReferenceGrantTo{{Kind: "Service", Name: &web}}}}}
+	_, port := serveOneRoute(t, "grant.test", `    - matches: [{path: {value: /web}}]
+      backendRefs: [{name: web, namespace: stack, port: 80}]
+    - backendRefs: [{name: api, namespace: stack, port: 80}]
+`, Options{Grants: grants, Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
 	for path, want := range map[string]int{"/web": 200, "/api": 500} {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
-		req.Host = "grant.test"
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if got := statusOf(t, port, "grant.test", "GET", path); got != want {
+			t.Errorf("%s: %d, want %d", path, got, want)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+	}
+}
+
+// TestServeMissingService: when the renderer knows which services exist (a gateway with agents),
+// a backend service that does not exist answers 500 for its share (the Gateway API's), and a
+// mirror to one is not sent; one that exists is served.
+func TestServeMissingService(t *testing.T) {
+	ports := stubBackends(t, "here")
+	conf, port := serveOneRoute(t, "missing.test", `    - matches: [{path: {value: /gone}}]
+      backendRefs: [{name: gone, port: 80}]
+    - filters: [{type: RequestMirror, requestMirror: {backendRef: {name: gone, port: 80}}}]
+      backendRefs: [{name: here, port: 80}]
+`, Options{Services: map[string]bool{"here": true}, Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
+	if strings.Contains(string(conf), "mirror ") {
+		t.Errorf("a mirror to a missing service is configured:\n%s", conf)
+	}
+	for path, want := range map[string]int{"/gone": 500, "/": 200} {
+		if got := statusOf(t, port, "missing.test", "GET", path); got != want {
+			t.Errorf("%s: %d, want %d", path, got, want)
 		}
 	}
 }

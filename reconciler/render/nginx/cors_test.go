@@ -14,21 +14,7 @@ import (
 // allowed origin; with credentials the wildcards answer with what the request asked.
 func TestServeCORS(t *testing.T) {
 	ports := stubBackends(t, "app")
-	port := freePort(t)
-	gw, routes := loadInput(t, "cors.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [cors.test]
-  rules:
-    - matches: [{path: {value: /list}}]
+	_, port := serveOneRoute(t, "cors.test", `    - matches: [{path: {value: /list}}]
       filters:
         - type: CORS
           cors:
@@ -44,13 +30,7 @@ spec:
     - matches: [{path: {value: /creds}}]
       filters: [{type: CORS, cors: {allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], allowCredentials: true}}]
       backendRefs: [{name: app, port: 80}]
-`, port)))
-	conf, err := Render(gw, routes, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", ports["app"] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+`, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", ports["app"] }})
 
 	type want struct {
 		status  int

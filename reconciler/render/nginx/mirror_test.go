@@ -33,32 +33,12 @@ func TestServeRequestMirror(t *testing.T) {
 		t.Cleanup(srv.Close)
 		ports[svc] = int32(srv.Listener.Addr().(*net.TCPAddr).Port)
 	}
-	port := freePort(t)
-	gw, routes := loadInput(t, "mirror.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [mirror.test]
-  rules:
-    - filters:
+	_, port := serveOneRoute(t, "mirror.test", `    - filters:
         - {type: RequestMirror, requestMirror: {backendRef: {name: all, port: 80}}}
         - {type: RequestMirror, requestMirror: {backendRef: {name: half, port: 80}, fraction: {numerator: 1, denominator: 2}}}
         - {type: RequestMirror, requestMirror: {backendRef: {name: none, port: 80}, percent: 0}}
       backendRefs: [{name: app, port: 80}]
-`, port)))
-	conf, err := Render(gw, routes, Options{Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+`, Options{Backend: func(svc string, _ int32) (string, int32) { return "127.0.0.1", ports[svc] }})
 	const n = 200
 	for i := range n {
 		method, body := "GET", ""

@@ -65,6 +65,16 @@ type Options struct {
 	// Grants are the ReferenceGrants: a backendRef or mirror to a service of another namespace
 	// that none permits answers 500 for its share (is not mirrored).
 	Grants []*v1alpha1.ReferenceGrant
+	// Services, when set, are the swarm services that exist or are about to (declared by a Route):
+	// a backendRef to another one answers 500 for its share, as the Gateway API says, and a
+	// mirror to one is not sent. Unset, a missing service answers 503 at request time (nginx
+	// cannot resolve its name): the config then does not depend on which services exist.
+	Services map[string]bool
+}
+
+// missing tells whether the service ref names is known not to exist.
+func (o *Options) missing(name string) bool {
+	return o.Services != nil && !o.Services[name]
 }
 
 // CertDir is where swarmgate mounts the certificate secrets of HTTPS listeners in a gateway's

@@ -17,7 +17,6 @@ import (
 // backend name resolves, through a DNS server of the test's, to two loopback addresses: one
 // answers 503, the other 200, as two tasks of a dnsrr service would.
 func TestServeRetry(t *testing.T) {
-	port := freePort(t)
 	backendPort := freePort(t)
 	for addr, status := range map[string]int{"127.0.0.1": 503, "127.0.0.2": 200} {
 		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", addr, backendPort))
@@ -30,37 +29,18 @@ func TestServeRetry(t *testing.T) {
 	}
 	resolver := dnsServer(t, map[string][]string{"twotasks.": {"127.0.0.1", "127.0.0.2"}})
 
-	gw, routes := loadInput(t, "retry.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [retry.test]
-  rules:
-    - matches: [{path: {value: /retry}}]
+	conf, port := serveOneRoute(t, "retry.test", fmt.Sprintf(`    - matches: [{path: {value: /retry}}]
       retry: {codes: [503, 500], attempts: 1}
       timeouts: {request: 5s}
-      backendRefs: [{name: twotasks, port: %[2]d}]
+      backendRefs: [{name: twotasks, port: %[1]d}]
     - matches: [{path: {value: /zero}}]
       retry: {codes: [503], attempts: 0}
-      backendRefs: [{name: twotasks, port: %[2]d}]
-    - backendRefs: [{name: twotasks, port: %[2]d}]
-`, port, backendPort)))
-	conf, err := Render(gw, routes, Options{Resolver: resolver, ResolverValid: time.Second, ResolverTimeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+      backendRefs: [{name: twotasks, port: %[1]d}]
+    - backendRefs: [{name: twotasks, port: %[1]d}]
+`, backendPort), Options{Resolver: resolver, ResolverValid: time.Second, ResolverTimeout: time.Second})
 	if !strings.Contains(string(conf), "proxy_next_upstream error timeout http_500 http_503 non_idempotent;") {
 		t.Errorf("no proxy_next_upstream in:\n%s", conf)
 	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
 	count := func(method, path string, n int) map[int]int {
 		statuses := map[int]int{}
 		for range n {

@@ -320,3 +320,51 @@ func hostname(t *testing.T) string {
 	}
 	return h
 }
+
+// oneRoute is the manifests most request tables serve: Gateway gw with one HTTP listener on port,
+// and Route r for host attached to it, whose rules (YAML, indented as a list under "rules:")
+// the caller gives.
+func oneRoute(port v1alpha1.PortNumber, host, rules string) []byte {
+	return []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: %d}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: r}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [%s]
+  rules:
+%s`, port, host, rules))
+}
+
+// serveOneRoute renders oneRoute with opts, checks it with nginx -t and serves it with the real
+// nginx until the test ends; it returns the config and the port.
+func serveOneRoute(t *testing.T, host, rules string, opts Options) ([]byte, v1alpha1.PortNumber) {
+	t.Helper()
+	port := freePort(t)
+	gw, routes := loadInput(t, host+".yaml", oneRoute(port, host, rules))
+	conf, err := Render(gw, routes, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxTest(t, conf)
+	startNginx(t, conf, port)
+	return conf, port
+}
+
+// statusOf sends one request for host through the gateway on port and returns its status.
+func statusOf(t *testing.T, port v1alpha1.PortNumber, host, method, path string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
+	req.Host = host
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

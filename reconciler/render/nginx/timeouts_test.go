@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,31 +17,11 @@ func TestServeTimeouts(t *testing.T) {
 	}))
 	t.Cleanup(slow.Close)
 	slowPort := int32(slow.Listener.Addr().(*net.TCPAddr).Port)
-	port := freePort(t)
-	gw, routes := loadInput(t, "timeouts.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: gw}
-spec:
-  listeners: [{name: http, port: %d}]
----
-apiVersion: swarmgate.io/v1alpha1
-kind: Route
-metadata: {name: r}
-spec:
-  parentRefs: [{name: gw}]
-  hostnames: [slow.test]
-  rules:
-    - matches: [{path: {value: /bounded}}]
+	_, port := serveOneRoute(t, "slow.test", `    - matches: [{path: {value: /bounded}}]
       timeouts: {request: 2s, backendRequest: 300ms}
       backendRefs: [{name: slow, port: 80}]
     - backendRefs: [{name: slow, port: 80}]
-`, port)))
-	conf, err := Render(gw, routes, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", slowPort }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nginxTest(t, conf)
-	startNginx(t, conf, port)
+`, Options{Backend: func(string, int32) (string, int32) { return "127.0.0.1", slowPort }})
 	// The status tells: the backend would answer 200, after the timeout.
 	for _, tc := range []struct {
 		path   string
@@ -51,15 +30,8 @@ spec:
 		{"/bounded", 504},
 		{"/unbounded", 200},
 	} {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, tc.path), nil)
-		req.Host = "slow.test"
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.status {
-			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		if got := statusOf(t, port, "slow.test", "GET", tc.path); got != tc.status {
+			t.Errorf("%s: %d, want %d", tc.path, got, tc.status)
 		}
 	}
 }
