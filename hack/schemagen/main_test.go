@@ -42,6 +42,28 @@ func TestSchemaInSync(t *testing.T) {
 // valid example, and must flag an unknown field.
 func TestSchemaAcceptsExamples(t *testing.T) {
 	t.Chdir("../..")
+	schema := compileSchema(t)
+
+	examples, err := filepath.Glob("manifests/examples/*/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, f := range examples {
+		for i, doc := range documents(t, f) {
+			if err := schema.Validate(doc); err != nil {
+				t.Errorf("%s doc %d: %v", f, i+1, err)
+			}
+		}
+	}
+	docs := documents(t, "manifests/invalid/unknown-field.yaml")
+	if err := schema.Validate(docs[1]); err == nil {
+		t.Error("the schema accepts an unknown field")
+	}
+}
+
+// compileSchema compiles the generated schema as an editor would load it from disk.
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
 	files, err := generate()
 	if err != nil {
 		t.Fatal(err)
@@ -60,22 +82,7 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	examples, err := filepath.Glob("manifests/examples/*/*.yaml")
-	if err != nil || len(examples) == 0 {
-		t.Fatalf("no examples: %v", err)
-	}
-	for _, f := range examples {
-		for i, doc := range documents(t, f) {
-			if err := schema.Validate(doc); err != nil {
-				t.Errorf("%s doc %d: %v", f, i+1, err)
-			}
-		}
-	}
-	docs := documents(t, "manifests/invalid/unknown-field.yaml")
-	if err := schema.Validate(docs[1]); err == nil {
-		t.Error("the schema accepts an unknown field")
-	}
+	return schema
 }
 
 func documents(t *testing.T, file string) []any {
@@ -108,24 +115,7 @@ const catchFloor = 45
 // objects, the swarm, nginx's limits).
 func TestSchemaCatchesInvalidCorpus(t *testing.T) {
 	t.Chdir("../..")
-	files, err := generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	for name, b := range files {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.AddResource(schemaBase+name, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	schema, err := c.Compile(schemaBase + combinedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := compileSchema(t)
 	invalid, _ := filepath.Glob("manifests/invalid/*.yaml")
 	var caught, missed []string
 	for _, f := range invalid {

@@ -206,14 +206,7 @@ spec:
 		runCommand(t, command("delete", "-f", dir, "--instance", instance))
 	})
 
-	served := func(sni string) (*x509.Certificate, error) {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort), &tls.Config{ServerName: sni, RootCAs: roots})
-		if err != nil {
-			return nil, err
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0], nil
-	}
+	served := func(sni string) (*x509.Certificate, error) { return servedCertificate(httpsPort, sni, roots) }
 	var first *x509.Certificate
 	eventually(t, 90*time.Second, func() (err error) {
 		first, err = served("app.wild.dns.test")

@@ -74,6 +74,17 @@ func pebbleWithDNS(t *testing.T, httpPort int, validity time.Duration, dnsAddr s
 	return srv.URL + "/dir", caFile, roots
 }
 
+// servedCertificate is the certificate the gateway on port presents for sni, verified against
+// roots (Pebble's).
+func servedCertificate(port int, sni string, roots *x509.CertPool) (*x509.Certificate, error) {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{ServerName: sni, RootCAs: roots})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0], nil
+}
+
 // certificateSecrets lists the instance's ACME certificate secrets.
 func certificateSecrets(t *testing.T, instance string) []string {
 	t.Helper()
@@ -137,15 +148,7 @@ spec:
 		runCommand(t, command("delete", "-f", dir, "--instance", instance))
 	})
 
-	// The certificate the gateway presents for a name, verified against Pebble's root.
-	served := func(sni string) (*x509.Certificate, error) {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort), &tls.Config{ServerName: sni, RootCAs: roots})
-		if err != nil {
-			return nil, err
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0], nil
-	}
+	served := func(sni string) (*x509.Certificate, error) { return servedCertificate(httpsPort, sni, roots) }
 	var first *x509.Certificate
 	eventually(t, 90*time.Second, func() (err error) {
 		first, err = served("shop.acme.test")
