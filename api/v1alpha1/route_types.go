@@ -289,6 +289,11 @@ type BackendRef struct {
 	// Weight is this backend's share of the rule's requests relative to the others, 0 to 1000000.
 	// Defaults to 1; 0 sends it no requests.
 	Weight *int32 `json:"weight,omitempty"`
+	// Attach, for an existing service that is on no network its gateway reaches, adds the
+	// gateway's network to it: a change to a service swarmgate did not create (its tasks are
+	// replaced; a `docker stack deploy` of its stack takes the network away again, and the next
+	// pass adds it back). Off by default: without it such a backend is only reported.
+	Attach bool `json:"attach,omitempty"`
 	// Filters apply only to the requests sent to this backend (the Gateway API's
 	// backendRefs[].filters), after the rule's. Only RequestHeaderModifier here, whose header
 	// names are letters, digits and '-'; put the other filters on the rule.

@@ -167,6 +167,8 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 	switch act.Kind {
 	case planner.KindNode:
 		return a.updateNode(ctx, act)
+	case planner.KindAttachment:
+		return a.attach(ctx, act)
 	case planner.KindNetwork:
 		if act.Op == planner.Delete {
 			return ignoreNotFound(a.w.NetworkRemove(ctx, act.ID))
@@ -280,6 +282,30 @@ func (a *applier) updateService(ctx context.Context, act planner.Action) error {
 	if current.Version.Index == act.Version.Index {
 		return err
 	}
+	_, err = a.w.ServiceUpdate(ctx, act.ID, current.Version, spec, swarm.ServiceUpdateOptions{})
+	return err
+}
+
+// attach adds a network to a service swarmgate does not own, as a Route asked (the only write to
+// a foreign object): to the service as it is now, with its version, leaving the rest of its spec
+// as its owner left it. A service already on the network is left alone.
+func (a *applier) attach(ctx context.Context, act planner.Action) error {
+	name := strings.TrimPrefix(act.Changes[0].New, "+")
+	netID := a.networks[name]
+	if netID == "" {
+		return fmt.Errorf("network %s: not found", name)
+	}
+	current, _, err := a.w.ServiceInspectWithRaw(ctx, act.ID, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return err
+	}
+	spec := current.Spec
+	for _, n := range spec.TaskTemplate.Networks {
+		if n.Target == netID || n.Target == name {
+			return nil
+		}
+	}
+	spec.TaskTemplate.Networks = append(slices.Clone(spec.TaskTemplate.Networks), swarm.NetworkAttachmentConfig{Target: netID})
 	_, err = a.w.ServiceUpdate(ctx, act.ID, current.Version, spec, swarm.ServiceUpdateOptions{})
 	return err
 }

@@ -75,6 +75,9 @@ type ExternalBackend struct {
 	// Answer is what a request to it gets while it does not exist: 500 (gateways with agents), 503
 	// (without), -1 (some of each).
 	Answer int
+	// Attach says the Route asks for the service to be attached to Networks[0] when it is on none
+	// of them (backendRefs[].attach).
+	Attach bool
 }
 
 // Network is an attachable overlay network.
@@ -446,9 +449,14 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 				continue
 			}
 			name := rt.BackendServiceName(ref)
-			if !declared[name] && !s.hasExternal(owner, name) {
-				s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer})
+			if declared[name] {
+				continue
 			}
+			if i := slices.IndexFunc(s.ExternalBackends, func(b ExternalBackend) bool { return b.Owner == owner && b.Service == name }); i >= 0 {
+				s.ExternalBackends[i].Attach = s.ExternalBackends[i].Attach || ref.Attach
+				continue
+			}
+			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer, Attach: ref.Attach})
 		}
 	}
 	for _, svc := range rt.Spec.Services {
@@ -521,15 +529,6 @@ func configRefs(mounts []v1alpha1.FileMount) []*swarm.ConfigReference {
 		out = append(out, &swarm.ConfigReference{ConfigName: fm.Name, File: &swarm.ConfigReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
 	}
 	return out
-}
-
-func (s *State) hasExternal(owner, service string) bool {
-	for _, b := range s.ExternalBackends {
-		if b.Owner == owner && b.Service == service {
-			return true
-		}
-	}
-	return false
 }
 
 // addService records a service with the hash of its spec as a label. The hash covers the spec

@@ -39,6 +39,9 @@ const (
 	KindService Kind = "service"
 	// KindConfig is a swarm config of the store of applied objects.
 	KindConfig Kind = "config"
+	// KindAttachment is a network attachment added to a service swarmgate did not create, which
+	// a Route asks for (backendRefs[].attach): the one write to a foreign object, opt-in.
+	KindAttachment Kind = "attachment"
 )
 
 // Change is one field an action changes.
@@ -73,6 +76,9 @@ func (a Action) String() string {
 	}
 	if a.Kind == KindSecret && a.Op == Create && a.Secret != nil && rotates(a) {
 		past = "rotated"
+	}
+	if a.Kind == KindAttachment {
+		return fmt.Sprintf("service/%s attached to network %s (not swarmgate's: backendRefs[].attach)", a.Name, strings.TrimPrefix(a.Changes[0].New, "+"))
 	}
 	return fmt.Sprintf("%s/%s %s", a.Kind, a.Name, past)
 }
@@ -198,9 +204,16 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	}
 	var netDeletes []Action
 	for _, n := range s.Networks {
-		if swarmstate.Owned(n.Labels, d.Instance) && !wantNet[n.Name] {
-			netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
+		if !swarmstate.Owned(n.Labels, d.Instance) || wantNet[n.Name] {
+			continue
 		}
+		// A service swarmgate does not own that uses the network (one a Route attached, or one
+		// attached by hand) keeps it: removing the network would need changing that service.
+		if user := foreignUser(s.Services, n, d.Instance); user != "" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
+			continue
+		}
+		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
 	}
 
 	// Secrets: content-addressed, so an existing one never changes.
@@ -399,10 +412,32 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 			}
 			reachable = reachable || slices.Contains(b.Networks, name)
 		}
-		if !reachable {
-			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False)", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
+		switch {
+		case reachable:
+		case b.Attach && len(b.Networks) > 0:
+			// The Route asked: the service joins its gateway's (first) network.
+			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindAttachment, Name: b.Service, Owner: b.Owner, ID: svc.ID,
+				Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
+		default:
+			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
 	}
+}
+
+// foreignUser names a service of services that swarmgate's instance does not own and that is
+// attached to network n; "" if none.
+func foreignUser(services []swarm.Service, n network.Summary, instance string) string {
+	for _, svc := range services {
+		if swarmstate.Owned(svc.Spec.Labels, instance) {
+			continue
+		}
+		for _, att := range svc.Spec.TaskTemplate.Networks {
+			if att.Target == n.ID || att.Target == n.Name {
+				return svc.Spec.Name
+			}
+		}
+	}
+	return ""
 }
 
 // missingAnswer says what requests to a missing service get, by desired.ExternalBackend.Answer.

@@ -178,7 +178,7 @@ warning Route/app: backend service legacy does not exist (ResolvedRefs=False); i
 			s := applied(want)
 			s.Services = append(s.Services, swarm.Service{ID: "svc-legacy", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"}}})
 			return s
-		}, Options{}, "warning Route/app: backend service legacy is not on network nginx_default of its gateway (ResolvedRefs=False)\n"},
+		}, Options{}, "warning Route/app: backend service legacy is not on network nginx_default of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,5 +447,50 @@ spec:
 	}
 	if _, err := New(want, applied(want), Options{}); err == nil || !strings.Contains(err.Error(), "Route/app: network legacy_net does not exist") {
 		t.Errorf("missing network: %v", err)
+	}
+}
+
+// TestPlanAttach: a backendRef with attach: true has an existing service that is on no network of
+// its gateway attached to the first one (the one write to a foreign object); one already there is
+// left alone, and without attach it is only reported.
+func TestPlanAttach(t *testing.T) {
+	want := build(t, strings.Replace(manifests, "backendRefs: [{name: legacy, port: 80}]", "backendRefs: [{name: legacy, port: 80, attach: true}]", 1))
+	foreign := swarm.Service{ID: "svc-legacy", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "legacy"}}}
+	s := applied(want)
+	s.Services = append(s.Services, foreign)
+	p, err := New(want, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); got != "update attachment/legacy (Route/app)\n  networks: \"\" -> \"+nginx_default\"\n" {
+		t.Errorf("plan:\n%s", got)
+	}
+	if len(p.Actions) != 1 || p.Actions[0].ID != "svc-legacy" || p.Actions[0].String() != "service/legacy attached to network nginx_default (not swarmgate's: backendRefs[].attach)" {
+		t.Errorf("actions %+v", p.Actions)
+	}
+	s = applied(want)
+	foreign.Spec.TaskTemplate.Networks = []swarm.NetworkAttachmentConfig{{Target: "net-nginx_default"}}
+	s.Services = append(s.Services, foreign)
+	if p, err := New(want, s, Options{}); err != nil || !p.Empty() {
+		t.Errorf("attached already: %v\n%s", err, format(p))
+	}
+}
+
+// TestPlanKeepsNetworkAForeignServiceUses: an owned network no manifest wants is deleted, unless
+// a service swarmgate does not own uses it (removing it would need changing that service).
+func TestPlanKeepsNetworkAForeignServiceUses(t *testing.T) {
+	want := build(t, manifests)
+	s := applied(want)
+	s.Networks = append(s.Networks, network.Summary{ID: "net-old", Name: "old", Driver: "overlay", Attachable: true,
+		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelInstance: "test", v1alpha1.LabelOwner: "Gateway/gone"}})
+	p, err := New(want, s, Options{Prune: true})
+	if err != nil || !strings.Contains(format(p), "delete network/old") {
+		t.Fatalf("an unused owned network: %v\n%s", err, format(p))
+	}
+	s.Services = append(s.Services, swarm.Service{ID: "svc-theirs", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "theirs"},
+		TaskTemplate: swarm.TaskSpec{Networks: []swarm.NetworkAttachmentConfig{{Target: "net-old"}}}}})
+	p, err = New(want, s, Options{Prune: true})
+	if err != nil || strings.Contains(format(p), "delete network/old") || !strings.Contains(format(p), "network old is no longer wanted but service theirs") {
+		t.Errorf("a network a foreign service uses: %v\n%s", err, format(p))
 	}
 }

@@ -213,6 +213,9 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 			errs = append(errs, field.Invalid(bp.Child("weight"), "must be 0 to 1000000"))
 		}
 		errs = append(errs, validateBackendFilters(bp.Child("filters"), b.Filters, rule)...)
+		if b.Attach && !b.IsService() {
+			errs = append(errs, field.Forbidden(bp.Child("attach"), "only a swarm service can be attached to the gateway's network"))
+		}
 	}
 	return errs
 }
@@ -463,6 +466,9 @@ func validateMirror(p *field.Path, m *v1alpha1.RequestMirror) field.ErrorList {
 	}
 	if len(ref.Filters) > 0 {
 		errs = append(errs, field.Forbidden(bp.Child("filters"), "a mirror's copies are sent as received"))
+	}
+	if ref.Attach {
+		errs = append(errs, field.Forbidden(bp.Child("attach"), "attach the service through a backendRef of the rule"))
 	}
 	switch f := m.Fraction; {
 	case m.Percent != nil && f != nil:

@@ -318,6 +318,13 @@ func TestValidateRoute(t *testing.T) {
 			"spec.services[0].placement.constraints[1]: is not a placement constraint", "spec.services[0].placement.preferences[1].spread: is not a node label",
 			"spec.services[0].networks[1]: is duplicated", "spec.services[0].networks[2]: is not a network name",
 			"spec.services[0].stopSignal: is not a signal", "spec.services[0].stopGracePeriod: is not a duration"}},
+		{"attach", func(r *v1alpha1.Route) {
+			kind := "Bucket"
+			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Name: "legacy", Port: ptr(v1alpha1.PortNumber(80)), Attach: true},
+				v1alpha1.BackendRef{Kind: &kind, Name: "b", Attach: true})
+			r.Spec.Rules[0].Filters = []v1alpha1.RouteFilter{{Type: v1alpha1.FilterRequestMirror, RequestMirror: &v1alpha1.RequestMirror{
+				BackendRef: v1alpha1.BackendRef{Name: "m", Port: ptr(v1alpha1.PortNumber(80)), Attach: true}}}}
+		}, []string{"spec.rules[0].filters[0].requestMirror.backendRef.attach: is forbidden", "spec.rules[0].backendRefs[2].attach: is forbidden"}},
 		{"backendRef filters", func(r *v1alpha1.Route) {
 			mod := func(name v1alpha1.HeaderName) v1alpha1.RouteFilter {
 				return v1alpha1.RouteFilter{Type: v1alpha1.FilterRequestHeaderModifier, RequestHeaderModifier: &v1alpha1.HeaderModifier{Set: []v1alpha1.HTTPHeader{{Name: name, Value: "v"}}}}
