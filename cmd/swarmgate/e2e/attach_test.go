@@ -20,7 +20,7 @@ func TestAttachForeignService(t *testing.T) {
 	ctx := context.Background()
 	one := uint64(1)
 	svc, err := docker.ServiceCreate(ctx, swarm.ServiceSpec{
-		Annotations: swarm.Annotations{Name: "e2e-attach-legacy", Labels: map[string]string{"owner": "someone-else"}},
+		Annotations:  swarm.Annotations{Name: "e2e-attach-legacy", Labels: map[string]string{"owner": "someone-else"}},
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test", Env: []string{"SERVICE=e2e-attach-legacy"}}},
 		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
 		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
