@@ -45,6 +45,9 @@ type Reconciler struct {
 	// Certificates are certificates the operator obtained with ACME and has not stored yet: a
 	// pass stores them and moves their gateways to them.
 	Certificates []desired.Certificate
+	// RegistryAuth, if set, sends the credentials of each image's registry with service writes
+	// (applier.Options.RegistryAuth).
+	RegistryAuth func(image string) (string, error)
 }
 
 // Pass is a plan with the snapshot and desired state it was made from.
@@ -250,7 +253,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 
 // Apply carries out a pass's plan; progress hears of each action.
 func (r *Reconciler) Apply(ctx context.Context, p *Pass, progress func(planner.Action, error)) error {
-	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress}); err != nil {
+	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress, RegistryAuth: r.RegistryAuth}); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	return nil

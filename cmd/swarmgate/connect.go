@@ -5,10 +5,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/connhelper"
 	"github.com/docker/cli/cli/context/docker"
 	"github.com/docker/cli/cli/context/store"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 )
 
@@ -62,4 +64,33 @@ func contextClientOpts(name string) ([]client.Opt, error) {
 		return nil, fmt.Errorf("docker context %s: %w", name, err)
 	}
 	return opts, nil
+}
+
+// registryCredentials reads the docker CLI's credentials, as `docker login` left them (its config
+// file, or the credential helper it names), and returns for an image the encoded credentials of
+// its registry, "" when there are none. Nothing of them is ever printed.
+func registryCredentials() (func(image string) (string, error), error) {
+	cfg, err := config.Load(config.Dir())
+	if err != nil {
+		return nil, err
+	}
+	return func(image string) (string, error) {
+		ref, err := reference.ParseNormalizedNamed(image)
+		if err != nil {
+			return "", fmt.Errorf("image reference: %w", err)
+		}
+		key := reference.Domain(ref)
+		if key == "docker.io" {
+			key = "https://index.docker.io/v1/" // where `docker login` keeps Docker Hub's
+		}
+		a, err := cfg.GetAuthConfig(key)
+		if err != nil {
+			return "", err
+		}
+		if a.Username == "" && a.Password == "" && a.Auth == "" && a.IdentityToken == "" && a.RegistryToken == "" {
+			return "", nil
+		}
+		return registry.EncodeAuthConfig(registry.AuthConfig{Username: a.Username, Password: a.Password, Auth: a.Auth,
+			ServerAddress: a.ServerAddress, IdentityToken: a.IdentityToken, RegistryToken: a.RegistryToken})
+	}, nil
 }

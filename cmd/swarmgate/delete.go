@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -64,6 +65,9 @@ Nothing else is touched. Works from any manager, without manifest files.`,
 				if len(args) > 0 && !slices.ContainsFunc(pass.Plan.Actions, func(a planner.Action) bool { return a.Owner == o }) {
 					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("%s: not applied on instance %s; nothing was deleted", o, engine.instance)}
 				}
+			}
+			for _, w := range pass.Plan.Warnings {
+				slog.Warn(w, "reason", "Plan")
 			}
 			out := cmd.OutOrStdout()
 			if pass.Plan.Empty() {

@@ -16,9 +16,10 @@ import (
 
 // engineOptions are the flags of every command that talks to the swarm.
 type engineOptions struct {
-	instance       string
-	context        string
-	forceConflicts bool
+	instance         string
+	context          string
+	forceConflicts   bool
+	withRegistryAuth bool
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
@@ -26,6 +27,9 @@ func (o *engineOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.context, "context", "", "docker CLI context of the engine to talk to (default: DOCKER_HOST, DOCKER_CONTEXT, `docker context use`, the local socket)")
 	if cmd.Name() == "apply" || cmd.Name() == "delete" {
 		cmd.Flags().BoolVar(&o.forceConflicts, "force-conflicts", false, "write even while an operator (swarmgate run) holds the instance's lease")
+	}
+	if cmd.Name() == "apply" || cmd.Name() == "run" {
+		cmd.Flags().BoolVar(&o.withRegistryAuth, "with-registry-auth", false, "send the docker CLI's credentials (docker login) of each image's registry with service writes, so nodes can pull private images")
 	}
 }
 
@@ -45,7 +49,14 @@ func (o *engineOptions) reconciler() (*reconciler.Reconciler, *client.Client, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return &reconciler.Reconciler{Engine: c, Instance: o.instance}, c, nil
+	r := &reconciler.Reconciler{Engine: c, Instance: o.instance}
+	if o.withRegistryAuth {
+		if r.RegistryAuth, err = registryCredentials(); err != nil {
+			c.Close()
+			return nil, nil, fmt.Errorf("--with-registry-auth: %w", err)
+		}
+	}
+	return r, c, nil
 }
 
 // session loads the manifests and validates each object (bad input: every error printed, exit 1,

@@ -171,7 +171,13 @@ func (o *runOptions) run(ctx context.Context) error {
 	alerts := alert.NewDispatcher(log, o.webhooks, alert.Format(o.alertFormat))
 	alerts.Dropped = func(string) { metrics.AlertsLost.Inc() }
 	defer alerts.Close()
-	ctl := controller.New(&reconciler.Reconciler{Engine: c, Instance: o.engine.instance}, c,
+	rec := &reconciler.Reconciler{Engine: c, Instance: o.engine.instance}
+	if o.engine.withRegistryAuth {
+		if rec.RegistryAuth, err = registryCredentials(); err != nil {
+			return fmt.Errorf("--with-registry-auth: %w", err)
+		}
+	}
+	ctl := controller.New(rec, c,
 		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
 

@@ -41,7 +41,11 @@ func Start(socket, engineSocket string) (*Proxy, error) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			p.reads++
 		} else {
-			p.writes = append(p.writes, r.Method+" "+r.URL.Path)
+			w := r.Method + " " + r.URL.Path
+			if r.Header.Get("X-Registry-Auth") != "" {
+				w += " with registry credentials" // whether they were sent, never what they are
+			}
+			p.writes = append(p.writes, w)
 		}
 		p.mu.Unlock()
 		rp.ServeHTTP(w, r)
@@ -54,7 +58,8 @@ func Start(socket, engineSocket string) (*Proxy, error) {
 func (p *Proxy) Close() error { return p.srv.Close() }
 
 // Reset zeroes the counters and returns a function that reports the requests made since: the
-// number of reads and each write ("POST /v1.41/services/create").
+// number of reads and each write ("POST /v1.41/services/create", followed by " with registry
+// credentials" when it carried some).
 func (p *Proxy) Reset() func() (reads int, writes []string) {
 	p.mu.Lock()
 	p.reads, p.writes = 0, nil

@@ -88,6 +88,9 @@ func fieldRules() []fieldRule {
 			}
 		}
 	}
+	def := func(v any) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) { s.Default = v }
+	}
 	between := func(min, max string) func(*jsonschema.Schema) {
 		return func(s *jsonschema.Schema) { s.Minimum, s.Maximum = jsonNumber(min), jsonNumber(max) }
 	}
@@ -97,9 +100,9 @@ func fieldRules() []fieldRule {
 		{"ObjectMeta", "labels", func(s *jsonschema.Schema) {
 			s.PropertyNames = &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: "^swarmgate\\.io/"}}
 		}},
-		{"GatewaySpec", "image", pattern("image", 512)},
+		{"GatewaySpec", "image", func(s *jsonschema.Schema) { pattern("image", 512)(s); s.Default = v1alpha1.DefaultGatewayImage }},
 		{"GatewaySpec", "listeners", items(1, v1alpha1.MaxListeners)},
-		{"GatewayNetwork", "name", pattern("networkName", 63)},
+		{"GatewayNetwork", "name", func(s *jsonschema.Schema) { pattern("networkName", 63)(s); s.Default = v1alpha1.DefaultNetworkName }},
 		{"RouteSpec", "parentRefs", items(1, v1alpha1.MaxParentRefs)},
 		{"RouteSpec", "hostnames", items(0, v1alpha1.MaxHostnames)},
 		{"RouteSpec", "rules", items(1, v1alpha1.MaxRules)},
@@ -108,7 +111,7 @@ func fieldRules() []fieldRule {
 		{"RouteService", "image", pattern("image", 512)},
 		{"EnvVar", "name", pattern("envName", 1024)},
 		{"BackendRef", "weight", between("0", "1000000")},
-		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum = []any{301, 302, 303, 307, 308} }},
+		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum, s.Default = []any{301, 302, 303, 307, 308}, 302 }},
 		{"ZoneSpec", "nodes", items(1, 0)},
 		{"VirtualIPSpec", "virtualRouterID", between("1", "255")},
 		{"VirtualIPSpec", "interface", pattern("interface", 15)},
@@ -116,7 +119,17 @@ func fieldRules() []fieldRule {
 		{"VRRPNode", "interface", pattern("interface", 15)},
 		{"VRRPAuth", "password", pattern("vrrpPassword", 8)},
 		{"SecretObjectReference", "name", pattern("secretName", 64)},
-		{"PathMatch", "value", pattern("path", 1024)},
+		{"PathMatch", "value", func(s *jsonschema.Schema) {
+			pattern("path", 1024)(s)
+			s.Not = &jsonschema.Schema{Pattern: `(^|/)\.\.?(/|$)|//`} // normalized: no dot or empty segments
+		}},
+		{"CORSFilter", "allowOrigins", wildcardAlone},
+		{"CORSFilter", "allowMethods", wildcardAlone},
+		{"ACMERFC2136", "nameserver", func(s *jsonschema.Schema) { s.Pattern = `^[A-Za-z0-9._:\[\]-]+$` }}, // host or host:port
+		{"BackendRef", "filters", func(s *jsonschema.Schema) {
+			s.Items = &jsonschema.Schema{AllOf: []*jsonschema.Schema{s.Items,
+				{Properties: props("type", &jsonschema.Schema{Const: string(v1alpha1.FilterRequestHeaderModifier)})}}}
+		}},
 		{"HTTPHeader", "value", pattern("headerValue", 4096)},
 		{"HeaderMatch", "value", pattern("headerValue", 4096)},
 		{"ACMERFC2136", "tsigAlgorithm", func(s *jsonschema.Schema) {
@@ -124,6 +137,21 @@ func fieldRules() []fieldRule {
 		}},
 		// Refused by validation (nginx cannot wait between attempts): an editor says so at once.
 		{"RouteRetry", "backoff", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		// Defaults, as the API's Default methods fill them in (editors show and complete them).
+		{"GatewaySpec", "mode", def(v1alpha1.ServiceModeReplicated)},
+		{"GatewaySpec", "replicas", def(1)},
+		{"GatewayNetwork", "isolation", def(v1alpha1.IsolationShared)},
+		{"Listener", "protocol", def(v1alpha1.ProtocolHTTP)},
+		{"Listener", "publishMode", def(v1alpha1.PublishModeIngress)},
+		{"ListenerTLS", "mode", def(v1alpha1.TLSModeTerminate)},
+		{"ACMEIssuer", "directory", def(v1alpha1.LetsEncryptDirectory)},
+		{"PathMatch", "type", def(v1alpha1.PathMatchPathPrefix)},
+		{"BackendRef", "weight", def(1)},
+		{"RouteService", "mode", def(v1alpha1.ServiceModeReplicated)},
+		{"RouteService", "replicas", def(1)},
+		{"RouteService", "endpointMode", def(v1alpha1.EndpointModeVIP)},
+		{"Mount", "type", def(v1alpha1.MountVolume)},
+		{"CORSFilter", "maxAge", def(5)},
 		{"ZoneSpec", "labels", func(s *jsonschema.Schema) {
 			s.PropertyNames = &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: "^(" + v1alpha1.ZoneLabel + "$|swarmgate\\.io/)"}}
 		}},
@@ -144,11 +172,24 @@ func defRules() map[string]func(*jsonschema.Schema) {
 				})
 			}
 		},
+		// A bind mounts an absolute path of the node.
+		"Mount": func(s *jsonschema.Schema) {
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				If:   &jsonschema.Schema{Properties: props("type", &jsonschema.Schema{Const: string(v1alpha1.MountBind)}), Required: []string{"type"}},
+				Then: &jsonschema.Schema{Required: []string{"source"}, Properties: props("source", &jsonschema.Schema{Pattern: "^/"})},
+			})
+		},
 		// A TSIG key name goes with its secret.
 		"ACMERFC2136": func(s *jsonschema.Schema) {
 			s.DependentRequired = map[string][]string{"tsigKeyName": {"tsigSecretRef"}}
 		},
 	}
+}
+
+// wildcardAlone says a list holding "*" holds nothing else.
+func wildcardAlone(s *jsonschema.Schema) {
+	s.If = &jsonschema.Schema{Contains: &jsonschema.Schema{Const: "*"}}
+	s.Then = &jsonschema.Schema{MaxItems: ptr(uint64(1))}
 }
 
 // constrain applies the field rules to a kind's definitions. A rule for a definition the kind

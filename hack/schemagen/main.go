@@ -65,6 +65,11 @@ func generate() (map[string][]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: no definition for the kind itself", kind)
 		}
+		if kind == v1alpha1.KindReferenceGrant {
+			// A grant lives in the namespace whose services it shares.
+			meta, _ := root.Properties.Get("metadata")
+			root.Properties.Set("metadata", &jsonschema.Schema{AllOf: []*jsonschema.Schema{meta, {Required: []string{"namespace"}}}})
+		}
 		// apiVersion and kind are fixed strings for each kind.
 		root.Properties.Set("apiVersion", &jsonschema.Schema{Type: "string", Const: v1alpha1.GroupVersion,
 			Description: "APIVersion must be \"" + v1alpha1.GroupVersion + "\"."})

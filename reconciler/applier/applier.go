@@ -51,6 +51,10 @@ type Options struct {
 	MaxRetryTime time.Duration
 	// Progress, if set, is told of every action as it completes (err nil) or fails.
 	Progress func(a planner.Action, err error)
+	// RegistryAuth, if set, gives the encoded credentials (X-Registry-Auth) for an image's
+	// registry, sent with each service write so the nodes can pull private images, as
+	// `docker stack deploy --with-registry-auth` does; "" when there are none.
+	RegistryAuth func(image string) (string, error)
 }
 
 // Apply runs the plan's actions in order. snap is the snapshot the plan was made from; it gives
@@ -244,7 +248,11 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 			if err != nil {
 				return err
 			}
-			_, err = a.w.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{QueryRegistry: false})
+			auth, err := a.registryAuth(spec)
+			if err != nil {
+				return err
+			}
+			_, err = a.w.ServiceCreate(ctx, spec, swarm.ServiceCreateOptions{QueryRegistry: false, EncodedRegistryAuth: auth})
 			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
 				// Perhaps created by an earlier try whose answer was lost: if it is ours, the
 				// next pass compares it like any other.
@@ -268,7 +276,12 @@ func (a *applier) updateService(ctx context.Context, act planner.Action) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.w.ServiceUpdate(ctx, act.ID, act.Version, spec, swarm.ServiceUpdateOptions{})
+	auth, err := a.registryAuth(spec)
+	if err != nil {
+		return err
+	}
+	opts := swarm.ServiceUpdateOptions{EncodedRegistryAuth: auth}
+	_, err = a.w.ServiceUpdate(ctx, act.ID, act.Version, spec, opts)
 	if err == nil {
 		return nil
 	}
@@ -282,8 +295,20 @@ func (a *applier) updateService(ctx context.Context, act planner.Action) error {
 	if current.Version.Index == act.Version.Index {
 		return err
 	}
-	_, err = a.w.ServiceUpdate(ctx, act.ID, current.Version, spec, swarm.ServiceUpdateOptions{})
+	_, err = a.w.ServiceUpdate(ctx, act.ID, current.Version, spec, opts)
 	return err
+}
+
+// registryAuth is the credentials of spec's image's registry, if RegistryAuth is set and has any.
+func (a *applier) registryAuth(spec swarm.ServiceSpec) (string, error) {
+	if a.opts.RegistryAuth == nil || spec.TaskTemplate.ContainerSpec == nil {
+		return "", nil
+	}
+	auth, err := a.opts.RegistryAuth(spec.TaskTemplate.ContainerSpec.Image)
+	if err != nil {
+		return "", fmt.Errorf("registry credentials for service %s: %w", spec.Name, err)
+	}
+	return auth, nil
 }
 
 // attach adds a network to a service swarmgate does not own, as a Route asked (the only write to

@@ -83,7 +83,7 @@ spec:
 	}
 	// Deleting the gateway leaves its network to the service that still uses it.
 	if d := mustSucceed(t, "delete", "-f", attached, "--instance", instance); !strings.Contains(d.stderr, "network e2e_attach is no longer wanted but service e2e-attach-legacy") {
-		t.Errorf("delete:\n%s\n%s", d.stdout, d.stderr)
+		t.Errorf("delete:\nstdout:\n%s\nstderr:\n%s", d.stdout, d.stderr)
 	}
 	if final, _, err := docker.ServiceInspectWithRaw(ctx, svc.ID, swarm.ServiceInspectOptions{}); err != nil {
 		t.Errorf("the attached service is gone after delete: %v", err)
