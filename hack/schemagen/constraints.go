@@ -114,6 +114,7 @@ func fieldRules() []fieldRule {
 		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum, s.Default = []any{301, 302, 303, 307, 308}, 302 }},
 		{"ZoneSpec", "nodes", items(1, 0)},
 		{"VirtualIPSpec", "virtualRouterID", between("1", "255")},
+		{"VirtualIPSpec", "address", func(s *jsonschema.Schema) { s.Pattern = `^[0-9A-Fa-f:.]+/[0-9]{1,3}$` }}, // an address with its prefix length
 		{"VirtualIPSpec", "interface", pattern("interface", 15)},
 		{"VRRPNode", "priority", between("1", "254")},
 		{"VRRPNode", "interface", pattern("interface", 15)},
@@ -121,7 +122,8 @@ func fieldRules() []fieldRule {
 		{"SecretObjectReference", "name", pattern("secretName", 64)},
 		{"PathMatch", "value", func(s *jsonschema.Schema) {
 			pattern("path", 1024)(s)
-			s.Not = &jsonschema.Schema{Pattern: `(^|/)\.\.?(/|$)|//`} // normalized: no dot or empty segments
+			// Normalized (no dot or empty segments), no encoded '/' or ';' (nginx decodes them).
+			s.Not = &jsonschema.Schema{Pattern: `(^|/)\.\.?(/|$)|//|%2[Ff]|%3[Bb]`}
 		}},
 		{"CORSFilter", "allowOrigins", wildcardAlone},
 		{"CORSFilter", "allowMethods", wildcardAlone},
@@ -179,11 +181,58 @@ func defRules() map[string]func(*jsonschema.Schema) {
 				Then: &jsonschema.Schema{Required: []string{"source"}, Properties: props("source", &jsonschema.Schema{Pattern: "^/"})},
 			})
 		},
+		// Global mode has no replica count.
+		"GatewaySpec":  globalWithoutReplicas,
+		"RouteService": globalWithoutReplicas,
+		// A redirect answers every request itself: no backends, nothing to mirror.
+		"RouteRule": func(s *jsonschema.Schema) {
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				If: &jsonschema.Schema{Properties: props("filters", &jsonschema.Schema{Contains: filterOfType(v1alpha1.FilterRequestRedirect)}), Required: []string{"filters"}},
+				Then: &jsonschema.Schema{
+					Not:        &jsonschema.Schema{Required: []string{"backendRefs"}},
+					Properties: props("filters", &jsonschema.Schema{Not: &jsonschema.Schema{Contains: filterOfType(v1alpha1.FilterRequestMirror)}}),
+				},
+			})
+		},
+		// A virtual IP names its nodes or a zone, not both; VRRP version 2 adverts in whole seconds.
+		"VirtualIPSpec": func(s *jsonschema.Schema) {
+			s.Not = &jsonschema.Schema{Required: []string{"nodes", "zone"}}
+			// Version 2 when given, or by default.
+			v2 := &jsonschema.Schema{Properties: props("version", &jsonschema.Schema{Const: 2}), Required: []string{"version"}}
+			if v1alpha1.DefaultVRRPVersion == 2 {
+				v2 = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{v2, {Not: &jsonschema.Schema{Required: []string{"version"}}}}}
+			}
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				If:   v2,
+				Then: &jsonschema.Schema{Properties: props("advertInterval", &jsonschema.Schema{Pattern: `^([0-9]+m)?[0-9]+s$`})},
+			})
+		},
+		// Only DNS-01 proves a wildcard.
+		"Listener": func(s *jsonschema.Schema) {
+			httpACME := &jsonschema.Schema{Properties: props("acme", &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"dns01"}}}), Required: []string{"acme"}}
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				If:   &jsonschema.Schema{Properties: props("tls", httpACME), Required: []string{"tls", "hostname"}},
+				Then: &jsonschema.Schema{Properties: props("hostname", &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: `^\*`}})},
+			})
+		},
 		// A TSIG key name goes with its secret.
 		"ACMERFC2136": func(s *jsonschema.Schema) {
 			s.DependentRequired = map[string][]string{"tsigKeyName": {"tsigSecretRef"}}
 		},
 	}
+}
+
+// globalWithoutReplicas says a service in Global mode has no replicas.
+func globalWithoutReplicas(s *jsonschema.Schema) {
+	s.AllOf = append(s.AllOf, &jsonschema.Schema{
+		If:   &jsonschema.Schema{Properties: props("mode", &jsonschema.Schema{Const: string(v1alpha1.ServiceModeGlobal)}), Required: []string{"mode"}},
+		Then: &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"replicas"}}},
+	})
+}
+
+// filterOfType matches a filter of type t.
+func filterOfType(t v1alpha1.FilterType) *jsonschema.Schema {
+	return &jsonschema.Schema{Properties: props("type", &jsonschema.Schema{Const: string(t)}), Required: []string{"type"}}
 }
 
 // wildcardAlone says a list holding "*" holds nothing else.
