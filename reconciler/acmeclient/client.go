@@ -236,6 +236,9 @@ func (c *Client) setDNS01(client *lego.Client, d *DNSUpdate) error {
 	return client.Challenge.SetDNS01Provider(provider, dns01.CondOptions(c.dns.ResolversOnly, dns01.DisableAuthoritativeNssPropagationRequirement()))
 }
 
+// ErrNoRenewalInfo is what RenewalWindow returns from a server that does not offer ARI.
+var ErrNoRenewalInfo = api.ErrNoARI
+
 // RenewalWindow asks the server at directory when to renew the certificate with ARI ID id
 // (RFC 9773): the window it suggests (already past for a revoked certificate), and how long to
 // wait before asking again (0 when the server does not say). The server may not offer ARI
