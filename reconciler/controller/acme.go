@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-acme/lego/v5/acme/api"
-
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
@@ -255,7 +253,7 @@ func (c *Controller) askRenewal(ctx context.Context, cert reconciler.IssuedCerti
 	}
 	r.asking, r.next = false, now.Add(wait)
 	if err != nil {
-		if !errors.Is(err, api.ErrNoARI) {
+		if !errors.Is(err, acmeclient.ErrNoRenewalInfo) {
 			c.log.Warn("could not ask the ACME server when to renew a certificate", "secret", cert.Secret, "acme", cert.Issuer.Directory, "err", err)
 		}
 		return
