@@ -242,7 +242,7 @@ var ErrNoRenewalInfo = api.ErrNoARI
 // RenewalWindow asks the server at directory when to renew the certificate with ARI ID id
 // (RFC 9773): the window it suggests (already past for a revoked certificate), and how long to
 // wait before asking again (0 when the server does not say). The server may not offer ARI
-// (api.ErrNoARI).
+// (ErrNoRenewalInfo).
 func (c *Client) RenewalWindow(ctx context.Context, directory, email, id string) (start, end time.Time, retryAfter time.Duration, err error) {
 	leaf, err := ariLeaf(id)
 	if err != nil {
