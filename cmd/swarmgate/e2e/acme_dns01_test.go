@@ -221,16 +221,8 @@ spec:
 	if _, err := served("deeper.name.wild.dns.test"); err == nil {
 		t.Error("a wildcard certificate was accepted for a name two labels down")
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "app.wild.dns.test", RootCAs: roots}}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", httpsPort), nil)
-	req.Host = "app.wild.dns.test"
-	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("HTTPS with the wildcard certificate: %d", resp.StatusCode)
+	if code := httpsStatus(t, httpsPort, "app.wild.dns.test", roots); code != 200 {
+		t.Errorf("HTTPS with the wildcard certificate: %d", code)
 	}
 	// The challenge's record is gone from the zone once the order is done.
 	if txt, err := lookupTXT(nameserver, "_acme-challenge.wild.dns.test"); err != nil || len(txt) != 0 {

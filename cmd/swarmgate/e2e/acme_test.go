@@ -85,6 +85,21 @@ func servedCertificate(port int, sni string, roots *x509.CertPool) (*x509.Certif
 	return conn.ConnectionState().PeerCertificates[0], nil
 }
 
+// httpsStatus is the status of a GET / for host over HTTPS through the gateway on port, its
+// certificate verified against roots.
+func httpsStatus(t *testing.T, port int, host string, roots *x509.CertPool) int {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: host, RootCAs: roots}}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", port), nil)
+	req.Host = host
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // certificateSecrets lists the instance's ACME certificate secrets.
 func certificateSecrets(t *testing.T, instance string) []string {
 	t.Helper()
@@ -158,16 +173,8 @@ spec:
 	if n, _ := alerts.count("CertificateIssued", ""); n < 1 {
 		t.Errorf("%d CertificateIssued alerts", n)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "shop.acme.test", RootCAs: roots}}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", httpsPort), nil)
-	req.Host = "shop.acme.test"
-	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("HTTPS with the ACME certificate: %d", resp.StatusCode)
+	if code := httpsStatus(t, httpsPort, "shop.acme.test", roots); code != 200 {
+		t.Errorf("HTTPS with the ACME certificate: %d", code)
 	}
 
 	// A name whose challenge cannot succeed: alerted with the host and the ACME error, no

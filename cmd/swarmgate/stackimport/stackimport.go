@@ -332,24 +332,12 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 		rs.StopGracePeriod = duration(*svc.StopGracePeriod)
 	}
 	for _, s := range svc.Secrets {
-		name := s.Source
-		if def, ok := project.Secrets[s.Source]; ok {
-			name = cmp.Or(def.Name, s.Source)
-			if !bool(def.External) {
-				c.note("service %s: secret %s is created from a file by docker stack deploy; swarmgate mounts existing secrets only: create %s first (docker secret create)", svc.Name, s.Source, name)
-			}
-		}
-		rs.Secrets = append(rs.Secrets, fileMount(name, s.Target, s.UID, s.GID, s.Mode))
+		def, ok := project.Secrets[s.Source]
+		rs.Secrets = append(rs.Secrets, c.fileMount(svc.Name, "secret", types.FileReferenceConfig(s), types.FileObjectConfig(def), ok))
 	}
 	for _, cf := range svc.Configs {
-		name := cf.Source
-		if def, ok := project.Configs[cf.Source]; ok {
-			name = cmp.Or(def.Name, cf.Source)
-			if !bool(def.External) {
-				c.note("service %s: config %s is created from a file by docker stack deploy; swarmgate mounts existing configs only: create %s first (docker config create)", svc.Name, cf.Source, name)
-			}
-		}
-		rs.Configs = append(rs.Configs, fileMount(name, cf.Target, cf.UID, cf.GID, cf.Mode))
+		def, ok := project.Configs[cf.Source]
+		rs.Configs = append(rs.Configs, c.fileMount(svc.Name, "config", types.FileReferenceConfig(cf), types.FileObjectConfig(def), ok))
 	}
 	for _, v := range svc.Volumes {
 		m := v1alpha1.Mount{Type: v1alpha1.MountType(v.Type), Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
@@ -441,10 +429,20 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 		}}, nil
 }
 
-func fileMount(name, target, uid, gid string, mode *types.FileMode) v1alpha1.FileMount {
-	fm := v1alpha1.FileMount{Name: name, Target: target, UID: uid, GID: gid}
-	if mode != nil {
-		fm.Mode = fmt.Sprintf("0%o", int64(*mode))
+// fileMount mounts the swarm secret or config (kind) a service refers to, by its swarm name (the
+// stack's definition def, when declared, may rename it); one the stack would create from a file
+// must exist already, which a note says.
+func (c *converter) fileMount(service, kind string, ref types.FileReferenceConfig, def types.FileObjectConfig, declared bool) v1alpha1.FileMount {
+	name := ref.Source
+	if declared {
+		name = cmp.Or(def.Name, ref.Source)
+		if !bool(def.External) {
+			c.note("service %s: %s %s is created from a file by docker stack deploy; swarmgate mounts existing ones only: create %s first (docker %s create)", service, kind, ref.Source, name, kind)
+		}
+	}
+	fm := v1alpha1.FileMount{Name: name, Target: ref.Target, UID: ref.UID, GID: ref.GID}
+	if ref.Mode != nil {
+		fm.Mode = fmt.Sprintf("0%o", int64(*ref.Mode))
 	}
 	return fm
 }
