@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"encoding/base64"
 	"slices"
 	"strings"
 	"time"
@@ -11,10 +12,19 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 )
 
-// IssuedCertificate is the current certificate of an ACME listener: the secret it is in, when it
-// became valid (zero if unknown) and expires, and its ARI ID (RFC 9773; empty if unknown).
+// IssuedCertificate is the current certificate of an ACME listener: the config holding its chain
+// and the secret holding its key, when it became valid (zero if unknown) and expires, and its ARI
+// ID (RFC 9773; empty if unknown).
 type IssuedCertificate struct {
-	Secret              string
+	// Name is the config of the chain; for a certificate an earlier version stored (Legacy), the
+	// secret holding chain and key.
+	Name   string
+	Legacy bool
+	// Chain is the chain (PEM, leaf first); KeySecret the secret of its key, and CSR that key's
+	// certificate request (DER), which renews it with the same key.
+	Chain               []byte
+	KeySecret           string
+	CSR                 []byte
 	NotBefore, NotAfter time.Time
 	ARIID               string
 	// Issuer is the ACME server the listener uses now.
@@ -37,28 +47,68 @@ type CertificateRequest struct {
 	DNS01 *v1alpha1.ACMERFC2136
 	// Replaces is the ARI ID of the certificate the new one replaces, if any.
 	Replaces string
+	// KeySecret and CSR, when set, renew with the key of the current certificate: the gateway's
+	// tasks keep the key they have mounted and only take a new chain (no task is replaced where
+	// agents deliver it). Unset, the order makes a new key.
+	KeySecret string
+	CSR       []byte
 }
 
 // issuedCertificates finds, for each ACME listener of objs, its current certificate among the
-// instance's secrets: the certificate secret of its gateway and listener that covers its hostname,
-// has not expired, and expires last.
-func issuedCertificates(objs []v1alpha1.Object, secrets []swarm.Secret, now time.Time) map[string]IssuedCertificate {
+// instance's certificate configs (and secrets an earlier version stored): the one of its gateway
+// and listener that covers its hostname, has not expired, has its key secret, and expires last.
+func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets []swarm.Secret, now time.Time) map[string]IssuedCertificate {
+	keys := map[string]swarm.Secret{}
+	for _, sec := range secrets {
+		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificateKey {
+			keys[sec.Spec.Name] = sec
+		}
+	}
+	type candidate struct {
+		name   string
+		labels map[string]string
+		chain  []byte
+		legacy bool
+	}
+	var candidates []candidate
+	for _, c := range chains {
+		candidates = append(candidates, candidate{name: c.Spec.Name, labels: c.Spec.Labels, chain: c.Spec.Data})
+	}
+	for _, sec := range secrets {
+		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificate {
+			candidates = append(candidates, candidate{name: sec.Spec.Name, labels: sec.Spec.Labels, legacy: true})
+		}
+	}
 	out := map[string]IssuedCertificate{}
 	for _, l := range acmeListeners(objs) {
-		for _, sec := range secrets {
-			labels := sec.Spec.Labels
-			if labels[v1alpha1.LabelRole] != v1alpha1.RoleCertificate || labels[v1alpha1.LabelOwner] != l.owner ||
-				labels[v1alpha1.LabelListener] != string(l.listener.Name) || !slices.Contains(strings.Split(labels[v1alpha1.LabelTLSNames], ","), l.hostname) {
+		for _, c := range candidates {
+			labels := c.labels
+			if labels[v1alpha1.LabelOwner] != l.owner || labels[v1alpha1.LabelListener] != string(l.listener.Name) ||
+				!slices.Contains(strings.Split(labels[v1alpha1.LabelTLSNames], ","), l.hostname) {
 				continue
+			}
+			key, hasKey := keys[labels[v1alpha1.LabelTLSKey]]
+			if !c.legacy && !hasKey {
+				continue // its key is gone: it cannot be served
 			}
 			notAfter, err := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotAfter])
 			if err != nil || !now.Before(notAfter) {
 				continue
 			}
-			if cur, ok := out[l.key]; !ok || notAfter.After(cur.NotAfter) || notAfter.Equal(cur.NotAfter) && sec.Spec.Name > cur.Secret {
-				notBefore, _ := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotBefore])
-				out[l.key] = IssuedCertificate{Secret: sec.Spec.Name, NotBefore: notBefore, NotAfter: notAfter, ARIID: labels[v1alpha1.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
+			if cur, ok := out[l.key]; ok && (notAfter.Before(cur.NotAfter) || notAfter.Equal(cur.NotAfter) && c.name <= cur.Name) {
+				continue
 			}
+			notBefore, _ := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotBefore])
+			issued := IssuedCertificate{Name: c.name, Legacy: c.legacy, Chain: c.chain, NotBefore: notBefore, NotAfter: notAfter,
+				ARIID: labels[v1alpha1.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
+			if !c.legacy {
+				issued.KeySecret = key.Spec.Name
+				// A key renews only for the names its request asks for.
+				if key.Spec.Labels[v1alpha1.LabelTLSNames] == l.hostname {
+					issued.CSR, _ = base64.StdEncoding.DecodeString(key.Spec.Labels[v1alpha1.LabelTLSCSR])
+				}
+			}
+			out[l.key] = issued
 		}
 	}
 	return out
@@ -66,12 +116,18 @@ func issuedCertificates(objs []v1alpha1.Object, secrets []swarm.Secret, now time
 
 // DueCertificates lists the ACME listeners of objs whose certificate is missing, is due for
 // renewal, or is one the ACME server asked to be renewed by now (renewNow, by ARI ID), in
-// canonical order.
-func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration, renewNow func(ariID string) bool) []CertificateRequest {
+// canonical order. A renewal keeps the certificate's key unless the server's window for it is
+// already past (renewNow's newKey: it was revoked, perhaps for a compromised key), or the key
+// cannot renew it (another hostname, an earlier version's certificate).
+func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration, renewNow func(ariID string) (renew, newKey bool)) []CertificateRequest {
 	var out []CertificateRequest
 	for _, l := range acmeListeners(objs) {
 		cur, ok := issued[l.key]
-		if ok && !cur.due(now, renewBefore) && (cur.ARIID == "" || !renewNow(cur.ARIID)) {
+		renew, newKey := false, false
+		if ok && cur.ARIID != "" {
+			renew, newKey = renewNow(cur.ARIID)
+		}
+		if ok && !cur.due(now, renewBefore) && !renew {
 			continue
 		}
 		a := l.listener.TLS.ACME
@@ -80,19 +136,27 @@ func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate
 		if a.DNS01 != nil {
 			req.DNS01 = a.DNS01.RFC2136
 		}
+		if ok && !newKey && cur.CSR != nil {
+			req.KeySecret, req.CSR = cur.KeySecret, cur.CSR
+		}
 		out = append(out, req)
 	}
 	return out
 }
 
-// due tells whether the certificate expires within renewBefore, or within the last third of its
-// lifetime if that is shorter: a CA issuing certificates shorter-lived than renewBefore (six-day
-// ones, say) must not have every new certificate due at once, renewed in a loop.
+// due tells whether the certificate is due for renewal by now.
 func (c IssuedCertificate) due(now time.Time, renewBefore time.Duration) bool {
+	return !now.Before(c.DueAt(renewBefore))
+}
+
+// DueAt is when the certificate is due for renewal: renewBefore before it expires, or at the last
+// third of its lifetime if that is later: a CA issuing certificates shorter-lived than renewBefore
+// (six-day ones, say) must not have every new certificate due at once, renewed in a loop.
+func (c IssuedCertificate) DueAt(renewBefore time.Duration) time.Time {
 	if !c.NotBefore.IsZero() && c.NotAfter.After(c.NotBefore) {
 		renewBefore = min(renewBefore, c.NotAfter.Sub(c.NotBefore)/3)
 	}
-	return c.NotAfter.Sub(now) <= renewBefore
+	return c.NotAfter.Add(-renewBefore)
 }
 
 type acmeListener struct {

@@ -134,17 +134,17 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if len(certErrs) > 0 {
 		return nil, certErrs
 	}
-	issued := issuedCertificates(objs, snap.Secrets, time.Now())
-	names := make(map[string]string, len(issued))
+	issued := issuedCertificates(objs, snap.Certificates, snap.Secrets, time.Now())
+	current := make(map[string]desired.IssuedCertificate, len(issued))
 	for k, c := range issued {
-		names[k] = c.Secret
+		current[k] = desired.IssuedCertificate{Name: c.Name, Legacy: c.Legacy, KeySecret: c.KeySecret, Chain: c.Chain}
 	}
 	services := make([]string, 0, len(snap.Services))
 	for _, svc := range snap.Services {
 		services = append(services, svc.Spec.Name)
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: names, Certificates: r.Certificates})
+		Services: services, Issued: current, Certificates: r.Certificates})
 	if err != nil {
 		return nil, err
 	}

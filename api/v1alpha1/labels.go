@@ -18,17 +18,30 @@ const (
 	// LabelRevision is the source revision (a git commit) of the pass that last wrote the object.
 	// It is not compared: a new revision rewrites only objects whose spec changed.
 	LabelRevision = LabelPrefix + "revision"
-	// LabelRole says what a swarm config of swarmgate's is: RoleApplied or RoleLease.
+	// LabelRole says what a swarm config or secret of swarmgate's is: RoleApplied, RoleLease,
+	// RoleCertificate or RoleCertificateKey.
 	LabelRole = LabelPrefix + "role"
 	// RoleApplied marks a config of the store of applied objects: one applied manifest object.
 	RoleApplied = "applied-object"
 	// RoleLease marks the lease a running operator holds on its instance, so that one writer
 	// writes at a time.
 	RoleLease = "lease"
-	// RoleCertificate marks a secret holding a certificate the operator obtained with ACME for a
-	// listener (LabelListener) of its owner Gateway; LabelTLSNotAfter and LabelTLSNames describe it.
+	// RoleCertificate marks a config holding the certificate chain (PEM, leaf first) the operator
+	// obtained with ACME for a listener (LabelListener) of its owner Gateway: public, so readable
+	// back and handed to gateway agents. LabelTLSNotAfter and LabelTLSNames describe it, LabelTLSKey
+	// names the secret of its key. (Earlier versions kept chain and key in one secret, served
+	// until its renewal.)
 	RoleCertificate = "certificate"
-	// LabelListener names the listener of a certificate secret.
+	// RoleCertificateKey marks a secret holding the private key (PEM) of a listener's ACME
+	// certificates: kept across renewals, so that a renewal changes only the public chain.
+	// LabelTLSCSR holds its certificate request, LabelTLSNames the names it asks for.
+	RoleCertificateKey = "certificate-key"
+	// LabelTLSKey, on a certificate chain config, names the secret holding its key.
+	LabelTLSKey = LabelPrefix + "tls-key"
+	// LabelTLSCSR, on a certificate key secret, is its certificate request (DER, base64): it
+	// proves the key to the ACME server at each renewal, without the operator reading the key.
+	LabelTLSCSR = LabelPrefix + "tls-csr"
+	// LabelListener names the listener of a certificate or key.
 	LabelListener = LabelPrefix + "listener"
 	// LabelLeaseHolder names who holds a lease: "host/pid" of the operator.
 	LabelLeaseHolder = LabelPrefix + "lease-holder"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/gwagent"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 func newGatewayCommand() *cobra.Command {
@@ -20,8 +21,10 @@ func newGatewayCommand() *cobra.Command {
 		Short: "Run nginx for a Gateway with an agent (the entrypoint of swarmgate's gateway image)",
 		Long: `Runs in each task of a Gateway with spec.agent, as apply starts it: serves the
 mounted config at once, then takes each new config from the operator (a long
-poll), checks it with nginx -t and reloads nginx gracefully. A config nginx
-refuses is reported to the operator and never served. SIGTERM stops nginx
+poll), with the chains of its ACME certificates, checks them with nginx -t and
+reloads nginx gracefully. A task that starts takes the newest from the operator
+first (2 s at most, else the mounted config). A config nginx refuses is reported
+to the operator and never served. SIGTERM stops nginx
 gracefully: in-flight requests finish.`,
 		Hidden: true,
 		Args:   cobra.NoArgs,
@@ -46,6 +49,8 @@ gracefully: in-flight requests finish.`,
 	f.StringVar(&tokenFile, "token-file", desired.AgentTokenPath, "file holding the agent token")
 	f.StringVar(&cfg.Task, "task", os.Getenv("SWARMGATE_TASK"), "this task's name (default: $SWARMGATE_TASK, or the hostname)")
 	f.StringVar(&cfg.Bootstrap, "bootstrap", desired.ConfigPath, "the config to serve first")
+	f.StringVar(&cfg.Chains, "chains", nginx.ChainDir, "where the ACME certificate chains are mounted")
+	f.StringVar(&cfg.Keys, "keys", nginx.CertDir, "where their keys are mounted")
 	f.StringVar(&cfg.Dir, "dir", "/run/swarmgate", "where to write nginx's configs")
 	f.StringVar(&cfg.Nginx, "nginx", "/usr/sbin/nginx", "the nginx binary")
 	_ = cmd.MarkFlagRequired("operator")

@@ -23,7 +23,6 @@ import (
 
 	"github.com/go-acme/lego/v5/acme"
 	"github.com/go-acme/lego/v5/acme/api"
-	"github.com/go-acme/lego/v5/certcrypto"
 	"github.com/go-acme/lego/v5/certificate"
 	"github.com/go-acme/lego/v5/challenge/dns01"
 	"github.com/go-acme/lego/v5/lego"
@@ -144,11 +143,15 @@ func (u *user) GetEmail() string                       { return u.email }
 func (u *user) GetRegistration() *acme.ExtendedAccount { return u.reg }
 func (u *user) GetPrivateKey() crypto.Signer           { return u.key }
 
-// Certificate is what the server issued: the chain (leaf first) then the key, in PEM, the leaf's
-// validity and names, and its ARI certificate ID (RFC 9773 section 4.1), which names it when asking
-// the server when to renew it.
+// Certificate is what the server issued: the chain (leaf first) in PEM, the private key in PEM
+// when the order made a new one (nil when it renewed with a CSR it was given), the CSR the order
+// sent (DER: a renewal with the same key sends it again), the leaf's validity and names, and its
+// ARI certificate ID (RFC 9773 section 4.1), which names it when asking the server when to renew
+// it.
 type Certificate struct {
-	Data                []byte
+	Chain               []byte
+	Key                 []byte
+	CSR                 []byte
 	NotBefore, NotAfter time.Time
 	Names               []string
 	ARIID               string
@@ -166,6 +169,10 @@ type Order struct {
 	// Replaces is the ARI ID of the certificate the new one replaces, if any: the server may then
 	// exempt the order from rate limits (RFC 9773 section 5).
 	Replaces string
+	// CSR, when set, is the certificate request (DER) of an earlier order for Host: the new
+	// certificate is for the same key, which the operator need not hold (the gateways have it
+	// mounted), so a renewal is only a new public chain. Nil makes a new key.
+	CSR []byte
 }
 
 // DNSUpdate is a DNS server that takes RFC 2136 updates, and the TSIG key that signs them (none
@@ -199,7 +206,17 @@ func (c *Client) Obtain(ctx context.Context, o Order) (*Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: []string{o.Host}, Bundle: true, KeyType: certcrypto.EC256, ReplacesCertID: o.Replaces})
+	csr, keyPEM := o.CSR, []byte(nil)
+	if csr == nil {
+		if csr, keyPEM, err = newKey(o.Host); err != nil {
+			return nil, err
+		}
+	}
+	req, err := x509.ParseCertificateRequest(csr)
+	if err != nil {
+		return nil, fmt.Errorf("the certificate request: %w", err)
+	}
+	res, err := client.Certificate.ObtainForCSR(ctx, certificate.ObtainForCSRRequest{CSR: req, Bundle: true, ReplacesCertID: o.Replaces})
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +232,25 @@ func (c *Client) Obtain(ctx context.Context, o Order) (*Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the server's certificate: %w", err)
 	}
-	data := append(append([]byte{}, res.Certificate...), res.PrivateKey...)
-	return &Certificate{Data: data, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Names: leaf.DNSNames, ARIID: id}, nil
+	return &Certificate{Chain: res.Certificate, Key: keyPEM, CSR: csr, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Names: leaf.DNSNames, ARIID: id}, nil
+}
+
+// newKey makes a P-256 key for host and its certificate request (DER), naming host only as a DNS
+// name: CAs no longer need a common name.
+func newKey(host string) (csr, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	csr, err = x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{host}}, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return csr, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
 }
 
 // setDNS01 has client answer DNS-01 challenges with updates to the server of d.

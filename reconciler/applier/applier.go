@@ -70,7 +70,7 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 	for _, s := range slices.Concat(snap.Secrets, snap.UserSecrets) {
 		a.secrets[s.Spec.Name] = s.ID
 	}
-	for _, c := range snap.UserConfigs {
+	for _, c := range slices.Concat(snap.UserConfigs, snap.Certificates) {
 		a.configs[c.Spec.Name] = c.ID
 	}
 	var progress sync.Mutex // the store's writes report from several goroutines
@@ -239,6 +239,28 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 			return nil
 		}
 		return err
+	case planner.KindCertificate:
+		if act.Op == planner.Delete {
+			return ignoreNotFound(a.w.ConfigRemove(ctx, act.ID))
+		}
+		c := act.Config
+		resp, err := a.w.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data})
+		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+			// Created by an earlier try whose answer was lost: the name carries the content's hash.
+			existing, _, ierr := a.w.ConfigInspectWithRaw(ctx, c.Name)
+			if ierr != nil {
+				return ierr
+			}
+			if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
+				return backoff.Permanent(fmt.Errorf("a config named %s exists and is not swarmgate's", c.Name))
+			}
+			resp.ID, err = existing.ID, nil
+		}
+		if err != nil {
+			return err
+		}
+		a.configs[c.Name] = resp.ID
+		return nil
 	case planner.KindService:
 		switch act.Op {
 		case planner.Delete:

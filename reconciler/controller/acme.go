@@ -46,6 +46,8 @@ type certificates struct {
 	inFlight map[string]bool
 	failed   map[string]certFailure
 	renewals map[string]*renewal // by ARI ID
+	// dueTimer starts a pass when the next certificate falls due.
+	dueTimer *time.Timer
 }
 
 // renewal is what the ACME server last said of when to renew an issued certificate (ARI).
@@ -55,6 +57,9 @@ type renewal struct {
 	// next is when to ask again; asking is set while a request is out.
 	next   time.Time
 	asking bool
+	// newKey is set when the window was already past: the certificate was revoked (perhaps its
+	// key was compromised) or the CA is replacing certificates en masse; the renewal makes a new key.
+	newKey bool
 }
 
 type certFailure struct {
@@ -79,7 +84,7 @@ func (c *Controller) stored(written []desired.Certificate) {
 	c.certs.mu.Lock()
 	defer c.certs.mu.Unlock()
 	c.certs.pending = slices.DeleteFunc(c.certs.pending, func(p desired.Certificate) bool {
-		return slices.ContainsFunc(written, func(w desired.Certificate) bool { return bytes.Equal(w.Data, p.Data) })
+		return slices.ContainsFunc(written, func(w desired.Certificate) bool { return bytes.Equal(w.Chain, p.Chain) })
 	})
 }
 
@@ -103,11 +108,15 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 		wanted[string(st.Kind)+"/"+st.Name] = st.Desired > 0
 	}
 	c.askRenewalInfo(ctx, p.Issued, now)
-	renewNow := func(id string) bool {
+	c.wakeWhenDue(p.Issued, renewBefore, now)
+	renewNow := func(id string) (renew, newKey bool) {
 		c.certs.mu.Lock()
 		defer c.certs.mu.Unlock()
 		r := c.certs.renewals[id]
-		return r != nil && !r.at.IsZero() && !now.Before(r.at)
+		if r == nil || r.at.IsZero() || now.Before(r.at) {
+			return false, false
+		}
+		return true, r.newKey
 	}
 	waiting := false
 	for _, req := range reconciler.DueCertificates(p.Objects, p.Issued, now, renewBefore, renewNow) {
@@ -135,6 +144,25 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 	}
 }
 
+// wakeWhenDue has a pass start when the first of the issued certificates not due yet falls due:
+// passes may be far apart (--resync).
+func (c *Controller) wakeWhenDue(issued map[string]reconciler.IssuedCertificate, renewBefore time.Duration, now time.Time) {
+	var next time.Time
+	for _, cert := range issued {
+		if at := cert.DueAt(renewBefore); at.After(now) && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	c.certs.mu.Lock()
+	defer c.certs.mu.Unlock()
+	if c.certs.dueTimer != nil {
+		c.certs.dueTimer.Stop()
+	}
+	if !next.IsZero() {
+		c.certs.dueTimer = time.AfterFunc(next.Sub(now), func() { c.Trigger("certificate due for renewal") })
+	}
+}
+
 // gatewayWait is how long an order waits for its gateway's first task before looking again.
 const gatewayWait = 3 * time.Second
 
@@ -146,7 +174,7 @@ func (c *Controller) order(ctx context.Context, req reconciler.CertificateReques
 	orderCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	c.log.Info("ordering a certificate", "hostname", req.Hostname, "listener", req.Key, "acme", req.Directory)
-	order := acmeclient.Order{Directory: req.Directory, Email: req.Email, Host: req.Hostname, Replaces: req.Replaces}
+	order := acmeclient.Order{Directory: req.Directory, Email: req.Email, Host: req.Hostname, Replaces: req.Replaces, CSR: req.CSR}
 	var err error
 	if req.DNS01 != nil {
 		order.DNS01, err = c.dnsUpdate(req.DNS01)
@@ -175,7 +203,9 @@ func (c *Controller) order(ctx context.Context, req reconciler.CertificateReques
 		return
 	}
 	delete(c.certs.failed, req.Key)
-	c.certs.pending = append(c.certs.pending, desired.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener, Data: cert.Data, NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Names: cert.Names, ARIID: cert.ARIID})
+	c.certs.pending = append(c.certs.pending, desired.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener,
+		Chain: cert.Chain, Key: cert.Key, CSR: cert.CSR, KeySecret: req.KeySecret,
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Names: cert.Names, ARIID: cert.ARIID})
 	c.certs.mu.Unlock()
 	c.alerts.Send(alert.Event{Reason: alert.ReasonCertificateIssued, Object: req.Key, Owner: req.Owner,
 		Message: fmt.Sprintf("certificate for %s (listener %s) issued, valid until %s", req.Hostname, req.Key, cert.NotAfter.UTC().Format(time.RFC3339))})
@@ -254,16 +284,17 @@ func (c *Controller) askRenewal(ctx context.Context, cert reconciler.IssuedCerti
 	r.asking, r.next = false, now.Add(wait)
 	if err != nil {
 		if !errors.Is(err, acmeclient.ErrNoRenewalInfo) {
-			c.log.Warn("could not ask the ACME server when to renew a certificate", "secret", cert.Secret, "acme", cert.Issuer.Directory, "err", err)
+			c.log.Warn("could not ask the ACME server when to renew a certificate", "certificate", cert.Name, "acme", cert.Issuer.Directory, "err", err)
 		}
 		return
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(cert.ARIID))
 	r.at = start.Add(time.Duration(float64(end.Sub(start)) * float64(h.Sum64()>>11) / (1 << 53)))
+	r.newKey = !end.After(now)
 	switch {
 	case !end.After(now):
-		c.log.Warn("the ACME server asks for a certificate to be replaced at once (revoked, or a mass renewal)", "secret", cert.Secret, "acme", cert.Issuer.Directory)
+		c.log.Warn("the ACME server asks for a certificate to be replaced at once (revoked, or a mass renewal)", "certificate", cert.Name, "acme", cert.Issuer.Directory)
 		go c.Trigger("ACME server asks for a renewal")
 	case !now.Before(r.at):
 		go c.Trigger("certificate renewal window")

@@ -11,6 +11,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/gwagent"
 )
 
@@ -35,7 +36,7 @@ type GatewayConfigStatus struct {
 // long polls, and records what each task serves. Passes publish; HTTP handlers read.
 type agentHub struct {
 	mu       sync.Mutex
-	configs  map[string][]byte // by gateway
+	configs  map[string][]byte // encoded bundles, by gateway
 	changed  chan struct{}     // closed, and replaced, whenever a config changes
 	reports  map[string]map[string]AgentReport
 	rejected map[string]bool // "gateway hash" already alerted
@@ -47,7 +48,18 @@ func newAgentHub() *agentHub {
 }
 
 // publish makes configs the ones agents get, waking the agents of every gateway whose changed.
-func (h *agentHub) publish(configs map[string][]byte) {
+func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
+	configs := make(map[string][]byte, len(agentConfigs))
+	for gw, c := range agentConfigs {
+		b := gwagent.Bundle{Config: string(c.Config)}
+		if len(c.Chains) > 0 {
+			b.Chains = map[string]string{}
+			for name, chain := range c.Chains {
+				b.Chains[name] = string(chain)
+			}
+		}
+		configs[gw] = b.Encode()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	changed := len(configs) != len(h.configs)
@@ -83,6 +95,11 @@ func (h *agentHub) status() map[string]GatewayConfigStatus {
 func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 	h := c.agents
 	gw := r.PathValue("gateway")
+	if r.Header.Get("Accept") != gwagent.BundleType {
+		// An agent older than the operator would hand nginx the bundle as its config.
+		http.Error(w, "this operator hands agents bundles ("+gwagent.BundleType+"): update the gateway image", http.StatusNotAcceptable)
+		return
+	}
 	report := AgentReport{Task: r.Header.Get(gwagent.TaskHeader), Served: r.Header.Get(gwagent.ServedHeader),
 		Rejected: r.Header.Get(gwagent.RejectedHeader), Error: r.Header.Get(gwagent.ErrorHeader), Seen: time.Now().UTC()}
 	deadline := time.NewTimer(gwagent.MaxWait)
@@ -112,6 +129,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
 			return
 		case hash != report.Served && hash != report.Rejected:
+			w.Header().Set("Content-Type", gwagent.BundleType)
 			w.Header().Set(gwagent.HashHeader, hash)
 			_, _ = w.Write(conf)
 			return

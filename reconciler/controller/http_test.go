@@ -16,6 +16,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/gwagent"
 	"github.com/swarmgate/swarmgate/reconciler/source"
 )
@@ -78,14 +79,16 @@ func TestAgentEndpoint(t *testing.T) {
 	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
-	conf := []byte("server {}\n")
-	c.agents.publish(map[string][]byte{"gw": conf})
+	bundle := func(conf string) []byte { return gwagent.Bundle{Config: conf}.Encode() }
+	conf := bundle("server {}\n")
+	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
 
 	poll := func(served, rejected string, wait time.Duration) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gwagent.ConfigPath("gw"), nil)
 		req.Header.Set("Authorization", "Bearer ag3nt")
+		req.Header.Set("Accept", gwagent.BundleType)
 		req.Header.Set(gwagent.TaskHeader, "gw.1")
 		req.Header.Set(gwagent.ServedHeader, served)
 		if rejected != "" {
@@ -109,10 +112,21 @@ func TestAgentEndpoint(t *testing.T) {
 		}
 	}
 	// A new config wakes a waiting agent.
-	next := []byte("server { listen 81; }\n")
-	go func() { time.Sleep(200 * time.Millisecond); c.agents.publish(map[string][]byte{"gw": next}) }()
+	next := bundle("server { listen 81; }\n")
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server { listen 81; }\n")}})
+	}()
 	if code, hash := poll(gwagent.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)
+	}
+	// An agent older than the bundles is told to update, not handed one it would take for a config.
+	req, _ := http.NewRequest("GET", srv.URL+gwagent.ConfigPath("gw"), nil)
+	req.Header.Set("Authorization", "Bearer ag3nt")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotAcceptable {
+		t.Errorf("an agent not asking for bundles: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	dispatcher.Close()
 	if alerts := hook.received(); len(alerts) != 1 || !strings.Contains(alerts[0], "ConfigRejected") || !strings.Contains(alerts[0], "unknown directive") {

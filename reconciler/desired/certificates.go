@@ -2,6 +2,7 @@ package desired
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -10,21 +11,45 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
-// Certificate is a certificate the operator obtained with ACME for a listener, not yet kept in a
-// swarm secret: the pass that plans it stores it (the applier is the one writer), mounts it and
-// moves the gateway to it; the previous one is deleted after.
+// Certificate is a certificate the operator obtained with ACME for a listener, not yet stored: the
+// pass that plans it stores it (the applier is the one writer) and moves the gateway to it; the
+// previous one is deleted after.
 type Certificate struct {
 	// Owner is the gateway's owner label ("Gateway/web"), Gateway its qualified name, Listener
 	// the listener's name.
 	Owner    string
 	Gateway  string
 	Listener v1alpha1.SectionName
-	// Data is the chain (leaf first), then the key, in PEM.
-	Data                []byte
-	NotBefore, NotAfter time.Time
-	Names               []string
+	// Chain is the certificate chain, leaf first, in PEM.
+	Chain []byte
+	// Key is a new private key (PEM) and CSR its certificate request (DER); Key is nil when the
+	// certificate is for the key already in KeySecret.
+	Key, CSR  []byte
+	KeySecret string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Names     []string
 	// ARIID is the certificate's ARI ID (RFC 9773), if the server gave one.
 	ARIID string
+}
+
+// IssuedCertificate is a listener's current ACME certificate, stored by an earlier pass: its chain
+// in the config Name and its key in the secret KeySecret, or, stored by an earlier version of
+// swarmgate (Legacy), both in the secret Name.
+type IssuedCertificate struct {
+	Name      string
+	Legacy    bool
+	KeySecret string
+	Chain     []byte
+}
+
+// Config is a swarm config swarmgate owns other than the store's: the public certificate chain of
+// an ACME listener. Its name carries a hash of its data. Data is nil for one that exists already.
+type Config struct {
+	Name   string
+	Owner  string
+	Data   []byte
+	Labels map[string]string
 }
 
 // CertificateKey names a listener among all gateways: "<gateway qualified name>/<listener>".
@@ -32,47 +57,88 @@ func CertificateKey(gateway string, listener v1alpha1.SectionName) string {
 	return gateway + "/" + string(listener)
 }
 
-// withCertificates returns gw with the certificate of each ACME listener filled in as its
-// certificateRefs, and records the secrets they are in: a new certificate (opts.Certificates)
-// becomes a new secret; an issued one (opts.Issued) is kept. A listener with neither has no
-// certificate yet, and the gateway refuses TLS for its host until it has.
-func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) *v1alpha1.Gateway {
+// acmeCertificate is where an ACME listener's certificate is: the config of its chain (and the
+// chain) and the secret of its key.
+type acmeCertificate struct {
+	chainConfig, keySecret string
+	chain                  []byte
+}
+
+// withCertificates returns gw with the certificate of each ACME listener an earlier version stored
+// filled in as its certificateRefs (served as a file of chain and key, like the user's), and the
+// certificates of the others, recording the secrets and configs they are in: a new certificate
+// (opts.Certificates) becomes a new chain config, and a new key secret if it has a new key; an
+// issued one (opts.Issued) is kept. A listener with neither has no certificate yet, and the gateway
+// refuses TLS for its host until it has.
+func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.Gateway, map[v1alpha1.SectionName]acmeCertificate) {
 	if !slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.TLS != nil && l.TLS.ACME != nil }) {
-		return gw
+		return gw, nil
 	}
 	out := *gw
 	out.Spec.Listeners = slices.Clone(gw.Spec.Listeners)
 	owner := Owner(gw)
+	certs := map[v1alpha1.SectionName]acmeCertificate{}
 	for i := range out.Spec.Listeners {
 		l := &out.Spec.Listeners[i]
 		if l.TLS == nil || l.TLS.ACME == nil {
 			continue
 		}
-		key := CertificateKey(gw.Metadata.QualifiedName(), l.Name)
-		var name string
-		if j := slices.IndexFunc(opts.Certificates, func(c Certificate) bool { return CertificateKey(c.Gateway, c.Listener) == key }); j >= 0 {
-			c := opts.Certificates[j]
-			sum := sha256.Sum256(c.Data)
-			name = swarmName(gw.Metadata.QualifiedName()+"-"+string(l.Name)+"-tls", 64-11) + "-" + hex.EncodeToString(sum[:])[:10]
-			labels := s.labels(owner, map[string]string{
-				v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
-				v1alpha1.LabelListener:     string(l.Name),
-				v1alpha1.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
-				v1alpha1.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
-				v1alpha1.LabelTLSNames:     strings.Join(c.Names, ","),
-				v1alpha1.LabelACMEARIID:    c.ARIID,
-			})
-			s.Secrets = append(s.Secrets, Secret{Name: name, Owner: owner, Data: c.Data, Labels: labels})
-		} else if issued, ok := opts.Issued[key]; ok {
-			name = issued
-			s.Secrets = append(s.Secrets, Secret{Name: name, Owner: owner}) // exists: kept, never written
-		}
 		tls := *l.TLS
 		tls.CertificateRefs = nil
-		if name != "" {
-			tls.CertificateRefs = []v1alpha1.SecretObjectReference{{Name: name}}
-		}
 		l.TLS = &tls
+		key := CertificateKey(gw.Metadata.QualifiedName(), l.Name)
+		if j := slices.IndexFunc(opts.Certificates, func(c Certificate) bool { return CertificateKey(c.Gateway, c.Listener) == key }); j >= 0 {
+			certs[l.Name] = s.storeCertificate(gw, l.Name, opts.Certificates[j])
+			continue
+		}
+		issued, ok := opts.Issued[key]
+		switch {
+		case !ok:
+		case issued.Legacy:
+			s.Secrets = append(s.Secrets, Secret{Name: issued.Name, Owner: owner}) // exists: kept, never written
+			tls.CertificateRefs = []v1alpha1.SecretObjectReference{{Name: issued.Name}}
+		default:
+			s.Secrets = append(s.Secrets, Secret{Name: issued.KeySecret, Owner: owner})
+			s.Configs = append(s.Configs, Config{Name: issued.Name, Owner: owner})
+			certs[l.Name] = acmeCertificate{chainConfig: issued.Name, keySecret: issued.KeySecret, chain: issued.Chain}
+		}
 	}
-	return &out
+	return &out, certs
+}
+
+// storeCertificate records the config and, for a new key, the secret that store a certificate
+// the operator obtained for listener of gw.
+func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c Certificate) acmeCertificate {
+	owner := Owner(gw)
+	base := gw.Metadata.QualifiedName() + "-" + string(listener)
+	keySecret := c.KeySecret
+	if c.Key != nil {
+		keySecret = swarmName(base+"-tlskey", 64-11) + "-" + hash10(c.Key)
+		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner, Data: c.Key, Labels: s.labels(owner, map[string]string{
+			v1alpha1.LabelRole:     v1alpha1.RoleCertificateKey,
+			v1alpha1.LabelListener: string(listener),
+			v1alpha1.LabelTLSNames: strings.Join(c.Names, ","),
+			v1alpha1.LabelTLSCSR:   base64.StdEncoding.EncodeToString(c.CSR),
+		})})
+	} else {
+		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner}) // exists: kept
+	}
+	name := swarmName(base+"-tls", 64-11) + "-" + hash10(c.Chain)
+	s.Configs = append(s.Configs, Config{Name: name, Owner: owner, Data: c.Chain, Labels: s.labels(owner, map[string]string{
+		v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
+		v1alpha1.LabelListener:     string(listener),
+		v1alpha1.LabelTLSKey:       keySecret,
+		v1alpha1.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
+		v1alpha1.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
+		v1alpha1.LabelTLSNames:     strings.Join(c.Names, ","),
+		v1alpha1.LabelACMEARIID:    c.ARIID,
+	})})
+	return acmeCertificate{chainConfig: name, keySecret: keySecret, chain: c.Chain}
+}
+
+// hash10 is the first 10 hex digits of data's SHA-256: the suffix that makes a name change with
+// the data.
+func hash10(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:10]
 }

@@ -33,6 +33,7 @@ type State struct {
 	NodeLabels map[string]map[string]string
 	Networks   []Network
 	Secrets    []Secret
+	Configs    []Config
 	Services   []Service
 	// Owners lists every manifest object ("Kind/name") of the state, including those that need
 	// no swarm object of their own.
@@ -49,11 +50,19 @@ type State struct {
 	VirtualIPs []VirtualIP
 	// AgentConfigs are the configs of the gateways whose agents take them from the operator, by
 	// the gateway's qualified name.
-	AgentConfigs map[string][]byte
+	AgentConfigs map[string]AgentConfig
 	// Applied are the store entries of the objects: one swarm config each.
 	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
+}
+
+// AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
+// its ACME certificates, by file name (nginx.ChainFileName). Both are public: keys stay in the
+// secrets the tasks mount.
+type AgentConfig struct {
+	Config []byte
+	Chains map[string][]byte
 }
 
 // InvalidBackend is a backendRef that cannot be used: its owner route, what it names
@@ -124,8 +133,8 @@ func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 }
 
 // gatewaySecrets mounts the config and, for an agent, its token, and the HTTPS listeners'
-// certificates (existing secrets of the user's).
-func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReference {
+// certificates (existing secrets of the user's) and ACME keys.
+func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.SectionName]acmeCertificate) []*swarm.SecretReference {
 	refs := []*swarm.SecretReference{{
 		SecretName: config,
 		File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
@@ -134,15 +143,33 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string) []*swarm.SecretReferenc
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
 			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
 	}
-	// The HTTPS listeners' certificates (the user's secrets, or those ACME issued), mounted where
-	// the config reads them: by listener, so a new certificate leaves the config as it is.
+	// The HTTPS listeners' certificates and keys, mounted where the config reads them: by
+	// listener, so a new certificate leaves the config as it is.
 	for _, l := range gw.Spec.Listeners {
+		if c, ok := acme[l.Name]; ok {
+			refs = append(refs, &swarm.SecretReference{SecretName: c.keySecret,
+				File: &swarm.SecretReferenceFileTarget{Name: nginx.KeyFile(l.Name), UID: "0", GID: "0", Mode: 0o400}})
+			continue
+		}
 		if l.TLS == nil {
 			continue
 		}
 		for i, ref := range l.TLS.CertificateRefs {
 			refs = append(refs, &swarm.SecretReference{SecretName: ref.Name,
 				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
+		}
+	}
+	return refs
+}
+
+// gatewayConfigs mounts the chains of the ACME listeners' certificates, where nginx reads them
+// (a gateway without agents) or its agents find them when they start.
+func gatewayConfigs(gw *v1alpha1.Gateway, acme map[v1alpha1.SectionName]acmeCertificate) []*swarm.ConfigReference {
+	var refs []*swarm.ConfigReference
+	for _, l := range gw.Spec.Listeners {
+		if c, ok := acme[l.Name]; ok {
+			refs = append(refs, &swarm.ConfigReference{ConfigName: c.chainConfig,
+				File: &swarm.ConfigReferenceFileTarget{Name: nginx.ChainFile(nginx.ChainDir, l.Name), UID: "0", GID: "0", Mode: 0o444}})
 		}
 	}
 	return refs
@@ -163,15 +190,15 @@ type Options struct {
 	// agents (which take a new config without a task replaced) then answer 500 for a backend
 	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
 	Services []string
-	// Issued are the secrets holding the ACME listeners' current certificates, by
-	// CertificateKey; Certificates are new ones the operator obtained, to be stored.
-	Issued       map[string]string
+	// Issued are the ACME listeners' current certificates, by CertificateKey; Certificates are
+	// new ones the operator obtained, to be stored.
+	Issued       map[string]IssuedCertificate
 	Certificates []Certificate
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
-	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string][]byte{}}
+	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
@@ -222,6 +249,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	slices.Sort(s.Owners)
 	slices.SortFunc(s.Networks, func(a, b Network) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Secrets, func(a, b Secret) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.Configs, func(a, b Config) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.VirtualIPs, func(a, b VirtualIP) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Applied, func(a, b Applied) int { return cmp.Compare(a.Name, b.Name) })
@@ -283,7 +311,18 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
 	owner := Owner(gw)
-	gw = s.withCertificates(gw, opts)
+	gw, acme := s.withCertificates(gw, opts)
+	chains := map[string][]byte{}
+	if len(acme) > 0 {
+		opts.Nginx.ACMEChains = map[v1alpha1.SectionName]bool{}
+		for l, c := range acme {
+			opts.Nginx.ACMEChains[l] = true
+			chains[nginx.ChainFileName(l)] = c.chain
+		}
+		if gw.Spec.Agent != nil {
+			opts.Nginx.ChainDir = nginx.AgentChainDir
+		}
+	}
 	if gw.Spec.Agent != nil && opts.Services != nil {
 		known := map[string]bool{}
 		for _, name := range opts.Services {
@@ -305,16 +344,18 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		// has the real one, a moment later.
 		agentOpts := opts.Nginx
 		agentOpts.MaxSize = nginx.MaxAgentConfigSize
-		if s.AgentConfigs[gw.Metadata.QualifiedName()], err = nginx.Render(gw, routes, agentOpts); err != nil {
+		agentConf, err := nginx.Render(gw, routes, agentOpts)
+		if err != nil {
 			return err
 		}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: agentConf, Chains: chains}
 		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	case gw.Spec.Agent != nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = conf
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
 	}
 	sum := sha256.Sum256(conf)
 	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hex.EncodeToString(sum[:])[:10], Owner: owner, Data: conf,
@@ -362,7 +403,8 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
-				Secrets:  gatewaySecrets(gw, secret.Name),
+				Secrets:  gatewaySecrets(gw, secret.Name, acme),
+				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
 				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes
 				// nginx SIGQUIT.

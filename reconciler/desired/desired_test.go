@@ -229,7 +229,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := string(s.AgentConfigs["agents"])
+	conf := string(s.AgentConfigs["agents"].Config)
 	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
 		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
 	}

@@ -1,36 +1,45 @@
 // Package gwagent is swarmgate's gateway agent and the protocol it speaks with the operator. The
 // agent runs in each gateway task (`swarmgate gateway`): it supervises nginx, asks the operator for
-// the gateway's config (a long poll, so a new config arrives at once), checks it with `nginx -t`,
-// and reloads nginx gracefully: a route change replaces no task and drops no request. A config
-// nginx refuses is reported and never served. The config secret mounted in the task is the
-// bootstrap, so a task that restarts serves before it reaches the operator.
+// the gateway's config and the chains of its ACME certificates (a long poll, so a new one arrives
+// at once), checks them with `nginx -t`, and reloads nginx gracefully: a route change or a renewed
+// certificate replaces no task and drops no request. A config nginx refuses is reported and never
+// served. The config secret and chains mounted in the task are the bootstrap, served when the
+// operator cannot be reached as the task starts.
 package gwagent
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
-// The protocol: GET ConfigPath(gateway) with the agent token as a bearer token and the task's
-// state in headers. The operator answers the desired config (200, HashHeader) when the task
-// serves another one, or waits up to MaxWait for one and answers 304.
+// The protocol: GET ConfigPath(gateway) with the agent token as a bearer token, Accept BundleType
+// and the task's state in headers. The operator answers the desired Bundle (200, HashHeader) when
+// the task serves another one, or waits up to MaxWait for one and answers 304.
 const (
+	BundleType     = "application/vnd.swarmgate.bundle+json"
 	TaskHeader     = "X-Swarmgate-Task"
 	ServedHeader   = "X-Swarmgate-Served"
 	RejectedHeader = "X-Swarmgate-Rejected"
@@ -42,7 +51,24 @@ const (
 // ConfigPath is the operator's endpoint for a gateway's config.
 func ConfigPath(gateway string) string { return "/v1/gateways/" + url.PathEscape(gateway) + "/config" }
 
-// Hash names a config: the first 16 hex digits of its SHA-256.
+// Bundle is what the operator hands a gateway's agents: nginx's config and the chains of the
+// gateway's ACME certificates, by file name under nginx.AgentChainDir (relative to nginx's main
+// config). Both are public: the keys are secrets mounted in the tasks, and a renewal keeps them.
+type Bundle struct {
+	Config string            `json:"config"`
+	Chains map[string]string `json:"chains,omitempty"`
+}
+
+// Encode is the bundle as the operator sends it. Map keys are sorted: one bundle, one encoding.
+func (b Bundle) Encode() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(b) // strings and a map of strings always encode
+	return buf.Bytes()
+}
+
+// Hash names an encoded bundle: the first 16 hex digits of its SHA-256.
 func Hash(conf []byte) string {
 	sum := sha256.Sum256(conf)
 	return hex.EncodeToString(sum[:])[:16]
@@ -55,9 +81,16 @@ type Config struct {
 	Task      string // this task's name, for the operator's status
 	Token     string
 	Bootstrap string // the config the task starts with (the mounted secret)
-	Dir       string // where the agent writes nginx's main config and the live config
+	Chains    string // where the task's ACME chains are mounted (nginx.ChainDir)
+	Keys      string // where their keys are mounted (nginx.CertDir)
+	Dir       string // where the agent writes nginx's main config, the live config and chains
 	Nginx     string // the nginx binary
 }
+
+// StartWait bounds how long a starting task waits for the operator's bundle before it serves its
+// bootstrap: a task starting while the operator is up serves the newest routes and certificates
+// from its first request.
+const StartWait = 2 * time.Second
 
 // Agent is a running gateway agent.
 type Agent struct {
@@ -73,47 +106,92 @@ func New(cfg Config, log *slog.Logger) *Agent {
 	return &Agent{cfg: cfg, log: log, client: &http.Client{Timeout: MaxWait + 10*time.Second}}
 }
 
-func (a *Agent) live() string    { return filepath.Join(a.cfg.Dir, "live.conf") }
-func (a *Agent) main() string    { return filepath.Join(a.cfg.Dir, "nginx.conf") }
-func (a *Agent) pidFile() string { return filepath.Join(a.cfg.Dir, "nginx.pid") }
+func (a *Agent) live() string       { return filepath.Join(a.cfg.Dir, "live.conf") }
+func (a *Agent) main() string       { return filepath.Join(a.cfg.Dir, "nginx.conf") }
+func (a *Agent) pidFile() string    { return filepath.Join(a.cfg.Dir, "nginx.pid") }
+func (a *Agent) next() string       { return filepath.Join(a.cfg.Dir, "next") }
+func (a *Agent) liveChains() string { return filepath.Join(a.cfg.Dir, nginx.AgentChainDir) }
 
-// mainConfig is nginx's main config: it includes conf, the gateway's config.
+// mainConfig is nginx's main config: it includes conf, the gateway's config. Relative paths in
+// conf (the chains) are relative to the main config's directory.
 func (a *Agent) mainConfig(conf string) []byte {
 	return []byte("# Written by swarmgate's gateway agent.\nuser nobody nogroup;\npid " + a.pidFile() + ";\nerror_log stderr warn;\nworker_processes auto;\n" +
 		"events {\n    worker_connections 4096;\n}\nhttp {\n    access_log off;\n    client_body_temp_path /tmp/body;\n" +
 		"    proxy_temp_path /tmp/proxy;\n    include " + conf + ";\n}\n")
 }
 
-// Run starts nginx on the bootstrap config and keeps it on the operator's until ctx ends; then
-// nginx stops gracefully (SIGQUIT: in-flight requests finish). It returns when nginx exits.
-func (a *Agent) Run(ctx context.Context) error {
+// bootstrap is the bundle the task was started with: the mounted config and chains.
+func (a *Agent) bootstrap() (Bundle, error) {
 	boot, err := os.ReadFile(a.cfg.Bootstrap)
 	if err != nil {
-		return fmt.Errorf("bootstrap config: %w", err)
+		return Bundle{}, fmt.Errorf("bootstrap config: %w", err)
+	}
+	b := Bundle{Config: string(boot)}
+	files, err := os.ReadDir(a.cfg.Chains)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
+	}
+	for _, f := range files {
+		chain, err := os.ReadFile(filepath.Join(a.cfg.Chains, f.Name()))
+		if err != nil {
+			return Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
+		}
+		if b.Chains == nil {
+			b.Chains = map[string]string{}
+		}
+		b.Chains[f.Name()] = string(chain)
+	}
+	return b, nil
+}
+
+// Run starts nginx on the newest bundle, or, when the operator does not answer within StartWait,
+// on the bootstrap, and keeps it on the operator's until ctx ends; then nginx stops gracefully
+// (SIGQUIT: in-flight requests finish). It returns when nginx exits.
+func (a *Agent) Run(ctx context.Context) error {
+	boot, err := a.bootstrap()
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(a.cfg.Dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(a.live(), boot, 0o644); err != nil {
+	if err := a.stage(boot); err != nil {
 		return err
 	}
-	if err := os.WriteFile(a.main(), a.mainConfig(a.live()), 0o644); err != nil {
+	if err := a.promote(); err != nil {
 		return err
 	}
-	a.served = Hash(boot)
+	a.served = Hash(boot.Encode())
+	var rejected, lastErr string
+	startCtx, cancel := context.WithTimeout(ctx, StartWait)
+	newest, hash, err := a.poll(startCtx, "", "", "")
+	cancel()
+	switch {
+	case err != nil:
+		a.log.Warn("cannot reach the operator; starting on the bootstrap config", "error", err)
+	case newest != nil && hash != a.served:
+		if err := a.check(*newest); err != nil {
+			rejected, lastErr = hash, err.Error()
+			a.log.Error("nginx refuses the newest config; starting on the bootstrap config", "config", hash, "error", err, "reason", "ConfigRejected")
+		} else if err := a.promote(); err != nil {
+			return err
+		} else {
+			a.served = hash
+		}
+	}
 	_ = os.Remove(a.pidFile()) // its appearing is how follow knows nginx is up
 	a.nginx = exec.Command(a.cfg.Nginx, "-c", a.main(), "-g", "daemon off;")
 	a.nginx.Stdout, a.nginx.Stderr = os.Stdout, os.Stderr
 	if err := a.nginx.Start(); err != nil {
 		return fmt.Errorf("starting nginx: %w", err)
 	}
-	a.log.Info("nginx started on the bootstrap config", "gateway", a.cfg.Gateway, "config", a.served)
+	a.log.Info("nginx started", "gateway", a.cfg.Gateway, "config", a.served)
 	exited := make(chan error, 1)
 	go func() { exited <- a.nginx.Wait() }()
 
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
-	go a.follow(pollCtx)
+	go a.follow(pollCtx, rejected, lastErr)
 
 	select {
 	case err := <-exited:
@@ -128,7 +206,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // follow asks the operator for the config, over and over, and applies each new one. It starts
 // once nginx is up: a SIGHUP before nginx has set up its signal handlers would kill it, and a task
 // starting under load takes a while; nginx writes its pid file only after that.
-func (a *Agent) follow(ctx context.Context) {
+func (a *Agent) follow(ctx context.Context, rejected, lastErr string) {
 	for {
 		if _, err := os.Stat(a.pidFile()); err == nil {
 			break
@@ -141,9 +219,8 @@ func (a *Agent) follow(ctx context.Context) {
 	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 200*time.Millisecond, 5*time.Second, 0
-	var rejected, lastErr string
 	for ctx.Err() == nil {
-		conf, hash, err := a.poll(ctx, rejected, lastErr)
+		bundle, hash, err := a.poll(ctx, a.served, rejected, lastErr)
 		if err != nil {
 			wait := b.NextBackOff()
 			a.log.Warn("cannot reach the operator; serving the current config", "error", err, "retry", wait.Round(time.Millisecond))
@@ -154,10 +231,10 @@ func (a *Agent) follow(ctx context.Context) {
 			continue
 		}
 		b.Reset()
-		if conf == nil {
+		if bundle == nil {
 			continue // no change within the wait
 		}
-		if err := a.apply(conf); err != nil {
+		if err := a.apply(*bundle); err != nil {
 			rejected, lastErr = hash, err.Error()
 			a.log.Error("nginx refuses the new config; still serving the old one", "config", hash, "error", err, "reason", "ConfigRejected")
 			continue
@@ -167,15 +244,16 @@ func (a *Agent) follow(ctx context.Context) {
 	}
 }
 
-// poll asks once; a nil config means the operator has nothing newer.
-func (a *Agent) poll(ctx context.Context, rejected, lastErr string) ([]byte, string, error) {
+// poll asks once, as a task serving served; a nil bundle means the operator has nothing newer.
+func (a *Agent) poll(ctx context.Context, served, rejected, lastErr string) (*Bundle, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(a.cfg.Operator, "/")+ConfigPath(a.cfg.Gateway), nil)
 	if err != nil {
 		return nil, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+a.cfg.Token)
+	req.Header.Set("Accept", BundleType)
 	req.Header.Set(TaskHeader, a.cfg.Task)
-	req.Header.Set(ServedHeader, a.served)
+	req.Header.Set(ServedHeader, served)
 	if rejected != "" {
 		req.Header.Set(RejectedHeader, rejected)
 		req.Header.Set(ErrorHeader, oneLine(lastErr))
@@ -193,38 +271,110 @@ func (a *Agent) poll(ctx context.Context, rejected, lastErr string) ([]byte, str
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, "", fmt.Errorf("operator answered %s: %s", resp.Status, bytes.TrimSpace(body))
 	}
-	conf, err := io.ReadAll(io.LimitReader(resp.Body, MaxConfigSize+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBundleSize+1))
 	if err != nil {
 		return nil, "", err
 	}
 	hash := resp.Header.Get(HashHeader)
-	if len(conf) > MaxConfigSize || Hash(conf) != hash {
+	if len(data) > MaxBundleSize || Hash(data) != hash {
 		return nil, "", errors.New("the config arrived incomplete")
 	}
-	return conf, hash, nil
+	var b Bundle
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, "", fmt.Errorf("the operator's bundle: %w", err)
+	}
+	for name := range b.Chains {
+		if !chainName.MatchString(name) {
+			return nil, "", errors.New("the operator's bundle names a chain file that is not a listener's")
+		}
+	}
+	return &b, hash, nil
 }
 
-// MaxConfigSize bounds a config the agent takes.
-const MaxConfigSize = 64 << 20
+// MaxBundleSize bounds a bundle the agent takes: a config of up to nginx.MaxAgentConfigSize,
+// escaped in JSON, and its chains.
+const MaxBundleSize = 2 * nginx.MaxAgentConfigSize
 
-// apply checks conf with nginx -t and, if nginx takes it, makes it live with a graceful reload:
-// new workers take the new config, old ones finish their requests.
-func (a *Agent) apply(conf []byte) error {
-	next := a.live() + ".next"
-	if err := os.WriteFile(next, conf, 0o644); err != nil {
+// chainName is what a chain's file name may be: a listener's name (a DNS label) and ".crt". Never
+// a path: the agent writes it in its own directory.
+var chainName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.crt$`)
+
+// apply checks b with nginx -t and, if nginx takes it, makes it live with a graceful reload:
+// new workers take the new config and chains, old ones finish their requests.
+func (a *Agent) apply(b Bundle) error {
+	if err := a.check(b); err != nil {
 		return err
 	}
-	testMain := a.main() + ".next"
-	if err := os.WriteFile(testMain, a.mainConfig(next), 0o644); err != nil {
-		return err
-	}
-	if out, err := exec.Command(a.cfg.Nginx, "-t", "-q", "-c", testMain).CombinedOutput(); err != nil {
-		return fmt.Errorf("nginx -t: %v: %s", err, bytes.TrimSpace(out))
-	}
-	if err := os.Rename(next, a.live()); err != nil {
+	if err := a.promote(); err != nil {
 		return err
 	}
 	return a.nginx.Process.Signal(syscall.SIGHUP)
+}
+
+// check stages b next to the live files and has nginx -t check it there.
+func (a *Agent) check(b Bundle) error {
+	if err := a.stage(b); err != nil {
+		return err
+	}
+	if out, err := exec.Command(a.cfg.Nginx, "-t", "-q", "-c", filepath.Join(a.next(), "nginx.conf")).CombinedOutput(); err != nil {
+		return fmt.Errorf("nginx -t: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// stage writes b under next(), laid out as the live files are, so that the chains the config
+// names relative to its main config are b's. A chain for another key than the one this task has
+// mounted is left at the live one: the operator renewed with a new key, and this task, which
+// swarm is replacing with one that mounts the new key, serves the old pair until then.
+func (a *Agent) stage(b Bundle) error {
+	next := a.next()
+	if err := os.RemoveAll(next); err != nil {
+		return err
+	}
+	chains := filepath.Join(next, nginx.AgentChainDir)
+	if err := os.MkdirAll(chains, 0o755); err != nil {
+		return err
+	}
+	for name, chain := range b.Chains {
+		data := []byte(chain)
+		listener := strings.TrimSuffix(name, ".crt")
+		if key, err := os.ReadFile(filepath.Join(a.cfg.Keys, nginx.KeyFileName(v1alpha1.SectionName(listener)))); err == nil {
+			if _, err := tls.X509KeyPair(data, key); err != nil {
+				if live, err := os.ReadFile(filepath.Join(a.liveChains(), name)); err == nil {
+					a.log.Info("the operator's certificate is for a key this task does not have; serving the one it has until swarm replaces the task", "listener", listener)
+					data = live
+				}
+			}
+		}
+		if err := os.WriteFile(filepath.Join(chains, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(next, "live.conf"), []byte(b.Config), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(next, "nginx.conf"), a.mainConfig(filepath.Join(next, "live.conf")), 0o644)
+}
+
+// promote makes the staged config and chains live (nginx reads them at its next start or reload).
+func (a *Agent) promote() error {
+	if err := os.WriteFile(a.main(), a.mainConfig(a.live()), 0o644); err != nil {
+		return err
+	}
+	old := a.liveChains() + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return err
+	}
+	if err := os.Rename(a.liveChains(), old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.Rename(filepath.Join(a.next(), nginx.AgentChainDir), a.liveChains()); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(a.next(), "live.conf"), a.live()); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
 }
 
 func oneLine(s string) string {

@@ -31,7 +31,7 @@ type operator struct {
 func newOperator(t testing.TB) *operator {
 	o := &operator{changed: make(chan struct{})}
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != ConfigPath("gw") {
+		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != ConfigPath("gw") || r.Header.Get("Accept") != BundleType {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
@@ -60,10 +60,16 @@ func newOperator(t testing.TB) *operator {
 	return o
 }
 
-func (o *operator) publish(conf []byte) {
+// publish hands the agents conf, without chains.
+func (o *operator) publish(conf []byte) { o.publishBundle(Bundle{Config: string(conf)}) }
+
+// hashOf names the bundle of conf without chains.
+func hashOf(conf []byte) string { return Hash(Bundle{Config: string(conf)}.Encode()) }
+
+func (o *operator) publishBundle(b Bundle) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.conf = conf
+	o.conf = b.Encode()
 	close(o.changed)
 	o.changed = make(chan struct{})
 }
@@ -103,12 +109,17 @@ func answering(port int, text string) []byte {
 
 // startAgent runs an agent on the bootstrap config until the test ends.
 func startAgent(t testing.TB, o *operator, bootstrap []byte) (stop func() error) {
-	dir := t.TempDir()
+	return startAgentIn(t, t.TempDir(), o, bootstrap)
+}
+
+// startAgentIn runs an agent whose task has its chains mounted in dir/chains and keys in dir/keys.
+func startAgentIn(t testing.TB, dir string, o *operator, bootstrap []byte) (stop func() error) {
 	boot := filepath.Join(dir, "bootstrap.conf")
 	if err := os.WriteFile(boot, bootstrap, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	a := New(Config{Operator: o.srv.URL, Gateway: "gw", Task: "gw.1", Token: "t0ken", Bootstrap: boot,
+		Chains: filepath.Join(dir, "chains"), Keys: filepath.Join(dir, "keys"),
 		Dir: filepath.Join(dir, "run"), Nginx: nginxBinary(t)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -161,19 +172,19 @@ func TestAgentFollowsTheOperator(t *testing.T) {
 	v2 := answering(port, "v2")
 	o.publish(v2)
 	waitFor(t, "the new config serves", func() bool { return answer(port) == "v2" })
-	waitFor(t, "the agent reports it", func() bool { s, _, _ := o.state(); return s == Hash(v2) })
+	waitFor(t, "the agent reports it", func() bool { s, _, _ := o.state(); return s == hashOf(v2) })
 
 	broken := []byte("this is not nginx;\n")
 	o.publish(broken)
-	waitFor(t, "the agent reports the config nginx refuses", func() bool { _, r, _ := o.state(); return r == Hash(broken) })
+	waitFor(t, "the agent reports the config nginx refuses", func() bool { _, r, _ := o.state(); return r == hashOf(broken) })
 	if _, _, msg := o.state(); !strings.Contains(msg, "nginx -t") {
 		t.Errorf("the rejection does not say why: %q", msg)
 	}
 	if got := answer(port); got != "v2" {
 		t.Errorf("after a refused config nginx answers %q, want the last good config's v2", got)
 	}
-	if served, _, _ := o.state(); served != Hash(v2) {
-		t.Errorf("the agent reports serving %s, want %s", served, Hash(v2))
+	if served, _, _ := o.state(); served != hashOf(v2) {
+		t.Errorf("the agent reports serving %s, want %s", served, hashOf(v2))
 	}
 
 	o.publish(answering(port, "v3"))

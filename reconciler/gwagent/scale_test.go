@@ -100,7 +100,7 @@ func BenchmarkReload(b *testing.B) {
 			for i := range b.N {
 				conf := confs[i%2]
 				o.publish(conf)
-				waitFor(b, "served", func() bool { s, _, _ := o.state(); return s == Hash(conf) })
+				waitFor(b, "served", func() bool { s, _, _ := o.state(); return s == hashOf(conf) })
 			}
 			b.StopTimer()
 			time.Sleep(500 * time.Millisecond) // old workers finish

@@ -15,6 +15,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -39,6 +40,8 @@ const (
 	KindService Kind = "service"
 	// KindConfig is a swarm config of the store of applied objects.
 	KindConfig Kind = "config"
+	// KindCertificate is a swarm config holding the chain of a certificate obtained with ACME.
+	KindCertificate Kind = "certificate"
 	// KindAttachment is a network attachment added to a service swarmgate did not create, which
 	// a Route asks for (backendRefs[].attach): the one write to a foreign object, opt-in.
 	KindAttachment Kind = "attachment"
@@ -66,6 +69,7 @@ type Action struct {
 	Secret  *desired.Secret
 	Service *desired.Service
 	Applied *desired.Applied
+	Config  *desired.Config
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -243,6 +247,26 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		}
 	}
 
+	// Certificate chains: content-addressed too.
+	haveChain := map[string]bool{}
+	for _, c := range s.Certificates {
+		haveChain[c.Spec.Name] = true
+	}
+	wantChain := map[string]bool{}
+	for i := range d.Configs {
+		want := &d.Configs[i]
+		wantChain[want.Name] = true
+		if !haveChain[want.Name] {
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindCertificate, Name: want.Name, Owner: want.Owner, Config: want})
+		}
+	}
+	var chainDeletes []Action
+	for _, c := range s.Certificates {
+		if !wantChain[c.Spec.Name] {
+			chainDeletes = append(chainDeletes, Action{Op: Delete, Kind: KindCertificate, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
+		}
+	}
+
 	// Services: backends before gateways, so a gateway's first config finds them.
 	existingSvc := map[string]swarm.Service{}
 	for _, svc := range s.Services {
@@ -268,7 +292,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 			}
 		}
 		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Configs {
-			if !userConfigs[ref.ConfigName] {
+			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] {
 				fail("%s: config %s does not exist; create it (docker config create %s FILE)", want.Owner, ref.ConfigName, ref.ConfigName)
 			}
 		}
@@ -298,7 +322,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	// Deletes run after every create and update, services first: a secret or network is freed
 	// only once no service uses it. An object leaves the store last, once nothing of it is left
 	// (a delete that fails keeps it there, to be retried).
-	for _, group := range [][]Action{svcDeletes, secretDeletes, netDeletes, appliedDeletes} {
+	for _, group := range [][]Action{svcDeletes, secretDeletes, chainDeletes, netDeletes, appliedDeletes} {
 		for _, a := range group {
 			orphan(a)
 		}
@@ -456,51 +480,97 @@ func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionRe
 	p.Warnings = append(p.Warnings, warning)
 }
 
-// keepAgentConfigs returns d with each agent gateway's service left on the config secret it
-// mounts, when that secret is this instance's and still exists; the new config goes to the agents.
+// keepAgentConfigs returns d with each agent gateway's service left on what its agents take from
+// the operator: the config secret it mounts (the bootstrap) and the chains of its ACME
+// certificates, when those are this instance's and still exist, and each chain is for the key the
+// service is to mount. A new config or a renewed certificate then replaces no task. When the
+// service changes in any other way, its tasks are replaced anyway: they then start on the newest.
 func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
-	have := map[string]bool{}
+	haveSecret := map[string]bool{}
 	for _, sec := range s.Secrets {
-		have[sec.Spec.Name] = true
+		haveSecret[sec.Spec.Name] = true
 	}
-	current := map[string]string{} // service -> the config secret it mounts
+	// A chain config's key: where it is mounted (by listener) and the secret holding it.
+	type key struct{ target, secret string }
+	chainKey := map[string]key{}
+	for _, c := range s.Certificates {
+		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[v1alpha1.LabelListener])), c.Spec.Labels[v1alpha1.LabelTLSKey]}
+	}
+	current := map[string]swarm.ServiceSpec{}
 	for _, svc := range s.Services {
-		if c := svc.Spec.TaskTemplate.ContainerSpec; c != nil && swarmstate.Owned(svc.Spec.Labels, d.Instance) {
-			for _, ref := range c.Secrets {
-				if ref.File != nil && ref.File.Name == desired.ConfigPath && have[ref.SecretName] {
-					current[svc.Spec.Name] = ref.SecretName
-				}
-			}
+		if svc.Spec.TaskTemplate.ContainerSpec != nil && swarmstate.Owned(svc.Spec.Labels, d.Instance) {
+			current[svc.Spec.Name] = svc.Spec
 		}
 	}
+	netNames := s.NetworkNames()
 	out := *d
 	out.Services = slices.Clone(d.Services)
 	out.Secrets = slices.Clone(d.Secrets)
+	out.Configs = slices.Clone(d.Configs)
 	for i, svc := range out.Services {
-		keep, ok := current[svc.Name]
+		got, ok := current[svc.Name]
 		if !svc.Agent || !ok {
 			continue
 		}
 		spec := svc.Spec
 		cs := *spec.TaskTemplate.ContainerSpec
-		cs.Secrets = slices.Clone(cs.Secrets)
-		var replaced string
+		cs.Secrets, cs.Configs = slices.Clone(cs.Secrets), slices.Clone(cs.Configs)
+		keys := map[string]string{} // mount target -> key secret wanted there
+		for _, ref := range cs.Secrets {
+			if ref.File != nil {
+				keys[ref.File.Name] = ref.SecretName
+			}
+		}
+		var keptSecret, replacedSecret string
+		for _, ref := range got.TaskTemplate.ContainerSpec.Secrets {
+			if ref.File != nil && ref.File.Name == desired.ConfigPath && haveSecret[ref.SecretName] {
+				keptSecret = ref.SecretName
+			}
+		}
 		for j, ref := range cs.Secrets {
-			if ref.File != nil && ref.File.Name == desired.ConfigPath {
+			if keptSecret != "" && ref.File != nil && ref.File.Name == desired.ConfigPath {
 				r := *ref
-				replaced, r.SecretName = r.SecretName, keep
+				replacedSecret, r.SecretName = r.SecretName, keptSecret
 				cs.Secrets[j] = &r
 			}
 		}
+		keptChains := map[string]bool{}
+		for _, ref := range got.TaskTemplate.ContainerSpec.Configs {
+			k, isChain := chainKey[ref.ConfigName]
+			if !isChain || ref.File == nil {
+				continue
+			}
+			if keys[k.target] != k.secret {
+				continue // a chain for another key than the one mounted next: not kept
+			}
+			for j, want := range cs.Configs {
+				if want.File != nil && want.File.Name == ref.File.Name {
+					r := *want
+					r.ConfigName = ref.ConfigName
+					cs.Configs[j] = &r
+					keptChains[ref.ConfigName] = true
+				}
+			}
+		}
 		spec.TaskTemplate.ContainerSpec = &cs
-		labels := maps.Clone(spec.Labels)
-		spec.Labels = labels
-		labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		spec.Labels = maps.Clone(spec.Labels)
+		spec.Labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		if len(Diff(Project(spec, nil), Project(got, netNames))) > 0 {
+			continue // replaced anyway: on the newest
+		}
 		out.Services[i].Spec = spec
 		// The kept secret is the one wanted: the new one is not made, the kept one not deleted.
-		out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replaced })
-		if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keep }) {
-			out.Secrets = append(out.Secrets, desired.Secret{Name: keep, Owner: svc.Owner, Target: desired.ConfigPath})
+		// The newest chain is still stored: it is the operator's record of it.
+		if keptSecret != "" {
+			out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replacedSecret })
+			if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keptSecret }) {
+				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: desired.ConfigPath})
+			}
+		}
+		for name := range keptChains {
+			if !slices.ContainsFunc(out.Configs, func(c desired.Config) bool { return c.Name == name }) {
+				out.Configs = append(out.Configs, desired.Config{Name: name, Owner: svc.Owner})
+			}
 		}
 	}
 	return &out

@@ -107,6 +107,9 @@ func applied(d *desired.State) *swarmstate.Snapshot {
 	for _, a := range d.Applied {
 		s.Applied = append(s.Applied, swarm.Config{ID: "cfg-" + a.Name, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: a.Name, Labels: a.Labels}, Data: a.Data}})
 	}
+	for _, c := range d.Configs {
+		s.Certificates = append(s.Certificates, swarm.Config{ID: "cfg-" + c.Name, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data}})
+	}
 	return s
 }
 
@@ -316,6 +319,100 @@ spec:
 	old.UserSecrets = nil
 	if _, err := New(changed, old, Options{KeepAgentConfigs: true}); err == nil || !strings.Contains(err.Error(), "secret agent-token does not exist") {
 		t.Errorf("a missing token secret: %v", err)
+	}
+}
+
+// TestRenewalThroughAgents: for a gateway with agents, a certificate renewed with the key its
+// tasks mount is stored and handed to the agents, the service left as it is (the mounted chain,
+// its bootstrap, kept); the CLI moves the service to it. A renewal with a new key moves the
+// service (the tasks need the key) to the new chain too, and the old chain and key go after.
+func TestRenewalThroughAgents(t *testing.T) {
+	objs, errs := manifest.Decode("test.yaml", []byte(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: agent-token}
+  listeners:
+    - {name: http, port: 80}
+    - name: shop
+      port: 443
+      protocol: HTTPS
+      hostname: shop.example.com
+      tls: {acme: {email: ops@example.com}}
+`))
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	cert := func(chain, key, keySecret string) desired.Certificate {
+		c := desired.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
+			NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour), Names: []string{"shop.example.com"}}
+		if key != "" {
+			c.Key, c.CSR = []byte(key), []byte("csr of "+key)
+		}
+		return c
+	}
+	build := func(issued map[string]desired.IssuedCertificate, c desired.Certificate) *desired.State {
+		d, err := desired.Build(objs, desired.Options{Instance: "test", Issued: issued, Certificates: []desired.Certificate{c}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	first := build(nil, cert("chain 1", "key 1", ""))
+	old := applied(first)
+	old.UserSecrets = []swarm.Secret{{ID: "user-token", Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "agent-token"}}}}
+	chain1, key1 := first.Configs[0].Name, ""
+	for _, sec := range first.Secrets {
+		if sec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificateKey {
+			key1 = sec.Name
+		}
+	}
+	if key1 == "" || first.AgentConfigs["gw"].Chains["shop.crt"] == nil {
+		t.Fatalf("no key secret, or no chain for the agents: %+v", first)
+	}
+	issued := map[string]desired.IssuedCertificate{"gw/shop": {Name: chain1, KeySecret: key1, Chain: []byte("chain 1")}}
+
+	renewed := build(issued, cert("chain 2", "", key1))
+	if got := string(renewed.AgentConfigs["gw"].Chains["shop.crt"]); got != "chain 2" {
+		t.Errorf("the agents are handed %q, want the renewed chain", got)
+	}
+	p, err := New(renewed, old, Options{KeepAgentConfigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "create certificate/gw-shop-tls-") {
+		t.Errorf("the operator's plan for a renewal with the same key does more than store the chain:\n%s", got)
+	}
+	p, err = New(renewed, old, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := format(p); !strings.Contains(got, "update service/gw") || !strings.Contains(got, "delete certificate/"+chain1) || strings.Contains(got, "secret/gw-shop") {
+		t.Errorf("the CLI's plan does not move the gateway to the renewed chain, keeping the key:\n%s", got)
+	}
+
+	rekeyed := build(issued, cert("chain 3", "key 3", ""))
+	p, err = New(rekeyed, old, Options{KeepAgentConfigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := format(p)
+	for _, want := range []string{"create secret/gw-shop-tlskey-", "create certificate/gw-shop-tls-", "update service/gw", "delete certificate/" + chain1, "delete secret/" + key1} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a renewal with a new key: no %q in\n%s", want, got)
+		}
+	}
+	for _, a := range p.Actions {
+		if a.Kind == KindService {
+			for _, ref := range a.Service.Spec.TaskTemplate.ContainerSpec.Configs {
+				if ref.ConfigName == chain1 {
+					t.Errorf("the gateway moved to the new key keeps the old chain %s", chain1)
+				}
+			}
+		}
 	}
 }
 

@@ -47,6 +47,8 @@ type Snapshot struct {
 	Lease *swarm.Config
 	// UserConfigs are the other configs: those Route services mount, which swarmgate never changes.
 	UserConfigs []swarm.Config
+	// Certificates are this instance's certificate chains obtained with ACME, with their data.
+	Certificates []swarm.Config
 }
 
 // Options say what a read needs beyond nodes, networks, secrets and services.
@@ -104,6 +106,8 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 				s.UserConfigs = append(s.UserConfigs, c)
 			case c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleLease:
 				s.Lease = &c
+			case c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificate:
+				s.Certificates = append(s.Certificates, c)
 			default:
 				s.Applied = append(s.Applied, c)
 			}

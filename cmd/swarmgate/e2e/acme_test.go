@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,25 +102,55 @@ func httpsStatus(t *testing.T, port int, host string, roots *x509.CertPool) int 
 	return resp.StatusCode
 }
 
-// certificateSecrets lists the instance's ACME certificate secrets.
-func certificateSecrets(t *testing.T, instance string) []string {
+// certificateObjects lists the instance's ACME certificate chains (configs; secrets of an earlier
+// version) and keys (secrets).
+func certificateObjects(t *testing.T, instance string) (chains, keys []string) {
 	t.Helper()
-	secrets, err := docker.SecretList(context.Background(), swarm.SecretListOptions{Filters: filters.NewArgs(
-		filters.Arg("label", "swarmgate.io/instance="+instance), filters.Arg("label", "swarmgate.io/role=certificate"))})
+	ctx := context.Background()
+	owned := filters.Arg("label", "swarmgate.io/instance="+instance)
+	configs, err := docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: filters.NewArgs(owned, filters.Arg("label", "swarmgate.io/role=certificate"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, s := range secrets {
-		names = append(names, s.Spec.Name)
+	for _, c := range configs {
+		chains = append(chains, c.Spec.Name)
 	}
-	return names
+	secrets, err := docker.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(owned)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		switch s.Spec.Labels["swarmgate.io/role"] {
+		case "certificate":
+			chains = append(chains, s.Spec.Name)
+		case "certificate-key":
+			keys = append(keys, s.Spec.Name)
+		}
+	}
+	return chains, keys
+}
+
+// runningTasks are the IDs of the service's tasks swarm wants running.
+func runningTasks(t *testing.T, service string) []string {
+	t.Helper()
+	list, err := docker.TaskList(context.Background(), swarm.TaskListOptions{Filters: filters.NewArgs(
+		filters.Arg("service", service), filters.Arg("desired-state", "running"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, task := range list {
+		ids = append(ids, task.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // TestACME: the operator obtains a listener's certificate from an ACME server (Pebble, run in the
-// test) with the HTTP-01 challenge answered through the gateway itself, keeps it in a swarm secret
-// the gateway serves, renews it before it expires (the secret rotates, the old one goes), and
-// alerts a certificate it cannot get, naming the host and the ACME error.
+// test) with the HTTP-01 challenge answered through the gateway itself, keeps its key in a swarm
+// secret and its chain in a swarm config the gateway serves, renews it before it expires with the
+// same key, handing the new chain to the gateway's agents: no task replaced, no handshake failed,
+// old chains go. It alerts a certificate it cannot get, naming the host and the ACME error.
 func TestACME(t *testing.T) {
 	const instance, httpPort, httpsPort, opPort = "e2e-acme", 18195, 18196, 19198
 	cleanup(t, instance)
@@ -193,17 +225,58 @@ spec:
 	}
 
 	// Renewal: Pebble's certificates last 2 minutes and the operator renews 90 s before: about 30 s
-	// after the first, a new certificate is served and the old secret goes.
-	eventually(t, 150*time.Second, func() error {
-		cert, err := served("shop.acme.test")
+	// after the first, a new certificate for the same key is served, through the agents, while
+	// HTTPS requests on new connections keep coming.
+	tasks := runningTasks(t, "acme-gw")
+	_, keys := certificateObjects(t, instance)
+	load := startLoad(20, func() (string, error) {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{ServerName: "shop.acme.test", RootCAs: roots}, DisableKeepAlives: true}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", httpsPort), nil)
+		req.Host = "shop.acme.test"
+		resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
 		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return "", fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return resp.TLS.PeerCertificates[0].SerialNumber.String(), nil
+	})
+	var renewed *x509.Certificate
+	eventually(t, 150*time.Second, func() (err error) {
+		if renewed, err = served("shop.acme.test"); err != nil {
 			return err
 		}
-		if cert.SerialNumber.Cmp(first.SerialNumber) == 0 {
+		if renewed.SerialNumber.Cmp(first.SerialNumber) == 0 {
 			return fmt.Errorf("still the first certificate")
 		}
-		if secrets := certificateSecrets(t, instance); len(secrets) != 1 {
-			return fmt.Errorf("certificate secrets %v, want the renewed one only", secrets)
+		return nil
+	})
+	time.Sleep(time.Second) // requests on the renewed certificate too
+	results := load.finish()
+	failed := 0
+	for _, r := range results {
+		if r.err != nil {
+			failed++
+			t.Logf("failed at %s: %v", r.start.Format(time.StampMilli), r.err)
+		}
+	}
+	t.Logf("figure: renewal under load: %d of %d HTTPS requests (new connections) failed", failed, len(results))
+	if failed > 0 || len(results) < 100 {
+		t.Errorf("%d of %d requests failed during the renewal", failed, len(results))
+	}
+	if !bytes.Equal(renewed.RawSubjectPublicKeyInfo, first.RawSubjectPublicKeyInfo) {
+		t.Error("the renewal has a new key: it could not reach the tasks without replacing them")
+	}
+	if now := runningTasks(t, "acme-gw"); !slices.Equal(now, tasks) {
+		t.Errorf("the gateway's tasks were replaced: %v, were %v", now, tasks)
+	}
+	// The chain the tasks mount (their bootstrap) and the newest stay; those between go.
+	eventually(t, 30*time.Second, func() error {
+		chains, nowKeys := certificateObjects(t, instance)
+		if len(chains) > 2 || !slices.Equal(nowKeys, keys) || len(keys) != 1 {
+			return fmt.Errorf("chains %v (want at most 2), keys %v (want %v, one)", chains, nowKeys, keys)
 		}
 		return nil
 	})

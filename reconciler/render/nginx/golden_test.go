@@ -20,7 +20,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
 
 // TestGolden renders every testdata/*.txtar: its input.yaml holds one Gateway and its Routes, its
-// default.conf the config they must render to, which the real nginx must accept.
+// default.conf the config they must render to, which the real nginx must accept. An optional
+// acme-issued file lists the ACME listeners whose certificate is issued (a chain and a key), read
+// where the desired state puts them: under AgentChainDir for a gateway with agents.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -33,7 +35,20 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			gw, routes := loadInput(t, file, archiveFile(t, ar, "input.yaml"))
-			got, err := Render(gw, routes, Options{})
+			var opts Options
+			for _, f := range ar.Files {
+				if f.Name != "acme-issued" {
+					continue
+				}
+				opts.ACMEChains = map[v1alpha1.SectionName]bool{}
+				for _, l := range strings.Fields(string(f.Data)) {
+					opts.ACMEChains[v1alpha1.SectionName(l)] = true
+				}
+				if gw.Spec.Agent != nil {
+					opts.ChainDir = AgentChainDir
+				}
+			}
+			got, err := Render(gw, routes, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

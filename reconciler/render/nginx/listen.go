@@ -45,6 +45,10 @@ func (r *renderer) certificates(b *bytes.Buffer, l *v1alpha1.Listener) {
 // certificateFiles writes the certificates of an HTTPS listener; one whose ACME certificate is
 // not issued yet refuses the handshake.
 func (r *renderer) certificateFiles(b *bytes.Buffer, l *v1alpha1.Listener) {
+	if r.opts.ACMEChains[l.Name] {
+		b.WriteString("    ssl_certificate " + quote(ChainFile(r.opts.ChainDir, l.Name)) + ";\n    ssl_certificate_key " + quote(KeyFile(l.Name)) + ";\n")
+		return
+	}
 	if len(l.TLS.CertificateRefs) == 0 {
 		b.WriteString("    # No certificate yet: ACME has not issued one.\n    ssl_reject_handshake on;\n")
 	}

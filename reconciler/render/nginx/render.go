@@ -62,6 +62,12 @@ type Options struct {
 	// CertDir is where the gateway's tasks find the certificates of HTTPS listeners (see
 	// CertificateFile). Defaults to CertDir.
 	CertDir string
+	// ACMEChains are the listeners whose ACME certificate is a chain at ChainFile(ChainDir) with
+	// its key at KeyFile; the other HTTPS listeners read their certificateRefs at CertificateFile.
+	ACMEChains map[v1alpha1.SectionName]bool
+	// ChainDir is where nginx reads ACME chains: ChainDir, where the tasks mount them, or, for a
+	// gateway with agents, AgentChainDir, where its agents write the chains they are handed.
+	ChainDir string
 	// Grants are the ReferenceGrants: a backendRef or mirror to a service of another namespace
 	// that none permits answers 500 for its share (is not mirrored).
 	Grants []*v1alpha1.ReferenceGrant
@@ -89,6 +95,31 @@ func CertificateFile(dir string, listener v1alpha1.SectionName, i int) string {
 	return dir + "/" + string(listener) + "-" + strconv.Itoa(i) + ".pem"
 }
 
+// ChainDir is where swarmgate mounts the chains of ACME certificates in a gateway's tasks (swarm
+// configs: they are public). AgentChainDir is where a gateway agent writes them, relative to
+// nginx's main config: a config tested next to chains not yet live reads those.
+const (
+	ChainDir      = "/etc/swarmgate/tls"
+	AgentChainDir = "tls"
+)
+
+// ChainFile is the chain of a listener's ACME certificate under dir, and ChainFileName its name
+// there; KeyFile is where its key is mounted. The names are the listener's, so a renewal changes
+// neither the config nor, when the key is kept, the key's mount.
+func ChainFile(dir string, listener v1alpha1.SectionName) string {
+	return dir + "/" + ChainFileName(listener)
+}
+
+// ChainFileName is the file name of a listener's chain.
+func ChainFileName(listener v1alpha1.SectionName) string { return string(listener) + ".crt" }
+
+// KeyFile is where the key of a listener's ACME certificate is mounted, and KeyFileName its name
+// there.
+func KeyFile(listener v1alpha1.SectionName) string { return CertDir + "/" + KeyFileName(listener) }
+
+// KeyFileName is the file name of a listener's key.
+func KeyFileName(listener v1alpha1.SectionName) string { return string(listener) + ".key" }
+
 func (o *Options) defaults() {
 	if o.MaxSize == 0 {
 		o.MaxSize = MaxConfigSize
@@ -107,6 +138,9 @@ func (o *Options) defaults() {
 	}
 	if o.CertDir == "" {
 		o.CertDir = CertDir
+	}
+	if o.ChainDir == "" {
+		o.ChainDir = ChainDir
 	}
 }
 

@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,27 +22,46 @@ import (
 	"time"
 )
 
-// certificateRef finds the certificate files a config reads from CertDir.
-var certificateRef = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
+// certificateRef finds the certificate files a config reads from CertDir; acmeKeyRef the keys of
+// ACME certificates there, and acmeChainRef their chains where the tasks mount them.
+var (
+	certificateRef = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
+	acmeKeyRef     = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.key`)
+	acmeChainRef   = regexp.MustCompile(regexp.QuoteMeta(ChainDir) + `/([A-Za-z0-9_.-]+)\.crt`)
+)
 
 // withTestCertificates writes, for each certificate file a config names, a self-signed
 // certificate and its key into dir (its common name is the file's name, "<listener>-<index>", so
-// a test can tell which one nginx presented), and points the config at them.
+// a test can tell which one nginx presented), and points the config at them. An ACME listener's
+// chain goes to dir/tls (where a config with agents reads it, relative to the main config in dir)
+// and its key to dir/keys.
 func withTestCertificates(t testing.TB, conf []byte, dir string) []byte {
 	t.Helper()
+	write := func(path string, data []byte) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, m := range certificateRef.FindAllSubmatch(conf, -1) {
 		name := string(m[1])
 		path := filepath.Join(dir, "tls", name+".pem")
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, selfSigned(t, name), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		write(path, selfSigned(t, name))
 	}
+	for _, m := range acmeKeyRef.FindAllSubmatch(conf, -1) {
+		name := string(m[1])
+		pair := selfSigned(t, name)
+		keyAt := bytes.Index(pair, []byte("-----BEGIN EC PRIVATE KEY"))
+		write(filepath.Join(dir, "tls", name+".crt"), pair[:keyAt])
+		write(filepath.Join(dir, "keys", name+".key"), pair[keyAt:])
+	}
+	conf = acmeKeyRef.ReplaceAll(conf, []byte(filepath.Join(dir, "keys")+"/$1.key"))
+	conf = acmeChainRef.ReplaceAll(conf, []byte(filepath.Join(dir, "tls")+"/$1.crt"))
 	return certificateRef.ReplaceAll(conf, []byte(filepath.Join(dir, "tls")+"/$1.pem"))
 }
 
