@@ -224,8 +224,9 @@ func printOperator(w io.Writer, doc *controller.StatusDocument) {
 }
 
 // printGatewayConfigs shows, for each gateway with agents, the config each task serves: a task
-// on another config than the desired one is converging (its agent takes the new one at once), or
-// refuses it (with nginx's reason).
+// on another config than the desired one is converging (its agent takes the new one at once),
+// waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
+// (with nginx's reason).
 func printGatewayConfigs(w io.Writer, configs map[string]controller.GatewayConfigStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
@@ -234,6 +235,8 @@ func printGatewayConfigs(w io.Writer, configs map[string]controller.GatewayConfi
 		for _, task := range c.Tasks {
 			state := "current"
 			switch {
+			case task.Rejected == c.Desired && task.Unmounted:
+				state = "waits to be replaced: " + task.Error
 			case task.Rejected == c.Desired:
 				state = "refuses the desired config: " + task.Error
 			case task.Served != c.Desired:

@@ -18,11 +18,14 @@ import (
 // AgentReport is what a gateway task's agent last said: the config it serves and, if nginx
 // refused the newest, which and why.
 type AgentReport struct {
-	Task     string    `json:"task"`
-	Served   string    `json:"served"`
-	Rejected string    `json:"rejected,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Seen     time.Time `json:"seen"`
+	Task     string `json:"task"`
+	Served   string `json:"served"`
+	Rejected string `json:"rejected,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// Unmounted says the task did not take Rejected because files it reads are not mounted in
+	// the task (swarm is replacing it): no refusal of nginx's.
+	Unmounted bool      `json:"unmounted,omitempty"`
+	Seen      time.Time `json:"seen"`
 }
 
 // GatewayConfigStatus is, for a gateway with agents, the config it should serve and what each
@@ -101,7 +104,8 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	report := AgentReport{Task: r.Header.Get(gwagent.TaskHeader), Served: r.Header.Get(gwagent.ServedHeader),
-		Rejected: r.Header.Get(gwagent.RejectedHeader), Error: r.Header.Get(gwagent.ErrorHeader), Seen: time.Now().UTC()}
+		Rejected: r.Header.Get(gwagent.RejectedHeader), Error: r.Header.Get(gwagent.ErrorHeader),
+		Unmounted: r.Header.Get(gwagent.UnmountedHeader) != "", Seen: time.Now().UTC()}
 	deadline := time.NewTimer(gwagent.MaxWait)
 	defer deadline.Stop()
 	for {
@@ -114,7 +118,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			h.reports[gw][report.Task] = report
 		}
 		hash := gwagent.Hash(conf)
-		alertRejected := ok && report.Rejected == hash && !h.rejected[gw+" "+hash]
+		alertRejected := ok && report.Rejected == hash && !report.Unmounted && !h.rejected[gw+" "+hash]
 		if alertRejected {
 			h.rejected[gw+" "+hash] = true
 		}
@@ -146,7 +150,8 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 }
 
 // withAgents folds what gateway agents report into their gateways' health: a task that refuses
-// the newest config makes its gateway Degraded, one that has not taken it yet Progressing.
+// the newest config makes its gateway Degraded, one that has not taken it yet (or cannot until
+// swarm replaces it) Progressing.
 // Gateways are keyed by qualified name in configs and named in statuses.
 func withAgents(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, configs map[string]GatewayConfigStatus) []reconciler.ObjectStatus {
 	qualified := map[string]string{}
@@ -164,7 +169,7 @@ func withAgents(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, conf
 		pending := 0
 		for _, task := range c.Tasks {
 			switch {
-			case task.Rejected == c.Desired:
+			case task.Rejected == c.Desired && !task.Unmounted:
 				st.Health, st.Reason, st.Message = v1alpha1.Degraded, v1alpha1.ReasonConfigRejected,
 					fmt.Sprintf("task %s refuses the newest config and serves the one before: %s", task.Task, task.Error)
 			case task.Served != c.Desired:

@@ -19,6 +19,9 @@ func TestWithAgents(t *testing.T) {
 		{"one task behind", []AgentReport{{Task: "t1", Served: "new"}, {Task: "t2", Served: "old"}}, v1alpha1.Progressing, v1alpha1.ReasonConfigPending},
 		{"one task refuses", []AgentReport{{Task: "t1", Served: "old", Rejected: "new", Error: "nginx: [emerg] ..."}, {Task: "t2", Served: "old"}},
 			v1alpha1.Degraded, v1alpha1.ReasonConfigRejected},
+		{"one task lacks the files the newest reads (being replaced)", []AgentReport{{Task: "t1", Served: "new"},
+			{Task: "t2", Served: "old", Rejected: "new", Error: "not mounted in this task: /run/secrets/swarmgate-tls/shop.key", Unmounted: true}},
+			v1alpha1.Progressing, v1alpha1.ReasonConfigPending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			statuses := []reconciler.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw", Health: v1alpha1.Healthy, Reason: v1alpha1.ReasonReady,

@@ -83,7 +83,7 @@ func TestAgentEndpoint(t *testing.T) {
 	conf := bundle("server {}\n")
 	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
 
-	poll := func(served, rejected string, wait time.Duration) (int, string) {
+	poll := func(served, rejected string, wait time.Duration, headers ...string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gwagent.ConfigPath("gw"), nil)
@@ -94,6 +94,9 @@ func TestAgentEndpoint(t *testing.T) {
 		if rejected != "" {
 			req.Header.Set(gwagent.RejectedHeader, rejected)
 			req.Header.Set(gwagent.ErrorHeader, "nginx -t: unknown directive")
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -119,6 +122,10 @@ func TestAgentEndpoint(t *testing.T) {
 	}()
 	if code, hash := poll(gwagent.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)
+	}
+	// A task that lacks files the newest config reads (swarm is replacing it) is no alert.
+	if code, _ := poll(gwagent.Hash(conf), gwagent.Hash(next), 300*time.Millisecond, gwagent.UnmountedHeader, "1"); code == http.StatusOK {
+		t.Error("a task waiting to be replaced was sent the config again")
 	}
 	// An agent older than the bundles is told to update, not handed one it would take for a config.
 	req, _ := http.NewRequest("GET", srv.URL+gwagent.ConfigPath("gw"), nil)

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -43,9 +44,13 @@ const (
 	TaskHeader     = "X-Swarmgate-Task"
 	ServedHeader   = "X-Swarmgate-Served"
 	RejectedHeader = "X-Swarmgate-Rejected"
-	ErrorHeader    = "X-Swarmgate-Error"
-	HashHeader     = "X-Swarmgate-Config-Hash"
-	MaxWait        = 25 * time.Second
+	// UnmountedHeader, with RejectedHeader, says the task did not take the config because files
+	// it reads are not mounted in the task: swarm is replacing it with one that has them. No
+	// refusal of nginx's, no alert.
+	UnmountedHeader = "X-Swarmgate-Unmounted"
+	ErrorHeader     = "X-Swarmgate-Error"
+	HashHeader      = "X-Swarmgate-Config-Hash"
+	MaxWait         = 25 * time.Second
 )
 
 // ConfigPath is the operator's endpoint for a gateway's config.
@@ -162,17 +167,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	a.served = Hash(boot.Encode())
-	var rejected, lastErr string
+	var refused *refusal
 	startCtx, cancel := context.WithTimeout(ctx, StartWait)
-	newest, hash, err := a.poll(startCtx, "", "", "")
+	newest, hash, err := a.poll(startCtx, "", nil)
 	cancel()
 	switch {
 	case err != nil:
 		a.log.Warn("cannot reach the operator; starting on the bootstrap config", "error", err)
 	case newest != nil && hash != a.served:
 		if err := a.check(*newest); err != nil {
-			rejected, lastErr = hash, err.Error()
-			a.log.Error("nginx refuses the newest config; starting on the bootstrap config", "config", hash, "error", err, "reason", "ConfigRejected")
+			refused = refuse(hash, err)
+			a.log.Warn("cannot take the newest config; starting on the bootstrap config", "config", hash, "error", err)
 		} else if err := a.promote(); err != nil {
 			return err
 		} else {
@@ -191,7 +196,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
-	go a.follow(pollCtx, rejected, lastErr)
+	go a.follow(pollCtx, refused)
 
 	select {
 	case err := <-exited:
@@ -206,7 +211,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // follow asks the operator for the config, over and over, and applies each new one. It starts
 // once nginx is up: a SIGHUP before nginx has set up its signal handlers would kill it, and a task
 // starting under load takes a while; nginx writes its pid file only after that.
-func (a *Agent) follow(ctx context.Context, rejected, lastErr string) {
+func (a *Agent) follow(ctx context.Context, refused *refusal) {
 	for {
 		if _, err := os.Stat(a.pidFile()); err == nil {
 			break
@@ -220,7 +225,7 @@ func (a *Agent) follow(ctx context.Context, rejected, lastErr string) {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 200*time.Millisecond, 5*time.Second, 0
 	for ctx.Err() == nil {
-		bundle, hash, err := a.poll(ctx, a.served, rejected, lastErr)
+		bundle, hash, err := a.poll(ctx, a.served, refused)
 		if err != nil {
 			wait := b.NextBackOff()
 			a.log.Warn("cannot reach the operator; serving the current config", "error", err, "retry", wait.Round(time.Millisecond))
@@ -235,17 +240,21 @@ func (a *Agent) follow(ctx context.Context, rejected, lastErr string) {
 			continue // no change within the wait
 		}
 		if err := a.apply(*bundle); err != nil {
-			rejected, lastErr = hash, err.Error()
-			a.log.Error("nginx refuses the new config; still serving the old one", "config", hash, "error", err, "reason", "ConfigRejected")
+			refused = refuse(hash, err)
+			if refused.unmounted {
+				a.log.Info("the new config reads files this task does not have; serving the old one until swarm replaces the task", "config", hash, "error", err)
+			} else {
+				a.log.Error("nginx refuses the new config; still serving the old one", "config", hash, "error", err, "reason", "ConfigRejected")
+			}
 			continue
 		}
-		a.served, rejected, lastErr = hash, "", ""
+		a.served, refused = hash, nil
 		a.log.Info("serving a new config", "config", hash)
 	}
 }
 
 // poll asks once, as a task serving served; a nil bundle means the operator has nothing newer.
-func (a *Agent) poll(ctx context.Context, served, rejected, lastErr string) (*Bundle, string, error) {
+func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*Bundle, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(a.cfg.Operator, "/")+ConfigPath(a.cfg.Gateway), nil)
 	if err != nil {
 		return nil, "", err
@@ -254,9 +263,12 @@ func (a *Agent) poll(ctx context.Context, served, rejected, lastErr string) (*Bu
 	req.Header.Set("Accept", BundleType)
 	req.Header.Set(TaskHeader, a.cfg.Task)
 	req.Header.Set(ServedHeader, served)
-	if rejected != "" {
-		req.Header.Set(RejectedHeader, rejected)
-		req.Header.Set(ErrorHeader, oneLine(lastErr))
+	if refused != nil {
+		req.Header.Set(RejectedHeader, refused.hash)
+		req.Header.Set(ErrorHeader, oneLine(refused.err))
+		if refused.unmounted {
+			req.Header.Set(UnmountedHeader, "1")
+		}
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
@@ -311,8 +323,37 @@ func (a *Agent) apply(b Bundle) error {
 	return a.nginx.Process.Signal(syscall.SIGHUP)
 }
 
-// check stages b next to the live files and has nginx -t check it there.
+// refusal is a bundle the task did not take, and why: nginx refused it, or (unmounted) it reads
+// files the task lacks.
+type refusal struct {
+	hash, err string
+	unmounted bool
+}
+
+func refuse(hash string, err error) *refusal {
+	return &refusal{hash: hash, err: err.Error(), unmounted: errors.Is(err, errUnmounted)}
+}
+
+// errUnmounted is a config that reads files the task does not have mounted.
+var errUnmounted = errors.New("not mounted in this task")
+
+// certificateFile finds the certificate and key files a rendered config reads: it writes each as
+// `ssl_certificate "PATH";` or `ssl_certificate_key "PATH";`.
+var certificateFile = regexp.MustCompile(`(?m)^\s*ssl_certificate(?:_key)? "(/[^"]+)";$`)
+
+// check stages b next to the live files and has nginx -t check it there. A config naming mounted
+// files the task lacks (a listener added, or a new key: the service's tasks are being replaced
+// with ones that have them) is errUnmounted, not a refusal.
 func (a *Agent) check(b Bundle) error {
+	var missing []string
+	for _, m := range certificateFile.FindAllStringSubmatch(b.Config, -1) {
+		if _, err := os.Stat(m[1]); errors.Is(err, fs.ErrNotExist) && !slices.Contains(missing, m[1]) {
+			missing = append(missing, m[1])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s", errUnmounted, strings.Join(missing, ", "))
+	}
 	if err := a.stage(b); err != nil {
 		return err
 	}

@@ -19,13 +19,14 @@ import (
 
 // operator is a stand-in for `swarmgate run`'s config endpoint: the protocol, not the controller.
 type operator struct {
-	mu       sync.Mutex
-	conf     []byte
-	changed  chan struct{}
-	served   string
-	rejected string
-	err      string
-	srv      *httptest.Server
+	mu        sync.Mutex
+	conf      []byte
+	changed   chan struct{}
+	served    string
+	rejected  string
+	err       string
+	unmounted bool
+	srv       *httptest.Server
 }
 
 func newOperator(t testing.TB) *operator {
@@ -39,6 +40,7 @@ func newOperator(t testing.TB) *operator {
 		for {
 			o.mu.Lock()
 			o.served, o.rejected, o.err = r.Header.Get(ServedHeader), r.Header.Get(RejectedHeader), r.Header.Get(ErrorHeader)
+			o.unmounted = r.Header.Get(UnmountedHeader) != ""
 			conf, changed := o.conf, o.changed
 			o.mu.Unlock()
 			if h := Hash(conf); conf != nil && h != r.Header.Get(ServedHeader) && h != r.Header.Get(RejectedHeader) {
@@ -72,6 +74,12 @@ func (o *operator) publishBundle(b Bundle) {
 	o.conf = b.Encode()
 	close(o.changed)
 	o.changed = make(chan struct{})
+}
+
+func (o *operator) unmountedReport() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unmounted
 }
 
 func (o *operator) state() (served, rejected, err string) {
@@ -177,14 +185,26 @@ func TestAgentFollowsTheOperator(t *testing.T) {
 	broken := []byte("this is not nginx;\n")
 	o.publish(broken)
 	waitFor(t, "the agent reports the config nginx refuses", func() bool { _, r, _ := o.state(); return r == hashOf(broken) })
-	if _, _, msg := o.state(); !strings.Contains(msg, "nginx -t") {
-		t.Errorf("the rejection does not say why: %q", msg)
+	if _, _, msg := o.state(); !strings.Contains(msg, "nginx -t") || o.unmountedReport() {
+		t.Errorf("the rejection does not say why, or says files are not mounted: %q", msg)
 	}
 	if got := answer(port); got != "v2" {
 		t.Errorf("after a refused config nginx answers %q, want the last good config's v2", got)
 	}
 	if served, _, _ := o.state(); served != hashOf(v2) {
 		t.Errorf("the agent reports serving %s, want %s", served, hashOf(v2))
+	}
+
+	// A config reading a certificate this task lacks (a listener added: swarm is replacing the
+	// task with one that has it) is not taken either, and said to be that, not a refusal.
+	unmounted := append(answering(port, "v3"), fmt.Sprintf("server {\n    listen %d ssl;\n    ssl_certificate \"/nonexistent/shop.crt\";\n    ssl_certificate_key \"/nonexistent/shop.key\";\n}\n", freePort(t))...)
+	o.publish(unmounted)
+	waitFor(t, "the agent reports the config it lacks files for", func() bool { _, r, _ := o.state(); return r == hashOf(unmounted) })
+	if _, _, msg := o.state(); !o.unmountedReport() || !strings.Contains(msg, "/nonexistent/shop.key") {
+		t.Errorf("the report does not say which files are not mounted: %q", msg)
+	}
+	if got := answer(port); got != "v2" {
+		t.Errorf("after a config it lacks files for nginx answers %q, want v2", got)
 	}
 
 	o.publish(answering(port, "v3"))
