@@ -78,12 +78,19 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	}
 }
 
-// status lists, per gateway, the desired config and the tasks' reports.
+// reportTTL is how long a task's report stands without a new poll: a live agent polls at least
+// every MaxWait (plus its backoff while the operator was away); a task that is gone stops.
+const reportTTL = 2 * gwagent.MaxWait
+
+// status lists, per gateway, the desired config and the reports of its live tasks; those of tasks
+// that stopped polling (replaced, or their node gone) are forgotten.
 func (h *agentHub) status() map[string]GatewayConfigStatus {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	stale := time.Now().Add(-reportTTL)
 	out := map[string]GatewayConfigStatus{}
 	for gw, conf := range h.configs {
+		maps.DeleteFunc(h.reports[gw], func(_ string, r AgentReport) bool { return r.Seen.Before(stale) })
 		st := GatewayConfigStatus{Desired: gwagent.Hash(conf)}
 		for _, task := range slices.Sorted(maps.Keys(h.reports[gw])) {
 			st.Tasks = append(st.Tasks, h.reports[gw][task])

@@ -183,9 +183,10 @@ spec:
 	}
 	alerts := newReceiver(t)
 	started := time.Now()
-	op := startOperatorOn(t, "unix://"+proxy.Socket, opPort, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+	args := []string{"--source", "dir:" + dir, "--instance", instance, "--resync", "1h",
 		"--agent-token-file", tokenFile, "--listen", fmt.Sprintf("0.0.0.0:%d", opPort), "--acme-ca-file", caFile,
-		"--acme-renew-before", "90s", "--alert-webhook", alerts.srv.URL)
+		"--acme-renew-before", "90s", "--alert-webhook", alerts.srv.URL}
+	op := startOperatorOn(t, "unix://"+proxy.Socket, opPort, args...)
 	t.Cleanup(func() {
 		if t.Failed() { // what the gateway's agents saw
 			out, _ := exec.Command("/usr/bin/docker", "service", "logs", "--timestamps", "acme-gw").CombinedOutput()
@@ -271,6 +272,29 @@ spec:
 	}
 	if now := runningTasks(t, "acme-gw"); !slices.Equal(now, tasks) {
 		t.Errorf("the gateway's tasks were replaced: %v, were %v", now, tasks)
+	}
+	// A restarted operator has no key, and needs none: it hands the agents the chain it reads back
+	// from its config, the one they serve.
+	var before string
+	eventually(t, 10*time.Second, func() (err error) {
+		before, err = gatewayConfigCurrent(t, op, "acme-gw")
+		return err
+	})
+	issuedBefore, _ := alerts.count("CertificateIssued", "")
+	op.stop(t)
+	op = startOperatorOn(t, "unix://"+proxy.Socket, opPort, args...)
+	eventually(t, 30*time.Second, func() error {
+		after, err := gatewayConfigCurrent(t, op, "acme-gw")
+		if err != nil {
+			return err
+		}
+		if issued, _ := alerts.count("CertificateIssued", ""); issued == issuedBefore && after != before {
+			return fmt.Errorf("the restarted operator hands the agents %s, they served %s", after, before)
+		}
+		return nil
+	})
+	if now := runningTasks(t, "acme-gw"); !slices.Equal(now, tasks) {
+		t.Errorf("the operator's restart replaced the gateway's tasks: %v, were %v", now, tasks)
 	}
 	// The chain the tasks mount (their bootstrap) and the newest stay; those between go.
 	eventually(t, 30*time.Second, func() error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
@@ -101,4 +102,32 @@ func (l *loadLoop) finish() []loadResult {
 	l.done.Wait()
 	slices.SortFunc(l.results, func(a, b loadResult) int { return a.start.Compare(b.start) })
 	return l.results
+}
+
+// gatewayConfigCurrent is the config (with its chains) the operator hands the agents of gateway,
+// once every task of it reports serving that one.
+func gatewayConfigCurrent(t *testing.T, op *operator, gateway string) (string, error) {
+	t.Helper()
+	var doc struct {
+		GatewayConfigs map[string]struct {
+			Desired string `json:"desired"`
+			Tasks   []struct {
+				Task   string `json:"task"`
+				Served string `json:"served"`
+			} `json:"tasks"`
+		} `json:"gatewayConfigs"`
+	}
+	if err := json.Unmarshal([]byte(httpGet(t, "http://"+op.listen+"/status")), &doc); err != nil {
+		return "", err
+	}
+	gc, ok := doc.GatewayConfigs[gateway]
+	if !ok || len(gc.Tasks) == 0 {
+		return "", fmt.Errorf("no gateway config status: %+v", doc.GatewayConfigs)
+	}
+	for _, task := range gc.Tasks {
+		if task.Served != gc.Desired {
+			return "", fmt.Errorf("task %s serves %s, want %s", task.Task, task.Served, gc.Desired)
+		}
+	}
+	return gc.Desired, nil
 }

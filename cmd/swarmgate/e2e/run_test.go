@@ -163,9 +163,13 @@ func (o *operator) ready() error {
 	return nil
 }
 
-// stop ends the operator with SIGTERM, as swarm does.
+// stop ends the operator with SIGTERM, as swarm does, unless it has ended (a restarted operator's
+// own cleanup may have run first).
 func (o *operator) stop(t *testing.T) {
 	t.Helper()
+	if o.cmd.ProcessState != nil {
+		return
+	}
 	if err := o.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
