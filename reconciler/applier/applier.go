@@ -225,41 +225,19 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 		if act.Op == planner.Delete {
 			return ignoreNotFound(a.w.ConfigRemove(ctx, act.ID))
 		}
-		c := act.Applied
-		_, err := a.w.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data})
-		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
-			// Created by an earlier try whose answer was lost: the name carries the content's hash.
-			existing, _, ierr := a.w.ConfigInspectWithRaw(ctx, c.Name)
-			if ierr != nil {
-				return ierr
-			}
-			if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
-				return backoff.Permanent(fmt.Errorf("a config named %s exists and is not swarmgate's", c.Name))
-			}
-			return nil
-		}
+		// The store's configs are written concurrently: this one's ID is not recorded (no
+		// service mounts it).
+		_, err := a.createConfig(ctx, act.Applied.Name, act.Applied.Labels, act.Applied.Data)
 		return err
 	case planner.KindCertificate:
 		if act.Op == planner.Delete {
 			return ignoreNotFound(a.w.ConfigRemove(ctx, act.ID))
 		}
-		c := act.Config
-		resp, err := a.w.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data})
-		if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
-			// Created by an earlier try whose answer was lost: the name carries the content's hash.
-			existing, _, ierr := a.w.ConfigInspectWithRaw(ctx, c.Name)
-			if ierr != nil {
-				return ierr
-			}
-			if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
-				return backoff.Permanent(fmt.Errorf("a config named %s exists and is not swarmgate's", c.Name))
-			}
-			resp.ID, err = existing.ID, nil
-		}
+		id, err := a.createConfig(ctx, act.Config.Name, act.Config.Labels, act.Config.Data)
 		if err != nil {
 			return err
 		}
-		a.configs[c.Name] = resp.ID
+		a.configs[act.Config.Name] = id
 		return nil
 	case planner.KindService:
 		switch act.Op {
@@ -379,6 +357,24 @@ func (a *applier) updateNode(ctx context.Context, act planner.Action) error {
 	}
 	spec.Labels = labels
 	return a.w.NodeUpdate(ctx, act.ID, node.Version, spec)
+}
+
+// createConfig creates a config of swarmgate's and returns its ID. One that exists was created by an
+// earlier try whose answer was lost: its name carries the content's hash, so it is the same config
+// if it is ours.
+func (a *applier) createConfig(ctx context.Context, name string, labels map[string]string, data []byte) (string, error) {
+	resp, err := a.w.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: labels}, Data: data})
+	if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
+		existing, _, ierr := a.w.ConfigInspectWithRaw(ctx, name)
+		if ierr != nil {
+			return "", ierr
+		}
+		if !swarmstate.Owned(existing.Spec.Labels, a.opts.Instance) {
+			return "", backoff.Permanent(fmt.Errorf("a config named %s exists and is not swarmgate's", name))
+		}
+		return existing.ID, nil
+	}
+	return resp.ID, err
 }
 
 // resolve fills in the IDs of the networks and secrets a service spec names.

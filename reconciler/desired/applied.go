@@ -1,8 +1,6 @@
 package desired
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -47,9 +45,8 @@ func (s *State) addApplied(o v1alpha1.Object) error {
 		return err
 	}
 	owner := Owner(o)
-	sum := sha256.Sum256([]byte(s.Instance + "\x00" + owner + "\x00" + string(data)))
-	name := swarmName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name, 64-11) +
-		"-" + hex.EncodeToString(sum[:])[:10]
+	name := hashedName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name,
+		[]byte(s.Instance+"\x00"+owner+"\x00"+string(data)))
 	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, map[string]string{v1alpha1.LabelRole: v1alpha1.RoleApplied})})
 	return nil
 }

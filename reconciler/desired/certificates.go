@@ -1,9 +1,7 @@
 package desired
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -113,7 +111,7 @@ func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.Section
 	base := gw.Metadata.QualifiedName() + "-" + string(listener)
 	keySecret := c.KeySecret
 	if c.Key != nil {
-		keySecret = swarmName(base+"-tlskey", 64-11) + "-" + hash10(c.Key)
+		keySecret = hashedName(base+"-tlskey", c.Key)
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner, Data: c.Key, Labels: s.labels(owner, map[string]string{
 			v1alpha1.LabelRole:     v1alpha1.RoleCertificateKey,
 			v1alpha1.LabelListener: string(listener),
@@ -123,7 +121,7 @@ func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.Section
 	} else {
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner}) // exists: kept
 	}
-	name := swarmName(base+"-tls", 64-11) + "-" + hash10(c.Chain)
+	name := hashedName(base+"-tls", c.Chain)
 	s.Configs = append(s.Configs, Config{Name: name, Owner: owner, Data: c.Chain, Labels: s.labels(owner, map[string]string{
 		v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
 		v1alpha1.LabelListener:     string(listener),
@@ -134,11 +132,4 @@ func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.Section
 		v1alpha1.LabelACMEARIID:    c.ARIID,
 	})})
 	return acmeCertificate{chainConfig: name, keySecret: keySecret, chain: c.Chain}
-}
-
-// hash10 is the first 10 hex digits of data's SHA-256: the suffix that makes a name change with
-// the data.
-func hash10(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])[:10]
 }

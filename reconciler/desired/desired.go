@@ -357,8 +357,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	case gw.Spec.Agent != nil:
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
 	}
-	sum := sha256.Sum256(conf)
-	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hex.EncodeToString(sum[:])[:10], Owner: owner, Data: conf,
+	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hash10(conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: ConfigPath}
 	s.Secrets = append(s.Secrets, secret)
 

@@ -90,9 +90,8 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 	}
 	for _, n := range nodes {
 		conf := res.Configs[n.Hostname]
-		sum := sha256.Sum256(conf)
 		secret := Secret{
-			Name:   swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 64-11) + "-" + hex.EncodeToString(sum[:])[:10],
+			Name:   hashedName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, conf),
 			Owner:  owner,
 			Data:   conf,
 			Labels: s.labels(owner, vip.Metadata.Labels),
@@ -159,6 +158,17 @@ var notInServiceName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // swarmName makes a swarm object name of at most max characters from name: characters a service
 // name cannot hold become '-', and a name too long is cut and ends in a hash of the whole, so two
 // long names stay apart.
+// hashedName is a swarm name for an object holding data: name, shortened to fit, and the first 10
+// hex digits of data's SHA-256, so that new data is a new object.
+func hashedName(name string, data []byte) string {
+	return swarmName(name, 64-11) + "-" + hash10(data)
+}
+
+func hash10(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:10]
+}
+
 func swarmName(name string, max int) string {
 	clean := notInServiceName.ReplaceAllString(name, "-")
 	if len(clean) <= max {
