@@ -61,6 +61,11 @@ type GatewayAgent struct {
 	// TokenSecret names an existing swarm secret that holds the token the agents present to the
 	// operator (whose --agent-token-file holds the same). swarmgate mounts it, never changes it.
 	TokenSecret string `json:"tokenSecret"`
+	// CASecret names an existing swarm secret holding the CA certificates (PEM) the agents trust
+	// for an https operatorURL: those the operator's certificate (`swarmgate run
+	// --tls-cert-file`) chains to. Without it they trust the image's system CAs. swarmgate
+	// mounts it, never changes it.
+	CASecret string `json:"caSecret,omitempty"`
 }
 
 // SectionName names a part of an object, such as a listener of a Gateway. A DNS-1123 label.

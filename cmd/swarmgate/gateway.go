@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,7 +16,7 @@ import (
 
 func newGatewayCommand() *cobra.Command {
 	cfg := gwagent.Config{}
-	var tokenFile string
+	var tokenFile, caFile string
 	cmd := &cobra.Command{
 		Use:   "gateway --operator URL --gateway NAME --token-file F",
 		Short: "Run nginx for a Gateway with an agent (the entrypoint of swarmgate's gateway image)",
@@ -34,6 +35,16 @@ gracefully: in-flight requests finish.`,
 				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the agent needs its token: %v", err)}
 			}
 			cfg.Token = token
+			if caFile != "" {
+				pem, err := os.ReadFile(caFile)
+				if err != nil {
+					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--ca-file: %v", err)}
+				}
+				cfg.RootCAs = x509.NewCertPool()
+				if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+					return &exitCodeError{code: exitFail, msg: "--ca-file: no PEM certificate in it"}
+				}
+			}
 			if cfg.Task == "" {
 				cfg.Task, _ = os.Hostname()
 			}
@@ -47,6 +58,7 @@ gracefully: in-flight requests finish.`,
 	f.StringVar(&cfg.Operator, "operator", "", "the operator's URL")
 	f.StringVar(&cfg.Gateway, "gateway", "", "the gateway's qualified name")
 	f.StringVar(&tokenFile, "token-file", desired.AgentTokenPath, "file holding the agent token")
+	f.StringVar(&caFile, "ca-file", "", "CA certificates (PEM) to trust for an https operator, instead of the system's")
 	f.StringVar(&cfg.Task, "task", os.Getenv("SWARMGATE_TASK"), "this task's name (default: $SWARMGATE_TASK, or the hostname)")
 	f.StringVar(&cfg.Bootstrap, "bootstrap", desired.ConfigPath, "the config to serve first")
 	f.StringVar(&cfg.Chains, "chains", nginx.ChainDir, "where the ACME certificate chains are mounted")

@@ -44,6 +44,8 @@ type runOptions struct {
 	webhooks       []string
 	alertFormat    string
 	listen         string
+	tlsCertFile    string
+	tlsKeyFile     string
 	hookTokenFile  string
 	readTokenFile  string
 	agentTokenFile string
@@ -101,6 +103,8 @@ held. A second operator of the same instance stands by until the lease is free
 	f.StringArrayVar(&o.webhooks, "alert-webhook", nil, "URL that alerts are POSTed to; repeatable")
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
 	f.StringVar(&o.listen, "listen", ":9090", "address of the metrics, health, status and webhook endpoints")
+	f.StringVar(&o.tlsCertFile, "tls-cert-file", "", "serve the endpoints over HTTPS with this certificate chain (PEM), so tokens never cross the network in clear")
+	f.StringVar(&o.tlsKeyFile, "tls-key-file", "", "the private key (PEM) of --tls-cert-file")
 	f.StringVar(&o.hookTokenFile, "hook-token-file", "", "file holding the shared secret of POST /hooks/git (the endpoint is off without it)")
 	f.StringVar(&o.acmeCAFile, "acme-ca-file", "", "PEM certificates of CAs to trust for ACME servers besides the system's (a private ACME server, or Pebble in tests)")
 	f.StringVar(&o.acmeKeyFile, "acme-account-key-file", "", "PEM private key of the ACME account (e.g. a swarm secret); without it a new account is registered at each start")
@@ -181,6 +185,10 @@ func (o *runOptions) run(ctx context.Context) error {
 		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
 
+	tlsConfig, err := o.endpointTLS()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
@@ -188,6 +196,9 @@ func (o *runOptions) run(ctx context.Context) error {
 	// The endpoints face the network: every connection is bounded in time, and their number too,
 	// so idle or slow clients cannot use up the file descriptors the reconciler needs.
 	l = netutil.LimitListener(l, maxConnections)
+	if tlsConfig != nil {
+		l = tls.NewListener(l, tlsConfig)
+	}
 	srv := &http.Server{Handler: ctl.Handler(tokens), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
@@ -206,6 +217,22 @@ func (o *runOptions) run(ctx context.Context) error {
 
 // acme sets up the ACME client: the account key from --acme-account-key-file (or a new one), and
 // the ACME servers' CAs: the system's and --acme-ca-file's.
+// endpointTLS is the TLS config of the endpoints, nil for plain HTTP. The certificate is read once:
+// on a swarm a new one is a new secret, and so a new task.
+func (o *runOptions) endpointTLS() (*tls.Config, error) {
+	if (o.tlsCertFile == "") != (o.tlsKeyFile == "") {
+		return nil, errors.New("--tls-cert-file and --tls-key-file go together")
+	}
+	if o.tlsCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCertFile, o.tlsKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
 func (o *runOptions) acme() (*controller.ACME, error) {
 	var key crypto.Signer
 	if o.acmeKeyFile != "" {

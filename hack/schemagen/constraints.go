@@ -215,6 +215,13 @@ func defRules() map[string]func(*jsonschema.Schema) {
 				Then: &jsonschema.Schema{Properties: props("hostname", &jsonschema.Schema{Not: &jsonschema.Schema{Pattern: `^\*`}})},
 			})
 		},
+		// The agents' CA is for an https operatorURL.
+		"GatewayAgent": func(s *jsonschema.Schema) {
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				If:   &jsonschema.Schema{Required: []string{"caSecret"}},
+				Then: &jsonschema.Schema{Properties: props("operatorURL", &jsonschema.Schema{Pattern: "^https://"})},
+			})
+		},
 		// A TSIG key name goes with its secret.
 		"ACMERFC2136": func(s *jsonschema.Schema) {
 			s.DependentRequired = map[string][]string{"tsigKeyName": {"tsigSecretRef"}}

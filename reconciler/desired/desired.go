@@ -122,8 +122,12 @@ type Service struct {
 // ConfigPath is where the gateway's nginx reads the config swarmgate renders.
 const ConfigPath = "/etc/nginx/conf.d/default.conf"
 
-// AgentTokenPath is where a gateway agent reads its token.
-const AgentTokenPath = "/run/secrets/swarmgate-agent-token"
+// AgentTokenPath is where a gateway agent reads its token, AgentCAPath the CAs it trusts for an
+// https operatorURL (spec.agent.caSecret).
+const (
+	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
+	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
+)
 
 func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 	if gw.Spec.Agent != nil {
@@ -142,6 +146,10 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.Secti
 	if a := gw.Spec.Agent; a != nil {
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
 			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
+		if a.CASecret != "" {
+			refs = append(refs, &swarm.SecretReference{SecretName: a.CASecret,
+				File: &swarm.SecretReferenceFileTarget{Name: AgentCAPath, UID: "0", GID: "0", Mode: 0o444}})
+		}
 	}
 	// The HTTPS listeners' certificates and keys, mounted where the config reads them: by
 	// listener, so a new certificate leaves the config as it is.
@@ -391,6 +399,9 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	if a := gw.Spec.Agent; a != nil {
 		args = []string{"--operator", a.OperatorURL, "--gateway", gw.Metadata.QualifiedName(), "--token-file", AgentTokenPath,
 			"--bootstrap", ConfigPath}
+		if a.CASecret != "" {
+			args = append(args, "--ca-file", AgentCAPath)
+		}
 		env = []string{"SWARMGATE_TASK={{.Task.Name}}"}
 	}
 	spec := swarm.ServiceSpec{

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -88,6 +89,8 @@ type Config struct {
 	Bootstrap string // the config the task starts with (the mounted secret)
 	Chains    string // where the task's ACME chains are mounted (nginx.ChainDir)
 	Keys      string // where their keys are mounted (nginx.CertDir)
+	// RootCAs, when set, are the only CAs trusted for an https operator; else the system's.
+	RootCAs *x509.CertPool
 	Dir       string // where the agent writes nginx's main config, the live config and chains
 	Nginx     string // the nginx binary
 }
@@ -108,7 +111,13 @@ type Agent struct {
 
 // New makes an agent.
 func New(cfg Config, log *slog.Logger) *Agent {
-	return &Agent{cfg: cfg, log: log, client: &http.Client{Timeout: MaxWait + 10*time.Second}}
+	client := &http.Client{Timeout: MaxWait + 10*time.Second}
+	if cfg.RootCAs != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
+		client.Transport = tr
+	}
+	return &Agent{cfg: cfg, log: log, client: client}
 }
 
 func (a *Agent) live() string       { return filepath.Join(a.cfg.Dir, "live.conf") }

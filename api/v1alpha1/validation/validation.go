@@ -160,6 +160,13 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		if len(a.TokenSecret) > 64 || !secretName.MatchString(a.TokenSecret) {
 			errs = append(errs, field.Invalid(ap.Child("tokenSecret"), "is not a swarm secret name"))
 		}
+		switch {
+		case a.CASecret == "":
+		case len(a.CASecret) > 64 || !secretName.MatchString(a.CASecret):
+			errs = append(errs, field.Invalid(ap.Child("caSecret"), "is not a swarm secret name"))
+		case !strings.HasPrefix(a.OperatorURL, "https://"):
+			errs = append(errs, field.Invalid(ap.Child("caSecret"), "needs an https operatorURL: the agents trust these CAs for the operator's TLS certificate"))
+		}
 	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -84,6 +85,8 @@ type operator struct {
 	cmd    *exec.Cmd
 	listen string
 	log    *syncBuffer
+	// https is set for an operator serving its endpoints with --tls-cert-file.
+	https bool
 }
 
 // syncBuffer is an output a process writes while the test reads it.
@@ -128,7 +131,7 @@ func startOperatorOn(t *testing.T, dockerHost string, port int, args ...string) 
 // launchOperator starts `swarmgate run` and returns at once; the test's end stops it.
 func launchOperator(t *testing.T, dockerHost string, port int, args ...string) *operator {
 	t.Helper()
-	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &syncBuffer{}}
+	o := &operator{listen: fmt.Sprintf("127.0.0.1:%d", port), log: &syncBuffer{}, https: slices.Contains(args, "--tls-cert-file")}
 	o.cmd = commandOn(dockerHost, append([]string{"run", "--listen", o.listen, "--log-format", "text"}, args...)...)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	if err := o.cmd.Start(); err != nil {
@@ -150,9 +153,14 @@ func launchOperator(t *testing.T, dockerHost string, port int, args ...string) *
 	return o
 }
 
-// ready says whether the operator's /readyz answers 200.
+// ready says whether the operator's /readyz answers 200. Over HTTPS it does not check the
+// operator's certificate: the tests that serve one check it themselves.
 func (o *operator) ready() error {
-	resp, err := http.Get("http://" + o.listen + "/readyz")
+	get := http.Get
+	if o.https {
+		get = (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Get
+	}
+	resp, err := get(o.scheme() + "://" + o.listen + "/readyz")
 	if err != nil {
 		return err
 	}
@@ -161,6 +169,13 @@ func (o *operator) ready() error {
 		return fmt.Errorf("/readyz answers %d", resp.StatusCode)
 	}
 	return nil
+}
+
+func (o *operator) scheme() string {
+	if o.https {
+		return "https"
+	}
+	return "http"
 }
 
 // stop ends the operator with SIGTERM, as swarm does, unless it has ended (a restarted operator's
