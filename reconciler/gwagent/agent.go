@@ -91,8 +91,8 @@ type Config struct {
 	Keys      string // where their keys are mounted (nginx.CertDir)
 	// RootCAs, when set, are the only CAs trusted for an https operator; else the system's.
 	RootCAs *x509.CertPool
-	Dir       string // where the agent writes nginx's main config, the live config and chains
-	Nginx     string // the nginx binary
+	Dir     string // where the agent writes nginx's main config, the live config and chains
+	Nginx   string // the nginx binary
 }
 
 // StartWait bounds how long a starting task waits for the operator's bundle before it serves its
