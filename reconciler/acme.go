@@ -185,3 +185,11 @@ func acmeListeners(objs []v1alpha1.Object) []acmeListener {
 	slices.SortFunc(out, func(a, b acmeListener) int { return strings.Compare(a.key, b.key) })
 	return out
 }
+
+// withKeys leaves out the certificates obtained for a key kept in a secret that is gone since (its
+// listener changed, or someone removed it): they cannot be served. The next pass orders anew.
+func withKeys(certs []desired.Certificate, secrets []swarm.Secret) []desired.Certificate {
+	return slices.DeleteFunc(slices.Clone(certs), func(c desired.Certificate) bool {
+		return c.Key == nil && !slices.ContainsFunc(secrets, func(s swarm.Secret) bool { return s.Spec.Name == c.KeySecret })
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 )
 
 func TestIssuedAndDueCertificates(t *testing.T) {
@@ -103,5 +104,19 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 				t.Errorf("renewal keeps the key: %v, want %v (%+v)", reused, tc.reuse, due[0])
 			}
 		})
+	}
+}
+
+// TestWithKeys: a certificate obtained for a key whose secret is gone since is not stored (it
+// could not be served); one with a key of its own, or whose key is there, is.
+func TestWithKeys(t *testing.T) {
+	certs := []desired.Certificate{{Chain: []byte("own key"), Key: []byte("k")}, {Chain: []byte("kept"), KeySecret: "key-a"}, {Chain: []byte("gone"), KeySecret: "key-b"}}
+	secrets := []swarm.Secret{{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "key-a"}}}}
+	var got []string
+	for _, c := range withKeys(certs, secrets) {
+		got = append(got, string(c.Chain))
+	}
+	if strings.Join(got, ",") != "own key,kept" {
+		t.Errorf("stored %v, want own key and kept", got)
 	}
 }

@@ -144,7 +144,7 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 		services = append(services, svc.Spec.Name)
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: current, Certificates: r.Certificates})
+		Services: services, Issued: current, Certificates: withKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}
