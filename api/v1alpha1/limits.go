@@ -16,3 +16,14 @@ const (
 	MaxServices    = 64 // Route spec.services
 	MaxEnv         = 1024
 )
+
+// The ranges of numbers whose bounds are not the Go type's: VRRP's (RFC 5798: a router ID is 1 to
+// 255; priority 255 belongs to the address owner, 0 to a master leaving) and backend weights (the
+// Gateway API's).
+const (
+	MinVirtualRouterID = 1
+	MaxVirtualRouterID = 255
+	MinPriority        = 1
+	MaxPriority        = 254
+	MaxWeight          = 1000000
+)

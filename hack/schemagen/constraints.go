@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/invopop/jsonschema"
 
@@ -71,8 +72,7 @@ type fieldRule struct {
 }
 
 // fieldRules are the per-field rules validation applies that a schema can say: names, images,
-// list lengths, number ranges, reserved label keys. The numbers are validation's (its tests and
-// the corpus test keep the two in step).
+// list lengths, number ranges, reserved label keys: the API's constants, which validation uses too.
 func fieldRules() []fieldRule {
 	patterns := validation.SchemaPatterns()
 	pattern := func(name string, max uint64) func(*jsonschema.Schema) {
@@ -91,8 +91,10 @@ func fieldRules() []fieldRule {
 	def := func(v any) func(*jsonschema.Schema) {
 		return func(s *jsonschema.Schema) { s.Default = v }
 	}
-	between := func(min, max string) func(*jsonschema.Schema) {
-		return func(s *jsonschema.Schema) { s.Minimum, s.Maximum = jsonNumber(min), jsonNumber(max) }
+	between := func(min, max int) func(*jsonschema.Schema) {
+		return func(s *jsonschema.Schema) {
+			s.Minimum, s.Maximum = json.Number(strconv.Itoa(min)), json.Number(strconv.Itoa(max))
+		}
 	}
 	return []fieldRule{
 		{"ObjectMeta", "name", pattern("dnsLabel", 63)},
@@ -110,13 +112,13 @@ func fieldRules() []fieldRule {
 		{"RouteService", "name", pattern("dnsLabel", 63)},
 		{"RouteService", "image", pattern("image", 512)},
 		{"EnvVar", "name", pattern("envName", 1024)},
-		{"BackendRef", "weight", between("0", "1000000")},
+		{"BackendRef", "weight", between(0, v1alpha1.MaxWeight)},
 		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum, s.Default = []any{301, 302, 303, 307, 308}, 302 }},
 		{"ZoneSpec", "nodes", items(1, 0)},
-		{"VirtualIPSpec", "virtualRouterID", between("1", "255")},
+		{"VirtualIPSpec", "virtualRouterID", between(v1alpha1.MinVirtualRouterID, v1alpha1.MaxVirtualRouterID)},
 		{"VirtualIPSpec", "address", func(s *jsonschema.Schema) { s.Pattern = `^[0-9A-Fa-f:.]+/[0-9]{1,3}$` }}, // an address with its prefix length
 		{"VirtualIPSpec", "interface", pattern("interface", 15)},
-		{"VRRPNode", "priority", between("1", "254")},
+		{"VRRPNode", "priority", between(v1alpha1.MinPriority, v1alpha1.MaxPriority)},
 		{"VRRPNode", "interface", pattern("interface", 15)},
 		{"VRRPAuth", "password", pattern("vrrpPassword", 8)},
 		{"SecretObjectReference", "name", pattern("secretName", 64)},
@@ -275,7 +277,5 @@ type missingProperty struct{ def, prop string }
 func (e *missingProperty) Error() string {
 	return "schema rule for " + e.def + "." + e.prop + ": no such property"
 }
-
-func jsonNumber(s string) json.Number { return json.Number(s) }
 
 func ptr[T any](v T) *T { return &v }

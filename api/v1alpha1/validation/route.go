@@ -209,8 +209,8 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		case b.IsService():
 			errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
 		}
-		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > 1000000) {
-			errs = append(errs, field.Invalid(bp.Child("weight"), "must be 0 to 1000000"))
+		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > v1alpha1.MaxWeight) {
+			errs = append(errs, field.Invalid(bp.Child("weight"), fmt.Sprintf("must be 0 to %d", v1alpha1.MaxWeight)))
 		}
 		errs = append(errs, validateBackendFilters(bp.Child("filters"), b.Filters, rule)...)
 		if b.Attach && !b.IsService() {

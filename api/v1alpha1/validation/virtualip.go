@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -23,8 +24,8 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 		errs = append(errs, field.Invalid(p.Child("address"), "is IPv6, which needs VRRP version 3"))
 	}
 	errs = append(errs, validateInterface(p.Child("interface"), s.Interface)...)
-	if s.VirtualRouterID < 1 || s.VirtualRouterID > 255 {
-		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), "must be 1 to 255"))
+	if s.VirtualRouterID < v1alpha1.MinVirtualRouterID || s.VirtualRouterID > v1alpha1.MaxVirtualRouterID {
+		errs = append(errs, field.Invalid(p.Child("virtualRouterID"), fmt.Sprintf("must be %d to %d", v1alpha1.MinVirtualRouterID, v1alpha1.MaxVirtualRouterID)))
 	}
 
 	switch s.Version {
@@ -51,8 +52,8 @@ func validateVirtualIP(v *v1alpha1.VirtualIP) field.ErrorList {
 			errs = append(errs, field.Duplicate(np.Child("hostname"), ""))
 		}
 		hosts[n.Hostname] = true
-		if n.Priority < 1 || n.Priority > 254 {
-			errs = append(errs, field.Invalid(np.Child("priority"), "must be 1 to 254 (255 is reserved for the address owner)"))
+		if n.Priority < v1alpha1.MinPriority || n.Priority > v1alpha1.MaxPriority {
+			errs = append(errs, field.Invalid(np.Child("priority"), fmt.Sprintf("must be %d to %d (255 is reserved for the address owner)", v1alpha1.MinPriority, v1alpha1.MaxPriority)))
 		} else if other, ok := priorities[n.Priority]; ok {
 			errs = append(errs, field.Duplicate(np.Child("priority"), "node "+other+" has it too; priorities decide which node holds the address and must differ"))
 		} else {
