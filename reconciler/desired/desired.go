@@ -87,6 +87,9 @@ type ExternalBackend struct {
 	// Attach says the Route asks for the service to be attached to Networks[0] when it is on none
 	// of them (backendRefs[].attach).
 	Attach bool
+	// Mirror says the Route only mirrors requests to it: while it does not exist, nothing is
+	// mirrored, no request answers for it.
+	Mirror bool
 }
 
 // Network is an attachable overlay network.
@@ -506,9 +509,10 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 			}
 			if i := slices.IndexFunc(s.ExternalBackends, func(b ExternalBackend) bool { return b.Owner == owner && b.Service == name }); i >= 0 {
 				s.ExternalBackends[i].Attach = s.ExternalBackends[i].Attach || ref.Attach
+				s.ExternalBackends[i].Mirror = s.ExternalBackends[i].Mirror && mirror
 				continue
 			}
-			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer, Attach: ref.Attach})
+			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer, Attach: ref.Attach, Mirror: mirror})
 		}
 	}
 	for _, svc := range rt.Spec.Services {

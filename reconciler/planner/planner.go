@@ -425,7 +425,11 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			p.unresolved(b, v1alpha1.ReasonBackendNotFound, fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); its requests answer %s", b.Owner, b.Service, missingAnswer(b.Answer)))
+			effect := "its requests answer " + missingAnswer(b.Answer)
+			if b.Mirror {
+				effect = "nothing is mirrored to it"
+			}
+			p.unresolved(b, v1alpha1.ReasonBackendNotFound, fmt.Sprintf("%s: backend service %s does not exist (ResolvedRefs=False); %s", b.Owner, b.Service, effect))
 			continue
 		}
 		reachable := false
@@ -476,7 +480,7 @@ func missingAnswer(code int) string {
 }
 
 func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
-	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason, Answer: b.Answer})
+	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason, Answer: b.Answer, Mirror: b.Mirror})
 	p.Warnings = append(p.Warnings, warning)
 }
 

@@ -591,3 +591,41 @@ func TestPlanKeepsNetworkAForeignServiceUses(t *testing.T) {
 		t.Errorf("a network a foreign service uses: %v\n%s", err, format(p))
 	}
 }
+
+// TestMissingMirror: a service a Route only mirrors to that does not exist is reported as not
+// mirrored to, not as answering for requests; one it also sends requests to answers as a backend.
+func TestMissingMirror(t *testing.T) {
+	d := build(t, `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: 8080}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: r}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [r.example]
+  rules:
+    - backendRefs: [{name: live, port: 80}]
+      filters: [{type: RequestMirror, requestMirror: {backendRef: {name: shadow, port: 80}}}]
+    - matches: [{path: {value: /both}}]
+      backendRefs: [{name: both, port: 80}]
+      filters: [{type: RequestMirror, requestMirror: {backendRef: {name: both, port: 80}}}]
+`)
+	p, err := New(d, &swarmstate.Snapshot{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := format(p)
+	for _, want := range []string{
+		"warning Route/r: backend service shadow does not exist (ResolvedRefs=False); nothing is mirrored to it\n",
+		"warning Route/r: backend service live does not exist (ResolvedRefs=False); its requests answer 503\n",
+		"warning Route/r: backend service both does not exist (ResolvedRefs=False); its requests answer 503\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%s", want, got)
+		}
+	}
+}
