@@ -79,7 +79,8 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 }
 
 // reportTTL is how long a task's report stands without a new poll: a live agent polls at least
-// every MaxWait (plus its backoff while the operator was away); a task that is gone stops.
+// every MaxWait (plus its backoff while the operator was away). A task that stops cancels its poll,
+// which forgets it at once; one whose node is lost just stops polling.
 const reportTTL = 2 * gwagent.MaxWait
 
 // status lists, per gateway, the desired config and the reports of its live tasks; those of tasks
@@ -151,6 +152,13 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		case <-r.Context().Done():
+			// The agent went away mid-poll: its task is stopping (swarm replaces it), or the
+			// network dropped it, and then its next poll reports it again.
+			h.mu.Lock()
+			if cur, ok := h.reports[gw][report.Task]; ok && cur.Seen.Equal(report.Seen) {
+				delete(h.reports[gw], report.Task)
+			}
+			h.mu.Unlock()
 			return
 		}
 	}

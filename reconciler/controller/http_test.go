@@ -139,6 +139,14 @@ func TestAgentEndpoint(t *testing.T) {
 	if alerts := hook.received(); len(alerts) != 1 || !strings.Contains(alerts[0], "ConfigRejected") || !strings.Contains(alerts[0], "unknown directive") {
 		t.Errorf("alerts %q, want one ConfigRejected", alerts)
 	}
+	// A task whose agent went away mid-poll (the waits above end by the client's timeout: its
+	// task stopping) is forgotten; one that polls is in the status.
+	if st := c.agents.status()["gw"]; len(st.Tasks) != 0 {
+		t.Errorf("status %+v, want no task after its poll was cancelled", st)
+	}
+	if code, _ := poll("old", "", 5*time.Second); code != http.StatusOK {
+		t.Errorf("a task on an old config: %d", code)
+	}
 	st := c.agents.status()["gw"]
 	if st.Desired != gwagent.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
 		t.Errorf("status %+v", st)

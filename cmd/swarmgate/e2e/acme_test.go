@@ -276,7 +276,7 @@ spec:
 	// A restarted operator has no key, and needs none: it hands the agents the chain it reads back
 	// from its config, the one they serve.
 	var before string
-	eventually(t, 10*time.Second, func() (err error) {
+	eventually(t, 60*time.Second, func() (err error) {
 		before, err = gatewayConfigCurrent(t, op, "acme-gw")
 		return err
 	})
