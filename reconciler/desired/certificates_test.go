@@ -6,8 +6,6 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/manifest"
-	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -57,17 +55,7 @@ spec:
 			[]string{`ssl_certificate "/run/secrets/swarmgate-tls/shop-0.pem"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop-0.pem"`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			objs, errs := manifest.Decode("test.yaml", []byte(gateway(tc.agent)))
-			for _, o := range objs {
-				o.Default()
-			}
-			if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			s, err := Build(objs, Options{Instance: "i", Issued: map[string]IssuedCertificate{"gw/shop": tc.issued}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := buildWith(t, gateway(tc.agent), Options{Instance: "i", Issued: map[string]IssuedCertificate{"gw/shop": tc.issued}})
 			var svc *swarm.ContainerSpec
 			var conf []byte
 			for _, x := range s.Services {

@@ -35,6 +35,12 @@ func TestConversions(t *testing.T) {
 
 func build(t *testing.T, yaml string, nodes ...Node) *State {
 	t.Helper()
+	return buildWith(t, yaml, Options{Instance: "i", Nodes: nodes})
+}
+
+// buildWith is build with what the manifests do not say.
+func buildWith(t *testing.T, yaml string, opts Options) *State {
+	t.Helper()
 	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
 	for _, o := range objs {
 		o.Default()
@@ -42,7 +48,7 @@ func build(t *testing.T, yaml string, nodes ...Node) *State {
 	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s, err := Build(objs, Options{Instance: "i", Nodes: nodes})
+	s, err := Build(objs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,12 @@ spec:
 
 func build(t *testing.T, yaml string) *desired.State {
 	t.Helper()
+	return buildWith(t, yaml, desired.Options{Instance: "test"})
+}
+
+// buildWith is build with what the manifests do not say (issued and new certificates).
+func buildWith(t *testing.T, yaml string, opts desired.Options) *desired.State {
+	t.Helper()
 	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
 	for _, o := range objs {
 		o.Default()
@@ -53,7 +59,7 @@ func build(t *testing.T, yaml string) *desired.State {
 	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	d, err := desired.Build(objs, desired.Options{Instance: "test"})
+	d, err := desired.Build(objs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +333,7 @@ spec:
 // its bootstrap, kept); the CLI moves the service to it. A renewal with a new key moves the
 // service (the tasks need the key) to the new chain too, and the old chain and key go after.
 func TestRenewalThroughAgents(t *testing.T) {
-	objs, errs := manifest.Decode("test.yaml", []byte(`apiVersion: swarmgate.io/v1alpha1
+	const gateway = `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: gw}
 spec:
@@ -339,13 +345,7 @@ spec:
       protocol: HTTPS
       hostname: shop.example.com
       tls: {acme: {email: ops@example.com}}
-`))
-	for _, o := range objs {
-		o.Default()
-	}
-	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+`
 	cert := func(chain, key, keySecret string) desired.Certificate {
 		c := desired.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
 			NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour), Names: []string{"shop.example.com"}}
@@ -355,11 +355,7 @@ spec:
 		return c
 	}
 	build := func(issued map[string]desired.IssuedCertificate, c desired.Certificate) *desired.State {
-		d, err := desired.Build(objs, desired.Options{Instance: "test", Issued: issued, Certificates: []desired.Certificate{c}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return buildWith(t, gateway, desired.Options{Instance: "test", Issued: issued, Certificates: []desired.Certificate{c}})
 	}
 	first := build(nil, cert("chain 1", "key 1", ""))
 	old := applied(first)
