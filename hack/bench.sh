@@ -22,7 +22,7 @@ go test ./cmd/swarmgate/e2e -count=1 -v -run 'TestRunGitOps|TestRunDrift|TestRun
 
 echo
 echo "== gateway agent: nginx -t and graceful reload, nginx memory (PSS)"
-go test ./reconciler/gwagent -run '^$' -bench Reload -benchtime 3x | grep -E '^Benchmark'
+go test ./reconciler/agent/gateway -run '^$' -bench Reload -benchtime 3x | grep -E '^Benchmark'
 
 echo
 echo "== virtual IP failover on the 3-node bed (hack/bed.sh), 100 req/s through the address"

@@ -19,12 +19,12 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
-	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // Engine is the part of the Docker client a pass uses.

@@ -8,10 +8,10 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
-	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // ObjectStatus is the desired-versus-actual view of one applied object: whether the swarm holds

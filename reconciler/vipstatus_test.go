@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/vrrp"
+	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 )
 
 func TestVirtualIPReady(t *testing.T) {

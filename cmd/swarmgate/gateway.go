@@ -9,13 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/gwagent"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 func newGatewayCommand() *cobra.Command {
-	cfg := gwagent.Config{}
+	cfg := gateway.Config{}
 	var tokenFile, caFile string
 	cmd := &cobra.Command{
 		Use:   "gateway --operator URL --gateway NAME --token-file F",
@@ -51,7 +51,7 @@ gracefully: in-flight requests finish.`,
 			if !strings.HasPrefix(cfg.Operator, "http://") && !strings.HasPrefix(cfg.Operator, "https://") {
 				return &exitCodeError{code: exitFail, msg: "--operator: want an http or https URL"}
 			}
-			return gwagent.New(cfg, slog.Default()).Run(cmd.Context())
+			return gateway.New(cfg, slog.Default()).Run(cmd.Context())
 		},
 	}
 	f := cmd.Flags()

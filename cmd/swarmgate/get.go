@@ -16,8 +16,8 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/controller"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -60,7 +60,7 @@ is missing is Synced and Degraded.`,
 			var (
 				statuses []reconciler.ObjectStatus
 				objs     []v1alpha1.Object
-				configs  map[string]controller.GatewayConfigStatus
+				configs  map[string]operator.GatewayConfigStatus
 			)
 			format, err := parseOutput(output)
 			if err != nil {
@@ -148,7 +148,7 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 }
 
 // fetchStatus reads GET /status of a running operator.
-func fetchStatus(ctx context.Context, server, token string) (*controller.StatusDocument, error) {
+func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDocument, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func fetchStatus(ctx context.Context, server, token string) (*controller.StatusD
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
 	}
-	var doc controller.StatusDocument
+	var doc operator.StatusDocument
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%s/status: %w", server, err)
 	}
@@ -208,7 +208,7 @@ func orDash(s string) string {
 
 // printOperator heads get --server with what the operator is at: the revision applied and the
 // newest seen, why they differ, and whether it is suspended.
-func printOperator(w io.Writer, doc *controller.StatusDocument) {
+func printOperator(w io.Writer, doc *operator.StatusDocument) {
 	line := "operator: revision " + orDash(doc.Revision) + " applied"
 	if doc.SeenRevision != "" && doc.SeenRevision != doc.Revision {
 		line += ", " + doc.SeenRevision + " seen and not applied"
@@ -227,7 +227,7 @@ func printOperator(w io.Writer, doc *controller.StatusDocument) {
 // on another config than the desired one is converging (its agent takes the new one at once),
 // waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
 // (with nginx's reason).
-func printGatewayConfigs(w io.Writer, configs map[string]controller.GatewayConfigStatus) {
+func printGatewayConfigs(w io.Writer, configs map[string]operator.GatewayConfigStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {

@@ -21,10 +21,10 @@ import (
 
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
-	"github.com/swarmgate/swarmgate/reconciler/alert"
-	"github.com/swarmgate/swarmgate/reconciler/controller"
-	"github.com/swarmgate/swarmgate/reconciler/lease"
-	"github.com/swarmgate/swarmgate/reconciler/source"
+	"github.com/swarmgate/swarmgate/reconciler/operator"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
+	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 )
 
 type runOptions struct {
@@ -150,7 +150,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	if o.alertFormat != string(alert.FormatJSON) && o.alertFormat != string(alert.FormatSlack) {
 		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--alert-format %q: want json or slack", o.alertFormat)}
 	}
-	var tokens controller.Tokens
+	var tokens operator.Tokens
 	if tokens.Hook, err = readToken("--hook-token-file", o.hookTokenFile); err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
@@ -165,7 +165,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
-	metrics := controller.NewMetrics()
+	metrics := operator.NewMetrics()
 	c, err := countingClient(&o.engine, metrics)
 	if err != nil {
 		return err
@@ -181,8 +181,8 @@ func (o *runOptions) run(ctx context.Context) error {
 			return fmt.Errorf("--with-registry-auth: %w", err)
 		}
 	}
-	ctl := controller.New(rec, c,
-		controller.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
+	ctl := operator.New(rec, c,
+		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
 
 	tlsConfig, err := o.endpointTLS()
@@ -233,7 +233,7 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-func (o *runOptions) acme() (*controller.ACME, error) {
+func (o *runOptions) acme() (*operator.ACME, error) {
 	var key crypto.Signer
 	if o.acmeKeyFile != "" {
 		data, err := os.ReadFile(o.acmeKeyFile)
@@ -271,7 +271,7 @@ func (o *runOptions) acme() (*controller.ACME, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &controller.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
+	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
 
 // maxConnections bounds the endpoints' open connections.
@@ -295,7 +295,7 @@ func readToken(flag, path string) (string, error) {
 }
 
 // countingClient is the engine's client with every request counted by verb in the metrics.
-func countingClient(engine *engineOptions, m *controller.Metrics) (*client.Client, error) {
+func countingClient(engine *engineOptions, m *operator.Metrics) (*client.Client, error) {
 	base, err := engine.client()
 	if err != nil {
 		return nil, err

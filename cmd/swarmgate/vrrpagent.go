@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
-	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 func newVRRPAgentCommand() *cobra.Command {

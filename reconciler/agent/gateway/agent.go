@@ -1,11 +1,11 @@
-// Package gwagent is swarmgate's gateway agent and the protocol it speaks with the operator. The
+// Package gateway is swarmgate's gateway agent and the protocol it speaks with the operator. The
 // agent runs in each gateway task (`swarmgate gateway`): it supervises nginx, asks the operator for
 // the gateway's config and the chains of its ACME certificates (a long poll, so a new one arrives
 // at once), checks them with `nginx -t`, and reloads nginx gracefully: a route change or a renewed
 // certificate replaces no task and drops no request. A config nginx refuses is reported and never
 // served. The config secret and chains mounted in the task are the bootstrap, served when the
 // operator cannot be reached as the task starts.
-package gwagent
+package gateway
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package controller
+package operator
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/gwagent"
-	"github.com/swarmgate/swarmgate/reconciler/source"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 )
 
 func TestEndpointTokens(t *testing.T) {
@@ -79,21 +79,21 @@ func TestAgentEndpoint(t *testing.T) {
 	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
-	bundle := func(conf string) []byte { return gwagent.Bundle{Config: conf}.Encode() }
+	bundle := func(conf string) []byte { return gateway.Bundle{Config: conf}.Encode() }
 	conf := bundle("server {}\n")
 	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
 
 	poll := func(served, rejected string, wait time.Duration, headers ...string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gwagent.ConfigPath("gw"), nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gateway.ConfigPath("gw"), nil)
 		req.Header.Set("Authorization", "Bearer ag3nt")
-		req.Header.Set("Accept", gwagent.BundleType)
-		req.Header.Set(gwagent.TaskHeader, "gw.1")
-		req.Header.Set(gwagent.ServedHeader, served)
+		req.Header.Set("Accept", gateway.BundleType)
+		req.Header.Set(gateway.TaskHeader, "gw.1")
+		req.Header.Set(gateway.ServedHeader, served)
 		if rejected != "" {
-			req.Header.Set(gwagent.RejectedHeader, rejected)
-			req.Header.Set(gwagent.ErrorHeader, "nginx -t: unknown directive")
+			req.Header.Set(gateway.RejectedHeader, rejected)
+			req.Header.Set(gateway.ErrorHeader, "nginx -t: unknown directive")
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
@@ -103,13 +103,13 @@ func TestAgentEndpoint(t *testing.T) {
 			return 0, err.Error()
 		}
 		defer resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get(gwagent.HashHeader)
+		return resp.StatusCode, resp.Header.Get(gateway.HashHeader)
 	}
-	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(conf) {
+	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(conf) {
 		t.Errorf("a task on an old config: %d %s", code, hash)
 	}
 	// On the newest config (or refusing it), the agent waits for the next one.
-	for _, tt := range []struct{ served, rejected string }{{gwagent.Hash(conf), ""}, {"old", gwagent.Hash(conf)}, {"old", gwagent.Hash(conf)}} {
+	for _, tt := range []struct{ served, rejected string }{{gateway.Hash(conf), ""}, {"old", gateway.Hash(conf)}, {"old", gateway.Hash(conf)}} {
 		if code, _ := poll(tt.served, tt.rejected, 300*time.Millisecond); code == http.StatusOK {
 			t.Errorf("served %s rejected %s: sent the config again", tt.served, tt.rejected)
 		}
@@ -120,15 +120,15 @@ func TestAgentEndpoint(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server { listen 81; }\n")}})
 	}()
-	if code, hash := poll(gwagent.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gwagent.Hash(next) {
+	if code, hash := poll(gateway.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)
 	}
 	// A task that lacks files the newest config reads (swarm is replacing it) is no alert.
-	if code, _ := poll(gwagent.Hash(conf), gwagent.Hash(next), 300*time.Millisecond, gwagent.UnmountedHeader, "1"); code == http.StatusOK {
+	if code, _ := poll(gateway.Hash(conf), gateway.Hash(next), 300*time.Millisecond, gateway.UnmountedHeader, "1"); code == http.StatusOK {
 		t.Error("a task waiting to be replaced was sent the config again")
 	}
 	// An agent older than the bundles is told to update, not handed one it would take for a config.
-	req, _ := http.NewRequest("GET", srv.URL+gwagent.ConfigPath("gw"), nil)
+	req, _ := http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
 	req.Header.Set("Authorization", "Bearer ag3nt")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotAcceptable {
 		t.Errorf("an agent not asking for bundles: %v %v", resp, err)
@@ -148,7 +148,7 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Errorf("a task on an old config: %d", code)
 	}
 	st := c.agents.status()["gw"]
-	if st.Desired != gwagent.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
+	if st.Desired != gateway.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
 		t.Errorf("status %+v", st)
 	}
 }

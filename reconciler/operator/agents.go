@@ -1,4 +1,4 @@
-package controller
+package operator
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/gwagent"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 )
 
 // AgentReport is what a gateway task's agent last said: the config it serves and, if nginx
@@ -54,7 +54,7 @@ func newAgentHub() *agentHub {
 func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	configs := make(map[string][]byte, len(agentConfigs))
 	for gw, c := range agentConfigs {
-		b := gwagent.Bundle{Config: string(c.Config)}
+		b := gateway.Bundle{Config: string(c.Config)}
 		if len(c.Chains) > 0 {
 			b.Chains = map[string]string{}
 			for name, chain := range c.Chains {
@@ -67,7 +67,7 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	defer h.mu.Unlock()
 	changed := len(configs) != len(h.configs)
 	for gw, conf := range configs {
-		if old, ok := h.configs[gw]; !ok || gwagent.Hash(old) != gwagent.Hash(conf) {
+		if old, ok := h.configs[gw]; !ok || gateway.Hash(old) != gateway.Hash(conf) {
 			changed = true
 		}
 	}
@@ -81,7 +81,7 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 // reportTTL is how long a task's report stands without a new poll: a live agent polls at least
 // every MaxWait (plus its backoff while the operator was away). A task that stops cancels its poll,
 // which forgets it at once; one whose node is lost just stops polling.
-const reportTTL = 2 * gwagent.MaxWait
+const reportTTL = 2 * gateway.MaxWait
 
 // status lists, per gateway, the desired config and the reports of its live tasks; those of tasks
 // that stopped polling (replaced, or their node gone) are forgotten.
@@ -92,7 +92,7 @@ func (h *agentHub) status() map[string]GatewayConfigStatus {
 	out := map[string]GatewayConfigStatus{}
 	for gw, conf := range h.configs {
 		maps.DeleteFunc(h.reports[gw], func(_ string, r AgentReport) bool { return r.Seen.Before(stale) })
-		st := GatewayConfigStatus{Desired: gwagent.Hash(conf)}
+		st := GatewayConfigStatus{Desired: gateway.Hash(conf)}
 		for _, task := range slices.Sorted(maps.Keys(h.reports[gw])) {
 			st.Tasks = append(st.Tasks, h.reports[gw][task])
 		}
@@ -106,15 +106,15 @@ func (h *agentHub) status() map[string]GatewayConfigStatus {
 func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 	h := c.agents
 	gw := r.PathValue("gateway")
-	if r.Header.Get("Accept") != gwagent.BundleType {
+	if r.Header.Get("Accept") != gateway.BundleType {
 		// An agent older than the operator would hand nginx the bundle as its config.
-		http.Error(w, "this operator hands agents bundles ("+gwagent.BundleType+"): update the gateway image", http.StatusNotAcceptable)
+		http.Error(w, "this operator hands agents bundles ("+gateway.BundleType+"): update the gateway image", http.StatusNotAcceptable)
 		return
 	}
-	report := AgentReport{Task: r.Header.Get(gwagent.TaskHeader), Served: r.Header.Get(gwagent.ServedHeader),
-		Rejected: r.Header.Get(gwagent.RejectedHeader), Error: r.Header.Get(gwagent.ErrorHeader),
-		Unmounted: r.Header.Get(gwagent.UnmountedHeader) != "", Seen: time.Now().UTC()}
-	deadline := time.NewTimer(gwagent.MaxWait)
+	report := AgentReport{Task: r.Header.Get(gateway.TaskHeader), Served: r.Header.Get(gateway.ServedHeader),
+		Rejected: r.Header.Get(gateway.RejectedHeader), Error: r.Header.Get(gateway.ErrorHeader),
+		Unmounted: r.Header.Get(gateway.UnmountedHeader) != "", Seen: time.Now().UTC()}
+	deadline := time.NewTimer(gateway.MaxWait)
 	defer deadline.Stop()
 	for {
 		h.mu.Lock()
@@ -125,7 +125,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			}
 			h.reports[gw][report.Task] = report
 		}
-		hash := gwagent.Hash(conf)
+		hash := gateway.Hash(conf)
 		alertRejected := ok && report.Rejected == hash && !report.Unmounted && !h.rejected[gw+" "+hash]
 		if alertRejected {
 			h.rejected[gw+" "+hash] = true
@@ -141,8 +141,8 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
 			return
 		case hash != report.Served && hash != report.Rejected:
-			w.Header().Set("Content-Type", gwagent.BundleType)
-			w.Header().Set(gwagent.HashHeader, hash)
+			w.Header().Set("Content-Type", gateway.BundleType)
+			w.Header().Set(gateway.HashHeader, hash)
 			_, _ = w.Write(conf)
 			return
 		}

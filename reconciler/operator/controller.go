@@ -1,9 +1,9 @@
-// Package controller runs swarmgate as an operator: it reconciles the swarm to a source of
+// Package operator runs swarmgate as an operator: it reconciles the swarm to a source of
 // manifests whenever the source changes, the swarm reports a change to swarmgate's objects, or a
 // resync is due; it alerts on drift and heals it (or only alerts), and serves metrics, health and
 // status over HTTP. Passes are level-triggered: each reconciles the whole snapshot, and a burst of
 // triggers makes one pass.
-package controller
+package operator
 
 import (
 	"context"
@@ -23,12 +23,12 @@ import (
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/alert"
+	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/lease"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
+	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
-	"github.com/swarmgate/swarmgate/reconciler/source"
-	"github.com/swarmgate/swarmgate/reconciler/vrrp"
 )
 
 // Events is the part of the Docker client that streams engine events.

@@ -1,4 +1,4 @@
-package controller
+package operator
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
-	"github.com/swarmgate/swarmgate/reconciler/alert"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 )
 
 // ACME configures the certificates the operator obtains for listeners with tls.acme.

@@ -1,4 +1,4 @@
-package gwagent
+package gateway
 
 import (
 	"fmt"
