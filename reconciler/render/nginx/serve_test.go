@@ -256,6 +256,7 @@ func TestServePrecedence(t *testing.T) {
 			if resp.StatusCode != tt.want.status {
 				t.Fatalf("status %d, want %d\n%s", resp.StatusCode, tt.want.status, body)
 			}
+			agreesWithNginx(t, gw, routes, gw.Spec.Listeners[tt.req.port].Name, req, resp.StatusCode, body)
 			if loc := strings.ReplaceAll(tt.want.location, "PORT", port); loc != resp.Header.Get("Location") {
 				t.Errorf("Location %q, want %q", resp.Header.Get("Location"), loc)
 			}
