@@ -47,6 +47,9 @@ const (
 	LabelLeaseHolder = LabelPrefix + "lease-holder"
 	// LabelLeaseRenewed is when the holder last renewed the lease (RFC 3339, its clock).
 	LabelLeaseRenewed = LabelPrefix + "lease-renewed"
+	// LabelLeaseDuration is how long the holder's lease lasts without a renewal (a Go duration),
+	// so that standbys and the CLI with other settings judge it as its holder does.
+	LabelLeaseDuration = LabelPrefix + "lease-duration"
 	// LabelTLSNotAfter, on a certificate secret made by `swarmgate tls create-secret`, is when its
 	// certificate expires (RFC 3339): the secret's data cannot be read back, its labels can.
 	LabelTLSNotAfter = LabelPrefix + "tls-not-after"

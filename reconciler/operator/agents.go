@@ -137,6 +137,14 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 				Message: fmt.Sprintf("gateway %s: task %s refuses config %s and keeps serving %s: %s", gw, report.Task, hash, report.Served, report.Error)})
 		}
 		switch {
+		case !ok && !c.isReady():
+			// A standby (or an operator before its first pass) has no configs to hand out: the
+			// agent keeps serving and asks again, on a new connection, which reaches the active
+			// operator when its operatorURL names both (the operator service's virtual IP).
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "this operator is not active (standing by, or before its first pass)", http.StatusServiceUnavailable)
+			return
 		case !ok:
 			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
 			return
@@ -202,4 +210,11 @@ func withAgents(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, conf
 		}
 	}
 	return statuses
+}
+
+// isReady says whether the controller has made a good pass: it is the active operator.
+func (c *Controller) isReady() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready
 }

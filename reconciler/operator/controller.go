@@ -62,6 +62,8 @@ type Options struct {
 type Leaser interface {
 	TryAcquire(ctx context.Context) error
 	Release(ctx context.Context) error
+	// Timing says how often to renew.
+	Timing() lease.Timing
 }
 
 // Controller is the running operator.
@@ -240,13 +242,14 @@ func (c *Controller) acquire(ctx context.Context) error {
 }
 
 // standbyPoll is how often a standby asks whether the lease is free: one list call, so that it
-// takes over within seconds of a clean stop.
-const standbyPoll = 2 * time.Second
+// takes over within a second of a clean stop, and of the lease's expiry after a holder died.
+const standbyPoll = time.Second
 
 // renew keeps the lease fresh; losing it to another operator stops the controller (its
-// supervisor restarts it, as a standby), while an engine that does not answer is retried.
+// supervisor restarts it, as a standby), while an engine that does not answer is retried (the
+// lease's fence holds the controller's writes back meanwhile).
 func (c *Controller) renew(ctx context.Context, lost chan<- error) {
-	t := time.NewTicker(lease.TTL / 3)
+	t := time.NewTicker(c.opts.Lease.Timing().Renew)
 	defer t.Stop()
 	for {
 		select {

@@ -79,6 +79,20 @@ func TestAgentEndpoint(t *testing.T) {
 	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
+	// Before its first pass (a standby) the operator sends agents away at once, closing the
+	// connection, so that a retry may reach the active operator.
+	req, _ := http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
+	req.Header.Set("Authorization", "Bearer ag3nt")
+	req.Header.Set("Accept", gateway.BundleType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !resp.Close {
+		t.Errorf("a standby answers %d (connection closed: %v), want 503 and a closed connection", resp.StatusCode, resp.Close)
+	}
+
 	bundle := func(conf string) []byte { return gateway.Bundle{Config: conf}.Encode() }
 	conf := bundle("server {}\n")
 	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
@@ -128,7 +142,7 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Error("a task waiting to be replaced was sent the config again")
 	}
 	// An agent older than the bundles is told to update, not handed one it would take for a config.
-	req, _ := http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
+	req, _ = http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
 	req.Header.Set("Authorization", "Bearer ag3nt")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotAcceptable {
 		t.Errorf("an agent not asking for bundles: %v %v", resp, err)
