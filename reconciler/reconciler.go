@@ -19,11 +19,12 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -63,7 +64,7 @@ type Pass struct {
 	// Issued are the ACME listeners' current certificates, by desired.CertificateKey.
 	Issued map[string]IssuedCertificate
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
-	VirtualIPs map[string]vrrp.Observation
+	VirtualIPs map[string]status.Observation
 }
 
 // observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
@@ -78,8 +79,8 @@ func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
 
 // ObserveVirtualIPs asks the nodes of vips, all at once, and returns what each VirtualIP's nodes
 // reported, by owner.
-func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]vrrp.Observation {
-	out := map[string]vrrp.Observation{}
+func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]status.Observation {
+	out := map[string]status.Observation{}
 	if len(vips) == 0 {
 		return out
 	}
@@ -87,14 +88,14 @@ func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, v := range vips {
-		targets := make([]vrrp.Target, 0, len(v.Nodes))
+		targets := make([]status.Target, 0, len(v.Nodes))
 		for _, n := range v.Nodes {
-			targets = append(targets, vrrp.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
+			targets = append(targets, status.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs := vrrp.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
+			obs := status.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
 			mu.Lock()
 			out[v.Owner] = obs
 			mu.Unlock()
@@ -230,7 +231,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		}
 		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs)}
 		if gw.Spec.Agent != nil {
-			opts.MaxSize = nginx.MaxAgentConfigSize // its agents take it from the operator, not a secret
+			opts.MaxSize = contract.MaxAgentConfigSize // its agents take it from the operator, not a secret
 		}
 		_, err := nginx.Render(gw, routes, opts)
 		var (

@@ -8,9 +8,10 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -32,8 +33,8 @@ type ObjectStatus struct {
 	// Config is the config secret a gateway's service uses.
 	Config string `json:"config,omitempty"`
 	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
-	VirtualIP  *vrrp.Observation `json:"virtualIP,omitempty"`
-	Conditions []Condition       `json:"conditions"`
+	VirtualIP  *status.Observation `json:"virtualIP,omitempty"`
+	Conditions []Condition         `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
@@ -135,7 +136,7 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 		}
 		if c := svc.Spec.TaskTemplate.ContainerSpec; c != nil {
 			for _, sec := range c.Secrets {
-				if sec.File != nil && sec.File.Name == desired.ConfigPath {
+				if sec.File != nil && sec.File.Name == contract.GatewayConfigPath {
 					config = sec.SecretName
 				}
 			}
@@ -314,7 +315,7 @@ func conditions(st ObjectStatus, resolved Condition) []Condition {
 
 // VirtualIPReady judges what a VirtualIP's nodes report: ready when exactly one node holds the
 // address and, if it tracks a gateway, the address answers.
-func VirtualIPReady(obs vrrp.Observation) Condition {
+func VirtualIPReady(obs status.Observation) Condition {
 	c := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse}
 	holders := obs.Holders()
 	reported := 0

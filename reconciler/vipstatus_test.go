@@ -4,34 +4,35 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 func TestVirtualIPReady(t *testing.T) {
 	yes, no := true, false
-	node := func(name string, holds bool, healthy *bool) vrrp.NodeReport {
-		return vrrp.NodeReport{Node: name, Report: &vrrp.Report{Node: name, Interface: "eth0", InterfaceFound: true, Holds: holds, GatewayHealthy: healthy}}
+	node := func(name string, holds bool, healthy *bool) status.NodeReport {
+		return status.NodeReport{Node: name, Report: &contract.Report{Node: name, Interface: "eth0", InterfaceFound: true, Holds: holds, GatewayHealthy: healthy}}
 	}
-	unreachable := func(name string) vrrp.NodeReport { return vrrp.NodeReport{Node: name, Error: "connection refused"} }
+	unreachable := func(name string) status.NodeReport { return status.NodeReport{Node: name, Error: "connection refused"} }
 	for _, tc := range []struct {
 		name   string
-		obs    vrrp.Observation
+		obs    status.Observation
 		status v1alpha1.ConditionStatus
 		reason v1alpha1.ConditionReason
 	}{
-		{"one holder that answers", vrrp.Observation{Nodes: []vrrp.NodeReport{node("n1", true, &yes), node("n2", false, &yes)}, AnsweredBy: "n1"},
+		{"one holder that answers", status.Observation{Nodes: []status.NodeReport{node("n1", true, &yes), node("n2", false, &yes)}, AnsweredBy: "n1"},
 			v1alpha1.ConditionTrue, v1alpha1.ReasonReady},
-		{"one holder, a backup node down", vrrp.Observation{Nodes: []vrrp.NodeReport{node("n1", true, &yes), unreachable("n2")}, AnsweredBy: "n1"},
+		{"one holder, a backup node down", status.Observation{Nodes: []status.NodeReport{node("n1", true, &yes), unreachable("n2")}, AnsweredBy: "n1"},
 			v1alpha1.ConditionTrue, v1alpha1.ReasonReady},
-		{"no holder", vrrp.Observation{Nodes: []vrrp.NodeReport{node("n1", false, &no), node("n2", false, &no)}, AnswerError: "timeout"},
+		{"no holder", status.Observation{Nodes: []status.NodeReport{node("n1", false, &no), node("n2", false, &no)}, AnswerError: "timeout"},
 			v1alpha1.ConditionFalse, v1alpha1.ReasonNoHolder},
-		{"two holders", vrrp.Observation{Nodes: []vrrp.NodeReport{node("n1", true, &yes), node("n2", true, &yes)}, AnsweredBy: "n2"},
+		{"two holders", status.Observation{Nodes: []status.NodeReport{node("n1", true, &yes), node("n2", true, &yes)}, AnsweredBy: "n2"},
 			v1alpha1.ConditionFalse, v1alpha1.ReasonSplitBrain},
-		{"held but the gateway does not answer", vrrp.Observation{Nodes: []vrrp.NodeReport{node("n1", true, nil)}, AnswerError: "connection refused"},
+		{"held but the gateway does not answer", status.Observation{Nodes: []status.NodeReport{node("n1", true, nil)}, AnswerError: "connection refused"},
 			v1alpha1.ConditionFalse, v1alpha1.ReasonNotAnswering},
-		{"no agent answers", vrrp.Observation{Nodes: []vrrp.NodeReport{unreachable("n1"), unreachable("n2")}},
+		{"no agent answers", status.Observation{Nodes: []status.NodeReport{unreachable("n1"), unreachable("n2")}},
 			v1alpha1.ConditionUnknown, v1alpha1.ReasonUnobservable},
-		{"interface missing on the only node", vrrp.Observation{Nodes: []vrrp.NodeReport{{Node: "n1", Report: &vrrp.Report{Interface: "eth9"}}}},
+		{"interface missing on the only node", status.Observation{Nodes: []status.NodeReport{{Node: "n1", Report: &contract.Report{Interface: "eth9"}}}},
 			v1alpha1.ConditionFalse, v1alpha1.ReasonNoHolder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

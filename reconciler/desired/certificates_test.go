@@ -6,6 +6,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -45,13 +46,13 @@ spec:
 		agentChain       bool
 	}{
 		{"chain and key", "", current,
-			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(nginx.ChainDir, "shop")},
+			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(contract.ChainDir, "shop")},
 			[]string{`ssl_certificate "/etc/swarmgate/tls/shop.crt"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop.key"`}, false},
 		{"chain and key, with agents", withAgents, current,
-			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(nginx.ChainDir, "shop")},
+			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(contract.ChainDir, "shop")},
 			[]string{`ssl_certificate "tls/shop.crt"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop.key"`}, true},
 		{"an earlier version's", withAgents, legacy,
-			map[string]string{legacy.Name: nginx.CertificateFile(nginx.CertDir, "shop", 0)}, nil,
+			map[string]string{legacy.Name: nginx.CertificateFile(contract.CertDir, "shop", 0)}, nil,
 			[]string{`ssl_certificate "/run/secrets/swarmgate-tls/shop-0.pem"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop-0.pem"`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +87,7 @@ spec:
 					t.Errorf("the config does not read %s:\n%s", want, conf)
 				}
 			}
-			if got := s.AgentConfigs["gw"].Chains[nginx.ChainFileName("shop")]; (got != nil) != tc.agentChain {
+			if got := s.AgentConfigs["gw"].Chains[contract.ChainFileName("shop")]; (got != nil) != tc.agentChain {
 				t.Errorf("the agents are handed chain %q, want one: %v", got, tc.agentChain)
 			}
 		})

@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -58,7 +59,7 @@ type State struct {
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
-// its ACME certificates, by file name (nginx.ChainFileName). Both are public: keys stay in the
+// its ACME certificates, by file name (contract.ChainFileName). Both are public: keys stay in the
 // secrets the tasks mount.
 type AgentConfig struct {
 	Config []byte
@@ -122,16 +123,6 @@ type Service struct {
 	Agent bool
 }
 
-// ConfigPath is where the gateway's nginx reads the config swarmgate renders.
-const ConfigPath = "/etc/nginx/conf.d/default.conf"
-
-// AgentTokenPath is where a gateway agent reads its token, AgentCAPath the CAs it trusts for an
-// https operatorURL (spec.agent.caSecret).
-const (
-	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
-	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
-)
-
 func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 	if gw.Spec.Agent != nil {
 		return "SIGTERM"
@@ -144,14 +135,14 @@ func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.SectionName]acmeCertificate) []*swarm.SecretReference {
 	refs := []*swarm.SecretReference{{
 		SecretName: config,
-		File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
+		File:       &swarm.SecretReferenceFileTarget{Name: contract.GatewayConfigPath, UID: "0", GID: "0", Mode: 0o444},
 	}}
 	if a := gw.Spec.Agent; a != nil {
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
-			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
+			File: &swarm.SecretReferenceFileTarget{Name: contract.AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
 		if a.CASecret != "" {
 			refs = append(refs, &swarm.SecretReference{SecretName: a.CASecret,
-				File: &swarm.SecretReferenceFileTarget{Name: AgentCAPath, UID: "0", GID: "0", Mode: 0o444}})
+				File: &swarm.SecretReferenceFileTarget{Name: contract.AgentCAPath, UID: "0", GID: "0", Mode: 0o444}})
 		}
 	}
 	// The HTTPS listeners' certificates and keys, mounted where the config reads them: by
@@ -167,7 +158,7 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.Secti
 		}
 		for i, ref := range l.TLS.CertificateRefs {
 			refs = append(refs, &swarm.SecretReference{SecretName: ref.Name,
-				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
+				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(contract.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
 		}
 	}
 	return refs
@@ -180,7 +171,7 @@ func gatewayConfigs(gw *v1alpha1.Gateway, acme map[v1alpha1.SectionName]acmeCert
 	for _, l := range gw.Spec.Listeners {
 		if c, ok := acme[l.Name]; ok {
 			refs = append(refs, &swarm.ConfigReference{ConfigName: c.chainConfig,
-				File: &swarm.ConfigReferenceFileTarget{Name: nginx.ChainFile(nginx.ChainDir, l.Name), UID: "0", GID: "0", Mode: 0o444}})
+				File: &swarm.ConfigReferenceFileTarget{Name: nginx.ChainFile(contract.ChainDir, l.Name), UID: "0", GID: "0", Mode: 0o444}})
 		}
 	}
 	return refs
@@ -328,10 +319,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		opts.Nginx.ACMEChains = map[v1alpha1.SectionName]bool{}
 		for l, c := range acme {
 			opts.Nginx.ACMEChains[l] = true
-			chains[nginx.ChainFileName(l)] = c.chain
+			chains[contract.ChainFileName(l)] = c.chain
 		}
 		if gw.Spec.Agent != nil {
-			opts.Nginx.ChainDir = nginx.AgentChainDir
+			opts.Nginx.ChainDir = contract.AgentChainDir
 		}
 	}
 	if gw.Spec.Agent != nil && opts.Services != nil {
@@ -354,7 +345,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		// fit one. A task that starts with this one, without routes, answers 404 until its agent
 		// has the real one, a moment later.
 		agentOpts := opts.Nginx
-		agentOpts.MaxSize = nginx.MaxAgentConfigSize
+		agentOpts.MaxSize = contract.MaxAgentConfigSize
 		agentConf, err := nginx.Render(gw, routes, agentOpts)
 		if err != nil {
 			return err
@@ -369,7 +360,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
 	}
 	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hash10(conf), Owner: owner, Data: conf,
-		Labels: s.labels(owner, gw.Metadata.Labels), Target: ConfigPath}
+		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
 	s.Secrets = append(s.Secrets, secret)
 
 	var networks []string
@@ -400,12 +391,13 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string
 	if a := gw.Spec.Agent; a != nil {
-		args = []string{"--operator", a.OperatorURL, "--gateway", gw.Metadata.QualifiedName(), "--token-file", AgentTokenPath,
-			"--bootstrap", ConfigPath}
+		flags := contract.NewGatewayAgentFlags()
+		flags.Operator, flags.Gateway = a.OperatorURL, gw.Metadata.QualifiedName()
 		if a.CASecret != "" {
-			args = append(args, "--ca-file", AgentCAPath)
+			flags.CAFile = contract.AgentCAPath
 		}
-		env = []string{"SWARMGATE_TASK={{.Task.Name}}"}
+		args = flags.Args()
+		env = []string{contract.TaskEnv + "={{.Task.Name}}"}
 	}
 	spec := swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: gw.Metadata.QualifiedName(), Labels: s.labels(owner, gw.Metadata.Labels)},

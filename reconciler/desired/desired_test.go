@@ -10,6 +10,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 func TestConversions(t *testing.T) {
@@ -152,7 +153,7 @@ spec:
 		{"placement", svc.Spec.TaskTemplate.Placement.Constraints, []string{"node.hostname==node1"}},
 		{"network", svc.Spec.TaskTemplate.Networks[0].Target, HostNetwork},
 		{"capabilities", c.CapabilityAdd, []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"}},
-		{"config", c.Secrets[0].File.Name, KeepalivedConfigPath},
+		{"config", c.Secrets[0].File.Name, contract.KeepalivedConfigPath},
 		{"args", c.Args, []string{"--node", "node1", "--address", "10.99.0.100/24", "--interface", "eth0", "--listen", ":9177",
 			"--track-url", "http://10.99.0.1:8080/.well-known/swarmgate/health"}},
 	} {

@@ -12,8 +12,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 // Node is a node of the swarm as the desired state needs it: its hostname and its address, which
@@ -26,9 +26,6 @@ type Node struct {
 // HostNetwork is the network a service attaches to for the host's network stack: keepalived must
 // see and change the node's own interfaces.
 const HostNetwork = "host"
-
-// KeepalivedConfigPath is where the VRRP agent's keepalived reads its config.
-const KeepalivedConfigPath = "/etc/keepalived/keepalived.conf"
 
 // LabelNode names, on a VirtualIP's per-node service, the node it is pinned to.
 const LabelNode = v1alpha1.LabelPrefix + "node"
@@ -95,22 +92,24 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 			Owner:  owner,
 			Data:   conf,
 			Labels: s.labels(owner, vip.Metadata.Labels),
-			Target: KeepalivedConfigPath,
+			Target: contract.KeepalivedConfigPath,
 			Node:   n.Hostname,
 		}
 		secret.Labels[LabelNode] = n.Hostname
 		s.Secrets = append(s.Secrets, secret)
 
-		args := []string{"--node", n.Hostname, "--address", prefix.String(), "--interface", n.Interface,
-			"--listen", ":" + strconv.Itoa(int(vip.Spec.StatusPort))}
+		flags := contract.NewVRRPAgentFlags()
+		flags.Node, flags.Address, flags.Interface = n.Hostname, prefix.String(), n.Interface
+		flags.Listen = ":" + strconv.Itoa(int(vip.Spec.StatusPort))
 		if tracked != nil {
 			// The node's own address reaches its host-mode port like a client's request does.
 			host := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 			if n.Address.IsValid() {
 				host = n.Address
 			}
-			args = append(args, "--track-url", "http://"+netip.AddrPortFrom(host, uint16(tracked.Port)).String()+nginx.HealthPath)
+			flags.TrackURL = "http://" + netip.AddrPortFrom(host, uint16(tracked.Port)).String() + contract.HealthPath
 		}
+		args := flags.Args()
 		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 63)
 		labels := s.labels(owner, vip.Metadata.Labels)
 		labels[LabelNode] = n.Hostname
@@ -129,7 +128,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 					CapabilityAdd: []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"},
 					Secrets: []*swarm.SecretReference{{
 						SecretName: secret.Name,
-						File:       &swarm.SecretReferenceFileTarget{Name: KeepalivedConfigPath, UID: "0", GID: "0", Mode: 0o400},
+						File:       &swarm.SecretReferenceFileTarget{Name: contract.KeepalivedConfigPath, UID: "0", GID: "0", Mode: 0o400},
 					}},
 					// Time for keepalived to send its priority-0 advert, which hands the address
 					// over at once instead of after the master-down interval.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 )
@@ -54,7 +54,7 @@ func newAgentHub() *agentHub {
 func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	configs := make(map[string][]byte, len(agentConfigs))
 	for gw, c := range agentConfigs {
-		b := gateway.Bundle{Config: string(c.Config)}
+		b := contract.Bundle{Config: string(c.Config)}
 		if len(c.Chains) > 0 {
 			b.Chains = map[string]string{}
 			for name, chain := range c.Chains {
@@ -67,7 +67,7 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	defer h.mu.Unlock()
 	changed := len(configs) != len(h.configs)
 	for gw, conf := range configs {
-		if old, ok := h.configs[gw]; !ok || gateway.Hash(old) != gateway.Hash(conf) {
+		if old, ok := h.configs[gw]; !ok || contract.Hash(old) != contract.Hash(conf) {
 			changed = true
 		}
 	}
@@ -81,7 +81,7 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 // reportTTL is how long a task's report stands without a new poll: a live agent polls at least
 // every MaxWait (plus its backoff while the operator was away). A task that stops cancels its poll,
 // which forgets it at once; one whose node is lost just stops polling.
-const reportTTL = 2 * gateway.MaxWait
+const reportTTL = 2 * contract.MaxWait
 
 // status lists, per gateway, the desired config and the reports of its live tasks; those of tasks
 // that stopped polling (replaced, or their node gone) are forgotten.
@@ -92,7 +92,7 @@ func (h *agentHub) status() map[string]GatewayConfigStatus {
 	out := map[string]GatewayConfigStatus{}
 	for gw, conf := range h.configs {
 		maps.DeleteFunc(h.reports[gw], func(_ string, r AgentReport) bool { return r.Seen.Before(stale) })
-		st := GatewayConfigStatus{Desired: gateway.Hash(conf)}
+		st := GatewayConfigStatus{Desired: contract.Hash(conf)}
 		for _, task := range slices.Sorted(maps.Keys(h.reports[gw])) {
 			st.Tasks = append(st.Tasks, h.reports[gw][task])
 		}
@@ -106,15 +106,15 @@ func (h *agentHub) status() map[string]GatewayConfigStatus {
 func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 	h := c.agents
 	gw := r.PathValue("gateway")
-	if r.Header.Get("Accept") != gateway.BundleType {
+	if r.Header.Get("Accept") != contract.BundleType {
 		// An agent older than the operator would hand nginx the bundle as its config.
-		http.Error(w, "this operator hands agents bundles ("+gateway.BundleType+"): update the gateway image", http.StatusNotAcceptable)
+		http.Error(w, "this operator hands agents bundles ("+contract.BundleType+"): update the gateway image", http.StatusNotAcceptable)
 		return
 	}
-	report := AgentReport{Task: r.Header.Get(gateway.TaskHeader), Served: r.Header.Get(gateway.ServedHeader),
-		Rejected: r.Header.Get(gateway.RejectedHeader), Error: r.Header.Get(gateway.ErrorHeader),
-		Unmounted: r.Header.Get(gateway.UnmountedHeader) != "", Seen: time.Now().UTC()}
-	deadline := time.NewTimer(gateway.MaxWait)
+	report := AgentReport{Task: r.Header.Get(contract.TaskHeader), Served: r.Header.Get(contract.ServedHeader),
+		Rejected: r.Header.Get(contract.RejectedHeader), Error: r.Header.Get(contract.ErrorHeader),
+		Unmounted: r.Header.Get(contract.UnmountedHeader) != "", Seen: time.Now().UTC()}
+	deadline := time.NewTimer(contract.MaxWait)
 	defer deadline.Stop()
 	for {
 		h.mu.Lock()
@@ -125,7 +125,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			}
 			h.reports[gw][report.Task] = report
 		}
-		hash := gateway.Hash(conf)
+		hash := contract.Hash(conf)
 		alertRejected := ok && report.Rejected == hash && !report.Unmounted && !h.rejected[gw+" "+hash]
 		if alertRejected {
 			h.rejected[gw+" "+hash] = true
@@ -149,8 +149,8 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
 			return
 		case hash != report.Served && hash != report.Rejected:
-			w.Header().Set("Content-Type", gateway.BundleType)
-			w.Header().Set(gateway.HashHeader, hash)
+			w.Header().Set("Content-Type", contract.BundleType)
+			w.Header().Set(contract.HashHeader, hash)
 			_, _ = w.Write(conf)
 			return
 		}

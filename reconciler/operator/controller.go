@@ -23,12 +23,12 @@ import (
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // Events is the part of the Docker client that streams engine events.
@@ -353,7 +353,7 @@ func (c *Controller) watchVirtualIPs(ctx context.Context) {
 }
 
 // judgeVirtualIPs alerts on changes of the VirtualIPs' readiness.
-func (c *Controller) judgeVirtualIPs(seen map[string]vrrp.Observation) {
+func (c *Controller) judgeVirtualIPs(seen map[string]status.Observation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, owner := range slices.Sorted(maps.Keys(seen)) {

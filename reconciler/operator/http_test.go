@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
@@ -81,9 +81,9 @@ func TestAgentEndpoint(t *testing.T) {
 	defer srv.Close()
 	// Before its first pass (a standby) the operator sends agents away at once, closing the
 	// connection, so that a retry may reach the active operator.
-	req, _ := http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
+	req, _ := http.NewRequest("GET", srv.URL+contract.AgentConfigPath("gw"), nil)
 	req.Header.Set("Authorization", "Bearer ag3nt")
-	req.Header.Set("Accept", gateway.BundleType)
+	req.Header.Set("Accept", contract.BundleType)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -93,21 +93,21 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Errorf("a standby answers %d (connection closed: %v), want 503 and a closed connection", resp.StatusCode, resp.Close)
 	}
 
-	bundle := func(conf string) []byte { return gateway.Bundle{Config: conf}.Encode() }
+	bundle := func(conf string) []byte { return contract.Bundle{Config: conf}.Encode() }
 	conf := bundle("server {}\n")
 	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
 
 	poll := func(served, rejected string, wait time.Duration, headers ...string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gateway.ConfigPath("gw"), nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+contract.AgentConfigPath("gw"), nil)
 		req.Header.Set("Authorization", "Bearer ag3nt")
-		req.Header.Set("Accept", gateway.BundleType)
-		req.Header.Set(gateway.TaskHeader, "gw.1")
-		req.Header.Set(gateway.ServedHeader, served)
+		req.Header.Set("Accept", contract.BundleType)
+		req.Header.Set(contract.TaskHeader, "gw.1")
+		req.Header.Set(contract.ServedHeader, served)
 		if rejected != "" {
-			req.Header.Set(gateway.RejectedHeader, rejected)
-			req.Header.Set(gateway.ErrorHeader, "nginx -t: unknown directive")
+			req.Header.Set(contract.RejectedHeader, rejected)
+			req.Header.Set(contract.ErrorHeader, "nginx -t: unknown directive")
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
@@ -117,13 +117,13 @@ func TestAgentEndpoint(t *testing.T) {
 			return 0, err.Error()
 		}
 		defer resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get(gateway.HashHeader)
+		return resp.StatusCode, resp.Header.Get(contract.HashHeader)
 	}
-	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(conf) {
+	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != contract.Hash(conf) {
 		t.Errorf("a task on an old config: %d %s", code, hash)
 	}
 	// On the newest config (or refusing it), the agent waits for the next one.
-	for _, tt := range []struct{ served, rejected string }{{gateway.Hash(conf), ""}, {"old", gateway.Hash(conf)}, {"old", gateway.Hash(conf)}} {
+	for _, tt := range []struct{ served, rejected string }{{contract.Hash(conf), ""}, {"old", contract.Hash(conf)}, {"old", contract.Hash(conf)}} {
 		if code, _ := poll(tt.served, tt.rejected, 300*time.Millisecond); code == http.StatusOK {
 			t.Errorf("served %s rejected %s: sent the config again", tt.served, tt.rejected)
 		}
@@ -134,15 +134,15 @@ func TestAgentEndpoint(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server { listen 81; }\n")}})
 	}()
-	if code, hash := poll(gateway.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(next) {
+	if code, hash := poll(contract.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != contract.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)
 	}
 	// A task that lacks files the newest config reads (swarm is replacing it) is no alert.
-	if code, _ := poll(gateway.Hash(conf), gateway.Hash(next), 300*time.Millisecond, gateway.UnmountedHeader, "1"); code == http.StatusOK {
+	if code, _ := poll(contract.Hash(conf), contract.Hash(next), 300*time.Millisecond, contract.UnmountedHeader, "1"); code == http.StatusOK {
 		t.Error("a task waiting to be replaced was sent the config again")
 	}
 	// An agent older than the bundles is told to update, not handed one it would take for a config.
-	req, _ = http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
+	req, _ = http.NewRequest("GET", srv.URL+contract.AgentConfigPath("gw"), nil)
 	req.Header.Set("Authorization", "Bearer ag3nt")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotAcceptable {
 		t.Errorf("an agent not asking for bundles: %v %v", resp, err)
@@ -162,7 +162,7 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Errorf("a task on an old config: %d", code)
 	}
 	st := c.agents.status()["gw"]
-	if st.Desired != gateway.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
+	if st.Desired != contract.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
 		t.Errorf("status %+v", st)
 	}
 }

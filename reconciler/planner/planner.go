@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
@@ -527,12 +528,12 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		var keptSecret, replacedSecret string
 		for _, ref := range got.TaskTemplate.ContainerSpec.Secrets {
-			if ref.File != nil && ref.File.Name == desired.ConfigPath && haveSecret[ref.SecretName] {
+			if ref.File != nil && ref.File.Name == contract.GatewayConfigPath && haveSecret[ref.SecretName] {
 				keptSecret = ref.SecretName
 			}
 		}
 		for j, ref := range cs.Secrets {
-			if keptSecret != "" && ref.File != nil && ref.File.Name == desired.ConfigPath {
+			if keptSecret != "" && ref.File != nil && ref.File.Name == contract.GatewayConfigPath {
 				r := *ref
 				replacedSecret, r.SecretName = r.SecretName, keptSecret
 				cs.Secrets[j] = &r
@@ -568,7 +569,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		if keptSecret != "" {
 			out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replacedSecret })
 			if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keptSecret }) {
-				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: desired.ConfigPath})
+				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: contract.GatewayConfigPath})
 			}
 		}
 		for name := range keptChains {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // Request is a request to explain: what a client sends to one port of a gateway.
@@ -101,9 +102,9 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request) (*Expl
 	if s == nil {
 		ex.Listener = defaultListenerName(gw, port)
 		switch {
-		case path == HealthPath:
+		case path == contract.HealthPath:
 			ex.Answer = "200, the gateway's health check"
-		case r.acme != "" && strings.HasPrefix(path, ACMEChallengePath):
+		case r.acme != "" && strings.HasPrefix(path, contract.ACMEChallengePath):
 			ex.Answer = "the operator's answer to an ACME HTTP-01 challenge"
 		case redirectsPort(gw, port):
 			ex.Answer = "301 redirect to https (the port's listener without hostname redirects)"
@@ -119,10 +120,10 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request) (*Expl
 		ex.Server = string(s.hostname)
 	}
 	switch {
-	case s.fallback && path == HealthPath:
+	case s.fallback && path == contract.HealthPath:
 		ex.Answer = "200, the gateway's health check"
 		return ex, nil
-	case r.acme != "" && s.listener.Protocol == v1alpha1.ProtocolHTTP && strings.HasPrefix(path, ACMEChallengePath):
+	case r.acme != "" && s.listener.Protocol == v1alpha1.ProtocolHTTP && strings.HasPrefix(path, contract.ACMEChallengePath):
 		ex.Answer = "the operator's answer to an ACME HTTP-01 challenge"
 		return ex, nil
 	}

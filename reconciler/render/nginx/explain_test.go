@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // agreesWithNginx checks that Explain says of req what the real nginx did with it: the service
@@ -86,7 +87,7 @@ spec:
 		{"prefix on whole elements", Request{Host: "app.example.com", Target: "/apix", Method: "GET"}, "", "404", "/",
 			[]string{"path: exactly /login does not take /apix", "path: prefix /api does not take /apix", "path: prefix /api does not take /apix"}},
 		{"unknown host", Request{Host: "other.test", Target: "/", Method: "GET"}, "", "404", "", nil},
-		{"health check", Request{Host: "10.0.0.1", Target: HealthPath, Method: "GET"}, "", "200", "", nil},
+		{"health check", Request{Host: "10.0.0.1", Target: contract.HealthPath, Method: "GET"}, "", "200", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
