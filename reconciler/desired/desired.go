@@ -308,7 +308,8 @@ func (s *State) addNetwork(name, owner string, encrypted bool, user map[string]s
 
 // routeNetwork is the network of one Route under PerRoute isolation.
 func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
-	return gw.Spec.Network.Name + "_" + rt.Metadata.QualifiedName()
+	name := gw.Spec.Network.Name + "_" + rt.Metadata.QualifiedName()
+	return fit(name, name, v1alpha1.MaxNetworkNameLength)
 }
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
@@ -359,7 +360,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	case gw.Spec.Agent != nil:
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
 	}
-	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hash10(conf), Owner: owner, Data: conf,
+	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
 	s.Secrets = append(s.Secrets, secret)
 

@@ -110,7 +110,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 			flags.TrackURL = "http://" + netip.AddrPortFrom(host, uint16(tracked.Port)).String() + contract.HealthPath
 		}
 		args := flags.Args()
-		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 63)
+		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, v1alpha1.MaxServiceNameLength)
 		labels := s.labels(owner, vip.Metadata.Labels)
 		labels[LabelNode] = n.Hostname
 		restartDelay := time.Second
@@ -160,7 +160,7 @@ var notInServiceName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // hashedName is a swarm name for an object holding data: name, shortened to fit, and the first 10
 // hex digits of data's SHA-256, so that new data is a new object.
 func hashedName(name string, data []byte) string {
-	return swarmName(name, 64-11) + "-" + hash10(data)
+	return fit(name, name, v1alpha1.MaxSecretNameLength-11) + "-" + hash10(data)
 }
 
 func hash10(data []byte) string {
@@ -168,11 +168,17 @@ func hash10(data []byte) string {
 	return hex.EncodeToString(sum[:])[:10]
 }
 
+// swarmName is name with what a service name cannot hold replaced, fitted to max.
 func swarmName(name string, max int) string {
-	clean := notInServiceName.ReplaceAllString(name, "-")
-	if len(clean) <= max {
-		return clean
+	return fit(notInServiceName.ReplaceAllString(name, "-"), name, max)
+}
+
+// fit is name when it has at most max characters, else its start and a hash of whole (the name
+// before any cleaning): one input always gives one name, and two inputs that differ give two.
+func fit(name, whole string, max int) string {
+	if len(name) <= max {
+		return name
 	}
-	sum := sha256.Sum256([]byte(name))
-	return clean[:max-9] + "-" + hex.EncodeToString(sum[:])[:8]
+	sum := sha256.Sum256([]byte(whole))
+	return name[:max-9] + "-" + hex.EncodeToString(sum[:])[:8]
 }
