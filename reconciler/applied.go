@@ -70,7 +70,7 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the store of applied objects: %w", errs)
 	}
-	sortObjects(objs)
+	v1alpha1.SortObjects(objs)
 	return objs, nil
 }
 
@@ -118,18 +118,6 @@ func merge(in Input, stored []v1alpha1.Object) []v1alpha1.Object {
 	}
 	out = append(out, in.Objects...)
 	return slices.DeleteFunc(out, func(o v1alpha1.Object) bool { return slices.Contains(in.Delete, desired.Owner(o)) })
-}
-
-// sortObjects puts objects in the order of their kinds' convergence (v1alpha1.Kinds), then by name.
-func sortObjects(objs []v1alpha1.Object) {
-	order := map[v1alpha1.Kind]int{}
-	for i, k := range v1alpha1.Kinds {
-		order[k] = i
-	}
-	slices.SortStableFunc(objs, func(a, b v1alpha1.Object) int {
-		return cmp.Or(cmp.Compare(order[a.GetTypeMeta().Kind], order[b.GetTypeMeta().Kind]),
-			cmp.Compare(a.GetObjectMeta().Name, b.GetObjectMeta().Name))
-	})
 }
 
 // deletable refuses to delete an object others that stay still need: a Gateway Routes attach to,

@@ -67,6 +67,12 @@ type Pass struct {
 	VirtualIPs map[string]status.Observation
 }
 
+// Status judges the status of the pass's objects (the pass made with tasks), with what gateway
+// agents report, by gateway (nil when no operator hands them configs).
+func (p *Pass) Status(agents map[string]status.GatewayAgents) []status.ObjectStatus {
+	return status.Judge(status.Input{Objects: p.Objects, Plan: p.Plan, Snapshot: p.Snapshot, VirtualIPs: p.VirtualIPs, Agents: agents})
+}
+
 // observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
 // does not answer within it is reported unreachable.
 const observeTimeout = time.Second

@@ -143,7 +143,7 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 			return err
 		}
 		pending := 0
-		for _, st := range reconciler.Status(pass) {
+		for _, st := range pass.Status(nil) {
 			owner := string(st.Kind) + "/" + st.Name
 			if !given[owner] {
 				continue

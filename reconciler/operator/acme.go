@@ -21,6 +21,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // ACME configures the certificates the operator obtains for listeners with tls.acme.
@@ -92,7 +93,7 @@ func (c *Controller) stored(written []desired.Certificate) {
 // unless one is in flight, obtained and waiting to be stored, or backing off after a failure, or
 // (HTTP-01) its gateway has no task running yet: the challenge would fail, and ACME servers limit
 // failures.
-func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []reconciler.ObjectStatus) {
+func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []status.ObjectStatus) {
 	a := c.opts.ACME
 	if a == nil {
 		return

@@ -8,32 +8,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
-
-// AgentReport is what a gateway task's agent last said: the config it serves and, if nginx
-// refused the newest, which and why.
-type AgentReport struct {
-	Task     string `json:"task"`
-	Served   string `json:"served"`
-	Rejected string `json:"rejected,omitempty"`
-	Error    string `json:"error,omitempty"`
-	// Unmounted says the task did not take Rejected because files it reads are not mounted in
-	// the task (swarm is replacing it): no refusal of nginx's.
-	Unmounted bool      `json:"unmounted,omitempty"`
-	Seen      time.Time `json:"seen"`
-}
-
-// GatewayConfigStatus is, for a gateway with agents, the config it should serve and what each
-// task serves: a task on another config is drift its agent heals by itself.
-type GatewayConfigStatus struct {
-	Desired string        `json:"desired"`
-	Tasks   []AgentReport `json:"tasks"`
-}
 
 // agentHub hands each agent gateway's newest config to its tasks' agents, which wait for it with
 // long polls, and records what each task serves. Passes publish; HTTP handlers read.
@@ -41,12 +20,12 @@ type agentHub struct {
 	mu       sync.Mutex
 	configs  map[string][]byte // encoded bundles, by gateway
 	changed  chan struct{}     // closed, and replaced, whenever a config changes
-	reports  map[string]map[string]AgentReport
+	reports  map[string]map[string]status.AgentReport
 	rejected map[string]bool // "gateway hash" already alerted
 }
 
 func newAgentHub() *agentHub {
-	return &agentHub{configs: map[string][]byte{}, changed: make(chan struct{}), reports: map[string]map[string]AgentReport{},
+	return &agentHub{configs: map[string][]byte{}, changed: make(chan struct{}), reports: map[string]map[string]status.AgentReport{},
 		rejected: map[string]bool{}}
 }
 
@@ -85,14 +64,14 @@ const reportTTL = 2 * contract.MaxWait
 
 // status lists, per gateway, the desired config and the reports of its live tasks; those of tasks
 // that stopped polling (replaced, or their node gone) are forgotten.
-func (h *agentHub) status() map[string]GatewayConfigStatus {
+func (h *agentHub) status() map[string]status.GatewayAgents {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	stale := time.Now().Add(-reportTTL)
-	out := map[string]GatewayConfigStatus{}
+	out := map[string]status.GatewayAgents{}
 	for gw, conf := range h.configs {
-		maps.DeleteFunc(h.reports[gw], func(_ string, r AgentReport) bool { return r.Seen.Before(stale) })
-		st := GatewayConfigStatus{Desired: contract.Hash(conf)}
+		maps.DeleteFunc(h.reports[gw], func(_ string, r status.AgentReport) bool { return r.Seen.Before(stale) })
+		st := status.GatewayAgents{Desired: contract.Hash(conf)}
 		for _, task := range slices.Sorted(maps.Keys(h.reports[gw])) {
 			st.Tasks = append(st.Tasks, h.reports[gw][task])
 		}
@@ -111,7 +90,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this operator hands agents bundles ("+contract.BundleType+"): update the gateway image", http.StatusNotAcceptable)
 		return
 	}
-	report := AgentReport{Task: r.Header.Get(contract.TaskHeader), Served: r.Header.Get(contract.ServedHeader),
+	report := status.AgentReport{Task: r.Header.Get(contract.TaskHeader), Served: r.Header.Get(contract.ServedHeader),
 		Rejected: r.Header.Get(contract.RejectedHeader), Error: r.Header.Get(contract.ErrorHeader),
 		Unmounted: r.Header.Get(contract.UnmountedHeader) != "", Seen: time.Now().UTC()}
 	deadline := time.NewTimer(contract.MaxWait)
@@ -121,7 +100,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 		conf, ok := h.configs[gw]
 		if ok && report.Task != "" {
 			if h.reports[gw] == nil {
-				h.reports[gw] = map[string]AgentReport{}
+				h.reports[gw] = map[string]status.AgentReport{}
 			}
 			h.reports[gw][report.Task] = report
 		}
@@ -170,46 +149,6 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-// withAgents folds what gateway agents report into their gateways' health: a task that refuses
-// the newest config makes its gateway Degraded, one that has not taken it yet (or cannot until
-// swarm replaces it) Progressing.
-// Gateways are keyed by qualified name in configs and named in statuses.
-func withAgents(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, configs map[string]GatewayConfigStatus) []reconciler.ObjectStatus {
-	qualified := map[string]string{}
-	for _, o := range objs {
-		if gw, ok := o.(*v1alpha1.Gateway); ok {
-			qualified[gw.Metadata.Name] = gw.Metadata.QualifiedName()
-		}
-	}
-	for i := range statuses {
-		st := &statuses[i]
-		c, ok := configs[qualified[st.Name]]
-		if st.Kind != v1alpha1.KindGateway || !ok || st.Health != v1alpha1.Healthy {
-			continue
-		}
-		pending := 0
-		for _, task := range c.Tasks {
-			switch {
-			case task.Rejected == c.Desired && !task.Unmounted:
-				st.Health, st.Reason, st.Message = v1alpha1.Degraded, v1alpha1.ReasonConfigRejected,
-					fmt.Sprintf("task %s refuses the newest config and serves the one before: %s", task.Task, task.Error)
-			case task.Served != c.Desired:
-				pending++
-			}
-		}
-		if pending > 0 && st.Health == v1alpha1.Healthy {
-			st.Health, st.Reason, st.Message = v1alpha1.Progressing, v1alpha1.ReasonConfigPending,
-				fmt.Sprintf("%d of %d tasks have not taken the newest config yet", pending, len(c.Tasks))
-		}
-		if st.Health != v1alpha1.Healthy {
-			if ready := st.Condition(v1alpha1.ConditionReady); ready != nil {
-				*ready = reconciler.Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse, Reason: st.Reason, Message: st.Message}
-			}
-		}
-	}
-	return statuses
 }
 
 // isReady says whether the controller has made a good pass: it is the active operator.

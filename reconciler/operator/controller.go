@@ -90,7 +90,7 @@ type Controller struct {
 	// virtualIPs are those of the last good pass, and vipTrouble the standing alert of each
 	// (by owner) that is not Ready.
 	virtualIPs []desired.VirtualIP
-	vipTrouble map[string]reconciler.Condition
+	vipTrouble map[string]status.Condition
 
 	// agents serves gateway agents their configs.
 	agents *agentHub
@@ -109,7 +109,7 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 		opts.Debounce = 100 * time.Millisecond
 	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
-		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{},
+		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
 }
 
@@ -357,7 +357,7 @@ func (c *Controller) judgeVirtualIPs(seen map[string]status.Observation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, owner := range slices.Sorted(maps.Keys(seen)) {
-		ready := reconciler.VirtualIPReady(seen[owner])
+		ready := status.VirtualIPReady(seen[owner])
 		old, troubled := c.vipTrouble[owner]
 		switch {
 		case ready.Status == v1alpha1.ConditionTrue && troubled:
@@ -390,7 +390,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	if err != nil {
 		return c.failed("PlanFailed", err)
 	}
-	statuses := withAgents(reconciler.Status(p), p.Objects, c.agents.status())
+	statuses := p.Status(c.agents.status())
 	c.recordStatus(statuses)
 	c.mu.Lock()
 	suspended := c.suspended
@@ -455,7 +455,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 }
 
 // recordStatus exports each object's sync and health.
-func (c *Controller) recordStatus(statuses []reconciler.ObjectStatus) {
+func (c *Controller) recordStatus(statuses []status.ObjectStatus) {
 	c.metrics.Objects.Reset()
 	for _, st := range statuses {
 		c.metrics.Objects.WithLabelValues(string(st.Kind), st.Name, string(st.Sync), string(st.Health)).Set(1)
@@ -626,7 +626,7 @@ func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
 	}
 	if a.Kind == planner.KindService && a.Op == planner.Update {
 		for _, s := range p.Snapshot.Services {
-			if s.ID == a.ID && reconciler.RolledBack(s) {
+			if s.ID == a.ID && status.RolledBack(s) {
 				e.Cause = alert.CauseRollback
 				e.Message += " after swarm rolled back a failed update (" + s.UpdateStatus.Message +
 					"); not re-applying it until the manifests change"

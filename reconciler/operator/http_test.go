@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -213,4 +214,45 @@ func (h *alertHook) received() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.alerts)
+}
+
+// TestOneReadiness: /status says ready exactly when /readyz does; an invalid newest revision
+// makes both say not ready.
+func TestOneReadiness(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := New(&reconciler.Reconciler{}, nil, Options{}, alert.NewDispatcher(log, nil, alert.FormatJSON), NewMetrics(), log)
+	srv := httptest.NewServer(c.Handler(Tokens{}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name      string
+		ready     bool
+		invalid   string
+		wantReady bool
+	}{
+		{"before the first pass", false, "", false},
+		{"after a good pass", true, "", true},
+		{"holding an invalid revision", true, "abc123", false},
+	} {
+		c.mu.Lock()
+		c.ready, c.invalidRev, c.lastErr = tt.ready, tt.invalid, "route.yaml: invalid"
+		c.mu.Unlock()
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		readyz := resp.StatusCode == http.StatusOK
+		var doc StatusDocument
+		if resp, err = http.Get(srv.URL + "/status"); err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc.Ready != tt.wantReady || readyz != tt.wantReady {
+			t.Errorf("%s: /status ready %v, /readyz ok %v; want both %v", tt.name, doc.Ready, readyz, tt.wantReady)
+		}
+	}
 }
