@@ -87,6 +87,8 @@ type Controller struct {
 	invalidRev  string
 	activeDrift map[string]alert.Event
 	lastErr     string
+	// failing is the failure the last pass alerted ("SourceFailed <error>"), "" after a good pass.
+	failing string
 	// virtualIPs are those of the last good pass, and vipTrouble the standing alert of each
 	// (by owner) that is not Ready.
 	virtualIPs []desired.VirtualIP
@@ -388,7 +390,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if err != nil {
-		return c.failed("PlanFailed", err)
+		return c.failed(alert.FailurePlan, err)
 	}
 	statuses := p.Status(c.agents.status())
 	c.recordStatus(statuses)
@@ -447,7 +449,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		}
 	})
 	if err != nil {
-		return c.failed("ApplyFailed", err)
+		return c.failed(alert.FailureApply, err)
 	}
 	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
@@ -491,7 +493,7 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	case errors.As(err, &unverified):
 		rev = unverified.Revision
 	case err != nil:
-		return nil, "", c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
+		return nil, "", c.failed(alert.FailureSource, fmt.Errorf("fetching %s: %w", c.opts.Source, err))
 	default:
 		objs, err = reconciler.LoadManifests(paths, nil)
 	}
@@ -500,7 +502,7 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	c.mu.Unlock()
 	var invalid field.ErrorList
 	if unverified == nil && err != nil && !errors.As(err, &invalid) {
-		return nil, "", c.failed("SourceFailed", err)
+		return nil, "", c.failed(alert.FailureSource, err)
 	}
 	// A source with no object at all is far more often a mistake (a wrong path, files emptied by
 	// a bad merge) than a wish to delete everything, which a pass would do: it is held like an
@@ -547,12 +549,19 @@ func (c *Controller) warnOnce(warnings []string) {
 	c.warned = now
 }
 
-func (c *Controller) failed(reason string, err error) error {
+// failed records a failed pass, and alerts it once for each distinct failure: a pass that keeps
+// failing the same way retries with backoff without paging again.
+func (c *Controller) failed(why alert.Failure, err error) error {
 	c.metrics.Passes.WithLabelValues("failed").Inc()
-	c.metrics.Errors.WithLabelValues(reason).Inc()
+	c.metrics.Errors.WithLabelValues(string(why)).Inc()
 	c.mu.Lock()
 	c.lastErr = err.Error()
+	news := c.failing != string(why)+" "+err.Error()
+	c.failing = string(why) + " " + err.Error()
 	c.mu.Unlock()
+	if news {
+		c.alerts.Send(alert.Event{Reason: alert.ReasonPassFailed, Cause: string(why), Message: err.Error() + "; retrying with backoff"})
+	}
 	return err
 }
 
@@ -560,6 +569,10 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 	c.metrics.Passes.WithLabelValues(result).Inc()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failing != "" {
+		c.failing = ""
+		defer c.alerts.Send(alert.Event{Reason: alert.ReasonPassRecovered, Revision: rev, Message: "a pass succeeded again"}) // after the unlock
+	}
 	if c.appliedRev != rev {
 		c.metrics.Revision.Reset()
 		c.metrics.Revision.WithLabelValues(rev).Set(1)

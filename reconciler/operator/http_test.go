@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -254,5 +255,34 @@ func TestOneReadiness(t *testing.T) {
 		if doc.Ready != tt.wantReady || readyz != tt.wantReady {
 			t.Errorf("%s: /status ready %v, /readyz ok %v; want both %v", tt.name, doc.Ready, readyz, tt.wantReady)
 		}
+	}
+}
+
+// TestPassFailureAlerted: a failed pass is alerted once for each distinct failure, with its cause,
+// however often the retries fail the same way, and its recovery once.
+func TestPassFailureAlerted(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hook := newAlertHook(t)
+	dispatcher := alert.NewDispatcher(log, []string{hook.srv.URL}, alert.FormatJSON)
+	c := New(&reconciler.Reconciler{}, nil, Options{Source: &source.Dir{Path: filepath.Join(t.TempDir(), "gone")}}, dispatcher, NewMetrics(), log)
+	for range 3 {
+		if _, _, err := c.manifests(context.Background()); err == nil {
+			t.Fatal("a missing source directory is no error")
+		}
+	}
+	_ = c.failed(alert.FailureApply, errors.New("service/web: update out of sequence"))
+	c.succeeded(nil, "abc", "applied")
+	c.succeeded(nil, "abc", "applied")
+	dispatcher.Close()
+	var got []string
+	for _, body := range hook.received() {
+		var e alert.Event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Reason+" "+e.Cause)
+	}
+	if want := []string{"PassFailed SourceFailed", "PassFailed ApplyFailed", "PassRecovered "}; !slices.Equal(got, want) {
+		t.Errorf("alerts %q, want %q", got, want)
 	}
 }
