@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // IssuedCertificate is the current certificate of an ACME listener: the config holding its chain
@@ -60,7 +61,7 @@ type CertificateRequest struct {
 func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets []swarm.Secret, now time.Time) map[string]IssuedCertificate {
 	keys := map[string]swarm.Secret{}
 	for _, sec := range secrets {
-		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificateKey {
+		if sec.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificateKey {
 			keys[sec.Spec.Name] = sec
 		}
 	}
@@ -75,7 +76,7 @@ func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets [
 		candidates = append(candidates, candidate{name: c.Spec.Name, labels: c.Spec.Labels, chain: c.Spec.Data})
 	}
 	for _, sec := range secrets {
-		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificate {
+		if sec.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificate {
 			candidates = append(candidates, candidate{name: sec.Spec.Name, labels: sec.Spec.Labels, legacy: true})
 		}
 	}
@@ -83,29 +84,29 @@ func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets [
 	for _, l := range acmeListeners(objs) {
 		for _, c := range candidates {
 			labels := c.labels
-			if labels[v1alpha1.LabelOwner] != l.owner || labels[v1alpha1.LabelListener] != string(l.listener.Name) ||
-				!slices.Contains(strings.Split(labels[v1alpha1.LabelTLSNames], ","), l.hostname) {
+			if labels[inventory.LabelOwner] != l.owner || labels[inventory.LabelListener] != string(l.listener.Name) ||
+				!slices.Contains(strings.Split(labels[inventory.LabelTLSNames], ","), l.hostname) {
 				continue
 			}
-			key, hasKey := keys[labels[v1alpha1.LabelTLSKey]]
+			key, hasKey := keys[labels[inventory.LabelTLSKey]]
 			if !c.legacy && !hasKey {
 				continue // its key is gone: it cannot be served
 			}
-			notAfter, err := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotAfter])
+			notAfter, err := time.Parse(time.RFC3339, labels[inventory.LabelTLSNotAfter])
 			if err != nil || !now.Before(notAfter) {
 				continue
 			}
 			if cur, ok := out[l.key]; ok && (notAfter.Before(cur.NotAfter) || notAfter.Equal(cur.NotAfter) && c.name <= cur.Name) {
 				continue
 			}
-			notBefore, _ := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotBefore])
+			notBefore, _ := time.Parse(time.RFC3339, labels[inventory.LabelTLSNotBefore])
 			issued := IssuedCertificate{Name: c.name, Legacy: c.legacy, Chain: c.chain, NotBefore: notBefore, NotAfter: notAfter,
-				ARIID: labels[v1alpha1.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
+				ARIID: labels[inventory.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
 			if !c.legacy {
 				issued.KeySecret = key.Spec.Name
 				// A key renews only for the names its request asks for.
-				if key.Spec.Labels[v1alpha1.LabelTLSNames] == l.hostname {
-					issued.CSR, _ = base64.StdEncoding.DecodeString(key.Spec.Labels[v1alpha1.LabelTLSCSR])
+				if key.Spec.Labels[inventory.LabelTLSNames] == l.hostname {
+					issued.CSR, _ = base64.StdEncoding.DecodeString(key.Spec.Labels[inventory.LabelTLSCSR])
 				}
 			}
 			out[l.key] = issued
@@ -178,7 +179,7 @@ func acmeListeners(objs []v1alpha1.Object) []acmeListener {
 			if l.TLS == nil || l.TLS.ACME == nil || l.Hostname == nil {
 				continue
 			}
-			out = append(out, acmeListener{key: desired.CertificateKey(gw.Metadata.QualifiedName(), l.Name), owner: desired.Owner(gw),
+			out = append(out, acmeListener{key: desired.CertificateKey(gw.Metadata.QualifiedName(), l.Name), owner: inventory.OwnerOf(gw).String(),
 				hostname: string(*l.Hostname), gateway: gw, listener: l})
 		}
 	}

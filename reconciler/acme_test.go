@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestIssuedAndDueCertificates(t *testing.T) {
@@ -19,9 +20,9 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 		Spec: v1alpha1.GatewaySpec{Listeners: []v1alpha1.Listener{{Name: "shop", Port: 443, Protocol: v1alpha1.ProtocolHTTPS, Hostname: &host,
 			TLS: &v1alpha1.ListenerTLS{ACME: &v1alpha1.ACMEIssuer{Directory: "https://acme.test/dir"}}}}}}
 	labels := func(owner, listener, names string, notAfter time.Time, name string) map[string]string {
-		return map[string]string{v1alpha1.LabelRole: v1alpha1.RoleCertificate, v1alpha1.LabelOwner: owner, v1alpha1.LabelListener: listener,
-			v1alpha1.LabelTLSNames: names, v1alpha1.LabelTLSNotAfter: notAfter.Format(time.RFC3339), v1alpha1.LabelACMEARIID: "id-" + name,
-			v1alpha1.LabelTLSKey: "key"}
+		return map[string]string{inventory.LabelRole: inventory.RoleCertificate, inventory.LabelOwner: owner, inventory.LabelListener: listener,
+			inventory.LabelTLSNames: names, inventory.LabelTLSNotAfter: notAfter.Format(time.RFC3339), inventory.LabelACMEARIID: "id-" + name,
+			inventory.LabelTLSKey: "key"}
 	}
 	chain := func(name, owner, listener, names string, notAfter time.Time) swarm.Config {
 		return swarm.Config{Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: labels(owner, listener, names, notAfter, name)},
@@ -30,14 +31,14 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 	// shortLived is a six-day certificate issued age ago.
 	shortLived := func(name string, age time.Duration) swarm.Config {
 		c := chain(name, "Gateway/web", "shop", "shop.example.com", now.Add(6*24*time.Hour-age))
-		c.Spec.Labels[v1alpha1.LabelTLSNotBefore] = now.Add(-age).Format(time.RFC3339)
+		c.Spec.Labels[inventory.LabelTLSNotBefore] = now.Add(-age).Format(time.RFC3339)
 		return c
 	}
 	csr := []byte{0x30, 1, 2}
 	key := func(names string) swarm.Secret {
 		return swarm.Secret{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "key", Labels: map[string]string{
-			v1alpha1.LabelRole: v1alpha1.RoleCertificateKey, v1alpha1.LabelOwner: "Gateway/web", v1alpha1.LabelListener: "shop",
-			v1alpha1.LabelTLSNames: names, v1alpha1.LabelTLSCSR: base64.StdEncoding.EncodeToString(csr)}}}}
+			inventory.LabelRole: inventory.RoleCertificateKey, inventory.LabelOwner: "Gateway/web", inventory.LabelListener: "shop",
+			inventory.LabelTLSNames: names, inventory.LabelTLSCSR: base64.StdEncoding.EncodeToString(csr)}}}}
 	}
 	legacy := swarm.Secret{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "legacy",
 		Labels: labels("Gateway/web", "shop", "shop.example.com", now.Add(60*24*time.Hour), "legacy")}}}

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestStoredMergeAndScope(t *testing.T) {
@@ -17,7 +18,7 @@ func TestStoredMergeAndScope(t *testing.T) {
 			data = string(j) // the store keeps JSON
 		}
 		return swarm.Config{Meta: swarm.Meta{CreatedAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC).Add(-age)},
-			Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: map[string]string{v1alpha1.LabelOwner: owner}}, Data: []byte(data)}}
+			Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: map[string]string{inventory.LabelOwner: owner}}, Data: []byte(data)}}
 	}
 	route := func(name, gateway, host string) string {
 		return "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: " + name + "}\nspec: {parentRefs: [{name: " + gateway +

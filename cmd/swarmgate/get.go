@@ -16,7 +16,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
@@ -140,9 +140,9 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 	if len(files.paths) > 0 { // only the manifests' objects
 		given := map[string]bool{}
 		for _, o := range objs {
-			given[desired.Owner(o)] = true
+			given[inventory.OwnerOf(o).String()] = true
 		}
-		statuses = slices.DeleteFunc(statuses, func(s status.ObjectStatus) bool { return !given[string(s.Kind)+"/"+s.Name] })
+		statuses = slices.DeleteFunc(statuses, func(s status.ObjectStatus) bool { return !given[inventory.NewOwner(s.Kind, s.Name).String()] })
 		all = objs
 	}
 	return statuses, all, nil
@@ -191,7 +191,7 @@ func selectStatuses(all []status.ObjectStatus, args []string) ([]status.ObjectSt
 	}
 	var out []status.ObjectStatus
 	for _, o := range owners {
-		i := slices.IndexFunc(all, func(s status.ObjectStatus) bool { return string(s.Kind)+"/"+s.Name == o })
+		i := slices.IndexFunc(all, func(s status.ObjectStatus) bool { return inventory.NewOwner(s.Kind, s.Name).String() == o })
 		if i < 0 {
 			return nil, fmt.Errorf("%s is not applied", o)
 		}

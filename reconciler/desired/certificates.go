@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Certificate is a certificate the operator obtained with ACME for a listener, not yet stored: the
@@ -74,7 +75,7 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 	}
 	out := *gw
 	out.Spec.Listeners = slices.Clone(gw.Spec.Listeners)
-	owner := Owner(gw)
+	owner := inventory.OwnerOf(gw).String()
 	certs := map[v1alpha1.SectionName]acmeCertificate{}
 	for i := range out.Spec.Listeners {
 		l := &out.Spec.Listeners[i]
@@ -107,29 +108,29 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 // storeCertificate records the config and, for a new key, the secret that store a certificate
 // the operator obtained for listener of gw.
 func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c Certificate) acmeCertificate {
-	owner := Owner(gw)
+	owner := inventory.OwnerOf(gw).String()
 	base := gw.Metadata.QualifiedName() + "-" + string(listener)
 	keySecret := c.KeySecret
 	if c.Key != nil {
 		keySecret = hashedName(base+"-tlskey", c.Key)
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner, Data: c.Key, Labels: s.labels(owner, map[string]string{
-			v1alpha1.LabelRole:     v1alpha1.RoleCertificateKey,
-			v1alpha1.LabelListener: string(listener),
-			v1alpha1.LabelTLSNames: strings.Join(c.Names, ","),
-			v1alpha1.LabelTLSCSR:   base64.StdEncoding.EncodeToString(c.CSR),
+			inventory.LabelRole:     inventory.RoleCertificateKey,
+			inventory.LabelListener: string(listener),
+			inventory.LabelTLSNames: strings.Join(c.Names, ","),
+			inventory.LabelTLSCSR:   base64.StdEncoding.EncodeToString(c.CSR),
 		})})
 	} else {
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner}) // exists: kept
 	}
 	name := hashedName(base+"-tls", c.Chain)
 	s.Configs = append(s.Configs, Config{Name: name, Owner: owner, Data: c.Chain, Labels: s.labels(owner, map[string]string{
-		v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
-		v1alpha1.LabelListener:     string(listener),
-		v1alpha1.LabelTLSKey:       keySecret,
-		v1alpha1.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
-		v1alpha1.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
-		v1alpha1.LabelTLSNames:     strings.Join(c.Names, ","),
-		v1alpha1.LabelACMEARIID:    c.ARIID,
+		inventory.LabelRole:         inventory.RoleCertificate,
+		inventory.LabelListener:     string(listener),
+		inventory.LabelTLSKey:       keySecret,
+		inventory.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
+		inventory.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
+		inventory.LabelTLSNames:     strings.Join(c.Names, ","),
+		inventory.LabelACMEARIID:    c.ARIID,
 	})})
 	return acmeCertificate{chainConfig: name, keySecret: keySecret, chain: c.Chain}
 }

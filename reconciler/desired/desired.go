@@ -22,6 +22,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -62,6 +63,8 @@ type State struct {
 // its ACME certificates, by file name (contract.ChainFileName). Both are public: keys stay in the
 // secrets the tasks mount.
 type AgentConfig struct {
+	// Owner is the gateway's owner key.
+	Owner  string
 	Config []byte
 	Chains map[string][]byte
 }
@@ -209,7 +212,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		zones    = map[string]*v1alpha1.Zone{}
 	)
 	for _, o := range objs {
-		s.Owners = append(s.Owners, Owner(o))
+		s.Owners = append(s.Owners, inventory.OwnerOf(o).String())
 		if err := s.addApplied(o); err != nil {
 			return nil, err
 		}
@@ -276,20 +279,15 @@ func backendKind(ref v1alpha1.BackendRef) string {
 	return kind
 }
 
-// Owner is the owner label value of an object: "Route/dmzhttp".
-func Owner(o v1alpha1.Object) string {
-	return string(o.GetTypeMeta().Kind) + "/" + o.GetObjectMeta().Name
-}
-
 // labels returns the ownership labels of an object made for owner, plus the user's labels.
 func (s *State) labels(owner string, user map[string]string) map[string]string {
 	l := map[string]string{
-		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
-		v1alpha1.LabelInstance:  s.Instance,
-		v1alpha1.LabelOwner:     owner,
+		inventory.LabelManagedBy: inventory.ManagedByValue,
+		inventory.LabelInstance:  s.Instance,
+		inventory.LabelOwner:     owner,
 	}
 	if s.Revision != "" {
-		l[v1alpha1.LabelRevision] = s.Revision
+		l[inventory.LabelRevision] = s.Revision
 	}
 	for k, v := range user {
 		l[k] = v
@@ -313,7 +311,7 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 }
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
-	owner := Owner(gw)
+	owner := inventory.OwnerOf(gw).String()
 	gw, acme := s.withCertificates(gw, opts)
 	chains := map[string][]byte{}
 	if len(acme) > 0 {
@@ -351,14 +349,14 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		if err != nil {
 			return err
 		}
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: agentConf, Chains: chains}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
 		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	case gw.Spec.Agent != nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
 	}
 	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
@@ -442,7 +440,7 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 }
 
 func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant, servicesKnown bool) {
-	owner := Owner(rt)
+	owner := inventory.OwnerOf(rt).String()
 	var networks []string
 	// A missing service answers 500 through gateways with agents (their configs know which
 	// services exist), 503 through the others.
@@ -583,7 +581,7 @@ func configRefs(mounts []v1alpha1.FileMount) []*swarm.ConfigReference {
 // addService records a service with the hash of its spec as a label. The hash covers the spec
 // swarmgate asks for, labels included, so any change to it changes the hash.
 func (s *State) addService(owner string, spec swarm.ServiceSpec) {
-	spec.Labels[v1alpha1.LabelSpecHash] = SpecHash(spec)
+	spec.Labels[inventory.LabelSpecHash] = SpecHash(spec)
 	s.Services = append(s.Services, Service{Name: spec.Name, Owner: owner, Spec: spec})
 }
 
@@ -592,7 +590,7 @@ func (s *State) addService(owner string, spec swarm.ServiceSpec) {
 func SpecHash(spec swarm.ServiceSpec) string {
 	labels := make(map[string]string, len(spec.Labels))
 	for k, v := range spec.Labels {
-		if k != v1alpha1.LabelSpecHash && k != v1alpha1.LabelRevision {
+		if k != inventory.LabelSpecHash && k != inventory.LabelRevision {
 			labels[k] = v
 		}
 	}

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestConversions(t *testing.T) {
@@ -84,7 +84,7 @@ spec:
 	var nets []string
 	for _, n := range s.Networks {
 		nets = append(nets, n.Name)
-		if !n.Encrypted || n.Labels[v1alpha1.LabelOwner] != "Gateway/gw" {
+		if !n.Encrypted || n.Labels[inventory.LabelOwner] != "Gateway/gw" {
 			t.Errorf("network %+v", n)
 		}
 	}
@@ -105,7 +105,7 @@ spec:
 	if len(s.ExternalBackends) != 1 || s.ExternalBackends[0].Service != "ext" || !slices.Equal(s.ExternalBackends[0].Networks, []string{"edge_shop_a"}) {
 		t.Errorf("external backends %+v", s.ExternalBackends)
 	}
-	if h := byName["gw"].Spec.Labels[v1alpha1.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
+	if h := byName["gw"].Spec.Labels[inventory.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
 		t.Errorf("spec hash label %q is not the spec's hash", h)
 	}
 	if !strings.HasPrefix(s.Secrets[0].Name, "gw-conf-") || len(s.Secrets[0].Name) != len("gw-conf-")+10 {

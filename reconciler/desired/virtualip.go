@@ -13,6 +13,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
 )
 
@@ -56,7 +57,7 @@ type VirtualIP struct {
 // node, on the host's network, with the capabilities VRRP needs and its own config secret. The
 // swarm cannot give one service's tasks different configs, so each node has a service of its own.
 func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1.Zone, gateways []*v1alpha1.Gateway, known map[string]netip.Addr) error {
-	owner := Owner(vip)
+	owner := inventory.OwnerOf(vip).String()
 	nodes, missing, err := keepalived.Nodes(vip, zones[vip.Spec.Zone], known)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
@@ -105,8 +106,8 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 	now := time.Now()
 	running, wanted := map[string]bool{}, map[string]bool{}
 	for _, st := range statuses {
-		running[string(st.Kind)+"/"+st.Name] = st.Running > 0
-		wanted[string(st.Kind)+"/"+st.Name] = st.Desired > 0
+		running[inventory.NewOwner(st.Kind, st.Name).String()] = st.Running > 0
+		wanted[inventory.NewOwner(st.Kind, st.Name).String()] = st.Desired > 0
 	}
 	c.askRenewalInfo(ctx, p.Issued, now)
 	c.wakeWhenDue(p.Issued, renewBefore, now)

@@ -18,7 +18,8 @@ import (
 // long polls, and records what each task serves. Passes publish; HTTP handlers read.
 type agentHub struct {
 	mu       sync.Mutex
-	configs  map[string][]byte // encoded bundles, by gateway
+	configs  map[string][]byte // encoded bundles, by gateway (qualified name)
+	owners   map[string]string // the owner key of each gateway, for alerts
 	changed  chan struct{}     // closed, and replaced, whenever a config changes
 	reports  map[string]map[string]status.AgentReport
 	rejected map[string]bool // "gateway hash" already alerted
@@ -32,7 +33,9 @@ func newAgentHub() *agentHub {
 // publish makes configs the ones agents get, waking the agents of every gateway whose changed.
 func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 	configs := make(map[string][]byte, len(agentConfigs))
+	owners := make(map[string]string, len(agentConfigs))
 	for gw, c := range agentConfigs {
+		owners[gw] = c.Owner
 		b := contract.Bundle{Config: string(c.Config)}
 		if len(c.Chains) > 0 {
 			b.Chains = map[string]string{}
@@ -50,7 +53,7 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 			changed = true
 		}
 	}
-	h.configs = maps.Clone(configs)
+	h.configs, h.owners = configs, owners
 	if changed {
 		close(h.changed)
 		h.changed = make(chan struct{})
@@ -109,10 +112,10 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 		if alertRejected {
 			h.rejected[gw+" "+hash] = true
 		}
-		changed := h.changed
+		changed, owner := h.changed, h.owners[gw]
 		h.mu.Unlock()
 		if alertRejected {
-			c.alerts.Send(alert.Event{Reason: alert.ReasonConfigRejected, Object: "Gateway/" + gw, Owner: "Gateway/" + gw,
+			c.alerts.Send(alert.Event{Reason: alert.ReasonConfigRejected, Object: owner, Owner: owner,
 				Message: fmt.Sprintf("gateway %s: task %s refuses config %s and keeps serving %s: %s", gw, report.Task, hash, report.Served, report.Error)})
 		}
 		switch {

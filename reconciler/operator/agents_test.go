@@ -12,7 +12,7 @@ import (
 // its old config does not hold its gateway Progressing.
 func TestAgentReportsExpire(t *testing.T) {
 	h := newAgentHub()
-	h.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
+	h.publish(map[string]desired.AgentConfig{"gw": {Owner: "Gateway/gw", Config: []byte("server {}\n")}})
 	h.reports["gw"] = map[string]status.AgentReport{
 		"gw.1.old": {Task: "gw.1.old", Served: "old", Seen: time.Now().Add(-2 * reportTTL)},
 		"gw.1.new": {Task: "gw.1.new", Served: "new", Seen: time.Now()},

@@ -97,7 +97,7 @@ func TestAgentEndpoint(t *testing.T) {
 
 	bundle := func(conf string) []byte { return contract.Bundle{Config: conf}.Encode() }
 	conf := bundle("server {}\n")
-	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
+	c.agents.publish(map[string]desired.AgentConfig{"gw": {Owner: "Gateway/gw", Config: []byte("server {}\n")}})
 
 	poll := func(served, rejected string, wait time.Duration, headers ...string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -134,7 +134,7 @@ func TestAgentEndpoint(t *testing.T) {
 	next := bundle("server { listen 81; }\n")
 	go func() {
 		time.Sleep(200 * time.Millisecond)
-		c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server { listen 81; }\n")}})
+		c.agents.publish(map[string]desired.AgentConfig{"gw": {Owner: "Gateway/gw", Config: []byte("server { listen 81; }\n")}})
 	}()
 	if code, hash := poll(contract.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != contract.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)

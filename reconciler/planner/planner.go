@@ -16,6 +16,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -171,7 +172,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	var appliedDeletes []Action
 	for _, c := range s.Applied {
 		if !wantApplied[c.Spec.Name] {
-			appliedDeletes = append(appliedDeletes, Action{Op: Delete, Kind: KindConfig, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
+			appliedDeletes = append(appliedDeletes, Action{Op: Delete, Kind: KindConfig, Name: c.Spec.Name, Owner: c.Spec.Labels[inventory.LabelOwner], ID: c.ID})
 		}
 	}
 
@@ -218,7 +219,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
 			continue
 		}
-		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
+		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[inventory.LabelOwner], ID: n.ID})
 	}
 
 	// Secrets: content-addressed, so an existing one never changes.
@@ -226,7 +227,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	ownerSecrets := map[string][]string{}
 	for _, sec := range s.Secrets {
 		haveSecret[sec.Spec.Name] = true
-		ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]] = append(ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]], sec.Spec.Name)
+		ownerSecrets[sec.Spec.Labels[inventory.LabelOwner]] = append(ownerSecrets[sec.Spec.Labels[inventory.LabelOwner]], sec.Spec.Name)
 	}
 	wantSecret := map[string]bool{}
 	for i := range d.Secrets {
@@ -244,7 +245,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	var secretDeletes []Action
 	for _, sec := range s.Secrets {
 		if !wantSecret[sec.Spec.Name] {
-			secretDeletes = append(secretDeletes, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
+			secretDeletes = append(secretDeletes, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[inventory.LabelOwner], ID: sec.ID})
 		}
 	}
 
@@ -264,7 +265,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	var chainDeletes []Action
 	for _, c := range s.Certificates {
 		if !wantChain[c.Spec.Name] {
-			chainDeletes = append(chainDeletes, Action{Op: Delete, Kind: KindCertificate, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
+			chainDeletes = append(chainDeletes, Action{Op: Delete, Kind: KindCertificate, Name: c.Spec.Name, Owner: c.Spec.Labels[inventory.LabelOwner], ID: c.ID})
 		}
 	}
 
@@ -317,7 +318,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	var svcDeletes []Action
 	for _, svc := range s.Services {
 		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !wantSvc[svc.Spec.Name] {
-			svcDeletes = append(svcDeletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
+			svcDeletes = append(svcDeletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[inventory.LabelOwner], ID: svc.ID})
 		}
 	}
 	// Deletes run after every create and update, services first: a secret or network is freed
@@ -343,7 +344,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 // this instance set; only those are ever changed or removed. A wanted label that someone else set
 // with the same value is left as it is; with another value it is a conflict.
 func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) {
-	ownedKey := v1alpha1.LabelOwnedNodeLabels + "." + d.Instance
+	ownedKey := inventory.LabelOwnedNodeLabels + "." + d.Instance
 	found := map[string]bool{}
 	nodes := slices.Clone(s.Nodes)
 	slices.SortFunc(nodes, func(a, b swarm.Node) int { return cmp.Compare(a.Description.Hostname, b.Description.Hostname) })
@@ -399,7 +400,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 			if zone == "" {
 				zone = n.Spec.Labels[v1alpha1.ZoneLabel]
 			}
-			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: string(v1alpha1.KindZone) + "/" + zone,
+			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: inventory.NewOwner(v1alpha1.KindZone, zone).String(),
 				ID: n.ID, Version: n.Version, Changes: changes})
 		}
 	}
@@ -499,7 +500,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 	type key struct{ target, secret string }
 	chainKey := map[string]key{}
 	for _, c := range s.Certificates {
-		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[v1alpha1.LabelListener])), c.Spec.Labels[v1alpha1.LabelTLSKey]}
+		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[inventory.LabelListener])), c.Spec.Labels[inventory.LabelTLSKey]}
 	}
 	current := map[string]swarm.ServiceSpec{}
 	for _, svc := range s.Services {
@@ -559,7 +560,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		spec.TaskTemplate.ContainerSpec = &cs
 		spec.Labels = maps.Clone(spec.Labels)
-		spec.Labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		spec.Labels[inventory.LabelSpecHash] = desired.SpecHash(spec)
 		if len(Diff(Project(spec, nil), Project(got, netNames))) > 0 {
 			continue // replaced anyway: on the newest
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -18,7 +19,7 @@ func TestJudgeWithAgents(t *testing.T) {
 	one := uint64(1)
 	snap := &swarmstate.Snapshot{
 		Services: []swarm.Service{{ID: "s1", Spec: swarm.ServiceSpec{
-			Annotations: swarm.Annotations{Name: "edge_gw", Labels: map[string]string{v1alpha1.LabelOwner: "Gateway/gw", v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue}},
+			Annotations: swarm.Annotations{Name: "edge_gw", Labels: map[string]string{inventory.LabelOwner: "Gateway/gw", inventory.LabelManagedBy: inventory.ManagedByValue}},
 			Mode:        swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}}}}},
 		Tasks: []swarm.Task{{ServiceID: "s1", Slot: 1, DesiredState: swarm.TaskStateRunning,
 			Status: swarm.TaskStatus{State: swarm.TaskStateRunning, Timestamp: time.Now()}}},

@@ -9,7 +9,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -74,7 +74,7 @@ func Judge(in Input) []ObjectStatus {
 	objs := slices.Clone(in.Objects)
 	v1alpha1.SortObjects(objs)
 	for _, o := range objs {
-		owner := desired.Owner(o)
+		owner := inventory.OwnerOf(o).String()
 		st := ObjectStatus{Kind: o.GetTypeMeta().Kind, Name: o.GetObjectMeta().Name, Sync: v1alpha1.Synced, Health: v1alpha1.Healthy}
 		missing := false
 		for _, a := range in.Plan.Actions {
@@ -138,7 +138,7 @@ func Judge(in Input) []ObjectStatus {
 func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	var out []swarm.Service
 	for _, svc := range s.Services {
-		if svc.Spec.Labels[v1alpha1.LabelOwner] == owner && svc.Spec.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue {
+		if svc.Spec.Labels[inventory.LabelOwner] == owner && svc.Spec.Labels[inventory.LabelManagedBy] == inventory.ManagedByValue {
 			out = append(out, svc)
 		}
 	}

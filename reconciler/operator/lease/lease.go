@@ -25,7 +25,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Timing is how long a lease lasts without a renewal, and how often its holder renews it.
@@ -56,7 +56,7 @@ const legacyDuration = 30 * time.Second
 
 // duration is how long a lease config says its lease lasts.
 func duration(c *swarm.Config) time.Duration {
-	if d, err := time.ParseDuration(c.Spec.Labels[v1alpha1.LabelLeaseDuration]); err == nil && d > 0 {
+	if d, err := time.ParseDuration(c.Spec.Labels[inventory.LabelLeaseDuration]); err == nil && d > 0 {
 		return d
 	}
 	return legacyDuration
@@ -86,7 +86,7 @@ func Held(c *swarm.Config, now time.Time) *Lease {
 	if now.Sub(renewed) >= duration(c) {
 		return nil
 	}
-	return &Lease{Holder: c.Spec.Labels[v1alpha1.LabelLeaseHolder], Renewed: renewed}
+	return &Lease{Holder: c.Spec.Labels[inventory.LabelLeaseHolder], Renewed: renewed}
 }
 
 // ErrHeld is returned while another holder has the lease.
@@ -171,12 +171,12 @@ func (h *Holder) name() string { return "swarmgate-lease-" + h.instance }
 func (h *Holder) spec(now time.Time) swarm.ConfigSpec {
 	return swarm.ConfigSpec{
 		Annotations: swarm.Annotations{Name: h.name(), Labels: map[string]string{
-			v1alpha1.LabelManagedBy:     v1alpha1.ManagedByValue,
-			v1alpha1.LabelInstance:      h.instance,
-			v1alpha1.LabelRole:          v1alpha1.RoleLease,
-			v1alpha1.LabelLeaseHolder:   h.id,
-			v1alpha1.LabelLeaseRenewed:  now.UTC().Format(time.RFC3339Nano),
-			v1alpha1.LabelLeaseDuration: h.timing.Duration.String(),
+			inventory.LabelManagedBy:     inventory.ManagedByValue,
+			inventory.LabelInstance:      h.instance,
+			inventory.LabelRole:          inventory.RoleLease,
+			inventory.LabelLeaseHolder:   h.id,
+			inventory.LabelLeaseRenewed:  now.UTC().Format(time.RFC3339Nano),
+			inventory.LabelLeaseDuration: h.timing.Duration.String(),
 		}},
 		Data: []byte("held by a swarmgate operator; see its labels\n"),
 	}
@@ -217,7 +217,7 @@ func (h *Holder) TryAcquire(ctx context.Context) error {
 	}
 	silent := sent.Sub(h.seenAt)
 	h.mu.Unlock()
-	if holder := c.Spec.Labels[v1alpha1.LabelLeaseHolder]; holder != h.id && silent < duration(c) {
+	if holder := c.Spec.Labels[inventory.LabelLeaseHolder]; holder != h.id && silent < duration(c) {
 		return fmt.Errorf("%w (%s, silent for %s)", ErrHeld, holder, silent.Round(time.Second))
 	}
 	// Ours, or expired: the version makes a race with another taker fail for one of them.
@@ -235,7 +235,7 @@ func (h *Holder) Release(ctx context.Context) error {
 	h.writableUntil = time.Time{}
 	h.mu.Unlock()
 	c, err := h.current(ctx)
-	if err != nil || c == nil || c.Spec.Labels[v1alpha1.LabelLeaseHolder] != h.id {
+	if err != nil || c == nil || c.Spec.Labels[inventory.LabelLeaseHolder] != h.id {
 		return err
 	}
 	return h.engine.ConfigRemove(ctx, c.ID)
