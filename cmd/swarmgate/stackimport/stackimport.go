@@ -24,6 +24,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
@@ -73,11 +74,12 @@ func (r *Result) YAML(comment string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Load reads stack files; each is a stack of its own, named after the file.
+// Load reads stack files, by the reading rules of manifests (regular files, size caps); each is
+// a stack of its own, named after the file.
 func Load(paths []string) ([]Stack, error) {
 	var out []Stack
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := manifest.ReadRegularFile(p, manifest.MaxFileSize)
 		if err != nil {
 			return nil, err
 		}
