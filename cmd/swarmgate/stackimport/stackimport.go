@@ -105,6 +105,9 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 	var gatewayStack *types.Project
 	var services []routed
 	for _, st := range stacks {
+		if err := checkStack(st.File, st.Content); err != nil {
+			return nil, err
+		}
 		project, err := loader.LoadWithContext(ctx, types.ConfigDetails{
 			WorkingDir:  filepath.Dir(st.File),
 			ConfigFiles: []types.ConfigFile{{Filename: st.File, Content: st.Content}},
@@ -118,6 +121,9 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 		}
 		for _, name := range slices.Sorted(maps.Keys(project.Services)) {
 			svc := project.Services[name]
+			if err := checkRanges(svc); err != nil {
+				return nil, fmt.Errorf("%s: %w", st.File, err)
+			}
 			c.addMiddlewares(labels(svc))
 			if name == o.Gateway {
 				gatewaySvc, gatewayStack = &svc, project

@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -349,5 +351,54 @@ func TestImportEntrypoints(t *testing.T) {
 		return strings.Contains(n, "entrypoint admin (label traefik.http.routers.https.entrypoints) is none of the Gateway's listeners")
 	}) {
 		t.Errorf("routes %v, notes %q", routes, notes)
+	}
+}
+
+// TestImportBounds: files a stack names are read by the reading rules of manifests, the
+// substitutions are bounded, and numbers too large for swarmgate's fields are refused, naming the
+// file, service and field, rather than truncated.
+func TestImportBounds(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, make([]byte, manifest.MaxFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc := "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n"
+	for _, tc := range []struct {
+		name, stack, want string
+	}{
+		{"include of a FIFO", "include: [" + fifo + "]\n" + svc, "include[0]: " + fifo + ": is not a regular file"},
+		{"include of /dev/zero", "include:\n  - path: /dev/zero\n" + svc, "include[0].path: /dev/zero: is not a regular file"},
+		{"include's env_file", "include:\n  - path: other.yaml\n    env_file: /dev/zero\n" + svc, "include[0].env_file: /dev/zero: is not a regular file"},
+		{"env_file of a FIFO", svc + "    env_file: [" + fifo + "]\n", "services.web.env_file: " + fifo + ": is not a regular file"},
+		{"env_file as a map", svc + "    env_file:\n      - path: /dev/zero\n        required: false\n", "services.web.env_file: /dev/zero: is not a regular file"},
+		{"label_file", svc + "    label_file: /dev/zero\n", "services.web.label_file: /dev/zero"},
+		{"extends a huge file", svc + "    extends: {file: " + huge + ", service: x}\n", "services.web.extends.file: " + huge + ": is larger than 8 MiB"},
+		{"a file named by a variable", svc + "    env_file: ${HOME}/x\n", "services.web.env_file names a file with a ${variable}"},
+		{"quadratic substitutions", svc + "    environment:\n      V: \"" + strings.Repeat("${A:-b}", 20000) + "\"\n", "20000 '$' (variable substitutions), over the 1000"},
+		{"replicas over 32 bits", svc + "    deploy: {replicas: 4294967297}\n", "service web: deploy.replicas: out of range"},
+		{"parallelism over 32 bits", svc + "    deploy: {update_config: {parallelism: 4294967297}}\n", "service web: deploy.update_config.parallelism: out of range"},
+		{"port over 16 bits", "services:\n  web:\n    image: nginx\n    ports:\n      - {target: 4294967376, published: '8080'}\n", "service web: ports[0].target: not a port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := Convert(context.Background(), []Stack{{Name: "s", File: filepath.Join(dir, "s.yaml"), Content: []byte(tc.stack)}},
+					Options{Gateway: "gw", Env: map[string]string{}})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "s.yaml") {
+					t.Errorf("got %v, want an error naming s.yaml and %q", err, tc.want)
+				}
+			case <-time.After(time.Minute): // a hang, not a speed target
+				t.Fatal("the import still reads")
+			}
+		})
 	}
 }
