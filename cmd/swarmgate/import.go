@@ -64,7 +64,7 @@ validated before they are printed; nothing is changed on the swarm.`,
 				return err
 			}
 			for _, n := range res.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", terminalSafe(n, "")) // notes quote the files' labels
 			}
 			// What import prints goes through the same checks apply makes.
 			objs, errs := manifest.Decode("<import>", out)
