@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 )
 
 // Options say what the files cannot.
@@ -140,6 +142,9 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 	c.res.Objects = append(c.res.Objects, gw)
 	for _, r := range services {
 		routes, err := c.routes(r.project, r.service, network)
+		if err == nil {
+			err = checkRoutes(routes)
+		}
 		var skipped *notRouted
 		if errors.As(err, &skipped) {
 			c.note("service %s: not routed, no Route made: %s", r.service.Name, skipped.reason)
@@ -157,6 +162,31 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 
 // notInProjectName is what compose-go refuses in a project (stack) name.
 var notInProjectName = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// checkRoutes validates a service's Routes on their own, as apply will (with defaults): labels
+// apply would refuse (a hostname with a port, a method nginx does not know) leave that service
+// without a Route instead of failing the whole import.
+func checkRoutes(routes []*v1alpha1.Route) error {
+	for _, r := range routes {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var defaulted v1alpha1.Route
+		if err := json.Unmarshal(b, &defaulted); err != nil {
+			return err
+		}
+		defaulted.Default()
+		if errs := validation.ValidateObject(&defaulted); len(errs) > 0 {
+			problems := make([]string, len(errs))
+			for i, e := range errs {
+				problems[i] = e.Field + ": " + e.Detail
+			}
+			return skip("Route %s would not validate: %s", r.Metadata.Name, strings.Join(problems, "; "))
+		}
+	}
+	return nil
+}
 
 // projectName is a stack name compose-go takes: lowercase letters, digits, '-' and '_'.
 func projectName(s string) string {

@@ -294,6 +294,8 @@ func TestImportNeverRoutesWider(t *testing.T) {
 		{"caddy without host", "services:\n  whoami:\n    image: traefik/whoami\n    deploy:\n      labels:\n        caddy: ':80'\n        caddy.reverse_proxy: '{{upstreams 80}}'\n",
 			"label caddy: a site address without a host"},
 		{"worker", "services:\n  whoami:\n    image: traefik/whoami\n", "no Traefik or caddy label, no published port"},
+		{"a host apply refuses", rule("Host(`a.test:8080`)"), "Route whoami would not validate: "},
+		{"a method nginx does not know", rule("Host(`a.test`) && Method(`BREW`)"), "Route whoami would not validate: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// A routed service next to it shows the import goes on.
