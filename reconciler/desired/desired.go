@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
@@ -195,10 +196,10 @@ type Options struct {
 	// agents (which take a new config without a task replaced) then answer 500 for a backend
 	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
 	Services []string
-	// Issued are the ACME listeners' current certificates, by CertificateKey; Certificates are
+	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
-	Issued       map[string]IssuedCertificate
-	Certificates []Certificate
+	Issued       map[string]acme.IssuedCertificate
+	Certificates []acme.Certificate
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
