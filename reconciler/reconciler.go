@@ -19,6 +19,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
@@ -45,7 +46,7 @@ type Reconciler struct {
 	Revision string
 	// Certificates are certificates the operator obtained with ACME and has not stored yet: a
 	// pass stores them and moves their gateways to them.
-	Certificates []desired.Certificate
+	Certificates []acme.Certificate
 	// RegistryAuth, if set, sends the credentials of each image's registry with service writes
 	// (applier.Options.RegistryAuth).
 	RegistryAuth func(image string) (string, error)
@@ -61,8 +62,8 @@ type Pass struct {
 	Objects []v1alpha1.Object
 	// Stored are the applied objects as the swarm kept them before the pass.
 	Stored []v1alpha1.Object
-	// Issued are the ACME listeners' current certificates, by desired.CertificateKey.
-	Issued map[string]IssuedCertificate
+	// Issued are the ACME listeners' current certificates, by acme.Key.
+	Issued map[string]acme.IssuedCertificate
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
 	VirtualIPs map[string]status.Observation
 }
@@ -141,17 +142,13 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if len(certErrs) > 0 {
 		return nil, certErrs
 	}
-	issued := issuedCertificates(objs, snap.Certificates, snap.Secrets, time.Now())
-	current := make(map[string]desired.IssuedCertificate, len(issued))
-	for k, c := range issued {
-		current[k] = desired.IssuedCertificate{Name: c.Name, Legacy: c.Legacy, KeySecret: c.KeySecret, Chain: c.Chain}
-	}
+	issued := acme.Issued(objs, snap.Certificates, snap.Secrets, time.Now())
 	services := make([]string, 0, len(snap.Services))
 	for _, svc := range snap.Services {
 		services = append(services, svc.Spec.Name)
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: current, Certificates: withKeys(r.Certificates, snap.Secrets)})
+		Services: services, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}

@@ -7,40 +7,9 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
-
-// Certificate is a certificate the operator obtained with ACME for a listener, not yet stored: the
-// pass that plans it stores it (the applier is the one writer) and moves the gateway to it; the
-// previous one is deleted after.
-type Certificate struct {
-	// Owner is the gateway's owner label ("Gateway/web"), Gateway its qualified name, Listener
-	// the listener's name.
-	Owner    string
-	Gateway  string
-	Listener v1alpha1.SectionName
-	// Chain is the certificate chain, leaf first, in PEM.
-	Chain []byte
-	// Key is a new private key (PEM) and CSR its certificate request (DER); Key is nil when the
-	// certificate is for the key already in KeySecret.
-	Key, CSR  []byte
-	KeySecret string
-	NotBefore time.Time
-	NotAfter  time.Time
-	Names     []string
-	// ARIID is the certificate's ARI ID (RFC 9773), if the server gave one.
-	ARIID string
-}
-
-// IssuedCertificate is a listener's current ACME certificate, stored by an earlier pass: its chain
-// in the config Name and its key in the secret KeySecret, or, stored by an earlier version of
-// swarmgate (Legacy), both in the secret Name.
-type IssuedCertificate struct {
-	Name      string
-	Legacy    bool
-	KeySecret string
-	Chain     []byte
-}
 
 // Config is a swarm config swarmgate owns other than the store's: the public certificate chain of
 // an ACME listener. Its name carries a hash of its data. Data is nil for one that exists already.
@@ -49,11 +18,6 @@ type Config struct {
 	Owner  string
 	Data   []byte
 	Labels map[string]string
-}
-
-// CertificateKey names a listener among all gateways: "<gateway qualified name>/<listener>".
-func CertificateKey(gateway string, listener v1alpha1.SectionName) string {
-	return gateway + "/" + string(listener)
 }
 
 // acmeCertificate is where an ACME listener's certificate is: the config of its chain (and the
@@ -85,8 +49,8 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 		tls := *l.TLS
 		tls.CertificateRefs = nil
 		l.TLS = &tls
-		key := CertificateKey(gw.Metadata.QualifiedName(), l.Name)
-		if j := slices.IndexFunc(opts.Certificates, func(c Certificate) bool { return CertificateKey(c.Gateway, c.Listener) == key }); j >= 0 {
+		key := acme.Key(gw.Metadata.QualifiedName(), l.Name)
+		if j := slices.IndexFunc(opts.Certificates, func(c acme.Certificate) bool { return acme.Key(c.Gateway, c.Listener) == key }); j >= 0 {
 			certs[l.Name] = s.storeCertificate(gw, l.Name, opts.Certificates[j])
 			continue
 		}
@@ -107,7 +71,7 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 
 // storeCertificate records the config and, for a new key, the secret that store a certificate
 // the operator obtained for listener of gw.
-func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c Certificate) acmeCertificate {
+func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c acme.Certificate) acmeCertificate {
 	owner := inventory.OwnerOf(gw).String()
 	base := gw.Metadata.QualifiedName() + "-" + string(listener)
 	keySecret := c.KeySecret

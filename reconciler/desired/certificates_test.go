@@ -6,6 +6,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
@@ -35,11 +36,11 @@ spec:
 `
 	}
 	const withAgents = "  agent: {operatorURL: \"http://10.0.0.1:9090\", tokenSecret: agent-token}\n"
-	current := IssuedCertificate{Name: "gw-shop-tls-1111111111", KeySecret: "gw-shop-tlskey-2222222222", Chain: []byte("chain")}
-	legacy := IssuedCertificate{Name: "gw-shop-tls-3333333333", Legacy: true}
+	current := acme.IssuedCertificate{Name: "gw-shop-tls-1111111111", KeySecret: "gw-shop-tlskey-2222222222", Chain: []byte("chain")}
+	legacy := acme.IssuedCertificate{Name: "gw-shop-tls-3333333333", Legacy: true}
 	for _, tc := range []struct {
 		name, agent string
-		issued      IssuedCertificate
+		issued      acme.IssuedCertificate
 		// secrets and configs the service mounts (name -> target), what the config reads
 		secrets, configs map[string]string
 		reads            []string
@@ -56,7 +57,7 @@ spec:
 			[]string{`ssl_certificate "/run/secrets/swarmgate-tls/shop-0.pem"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop-0.pem"`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := buildWith(t, gateway(tc.agent), Options{Instance: "i", Issued: map[string]IssuedCertificate{"gw/shop": tc.issued}})
+			s := buildWith(t, gateway(tc.agent), Options{Instance: "i", Issued: map[string]acme.IssuedCertificate{"gw/shop": tc.issued}})
 			var svc *swarm.ContainerSpec
 			var conf []byte
 			for _, x := range s.Services {

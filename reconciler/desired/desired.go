@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
@@ -79,15 +80,27 @@ type InvalidBackend struct {
 	Mirror bool
 }
 
+// MissingAnswer is what requests to a backend service that does not exist get, as a status or a
+// warning says it.
+type MissingAnswer string
+
+// What a missing service answers: 500 through gateways with agents, whose configs know which
+// services exist (the Gateway API's answer); 503 through the others, whose nginx cannot resolve
+// the name; or each, for a route on gateways of both.
+const (
+	AnswersError       MissingAnswer = "500"
+	AnswersUnavailable MissingAnswer = "503"
+	AnswersMixed       MissingAnswer = "500 (503 through gateways without agents)"
+)
+
 // ExternalBackend is a service a route names that no manifest declares.
 type ExternalBackend struct {
 	Owner   string
 	Service string
 	// Networks are those on which the gateway can reach it; it must be on one of them.
 	Networks []string
-	// Answer is what a request to it gets while it does not exist: 500 (gateways with agents), 503
-	// (without), -1 (some of each).
-	Answer int
+	// Answer is what a request to it gets while it does not exist.
+	Answer MissingAnswer
 	// Attach says the Route asks for the service to be attached to Networks[0] when it is on none
 	// of them (backendRefs[].attach).
 	Attach bool
@@ -195,10 +208,10 @@ type Options struct {
 	// agents (which take a new config without a task replaced) then answer 500 for a backend
 	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
 	Services []string
-	// Issued are the ACME listeners' current certificates, by CertificateKey; Certificates are
+	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
-	Issued       map[string]IssuedCertificate
-	Certificates []Certificate
+	Issued       map[string]acme.IssuedCertificate
+	Certificates []acme.Certificate
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
@@ -444,17 +457,17 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 	var networks []string
 	// A missing service answers 500 through gateways with agents (their configs know which
 	// services exist), 503 through the others.
-	answer := 0
+	var answer MissingAnswer
 	for _, gw := range gateways {
 		if !attachesToGateway(rt, gw) {
 			continue
 		}
-		code := 503
+		code := AnswersUnavailable
 		if gw.Spec.Agent != nil && servicesKnown {
-			code = 500
+			code = AnswersError
 		}
-		if answer != 0 && answer != code {
-			code = -1 // some of each
+		if answer != "" && answer != code {
+			code = AnswersMixed
 		}
 		answer = code
 		n := gw.Spec.Network.Name

@@ -240,11 +240,11 @@ spec:
 	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
 		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
 	}
-	answers := map[string]int{}
+	answers := map[string]MissingAnswer{}
 	for _, b := range s.ExternalBackends {
 		answers[b.Owner+" "+b.Service] = b.Answer
 	}
-	if answers["Route/a gone"] != 500 || answers["Route/b gone"] != 503 {
+	if answers["Route/a gone"] != AnswersError || answers["Route/b gone"] != AnswersUnavailable {
 		t.Errorf("answers %v", answers)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
@@ -347,16 +348,16 @@ spec:
       hostname: shop.example.com
       tls: {acme: {email: ops@example.com}}
 `
-	cert := func(chain, key, keySecret string) desired.Certificate {
-		c := desired.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
+	cert := func(chain, key, keySecret string) acme.Certificate {
+		c := acme.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
 			NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour), Names: []string{"shop.example.com"}}
 		if key != "" {
 			c.Key, c.CSR = []byte(key), []byte("csr of "+key)
 		}
 		return c
 	}
-	build := func(issued map[string]desired.IssuedCertificate, c desired.Certificate) *desired.State {
-		return buildWith(t, gateway, desired.Options{Instance: "test", Issued: issued, Certificates: []desired.Certificate{c}})
+	build := func(issued map[string]acme.IssuedCertificate, c acme.Certificate) *desired.State {
+		return buildWith(t, gateway, desired.Options{Instance: "test", Issued: issued, Certificates: []acme.Certificate{c}})
 	}
 	first := build(nil, cert("chain 1", "key 1", ""))
 	old := applied(first)
@@ -370,7 +371,7 @@ spec:
 	if key1 == "" || first.AgentConfigs["gw"].Chains["shop.crt"] == nil {
 		t.Fatalf("no key secret, or no chain for the agents: %+v", first)
 	}
-	issued := map[string]desired.IssuedCertificate{"gw/shop": {Name: chain1, KeySecret: key1, Chain: []byte("chain 1")}}
+	issued := map[string]acme.IssuedCertificate{"gw/shop": {Name: chain1, KeySecret: key1, Chain: []byte("chain 1")}}
 
 	renewed := build(issued, cert("chain 2", "", key1))
 	if got := string(renewed.AgentConfigs["gw"].Chains["shop.crt"]); got != "chain 2" {

@@ -295,10 +295,10 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 			switch {
 			case u.Mirror:
 				effect = "not mirrored to"
-			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted || u.Answer == 500:
+			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted:
 				effect = "answers 500"
-			case u.Answer == -1:
-				effect = "answers 500, 503 through gateways without agents"
+			case u.Answer != "":
+				effect = "answers " + string(u.Answer)
 			}
 			missing = append(missing, u.Service+" ("+string(u.Reason)+", "+effect+")")
 		}

@@ -1,4 +1,4 @@
-package reconciler
+package acme
 
 import (
 	"encoding/base64"
@@ -9,11 +9,10 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
-func TestIssuedAndDueCertificates(t *testing.T) {
+func TestIssuedAndDue(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	host := v1alpha1.Hostname("shop.example.com")
 	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindGateway}, Metadata: v1alpha1.ObjectMeta{Name: "web"},
@@ -79,7 +78,7 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 		{"an earlier version's, due: a new key", nil, []swarm.Secret{legacyDue}, "legacy", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			issued := issuedCertificates(objs, tc.chains, tc.secrets, now)
+			issued := Issued(objs, tc.chains, tc.secrets, now)
 			cur := issued["web/shop"]
 			if cur.Name != tc.issued {
 				t.Errorf("issued %q, want %q", cur.Name, tc.issued)
@@ -87,7 +86,7 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 			if tc.issued != "" && (cur.Legacy != (tc.issued == "legacy") || !cur.Legacy && (cur.KeySecret != "key" || string(cur.Chain) != "chain "+tc.issued)) {
 				t.Errorf("issued %+v", cur)
 			}
-			due := DueCertificates(objs, issued, now, 30*24*time.Hour, renewNow)
+			due := Due(objs, issued, now, 30*24*time.Hour, renewNow)
 			if (len(due) == 1) != tc.due {
 				t.Fatalf("due %+v, want due=%v", due, tc.due)
 			}
@@ -111,10 +110,10 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 // TestWithKeys: a certificate obtained for a key whose secret is gone since is not stored (it
 // could not be served); one with a key of its own, or whose key is there, is.
 func TestWithKeys(t *testing.T) {
-	certs := []desired.Certificate{{Chain: []byte("own key"), Key: []byte("k")}, {Chain: []byte("kept"), KeySecret: "key-a"}, {Chain: []byte("gone"), KeySecret: "key-b"}}
+	certs := []Certificate{{Chain: []byte("own key"), Key: []byte("k")}, {Chain: []byte("kept"), KeySecret: "key-a"}, {Chain: []byte("gone"), KeySecret: "key-b"}}
 	secrets := []swarm.Secret{{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "key-a"}}}}
 	var got []string
-	for _, c := range withKeys(certs, secrets) {
+	for _, c := range WithKeys(certs, secrets) {
 		got = append(got, string(c.Chain))
 	}
 	if strings.Join(got, ",") != "own key,kept" {
