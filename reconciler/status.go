@@ -275,9 +275,9 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 			switch {
 			case u.Mirror:
 				effect = "not mirrored to"
-			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted || u.Answer == 500:
+			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted || u.Answer == desired.AnswerError:
 				effect = "answers 500"
-			case u.Answer == -1:
+			case u.Answer == desired.AnswerMixed:
 				effect = "answers 500, 503 through gateways without agents"
 			}
 			missing = append(missing, u.Service+" ("+string(u.Reason)+", "+effect+")")

@@ -81,15 +81,39 @@ type ExternalBackend struct {
 	Service string
 	// Networks are those on which the gateway can reach it; it must be on one of them.
 	Networks []string
-	// Answer is what a request to it gets while it does not exist: 500 (gateways with agents), 503
-	// (without), -1 (some of each).
-	Answer int
+	// Answer is what a request to it gets while it does not exist.
+	Answer MissingAnswer
 	// Attach says the Route asks for the service to be attached to Networks[0] when it is on none
 	// of them (backendRefs[].attach).
 	Attach bool
 	// Mirror says the Route only mirrors requests to it: while it does not exist, nothing is
 	// mirrored, no request answers for it.
 	Mirror bool
+}
+
+// MissingAnswer is what requests to a backend service that does not exist get, through the
+// gateways its Route attaches to.
+type MissingAnswer int
+
+// The answers to a missing service.
+const (
+	// AnswerUnavailable is 503: its gateways have no agents, which would know the service is missing.
+	AnswerUnavailable MissingAnswer = iota
+	// AnswerError is 500: its gateways have agents, whose configs know which services exist.
+	AnswerError
+	// AnswerMixed is 500 through the gateways with agents, 503 through the others.
+	AnswerMixed
+)
+
+// String says what the requests get: "503", "500", "500 (503 through gateways without agents)".
+func (a MissingAnswer) String() string {
+	switch a {
+	case AnswerError:
+		return "500"
+	case AnswerMixed:
+		return "500 (503 through gateways without agents)"
+	}
+	return "503"
 }
 
 // Network is an attachable overlay network.
@@ -453,19 +477,22 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 	var networks []string
 	// A missing service answers 500 through gateways with agents (their configs know which
 	// services exist), 503 through the others.
-	answer := 0
+	var (
+		answer MissingAnswer
+		seen   bool // a gateway the Route attaches to
+	)
 	for _, gw := range gateways {
 		if !attachesToGateway(rt, gw) {
 			continue
 		}
-		code := 503
+		code := AnswerUnavailable
 		if gw.Spec.Agent != nil && servicesKnown {
-			code = 500
+			code = AnswerError
 		}
-		if answer != 0 && answer != code {
-			code = -1 // some of each
+		if seen && answer != code {
+			code = AnswerMixed
 		}
-		answer = code
+		answer, seen = code, true
 		n := gw.Spec.Network.Name
 		if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
 			n = routeNetwork(gw, rt)

@@ -223,6 +223,14 @@ spec:
   parentRefs: [{name: plain}]
   hostnames: [b.test]
   rules: [{backendRefs: [{name: gone, port: 80}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: c}
+spec:
+  parentRefs: [{name: agents}, {name: plain}]
+  hostnames: [c.test]
+  rules: [{backendRefs: [{name: gone, port: 80}]}]
 `
 	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
 	for _, o := range objs {
@@ -239,11 +247,11 @@ spec:
 	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
 		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
 	}
-	answers := map[string]int{}
+	answers := map[string]MissingAnswer{}
 	for _, b := range s.ExternalBackends {
 		answers[b.Owner+" "+b.Service] = b.Answer
 	}
-	if answers["Route/a gone"] != 500 || answers["Route/b gone"] != 503 {
+	if answers["Route/a gone"] != AnswerError || answers["Route/b gone"] != AnswerUnavailable || answers["Route/c gone"] != AnswerMixed {
 		t.Errorf("answers %v", answers)
 	}
 }

@@ -70,6 +70,8 @@ type Action struct {
 	Service *desired.Service
 	Applied *desired.Applied
 	Config  *desired.Config
+	// AttachTo is the network a KindAttachment action adds to the service.
+	AttachTo string
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -82,7 +84,7 @@ func (a Action) String() string {
 		past = "rotated"
 	}
 	if a.Kind == KindAttachment {
-		return fmt.Sprintf("service/%s attached to network %s (not swarmgate's: backendRefs[].attach)", a.Name, strings.TrimPrefix(a.Changes[0].New, "+"))
+		return fmt.Sprintf("service/%s attached to network %s (not swarmgate's: backendRefs[].attach)", a.Name, a.AttachTo)
 	}
 	return fmt.Sprintf("%s/%s %s", a.Kind, a.Name, past)
 }
@@ -110,8 +112,8 @@ type Unresolved struct {
 	Reason  v1alpha1.ConditionReason
 	// Mirror is set for a RequestMirror's backend.
 	Mirror bool
-	// Answer is, for a missing service, what its requests get (desired.ExternalBackend.Answer).
-	Answer int
+	// Answer is, for a missing service, what its requests get.
+	Answer desired.MissingAnswer
 }
 
 // Empty reports whether the plan writes nothing.
@@ -425,7 +427,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			effect := "its requests answer " + missingAnswer(b.Answer)
+			effect := "its requests answer " + b.Answer.String()
 			if b.Mirror {
 				effect = "nothing is mirrored to it"
 			}
@@ -445,7 +447,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 		case b.Attach && len(b.Networks) > 0:
 			// The Route asked: the service joins its gateway's (first) network.
 			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindAttachment, Name: b.Service, Owner: b.Owner, ID: svc.ID,
-				Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
+				AttachTo: b.Networks[0], Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
 		default:
 			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
@@ -466,17 +468,6 @@ func foreignUser(services []swarm.Service, n network.Summary, instance string) s
 		}
 	}
 	return ""
-}
-
-// missingAnswer says what requests to a missing service get, by desired.ExternalBackend.Answer.
-func missingAnswer(code int) string {
-	switch code {
-	case 500:
-		return "500"
-	case -1:
-		return "500 (503 through gateways without agents)"
-	}
-	return "503"
 }
 
 func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
