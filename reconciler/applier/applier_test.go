@@ -332,16 +332,20 @@ func TestApplyRetries(t *testing.T) {
 			calls: map[string]int{"ServiceCreate": 3}, image: "new",
 		},
 		{
-			name:  "an invalid request: not retried",
-			setup: func(e *fakeEngine) { e.fail["ServiceCreate"] = []error{fmt.Errorf("bad spec: %w", cerrdefs.ErrInvalidArgument)} },
-			act:   createService("s"),
-			err:   "service/s: bad spec", calls: map[string]int{"ServiceCreate": 1},
+			name: "an invalid request: not retried",
+			setup: func(e *fakeEngine) {
+				e.fail["ServiceCreate"] = []error{fmt.Errorf("bad spec: %w", cerrdefs.ErrInvalidArgument)}
+			},
+			act: createService("s"),
+			err: "service/s: bad spec", calls: map[string]int{"ServiceCreate": 1},
 		},
 		{
-			name:  "permission denied: not retried",
-			setup: func(e *fakeEngine) { e.fail["SecretCreate"] = []error{fmt.Errorf("not a manager: %w", cerrdefs.ErrPermissionDenied)} },
-			act:   planner.Action{Op: planner.Create, Kind: planner.KindSecret, Name: "sec", Secret: &desired.Secret{Name: "sec", Labels: ours}},
-			err:   "secret/sec: not a manager", calls: map[string]int{"SecretCreate": 1},
+			name: "permission denied: not retried",
+			setup: func(e *fakeEngine) {
+				e.fail["SecretCreate"] = []error{fmt.Errorf("not a manager: %w", cerrdefs.ErrPermissionDenied)}
+			},
+			act: planner.Action{Op: planner.Create, Kind: planner.KindSecret, Name: "sec", Secret: &desired.Secret{Name: "sec", Labels: ours}},
+			err: "secret/sec: not a manager", calls: map[string]int{"SecretCreate": 1},
 		},
 		{
 			name: "a transient error that outlasts MaxRetryTime: fails",
@@ -408,15 +412,17 @@ func TestApplyRetries(t *testing.T) {
 			err:   "network/net: a network named net exists and is not swarmgate's", calls: map[string]int{"NetworkCreate": 1, "NetworkInspect": 1},
 		},
 		{
-			name:  "a config of that name that is not ours: fails, not retried",
-			setup: func(e *fakeEngine) { e.configs["c1"] = swarm.Config{ID: "c1", Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "store"}}} },
-			act:   planner.Action{Op: planner.Create, Kind: planner.KindConfig, Name: "store", Applied: &desired.Applied{Name: "store", Labels: ours}},
-			err:   "config/store: a config named store exists and is not swarmgate's", calls: map[string]int{"ConfigCreate": 1, "ConfigInspect": 1},
+			name: "a config of that name that is not ours: fails, not retried",
+			setup: func(e *fakeEngine) {
+				e.configs["c1"] = swarm.Config{ID: "c1", Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "store"}}}
+			},
+			act: planner.Action{Op: planner.Create, Kind: planner.KindConfig, Name: "store", Applied: &desired.Applied{Name: "store", Labels: ours}},
+			err: "config/store: a config named store exists and is not swarmgate's", calls: map[string]int{"ConfigCreate": 1, "ConfigInspect": 1},
 		},
 		{
-			name:  "a service naming a network that does not exist: fails, not retried",
-			act:   createService("s", "nowhere"),
-			err:   "service/s: network nowhere does not exist", calls: map[string]int{},
+			name: "a service naming a network that does not exist: fails, not retried",
+			act:  createService("s", "nowhere"),
+			err:  "service/s: network nowhere does not exist", calls: map[string]int{},
 		},
 	}
 	for _, tt := range tests {
