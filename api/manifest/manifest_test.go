@@ -237,3 +237,38 @@ func TestLoadReadsOnlyWhatItShould(t *testing.T) {
 		t.Errorf("a link inside: %d objects, %v", len(objs), err)
 	}
 }
+
+// Every form a plain scalar with a leading zero can take is found, the quick pre-check included;
+// a document whose numbers have none is not parsed for them.
+func TestYAML11Numbers(t *testing.T) {
+	for _, tt := range []struct {
+		doc       string
+		found     bool
+		candidate bool // octalCandidate matches: the document is parsed
+	}{
+		{"port: 0443\n", true, true},
+		{"port: -0443\n", true, true},
+		{"port: +0_443\n", true, true},
+		{"port:\n  0443\n", true, true},
+		{"ports: [80, 0443]\n", true, true},
+		{"ports: [0443]\n", true, true},
+		{"ports:\n- 0443\n", true, true},
+		{"{port: 0443}\n", true, true},
+		{`{"port":0443}` + "\n", true, true},
+		{"port:\t0443\n", true, true},
+		{"0443\n", true, true},
+		{"port: &p 0443\n", true, true},
+		{"port: '0443'\n", false, false},
+		{"port: \"0443\"\n", false, false},
+		{"port: 0\n", false, false},
+		{"port: 8080\nname: bench-100\nhost: r10.bench.test\n", false, false},
+		{"weight: 0.5\n", false, false},
+	} {
+		if got := len(yaml11Numbers([]byte(tt.doc), 1)) > 0; got != tt.found {
+			t.Errorf("%q: found %v, want %v", tt.doc, got, tt.found)
+		}
+		if got := octalCandidate.MatchString(tt.doc); got != tt.candidate {
+			t.Errorf("%q: candidate %v, want %v", tt.doc, got, tt.candidate)
+		}
+	}
+}
