@@ -141,45 +141,66 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	p := &Plan{Warnings: slices.Clone(d.Warnings)}
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	owners := map[string]bool{}
-	for _, o := range d.Owners {
-		owners[o] = true
-	}
-	// orphan deletes an owned object no manifest wants: always when its owner still exists (an
-	// old config secret of a gateway) or is being deleted, otherwise only with Prune.
-	orphan := func(a Action) {
-		if owners[a.Owner] || opts.Prune || slices.Contains(opts.Delete, a.Owner) {
-			p.Actions = append(p.Actions, a)
-		} else {
-			p.Orphans = append(p.Orphans, a)
-		}
-	}
+	create := func(a Action) { p.Actions = append(p.Actions, a) }
 
 	// The store first: what was applied is recorded before the swarm converges to it, so a pass
 	// that fails half-way is finished by the next one, whatever it was given.
-	haveApplied := map[string]bool{}
-	for _, c := range s.Applied {
-		haveApplied[c.Spec.Name] = true
-	}
-	wantApplied := map[string]bool{}
-	for i := range d.Applied {
-		want := &d.Applied[i]
-		wantApplied[want.Name] = true
-		if !haveApplied[want.Name] {
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindConfig, Name: want.Name, Owner: want.Owner, Applied: want})
+	_, unwantedApplied := matchByName(d.Applied, func(a *desired.Applied) string { return a.Name }, s.Applied, configObject, func(want *desired.Applied, _ swarm.Config, ok bool) {
+		if !ok {
+			create(Action{Op: Create, Kind: KindConfig, Name: want.Name, Owner: want.Owner, Applied: want})
 		}
-	}
-	var appliedDeletes []Action
-	for _, c := range s.Applied {
-		if !wantApplied[c.Spec.Name] {
-			appliedDeletes = append(appliedDeletes, Action{Op: Delete, Kind: KindConfig, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
-		}
-	}
+	})
 
 	p.planNodes(d, s, fail)
 	if opts.KeepAgentConfigs {
 		d = keepAgentConfigs(d, s)
 	}
+
+	// Networks: one the user made, like the blog's nginx_default, is used as it is and never
+	// changed; it must be able to carry the gateway's traffic.
+	wantNet, unwantedNets := matchByName(d.Networks, func(n *desired.Network) string { return n.Name }, s.Networks, networkObject, func(want *desired.Network, got network.Summary, ok bool) {
+		switch {
+		case !ok:
+			create(Action{Op: Create, Kind: KindNetwork, Name: want.Name, Owner: want.Owner, Network: want})
+		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
+			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", want.Name)
+		}
+	})
+	// A service swarmgate does not own that uses an unwanted network (one a Route attached, or
+	// one attached by hand) keeps it: removing the network would need changing that service.
+	unwantedNets = slices.DeleteFunc(owned(d.Instance, unwantedNets), func(n swarmObject) bool {
+		user := foreignUser(s.Services, n, d.Instance)
+		if user != "" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
+		}
+		return user != ""
+	})
+
+	// Secrets and certificate chains: content-addressed, so an existing one never changes. A new
+	// secret says which of its owner's it replaces.
+	ownerSecrets := map[string][]string{}
+	for _, sec := range s.Secrets {
+		owner := sec.Spec.Labels[v1alpha1.LabelOwner]
+		ownerSecrets[owner] = append(ownerSecrets[owner], sec.Spec.Name)
+	}
+	wantSecret, unwantedSecrets := matchByName(d.Secrets, func(s *desired.Secret) string { return s.Name }, s.Secrets, secretObject, func(want *desired.Secret, _ swarm.Secret, ok bool) {
+		if ok {
+			return
+		}
+		a := Action{Op: Create, Kind: KindSecret, Name: want.Name, Owner: want.Owner, Secret: want}
+		if old := ownerSecrets[want.Owner]; len(old) > 0 {
+			slices.Sort(old)
+			a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: want.Name}}
+		}
+		create(a)
+	})
+	wantChain, unwantedChains := matchByName(d.Configs, func(c *desired.Config) string { return c.Name }, s.Certificates, configObject, func(want *desired.Config, _ swarm.Config, ok bool) {
+		if !ok {
+			create(Action{Op: Create, Kind: KindCertificate, Name: want.Name, Owner: want.Owner, Config: want})
+		}
+	})
+
+	// Services: backends before gateways, so a gateway's first config finds them.
 	userSecrets := map[string]bool{}
 	for _, sec := range s.UserSecrets {
 		userSecrets[sec.Spec.Name] = true
@@ -188,91 +209,9 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	for _, c := range s.UserConfigs {
 		userConfigs[c.Spec.Name] = true
 	}
-
-	// Networks.
-	existingNet := map[string]network.Summary{}
+	existingNet := map[string]bool{}
 	for _, n := range s.Networks {
-		existingNet[n.Name] = n
-	}
-	wantNet := map[string]bool{}
-	for i := range d.Networks {
-		want := &d.Networks[i]
-		wantNet[want.Name] = true
-		got, ok := existingNet[want.Name]
-		switch {
-		case !ok:
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindNetwork, Name: want.Name, Owner: want.Owner, Network: want})
-		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
-			// An existing network the user made, like the blog's nginx_default, is used as it is
-			// and never changed; it must be able to carry the gateway's traffic.
-			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", want.Name)
-		}
-	}
-	var netDeletes []Action
-	for _, n := range s.Networks {
-		if !swarmstate.Owned(n.Labels, d.Instance) || wantNet[n.Name] {
-			continue
-		}
-		// A service swarmgate does not own that uses the network (one a Route attached, or one
-		// attached by hand) keeps it: removing the network would need changing that service.
-		if user := foreignUser(s.Services, n, d.Instance); user != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
-			continue
-		}
-		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
-	}
-
-	// Secrets: content-addressed, so an existing one never changes.
-	haveSecret := map[string]bool{}
-	ownerSecrets := map[string][]string{}
-	for _, sec := range s.Secrets {
-		haveSecret[sec.Spec.Name] = true
-		ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]] = append(ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]], sec.Spec.Name)
-	}
-	wantSecret := map[string]bool{}
-	for i := range d.Secrets {
-		want := &d.Secrets[i]
-		wantSecret[want.Name] = true
-		if !haveSecret[want.Name] {
-			a := Action{Op: Create, Kind: KindSecret, Name: want.Name, Owner: want.Owner, Secret: want}
-			if old := ownerSecrets[want.Owner]; len(old) > 0 {
-				slices.Sort(old)
-				a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: want.Name}}
-			}
-			p.Actions = append(p.Actions, a)
-		}
-	}
-	var secretDeletes []Action
-	for _, sec := range s.Secrets {
-		if !wantSecret[sec.Spec.Name] {
-			secretDeletes = append(secretDeletes, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
-		}
-	}
-
-	// Certificate chains: content-addressed too.
-	haveChain := map[string]bool{}
-	for _, c := range s.Certificates {
-		haveChain[c.Spec.Name] = true
-	}
-	wantChain := map[string]bool{}
-	for i := range d.Configs {
-		want := &d.Configs[i]
-		wantChain[want.Name] = true
-		if !haveChain[want.Name] {
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindCertificate, Name: want.Name, Owner: want.Owner, Config: want})
-		}
-	}
-	var chainDeletes []Action
-	for _, c := range s.Certificates {
-		if !wantChain[c.Spec.Name] {
-			chainDeletes = append(chainDeletes, Action{Op: Delete, Kind: KindCertificate, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
-		}
-	}
-
-	// Services: backends before gateways, so a gateway's first config finds them.
-	existingSvc := map[string]swarm.Service{}
-	for _, svc := range s.Services {
-		existingSvc[svc.Spec.Name] = svc
+		existingNet[n.Name] = true
 	}
 	netNames := s.NetworkNames()
 	services := slices.Clone(d.Services)
@@ -283,11 +222,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		return 0
 	}
 	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
-	wantSvc := map[string]bool{}
-	for i := range services {
-		want := &services[i]
-		wantSvc[want.Name] = true
-		got, ok := existingSvc[want.Name]
+	_, unwantedServices := matchByName(services, func(s *desired.Service) string { return s.Name }, s.Services, serviceObject, func(want *desired.Service, got swarm.Service, ok bool) {
 		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Secrets {
 			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
 				fail("%s: secret %s does not exist; create it (docker secret create %s -)", want.Owner, ref.SecretName, ref.SecretName)
@@ -299,45 +234,115 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 			}
 		}
 		for _, att := range want.Spec.TaskTemplate.Networks {
-			if _, ok := existingNet[att.Target]; !ok && !slices.ContainsFunc(d.Networks, func(n desired.Network) bool { return n.Name == att.Target }) {
+			if !existingNet[att.Target] && !wantNet[att.Target] {
 				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", want.Owner, att.Target, att.Target)
 			}
 		}
 		switch {
 		case !ok:
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
+			create(Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
 		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
 			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", want.Name, d.Instance, want.Owner)
 		default:
 			if changes := Diff(Project(want.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
-				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
+				create(Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
 					ID: got.ID, Version: got.Version, Changes: changes, Service: want})
 			}
 		}
-	}
-	var svcDeletes []Action
-	for _, svc := range s.Services {
-		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !wantSvc[svc.Spec.Name] {
-			svcDeletes = append(svcDeletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
-		}
-	}
+	})
+
 	// Deletes run after every create and update, services first: a secret or network is freed
 	// only once no service uses it. An object leaves the store last, once nothing of it is left
-	// (a delete that fails keeps it there, to be retried).
-	for _, group := range [][]Action{svcDeletes, secretDeletes, chainDeletes, netDeletes, appliedDeletes} {
-		for _, a := range group {
-			orphan(a)
+	// (a delete that fails keeps it there, to be retried). One whose owner no manifest has any
+	// more is deleted only with Prune, or when its owner is being deleted; otherwise it is an
+	// orphan. An object of an owner that still exists (an old config secret of a gateway) is
+	// always deleted.
+	owners := map[string]bool{}
+	for _, o := range d.Owners {
+		owners[o] = true
+	}
+	deletes := func(kind Kind, objs []swarmObject) {
+		for _, o := range objs {
+			a := Action{Op: Delete, Kind: kind, Name: o.Name, Owner: o.Labels[v1alpha1.LabelOwner], ID: o.ID}
+			if owners[a.Owner] || opts.Prune || slices.Contains(opts.Delete, a.Owner) {
+				p.Actions = append(p.Actions, a)
+			} else {
+				p.Orphans = append(p.Orphans, a)
+			}
 		}
 	}
+	deletes(KindService, owned(d.Instance, unwantedServices))
+	deletes(KindSecret, unwantedSecrets)
+	deletes(KindCertificate, unwantedChains)
+	deletes(KindNetwork, unwantedNets)
+	deletes(KindConfig, unwantedApplied)
 
 	if opts.Scope != nil {
 		p.Actions = slices.DeleteFunc(p.Actions, func(a Action) bool { return !slices.Contains(opts.Scope, a.Owner) })
+	}
+	existingSvc := map[string]swarm.Service{}
+	for _, svc := range s.Services {
+		existingSvc[svc.Spec.Name] = svc
 	}
 	p.checkExternalBackends(d, existingSvc, netNames)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return p, nil
+}
+
+// swarmObject is what matching and deleting need of any swarm object.
+type swarmObject struct {
+	Name, ID string
+	Labels   map[string]string
+}
+
+func networkObject(n network.Summary) swarmObject {
+	return swarmObject{Name: n.Name, ID: n.ID, Labels: n.Labels}
+}
+
+func secretObject(s swarm.Secret) swarmObject {
+	return swarmObject{Name: s.Spec.Name, ID: s.ID, Labels: s.Spec.Labels}
+}
+
+func configObject(c swarm.Config) swarmObject {
+	return swarmObject{Name: c.Spec.Name, ID: c.ID, Labels: c.Spec.Labels}
+}
+
+func serviceObject(s swarm.Service) swarmObject {
+	return swarmObject{Name: s.Spec.Name, ID: s.ID, Labels: s.Spec.Labels}
+}
+
+// matchByName is how every kind of swarm object converges: it pairs each desired object with the
+// swarm's object of the same name (name and of tell them) and calls plan with the pair (ok false
+// when the swarm has none), in the desired order. It returns the names desired, and the swarm's
+// objects that none of them names: this instance's are deleted once every create and update has
+// run.
+func matchByName[W, H any](want []W, name func(*W) string, have []H, of func(H) swarmObject, plan func(want *W, got H, ok bool)) (map[string]bool, []swarmObject) {
+	byName := make(map[string]H, len(have))
+	for _, h := range have {
+		byName[of(h).Name] = h
+	}
+	wanted := make(map[string]bool, len(want))
+	for i := range want {
+		n := name(&want[i])
+		wanted[n] = true
+		got, ok := byName[n]
+		plan(&want[i], got, ok)
+	}
+	var unwanted []swarmObject
+	for _, h := range have {
+		if o := of(h); !wanted[o.Name] {
+			unwanted = append(unwanted, o)
+		}
+	}
+	return wanted, unwanted
+}
+
+// owned keeps the objects of this instance: of the networks and services, which the snapshot
+// holds all of, only those are ever deleted.
+func owned(instance string, objs []swarmObject) []swarmObject {
+	return slices.DeleteFunc(objs, func(o swarmObject) bool { return !swarmstate.Owned(o.Labels, instance) })
 }
 
 // planNodes converges node labels. A node carries, under LabelOwnedNodeLabels.<instance>, the keys
@@ -456,7 +461,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 
 // foreignUser names a service of services that swarmgate's instance does not own and that is
 // attached to network n; "" if none.
-func foreignUser(services []swarm.Service, n network.Summary, instance string) string {
+func foreignUser(services []swarm.Service, n swarmObject, instance string) string {
 	for _, svc := range services {
 		if swarmstate.Owned(svc.Spec.Labels, instance) {
 			continue
