@@ -15,8 +15,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -281,7 +281,7 @@ func (e *fakeEngine) ServiceRemove(_ context.Context, id string) error {
 
 // ours are the labels of instance "i"'s objects; theirs those of objects it does not own.
 var (
-	ours   = map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelInstance: "i"}
+	ours   = map[string]string{inventory.LabelManagedBy: inventory.ManagedByValue, inventory.LabelInstance: "i"}
 	theirs = map[string]string{"owner": "someone"}
 )
 

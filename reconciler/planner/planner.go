@@ -14,7 +14,9 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -66,12 +68,12 @@ type Action struct {
 	Changes []Change
 
 	Network *desired.Network
-	Secret  *desired.Secret
-	Service *desired.Service
-	Applied *desired.Applied
-	Config  *desired.Config
-	// AttachTo is the network a KindAttachment action adds to the service.
+	// AttachTo is the network an attachment adds to a foreign service.
 	AttachTo string
+	Secret   *desired.Secret
+	Service  *desired.Service
+	Applied  *desired.Applied
+	Config   *desired.Config
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -141,66 +143,182 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	p := &Plan{Warnings: slices.Clone(d.Warnings)}
 	var errs []string
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	create := func(a Action) { p.Actions = append(p.Actions, a) }
+	owners := map[string]bool{}
+	for _, o := range d.Owners {
+		owners[o] = true
+	}
+	// orphan deletes an owned object no manifest wants: always when its owner still exists (an
+	// old config secret of a gateway) or is being deleted, otherwise only with Prune.
+	orphan := func(a Action) {
+		if owners[a.Owner] || opts.Prune || slices.Contains(opts.Delete, a.Owner) {
+			p.Actions = append(p.Actions, a)
+		} else {
+			p.Orphans = append(p.Orphans, a)
+		}
+	}
 
 	// The store first: what was applied is recorded before the swarm converges to it, so a pass
 	// that fails half-way is finished by the next one, whatever it was given.
-	_, unwantedApplied := matchByName(d.Applied, func(a *desired.Applied) string { return a.Name }, s.Applied, configObject, func(want *desired.Applied, _ swarm.Config, ok bool) {
-		if !ok {
-			create(Action{Op: Create, Kind: KindConfig, Name: want.Name, Owner: want.Owner, Applied: want})
-		}
-	})
-
+	appliedDeletes := p.planApplied(d, s)
 	p.planNodes(d, s, fail)
 	if opts.KeepAgentConfigs {
 		d = keepAgentConfigs(d, s)
 	}
+	existingNet, netDeletes := p.planNetworks(d, s, fail)
+	wantSecret, secretDeletes := p.planSecrets(d, s)
+	wantChain, chainDeletes := p.planChains(d, s)
+	existingSvc, svcDeletes := p.planServices(d, s, existingNet, wantSecret, wantChain, fail)
+	// Deletes run after every create and update, services first: a secret or network is freed
+	// only once no service uses it. An object leaves the store last, once nothing of it is left
+	// (a delete that fails keeps it there, to be retried).
+	for _, group := range [][]Action{svcDeletes, secretDeletes, chainDeletes, netDeletes, appliedDeletes} {
+		for _, a := range group {
+			orphan(a)
+		}
+	}
 
-	// Networks: one the user made, like the blog's nginx_default, is used as it is and never
-	// changed; it must be able to carry the gateway's traffic.
-	wantNet, unwantedNets := matchByName(d.Networks, func(n *desired.Network) string { return n.Name }, s.Networks, networkObject, func(want *desired.Network, got network.Summary, ok bool) {
+	if opts.Scope != nil {
+		p.Actions = slices.DeleteFunc(p.Actions, func(a Action) bool { return !slices.Contains(opts.Scope, a.Owner) })
+	}
+	p.checkExternalBackends(d, existingSvc, s.NetworkNames())
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return p, nil
+}
+
+// owned is an object of a kind swarmgate owns, as the snapshot has it.
+type owned struct{ name, id, owner string }
+
+func ownedOf(id string, a swarm.Annotations) owned {
+	return owned{name: a.Name, id: id, owner: a.Labels[inventory.LabelOwner]}
+}
+
+// wanted is an object the desired state asks for, and the action that creates it.
+type wanted struct {
+	name   string
+	create Action
+}
+
+// contentAddressed plans a kind of object whose name carries a hash of its content, so that one
+// that exists never changes: a wanted one the swarm lacks is created, one of have no longer
+// wanted is deleted. It returns the names wanted, and the deletes, which run after every create.
+func (p *Plan) contentAddressed(kind Kind, have []owned, want []wanted) (map[string]bool, []Action) {
+	exists := map[string]bool{}
+	for _, h := range have {
+		exists[h.name] = true
+	}
+	wantName := map[string]bool{}
+	for _, w := range want {
+		wantName[w.name] = true
+		if !exists[w.name] {
+			p.Actions = append(p.Actions, w.create)
+		}
+	}
+	var deletes []Action
+	for _, h := range have {
+		if !wantName[h.name] {
+			deletes = append(deletes, Action{Op: Delete, Kind: kind, Name: h.name, Owner: h.owner, ID: h.id})
+		}
+	}
+	return wantName, deletes
+}
+
+// planNetworks creates the networks the state wants; an existing one the user made is used as it
+// is, if it can carry the gateway's traffic. It returns the swarm's networks by name and the
+// deletes of owned networks no longer wanted (unless a service swarmgate did not create uses one).
+func (p *Plan) planNetworks(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) (map[string]network.Summary, []Action) {
+	existing := map[string]network.Summary{}
+	for _, n := range s.Networks {
+		existing[n.Name] = n
+	}
+	want := map[string]bool{}
+	for i := range d.Networks {
+		w := &d.Networks[i]
+		want[w.Name] = true
+		got, ok := existing[w.Name]
 		switch {
 		case !ok:
-			create(Action{Op: Create, Kind: KindNetwork, Name: want.Name, Owner: want.Owner, Network: want})
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindNetwork, Name: w.Name, Owner: w.Owner, Network: w})
 		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
-			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", want.Name)
+			// An existing network the user made, like the blog's nginx_default, is used as it is
+			// and never changed; it must be able to carry the gateway's traffic.
+			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", w.Name)
 		}
-	})
-	// A service swarmgate does not own that uses an unwanted network (one a Route attached, or
-	// one attached by hand) keeps it: removing the network would need changing that service.
-	unwantedNets = slices.DeleteFunc(owned(d.Instance, unwantedNets), func(n swarmObject) bool {
-		user := foreignUser(s.Services, n, d.Instance)
-		if user != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
-		}
-		return user != ""
-	})
-
-	// Secrets and certificate chains: content-addressed, so an existing one never changes. A new
-	// secret says which of its owner's it replaces.
-	ownerSecrets := map[string][]string{}
-	for _, sec := range s.Secrets {
-		owner := sec.Spec.Labels[v1alpha1.LabelOwner]
-		ownerSecrets[owner] = append(ownerSecrets[owner], sec.Spec.Name)
 	}
-	wantSecret, unwantedSecrets := matchByName(d.Secrets, func(s *desired.Secret) string { return s.Name }, s.Secrets, secretObject, func(want *desired.Secret, _ swarm.Secret, ok bool) {
-		if ok {
-			return
+	var deletes []Action
+	for _, n := range s.Networks {
+		if !swarmstate.Owned(n.Labels, d.Instance) || want[n.Name] {
+			continue
 		}
-		a := Action{Op: Create, Kind: KindSecret, Name: want.Name, Owner: want.Owner, Secret: want}
-		if old := ownerSecrets[want.Owner]; len(old) > 0 {
-			slices.Sort(old)
-			a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: want.Name}}
+		// A service swarmgate does not own that uses the network (one a Route attached, or one
+		// attached by hand) keeps it: removing the network would need changing that service.
+		if user := foreignUser(s.Services, n, d.Instance); user != "" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
+			continue
 		}
-		create(a)
-	})
-	wantChain, unwantedChains := matchByName(d.Configs, func(c *desired.Config) string { return c.Name }, s.Certificates, configObject, func(want *desired.Config, _ swarm.Config, ok bool) {
-		if !ok {
-			create(Action{Op: Create, Kind: KindCertificate, Name: want.Name, Owner: want.Owner, Config: want})
-		}
-	})
+		deletes = append(deletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[inventory.LabelOwner], ID: n.ID})
+	}
+	return existing, deletes
+}
 
-	// Services: backends before gateways, so a gateway's first config finds them.
+// planApplied plans the store of applied objects: one config each, content-addressed.
+func (p *Plan) planApplied(d *desired.State, s *swarmstate.Snapshot) []Action {
+	var have []owned
+	for _, c := range s.Applied {
+		have = append(have, ownedOf(c.ID, c.Spec.Annotations))
+	}
+	var want []wanted
+	for i := range d.Applied {
+		a := &d.Applied[i]
+		want = append(want, wanted{a.Name, Action{Op: Create, Kind: KindConfig, Name: a.Name, Owner: a.Owner, Applied: a}})
+	}
+	_, deletes := p.contentAddressed(KindConfig, have, want)
+	return deletes
+}
+
+// planChains plans the configs of ACME certificate chains: content-addressed too.
+func (p *Plan) planChains(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
+	var have []owned
+	for _, c := range s.Certificates {
+		have = append(have, ownedOf(c.ID, c.Spec.Annotations))
+	}
+	var want []wanted
+	for i := range d.Configs {
+		c := &d.Configs[i]
+		want = append(want, wanted{c.Name, Action{Op: Create, Kind: KindCertificate, Name: c.Name, Owner: c.Owner, Config: c}})
+	}
+	return p.contentAddressed(KindCertificate, have, want)
+}
+
+// planSecrets plans the secrets: content-addressed, and a new one of an owner says which it
+// replaces (a gateway's config, rotated).
+func (p *Plan) planSecrets(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
+	var have []owned
+	byOwner := map[string][]string{}
+	for _, sec := range s.Secrets {
+		o := ownedOf(sec.ID, sec.Spec.Annotations)
+		have = append(have, o)
+		byOwner[o.owner] = append(byOwner[o.owner], o.name)
+	}
+	var want []wanted
+	for i := range d.Secrets {
+		w := &d.Secrets[i]
+		a := Action{Op: Create, Kind: KindSecret, Name: w.Name, Owner: w.Owner, Secret: w}
+		if old := slices.DeleteFunc(slices.Clone(byOwner[w.Owner]), func(n string) bool { return n == w.Name }); len(old) > 0 {
+			slices.Sort(old)
+			a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: w.Name}}
+		}
+		want = append(want, wanted{w.Name, a})
+	}
+	return p.contentAddressed(KindSecret, have, want)
+}
+
+// planServices creates and updates the services, backends before gateways so that a gateway's
+// first config finds them, after checking that what each mounts and joins exists. It returns the
+// swarm's services by name and the deletes of owned services no longer wanted.
+func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNet map[string]network.Summary,
+	wantSecret, wantChain map[string]bool, fail func(string, ...any)) (map[string]swarm.Service, []Action) {
 	userSecrets := map[string]bool{}
 	for _, sec := range s.UserSecrets {
 		userSecrets[sec.Spec.Name] = true
@@ -209,147 +327,65 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	for _, c := range s.UserConfigs {
 		userConfigs[c.Spec.Name] = true
 	}
-	existingNet := map[string]bool{}
-	for _, n := range s.Networks {
-		existingNet[n.Name] = true
+	existing := map[string]swarm.Service{}
+	for _, svc := range s.Services {
+		existing[svc.Spec.Name] = svc
 	}
 	netNames := s.NetworkNames()
 	services := slices.Clone(d.Services)
 	isGateway := func(s desired.Service) int {
-		if strings.HasPrefix(s.Owner, string(v1alpha1.KindGateway)+"/") {
+		if inventory.Owner(s.Owner).Kind() == v1alpha1.KindGateway {
 			return 1
 		}
 		return 0
 	}
 	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
-	_, unwantedServices := matchByName(services, func(s *desired.Service) string { return s.Name }, s.Services, serviceObject, func(want *desired.Service, got swarm.Service, ok bool) {
-		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Secrets {
+	want := map[string]bool{}
+	for i := range services {
+		w := &services[i]
+		want[w.Name] = true
+		got, ok := existing[w.Name]
+		for _, ref := range w.Spec.TaskTemplate.ContainerSpec.Secrets {
 			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
-				fail("%s: secret %s does not exist; create it (docker secret create %s -)", want.Owner, ref.SecretName, ref.SecretName)
+				fail("%s: secret %s does not exist; create it (docker secret create %s -)", w.Owner, ref.SecretName, ref.SecretName)
 			}
 		}
-		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Configs {
+		for _, ref := range w.Spec.TaskTemplate.ContainerSpec.Configs {
 			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] {
-				fail("%s: config %s does not exist; create it (docker config create %s FILE)", want.Owner, ref.ConfigName, ref.ConfigName)
+				fail("%s: config %s does not exist; create it (docker config create %s FILE)", w.Owner, ref.ConfigName, ref.ConfigName)
 			}
 		}
-		for _, att := range want.Spec.TaskTemplate.Networks {
-			if !existingNet[att.Target] && !wantNet[att.Target] {
-				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", want.Owner, att.Target, att.Target)
+		for _, att := range w.Spec.TaskTemplate.Networks {
+			if _, ok := existingNet[att.Target]; !ok && !slices.ContainsFunc(d.Networks, func(n desired.Network) bool { return n.Name == att.Target }) {
+				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", w.Owner, att.Target, att.Target)
 			}
 		}
 		switch {
 		case !ok:
-			create(Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: w.Name, Owner: w.Owner, Service: w})
 		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
-			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", want.Name, d.Instance, want.Owner)
+			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", w.Name, d.Instance, w.Owner)
 		default:
-			if changes := Diff(Project(want.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
-				create(Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
-					ID: got.ID, Version: got.Version, Changes: changes, Service: want})
-			}
-		}
-	})
-
-	// Deletes run after every create and update, services first: a secret or network is freed
-	// only once no service uses it. An object leaves the store last, once nothing of it is left
-	// (a delete that fails keeps it there, to be retried). One whose owner no manifest has any
-	// more is deleted only with Prune, or when its owner is being deleted; otherwise it is an
-	// orphan. An object of an owner that still exists (an old config secret of a gateway) is
-	// always deleted.
-	owners := map[string]bool{}
-	for _, o := range d.Owners {
-		owners[o] = true
-	}
-	deletes := func(kind Kind, objs []swarmObject) {
-		for _, o := range objs {
-			a := Action{Op: Delete, Kind: kind, Name: o.Name, Owner: o.Labels[v1alpha1.LabelOwner], ID: o.ID}
-			if owners[a.Owner] || opts.Prune || slices.Contains(opts.Delete, a.Owner) {
-				p.Actions = append(p.Actions, a)
-			} else {
-				p.Orphans = append(p.Orphans, a)
+			if changes := Diff(Project(w.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
+				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: w.Name, Owner: w.Owner,
+					ID: got.ID, Version: got.Version, Changes: changes, Service: w})
 			}
 		}
 	}
-	deletes(KindService, owned(d.Instance, unwantedServices))
-	deletes(KindSecret, unwantedSecrets)
-	deletes(KindCertificate, unwantedChains)
-	deletes(KindNetwork, unwantedNets)
-	deletes(KindConfig, unwantedApplied)
-
-	if opts.Scope != nil {
-		p.Actions = slices.DeleteFunc(p.Actions, func(a Action) bool { return !slices.Contains(opts.Scope, a.Owner) })
-	}
-	existingSvc := map[string]swarm.Service{}
+	var deletes []Action
 	for _, svc := range s.Services {
-		existingSvc[svc.Spec.Name] = svc
-	}
-	p.checkExternalBackends(d, existingSvc, netNames)
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return p, nil
-}
-
-// swarmObject is what matching and deleting need of any swarm object.
-type swarmObject struct {
-	Name, ID string
-	Labels   map[string]string
-}
-
-func networkObject(n network.Summary) swarmObject {
-	return swarmObject{Name: n.Name, ID: n.ID, Labels: n.Labels}
-}
-
-func secretObject(s swarm.Secret) swarmObject {
-	return swarmObject{Name: s.Spec.Name, ID: s.ID, Labels: s.Spec.Labels}
-}
-
-func configObject(c swarm.Config) swarmObject {
-	return swarmObject{Name: c.Spec.Name, ID: c.ID, Labels: c.Spec.Labels}
-}
-
-func serviceObject(s swarm.Service) swarmObject {
-	return swarmObject{Name: s.Spec.Name, ID: s.ID, Labels: s.Spec.Labels}
-}
-
-// matchByName is how every kind of swarm object converges: it pairs each desired object with the
-// swarm's object of the same name (name and of tell them) and calls plan with the pair (ok false
-// when the swarm has none), in the desired order. It returns the names desired, and the swarm's
-// objects that none of them names: this instance's are deleted once every create and update has
-// run.
-func matchByName[W, H any](want []W, name func(*W) string, have []H, of func(H) swarmObject, plan func(want *W, got H, ok bool)) (map[string]bool, []swarmObject) {
-	byName := make(map[string]H, len(have))
-	for _, h := range have {
-		byName[of(h).Name] = h
-	}
-	wanted := make(map[string]bool, len(want))
-	for i := range want {
-		n := name(&want[i])
-		wanted[n] = true
-		got, ok := byName[n]
-		plan(&want[i], got, ok)
-	}
-	var unwanted []swarmObject
-	for _, h := range have {
-		if o := of(h); !wanted[o.Name] {
-			unwanted = append(unwanted, o)
+		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !want[svc.Spec.Name] {
+			deletes = append(deletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[inventory.LabelOwner], ID: svc.ID})
 		}
 	}
-	return wanted, unwanted
-}
-
-// owned keeps the objects of this instance: of the networks and services, which the snapshot
-// holds all of, only those are ever deleted.
-func owned(instance string, objs []swarmObject) []swarmObject {
-	return slices.DeleteFunc(objs, func(o swarmObject) bool { return !swarmstate.Owned(o.Labels, instance) })
+	return existing, deletes
 }
 
 // planNodes converges node labels. A node carries, under LabelOwnedNodeLabels.<instance>, the keys
 // this instance set; only those are ever changed or removed. A wanted label that someone else set
 // with the same value is left as it is; with another value it is a conflict.
 func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) {
-	ownedKey := v1alpha1.LabelOwnedNodeLabels + "." + d.Instance
+	ownedKey := inventory.LabelOwnedNodeLabels + "." + d.Instance
 	found := map[string]bool{}
 	nodes := slices.Clone(s.Nodes)
 	slices.SortFunc(nodes, func(a, b swarm.Node) int { return cmp.Compare(a.Description.Hostname, b.Description.Hostname) })
@@ -405,7 +441,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 			if zone == "" {
 				zone = n.Spec.Labels[v1alpha1.ZoneLabel]
 			}
-			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: string(v1alpha1.KindZone) + "/" + zone,
+			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: inventory.NewOwner(v1alpha1.KindZone, zone).String(),
 				ID: n.ID, Version: n.Version, Changes: changes})
 		}
 	}
@@ -432,7 +468,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			effect := "its requests answer " + b.Answer.String()
+			effect := "its requests answer " + string(b.Answer)
 			if b.Mirror {
 				effect = "nothing is mirrored to it"
 			}
@@ -461,7 +497,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 
 // foreignUser names a service of services that swarmgate's instance does not own and that is
 // attached to network n; "" if none.
-func foreignUser(services []swarm.Service, n swarmObject, instance string) string {
+func foreignUser(services []swarm.Service, n network.Summary, instance string) string {
 	for _, svc := range services {
 		if swarmstate.Owned(svc.Spec.Labels, instance) {
 			continue
@@ -494,7 +530,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 	type key struct{ target, secret string }
 	chainKey := map[string]key{}
 	for _, c := range s.Certificates {
-		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[v1alpha1.LabelListener])), c.Spec.Labels[v1alpha1.LabelTLSKey]}
+		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[inventory.LabelListener])), c.Spec.Labels[inventory.LabelTLSKey]}
 	}
 	current := map[string]swarm.ServiceSpec{}
 	for _, svc := range s.Services {
@@ -523,12 +559,12 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		var keptSecret, replacedSecret string
 		for _, ref := range got.TaskTemplate.ContainerSpec.Secrets {
-			if ref.File != nil && ref.File.Name == desired.ConfigPath && haveSecret[ref.SecretName] {
+			if ref.File != nil && ref.File.Name == contract.GatewayConfigPath && haveSecret[ref.SecretName] {
 				keptSecret = ref.SecretName
 			}
 		}
 		for j, ref := range cs.Secrets {
-			if keptSecret != "" && ref.File != nil && ref.File.Name == desired.ConfigPath {
+			if keptSecret != "" && ref.File != nil && ref.File.Name == contract.GatewayConfigPath {
 				r := *ref
 				replacedSecret, r.SecretName = r.SecretName, keptSecret
 				cs.Secrets[j] = &r
@@ -554,7 +590,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		spec.TaskTemplate.ContainerSpec = &cs
 		spec.Labels = maps.Clone(spec.Labels)
-		spec.Labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		spec.Labels[inventory.LabelSpecHash] = desired.SpecHash(spec)
 		if len(Diff(Project(spec, nil), Project(got, netNames))) > 0 {
 			continue // replaced anyway: on the newest
 		}
@@ -564,7 +600,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		if keptSecret != "" {
 			out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replacedSecret })
 			if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keptSecret }) {
-				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: desired.ConfigPath})
+				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: contract.GatewayConfigPath})
 			}
 		}
 		for name := range keptChains {

@@ -12,7 +12,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // fakeReader answers lists from fixed objects and counts its calls.
@@ -78,11 +78,11 @@ func (f *fakeReader) TaskList(context.Context, swarm.TaskListOptions) ([]swarm.T
 func labels(instance, role string) map[string]string {
 	l := map[string]string{}
 	if instance != "" {
-		l[v1alpha1.LabelManagedBy] = v1alpha1.ManagedByValue
-		l[v1alpha1.LabelInstance] = instance
+		l[inventory.LabelManagedBy] = inventory.ManagedByValue
+		l[inventory.LabelInstance] = instance
 	}
 	if role != "" {
-		l[v1alpha1.LabelRole] = role
+		l[inventory.LabelRole] = role
 	}
 	return l
 }
@@ -105,11 +105,11 @@ func world(n int) *fakeReader {
 	}
 	f.secrets = append(f.secrets, secret("user-token", nil), secret("other-instance", labels("other", "")))
 	f.configs = append(f.configs, config("user-conf", nil), config("other-applied", labels("other", "")),
-		config("other-lease", labels("other", v1alpha1.RoleLease)), config("lease", labels("i", v1alpha1.RoleLease)))
+		config("other-lease", labels("other", inventory.RoleLease)), config("lease", labels("i", inventory.RoleLease)))
 	for i := range n {
 		f.secrets = append(f.secrets, secret(fmt.Sprint("gw-conf-", i), labels("i", "")))
-		f.configs = append(f.configs, config(fmt.Sprint("applied-", i), labels("i", v1alpha1.RoleApplied)),
-			config(fmt.Sprint("chain-", i), labels("i", v1alpha1.RoleCertificate)))
+		f.configs = append(f.configs, config(fmt.Sprint("applied-", i), labels("i", inventory.RoleApplied)),
+			config(fmt.Sprint("chain-", i), labels("i", inventory.RoleCertificate)))
 	}
 	return f
 }
@@ -257,8 +257,8 @@ func TestOwned(t *testing.T) {
 		{"this instance's", labels("i", ""), true},
 		{"another instance's", labels("j", ""), false},
 		{"no labels", nil, false},
-		{"the instance label without managed-by", map[string]string{v1alpha1.LabelInstance: "i"}, false},
-		{"managed-by another tool", map[string]string{v1alpha1.LabelManagedBy: "compose", v1alpha1.LabelInstance: "i"}, false},
+		{"the instance label without managed-by", map[string]string{inventory.LabelInstance: "i"}, false},
+		{"managed-by another tool", map[string]string{inventory.LabelManagedBy: "compose", inventory.LabelInstance: "i"}, false},
 	} {
 		if got := Owned(tt.labels, "i"); got != tt.owned {
 			t.Errorf("%s: Owned = %v", tt.name, got)

@@ -3,199 +3,134 @@ package lease
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
-// fakeEngine keeps configs as swarm does for a lease: names are unique, updates must pass the
-// current version (compare-and-set), and the swarm dates each write.
-type fakeEngine struct {
-	configs map[string]*swarm.Config // by ID
-	nextID  int
-	// beforeUpdate, if set, runs once before the next update is applied: another holder acting
-	// between this one's read and its write.
-	beforeUpdate func()
+// racingStore is a config store where another holder acts between this one's read of the lease
+// and its write: before, if set, runs once before the next create or update.
+type racingStore struct {
+	*configStore
+	before func()
 }
 
-func newFakeEngine() *fakeEngine { return &fakeEngine{configs: map[string]*swarm.Config{}} }
-
-func (e *fakeEngine) ConfigList(_ context.Context, opts swarm.ConfigListOptions) ([]swarm.Config, error) {
-	prefix := opts.Filters.Get("name")
-	var out []swarm.Config
-	for _, c := range e.configs {
-		if len(prefix) == 0 || strings.HasPrefix(c.Spec.Name, prefix[0]) {
-			out = append(out, *c)
-		}
-	}
-	return out, nil
-}
-
-func (e *fakeEngine) ConfigCreate(_ context.Context, spec swarm.ConfigSpec) (swarm.ConfigCreateResponse, error) {
-	for _, c := range e.configs {
-		if c.Spec.Name == spec.Name {
-			return swarm.ConfigCreateResponse{}, fmt.Errorf("config %s: %w", spec.Name, cerrdefs.ErrAlreadyExists)
-		}
-	}
-	e.nextID++
-	id := fmt.Sprint("c", e.nextID)
-	now := time.Now()
-	e.configs[id] = &swarm.Config{ID: id, Meta: swarm.Meta{Version: swarm.Version{Index: 1}, CreatedAt: now, UpdatedAt: now}, Spec: spec}
-	return swarm.ConfigCreateResponse{ID: id}, nil
-}
-
-func (e *fakeEngine) ConfigUpdate(_ context.Context, id string, version swarm.Version, spec swarm.ConfigSpec) error {
-	if f := e.beforeUpdate; f != nil {
-		e.beforeUpdate = nil
+func (r *racingStore) interleave() {
+	if f := r.before; f != nil {
+		r.before = nil
 		f()
 	}
-	c, ok := e.configs[id]
-	if !ok {
-		return fmt.Errorf("config %s: %w", id, cerrdefs.ErrNotFound)
-	}
-	if c.Version.Index != version.Index {
-		return errors.New("update out of sequence")
-	}
-	c.Spec = spec
-	c.Version.Index++
-	c.UpdatedAt = time.Now()
-	return nil
 }
 
-func (e *fakeEngine) ConfigRemove(_ context.Context, id string) error {
-	if _, ok := e.configs[id]; !ok {
-		return fmt.Errorf("config %s: %w", id, cerrdefs.ErrNotFound)
-	}
-	delete(e.configs, id)
-	return nil
+func (r *racingStore) ConfigCreate(ctx context.Context, spec swarm.ConfigSpec) (swarm.ConfigCreateResponse, error) {
+	r.interleave()
+	return r.configStore.ConfigCreate(ctx, spec)
 }
 
-// lease is the one lease config, or nil.
-func (e *fakeEngine) lease(t *testing.T) *swarm.Config {
+func (r *racingStore) ConfigUpdate(ctx context.Context, id string, v swarm.Version, spec swarm.ConfigSpec) error {
+	r.interleave()
+	return r.configStore.ConfigUpdate(ctx, id, v, spec)
+}
+
+func racingHolder(s *racingStore, id string, c *clock) *Holder {
+	h := NewHolder(s, "e2e", Timing{Duration: 6 * time.Second, Renew: 2 * time.Second})
+	h.id, h.now = id, c.now
+	return h
+}
+
+// leaseHolder is who the one lease config names, "" when there is none.
+func (s *configStore) leaseHolder(t *testing.T) string {
 	t.Helper()
-	if len(e.configs) > 1 {
-		t.Fatalf("%d lease configs", len(e.configs))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.configs) > 1 {
+		t.Fatalf("%d lease configs", len(s.configs))
 	}
-	for _, c := range e.configs {
-		return c
+	for _, c := range s.configs {
+		return c.Spec.Labels[inventory.LabelLeaseHolder]
 	}
-	return nil
+	return ""
 }
 
-func holder(e Engine, id string) *Holder { return &Holder{engine: e, instance: "i", id: id} }
-
-func TestTryAcquire(t *testing.T) {
-	tests := []struct {
-		name string
-		// lease is the lease before a tries: its holder and how long ago it was renewed; no
-		// lease when holder is "".
-		holder string
-		age    time.Duration
-		// held says a is refused with ErrHeld; otherwise a holds the lease after.
-		held bool
-	}{
-		{name: "no lease: taken"},
-		{name: "its own fresh lease: renewed", holder: "a", age: TTL / 3},
-		{name: "another's fresh lease: refused", holder: "b", age: TTL / 3, held: true},
-		{name: "another's lease just before expiry: refused", holder: "b", age: TTL - time.Second, held: true},
-		{name: "another's expired lease: taken", holder: "b", age: TTL},
-		{name: "its own expired lease: renewed", holder: "a", age: 2 * TTL},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			e := newFakeEngine()
-			var before swarm.Version
-			if tt.holder != "" {
-				if err := holder(e, tt.holder).TryAcquire(ctx); err != nil {
-					t.Fatal(err)
-				}
-				c := e.lease(t)
-				c.UpdatedAt = time.Now().Add(-tt.age)
-				before = c.Version
-			}
-			err := holder(e, "a").TryAcquire(ctx)
-			c := e.lease(t)
-			if tt.held {
-				if !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), tt.holder) {
-					t.Fatalf("err = %v, want ErrHeld naming %s", err, tt.holder)
-				}
-				if c.Version != before || c.Spec.Labels[v1alpha1.LabelLeaseHolder] != tt.holder {
-					t.Errorf("a refused holder wrote the lease: %+v", c.Spec.Labels)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := Held(c, time.Now()); got == nil || got.Holder != "a" {
-				t.Errorf("after TryAcquire the lease is %+v, want fresh and held by a", got)
-			}
-			if tt.holder != "" && c.Version.Index != before.Index+1 {
-				t.Errorf("version %d, want %d: an existing lease is updated in place", c.Version.Index, before.Index+1)
-			}
-			if !isLeaseOfI(c.Spec.Labels) {
-				t.Errorf("the lease does not carry this instance's labels: %v", c.Spec.Labels)
-			}
-		})
-	}
-}
-
-// isLeaseOfI reports whether labels mark the lease of instance "i".
-func isLeaseOfI(labels map[string]string) bool {
-	return labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && labels[v1alpha1.LabelInstance] == "i" &&
-		labels[v1alpha1.LabelRole] == v1alpha1.RoleLease
-}
-
-// Two holders that both read an expired lease, then both write it: the version makes the second
-// write fail, so only one holds it.
-func TestTryAcquireRace(t *testing.T) {
+// TestTakeoverRace: two standbys that both find the lease expired both write it; the version
+// makes the second write fail (compare-and-set), so one holds it and the other may not write.
+func TestTakeoverRace(t *testing.T) {
 	ctx := context.Background()
-	e := newFakeEngine()
-	if err := holder(e, "old").TryAcquire(ctx); err != nil {
+	store := &racingStore{configStore: newConfigStore()}
+	c := &clock{t: time.Unix(1000, 0)}
+	old, a, b := racingHolder(store, "old", c), racingHolder(store, "a", c), racingHolder(store, "b", c)
+	if err := old.TryAcquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.lease(t).UpdatedAt = time.Now().Add(-TTL)
-	a, b := holder(e, "a"), holder(e, "b")
+	for _, h := range []*Holder{a, b} {
+		if err := h.TryAcquire(ctx); !errors.Is(err, ErrHeld) {
+			t.Fatalf("%s while old holds it: %v, want ErrHeld", h.id, err)
+		}
+	}
+	c.advance(6 * time.Second) // old fell silent
 	var bErr error
-	e.beforeUpdate = func() { bErr = b.TryAcquire(ctx) } // b reads and writes between a's read and write
+	store.before = func() { bErr = b.TryAcquire(ctx) } // b reads and writes between a's read and write
 	aErr := a.TryAcquire(ctx)
 	if bErr != nil {
 		t.Fatalf("b, first to write: %v", bErr)
 	}
-	if aErr == nil {
-		t.Fatal("a wrote over b's lease with the version it read before b's write")
+	if aErr == nil || errors.Is(aErr, ErrHeld) {
+		t.Fatalf("a wrote with the version it read before b's write: %v", aErr)
 	}
-	if got := Held(e.lease(t), time.Now()); got == nil || got.Holder != "b" {
-		t.Errorf("lease %+v, want held by b", got)
+	if got := store.leaseHolder(t); got != "b" {
+		t.Errorf("lease held by %q, want b", got)
 	}
-	// a, trying again, sees b's fresh lease.
+	if a.Writable() || !b.Writable() {
+		t.Errorf("writable: a %v, b %v; want only b", a.Writable(), b.Writable())
+	}
 	if err := a.TryAcquire(ctx); !errors.Is(err, ErrHeld) {
 		t.Errorf("a's next try: %v, want ErrHeld", err)
 	}
 }
 
-// Two holders that both find no lease both create it: the name is unique, so one fails.
-func TestTryAcquireCreateRace(t *testing.T) {
+// TestFirstTakeRace: two holders that both find no lease both create it; the name is unique, so
+// the second fails and may not write.
+func TestFirstTakeRace(t *testing.T) {
 	ctx := context.Background()
-	e := newFakeEngine()
-	a, b := holder(e, "a"), holder(e, "b")
-	if err := a.TryAcquire(ctx); err != nil {
+	store := &racingStore{configStore: newConfigStore()}
+	c := &clock{t: time.Unix(1000, 0)}
+	a, b := racingHolder(store, "a", c), racingHolder(store, "b", c)
+	var bErr error
+	store.before = func() { bErr = b.TryAcquire(ctx) }
+	aErr := a.TryAcquire(ctx)
+	if bErr != nil || aErr == nil {
+		t.Fatalf("a: %v, b: %v; want b to take the lease and a to fail", aErr, bErr)
+	}
+	if got := store.leaseHolder(t); got != "b" || a.Writable() || !b.Writable() {
+		t.Errorf("lease held by %q, writable a %v b %v; want b alone", got, a.Writable(), b.Writable())
+	}
+}
+
+// TestRenewal: a holder renews its own lease in place (a new version, not a new config), which
+// keeps it writable past the first lease's end.
+func TestRenewal(t *testing.T) {
+	ctx := context.Background()
+	store := newConfigStore()
+	c := &clock{t: time.Unix(1000, 0)}
+	h := holder(store, "a", c)
+	if err := h.TryAcquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// b read no lease before a created it.
-	_, err := e.ConfigCreate(ctx, b.spec(time.Now()))
-	if !cerrdefs.IsAlreadyExists(err) {
-		t.Fatalf("second create: %v, want already exists", err)
+	for range 5 {
+		c.advance(2 * time.Second)
+		if err := h.TryAcquire(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := Held(e.lease(t), time.Now()); got == nil || got.Holder != "a" {
-		t.Errorf("lease %+v, want held by a", got)
+	if !h.Writable() || store.leaseHolder(t) != "a" {
+		t.Errorf("after 10 s of renewals: writable %v, holder %q", h.Writable(), store.leaseHolder(t))
+	}
+	c.advance(6 * time.Second)
+	if h.Writable() {
+		t.Error("writable a whole lease after its last renewal")
 	}
 }
 
@@ -203,30 +138,35 @@ func TestRelease(t *testing.T) {
 	tests := []struct {
 		name   string
 		holder string // of the lease before; none when ""
-		gone   bool   // the lease is removed
+		after  string // the lease's holder after a releases
 	}{
-		{name: "its own lease: removed", holder: "a", gone: true},
-		{name: "another's lease: kept", holder: "b"},
+		{name: "its own lease: removed", holder: "a"},
+		{name: "another's lease: kept", holder: "b", after: "b"},
 		{name: "no lease: nothing to do"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			e := newFakeEngine()
+			store := newConfigStore()
+			c := &clock{t: time.Unix(1000, 0)}
+			a := holder(store, "a", c)
 			if tt.holder != "" {
-				if err := holder(e, tt.holder).TryAcquire(ctx); err != nil {
+				if err := holder(store, tt.holder, c).TryAcquire(ctx); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := holder(e, "a").Release(ctx); err != nil {
+			if err := a.Release(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if gone := e.lease(t) == nil; gone != (tt.gone || tt.holder == "") {
-				t.Errorf("lease gone = %v", gone)
+			if got := store.leaseHolder(t); got != tt.after {
+				t.Errorf("holder after release %q, want %q", got, tt.after)
 			}
-			// Once released, another holder takes it at once.
-			if tt.gone {
-				if err := holder(e, "b").TryAcquire(ctx); err != nil {
+			if a.Writable() {
+				t.Error("writable after releasing")
+			}
+			// A released lease is taken at once.
+			if tt.after == "" {
+				if err := holder(store, "b", c).TryAcquire(ctx); err != nil {
 					t.Errorf("taking a released lease: %v", err)
 				}
 			}
@@ -234,11 +174,15 @@ func TestRelease(t *testing.T) {
 	}
 }
 
+// TestHeld: what the CLI sees, by the swarm's clock.
 func TestHeld(t *testing.T) {
 	now := time.Now()
-	lease := func(age time.Duration) *swarm.Config {
-		return &swarm.Config{Meta: swarm.Meta{UpdatedAt: now.Add(-age)}, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{
-			Labels: map[string]string{v1alpha1.LabelLeaseHolder: "h"}}}}
+	lease := func(age time.Duration, duration string) *swarm.Config {
+		labels := map[string]string{inventory.LabelLeaseHolder: "h"}
+		if duration != "" {
+			labels[inventory.LabelLeaseDuration] = duration
+		}
+		return &swarm.Config{Meta: swarm.Meta{UpdatedAt: now.Add(-age)}, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Labels: labels}}}
 	}
 	tests := []struct {
 		name   string
@@ -246,10 +190,12 @@ func TestHeld(t *testing.T) {
 		held   bool
 	}{
 		{"no config", nil, false},
-		{"renewed now", lease(0), true},
-		{"renewed a TTL less a nanosecond ago", lease(TTL - 1), true},
-		{"renewed a TTL ago", lease(TTL), false},
-		{"renewed long ago", lease(time.Hour), false},
+		{"renewed now", lease(0, "6s"), true},
+		{"renewed its duration less a nanosecond ago", lease(6*time.Second-1, "6s"), true},
+		{"renewed its duration ago", lease(6*time.Second, "6s"), false},
+		{"no duration recorded: 30 s", lease(29*time.Second, ""), true},
+		{"no duration recorded, 30 s ago", lease(30*time.Second, ""), false},
+		{"an unreadable duration: 30 s", lease(29*time.Second, "soon"), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
