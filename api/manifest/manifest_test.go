@@ -244,7 +244,7 @@ func TestYAML11Numbers(t *testing.T) {
 	for _, tt := range []struct {
 		doc       string
 		found     bool
-		candidate bool // octalCandidate matches: the document is parsed
+		candidate bool // mayHaveOctal: the document is parsed
 	}{
 		{"port: 0443\n", true, true},
 		{"port: -0443\n", true, true},
@@ -263,11 +263,13 @@ func TestYAML11Numbers(t *testing.T) {
 		{"port: 0\n", false, false},
 		{"port: 8080\nname: bench-100\nhost: r10.bench.test\n", false, false},
 		{"weight: 0.5\n", false, false},
+		{"port: x+0443\n", false, false},
+		{"port: bench-0_1\n", false, true},
 	} {
 		if got := len(yaml11Numbers([]byte(tt.doc), 1)) > 0; got != tt.found {
 			t.Errorf("%q: found %v, want %v", tt.doc, got, tt.found)
 		}
-		if got := octalCandidate.MatchString(tt.doc); got != tt.candidate {
+		if got := mayHaveOctal([]byte(tt.doc)); got != tt.candidate {
 			t.Errorf("%q: candidate %v, want %v", tt.doc, got, tt.candidate)
 		}
 	}
