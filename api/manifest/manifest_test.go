@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,6 +272,40 @@ func TestYAML11Numbers(t *testing.T) {
 		}
 		if got := mayHaveOctal([]byte(tt.doc)); got != tt.candidate {
 			t.Errorf("%q: candidate %v, want %v", tt.doc, got, tt.candidate)
+		}
+	}
+}
+
+// TestDecodeKeepsOrder: documents decoded concurrently come out in the file's order, objects and
+// errors alike.
+func TestDecodeKeepsOrder(t *testing.T) {
+	var in strings.Builder
+	for i := range 200 {
+		doc := strings.Replace(zoneDoc, "name: dmz", fmt.Sprintf("name: z%d", i), 1)
+		if i%7 == 3 {
+			doc = strings.Replace(doc, "nodes:", "nodez:", 1)
+		}
+		fmt.Fprintf(&in, "---\n%s", doc)
+	}
+	objs, errs := Decode("f.yaml", []byte(in.String()))
+	if len(objs) != 200 {
+		t.Fatalf("%d objects, want 200", len(objs))
+	}
+	for i, o := range objs {
+		if m := o.GetObjectMeta(); m.Name != fmt.Sprintf("z%d", i) || m.Origin.Doc != i+1 {
+			t.Fatalf("object %d is %s from doc %d", i, m.Name, m.Origin.Doc)
+		}
+	}
+	var docs []int
+	for i := 3; i < 200; i += 7 {
+		docs = append(docs, i)
+	}
+	if len(errs) != len(docs) {
+		t.Fatalf("%d errors, want %d", len(errs), len(docs))
+	}
+	for i, d := range docs {
+		if want := fmt.Sprintf("f.yaml doc %d: Zone z%d: spec.nodez", d+1, d); !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d: %s, want %s", i, errs[i], want)
 		}
 	}
 }
