@@ -7,6 +7,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"unicode/utf8"
 
 	yamlv3 "go.yaml.in/yaml/v3"
@@ -72,7 +74,7 @@ func Load(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 				continue
 			}
 			readStdin = true
-			data, err := readLimited(stdin)
+			data, err := readLimited(stdin, MaxFileSize)
 			if err != nil {
 				errs = append(errs, &field.Error{Origin: stdinName, Detail: err.Error()})
 				continue
@@ -100,32 +102,58 @@ func Load(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 // ReadFile reads a manifest file: a regular file (not a FIFO, a device or a directory) of at most
 // MaxFileSize bytes.
 func ReadFile(path string) ([]byte, error) {
-	info, err := os.Stat(path)
+	return readRegular(path, MaxFileSize)
+}
+
+// ReadRegularFile reads a file swarmgate is given: a regular file of at most max bytes. Its
+// errors name the file.
+func ReadRegularFile(path string, max int64) ([]byte, error) {
+	data, err := readRegular(path, max)
+	var opened *fs.PathError
+	if err != nil && !errors.As(err, &opened) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, err
+}
+
+// readRegular reads a regular file of at most max bytes. It is opened without blocking and
+// checked before any read, so a FIFO or a device (/dev/zero) is refused at once instead of
+// hanging or growing without end. Errors other than the open's do not name the file.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("is not a regular file")
 	}
-	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("is larger than %d MiB", MaxFileSize>>20)
+	if info.Size() > max {
+		return nil, tooLarge(max)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readLimited(f)
+	return readLimited(f, max)
 }
 
-// readLimited reads at most MaxFileSize bytes, and fails rather than truncate.
-func readLimited(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+// tooLarge says a file is over its cap, in MiB when the cap is.
+func tooLarge(max int64) error {
+	if max >= 1<<20 {
+		return fmt.Errorf("is larger than %d MiB", max>>20)
+	}
+	return fmt.Errorf("is larger than %d bytes", max)
+}
+
+// readLimited reads at most max bytes, and fails rather than truncate.
+func readLimited(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("is larger than %d MiB", MaxFileSize>>20)
+	if int64(len(data)) > max {
+		return nil, tooLarge(max)
 	}
 	return data, nil
 }
