@@ -20,10 +20,10 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"net/netip"
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
