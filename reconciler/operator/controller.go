@@ -19,6 +19,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -51,6 +52,10 @@ type Options struct {
 	// VirtualIPCheck asks the VirtualIPs' node agents this often who holds each address, and
 	// alerts when none or several do. 0 checks after passes only.
 	VirtualIPCheck time.Duration
+	// TaskPoll lists the swarm's tasks this often and runs a pass when the running ones change, so
+	// the pools of gateways with agents follow tasks as they come and go (the engine sends no
+	// task events). Defaults to 1s.
+	TaskPoll time.Duration
 	// Lease, if set, is held while the controller runs: one writer per instance. The controller
 	// waits (a standby) while another operator holds it, and stops when it loses it.
 	Lease Leaser
@@ -110,6 +115,9 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.Debounce == 0 {
 		opts.Debounce = 100 * time.Millisecond
 	}
+	if opts.TaskPoll == 0 {
+		opts.TaskPoll = time.Second
+	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
@@ -154,10 +162,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 
 	changed := make(chan struct{}, 1)
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		c.watchVirtualIPs(bg)
+	}()
+	go func() {
+		defer wg.Done()
+		c.watchTasks(bg)
 	}()
 	go func() {
 		defer wg.Done()
@@ -329,6 +341,36 @@ func (c *Controller) watchEngine(ctx context.Context) {
 		}
 		// Whatever happened while the stream was down is found by the next pass.
 		c.Trigger("engine reconnected")
+	}
+}
+
+// watchTasks triggers a pass when the set of running tasks changes (reconciler.Serving): one
+// starts, or swarm starts shutting one down. A failed listing is left to the next poll.
+func (c *Controller) watchTasks(ctx context.Context) {
+	tick := time.NewTicker(c.opts.TaskPoll)
+	defer tick.Stop()
+	var last []string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tasks, err := c.rec.Engine.TaskList(ctx, swarm.TaskListOptions{})
+		if err != nil {
+			continue
+		}
+		var serving []string
+		for _, t := range tasks {
+			if reconciler.Serving(t) {
+				serving = append(serving, t.ID)
+			}
+		}
+		slices.Sort(serving)
+		if last != nil && !slices.Equal(serving, last) {
+			c.Trigger("tasks changed")
+		}
+		last = serving
 	}
 }
 
