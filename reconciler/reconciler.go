@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
@@ -147,8 +149,12 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	for _, svc := range snap.Services {
 		services = append(services, svc.Spec.Name)
 	}
+	var tasks []desired.Task
+	if read.Tasks {
+		tasks = RunningTasks(snap)
+	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
+		Services: services, Tasks: tasks, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +179,35 @@ func Nodes(snap *swarmstate.Snapshot) []desired.Node {
 		nodes = append(nodes, desired.Node{Hostname: n.Description.Hostname, Addr: swarmstate.NodeAddr(n)})
 	}
 	return nodes
+}
+
+// RunningTasks lists the addresses of the snapshot's running tasks (read with its tasks) that swarm
+// means to keep running: a task leaves the list as soon as swarm starts shutting it down (a
+// rollout replacing it, a scale-down), before it stops. The list is never nil.
+func RunningTasks(snap *swarmstate.Snapshot) []desired.Task {
+	names := make(map[string]string, len(snap.Services))
+	for _, svc := range snap.Services {
+		names[svc.ID] = svc.Spec.Name
+	}
+	out := []desired.Task{}
+	for _, t := range snap.Tasks {
+		if !Serving(t) || names[t.ServiceID] == "" {
+			continue
+		}
+		for _, n := range t.NetworksAttachments {
+			for _, a := range n.Addresses {
+				if p, err := netip.ParsePrefix(a); err == nil {
+					out = append(out, desired.Task{Service: names[t.ServiceID], Network: n.Network.Spec.Name, Addr: p.Addr()})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Serving tells whether a task runs and swarm means to keep it running.
+func Serving(t swarm.Task) bool {
+	return t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning
 }
 
 // LoadManifests reads, decodes, defaults and validates manifests that are a whole set (see

@@ -208,10 +208,36 @@ type Options struct {
 	// agents (which take a new config without a task replaced) then answer 500 for a backend
 	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
 	Services []string
+	// Tasks, when read (not nil), are the swarm's running tasks with their addresses: the configs
+	// of gateways with agents then pool each backend's connections to its tasks (see
+	// nginx.Options.Tasks). A task swarm is shutting down is not among them.
+	Tasks []Task
 	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
 	Issued       map[string]acme.IssuedCertificate
 	Certificates []acme.Certificate
+}
+
+// Task is a running task's address on one network.
+type Task struct {
+	Service, Network string
+	Addr             netip.Addr
+}
+
+// taskAddrs returns the addresses, on the given networks, of each service's tasks, sorted: the
+// same tasks render the same config.
+func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
+	out := map[string][]netip.Addr{}
+	for _, t := range tasks {
+		if slices.Contains(networks, t.Network) {
+			out[t.Service] = append(out[t.Service], t.Addr)
+		}
+	}
+	for svc, addrs := range out {
+		slices.SortFunc(addrs, netip.Addr.Compare)
+		out[svc] = slices.Compact(addrs)
+	}
+	return out
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
@@ -349,32 +375,6 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		}
 		opts.Nginx.Services = known
 	}
-	conf, err := nginx.Render(gw, routes, opts.Nginx)
-	var tooLarge *nginx.SizeError
-	switch {
-	case gw.Spec.Agent != nil && errors.As(err, &tooLarge):
-		// Agents take the config from the operator, not from a secret: only the bootstrap must
-		// fit one. A task that starts with this one, without routes, answers 404 until its agent
-		// has the real one, a moment later.
-		agentOpts := opts.Nginx
-		agentOpts.MaxSize = contract.MaxAgentConfigSize
-		agentConf, err := nginx.Render(gw, routes, agentOpts)
-		if err != nil {
-			return err
-		}
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
-		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	case gw.Spec.Agent != nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
-	}
-	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
-		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
-	s.Secrets = append(s.Secrets, secret)
-
 	var networks []string
 	if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
 		for _, rt := range routes {
@@ -385,6 +385,40 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	} else {
 		networks = []string{gw.Spec.Network.Name}
 	}
+	// The bootstrap config, in the gateway's secret, resolves backends by name: one naming tasks
+	// would change, and replace the gateway's tasks, whenever a backend's tasks do.
+	conf, err := nginx.Render(gw, routes, opts.Nginx)
+	var tooLarge *nginx.SizeError
+	switch {
+	case gw.Spec.Agent != nil && errors.As(err, &tooLarge):
+		// Agents take the config from the operator, not from a secret: only the bootstrap must
+		// fit one. A task that starts with this one, without routes, answers 404 until its agent
+		// has the real one, a moment later.
+		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	switch {
+	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
+	case gw.Spec.Agent != nil:
+		agentOpts := opts.Nginx
+		agentOpts.MaxSize = contract.MaxAgentConfigSize
+		if opts.Tasks != nil {
+			agentOpts.Tasks = taskAddrs(opts.Tasks, networks)
+		}
+		agentConf, err := nginx.Render(gw, routes, agentOpts)
+		if err != nil {
+			return err
+		}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
+	}
+	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
+		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
+	s.Secrets = append(s.Secrets, secret)
+
 	for _, n := range networks {
 		s.addNetwork(n, owner, gw.Spec.Network.Encrypted, gw.Metadata.Labels)
 	}

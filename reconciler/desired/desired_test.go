@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
@@ -246,5 +247,72 @@ spec:
 	}
 	if answers["Route/a gone"] != AnswersError || answers["Route/b gone"] != AnswersUnavailable {
 		t.Errorf("answers %v", answers)
+	}
+}
+
+// TestBuildPools: knowing the running tasks, a gateway with agents pools each backend's
+// connections to its tasks on the gateway's network, and its agents get a new config as tasks come
+// and go, while its bootstrap secret, which would replace its tasks, stays; a gateway without
+// agents resolves names.
+func TestBuildPools(t *testing.T) {
+	yaml := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: agents}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token}
+  listeners: [{name: http, port: 80}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: plain}
+spec:
+  listeners: [{name: http, port: 81}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: a}
+spec:
+  parentRefs: [{name: agents}, {name: plain}]
+  rules: [{backendRefs: [{name: api, port: 8080}]}]
+`
+	task := func(network, addr string) Task {
+		return Task{Service: "api", Network: network, Addr: netip.MustParseAddr(addr)}
+	}
+	tests := []struct {
+		name    string
+		tasks   []Task
+		servers []string // of the agents' config
+	}{
+		{"tasks not read", nil, nil},
+		{"no task", []Task{}, []string{`server 127.0.0.1:1 down;`}},
+		{"two tasks, one on another network", []Task{task(v1alpha1.DefaultNetworkName, "10.0.1.7"), task(v1alpha1.DefaultNetworkName, "10.0.1.5"), task("other", "10.9.0.1")},
+			[]string{`server "10.0.1.5:8080";`, `server "10.0.1.7:8080";`}},
+	}
+	var secrets []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := buildWith(t, yaml, Options{Instance: "i", Services: []string{"api"}, Tasks: tt.tasks})
+			conf := string(s.AgentConfigs["agents"].Config)
+			var servers []string
+			for _, line := range strings.Split(conf, "\n") {
+				if strings.HasPrefix(line, "    server ") {
+					servers = append(servers, strings.TrimSpace(line))
+				}
+			}
+			if !slices.Equal(servers, tt.servers) {
+				t.Errorf("agents' pool servers %q, want %q", servers, tt.servers)
+			}
+			for _, sec := range s.Secrets {
+				if strings.HasPrefix(sec.Name, "agents-conf-") {
+					secrets = append(secrets, sec.Name)
+				}
+				if strings.Contains(string(sec.Data), "\nupstream ") {
+					t.Errorf("secret %s names tasks", sec.Name)
+				}
+			}
+		})
+	}
+	if len(slices.Compact(secrets)) != 1 {
+		t.Errorf("the bootstrap secret changed with the tasks: %v", secrets)
 	}
 }

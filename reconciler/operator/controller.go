@@ -19,6 +19,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -51,6 +52,10 @@ type Options struct {
 	// VirtualIPCheck asks the VirtualIPs' node agents this often who holds each address, and
 	// alerts when none or several do. 0 checks after passes only.
 	VirtualIPCheck time.Duration
+	// TaskPoll lists the swarm's tasks this often and runs a pass when the running ones change, so
+	// the pools of gateways with agents follow tasks as they come and go (the engine sends no
+	// task events). Defaults to 1s.
+	TaskPoll time.Duration
 	// Lease, if set, is held while the controller runs: one writer per instance. The controller
 	// waits (a standby) while another operator holds it, and stops when it loses it.
 	Lease Leaser
@@ -110,6 +115,9 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.Debounce == 0 {
 		opts.Debounce = 100 * time.Millisecond
 	}
+	if opts.TaskPoll == 0 {
+		opts.TaskPoll = time.Second
+	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
@@ -154,10 +162,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 
 	changed := make(chan struct{}, 1)
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		c.watchVirtualIPs(bg)
+	}()
+	go func() {
+		defer wg.Done()
+		c.watchTasks(bg)
 	}()
 	go func() {
 		defer wg.Done()
@@ -332,6 +344,36 @@ func (c *Controller) watchEngine(ctx context.Context) {
 	}
 }
 
+// watchTasks triggers a pass when the set of running tasks changes (reconciler.Serving): one
+// starts, or swarm starts shutting one down. A failed listing is left to the next poll.
+func (c *Controller) watchTasks(ctx context.Context) {
+	tick := time.NewTicker(c.opts.TaskPoll)
+	defer tick.Stop()
+	var last []string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tasks, err := c.rec.Engine.TaskList(ctx, swarm.TaskListOptions{})
+		if err != nil {
+			continue
+		}
+		var serving []string
+		for _, t := range tasks {
+			if reconciler.Serving(t) {
+				serving = append(serving, t.ID)
+			}
+		}
+		slices.Sort(serving)
+		if last != nil && !slices.Equal(serving, last) {
+			c.Trigger("tasks changed")
+		}
+		last = serving
+	}
+}
+
 // watchVirtualIPs asks the node agents of the last good pass's VirtualIPs, every VirtualIPCheck,
 // who holds each address. A VirtualIP that is not Ready (no holder, split brain, not answering)
 // is alerted once per distinct trouble, and its recovery once.
@@ -409,31 +451,23 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
-	// A new certificate is no drift: storing it and moving its gateway is a deploy, also when
-	// drift is only alerted.
 	certOwners := map[string]bool{}
 	for _, cert := range rec.Certificates {
 		certOwners[cert.Owner] = true
 	}
-	isCert := func(a planner.Action) bool { return certOwners[a.Owner] }
-	all := p.Plan.Actions
-	if drifting && len(certOwners) > 0 {
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), isCert)
-	}
-	rolledBack := c.trackDrift(p, drifting, rev)
-	p.Plan.Actions = all
-	if drifting && !c.opts.Heal {
-		if len(certOwners) == 0 {
-			c.metrics.Passes.WithLabelValues("drift-held").Inc()
-			return nil
+	rolledBack := map[string]bool{}
+	for _, s := range p.Snapshot.Services {
+		if status.RolledBack(s) {
+			rolledBack[s.ID] = true
 		}
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), func(a planner.Action) bool { return !isCert(a) })
 	}
-	if len(rolledBack) > 0 {
-		// Re-applying a spec swarm rolled back would fail the same way, again and again: hold
-		// those services until a new revision changes them, and heal the rest.
-		p.Plan.Actions = slices.DeleteFunc(p.Plan.Actions, func(a planner.Action) bool { return rolledBack[a.ID] })
+	d := decide(p.Plan.Actions, policy{Drifting: drifting, Heal: c.opts.Heal, Certificates: certOwners, RolledBack: rolledBack})
+	c.trackDrift(p, d.Drift, rev)
+	if d.Held {
+		c.metrics.Passes.WithLabelValues("drift-held").Inc()
+		return nil
 	}
+	p.Plan.Actions = d.Apply
 	c.mu.Lock()
 	c.virtualIPs = p.Desired.VirtualIPs
 	c.mu.Unlock()
@@ -584,22 +618,16 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 }
 
 // trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it
-// is gone. It returns the IDs of the services whose drift is swarm's rollback of a failed update.
-func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) map[string]bool {
+// is gone.
+func (c *Controller) trackDrift(p *reconciler.Pass, drift []planner.Action, rev string) {
 	now := map[string]alert.Event{}
-	rolledBack := map[string]bool{}
-	if drifting {
-		for _, a := range p.Plan.Actions {
-			e := driftEvent(a, p, rev)
-			if e.Cause == alert.CauseRollback {
-				rolledBack[a.ID] = true
-			}
-			fields := make([]string, len(e.Changes))
-			for i, ch := range e.Changes {
-				fields[i] = ch.Field
-			}
-			now[e.Object+" "+strings.Join(fields, ",")] = e
+	for _, a := range drift {
+		e := driftEvent(a, p, rev)
+		fields := make([]string, len(e.Changes))
+		for i, ch := range e.Changes {
+			fields[i] = ch.Field
 		}
+		now[e.Object+" "+strings.Join(fields, ",")] = e
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -619,7 +647,6 @@ func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) m
 	}
 	c.activeDrift = now
 	c.metrics.DriftNow.Set(float64(len(now)))
-	return rolledBack
 }
 
 // driftEvent describes one planned action as a drift: what differs, and who likely caused it.
