@@ -45,10 +45,6 @@ const (
 	MaxTotalSize = 64 << 20
 )
 
-// MaxTokenSize bounds a file holding a token or shared secret (read with ReadRegularFile): one is
-// tens of bytes.
-const MaxTokenSize = 64 << 10
-
 // Load reads every manifest under paths: files, directories (recursively, *.yaml and *.yml in
 // lexical order, skipping hidden directories; see Files) and Stdin. It returns the decoded objects
 // in the order read, with defaults not yet applied. The error, if any, is a field.ErrorList naming

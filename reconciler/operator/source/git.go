@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
-	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler/redact"
 )
 
@@ -57,7 +57,7 @@ func (g *Git) String() string {
 func (g *Git) auth() (transport.AuthMethod, error) {
 	switch {
 	case g.TokenFile != "":
-		token, err := manifest.ReadRegularFile(g.TokenFile, manifest.MaxTokenSize)
+		token, err := os.ReadFile(g.TokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading the token: %w", err)
 		}
@@ -177,7 +177,7 @@ func inside(dir, root string) error {
 
 // verify checks the commit's OpenPGP signature against the allowed signers.
 func (g *Git) verify(repo *git.Repository, hash plumbing.Hash) error {
-	keyring, err := manifest.ReadRegularFile(g.AllowedSigners, manifest.MaxFileSize)
+	keyring, err := os.ReadFile(g.AllowedSigners)
 	if err != nil {
 		return fmt.Errorf("reading the allowed signers: %w", err)
 	}
