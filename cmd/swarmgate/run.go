@@ -145,6 +145,9 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if err := g.CheckPath(); err != nil {
 			return nil, 0, fmt.Errorf("--path: %w", err)
 		}
+		if err := g.CheckFiles(); err != nil {
+			return nil, 0, fmt.Errorf("--git-token-file, --git-ssh-key-file, --git-known-hosts-file, --allowed-signers: %w", err)
+		}
 		return g, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
