@@ -43,6 +43,9 @@ const (
 	MaxFileSize = 8 << 20
 	// MaxTotalSize bounds everything one Load reads.
 	MaxTotalSize = 64 << 20
+	// MaxCredentialSize bounds a file holding a token or a private key (a few KiB at most): a
+	// shared secret, a git token, an SSH key.
+	MaxCredentialSize = 64 << 10
 )
 
 // Load reads every manifest under paths: files, directories (recursively, *.yaml and *.yml in

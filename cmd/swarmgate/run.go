@@ -310,16 +310,13 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 // maxConnections bounds the endpoints' open connections.
 const maxConnections = 1024 // each gateway task's agent keeps one open
 
-// maxTokenSize bounds a token file: a shared secret is tens of bytes.
-const maxTokenSize = 64 << 10
-
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.
 func readToken(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := manifest.ReadRegularFile(path, maxTokenSize)
+	b, err := manifest.ReadRegularFile(path, manifest.MaxCredentialSize)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}

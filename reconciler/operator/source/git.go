@@ -54,19 +54,16 @@ func (g *Git) String() string {
 	return fmt.Sprintf("git:%s@%s/%s", redact.URL(g.URL), g.Branch, g.Path)
 }
 
-// maxCredentialSize bounds a token or SSH key file: they are a few KiB.
-const maxCredentialSize = 1 << 20
-
 func (g *Git) auth() (transport.AuthMethod, error) {
 	switch {
 	case g.TokenFile != "":
-		token, err := manifest.ReadRegularFile(g.TokenFile, maxCredentialSize)
+		token, err := manifest.ReadRegularFile(g.TokenFile, manifest.MaxCredentialSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading the token: %w", err)
 		}
 		return &http.BasicAuth{Username: "git", Password: strings.TrimSpace(string(token))}, nil
 	case g.SSHKeyFile != "":
-		pem, err := manifest.ReadRegularFile(g.SSHKeyFile, maxCredentialSize)
+		pem, err := manifest.ReadRegularFile(g.SSHKeyFile, manifest.MaxCredentialSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading the SSH key: %w", err)
 		}
