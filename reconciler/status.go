@@ -109,6 +109,9 @@ func Status(p *Pass) []ObjectStatus {
 			}
 		}
 		st.Conditions = conditions(st, resolved)
+		if pol, ok := o.(v1alpha1.Policy); ok {
+			policyAccepted(&st, pol, p.Objects)
+		}
 		out = append(out, st)
 	}
 	return out

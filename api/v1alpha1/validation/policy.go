@@ -1,0 +1,179 @@
+package validation
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Limits on the lists of policies.
+const (
+	maxPolicyTargets = 16
+	maxPolicyCIDRs   = 64
+)
+
+// validateTargetRefs checks a policy's targetRefs on their own: kinds allows Gateway, and Route
+// unless the policy acts before a Route is chosen.
+func validateTargetRefs(p *field.Path, refs []v1alpha1.PolicyTargetRef, kinds ...v1alpha1.Kind) field.ErrorList {
+	if len(refs) == 0 {
+		return field.ErrorList{field.Required(p, "at least one Gateway, listener, Route or rule")}
+	}
+	errs := tooMany(p, len(refs), maxPolicyTargets)
+	for i, t := range refs {
+		tp := p.Index(i)
+		if t.Group != nil && *t.Group != "swarmgate.io" {
+			errs = append(errs, field.NotSupported(tp.Child("group"), "swarmgate.io"))
+		}
+		errs = append(errs, oneOf(tp.Child("kind"), t.Kind, kinds...)...)
+		if t.Name == "" {
+			errs = append(errs, field.Required(tp.Child("name"), ""))
+		} else {
+			errs = append(errs, validateDNSLabel(tp.Child("name"), t.Name)...)
+		}
+		if t.SectionName != nil {
+			errs = append(errs, validateDNSLabel(tp.Child("sectionName"), string(*t.SectionName))...)
+		}
+		for j := range i {
+			if refs[j].Same(t) {
+				errs = append(errs, field.Duplicate(tp, "the same target as targetRefs["+strconv.Itoa(j)+"]"))
+			}
+		}
+	}
+	return errs
+}
+
+// validateCIDRs checks a list of addresses and CIDRs as nginx's allow, deny and set_real_ip_from
+// take them: a prefix without host bits set (nginx would warn and ignore them).
+func validateCIDRs(p *field.Path, list []string) field.ErrorList {
+	errs := tooMany(p, len(list), maxPolicyCIDRs)
+	for i, s := range list {
+		if _, err := netip.ParseAddr(s); err == nil {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			errs = append(errs, field.Invalid(p.Index(i), "must be an IP address or a CIDR such as 192.0.2.0/24"))
+		case prefix.Masked() != prefix:
+			errs = append(errs, field.Invalid(p.Index(i), "has host bits set; write the network address of the CIDR"))
+		}
+	}
+	return errs
+}
+
+func validateLimitStatus(p *field.Path, code *int32) field.ErrorList {
+	if code != nil && (*code < 400 || *code > 599) {
+		return field.ErrorList{field.Invalid(p, "must be 400 to 599")}
+	}
+	return nil
+}
+
+func validateSecurityPolicy(sp *v1alpha1.SecurityPolicy) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := validateTargetRefs(p.Child("targetRefs"), sp.Spec.TargetRefs, v1alpha1.KindGateway, v1alpha1.KindRoute)
+	if sp.Spec.BasicAuth == nil && sp.Spec.IPAccess == nil {
+		errs = append(errs, field.Required(p, "at least one of basicAuth, ipAccess"))
+	}
+	if a := sp.Spec.BasicAuth; a != nil {
+		ap := p.Child("basicAuth")
+		switch {
+		case a.Secret == "":
+			errs = append(errs, field.Required(ap.Child("secret"), "the swarm secret holding the htpasswd file"))
+		case len(a.Secret) > 64 || !secretName.MatchString(a.Secret):
+			errs = append(errs, field.Invalid(ap.Child("secret"), "must be a swarm secret name"))
+		}
+		errs = append(errs, validateHeaderValue(ap.Child("realm"), a.Realm)...)
+	}
+	if a := sp.Spec.IPAccess; a != nil {
+		ap := p.Child("ipAccess")
+		if len(a.Allow) == 0 && len(a.Deny) == 0 {
+			errs = append(errs, field.Required(ap, "at least one of allow, deny"))
+		}
+		errs = append(errs, validateCIDRs(ap.Child("allow"), a.Allow)...)
+		errs = append(errs, validateCIDRs(ap.Child("deny"), a.Deny)...)
+	}
+	return errs
+}
+
+func validateClientTrafficPolicy(cp *v1alpha1.ClientTrafficPolicy) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := validateTargetRefs(p.Child("targetRefs"), cp.Spec.TargetRefs, v1alpha1.KindGateway)
+	d := cp.Spec.ClientIPDetection
+	switch {
+	case d == nil:
+		errs = append(errs, field.Required(p.Child("clientIPDetection"), ""))
+	case len(d.TrustedProxies) == 0:
+		errs = append(errs, field.Required(p.Child("clientIPDetection", "trustedProxies"), "the CIDRs of the proxies in front of the gateway"))
+	default:
+		errs = append(errs, validateCIDRs(p.Child("clientIPDetection", "trustedProxies"), d.TrustedProxies)...)
+	}
+	return errs
+}
+
+func validateBackendTrafficPolicy(bp *v1alpha1.BackendTrafficPolicy) field.ErrorList {
+	p := field.NewPath("spec")
+	errs := validateTargetRefs(p.Child("targetRefs"), bp.Spec.TargetRefs, v1alpha1.KindGateway, v1alpha1.KindRoute)
+	if bp.Spec.RateLimit == nil && bp.Spec.ConnectionLimit == nil {
+		errs = append(errs, field.Required(p, "at least one of rateLimit, connectionLimit"))
+	}
+	if r := bp.Spec.RateLimit; r != nil {
+		rp := p.Child("rateLimit")
+		if r.Requests < 1 {
+			errs = append(errs, field.Invalid(rp.Child("requests"), "must be at least 1"))
+		}
+		if r.Unit != "" {
+			errs = append(errs, oneOf(rp.Child("unit"), r.Unit, v1alpha1.RateUnitSecond, v1alpha1.RateUnitMinute)...)
+		}
+		if r.Burst != nil && *r.Burst < 0 {
+			errs = append(errs, field.Invalid(rp.Child("burst"), "must not be negative"))
+		}
+		errs = append(errs, validateLimitStatus(rp.Child("statusCode"), r.StatusCode)...)
+	}
+	if c := bp.Spec.ConnectionLimit; c != nil {
+		cp := p.Child("connectionLimit")
+		if c.Connections < 1 {
+			errs = append(errs, field.Invalid(cp.Child("connections"), "must be at least 1"))
+		}
+		errs = append(errs, validateLimitStatus(cp.Child("statusCode"), c.StatusCode)...)
+	}
+	return errs
+}
+
+// checkPolicyTargets checks that each target of a policy is in the set: the Gateway with the
+// listener, the Route with the rule it names.
+func (s set) checkPolicyTargets(pol v1alpha1.Policy) field.ErrorList {
+	var errs field.ErrorList
+	for i, t := range pol.Targets() {
+		tp := field.NewPath("spec", "targetRefs").Index(i)
+		switch t.Kind {
+		case v1alpha1.KindGateway:
+			gw := s.gateways[t.Name]
+			switch {
+			case gw == nil:
+				errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
+			case t.SectionName != nil && gw.Listener(*t.SectionName) == nil:
+				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names no listener of Gateway "+t.Name))
+			}
+		case v1alpha1.KindRoute:
+			rt := s.routes[t.Name]
+			switch {
+			case rt == nil:
+				errs = append(errs, field.Invalid(tp.Child("name"), "names no Route"))
+			case t.SectionName != nil && !hasRule(rt, *t.SectionName):
+				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names no rule of Route "+t.Name))
+			}
+		}
+	}
+	return errs
+}
+
+func hasRule(rt *v1alpha1.Route, name v1alpha1.SectionName) bool {
+	for _, r := range rt.Spec.Rules {
+		if r.Name != nil && *r.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,40 @@
+package reconciler
+
+import (
+	"testing"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
+)
+
+// TestPolicyStatus checks a policy's Accepted condition as get shows it: the first policy by name
+// on a target is Accepted, the second Conflicted there, and one whose target is gone
+// TargetNotFound; a policy not accepted is Degraded.
+func TestPolicyStatus(t *testing.T) {
+	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindGateway}, Metadata: v1alpha1.ObjectMeta{Name: "edge"}}
+	limit := func(name, target string) *v1alpha1.BackendTrafficPolicy {
+		return &v1alpha1.BackendTrafficPolicy{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindBackendTrafficPolicy},
+			Metadata: v1alpha1.ObjectMeta{Name: name},
+			Spec:     v1alpha1.BackendTrafficPolicySpec{TargetRefs: []v1alpha1.PolicyTargetRef{{Kind: v1alpha1.KindGateway, Name: target}}}}
+	}
+	p := &Pass{Plan: &planner.Plan{}, Snapshot: &swarmstate.Snapshot{},
+		Objects: []v1alpha1.Object{gw, limit("b", "edge"), limit("a", "edge"), limit("c", "gone")}}
+	want := map[string]struct {
+		reason v1alpha1.ConditionReason
+		health v1alpha1.HealthStatus
+	}{
+		"a": {v1alpha1.ReasonAccepted, v1alpha1.Healthy},
+		"b": {v1alpha1.ReasonConflicted, v1alpha1.Degraded},
+		"c": {v1alpha1.ReasonTargetNotFound, v1alpha1.Degraded},
+	}
+	for _, st := range Status(p) {
+		if st.Kind != v1alpha1.KindBackendTrafficPolicy {
+			continue
+		}
+		w := want[st.Name]
+		if c := st.Condition(v1alpha1.ConditionAccepted); c == nil || c.Reason != w.reason || st.Health != w.health {
+			t.Errorf("%s: Accepted %+v, health %s; want %s, %s", st.Name, c, st.Health, w.reason, w.health)
+		}
+	}
+}
