@@ -76,6 +76,12 @@ type Options struct {
 	// mirror to one is not sent. Unset, a missing service answers 503 at request time (nginx
 	// cannot resolve its name): the config then does not depend on which services exist.
 	Services map[string]bool
+	// Policies are the set's policies: those targeting this gateway, its listeners or its Routes
+	// apply.
+	Policies Policies
+	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
+	// the whole gateway, are divided among them. 0 is 1.
+	Replicas int
 }
 
 // missing tells whether the service ref names is known not to exist.
@@ -212,6 +218,7 @@ type candidate struct {
 	exact    bool
 	path     string // decoded; a prefix has no trailing '/' unless it is "/"
 	port     v1alpha1.PortNumber
+	listener v1alpha1.SectionName
 	// host ranks the route's hostname that brought it to this server: the characters of a
 	// matching non-wildcard hostname, then of a matching hostname (the Gateway API's precedence
 	// between routes whose hostnames overlap).
@@ -305,6 +312,7 @@ type server struct {
 
 type renderer struct {
 	opts Options
+	gw   *v1alpha1.Gateway
 	b    bytes.Buffer
 	// blockVars finds the variable of an http-level block (map, split_clients) by the block's
 	// text, so identical blocks are written once; blocks keeps their text in the order first needed.
@@ -320,6 +328,7 @@ type renderer struct {
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
+	r.gw = gw
 	attached := slices.Clone(routes)
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
@@ -367,7 +376,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 					s = &server{port: l.Port, hostname: h, listener: l}
 					byHost[h] = s
 				}
-				s.candidates = append(s.candidates, r.candidates(rt, l.Port, rh)...)
+				s.candidates = append(s.candidates, r.candidates(rt, l, rh)...)
 			}
 		}
 		hosts := make([]v1alpha1.Hostname, 0, len(byHost))
@@ -389,7 +398,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 					continue
 				}
 				for _, rt := range anyHost {
-					s.candidates = append(s.candidates, r.candidates(rt, l.Port, "")...)
+					s.candidates = append(s.candidates, r.candidates(rt, l, "")...)
 				}
 			}
 		}
@@ -430,9 +439,9 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	return b.Bytes()
 }
 
-// candidates lists the matches of a route, one candidate each; host is the route's hostname that
-// brought it to the server.
-func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host v1alpha1.Hostname) []*candidate {
+// candidates lists the matches of a route on listener l, one candidate each; host is the route's
+// hostname that brought it to the server.
+func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1alpha1.Hostname) []*candidate {
 	rank := [2]int{0, len(host)}
 	if !strings.HasPrefix(string(host), "*") {
 		rank[0] = len(host)
@@ -443,7 +452,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host
 		for j := range rule.Matches {
 			m := &rule.Matches[j]
 			r.nextID++
-			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port, host: rank,
+			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: l.Port, listener: l.Name, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
@@ -497,6 +506,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
 		r.certificates(b, s.listener)
 	}
+	r.clientPolicy(b, s.listener)
 	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
@@ -581,6 +591,7 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 func (r *renderer) actionText(c *candidate) string {
 	if c.action == "" {
 		var b bytes.Buffer
+		r.policies(&b, c, "        ")
 		r.action(&b, c, "        ")
 		c.action = b.String()
 		r.checkTokens(c, c.action)
