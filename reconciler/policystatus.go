@@ -29,3 +29,36 @@ func policyAccepted(st *ObjectStatus, pol v1alpha1.Policy, objs []v1alpha1.Objec
 		st.Conditions[0] = c
 	}
 }
+
+// AttachedPolicy is a policy that targets an object, or one of its listeners or rules, and how it
+// fares there: the status a target shows of the policies attached to it.
+type AttachedPolicy struct {
+	Kind v1alpha1.Kind `json:"kind"`
+	Name string        `json:"name"`
+	// SectionName is the listener or rule it targets, when not the whole object.
+	SectionName v1alpha1.SectionName `json:"sectionName,omitempty"`
+	// Reason is Accepted, or Conflicted when another policy of its kind applies there instead.
+	Reason v1alpha1.ConditionReason `json:"reason"`
+}
+
+// attachedPolicies lists the policies among objs that target o, in the order objs has them.
+func attachedPolicies(o v1alpha1.Object, objs []v1alpha1.Object) []AttachedPolicy {
+	var out []AttachedPolicy
+	for _, x := range objs {
+		pol, ok := x.(v1alpha1.Policy)
+		if !ok {
+			continue
+		}
+		for _, t := range v1alpha1.TargetStatus(pol, objs) {
+			if t.Target.Kind != o.GetTypeMeta().Kind || t.Target.Name != o.GetObjectMeta().Name {
+				continue
+			}
+			a := AttachedPolicy{Kind: pol.GetTypeMeta().Kind, Name: pol.GetObjectMeta().Name, Reason: t.Reason}
+			if t.Target.SectionName != nil {
+				a.SectionName = *t.Target.SectionName
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}

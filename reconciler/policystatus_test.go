@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -10,7 +11,7 @@ import (
 
 // TestPolicyStatus checks a policy's Accepted condition as get shows it: the first policy by name
 // on a target is Accepted, the second Conflicted there, and one whose target is gone
-// TargetNotFound; a policy not accepted is Degraded.
+// TargetNotFound; a policy not accepted is Degraded. The gateway lists both of its policies.
 func TestPolicyStatus(t *testing.T) {
 	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindGateway}, Metadata: v1alpha1.ObjectMeta{Name: "edge"}}
 	limit := func(name, target string) *v1alpha1.BackendTrafficPolicy {
@@ -29,7 +30,12 @@ func TestPolicyStatus(t *testing.T) {
 		"c": {v1alpha1.ReasonTargetNotFound, v1alpha1.Degraded},
 	}
 	for _, st := range Status(p) {
-		if st.Kind != v1alpha1.KindBackendTrafficPolicy {
+		if st.Kind == v1alpha1.KindGateway {
+			want := []AttachedPolicy{{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "a", Reason: v1alpha1.ReasonAccepted},
+				{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "b", Reason: v1alpha1.ReasonConflicted}}
+			if !reflect.DeepEqual(st.Policies, want) {
+				t.Errorf("the gateway's policies %+v, want %+v", st.Policies, want)
+			}
 			continue
 		}
 		w := want[st.Name]
