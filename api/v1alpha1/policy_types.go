@@ -92,14 +92,20 @@ type ClientTrafficPolicySpec struct {
 	ClientIPDetection *ClientIPDetection `json:"clientIPDetection"`
 }
 
-// ClientIPDetection takes the client's address from the X-Forwarded-For header that trusted
-// proxies (a load balancer in front of the gateway) set. Without it, the client's address is the
+// ClientIPDetection takes the client's address from what trusted proxies (a load balancer in
+// front of the gateway) say: their X-Forwarded-For header, or the PROXY protocol. Without it, the client's address is the
 // peer's: right with host-mode publishing, the routing mesh's own with ingress mode.
 type ClientIPDetection struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed, as CIDRs or addresses: the
 	// client is the rightmost address of the header that is not one of them. At least one, at most
 	// 64.
 	TrustedProxies []string `json:"trustedProxies"`
+	// ProxyProtocol takes the client's address from the PROXY protocol header (v1 or v2) that the
+	// trusted proxies send first on each connection, instead of from X-Forwarded-For: for a TCP
+	// load balancer, which cannot add headers. Every connection to the listener's port must then
+	// start with it, so all listeners sharing a port agree, and a VirtualIP cannot track the port
+	// (its health check sends no PROXY header).
+	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
 }
 
 // BackendTrafficPolicy bounds the traffic a client sends on to its targets.

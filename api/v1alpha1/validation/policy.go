@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 
@@ -176,4 +177,62 @@ func hasRule(rt *v1alpha1.Route, name v1alpha1.SectionName) bool {
 		}
 	}
 	return false
+}
+
+// checkProxyProtocol reports, for each Gateway, a port some of whose listeners take the PROXY
+// protocol and others not (nginx would expect it on all), and a VirtualIP tracking such a port (its
+// health check sends no PROXY header). The error is the ClientTrafficPolicy's that brought it.
+func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
+	clients := v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs)
+	if len(clients) == 0 {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, o := range objs {
+		gw, ok := o.(*v1alpha1.Gateway)
+		if !ok {
+			continue
+		}
+		// Per port, the policy that turns the PROXY protocol on, and a listener without it.
+		withPP := map[v1alpha1.PortNumber]*v1alpha1.ClientTrafficPolicy{}
+		ppTarget := map[v1alpha1.PortNumber]int{}
+		without := map[v1alpha1.PortNumber]v1alpha1.SectionName{}
+		for _, l := range gw.Spec.Listeners {
+			p, target, ok := v1alpha1.Applying(clients, v1alpha1.PolicyScope{Gateway: gw, Listener: l.Name})
+			if ok && p.Spec.ClientIPDetection != nil && p.Spec.ClientIPDetection.ProxyProtocol {
+				if withPP[l.Port] == nil {
+					withPP[l.Port], ppTarget[l.Port] = p, target
+				}
+			} else if _, seen := without[l.Port]; !seen {
+				without[l.Port] = l.Name
+			}
+		}
+		for _, l := range gw.Spec.Listeners {
+			p := withPP[l.Port]
+			if p == nil {
+				continue
+			}
+			tp := field.NewPath("spec", "targetRefs").Index(ppTarget[l.Port])
+			if other, ok := without[l.Port]; ok {
+				errs = append(errs, withObject(field.ErrorList{field.Invalid(tp, fmt.Sprintf(
+					"turns on the PROXY protocol on port %d of Gateway %s, which listener %s shares without it; nginx takes it for a whole port: target every listener of the port", l.Port, gw.Metadata.Name, other))}, p)...)
+			}
+			delete(withPP, l.Port) // one error per port
+			for _, x := range objs {
+				vip, ok := x.(*v1alpha1.VirtualIP)
+				if !ok || vip.Spec.TrackGateway == nil || vip.Spec.TrackGateway.Name != gw.Metadata.Name {
+					continue
+				}
+				tracked := gw.HealthListener()
+				if t := vip.Spec.TrackGateway.Listener; t != "" {
+					tracked = gw.Listener(t)
+				}
+				if tracked != nil && tracked.Port == l.Port {
+					errs = append(errs, withObject(field.ErrorList{field.Invalid(tp, fmt.Sprintf(
+						"turns on the PROXY protocol on port %d, which %s tracks; its health check sends no PROXY header: track another listener", l.Port, originOf(vip)))}, p)...)
+				}
+			}
+		}
+	}
+	return errs
 }

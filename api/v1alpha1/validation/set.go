@@ -54,7 +54,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 		}
 		errs = append(errs, withObject(e, o)...)
 	}
-	return errs
+	return append(errs, checkProxyProtocol(unique)...)
 }
 
 // duplicates reports every object whose kind and name an earlier one has, and returns the first

@@ -71,7 +71,19 @@ func (r *renderer) clientPolicy(b *bytes.Buffer, l *v1alpha1.Listener) {
 	for _, cidr := range p.Spec.ClientIPDetection.TrustedProxies {
 		b.WriteString("    set_real_ip_from " + quote(cidr) + ";\n")
 	}
+	if p.Spec.ClientIPDetection.ProxyProtocol {
+		b.WriteString("    real_ip_header proxy_protocol;\n")
+		return
+	}
 	b.WriteString("    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n")
+}
+
+// proxyProtocol tells whether connections to listener l start with a PROXY protocol header.
+// nginx expects it on the whole port once one server there does; validation makes the listeners
+// sharing a port agree.
+func (r *renderer) proxyProtocol(l *v1alpha1.Listener) bool {
+	p, _, ok := v1alpha1.Applying(r.opts.Policies.Client, v1alpha1.PolicyScope{Gateway: r.gw, Listener: l.Name})
+	return ok && p.Spec.ClientIPDetection.ProxyProtocol
 }
 
 // policies writes the security and traffic policies that apply to candidate c, in the location

@@ -1,8 +1,10 @@
 package nginx
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,12 +21,12 @@ import (
 
 // policyInput is a Gateway with two listeners (one behind a trusted proxy, one reached directly),
 // a Route with named rules, and policies on each kind of target.
-func policyInput(direct, proxied v1alpha1.PortNumber) []byte {
+func policyInput(direct, proxied, pp v1alpha1.PortNumber) []byte {
 	return []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: gw}
 spec:
-  listeners: [{name: direct, port: %d}, {name: proxied, port: %d}]
+  listeners: [{name: direct, port: %d}, {name: proxied, port: %d}, {name: pp, port: %d}]
 ---
 apiVersion: swarmgate.io/v1alpha1
 kind: Route
@@ -75,13 +77,20 @@ spec:
   clientIPDetection: {trustedProxies: [127.0.0.0/8]}
 ---
 apiVersion: swarmgate.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata: {name: tcp-lb}
+spec:
+  targetRefs: [{kind: Gateway, name: gw, sectionName: pp}]
+  clientIPDetection: {trustedProxies: [127.0.0.1], proxyProtocol: true}
+---
+apiVersion: swarmgate.io/v1alpha1
 kind: BackendTrafficPolicy
 metadata: {name: limit}
 spec:
   targetRefs: [{kind: Route, name: app, sectionName: limited}]
   rateLimit: {requests: 2, unit: Second, burst: 4}
   connectionLimit: {connections: 20}
-`, direct, proxied))
+`, direct, proxied, pp))
 }
 
 // loadPolicies loads input as loadInput does, with its policies.
@@ -99,8 +108,8 @@ func loadPolicies(t *testing.T, data []byte) (*v1alpha1.Gateway, []*v1alpha1.Rou
 // bcrypt htpasswd file, IP lists on the peer's and on a trusted proxy's forwarded address, and a
 // rate limit for a gateway of two tasks.
 func TestServePolicies(t *testing.T) {
-	direct, proxied := freePort(t), freePort(t)
-	gw, routes, pols := loadPolicies(t, policyInput(direct, proxied))
+	direct, proxied, pp := freePort(t), freePort(t), freePort(t)
+	gw, routes, pols := loadPolicies(t, policyInput(direct, proxied, pp))
 	stubs := stubBackends(t, "svc")
 	conf, err := Render(gw, routes, Options{Policies: pols, Replicas: 2,
 		Backend: func(string, int32) (string, int32) { return "127.0.0.1", stubs["svc"] }})
@@ -127,7 +136,7 @@ func TestServePolicies(t *testing.T) {
 	}
 	conf = bytes.ReplaceAll(conf, []byte(UserFile(pols.Security[0])), []byte(users))
 	nginxTest(t, conf)
-	startNginx(t, conf, direct, proxied)
+	startNginx(t, conf, direct, proxied, pp)
 
 	type req struct {
 		port    v1alpha1.PortNumber
@@ -182,6 +191,31 @@ func TestServePolicies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := do(t, tt.req); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name, client string
+		want         int
+	}{
+		{"PROXY protocol: an allowed client", "192.0.2.7", 200},
+		{"PROXY protocol: another client", "198.51.100.1", 403},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", pp), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			fmt.Fprintf(c, "PROXY TCP4 %s 127.0.0.1 40000 %d\r\nGET /office HTTP/1.1\r\nHost: app.example.com\r\nX-Office: 1\r\nConnection: close\r\n\r\n", tt.client, pp)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
 			}
 		})
 	}
