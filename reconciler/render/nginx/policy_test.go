@@ -97,11 +97,16 @@ spec:
 func loadPolicies(t *testing.T, data []byte) (*v1alpha1.Gateway, []*v1alpha1.Route, Policies) {
 	t.Helper()
 	gw, routes := loadInput(t, "policies.yaml", data)
+	return gw, routes, policiesIn(data)
+}
+
+// policiesIn are the defaulted policies of manifests that loadInput has validated.
+func policiesIn(data []byte) Policies {
 	objs, _ := manifest.Decode("policies.yaml", data)
 	for _, o := range objs {
 		o.Default()
 	}
-	return gw, routes, PoliciesOf(objs)
+	return PoliciesOf(objs)
 }
 
 // TestServePolicies serves the policies through the real nginx: basic authentication with a
