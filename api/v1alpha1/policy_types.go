@@ -55,6 +55,24 @@ type SecurityPolicySpec struct {
 	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
 	// IPAccess admits or refuses clients by their address.
 	IPAccess *IPAccess `json:"ipAccess,omitempty"`
+	// ForwardAuth asks an auth service (Authelia, Authentik, oauth2-proxy) about each request.
+	ForwardAuth *ForwardAuth `json:"forwardAuth,omitempty"`
+}
+
+// ForwardAuth asks an auth service about each request before it is served, with the request's
+// headers (cookies, Authorization) and X-Forwarded-Method, -Proto, -Host, -Uri, -For and
+// X-Original-URL saying what was asked. A 2xx answer lets the request through; 401 and 403 are
+// answered to the client (with the service's WWW-Authenticate); a redirect (301, 302, 303, 307,
+// 308: a login page) is answered as is, with its Location. Anything else answers 500.
+type ForwardAuth struct {
+	// URL is the auth service's endpoint: http or https, a swarm service's name (on the
+	// gateway's network) or another host, an optional port and a path, e.g.
+	// "http://authelia:9091/api/authz/forward-auth".
+	URL string `json:"url"`
+	// HeadersToBackend are the headers of the service's 2xx answer copied to the request the
+	// backend receives, e.g. Remote-User, Remote-Groups. A client's own header of such a name
+	// never reaches a backend of the gateway. At most 16.
+	HeadersToBackend []HeaderName `json:"headersToBackend,omitempty"`
 }
 
 // BasicAuth asks for a user name and password (HTTP basic authentication).

@@ -3,7 +3,10 @@ package validation
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -74,8 +77,11 @@ func validateLimitStatus(p *field.Path, code *int32) field.ErrorList {
 func validateSecurityPolicy(sp *v1alpha1.SecurityPolicy) field.ErrorList {
 	p := field.NewPath("spec")
 	errs := validateTargetRefs(p.Child("targetRefs"), sp.Spec.TargetRefs, v1alpha1.KindGateway, v1alpha1.KindRoute)
-	if sp.Spec.BasicAuth == nil && sp.Spec.IPAccess == nil {
-		errs = append(errs, field.Required(p, "at least one of basicAuth, ipAccess"))
+	if sp.Spec.BasicAuth == nil && sp.Spec.IPAccess == nil && sp.Spec.ForwardAuth == nil {
+		errs = append(errs, field.Required(p, "at least one of basicAuth, ipAccess, forwardAuth"))
+	}
+	if a := sp.Spec.ForwardAuth; a != nil {
+		errs = append(errs, validateForwardAuth(p.Child("forwardAuth"), a)...)
 	}
 	if a := sp.Spec.BasicAuth; a != nil {
 		ap := p.Child("basicAuth")
@@ -235,4 +241,60 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// maxForwardedHeaders bounds the headers a forward authentication copies to backends.
+const maxForwardedHeaders = 16
+
+// gatewayHeaders are the headers the gateway sends every backend (the renderer's
+// forwardingHeaders, which its tests hold to this list): an auth service's answer cannot replace
+// them.
+var gatewayHeaders = []string{"Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "Upgrade", "Connection"}
+
+// maxCopiedHeaderLength bounds the name of a header forward authentication copies.
+const maxCopiedHeaderLength = 46
+
+func validateForwardAuth(p *field.Path, a *v1alpha1.ForwardAuth) field.ErrorList {
+	var errs field.ErrorList
+	up := p.Child("url")
+	u, err := url.Parse(a.URL)
+	switch {
+	case a.URL == "":
+		errs = append(errs, field.Required(up, "the auth service's endpoint, e.g. http://authelia:9091/api/authz/forward-auth"))
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "":
+		errs = append(errs, field.Invalid(up, "must be an http:// or https:// URL"))
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		errs = append(errs, field.Invalid(up, "must have no user, query or fragment"))
+	case !validHost(u.Hostname()):
+		errs = append(errs, field.Invalid(up, "must name a swarm service, a host name or an IP address"))
+	case u.Port() != "" && !validPortString(u.Port()):
+		errs = append(errs, field.Invalid(up, "has a port out of 1 to 65535"))
+	case u.Path != "":
+		errs = append(errs, validatePath(up, u.EscapedPath())...)
+	}
+	hp := p.Child("headersToBackend")
+	errs = append(errs, tooMany(hp, len(a.HeadersToBackend), maxForwardedHeaders)...)
+	for i, h := range a.HeadersToBackend {
+		// Each becomes the name of an nginx variable holding the service's answer, and joins
+		// nginx's hash of the headers sent to backends, whose default buckets take 46 bytes.
+		switch {
+		case !matchHeaderName.MatchString(string(h)) || len(h) > maxCopiedHeaderLength:
+			errs = append(errs, field.Invalid(hp.Index(i), fmt.Sprintf("must be a header name of letters, digits and '-', at most %d long", maxCopiedHeaderLength)))
+		case slices.ContainsFunc(gatewayHeaders, func(g string) bool { return strings.EqualFold(g, string(h)) }):
+			errs = append(errs, field.Invalid(hp.Index(i), "is a header the gateway sets for every backend itself"))
+		}
+	}
+	return errs
+}
+
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return len(h) <= 253 && serviceName.MatchString(h)
+}
+
+func validPortString(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
 }

@@ -311,8 +311,14 @@ type server struct {
 }
 
 type renderer struct {
-	opts Options
-	gw   *v1alpha1.Gateway
+	opts   Options
+	gw     *v1alpha1.Gateway
+	routes []*v1alpha1.Route
+	// copied are the headers forward authentication copies to backends (backendHeaders).
+	copied []header
+	// serverAuth are the SecurityPolicies whose forward authentication the server being
+	// written asks, by index in Options.Policies.Security.
+	serverAuth map[int]*v1alpha1.SecurityPolicy
 	b    bytes.Buffer
 	// blockVars finds the variable of an http-level block (map, split_clients) by the block's
 	// text, so identical blocks are written once; blocks keeps their text in the order first needed.
@@ -328,7 +334,7 @@ type renderer struct {
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
-	r.gw = gw
+	r.gw, r.routes = gw, routes
 	attached := slices.Clone(routes)
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
@@ -410,7 +416,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
 	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout 5s;\n")
 	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
-	for _, h := range forwardingHeaders(variable("http_host")) {
+	for _, h := range r.backendHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
@@ -467,6 +473,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1a
 }
 
 func (r *renderer) server(b *bytes.Buffer, s *server) {
+	r.serverAuth = map[int]*v1alpha1.SecurityPolicy{}
 	var locs []location
 	seen := map[location]bool{}
 	add := func(l location) {
@@ -559,6 +566,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	for _, c := range s.candidates {
 		r.mirrorLocations(b, c)
 	}
+	r.authLocations(b)
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
 }
 
