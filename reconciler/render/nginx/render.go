@@ -319,7 +319,7 @@ type renderer struct {
 	// serverAuth are the SecurityPolicies whose forward authentication the server being
 	// written asks, by index in Options.Policies.Security.
 	serverAuth map[int]*v1alpha1.SecurityPolicy
-	b    bytes.Buffer
+	b          bytes.Buffer
 	// blockVars finds the variable of an http-level block (map, split_clients) by the block's
 	// text, so identical blocks are written once; blocks keeps their text in the order first needed.
 	blockVars map[string]string
