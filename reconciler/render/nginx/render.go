@@ -311,15 +311,8 @@ type server struct {
 }
 
 type renderer struct {
-	opts   Options
-	gw     *v1alpha1.Gateway
-	routes []*v1alpha1.Route
-	// copied are the headers forward authentication copies to backends (backendHeaders).
-	copied []header
-	// serverAuth are the SecurityPolicies whose forward authentication the server being
-	// written asks, by index in Options.Policies.Security.
-	serverAuth map[int]*v1alpha1.SecurityPolicy
-	b          bytes.Buffer
+	opts Options
+	b    bytes.Buffer
 	// blockVars finds the variable of an http-level block (map, split_clients) by the block's
 	// text, so identical blocks are written once; blocks keeps their text in the order first needed.
 	blockVars map[string]string
@@ -330,6 +323,15 @@ type renderer struct {
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
 	// "" when no listener takes its certificate from ACME.
 	acme string
+
+	// The gateway and routes rendered, for its policies.
+	gw     *v1alpha1.Gateway
+	routes []*v1alpha1.Route
+	// copied are the headers forward authentication copies to backends (backendHeaders).
+	copied []header
+	// serverAuth are the SecurityPolicies whose forward authentication the server being
+	// written asks, by index in Options.Policies.Security.
+	serverAuth map[int]*v1alpha1.SecurityPolicy
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
