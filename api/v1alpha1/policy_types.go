@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "slices"
+
 // The policy kinds follow Envoy Gateway's split by concern, which Gateway API users know:
 // SecurityPolicy says who may pass (basic and forward authentication, IP lists),
 // ClientTrafficPolicy how the gateway reads its clients (their real address behind a proxy),
@@ -126,7 +128,8 @@ type ClientIPDetection struct {
 	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
 }
 
-// BackendTrafficPolicy bounds the traffic a client sends on to its targets.
+// BackendTrafficPolicy bounds the traffic a client sends on to its targets, and compresses what
+// comes back.
 type BackendTrafficPolicy struct {
 	TypeMeta `json:",inline"`
 	Metadata ObjectMeta               `json:"metadata"`
@@ -142,7 +145,28 @@ type BackendTrafficPolicySpec struct {
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 	// ConnectionLimit bounds the connections per client address with a request in progress.
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
+	// Compression compresses responses with gzip for clients that accept it.
+	Compression *Compression `json:"compression,omitempty"`
 }
+
+// Compression compresses responses with gzip, for clients that accept it, when the backend did
+// not already.
+type Compression struct {
+	// ContentTypes are the media types compressed ("text/html" always is). Defaults to
+	// DefaultCompressedTypes. At most 32.
+	ContentTypes []string `json:"contentTypes,omitempty"`
+	// MinLength is the smallest response compressed, in bytes, as its Content-Length says.
+	// Defaults to 1024.
+	MinLength *int32 `json:"minLength,omitempty"`
+}
+
+// DefaultCompressedTypes are the media types Compression compresses by default: text that
+// shrinks well.
+var DefaultCompressedTypes = []string{"text/css", "text/plain", "text/xml", "text/javascript", "application/javascript",
+	"application/json", "application/xml", "image/svg+xml"}
+
+// DefaultCompressionMinLength is Compression's smallest response by default.
+const DefaultCompressionMinLength = 1024
 
 // RateUnit is the time a rate counts requests over.
 type RateUnit string
@@ -225,5 +249,13 @@ func (p *BackendTrafficPolicy) Default() {
 	}
 	if c := p.Spec.ConnectionLimit; c != nil && c.StatusCode == nil {
 		c.StatusCode = ptr(int32(DefaultLimitStatus))
+	}
+	if c := p.Spec.Compression; c != nil {
+		if len(c.ContentTypes) == 0 {
+			c.ContentTypes = slices.Clone(DefaultCompressedTypes)
+		}
+		if c.MinLength == nil {
+			c.MinLength = ptr(int32(DefaultCompressionMinLength))
+		}
 	}
 }

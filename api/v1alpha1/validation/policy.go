@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,8 +123,20 @@ func validateClientTrafficPolicy(cp *v1alpha1.ClientTrafficPolicy) field.ErrorLi
 func validateBackendTrafficPolicy(bp *v1alpha1.BackendTrafficPolicy) field.ErrorList {
 	p := field.NewPath("spec")
 	errs := validateTargetRefs(p.Child("targetRefs"), bp.Spec.TargetRefs, v1alpha1.KindGateway, v1alpha1.KindRoute)
-	if bp.Spec.RateLimit == nil && bp.Spec.ConnectionLimit == nil {
-		errs = append(errs, field.Required(p, "at least one of rateLimit, connectionLimit"))
+	if bp.Spec.RateLimit == nil && bp.Spec.ConnectionLimit == nil && bp.Spec.Compression == nil {
+		errs = append(errs, field.Required(p, "at least one of rateLimit, connectionLimit, compression"))
+	}
+	if c := bp.Spec.Compression; c != nil {
+		cp := p.Child("compression")
+		errs = append(errs, tooMany(cp.Child("contentTypes"), len(c.ContentTypes), maxCompressedTypes)...)
+		for i, t := range c.ContentTypes {
+			if !mediaType.MatchString(t) {
+				errs = append(errs, field.Invalid(cp.Child("contentTypes").Index(i), "must be a media type such as text/css"))
+			}
+		}
+		if c.MinLength != nil && *c.MinLength < 0 {
+			errs = append(errs, field.Invalid(cp.Child("minLength"), "must not be negative"))
+		}
 	}
 	if r := bp.Spec.RateLimit; r != nil {
 		rp := p.Child("rateLimit")
@@ -242,6 +255,13 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 	}
 	return errs
 }
+
+// maxCompressedTypes bounds the media types a compression names.
+const maxCompressedTypes = 32
+
+// mediaType is a media type without parameters: RFC 6838's type/subtype, which nginx's
+// gzip_types takes as one token.
+var mediaType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$`)
 
 // maxForwardedHeaders bounds the headers a forward authentication copies to backends.
 const maxForwardedHeaders = 16

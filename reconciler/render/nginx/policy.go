@@ -135,6 +135,14 @@ func (r *renderer) policies(b *bytes.Buffer, c *candidate, indent string) {
 		b.WriteString(indent + "limit_req zone=" + zone + " burst=" + strconv.Itoa(ceilDiv(int(*l.Burst), replicas)) + " nodelay;\n")
 		b.WriteString(indent + "limit_req_status " + strconv.Itoa(int(*l.StatusCode)) + ";\n")
 	}
+	if c := p.Spec.Compression; c != nil {
+		b.WriteString(indent + "gzip on;\n" + indent + "gzip_proxied any;\n" + indent + "gzip_vary on;\n")
+		b.WriteString(indent + "gzip_min_length " + strconv.Itoa(int(*c.MinLength)) + ";\n" + indent + "gzip_types")
+		for _, t := range c.ContentTypes {
+			b.WriteString(" " + quote(t))
+		}
+		b.WriteString(";\n")
+	}
 	if l := p.Spec.ConnectionLimit; l != nil {
 		zone := r.zone("limit_conn_zone", key, "")
 		b.WriteString(indent + "limit_conn " + zone + " " + strconv.Itoa(ceilDiv(int(l.Connections), replicas)) + ";\n")

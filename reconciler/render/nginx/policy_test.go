@@ -47,6 +47,9 @@ spec:
     - name: limited
       matches: [{path: {type: PathPrefix, value: /limited}}]
       backendRefs: [{name: svc, port: 80}]
+    - name: zipped
+      matches: [{path: {type: PathPrefix, value: /zipped}}]
+      backendRefs: [{name: svc, port: 80}]
 ---
 apiVersion: swarmgate.io/v1alpha1
 kind: SecurityPolicy
@@ -90,6 +93,13 @@ spec:
   targetRefs: [{kind: Route, name: app, sectionName: limited}]
   rateLimit: {requests: 2, unit: Second, burst: 4}
   connectionLimit: {connections: 20}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: zip}
+spec:
+  targetRefs: [{kind: Route, name: app, sectionName: zipped}]
+  compression: {contentTypes: [application/json], minLength: 100}
 `, direct, proxied, pp))
 }
 
@@ -221,6 +231,27 @@ func TestServePolicies(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != tt.want {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name, path, accept, want string
+	}{
+		{"compressed for a client that accepts gzip", "/zipped", "gzip", "gzip"},
+		{"not for one that does not", "/zipped", "identity", ""},
+		{"not where no policy asks", "/", "gzip", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			hr, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", direct, tt.path), nil)
+			hr.Host = "app.example.com"
+			hr.Header.Set("Accept-Encoding", tt.accept)
+			resp, err := client.Do(hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Content-Encoding"); resp.StatusCode != 200 || got != tt.want {
+				t.Errorf("status %d, Content-Encoding %q; want 200, %q", resp.StatusCode, got, tt.want)
 			}
 		})
 	}
