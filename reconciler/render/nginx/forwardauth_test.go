@@ -17,10 +17,11 @@ import (
 )
 
 // stubAuth is an auth service: what it answers is chosen by the request's X-Test-Auth header, and
-// it refuses (400, so the client gets 500) a question that does not say what was asked.
+// it refuses (400, so the client gets 500) a question that is not a GET without a body saying what
+// was asked.
 func stubAuth(t *testing.T) int32 {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/verify" || r.Header.Get("X-Forwarded-Uri") == "" || r.Header.Get("X-Original-URL") == "" ||
+		if r.Method != "GET" || r.URL.Path != "/verify" || r.Header.Get("X-Forwarded-Uri") == "" || r.Header.Get("X-Original-URL") == "" ||
 			r.Header.Get("X-Forwarded-Host") != "app.example.com" || r.Host != "auth:9091" || r.ContentLength > 0 {
 			w.WriteHeader(400)
 			return
