@@ -61,10 +61,12 @@ spec:
     - name: policies-app
       image: swarmgate/echo:test
       port: 8888
+      endpointMode: dnsrr # the VIP needs IPVS, which this kernel lacks
       env: [{name: SERVICE, value: policies-app}]
     - name: policies-auth
       image: swarmgate/echo:test
       port: 8888
+      endpointMode: dnsrr
       env: [{name: SERVICE, value: policies-auth}, {name: AUTH_USER, value: alice}]
 ---
 apiVersion: swarmgate.io/v1alpha1
