@@ -136,7 +136,7 @@ type BackendTrafficPolicy struct {
 	Spec     BackendTrafficPolicySpec `json:"spec"`
 }
 
-// BackendTrafficPolicySpec is what a BackendTrafficPolicy asks for: at least one limit. Each
+// BackendTrafficPolicySpec is what a BackendTrafficPolicy asks for: a limit or compression. Each
 // target has its own count: a policy on two Routes limits each Route apart.
 type BackendTrafficPolicySpec struct {
 	// TargetRefs are what it applies to. At least one, at most 16.

@@ -1,4 +1,4 @@
-package reconciler
+package status
 
 import (
 	"reflect"
@@ -19,7 +19,7 @@ func TestPolicyStatus(t *testing.T) {
 			Metadata: v1alpha1.ObjectMeta{Name: name},
 			Spec:     v1alpha1.BackendTrafficPolicySpec{TargetRefs: []v1alpha1.PolicyTargetRef{{Kind: v1alpha1.KindGateway, Name: target}}}}
 	}
-	p := &Pass{Plan: &planner.Plan{}, Snapshot: &swarmstate.Snapshot{},
+	in := Input{Plan: &planner.Plan{}, Snapshot: &swarmstate.Snapshot{},
 		Objects: []v1alpha1.Object{gw, limit("b", "edge"), limit("a", "edge"), limit("c", "gone")}}
 	want := map[string]struct {
 		reason v1alpha1.ConditionReason
@@ -29,7 +29,7 @@ func TestPolicyStatus(t *testing.T) {
 		"b": {v1alpha1.ReasonConflicted, v1alpha1.Degraded},
 		"c": {v1alpha1.ReasonTargetNotFound, v1alpha1.Degraded},
 	}
-	for _, st := range Status(p) {
+	for _, st := range Judge(in) {
 		if st.Kind == v1alpha1.KindGateway {
 			want := []AttachedPolicy{{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "a", Reason: v1alpha1.ReasonAccepted},
 				{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "b", Reason: v1alpha1.ReasonConflicted}}
