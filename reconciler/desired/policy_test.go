@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // TestBuildPolicies checks what a gateway's service gets from policies: the htpasswd secret of a
@@ -75,11 +75,11 @@ spec:
 				found := false
 				for _, ref := range svc.Spec.TaskTemplate.ContainerSpec.Secrets {
 					if ref.SecretName == "app-users" {
-						found = ref.File.Name == nginx.UserFileDir+"/ops_login.htpasswd" && ref.File.Mode == 0o444
+						found = ref.File.Name == contract.UserFileDir+"/ops_login.htpasswd" && ref.File.Mode == 0o444
 					}
 				}
 				if !found {
-					t.Errorf("app-users is not mounted at %s/ops_login.htpasswd", nginx.UserFileDir)
+					t.Errorf("app-users is not mounted at %s/ops_login.htpasswd", contract.UserFileDir)
 				}
 			}
 		})

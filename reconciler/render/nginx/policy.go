@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // Policies are the policies of a set, each kind in the order that decides between two on one
@@ -28,14 +29,10 @@ func PoliciesOf(objs []v1alpha1.Object) Policies {
 	}
 }
 
-// UserFileDir is where swarmgate mounts the htpasswd secrets of basic authentication in a
-// gateway's tasks.
-const UserFileDir = "/run/secrets/swarmgate-auth"
-
 // UserFile is where the users of a SecurityPolicy's basic authentication are mounted: named by
 // the policy, so another secret changes the mount and not the config.
 func UserFile(p *v1alpha1.SecurityPolicy) string {
-	return UserFileDir + "/" + p.Metadata.QualifiedName() + ".htpasswd"
+	return contract.UserFileDir + "/" + p.Metadata.QualifiedName() + ".htpasswd"
 }
 
 // UserFiles are the SecurityPolicies with basic authentication that gw's config may read.
