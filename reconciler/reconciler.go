@@ -267,7 +267,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		if !ok {
 			continue
 		}
-		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs)}
+		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs), Policies: nginx.PoliciesOf(objs)}
 		if gw.Spec.Agent != nil {
 			opts.MaxSize = contract.MaxAgentConfigSize // its agents take it from the operator, not a secret
 		}
