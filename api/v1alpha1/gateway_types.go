@@ -51,6 +51,10 @@ type GatewaySpec struct {
 	// (`swarmgate run`) and reloads nginx in place, so a route change drops no request and the
 	// config is not bound by a swarm secret's size. Without it, a new config replaces the tasks.
 	Agent *GatewayAgent `json:"agent,omitempty"`
+	// RequestBody bounds and streams the request bodies (uploads) of every Route attached to the
+	// gateway; a Route's own requestBody overrides it. By default bodies of up to 100 MiB are
+	// accepted, buffered.
+	RequestBody *RequestBody `json:"requestBody,omitempty"`
 }
 
 // GatewayAgent says how a gateway's agents reach the operator.

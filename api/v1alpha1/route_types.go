@@ -28,6 +28,9 @@ type RouteSpec struct {
 	Rules []RouteRule `json:"rules"`
 	// Services are swarm services the route runs and owns; backendRefs name them like any service.
 	Services []RouteService `json:"services,omitempty"`
+	// RequestBody bounds and streams the request bodies (uploads) of the route's requests; each
+	// field set here overrides its Gateway's spec.requestBody.
+	RequestBody *RequestBody `json:"requestBody,omitempty"`
 }
 
 // Hostname is a DNS name, optionally with a leading "*." wildcard label.

@@ -168,6 +168,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "needs an https operatorURL: the agents trust these CAs for the operator's TLS certificate"))
 		}
 	}
+	errs = append(errs, validateRequestBody(p.Child("requestBody"), s.RequestBody)...)
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
 }
 
