@@ -169,6 +169,11 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 	}
 	errs = append(errs, validateRequestBody(p.Child("requestBody"), s.RequestBody)...)
+	if d := s.IdleTimeout; d != nil {
+		if v, ok := gatewayDuration(*d); !ok || v <= 0 {
+			errs = append(errs, field.Invalid(p.Child("idleTimeout"), `is not a Gateway API duration longer than 0 ("90s", "1h", "500ms")`))
+		}
+	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
 }
 

@@ -406,6 +406,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout 5s;\n")
 	b.WriteString("# Request bodies (uploads): the gateway's limit, and whether they stream to the backends.\n")
 	writeBody(b, r.gatewayBody, "")
+	writeIdleTimeouts(b, gw)
 	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
 	for _, h := range forwardingHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
