@@ -19,11 +19,13 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -44,7 +46,7 @@ type Reconciler struct {
 	Revision string
 	// Certificates are certificates the operator obtained with ACME and has not stored yet: a
 	// pass stores them and moves their gateways to them.
-	Certificates []desired.Certificate
+	Certificates []acme.Certificate
 	// RegistryAuth, if set, sends the credentials of each image's registry with service writes
 	// (applier.Options.RegistryAuth).
 	RegistryAuth func(image string) (string, error)
@@ -60,10 +62,16 @@ type Pass struct {
 	Objects []v1alpha1.Object
 	// Stored are the applied objects as the swarm kept them before the pass.
 	Stored []v1alpha1.Object
-	// Issued are the ACME listeners' current certificates, by desired.CertificateKey.
-	Issued map[string]IssuedCertificate
+	// Issued are the ACME listeners' current certificates, by acme.Key.
+	Issued map[string]acme.IssuedCertificate
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
-	VirtualIPs map[string]vrrp.Observation
+	VirtualIPs map[string]status.Observation
+}
+
+// Status judges the status of the pass's objects (the pass made with tasks), with what gateway
+// agents report, by gateway (nil when no operator hands them configs).
+func (p *Pass) Status(agents map[string]status.GatewayAgents) []status.ObjectStatus {
+	return status.Judge(status.Input{Objects: p.Objects, Plan: p.Plan, Snapshot: p.Snapshot, VirtualIPs: p.VirtualIPs, Agents: agents})
 }
 
 // observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
@@ -78,8 +86,8 @@ func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
 
 // ObserveVirtualIPs asks the nodes of vips, all at once, and returns what each VirtualIP's nodes
 // reported, by owner.
-func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]vrrp.Observation {
-	out := map[string]vrrp.Observation{}
+func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]status.Observation {
+	out := map[string]status.Observation{}
 	if len(vips) == 0 {
 		return out
 	}
@@ -87,14 +95,14 @@ func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, v := range vips {
-		targets := make([]vrrp.Target, 0, len(v.Nodes))
+		targets := make([]status.Target, 0, len(v.Nodes))
 		for _, n := range v.Nodes {
-			targets = append(targets, vrrp.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
+			targets = append(targets, status.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs := vrrp.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
+			obs := status.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
 			mu.Lock()
 			out[v.Owner] = obs
 			mu.Unlock()
@@ -134,17 +142,13 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if len(certErrs) > 0 {
 		return nil, certErrs
 	}
-	issued := issuedCertificates(objs, snap.Certificates, snap.Secrets, time.Now())
-	current := make(map[string]desired.IssuedCertificate, len(issued))
-	for k, c := range issued {
-		current[k] = desired.IssuedCertificate{Name: c.Name, Legacy: c.Legacy, KeySecret: c.KeySecret, Chain: c.Chain}
-	}
+	issued := acme.Issued(objs, snap.Certificates, snap.Secrets, time.Now())
 	services := make([]string, 0, len(snap.Services))
 	for _, svc := range snap.Services {
 		services = append(services, svc.Spec.Name)
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: current, Certificates: withKeys(r.Certificates, snap.Secrets)})
+		Services: services, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +234,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		}
 		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs)}
 		if gw.Spec.Agent != nil {
-			opts.MaxSize = nginx.MaxAgentConfigSize // its agents take it from the operator, not a secret
+			opts.MaxSize = contract.MaxAgentConfigSize // its agents take it from the operator, not a secret
 		}
 		_, err := nginx.Render(gw, routes, opts)
 		var (

@@ -16,9 +16,10 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 func newGetCommand() *cobra.Command {
@@ -58,9 +59,9 @@ is missing is Synced and Degraded.`,
 		GroupID: "basic",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var (
-				statuses []reconciler.ObjectStatus
+				statuses []status.ObjectStatus
 				objs     []v1alpha1.Object
-				configs  map[string]operator.GatewayConfigStatus
+				configs  map[string]status.GatewayAgents
 			)
 			format, err := parseOutput(output)
 			if err != nil {
@@ -107,7 +108,7 @@ is missing is Synced and Degraded.`,
 
 // localStatus computes the status of the applied objects, or of the manifests' objects (as they
 // would be with the applied ones), against the swarm.
-func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, []v1alpha1.Object, error) {
+func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]status.ObjectStatus, []v1alpha1.Object, error) {
 	var (
 		objs []v1alpha1.Object
 		r    *reconciler.Reconciler
@@ -134,14 +135,14 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 		return nil, nil, err
 	}
 	pass.ObserveVirtualIPs(cmd.Context())
-	statuses := reconciler.Status(pass)
+	statuses := pass.Status(nil)
 	all := pass.Objects
 	if len(files.paths) > 0 { // only the manifests' objects
 		given := map[string]bool{}
 		for _, o := range objs {
-			given[desired.Owner(o)] = true
+			given[inventory.OwnerOf(o).String()] = true
 		}
-		statuses = slices.DeleteFunc(statuses, func(s reconciler.ObjectStatus) bool { return !given[string(s.Kind)+"/"+s.Name] })
+		statuses = slices.DeleteFunc(statuses, func(s status.ObjectStatus) bool { return !given[inventory.NewOwner(s.Kind, s.Name).String()] })
 		all = objs
 	}
 	return statuses, all, nil
@@ -173,7 +174,7 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 
 // selectStatuses keeps the statuses of one kind and, if named, those objects: "KIND [NAME...]"
 // or "KIND/NAME...".
-func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.ObjectStatus, error) {
+func selectStatuses(all []status.ObjectStatus, args []string) ([]status.ObjectStatus, error) {
 	if len(args) == 0 {
 		return all, nil
 	}
@@ -182,15 +183,15 @@ func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.
 		if err != nil {
 			return nil, err
 		}
-		return slices.DeleteFunc(slices.Clone(all), func(s reconciler.ObjectStatus) bool { return s.Kind != kind }), nil
+		return slices.DeleteFunc(slices.Clone(all), func(s status.ObjectStatus) bool { return s.Kind != kind }), nil
 	}
 	owners, err := parseRefs(args)
 	if err != nil {
 		return nil, err
 	}
-	var out []reconciler.ObjectStatus
+	var out []status.ObjectStatus
 	for _, o := range owners {
-		i := slices.IndexFunc(all, func(s reconciler.ObjectStatus) bool { return string(s.Kind)+"/"+s.Name == o })
+		i := slices.IndexFunc(all, func(s status.ObjectStatus) bool { return inventory.NewOwner(s.Kind, s.Name).String() == o })
 		if i < 0 {
 			return nil, fmt.Errorf("%s is not applied", o)
 		}
@@ -227,7 +228,7 @@ func printOperator(w io.Writer, doc *operator.StatusDocument) {
 // on another config than the desired one is converging (its agent takes the new one at once),
 // waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
 // (with nginx's reason).
-func printGatewayConfigs(w io.Writer, configs map[string]operator.GatewayConfigStatus) {
+func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {

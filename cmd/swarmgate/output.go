@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // outputFormat is what -o asks get for, with kubectl's names: a table (wide: more columns),
@@ -41,7 +41,7 @@ func (f outputFormat) table() bool { return f.kind == "" || f.kind == "wide" }
 // print writes the statuses. objs, when known (not from --server), are the objects the statuses
 // are of: yaml, json and jsonpath print them, with their status, as kubectl does; one object
 // asked for by name prints alone, others as a List.
-func (f outputFormat) print(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single bool) error {
+func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) error {
 	switch f.kind {
 	case "", "wide":
 		return printTable(w, statuses, f.kind == "wide")
@@ -79,7 +79,7 @@ func group() string { return strings.Split(v1alpha1.GroupVersion, "/")[0] }
 
 // document is what yaml, json and jsonpath print: each object (apiVersion, kind, metadata,
 // spec) with its status, as generic JSON so that JSONPath walks it as kubectl's does.
-func document(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single bool) (any, error) {
+func document(statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) (any, error) {
 	items := make([]any, 0, len(statuses))
 	for _, st := range statuses {
 		item := map[string]any{}
@@ -115,7 +115,7 @@ func document(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single
 }
 
 // printTable writes one line per object: its sync and health, and why, side by side.
-func printTable(w io.Writer, statuses []reconciler.ObjectStatus, wide bool) error {
+func printTable(w io.Writer, statuses []status.ObjectStatus, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS\tMESSAGE"
 	if wide {

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
+	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
@@ -57,6 +57,7 @@ type runOptions struct {
 	dnsResolvers   []string
 	dnsOnly        bool
 	secretsDir     string
+	lease          lease.Timing
 }
 
 func newRunCommand() *cobra.Command {
@@ -75,9 +76,11 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 /status on --listen.
 
 One writer at a time: the operator holds a lease on its instance (a swarm
-config it renews every 10s), and apply and delete refuse to write while it is
-held. A second operator of the same instance stands by until the lease is free
-(seconds after a clean stop, which releases it; 30s after the last renewal otherwise).`,
+config it renews every --lease-renew), and apply and delete refuse to write while
+it is held. A second operator of the same instance stands by until the lease is
+free: a second after a clean stop, which releases it; --lease-duration after the
+last renewal it saw otherwise (a killed or cut-off holder). A holder whose
+renewals fail stops writing before a standby may start.`,
 		Example: `  swarmgate run --source dir:/etc/swarmgate/manifests
   swarmgate run --source git:https://git.example.com/ops/swarm.git --branch main --path gateway \
     --git-token-file /run/secrets/git-token --alert-webhook https://hooks.slack.com/... --alert-format slack`,
@@ -115,6 +118,9 @@ held. A second operator of the same instance stands by until the lease is free
 	f.StringVar(&o.secretsDir, "secrets-dir", "/run/secrets", "where the operator's swarm secrets are mounted: DNS-01 listeners' TSIG secrets are read there by name")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
 	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
+	o.lease = lease.DefaultTiming()
+	f.DurationVar(&o.lease.Duration, "lease-duration", o.lease.Duration, "how long the lease lasts without a renewal: a standby takes over this long after the holder's last renewal it saw")
+	f.DurationVar(&o.lease.Renew, "lease-renew", o.lease.Renew, "how often the holder renews the lease (at most half of --lease-duration)")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
 }
@@ -165,8 +171,19 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
+	if err := o.lease.Check(); err != nil {
+		return &exitCodeError{code: exitFail, msg: "--lease-duration, --lease-renew: " + err.Error()}
+	}
 	metrics := operator.NewMetrics()
-	c, err := countingClient(&o.engine, metrics)
+	// The lease has its own client; every other write of the operator passes its fence, so an
+	// operator that lost the lease writes nothing more.
+	leaseEngine, err := countingClient(&o.engine, metrics, nil)
+	if err != nil {
+		return err
+	}
+	defer leaseEngine.Close()
+	holder := lease.NewHolder(leaseEngine, o.engine.instance, o.lease)
+	c, err := countingClient(&o.engine, metrics, holder.Fence)
 	if err != nil {
 		return err
 	}
@@ -183,7 +200,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	}
 	ctl := operator.New(rec, c,
 		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
-			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
+			Lease: holder}, alerts, metrics, log)
 
 	tlsConfig, err := o.endpointTLS()
 	if err != nil {
@@ -294,17 +311,22 @@ func readToken(flag, path string) (string, error) {
 	return token, nil
 }
 
-// countingClient is the engine's client with every request counted by verb in the metrics.
-func countingClient(engine *engineOptions, m *operator.Metrics) (*client.Client, error) {
+// countingClient is the engine's client with every request that reaches the engine counted by
+// verb in the metrics; wrap, when set, sees each request first.
+func countingClient(engine *engineOptions, m *operator.Metrics, wrap func(http.RoundTripper) http.RoundTripper) (*client.Client, error) {
 	base, err := engine.client()
 	if err != nil {
 		return nil, err
 	}
 	transport := base.HTTPClient().Transport // already set up for the engine's socket, TLS or ssh
-	return engine.client(client.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	var counted http.RoundTripper = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		m.APIRequests.WithLabelValues(r.Method).Inc()
 		return transport.RoundTrip(r)
-	})}))
+	})
+	if wrap != nil {
+		counted = wrap(counted)
+	}
+	return engine.client(client.WithHTTPClient(&http.Client{Transport: counted}))
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -20,7 +20,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/spf13/cobra"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func newTLSCommand() *cobra.Command {
@@ -113,7 +113,7 @@ can be removed. Nothing is printed of the key.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "secret/%s created (valid until %s for %s)\n", args[0], labels[v1alpha1.LabelTLSNotAfter], labels[v1alpha1.LabelTLSNames])
+			fmt.Fprintf(cmd.OutOrStdout(), "secret/%s created (valid until %s for %s)\n", args[0], labels[inventory.LabelTLSNotAfter], labels[inventory.LabelTLSNames])
 			return nil
 		},
 	}
@@ -171,8 +171,8 @@ func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[str
 	names := slices.Clone(leaf.DNSNames)
 	slices.Sort(names)
 	return data.Bytes(), map[string]string{
-		v1alpha1.LabelTLSNotAfter: leaf.NotAfter.UTC().Format(time.RFC3339),
-		v1alpha1.LabelTLSNames:    strings.Join(names, ","),
+		inventory.LabelTLSNotAfter: leaf.NotAfter.UTC().Format(time.RFC3339),
+		inventory.LabelTLSNames:    strings.Join(names, ","),
 	}, nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // writePair writes a self-signed certificate valid from notBefore to notAfter for names, and its
@@ -52,7 +52,7 @@ func TestCertificateSecret(t *testing.T) {
 	if !strings.HasPrefix(string(data), "-----BEGIN CERTIFICATE-----") || !strings.Contains(string(data), "PRIVATE KEY-----") {
 		t.Errorf("secret data: want the chain, then the key:\n%s", data)
 	}
-	if labels[v1alpha1.LabelTLSNames] != "*.shop.example.com,shop.example.com" || labels[v1alpha1.LabelTLSNotAfter] == "" {
+	if labels[inventory.LabelTLSNames] != "*.shop.example.com,shop.example.com" || labels[inventory.LabelTLSNotAfter] == "" {
 		t.Errorf("labels %v", labels)
 	}
 

@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestConversions(t *testing.T) {
@@ -83,7 +84,7 @@ spec:
 	var nets []string
 	for _, n := range s.Networks {
 		nets = append(nets, n.Name)
-		if !n.Encrypted || n.Labels[v1alpha1.LabelOwner] != "Gateway/gw" {
+		if !n.Encrypted || n.Labels[inventory.LabelOwner] != "Gateway/gw" {
 			t.Errorf("network %+v", n)
 		}
 	}
@@ -104,7 +105,7 @@ spec:
 	if len(s.ExternalBackends) != 1 || s.ExternalBackends[0].Service != "ext" || !slices.Equal(s.ExternalBackends[0].Networks, []string{"edge_shop_a"}) {
 		t.Errorf("external backends %+v", s.ExternalBackends)
 	}
-	if h := byName["gw"].Spec.Labels[v1alpha1.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
+	if h := byName["gw"].Spec.Labels[inventory.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
 		t.Errorf("spec hash label %q is not the spec's hash", h)
 	}
 	if !strings.HasPrefix(s.Secrets[0].Name, "gw-conf-") || len(s.Secrets[0].Name) != len("gw-conf-")+10 {
@@ -152,7 +153,7 @@ spec:
 		{"placement", svc.Spec.TaskTemplate.Placement.Constraints, []string{"node.hostname==node1"}},
 		{"network", svc.Spec.TaskTemplate.Networks[0].Target, HostNetwork},
 		{"capabilities", c.CapabilityAdd, []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"}},
-		{"config", c.Secrets[0].File.Name, KeepalivedConfigPath},
+		{"config", c.Secrets[0].File.Name, contract.KeepalivedConfigPath},
 		{"args", c.Args, []string{"--node", "node1", "--address", "10.99.0.100/24", "--interface", "eth0", "--listen", ":9177",
 			"--track-url", "http://10.99.0.1:8080/.well-known/swarmgate/health"}},
 	} {
@@ -239,11 +240,11 @@ spec:
 	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
 		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
 	}
-	answers := map[string]int{}
+	answers := map[string]MissingAnswer{}
 	for _, b := range s.ExternalBackends {
 		answers[b.Owner+" "+b.Service] = b.Answer
 	}
-	if answers["Route/a gone"] != 500 || answers["Route/b gone"] != 503 {
+	if answers["Route/a gone"] != AnswersError || answers["Route/b gone"] != AnswersUnavailable {
 		t.Errorf("answers %v", answers)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
@@ -22,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files with the curre
 // TestGolden renders every testdata/*.txtar: its input.yaml holds one Gateway and its Routes, its
 // default.conf the config they must render to, which the real nginx must accept. An optional
 // acme-issued file lists the ACME listeners whose certificate is issued (a chain and a key), read
-// where the desired state puts them: under AgentChainDir for a gateway with agents.
+// where the desired state puts them: under contract.AgentChainDir for a gateway with agents.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -45,7 +46,7 @@ func TestGolden(t *testing.T) {
 					opts.ACMEChains[v1alpha1.SectionName(l)] = true
 				}
 				if gw.Spec.Agent != nil {
-					opts.ChainDir = AgentChainDir
+					opts.ChainDir = contract.AgentChainDir
 				}
 			}
 			got, err := Render(gw, routes, opts)
