@@ -174,6 +174,12 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "needs an https operatorURL: the agents trust these CAs for the operator's TLS certificate"))
 		}
 	}
+	errs = append(errs, validateRequestBody(p.Child("requestBody"), s.RequestBody)...)
+	if d := s.IdleTimeout; d != nil {
+		if v, ok := gatewayDuration(*d); !ok || v <= 0 {
+			errs = append(errs, field.Invalid(p.Child("idleTimeout"), `is not a Gateway API duration longer than 0 ("90s", "1h", "500ms")`))
+		}
+	}
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
 }
 

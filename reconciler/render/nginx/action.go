@@ -314,6 +314,11 @@ func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
 	if reflect {
 		common = append(common, header{"Vary", whenAllowed("Origin")})
 	}
+	// Expose-Headers goes on the preflight's answer too, as the Gateway API's conformance cases
+	// expect, though browsers read it from the actual answer only.
+	if len(f.ExposeHeaders) > 0 {
+		common = append(common, header{"Access-Control-Expose-Headers", whenAllowed(literal(strings.Join(headerNames(f.ExposeHeaders), ", ")))})
+	}
 	preflight := slices.Clone(common)
 	if len(f.AllowMethods) > 0 {
 		preflight = append(preflight, header{"Access-Control-Allow-Methods", whenAllowed(listOrWildcard(f.AllowMethods, "http_access_control_request_method"))})
@@ -323,9 +328,6 @@ func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
 	}
 	preflight = append(preflight, header{"Access-Control-Max-Age", whenAllowed(strconv.Itoa(int(f.MaxAge)))})
 	actual := common
-	if len(f.ExposeHeaders) > 0 {
-		actual = append(actual, header{"Access-Control-Expose-Headers", whenAllowed(literal(strings.Join(headerNames(f.ExposeHeaders), ", ")))})
-	}
 
 	isPreflight := r.addBlock(`map "${request_method} ${http_access_control_request_method} ${http_origin}"`, "    \"~^OPTIONS [^ ]+ [^ ]\" 1;\n    default \"\";\n")
 	line("if ($", isPreflight, ") {")
