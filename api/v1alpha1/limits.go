@@ -27,3 +27,10 @@ const (
 	MaxPriority        = 254
 	MaxWeight          = 1000000
 )
+
+// A VirtualIP placed on a Zone gives the zone's nodes priorities falling from ZoneTopPriority, at
+// least one apart, so it can place at most MaxZoneNodesForVirtualIP nodes.
+const (
+	ZoneTopPriority          = 250
+	MaxZoneNodesForVirtualIP = ZoneTopPriority - MinPriority + 1
+)

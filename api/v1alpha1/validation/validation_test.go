@@ -1,6 +1,7 @@
 package validation_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -601,6 +602,23 @@ func TestValidateVirtualIPAcrossObjects(t *testing.T) {
 		v2.Spec.Address = "172.22.1.6/24"
 		return []v1alpha1.Object{g, r, v, z, v2}
 	}, "spec.virtualRouterID: is already used by VirtualIP vip (test.yaml doc 3)")
+	// A zone's nodes get priorities falling from 250 one apart: it can place 250 nodes, no more.
+	for _, tt := range []struct {
+		nodes int
+		want  []string
+	}{
+		{v1alpha1.MaxZoneNodesForVirtualIP, nil},
+		{v1alpha1.MaxZoneNodesForVirtualIP + 1, []string{"test.yaml doc 3: VirtualIP vip: spec.zone: names a Zone of 251 nodes; VRRP priorities give a virtual IP at most 250"}},
+	} {
+		check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+			v.Spec.Nodes, v.Spec.Zone = nil, "dmz"
+			z.Spec.Nodes = nil
+			for i := range tt.nodes {
+				z.Spec.Nodes = append(z.Spec.Nodes, fmt.Sprintf("node%d", i))
+			}
+			return nil
+		}, tt.want...)
+	}
 }
 
 func TestValidateZone(t *testing.T) {
