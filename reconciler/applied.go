@@ -15,6 +15,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 // Input is what a pass is given, and what it means for the store of applied objects (the swarm
@@ -169,7 +170,7 @@ func validSet(objs []v1alpha1.Object) error {
 	if errs := validation.Validate(objs); len(errs) > 0 {
 		return errs
 	}
-	if errs := renderable(objs); len(errs) > 0 {
+	if errs := renderable(objs, nginx.MaxAgentConfigSize); len(errs) > 0 {
 		return errs
 	}
 	return nil

@@ -55,6 +55,8 @@ type State struct {
 	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
+
+	agentBytes int // the size of AgentConfigs' configs, which share nginx.MaxAgentConfigSize
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -354,12 +356,13 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		// fit one. A task that starts with this one, without routes, answers 404 until its agent
 		// has the real one, a moment later.
 		agentOpts := opts.Nginx
-		agentOpts.MaxSize = nginx.MaxAgentConfigSize
+		agentOpts.MaxSize = nginx.AgentConfigBudget(nginx.MaxAgentConfigSize, s.agentBytes)
 		agentConf, err := nginx.Render(gw, routes, agentOpts)
 		if err != nil {
 			return err
 		}
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: agentConf, Chains: chains}
+		s.agentBytes += len(agentConf)
 		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
 			return err
 		}
@@ -367,6 +370,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		return err
 	case gw.Spec.Agent != nil:
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
+		s.agentBytes += len(conf)
 	}
 	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hash10(conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: ConfigPath}

@@ -31,8 +31,17 @@ import (
 // MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
 const MaxConfigSize = 500 * 1024
 
-// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator.
+// MaxAgentConfigSize bounds the configs of the gateways whose agents take them from the operator,
+// all of one set together: the operator holds them all, and however many such gateways a manifest
+// declares, rendering them costs no more than this much output.
 const MaxAgentConfigSize = 64 << 20
+
+// AgentConfigBudget is the MaxSize of the next config of a gateway with agents when the configs of
+// those before it weigh used bytes of bound (MaxAgentConfigSize): what is left (at least 1, as 0
+// means MaxConfigSize).
+func AgentConfigBudget(bound, used int) int {
+	return max(bound-used, 1)
+}
 
 // HealthPath is the gateway's health check. Only the default server of each listener serves it, so
 // it answers for hosts no Route claims, such as a node's or a virtual IP's address (a Route cannot
@@ -160,7 +169,7 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 	switch {
 	case r.err != nil:
 		return nil, r.err
-	case len(out) > opts.MaxSize:
+	case r.overSize || len(out) > opts.MaxSize:
 		return nil, &SizeError{Gateway: gw, Limit: opts.MaxSize}
 	}
 	return out, nil
@@ -313,6 +322,8 @@ type renderer struct {
 	nextID    int
 	// err is the first value nginx cannot take.
 	err error
+	// overSize says the config would be over MaxSize: found before writing it, by counting candidates.
+	overSize bool
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
 	// "" when no listener takes its certificate from ACME.
 	acme string
@@ -346,6 +357,10 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		byHost := map[v1alpha1.Hostname]*server{}
 		var anyHost []*v1alpha1.Route // routes without hostnames: every host that reaches l
 		for _, rt := range attached {
+			if r.nextID > r.opts.MaxSize/minCandidateBytes {
+				r.overSize = true // writing it would only cost
+				return nil
+			}
 			if !rt.AttachesTo(gw, l) {
 				continue
 			}
@@ -389,6 +404,10 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 					continue
 				}
 				for _, rt := range anyHost {
+					if r.nextID > r.opts.MaxSize/minCandidateBytes {
+						r.overSize = true
+						return nil
+					}
 					s.candidates = append(s.candidates, r.candidates(rt, l.Port, "")...)
 				}
 			}
@@ -432,6 +451,13 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 
 // candidates lists the matches of a route, one candidate each; host is the route's hostname that
 // brought it to the server.
+// minCandidateBytes is the least a candidate (a match of a rule on one host and port) adds to a
+// config, unless an identical one shadows it: its location, or its condition, and its action. A
+// gateway with more than MaxSize/minCandidateBytes candidates is over MaxSize, which the renderer
+// knows before it spends anything on writing them: however many listeners and hostnames multiply
+// a Route's matches, rendering costs what the size limit allows.
+const minCandidateBytes = 16
+
 func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host v1alpha1.Hostname) []*candidate {
 	rank := [2]int{0, len(host)}
 	if !strings.HasPrefix(string(host), "*") {
