@@ -85,9 +85,13 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 		slog.Warn(warning, "reason", "VRRPConfig")
 	}
 	passwords := map[string]string{}
+	agentConfigs := map[string][]byte{} // by owner
 	for _, o := range objs {
 		if vip, ok := o.(*v1alpha1.VirtualIP); ok && vip.Spec.Auth != nil && !showSecrets {
 			passwords[desired.Owner(vip)] = vip.Spec.Auth.Password
+		}
+		if gw, ok := o.(*v1alpha1.Gateway); ok && gw.Spec.Agent != nil {
+			agentConfigs[desired.Owner(gw)] = d.AgentConfigs[gw.Metadata.QualifiedName()].Config
 		}
 	}
 	// Gateways first, then each virtual IP's nodes.
@@ -97,7 +101,16 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 		kind, name, _ := strings.Cut(sec.Owner, "/")
 		conf := sec.Data
 		if sec.Node == "" {
-			fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)
+			// A gateway's agents are given the config with every route from the operator; the
+			// tasks start with the secret's, which holds no routes when that one is too large
+			// for a secret.
+			agentConf, agents := agentConfigs[sec.Owner]
+			if !agents || bytes.Equal(agentConf, conf) {
+				fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)
+				continue
+			}
+			fmt.Fprintf(w, "# ---- %s %s, until its agents take the config below: %s\n%s\n", kind, name, sec.Target, conf)
+			fmt.Fprintf(w, "# ---- %s %s, from the operator to its agents: %s\n%s\n", kind, name, sec.Target, agentConf)
 			continue
 		}
 		if p, ok := passwords[sec.Owner]; ok {
