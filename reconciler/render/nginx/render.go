@@ -684,7 +684,7 @@ func longestQuoted(text string) int {
 // hashes once the http block is read, so the directives may come last.
 func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 	const builtinVariables = 128 // nginx's own variables, and those of its modules
-	var hostLen, headerLen, varLen int
+	var hostLen, headerLen, varLen, headers int
 	hosts, vars := 1, len(r.blocks)+builtinVariables
 	for _, s := range servers {
 		hosts++
@@ -696,12 +696,10 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 			for _, q := range c.match.QueryParams {
 				varLen = max(varLen, len("arg_"+q.Name))
 			}
-			for _, f := range c.rule.Filters {
-				if m := f.RequestHeaderModifier; m != nil {
-					for _, h := range slices.Concat(m.Set, m.Add) {
-						headerLen = max(headerLen, len(h.Name))
-					}
-				}
+			names := modifiedHeaders(c.rule)
+			headers = max(headers, len(names))
+			for _, name := range names {
+				headerLen = max(headerLen, len(name))
 			}
 		}
 	}
@@ -710,8 +708,10 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 		lines = append(lines, fmt.Sprintf("server_names_hash_bucket_size %d;", hashBucket(hostLen)),
 			fmt.Sprintf("server_names_hash_max_size %d;", max(512, nextPow2(8*hosts))))
 	}
-	if hashEntry(headerLen)+8 > 64 {
-		lines = append(lines, fmt.Sprintf("proxy_headers_hash_bucket_size %d;", hashBucket(headerLen)), "proxy_headers_hash_max_size 1024;")
+	headers += len(forwardingHeaders(""))
+	if hashEntry(headerLen)+8 > 64 || headers > 64 {
+		lines = append(lines, fmt.Sprintf("proxy_headers_hash_bucket_size %d;", hashBucket(headerLen)),
+			fmt.Sprintf("proxy_headers_hash_max_size %d;", max(1024, nextPow2(8*headers))))
 	}
 	if hashEntry(varLen)+8 > 64 || vars > 256 {
 		lines = append(lines, fmt.Sprintf("variables_hash_bucket_size %d;", hashBucket(varLen)),
@@ -721,6 +721,31 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 		b.WriteString("\n# Hash sizes for the names above, larger than nginx's defaults.\n")
 		b.WriteString(strings.Join(lines, "\n") + "\n")
 	}
+}
+
+// modifiedHeaders are the names of the headers a rule's filters and its backends' filters change.
+// nginx keeps those of requests (proxy_set_header) and those hidden from responses
+// (proxy_hide_header, also before a response header is set) in a location's proxy_headers hash.
+func modifiedHeaders(rule *v1alpha1.RouteRule) []v1alpha1.HeaderName {
+	var names []v1alpha1.HeaderName
+	addFilters := func(filters []v1alpha1.RouteFilter) {
+		for _, f := range filters {
+			for _, m := range []*v1alpha1.HeaderModifier{f.RequestHeaderModifier, f.ResponseHeaderModifier} {
+				if m == nil {
+					continue
+				}
+				for _, h := range slices.Concat(m.Set, m.Add) {
+					names = append(names, h.Name)
+				}
+				names = append(names, m.Remove...)
+			}
+		}
+	}
+	addFilters(rule.Filters)
+	for _, b := range rule.BackendRefs {
+		addFilters(b.Filters)
+	}
+	return names
 }
 
 // hashEntry is what a name of length n takes in one of nginx's name hashes: a pointer and the name
