@@ -192,6 +192,18 @@ func TestValidateGateway(t *testing.T) {
 			"spec.listeners[2].tls.acme.directory: is not an https URL without credentials", "spec.listeners[2].tls.acme.email: is not an email address",
 			"spec.listeners[2].hostname: is a wildcard, which only a DNS-01 challenge can prove",
 			"spec.listeners[1].tls.acme: needs spec.agent", "spec.listeners[2].tls.acme: needs spec.agent"}},
+		{"agent operatorURLs nginx or the agents cannot take", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://operator:99999", TokenSecret: "agent-token"}
+			return nil
+		}, []string{"spec.agent.operatorURL: must name a host (a DNS name or an IP address) and, if any, a port from 1 to 65535, in at most 2048 characters"}},
+		{"a 5,000-character operatorURL", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://" + strings.Repeat("a", 4990) + ":9090", TokenSecret: "agent-token"}
+			return nil
+		}, []string{"spec.agent.operatorURL: must name a host"}},
+		{"an operatorURL with an IPv6 address", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://[fd00::1]:9090/", TokenSecret: "agent-token"}
+			return nil
+		}, nil},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			l13 := https("b", 443, "b.example.com", "cert-b")
 			l13.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.3"}

@@ -80,9 +80,29 @@ func TestLimitsNginxTakes(t *testing.T) {
 }
 
 // TestValueTooLongForNginx: a value whose escaped form nginx cannot read as one token is refused,
-// naming the route and rule, before any config is written.
+// naming the route and rule, before any config is written: wherever the renderer writes it (the
+// location, or a map at the http level).
 func TestValueTooLongForNginx(t *testing.T) {
-	gw, routes := loadInput(t, "dollars.yaml", []byte(`apiVersion: swarmgate.io/v1alpha1
+	dollars := strings.Repeat("$", 400)
+	var allowHeaders []string
+	for i := range 16 {
+		allowHeaders = append(allowHeaders, fmt.Sprintf("X-%d%s", i, strings.Repeat("h", 252)))
+	}
+	for _, tt := range []struct{ name, rule string }{
+		{"a header set on requests", `      filters:
+        - type: RequestHeaderModifier
+          requestHeaderModifier: {set: [{name: X-D, value: "` + dollars + `"}]}
+      backendRefs: [{name: s, port: 80}]`},
+		{"a header set on one of weighted backends", `      backendRefs:
+        - {name: s, port: 80, filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-D, value: "` + dollars + `"}]}}]}
+        - {name: t, port: 80}`},
+		{"CORS allowHeaders", `      filters: [{type: CORS, cors: {allowOrigins: ["https://a.example"], allowHeaders: [` + strings.Join(allowHeaders, ", ") + `]}}]
+      backendRefs: [{name: s, port: 80}]`},
+		{"a CORS origin", `      filters: [{type: CORS, cors: {allowOrigins: ["https://` + strings.Repeat("a", 4090) + `.example"]}}]
+      backendRefs: [{name: s, port: 80}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gw, routes := loadInput(t, "long.yaml", []byte(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: gw}
 spec:
@@ -96,15 +116,13 @@ spec:
   hostnames: [a.example]
   rules:
     - backendRefs: [{name: s, port: 80}]
-    - backendRefs: [{name: s, port: 80}]
-      matches: [{path: {value: /x}}]
-      filters:
-        - type: RequestHeaderModifier
-          requestHeaderModifier: {set: [{name: X-D, value: "`+strings.Repeat("$", 400)+`"}]}
-`))
-	_, err := Render(gw, routes, Options{})
-	var ve *ValueError
-	if !errors.As(err, &ve) || ve.Route.Metadata.Name != "money" || ve.Field != "spec.rules[1]" {
-		t.Fatalf("want a ValueError on Route money spec.rules[1], got %v", err)
+    - matches: [{path: {value: /x}}]
+`+tt.rule+"\n"))
+			_, err := Render(gw, routes, Options{})
+			var ve *ValueError
+			if !errors.As(err, &ve) || ve.Route.Metadata.Name != "money" || ve.Field != "spec.rules[1]" {
+				t.Fatalf("want a ValueError on Route money spec.rules[1], got %v", err)
+			}
+		})
 	}
 }

@@ -171,6 +171,8 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 		return nil, r.err
 	case r.overSize || len(out) > opts.MaxSize:
 		return nil, &SizeError{Gateway: gw, Limit: opts.MaxSize}
+	case longestQuoted(out) > MaxTokenLength:
+		return nil, &TokenError{Gateway: gw}
 	}
 	return out, nil
 }
@@ -202,12 +204,26 @@ func (e *SizeError) Error() string {
 		e.Gateway.Metadata.Name, e.Limit)
 }
 
-// checkTokens records a ValueError for c when text holds a quoted token longer than nginx takes.
-func (r *renderer) checkTokens(c *candidate, text string) {
-	if r.err == nil && longestQuoted(text) > MaxTokenLength {
-		r.err = &ValueError{Route: c.route, Field: fmt.Sprintf("spec.rules[%d]", c.ruleIdx),
-			Detail: fmt.Sprintf("a value, once escaped for nginx, is longer than the %d bytes nginx takes in one token (a literal \"$\" takes 12)", MaxTokenLength)}
+// checkTokens records a ValueError for c when the texts rendered for it (its directives, and the
+// http-level blocks they added) hold a quoted token longer than nginx takes.
+func (r *renderer) checkTokens(c *candidate, texts ...string) {
+	for _, text := range texts {
+		if r.err == nil && longestQuoted(text) > MaxTokenLength {
+			r.err = &ValueError{Route: c.route, Field: fmt.Sprintf("spec.rules[%d]", c.ruleIdx), Detail: tokenTooLong}
+		}
 	}
+}
+
+var tokenTooLong = fmt.Sprintf("a value, once escaped for nginx, is longer than the %d bytes nginx takes in one token (a literal \"$\" takes 12)", MaxTokenLength)
+
+// TokenError is a config holding a token longer than nginx takes that no Route's rule wrote: a
+// value of the Gateway's (validation bounds them; this keeps nginx from ever seeing one).
+type TokenError struct {
+	Gateway *v1alpha1.Gateway
+}
+
+func (e *TokenError) Error() string {
+	return "gateway " + e.Gateway.Metadata.Name + ": " + tokenTooLong
 }
 
 // candidate is one match of one rule of one route, on one server.
@@ -590,9 +606,7 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 		if c.cond == "" {
 			before := len(r.blocks)
 			c.cond = r.condition(c)
-			for _, block := range r.blocks[before:] {
-				r.checkTokens(c, block)
-			}
+			r.checkTokens(c, r.blocks[before:]...)
 		}
 		b.WriteString("        if ($")
 		b.WriteString(c.cond)
@@ -607,9 +621,10 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 func (r *renderer) actionText(c *candidate) string {
 	if c.action == "" {
 		var b bytes.Buffer
+		before := len(r.blocks)
 		r.action(&b, c, "        ")
 		c.action = b.String()
-		r.checkTokens(c, c.action)
+		r.checkTokens(c, append([]string{c.action}, r.blocks[before:]...)...)
 	}
 	return c.action
 }
@@ -659,7 +674,7 @@ func (r *renderer) addBlock(open, body string) string {
 
 // longestQuoted returns the length of the longest double-quoted token in text, as quote writes
 // them (a backslash escapes the next byte).
-func longestQuoted(text string) int {
+func longestQuoted[T string | []byte](text T) int {
 	longest := 0
 	for i := 0; i < len(text); i++ {
 		if text[i] != '"' {
