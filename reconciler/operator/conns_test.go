@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 )
@@ -71,10 +71,10 @@ func TestOneClientCannotStallTheEndpoints(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("/healthz from %s: %d", from, resp.StatusCode)
 		}
-		req, _ := http.NewRequestWithContext(context.Background(), "GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, gateway.ConfigPath("gw")), nil)
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, contract.AgentConfigPath("gw")), nil)
 		req.Header.Set("Authorization", "Bearer ag3nt")
-		req.Header.Set("Accept", gateway.BundleType)
-		req.Header.Set(gateway.ServedHeader, "old")
+		req.Header.Set("Accept", contract.BundleType)
+		req.Header.Set(contract.ServedHeader, "old")
 		resp, err = client.Do(req)
 		if err != nil {
 			t.Fatalf("agent poll from %s: %v", from, err)

@@ -78,6 +78,15 @@ func (g *Git) auth() (transport.AuthMethod, error) {
 	return nil, nil
 }
 
+// CheckPath refuses a Path that leaves the repository (absolute, or up through ".."): the
+// operator checks it at start, and every Fetch again.
+func (g *Git) CheckPath() error {
+	if g.Path != "" && !filepath.IsLocal(g.Path) && filepath.Clean(g.Path) != "." {
+		return fmt.Errorf("path %q is not inside the repository", g.Path)
+	}
+	return nil
+}
+
 // Fetch clones the branch the first time, then fetches it and hard-resets the checkout to it, so
 // whatever happened to the checkout, it holds exactly the branch's head. The revision is the
 // commit's SHA.
@@ -86,8 +95,8 @@ func (g *Git) Fetch(ctx context.Context) ([]string, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if g.Path != "" && !filepath.IsLocal(g.Path) && filepath.Clean(g.Path) != "." {
-		return nil, "", fmt.Errorf("path %q is not inside the repository", g.Path)
+	if err := g.CheckPath(); err != nil {
+		return nil, "", err
 	}
 	ref := plumbing.NewBranchReferenceName(g.Branch)
 	repo, err := git.PlainOpen(g.Checkout)
