@@ -56,6 +56,19 @@ func TestLimitsNginxTakes(t *testing.T) {
 		return b.String()
 	}
 	for _, tt := range []struct{ name, routes string }{
+		{"a match with every condition validation allows", route("conds33", "a.example", "    - backendRefs: [{name: s, port: 80}]\n      matches: [{method: GET, headers: ["+func() string {
+			var h []string
+			for i := range 16 {
+				h = append(h, fmt.Sprintf("{name: X-H%d, value: v}", i))
+			}
+			return strings.Join(h, ", ")
+		}()+"], queryParams: ["+func() string {
+			var q []string
+			for i := range 16 {
+				q = append(q, fmt.Sprintf("{name: q%d, value: v}", i))
+			}
+			return strings.Join(q, ", ")
+		}()+"]}]\n")},
 		{"every header a rule and its 6 backends may change", route("many", "a.example", manyHeaders(6))},
 		{"a 253-character hostname", route("long", longHost, "    - backendRefs: [{name: s, port: 80}]\n")},
 		{"900 hostnames", manyHosts(900)},

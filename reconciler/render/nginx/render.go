@@ -343,6 +343,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	for _, h := range forwardingHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
+	mapHashSize(b, servers)
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
 
@@ -724,6 +725,21 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 	if len(lines) > 0 {
 		b.WriteString("\n# Hash sizes for the names above, larger than nginx's defaults.\n")
 		b.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+}
+
+// mapHashSize writes the bucket size of the maps' hashes when nginx's default, a cache line (32
+// bytes on some machines), may not hold their longest exact key: a condition map's, one "1" per
+// condition of a match. nginx takes it only before the first map.
+func mapHashSize(b *bytes.Buffer, servers []*server) {
+	keyLen := 0
+	for _, s := range servers {
+		for _, c := range s.candidates {
+			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+1)
+		}
+	}
+	if hashEntry(keyLen)+8 > 32 {
+		fmt.Fprintf(b, "map_hash_bucket_size %d;\n", hashBucket(keyLen))
 	}
 }
 
