@@ -381,7 +381,13 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 // the default server of each port that routes without hostnames serve; render writes them,
 // Explain follows a request through them.
 func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*server, map[v1alpha1.PortNumber]*server) {
-	attached := slices.Clone(routes)
+	// Only the routes that name gw are sorted: a gateway among many costs what its own routes do.
+	var attached []*v1alpha1.Route
+	for _, rt := range routes {
+		if slices.ContainsFunc(rt.Spec.ParentRefs, func(p v1alpha1.ParentRef) bool { return p.Refers(gw) }) {
+			attached = append(attached, rt)
+		}
+	}
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
 	// A host on a port belongs to the listener whose hostname matches it most exactly (the
