@@ -144,6 +144,9 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if err := g.CheckPath(); err != nil {
 			return nil, 0, fmt.Errorf("--path: %w", err)
 		}
+		if err := g.CheckFiles(); err != nil {
+			return nil, 0, fmt.Errorf("--git-token-file, --git-ssh-key-file, --git-known-hosts-file, --allowed-signers: %w", err)
+		}
 		return g, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
@@ -304,16 +307,13 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
 
-// maxTokenSize bounds a token file: a shared secret is tens of bytes.
-const maxTokenSize = 64 << 10
-
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.
 func readToken(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := manifest.ReadRegularFile(path, maxTokenSize)
+	b, err := manifest.ReadRegularFile(path, manifest.MaxCredentialSize)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}

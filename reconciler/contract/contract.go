@@ -33,6 +33,9 @@ const (
 	// https operator.
 	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
 	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
+	// UserFileDir is where the htpasswd secrets of SecurityPolicies' basic authentication are
+	// mounted, one file per policy.
+	UserFileDir = "/run/secrets/swarmgate-auth"
 	// TaskEnv names a gateway task's environment variable that holds its task name.
 	TaskEnv = "SWARMGATE_TASK"
 )

@@ -246,6 +246,7 @@ func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
+	opts.Nginx.Policies = nginx.PoliciesOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -276,6 +277,8 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		}
 	}
 	for _, gw := range gateways {
+		opts := opts
+		opts.Nginx.Replicas = gatewayTasks(gw, zones[gw.Spec.Zone], opts.Nodes)
 		if err := s.addGateway(gw, routes, opts); err != nil {
 			return nil, err
 		}
@@ -458,7 +461,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
-				Secrets:  gatewaySecrets(gw, secret.Name, acme),
+				Secrets:  append(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies)...),
 				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
 				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes

@@ -46,6 +46,12 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateZone(o)...)
 	case *v1alpha1.ReferenceGrant:
 		errs = append(errs, validateReferenceGrant(o)...)
+	case *v1alpha1.SecurityPolicy:
+		errs = append(errs, validateSecurityPolicy(o)...)
+	case *v1alpha1.ClientTrafficPolicy:
+		errs = append(errs, validateClientTrafficPolicy(o)...)
+	case *v1alpha1.BackendTrafficPolicy:
+		errs = append(errs, validateBackendTrafficPolicy(o)...)
 	}
 	return withObject(errs, o)
 }

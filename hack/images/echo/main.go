@@ -5,13 +5,16 @@
 // never their contents: the tests mount secrets there. A task whose SLOT (set it to swarm's
 // {{.Task.Slot}}) equals FAIL_SLOT answers 503, as a broken task would; LOG=1 logs each request.
 // "echo health" asks the server in the same container and exits 0 if it answers 200: the image has
-// no shell or curl for a health check.
+// no shell or curl for a health check. With AUTH_USER set it is also a forward-auth service at
+// /auth, as Authelia's: a request whose cookie session is "ok" passes (200, Remote-User:
+// AUTH_USER), one with "forbidden" gets 403, any other is sent to a login page (302).
 package main
 
 import (
 	"encoding/json"
 	"log"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -50,6 +53,18 @@ func main() {
 	service := os.Getenv("SERVICE")
 	failing := os.Getenv("FAIL_SLOT") != "" && os.Getenv("SLOT") == os.Getenv("FAIL_SLOT")
 	logRequests := os.Getenv("LOG") == "1"
+	if user := os.Getenv("AUTH_USER"); user != "" {
+		http.HandleFunc("/auth", func(w http.ResponseWriter, r *http.Request) {
+			switch c, _ := r.Cookie("session"); {
+			case c != nil && c.Value == "ok":
+				w.Header().Set("Remote-User", user)
+			case c != nil && c.Value == "forbidden":
+				w.WriteHeader(http.StatusForbidden)
+			default:
+				http.Redirect(w, r, "https://login.test/?rd="+url.QueryEscape(r.Header.Get("X-Original-URL")), http.StatusFound)
+			}
+		})
+	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if logRequests {
 			log.Printf("request %s %s", r.Method, r.RequestURI)

@@ -94,7 +94,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
 		}
-		headers := r.modify(forwardingHeaders(host), reqMod)
+		headers := r.modify(r.backendHeaders(host), reqMod)
 		switch {
 		case choice != "":
 			headers = r.perBackendHeaders(headers, choice, targets)

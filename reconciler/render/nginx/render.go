@@ -80,6 +80,12 @@ type Options struct {
 	// naming tasks is stale once they move, so only gateways with agents, which take a new config
 	// without a task replaced, get one. A service without a running task answers 503.
 	Tasks map[string][]netip.Addr
+	// Policies are the set's policies: those targeting this gateway, its listeners or its Routes
+	// apply.
+	Policies Policies
+	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
+	// the whole gateway, are divided among them. 0 is 1.
+	Replicas int
 }
 
 // missing tells whether the service ref names is known not to exist.
@@ -215,6 +221,7 @@ type candidate struct {
 	exact    bool
 	path     string // decoded; a prefix has no trailing '/' unless it is "/"
 	port     v1alpha1.PortNumber
+	listener v1alpha1.SectionName
 	// host ranks the route's hostname that brought it to this server: the characters of a
 	// matching non-wildcard hostname, then of a matching hostname (the Gateway API's precedence
 	// between routes whose hostnames overlap).
@@ -325,10 +332,20 @@ type renderer struct {
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
 	// "" when no listener takes its certificate from ACME.
 	acme string
+
+	// The gateway and routes rendered, for its policies.
+	gw     *v1alpha1.Gateway
+	routes []*v1alpha1.Route
+	// copied are the headers forward authentication copies to backends (backendHeaders).
+	copied []header
+	// serverAuth are the SecurityPolicies whose forward authentication the server being
+	// written asks, by index in Options.Policies.Security.
+	serverAuth map[int]*v1alpha1.SecurityPolicy
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
+	r.gw, r.routes = gw, routes
 	servers, fallbacks := r.servers(gw, routes)
 	if r.overSize {
 		return nil
@@ -340,7 +357,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
 	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout " + r.connectTimeout() + ";\n")
 	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
-	for _, h := range forwardingHeaders(variable("http_host")) {
+	for _, h := range r.backendHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
 	mapHashSize(b, servers)
@@ -437,7 +454,7 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 					s = &server{port: l.Port, hostname: h, listener: l}
 					byHost[h] = s
 				}
-				s.candidates = append(s.candidates, r.candidates(rt, l.Port, rh)...)
+				s.candidates = append(s.candidates, r.candidates(rt, l, rh)...)
 			}
 		}
 		hosts := make([]v1alpha1.Hostname, 0, len(byHost))
@@ -462,7 +479,7 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 					if r.tooManyCandidates() {
 						return nil, nil
 					}
-					s.candidates = append(s.candidates, r.candidates(rt, l.Port, "")...)
+					s.candidates = append(s.candidates, r.candidates(rt, l, "")...)
 				}
 			}
 		}
@@ -486,9 +503,9 @@ func (r *renderer) tooManyCandidates() bool {
 	return r.overSize
 }
 
-// candidates lists the matches of a route, one candidate each; host is the route's hostname that
-// brought it to the server.
-func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host v1alpha1.Hostname) []*candidate {
+// candidates lists the matches of a route on listener l, one candidate each; host is the route's
+// hostname that brought it to the server.
+func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1alpha1.Hostname) []*candidate {
 	rank := [2]int{0, len(host)}
 	if !strings.HasPrefix(string(host), "*") {
 		rank[0] = len(host)
@@ -499,7 +516,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host
 		for j := range rule.Matches {
 			m := &rule.Matches[j]
 			r.nextID++
-			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port, host: rank,
+			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: l.Port, listener: l.Name, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
@@ -514,6 +531,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host
 }
 
 func (r *renderer) server(b *bytes.Buffer, s *server) {
+	r.serverAuth = map[int]*v1alpha1.SecurityPolicy{}
 	var locs []location
 	seen := map[location]bool{}
 	add := func(l location) {
@@ -553,6 +571,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
 		r.certificates(b, s.listener)
 	}
+	r.clientPolicy(b, s.listener)
 	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
@@ -587,6 +606,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	for _, c := range s.candidates {
 		r.mirrorLocations(b, c)
 	}
+	r.authLocations(b)
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
 }
 
@@ -618,6 +638,7 @@ func (r *renderer) actionText(c *candidate) string {
 	if c.action == "" {
 		var b bytes.Buffer
 		before := len(r.blocks)
+		r.policies(&b, c, "        ")
 		r.action(&b, c, "        ")
 		c.action = b.String()
 		r.checkTokens(c, append([]string{c.action}, r.blocks[before:]...)...)
