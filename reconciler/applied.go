@@ -14,6 +14,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
@@ -157,7 +158,7 @@ func validSet(objs []v1alpha1.Object) error {
 	if errs := validation.Validate(objs); len(errs) > 0 {
 		return errs
 	}
-	if errs := renderable(objs); len(errs) > 0 {
+	if errs := renderable(objs, contract.MaxAgentConfigSize); len(errs) > 0 {
 		return errs
 	}
 	return nil

@@ -17,7 +17,6 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler"
@@ -218,16 +217,17 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The endpoints face the network: every connection is bounded in time, and their number too,
-	// so idle or slow clients cannot use up the file descriptors the reconciler needs.
-	l = netutil.LimitListener(l, maxConnections)
 	if tlsConfig != nil {
 		l = tls.NewListener(l, tlsConfig)
 	}
-	srv := &http.Server{Handler: ctl.Handler(tokens), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// The endpoints face the network: every connection is bounded in time, and their number too,
+	// in all and per client, so idle or slow clients cannot use up the file descriptors the
+	// reconciler needs nor keep health checks and agents waiting.
+	limited := operator.LimitConnections(l, operator.MaxConnections, operator.MaxConnectionsPerClient)
+	srv := &http.Server{Handler: ctl.Handler(tokens), ConnState: limited.ConnState, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving the endpoints", "error", err)
 		}
 	}()
@@ -306,9 +306,6 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 	}
 	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
-
-// maxConnections bounds the endpoints' open connections.
-const maxConnections = 1024 // each gateway task's agent keeps one open
 
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.

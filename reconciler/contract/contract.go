@@ -82,8 +82,10 @@ const (
 	ErrorHeader     = "X-Swarmgate-Error"
 	HashHeader      = "X-Swarmgate-Config-Hash"
 	MaxWait         = 25 * time.Second
-	// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator,
-	// MaxBundleSize a bundle (the config and its chains).
+	// MaxAgentConfigSize bounds the configs of the gateways whose agents take them from the
+	// operator, all of one set together (the operator holds them all, and rendering them costs no
+	// more however many such gateways a manifest declares); MaxBundleSize a bundle (a config and
+	// its chains).
 	MaxAgentConfigSize = 64 << 20
 	MaxBundleSize      = 2 * MaxAgentConfigSize
 )

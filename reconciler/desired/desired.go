@@ -58,6 +58,8 @@ type State struct {
 	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
+
+	agentBytes int // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -406,9 +408,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	switch {
 	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
+		s.agentBytes += len(conf)
 	case gw.Spec.Agent != nil:
 		agentOpts := opts.Nginx
-		agentOpts.MaxSize = contract.MaxAgentConfigSize
+		agentOpts.MaxSize = nginx.AgentConfigBudget(contract.MaxAgentConfigSize, s.agentBytes)
 		if opts.Tasks != nil {
 			agentOpts.Tasks = taskAddrs(opts.Tasks, networks)
 		}
@@ -417,6 +420,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 			return err
 		}
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
+		s.agentBytes += len(agentConf)
 	}
 	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}

@@ -296,6 +296,11 @@ func sortedJoin(s []string) string {
 func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorList {
 	p := field.NewPath("spec")
 	errs := s.checkZoneRef(p.Child("zone"), v.Spec.Zone)
+	if z := s.zones[v.Spec.Zone]; z != nil && len(z.Spec.Nodes) > v1alpha1.MaxZoneNodesForVirtualIP {
+		errs = append(errs, field.Invalid(p.Child("zone"), fmt.Sprintf(
+			"names a Zone of %d nodes; VRRP priorities give a virtual IP at most %d: list the nodes in spec.nodes or use a smaller zone",
+			len(z.Spec.Nodes), v1alpha1.MaxZoneNodesForVirtualIP)))
+	}
 	if first := claims.claim(fmt.Sprintf("vrid/%d", v.Spec.VirtualRouterID), v); first != nil {
 		errs = append(errs, field.Invalid(p.Child("virtualRouterID"),
 			"is already used by "+originOf(first)+"; each virtual IP needs its own virtual router ID"))

@@ -532,13 +532,22 @@ func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, forwarded bo
 	}
 	// ReplacePrefixMatch: the part of the path after the matched prefix, kept. Validation ensures
 	// the rule's matches are all prefixes; this candidate's is c.path.
+	// The rewrite module escapes a numbered capture when the request's URI held escapes: right for
+	// a Location, but a forwarded path is escaped again as nginx sends it. A named capture is set
+	// as matched (decoded), so the forwarded rest is escaped once.
+	rest := "(/.*)"
+	if forwarded {
+		rest = "(?<sg_rest>/.*)"
+	}
 	line("set $sg_rest \"\";")
 	if c.path != "/" {
-		line("if ($sg_path ~ ", quote("(?s)^"+regexLiteral(c.path)+`(/.*)?\z`), ") {")
+		line("if ($sg_path ~ ", quote("(?s)^"+regexLiteral(c.path)+rest+`?\z`), ") {")
 	} else {
-		line("if ($sg_path ~ ", quote(`(?s)^(/.*)\z`), ") {")
+		line("if ($sg_path ~ ", quote("(?s)^"+rest+`\z`), ") {")
 	}
-	line("    set $sg_rest $1;")
+	if !forwarded {
+		line("    set $sg_rest $1;")
+	}
 	line("}")
 	prefix := strings.TrimRight(m.ReplacePrefixMatch, "/")
 	if forwarded {
