@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -97,6 +98,13 @@ func Status(p *Pass) []ObjectStatus {
 			st.Health, st.Reason, st.Message = v1alpha1.Missing, v1alpha1.ReasonMissing, "its services do not exist"
 		default:
 			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Tasks)
+			if st.Health == v1alpha1.Healthy {
+				// A service the Route attached restarts its tasks on the new network: until they
+				// run, its requests fail.
+				if h, r, m := health(attached(owner, p), p.Snapshot.Tasks); h == v1alpha1.Progressing {
+					st.Health, st.Reason, st.Message = h, r, m
+				}
+			}
 			if st.Health == v1alpha1.Healthy && resolved.Status != v1alpha1.ConditionTrue {
 				st.Health, st.Reason, st.Message = v1alpha1.Degraded, resolved.Reason, resolved.Message
 			}
@@ -120,6 +128,23 @@ func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	for _, svc := range s.Services {
 		if svc.Spec.Labels[v1alpha1.LabelOwner] == owner && svc.Spec.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue {
 			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// attached are the services, not swarmgate's, that an owner's backendRefs[].attach attaches to
+// a gateway's network.
+func attached(owner string, p *Pass) []swarm.Service {
+	var out []swarm.Service
+	for _, b := range p.Desired.ExternalBackends {
+		if b.Owner != owner || !b.Attach {
+			continue
+		}
+		for _, svc := range p.Snapshot.Services {
+			if svc.Spec.Name == b.Service {
+				out = append(out, svc)
+			}
 		}
 	}
 	return out
@@ -197,7 +222,7 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update %s", u.State)
 		}
 	}
-	running, want := 0, 0
+	running, current, want := 0, 0, 0
 	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
 		want = int(*r.Replicas)
 	}
@@ -207,6 +232,9 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			slots++
 			if t.Status.State == swarm.TaskStateRunning {
 				running++
+				if onSpec(svc, t) {
+					current++
+				}
 			}
 		}
 	}
@@ -214,6 +242,10 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 		want = slots
 	}
 	switch {
+	case running >= want && current < want:
+		// Right after an update, before swarm marks the service updating, the old tasks still
+		// run the old spec: the service serves what was asked only once its tasks run the new one.
+		return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update pending: %d of %d tasks on the new spec", current, want)
 	case running >= want:
 		return v1alpha1.Healthy, v1alpha1.ReasonReady, ""
 	case failure != "" && newestFailed(tasks):
@@ -223,6 +255,19 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 		// failed: it runs once a node frees up. Its reason is worth showing all the same.
 		return v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	}
+}
+
+// onSpec reports whether a task runs the service's current task spec, as swarm's updater judges
+// the tasks an update must replace: by deep equality, except that a change of placement
+// constraints alone leaves running tasks in place (swarm keeps those whose node still fits).
+func onSpec(svc swarm.Service, t swarm.Task) bool {
+	want, got := svc.Spec.TaskTemplate, t.Spec
+	if want.Placement != nil && got.Placement != nil {
+		p := *got.Placement
+		p.Constraints = want.Placement.Constraints
+		got.Placement = &p
+	}
+	return reflect.DeepEqual(want, got)
 }
 
 // RolledBack reports whether swarm is rolling back, or rolled back, a service's update: its spec

@@ -23,6 +23,10 @@ func TestServiceHealth(t *testing.T) {
 	running := func(slot int) swarm.Task {
 		return task(slot, swarm.TaskStateRunning, swarm.TaskStateRunning, "", time.Minute)
 	}
+	onNode := func(t swarm.Task) swarm.Task {
+		t.Spec.Placement = &swarm.Placement{}
+		return t
+	}
 	noImage := task(3, swarm.TaskStateRejected, swarm.TaskStateShutdown, "No such image: x:1", time.Second)
 	for _, tc := range []struct {
 		name    string
@@ -50,6 +54,16 @@ func TestServiceHealth(t *testing.T) {
 			[]swarm.Task{running(1), running(2), running(3)}, v1alpha1.Degraded, v1alpha1.ReasonRolledBack, "update rolled back: rollback completed"},
 		{"updating", svc(&swarm.UpdateStatus{State: swarm.UpdateStateUpdating}), []swarm.Task{running(1), running(2), running(3)},
 			v1alpha1.Progressing, v1alpha1.ReasonUpdating, "update updating"},
+		{"updated, the old tasks still running", func() swarm.Service {
+			s := svc(nil)
+			s.Spec.TaskTemplate.ForceUpdate = 1
+			return s
+		}(), []swarm.Task{running(1), running(2), running(3)}, v1alpha1.Progressing, v1alpha1.ReasonUpdating, "update pending: 0 of 3 tasks on the new spec"},
+		{"only placement constraints changed: swarm keeps the tasks", func() swarm.Service {
+			s := svc(nil)
+			s.Spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.role==manager"}}
+			return s
+		}(), []swarm.Task{onNode(running(1)), onNode(running(2)), onNode(running(3))}, v1alpha1.Healthy, v1alpha1.ReasonReady, ""},
 		{"an update that completed", svc(&swarm.UpdateStatus{State: swarm.UpdateStateCompleted}), []swarm.Task{running(1), running(2), running(3)},
 			v1alpha1.Healthy, v1alpha1.ReasonReady, ""},
 	} {
