@@ -214,7 +214,9 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		// A service swarmgate does not own that uses the network (one a Route attached, or one
 		// attached by hand) keeps it: removing the network would need changing that service.
 		if user := foreignUser(s.Services, n, d.Instance); user != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place "+
+				"(swarmgate changes no other service than by backendRefs[].attach); once %s no longer needs it: "+
+				"docker service update --network-rm %s %s && docker network rm %s", n.Name, user, user, n.Name, user, n.Name))
 			continue
 		}
 		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})

@@ -583,7 +583,7 @@ func TestPlanKeepsNetworkAForeignServiceUses(t *testing.T) {
 	s.Services = append(s.Services, swarm.Service{ID: "svc-theirs", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "theirs"},
 		TaskTemplate: swarm.TaskSpec{Networks: []swarm.NetworkAttachmentConfig{{Target: "net-old"}}}}})
 	p, err = New(want, s, Options{Prune: true})
-	if err != nil || strings.Contains(format(p), "delete network/old") || !strings.Contains(format(p), "network old is no longer wanted but service theirs") {
+	if err != nil || strings.Contains(format(p), "delete network/old") || !strings.Contains(format(p), "network old is no longer wanted but service theirs") || !strings.Contains(format(p), "docker service update --network-rm old theirs && docker network rm old") {
 		t.Errorf("a network a foreign service uses: %v\n%s", err, format(p))
 	}
 }
