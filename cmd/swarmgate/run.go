@@ -123,6 +123,11 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 	kind, target, ok := strings.Cut(o.source, ":")
 	switch {
 	case ok && kind == "dir":
+		// A path that is not there is a typo, not a source that comes later: retrying it
+		// forever would only hide it in the log.
+		if _, err := os.Stat(target); err != nil {
+			return nil, 0, fmt.Errorf("--source %s: %w", o.source, err)
+		}
 		return &source.Dir{Path: target}, 0, nil
 	case ok && kind == "git":
 		checkout := o.checkout

@@ -21,6 +21,7 @@ func (o *fileOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.paths, "filename", "f", nil, "manifest file or directory (read recursively), or - for standard input; repeatable")
 	switch cmd.Name() {
 	case "get", "delete": // they may name objects of the store instead
+	case "validate": // validate exits 0 or 1 only: without files is invalid input (validate checks)
 	default:
 		_ = cmd.MarkFlagRequired("filename")
 	}
@@ -76,6 +77,9 @@ the field. Exits 0 when the manifests are valid and 1 when they are not.`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(opts.paths) == 0 {
+				return &exitCodeError{code: exitFail, msg: "no manifests given: -f PATH (a file or directory), or -f - for standard input"}
+			}
 			objs, err := opts.load(cmd)
 			if err != nil {
 				return err

@@ -128,7 +128,6 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"validate"}, `required flag(s) "filename" not set`},
 		{[]string{"validate", "-f", "does-not-exist.yaml"}, "does-not-exist.yaml: stat"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"--log-level", "loud", "version"}, `--log-level "loud"`},
