@@ -97,11 +97,11 @@ func Status(p *Pass) []ObjectStatus {
 		case missing:
 			st.Health, st.Reason, st.Message = v1alpha1.Missing, v1alpha1.ReasonMissing, "its services do not exist"
 		default:
-			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Tasks)
+			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Services, p.Snapshot.Tasks)
 			if st.Health == v1alpha1.Healthy {
 				// A service the Route attached restarts its tasks on the new network: until they
 				// run, its requests fail.
-				if h, r, m := health(attached(owner, p), p.Snapshot.Tasks); h == v1alpha1.Progressing {
+				if h, r, m := health(attached(owner, p), p.Snapshot.Services, p.Snapshot.Tasks); h == v1alpha1.Progressing {
 					st.Health, st.Reason, st.Message = h, r, m
 				}
 			}
@@ -182,8 +182,9 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 	return running, want, config
 }
 
-// health judges services by their update status and tasks: the worst service decides.
-func health(services []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+// health judges services by their update status and tasks: the worst service decides. all are
+// every service of the swarm: those that may hold a port one of services waits for.
+func health(services, all []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
 	rank := map[v1alpha1.HealthStatus]int{v1alpha1.Healthy: 0, v1alpha1.Progressing: 1, v1alpha1.Degraded: 2}
 	h, reason, msg := v1alpha1.Healthy, v1alpha1.ReasonReady, ""
 	for _, svc := range services {
@@ -194,6 +195,9 @@ func health(services []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			}
 		}
 		sh, sr, sm := ServiceHealth(svc, mine)
+		if sr == v1alpha1.ReasonHostPortInUse {
+			sm += "; " + portHolders(svc, all)
+		}
 		if rank[sh] > rank[h] {
 			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
@@ -248,6 +252,8 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 		return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update pending: %d of %d tasks on the new spec", current, want)
 	case running >= want:
 		return v1alpha1.Healthy, v1alpha1.ReasonReady, ""
+	case portInUse(tasks):
+		return v1alpha1.Degraded, v1alpha1.ReasonHostPortInUse, withFailure(fmt.Sprintf("%d of %d tasks running; host port %s in use", running, want, strings.Join(hostPorts(svc), ", ")))
 	case failure != "" && newestFailed(tasks):
 		return v1alpha1.Degraded, v1alpha1.ReasonTasksFailing, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	default:
@@ -268,6 +274,51 @@ func onSpec(svc swarm.Service, t swarm.Task) bool {
 		got.Placement = &p
 	}
 	return reflect.DeepEqual(want, got)
+}
+
+// hostPortInUse is how swarm's scheduler says a node's host-mode port is taken.
+const hostPortInUse = "host-mode port already in use"
+
+// portInUse reports whether the newest task waits for a host-mode port that something else
+// holds. While a task of the service itself is stopping (an update, stop-first), the port may be
+// its own, about to be freed.
+func portInUse(tasks []swarm.Task) bool {
+	n := newest(tasks, func(t swarm.Task) bool { return t.DesiredState == swarm.TaskStateRunning })
+	if n == nil || n.Status.State != swarm.TaskStatePending || !strings.Contains(n.Status.Err, hostPortInUse) {
+		return false
+	}
+	return !slices.ContainsFunc(tasks, func(t swarm.Task) bool {
+		return t.DesiredState != swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning
+	})
+}
+
+// hostPorts lists a service's host-mode published ports: "80/tcp".
+func hostPorts(svc swarm.Service) []string {
+	var out []string
+	if svc.Spec.EndpointSpec != nil {
+		for _, p := range svc.Spec.EndpointSpec.Ports {
+			if p.PublishMode == swarm.PortConfigPublishModeHost {
+				out = append(out, fmt.Sprintf("%d/%s", p.PublishedPort, p.Protocol))
+			}
+		}
+	}
+	return out
+}
+
+// portHolders names the other services that publish one of svc's host-mode ports in host mode:
+// those swarm knows; anything else (a container run with -p, a process) only the node can tell.
+func portHolders(svc swarm.Service, services []swarm.Service) string {
+	mine := hostPorts(svc)
+	var holders []string
+	for _, other := range services {
+		if other.ID != svc.ID && slices.ContainsFunc(hostPorts(other), func(p string) bool { return slices.Contains(mine, p) }) {
+			holders = append(holders, "service "+other.Spec.Name)
+		}
+	}
+	if len(holders) == 0 {
+		return "held by no swarm service: a container run with -p or a process on the node (docker ps, ss -ltnp there)"
+	}
+	return "held by " + strings.Join(holders, ", ")
 }
 
 // RolledBack reports whether swarm is rolling back, or rolled back, a service's update: its spec

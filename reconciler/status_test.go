@@ -23,6 +23,10 @@ func TestServiceHealth(t *testing.T) {
 	running := func(slot int) swarm.Task {
 		return task(slot, swarm.TaskStateRunning, swarm.TaskStateRunning, "", time.Minute)
 	}
+	withPort := func(s swarm.Service) swarm.Service {
+		s.Spec.EndpointSpec = &swarm.EndpointSpec{Ports: []swarm.PortConfig{{Protocol: swarm.PortConfigProtocolTCP, PublishedPort: 8080, PublishMode: swarm.PortConfigPublishModeHost}}}
+		return s
+	}
 	onNode := func(t swarm.Task) swarm.Task {
 		t.Spec.Placement = &swarm.Placement{}
 		return t
@@ -45,7 +49,12 @@ func TestServiceHealth(t *testing.T) {
 			v1alpha1.Degraded, v1alpha1.ReasonTasksFailing, "2 of 3 tasks running; task 3 rejected: No such image: x:1"},
 		{"failed, then a new task is being made", svc(nil), []swarm.Task{running(1), running(2), noImage, task(3, swarm.TaskStatePending, swarm.TaskStateRunning, "", 0)},
 			v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, "2 of 3 tasks running; task 3 rejected: No such image: x:1"},
-		{"a task no node can take yet", svc(nil), []swarm.Task{running(1), running(2), task(3, swarm.TaskStatePending, swarm.TaskStateRunning, "host-mode port already in use on 1 node", 0)},
+		{"a task no node can take yet", svc(nil), []swarm.Task{running(1), running(2), task(3, swarm.TaskStatePending, swarm.TaskStateRunning, "no suitable node", 0)},
+			v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, "2 of 3 tasks running; task 3 pending: no suitable node"},
+		{"a host port something else holds", withPort(svc(nil)), []swarm.Task{running(1), running(2), task(3, swarm.TaskStatePending, swarm.TaskStateRunning, "host-mode port already in use on 1 node", 0)},
+			v1alpha1.Degraded, v1alpha1.ReasonHostPortInUse, "2 of 3 tasks running; host port 8080/tcp in use; task 3 pending: host-mode port already in use on 1 node"},
+		{"a host port its own stopping task still holds", withPort(svc(nil)), []swarm.Task{running(1), running(2),
+			task(3, swarm.TaskStateRunning, swarm.TaskStateShutdown, "", time.Second), task(3, swarm.TaskStatePending, swarm.TaskStateRunning, "host-mode port already in use on 1 node", 0)},
 			v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, "2 of 3 tasks running; task 3 pending: host-mode port already in use on 1 node"},
 		{"update paused, with the task's error", svc(&swarm.UpdateStatus{State: swarm.UpdateStatePaused, Message: "update paused due to failure or early termination of task t"}),
 			[]swarm.Task{running(1), running(2), noImage}, v1alpha1.Degraded, v1alpha1.ReasonUpdatePaused,
