@@ -62,3 +62,13 @@ func TestLoggedDurations(t *testing.T) {
 		t.Errorf("logged %s", out.String())
 	}
 }
+
+// TestValidateHintsServerSide: a Route whose Gateway the files do not hold may name one applied
+// earlier: the offline error says how to check against the applied objects.
+func TestValidateHintsServerSide(t *testing.T) {
+	route := "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: web}\nspec: {parentRefs: [{name: gw}], hostnames: [web.example], rules: [{backendRefs: [{name: web, port: 80}]}]}\n"
+	code, _, stderr := swarmgate(t, route, "validate", "-f", "-")
+	if code != exitFail || !strings.Contains(stderr, `names no Gateway "gw" (there is none)`) || !strings.Contains(stderr, "validate --server-side") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}

@@ -51,6 +51,21 @@ spec:
 	if !strings.Contains(r.stderr, "backend service e2e-attach-legacy is not on network e2e_attach of its gateway") {
 		t.Errorf("without attach, the unreachable backend is not reported:\n%s", r.stderr)
 	}
+	// A Route alone is refused offline (its Gateway is not in the file) and valid with the applied objects.
+	routeOnly := writeManifests(t, "attach-route.yaml", `apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: attach-more}
+spec:
+  parentRefs: [{name: attach-gw}]
+  hostnames: [more.attach.test]
+  rules: [{backendRefs: [{name: e2e-attach-legacy, port: 8888}]}]
+`)
+	if v := swarmgate(t, "validate", "-f", routeOnly); v.code != 1 || !strings.Contains(v.stderr, "validate --server-side") {
+		t.Errorf("validate offline: exit %d\n%s", v.code, v.stderr)
+	}
+	if v := swarmgate(t, "validate", "-f", routeOnly, "--server-side", "--instance", instance); v.code != 0 || !strings.Contains(v.stdout, "valid with the objects applied to instance "+instance) {
+		t.Errorf("validate --server-side: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
 	before, _, err := docker.ServiceInspectWithRaw(ctx, svc.ID, swarm.ServiceInspectOptions{})
 	if err != nil || len(before.Spec.TaskTemplate.Networks) != 0 {
 		t.Fatalf("without attach the service was changed: %+v %v", before.Spec.TaskTemplate.Networks, err)
