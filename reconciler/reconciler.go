@@ -239,7 +239,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		)
 		switch {
 		case errors.As(err, &value):
-			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.String(), Object: v1alpha1.Ref(value.Route),
+			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.At(value.Field), Object: v1alpha1.Ref(value.Route),
 				Field: value.Field, Detail: value.Detail})
 		case errors.As(err, &size):
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),

@@ -192,8 +192,8 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 		return nil, field.ErrorList{{Origin: file, Detail: "is not UTF-8 text (UTF-16, or binary?); manifests are UTF-8 YAML"}}
 	}
 	for i, doc := range splitDocuments(data) {
-		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line}
-		obj, e, usable := decodeDocument(doc.data, doc.line)
+		obj, lines, e, usable := decodeDocument(doc.data, doc.line)
+		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line, Lines: lines}
 		if obj != nil {
 			obj.GetObjectMeta().Origin = origin
 		}
@@ -202,7 +202,7 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 			if obj != nil {
 				name = v1alpha1.Ref(obj)
 			}
-			errs = append(errs, e.WithObject(origin.String(), name)...)
+			errs = append(errs, e.WithObject(origin.At, name)...)
 		}
 		if usable {
 			objs = append(objs, obj)
@@ -290,8 +290,8 @@ func documentMarker(line []byte) (bool, []byte) {
 // run. On other errors the object, when there is one, is empty but for kind and name, so the error
 // can name it.
 // decodeDocument decodes one document whose first line is the file's line first: every line an
-// error names is a line of the file.
-func decodeDocument(data []byte, first int) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
+// error names is a line of the file. lines are the lines of its fields, by path.
+func decodeDocument(data []byte, first int) (obj v1alpha1.Object, lines map[string]int, errs field.ErrorList, usable bool) {
 	obj, errs, usable = decodeStrict(data)
 	for _, e := range errs {
 		e.Detail = yamlLine.ReplaceAllStringFunc(e.Detail, func(m string) string {
@@ -299,10 +299,11 @@ func decodeDocument(data []byte, first int) (obj v1alpha1.Object, errs field.Err
 			return "line " + strconv.Itoa(n+first-1)
 		})
 	}
-	if numbers := yaml11Numbers(data, first); len(numbers) > 0 {
-		return obj, append(errs, numbers...), false
+	lines, numbers := walkYAML(data, first)
+	if len(numbers) > 0 {
+		return obj, lines, append(errs, numbers...), false
 	}
-	return obj, errs, usable
+	return obj, lines, errs, usable
 }
 
 func decodeStrict(data []byte) (obj v1alpha1.Object, errs field.ErrorList, usable bool) {
@@ -363,7 +364,17 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 		if _, ok := m["kind"]; !ok {
 			errs = append(errs, field.Required(field.NewPath("kind"), "one of Gateway, Route, VirtualIP, Zone, ReferenceGrant"))
 		} else {
-			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...))
+			e := field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...)
+			known := make([]string, len(v1alpha1.Kinds))
+			for i, k := range v1alpha1.Kinds {
+				known[i] = string(k)
+			}
+			if s, ok := m["kind"].(string); ok {
+				if best := field.Nearest(s, known); best != "" {
+					e.Detail += fmt.Sprintf(" (did you mean %q?)", best)
+				}
+			}
+			errs = append(errs, e)
 		}
 		return nil, errs
 	}
@@ -378,13 +389,15 @@ var octalLooking = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 // yamlLine is how the YAML parser names a line in its errors: counted from the document's start.
 var yamlLine = regexp.MustCompile(`line [0-9]+`)
 
-// yaml11Numbers reports every unquoted number with a leading zero, with its field path and its
-// line in the file (the document starts at line first).
-func yaml11Numbers(data []byte, first int) field.ErrorList {
+// walkYAML reads the line in the file of every field (the document starts at line first), so
+// errors can name it, and reports every unquoted number with a leading zero, with its field path
+// and line.
+func walkYAML(data []byte, first int) (map[string]int, field.ErrorList) {
 	var root yamlv3.Node
 	if yamlv3.Unmarshal(data, &root) != nil {
-		return nil // the decoder reports the syntax error
+		return nil, nil // the decoder reports the syntax error
 	}
+	lines := map[string]int{}
 	var errs field.ErrorList
 	var walk func(n *yamlv3.Node, p *field.Path)
 	walk = func(n *yamlv3.Node, p *field.Path) {
@@ -395,10 +408,13 @@ func yaml11Numbers(data []byte, first int) field.ErrorList {
 			}
 		case yamlv3.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				walk(n.Content[i+1], p.Child(n.Content[i].Value))
+				c := p.Child(n.Content[i].Value)
+				lines[c.String()] = n.Content[i].Line + first - 1
+				walk(n.Content[i+1], c)
 			}
 		case yamlv3.SequenceNode:
 			for i, c := range n.Content {
+				lines[p.Index(i).String()] = c.Line + first - 1
 				walk(c, p.Index(i))
 			}
 		case yamlv3.ScalarNode:
@@ -408,5 +424,5 @@ func yaml11Numbers(data []byte, first int) field.ErrorList {
 		}
 	}
 	walk(&root, nil)
-	return errs
+	return lines, errs
 }

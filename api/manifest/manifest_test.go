@@ -3,6 +3,7 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,13 +116,17 @@ func TestDecode(t *testing.T) {
 				t.Fatalf("got errors:\n%v\nwant %d", errs, len(tt.errs))
 			}
 			for i, want := range tt.errs {
-				if !strings.Contains(errs[i].Error(), want) {
+				// Lines are TestDecodeRecordsOrigin's; here, what the error says.
+				if got := fileLine.ReplaceAllString(errs[i].Error(), "f.yaml doc"); !strings.Contains(got, want) {
 					t.Errorf("error %d:\n got  %s\n want it to contain %s", i, errs[i], want)
 				}
 			}
 		})
 	}
 }
+
+// fileLine is the line of a field in an error's origin: "f.yaml:7 doc".
+var fileLine = regexp.MustCompile(`f\.yaml:[0-9]+ doc`)
 
 func TestDecodeRecordsOrigin(t *testing.T) {
 	in := "# header\n---\n" + zoneDoc + "---\n" + strings.Replace(zoneDoc, "dmz", "manager", 1)
@@ -131,8 +136,16 @@ func TestDecodeRecordsOrigin(t *testing.T) {
 	}
 	want := []v1alpha1.Origin{{File: "zones.yaml", Doc: 1, Line: 3}, {File: "zones.yaml", Doc: 2, Line: 10}}
 	for i, o := range objs {
-		if got := o.GetObjectMeta().Origin; got != want[i] {
+		if got := o.GetObjectMeta().Origin; got.File != want[i].File || got.Doc != want[i].Doc || got.Line != want[i].Line {
 			t.Errorf("object %d origin %+v, want %+v", i, got, want[i])
+		}
+	}
+	// A field is placed at its own line; one the document lacks, at its nearest parent's.
+	origin := objs[1].GetObjectMeta().Origin
+	for path, want := range map[string]string{"": "zones.yaml:10 doc 2", "metadata.name": "zones.yaml:13 doc 2", "spec.nodes[0]": "zones.yaml:15 doc 2",
+		"spec.labels[x]": "zones.yaml:14 doc 2"} {
+		if got := origin.At(path); got != want {
+			t.Errorf("At(%q) = %s, want %s", path, got, want)
 		}
 	}
 	z := objs[1].(*v1alpha1.Zone)

@@ -307,7 +307,7 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 		case !ok:
 			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
 		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
-			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", want.Name, d.Instance, want.Owner)
+			fail("service %s exists and was not created by swarmgate instance %q; %s, or remove that service", want.Name, d.Instance, renameHint(want.Owner))
 		default:
 			if changes := Diff(Project(want.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
 				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
@@ -452,6 +452,15 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
 	}
+}
+
+// renameHint says what to rename so that an owner's service gets another name: a Route's
+// services are named by its spec.services entries, a Gateway's and a VirtualIP's by the object.
+func renameHint(owner string) string {
+	if route, ok := strings.CutPrefix(owner, string(v1alpha1.KindRoute)+"/"); ok {
+		return "rename the service in spec.services of Route " + route
+	}
+	return "rename the " + owner
 }
 
 // foreignUser names a service of services that swarmgate's instance does not own and that is

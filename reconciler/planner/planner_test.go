@@ -244,7 +244,7 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 	delete(s.Services[0].Spec.Labels, v1alpha1.LabelInstance)
 	s.Nodes[0].Spec.Labels = map[string]string{"zone": "manager"}
 	_, err = New(old, s, Options{Prune: true})
-	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"`) ||
+	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"; rename the service in spec.services of Route app, or remove that service`) ||
 		!strings.Contains(err.Error(), "node node1: label zone=manager was not set by swarmgate; refusing to change it to dmz") {
 		t.Errorf("want both refusals, got %v", err)
 	}
