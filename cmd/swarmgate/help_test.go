@@ -39,6 +39,7 @@ func TestUsageMistakes(t *testing.T) {
 		{"delete with nothing named", []string{"delete", "--instance", "x"}, exitFail, "nothing to delete: name the objects"},
 		{"delete with both", []string{"delete", "route/a", "-f", "x.yaml"}, exitFail, "not both"},
 		{"validate without files", []string{"validate"}, exitFail, "no manifests given: -f PATH"},
+		{"tls secrets belong to no instance", []string{"tls", "create-secret", "x", "--cert", "c", "--key", "k", "--instance", "y"}, exitError, "unknown flag: --instance"},
 		{"run on a directory that is not there", []string{"run", "--source", "dir:/nonexistent"}, exitFail, "--source dir:/nonexistent: stat /nonexistent: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
