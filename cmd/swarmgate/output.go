@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -44,7 +45,7 @@ func (f outputFormat) table() bool { return f.kind == "" || f.kind == "wide" }
 func (f outputFormat) print(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single bool) error {
 	switch f.kind {
 	case "", "wide":
-		return printTable(w, statuses, f.kind == "wide")
+		return printTable(w, statuses, objs, f.kind == "wide")
 	case "name":
 		for _, s := range statuses {
 			fmt.Fprintf(w, "%s.%s/%s\n", strings.ToLower(string(s.Kind)), group(), s.Name)
@@ -115,11 +116,15 @@ func document(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single
 }
 
 // printTable writes one line per object: its sync and health, and why, side by side.
-func printTable(w io.Writer, statuses []reconciler.ObjectStatus, wide bool) error {
+func printTable(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS\tMESSAGE"
 	if wide {
-		header += "\tCONFIG"
+		header += "\tHOSTNAMES\tPORTS\tCONFIG"
+	}
+	byOwner := make(map[string]v1alpha1.Object, len(objs))
+	for _, o := range objs {
+		byOwner[string(o.GetTypeMeta().Kind)+"/"+o.GetObjectMeta().Name] = o
 	}
 	fmt.Fprintln(tw, header)
 	for _, s := range statuses {
@@ -136,9 +141,31 @@ func printTable(w io.Writer, statuses []reconciler.ObjectStatus, wide bool) erro
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Sync, s.Health, tasks, orDash(strings.Join(msg, "; ")))
 		if wide {
-			line += "\t" + orDash(s.Config)
+			hosts, ports := served(byOwner[string(s.Kind)+"/"+s.Name])
+			line += "\t" + orDash(strings.Join(hosts, ",")) + "\t" + orDash(strings.Join(ports, ",")) + "\t" + orDash(s.Config)
 		}
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// served lists what an object serves, for get -o wide: a Route's hostnames; a Gateway's listener
+// hostnames and ports ("8443/HTTPS"). Unknown objects (get --server) serve "-".
+func served(o v1alpha1.Object) (hosts, ports []string) {
+	switch o := o.(type) {
+	case *v1alpha1.Route:
+		for _, h := range o.Spec.Hostnames {
+			hosts = append(hosts, string(h))
+		}
+	case *v1alpha1.Gateway:
+		for _, l := range o.Spec.Listeners {
+			if l.Hostname != nil {
+				hosts = append(hosts, string(*l.Hostname))
+			}
+			ports = append(ports, fmt.Sprintf("%d/%s", l.Port, l.Protocol))
+		}
+		slices.Sort(ports)
+		ports = slices.Compact(ports)
+	}
+	return hosts, ports
 }
