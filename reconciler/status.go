@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -263,17 +264,69 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 	}
 }
 
-// onSpec reports whether a task runs the service's current task spec, as swarm's updater judges
-// the tasks an update must replace: by deep equality, except that a change of placement
-// constraints alone leaves running tasks in place (swarm keeps those whose node still fits).
+// onSpec reports whether a task runs the service's current task spec in what decides what it
+// serves: its container (image, command, environment, secrets and configs: a gateway's config),
+// its networks and a forced update. The engine gives a task's spec back without the defaults it
+// filled into the service's (a restart policy, empty structs), so the two are compared with every
+// empty value left out, and only in those parts.
 func onSpec(svc swarm.Service, t swarm.Task) bool {
-	want, got := svc.Spec.TaskTemplate, t.Spec
-	if want.Placement != nil && got.Placement != nil {
-		p := *got.Placement
-		p.Constraints = want.Placement.Constraints
-		got.Placement = &p
+	type served struct {
+		ContainerSpec *swarm.ContainerSpec
+		Networks      []swarm.NetworkAttachmentConfig
+		ForceUpdate   uint64
 	}
-	return reflect.DeepEqual(want, got)
+	want := served{svc.Spec.TaskTemplate.ContainerSpec, svc.Spec.TaskTemplate.Networks, svc.Spec.TaskTemplate.ForceUpdate}
+	got := served{t.Spec.ContainerSpec, t.Spec.Networks, t.Spec.ForceUpdate}
+	return reflect.DeepEqual(withoutEmpty(want), withoutEmpty(got))
+}
+
+// withoutEmpty is v as JSON values with every empty value (null, "", 0, false, {}, []) left out.
+func withoutEmpty(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if json.Unmarshal(data, &out) != nil {
+		return nil
+	}
+	var prune func(any) any
+	prune = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if e = prune(e); e == nil {
+					delete(v, k)
+				} else {
+					v[k] = e
+				}
+			}
+			if len(v) == 0 {
+				return nil
+			}
+		case []any:
+			for i := range v {
+				v[i] = prune(v[i])
+			}
+			if len(v) == 0 {
+				return nil
+			}
+		case string:
+			if v == "" {
+				return nil
+			}
+		case float64:
+			if v == 0 {
+				return nil
+			}
+		case bool:
+			if !v {
+				return nil
+			}
+		}
+		return v
+	}
+	return prune(out)
 }
 
 // hostPortInUse is how swarm's scheduler says a node's host-mode port is taken.
