@@ -14,7 +14,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Input is what a pass is given, and what it means for the store of applied objects (the swarm
@@ -45,7 +45,7 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 		errs field.ErrorList
 	)
 	for _, c := range configs {
-		owner := c.Spec.Labels[v1alpha1.LabelOwner]
+		owner := c.Spec.Labels[inventory.LabelOwner]
 		if seen[owner] {
 			continue
 		}
@@ -58,7 +58,7 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 				errs = append(errs, &field.Error{Origin: origin.String(), Object: owner, Detail: "cannot be read (" + err.Error() + "); delete it with swarmgate delete"})
 			}
 			continue
-		case desired.Owner(o) != owner:
+		case inventory.OwnerOf(o).String() != owner:
 			errs = append(errs, &field.Error{Origin: origin.String(), Object: v1alpha1.Ref(o),
 				Detail: "is stored under the label of " + owner + "; delete that config"})
 			continue
@@ -70,7 +70,7 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the store of applied objects: %w", errs)
 	}
-	sortObjects(objs)
+	v1alpha1.SortObjects(objs)
 	return objs, nil
 }
 
@@ -106,30 +106,18 @@ func decodeApplied(data []byte) (v1alpha1.Object, error) {
 func merge(in Input, stored []v1alpha1.Object) []v1alpha1.Object {
 	given := map[string]bool{}
 	for _, o := range in.Objects {
-		given[desired.Owner(o)] = true
+		given[inventory.OwnerOf(o).String()] = true
 	}
 	var out []v1alpha1.Object
 	if !in.All {
 		for _, o := range stored {
-			if !given[desired.Owner(o)] {
+			if !given[inventory.OwnerOf(o).String()] {
 				out = append(out, o)
 			}
 		}
 	}
 	out = append(out, in.Objects...)
-	return slices.DeleteFunc(out, func(o v1alpha1.Object) bool { return slices.Contains(in.Delete, desired.Owner(o)) })
-}
-
-// sortObjects puts objects in the order of their kinds' convergence (v1alpha1.Kinds), then by name.
-func sortObjects(objs []v1alpha1.Object) {
-	order := map[v1alpha1.Kind]int{}
-	for i, k := range v1alpha1.Kinds {
-		order[k] = i
-	}
-	slices.SortStableFunc(objs, func(a, b v1alpha1.Object) int {
-		return cmp.Or(cmp.Compare(order[a.GetTypeMeta().Kind], order[b.GetTypeMeta().Kind]),
-			cmp.Compare(a.GetObjectMeta().Name, b.GetObjectMeta().Name))
-	})
+	return slices.DeleteFunc(out, func(o v1alpha1.Object) bool { return slices.Contains(in.Delete, inventory.OwnerOf(o).String()) })
 }
 
 // deletable refuses to delete an object others that stay still need: a Gateway Routes attach to,
@@ -138,7 +126,7 @@ func deletable(objs []v1alpha1.Object, deleting []string) error {
 	var errs field.ErrorList
 	for _, o := range objs {
 		need := func(path string, kind v1alpha1.Kind, name string) {
-			if slices.Contains(deleting, string(kind)+"/"+name) {
+			if slices.Contains(deleting, inventory.NewOwner(kind, name).String()) {
 				errs = append(errs, &field.Error{Origin: o.GetObjectMeta().Origin.String(), Object: v1alpha1.Ref(o), Field: path,
 					Detail: fmt.Sprintf("needs %s %s, which is being deleted; delete this %s too, or first", kind, name, o.GetTypeMeta().Kind)})
 			}
@@ -183,7 +171,7 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 	owners := slices.Clone(in.Delete)
 	touched := map[string]bool{}
 	for _, o := range in.Objects {
-		owners = append(owners, desired.Owner(o))
+		owners = append(owners, inventory.OwnerOf(o).String())
 	}
 	grants := false
 	for _, o := range owners {
@@ -193,14 +181,14 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 	if grants {
 		for _, o := range slices.Concat(stored, in.Objects) {
 			if _, ok := o.(*v1alpha1.Gateway); ok {
-				owners = append(owners, desired.Owner(o))
+				owners = append(owners, inventory.OwnerOf(o).String())
 			}
 		}
 	}
 	attach := func(o v1alpha1.Object) {
 		if rt, ok := o.(*v1alpha1.Route); ok {
 			for _, p := range rt.Spec.ParentRefs {
-				owners = append(owners, string(v1alpha1.KindGateway)+"/"+p.Name)
+				owners = append(owners, inventory.NewOwner(v1alpha1.KindGateway, p.Name).String())
 			}
 		}
 	}
@@ -208,7 +196,7 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 		attach(o)
 	}
 	for _, o := range stored {
-		if touched[desired.Owner(o)] {
+		if touched[inventory.OwnerOf(o).String()] {
 			attach(o)
 		}
 	}

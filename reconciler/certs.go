@@ -9,6 +9,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // checkCertificates checks the certificate secrets of the gateways' HTTPS listeners before any
@@ -40,7 +41,7 @@ func checkCertificates(objs []v1alpha1.Object, userSecrets []swarm.Secret, now t
 					continue
 				}
 				where := fmt.Sprintf("Gateway %s listener %s: certificate secret %s", gw.Metadata.Name, l.Name, ref.Name)
-				notAfter, err := time.Parse(time.RFC3339, sec.Spec.Labels[v1alpha1.LabelTLSNotAfter])
+				notAfter, err := time.Parse(time.RFC3339, sec.Spec.Labels[inventory.LabelTLSNotAfter])
 				if err != nil {
 					warnings = append(warnings, where+" was not made by `swarmgate tls create-secret`: its expiry and names cannot be checked before nginx loads it")
 					continue
@@ -51,7 +52,7 @@ func checkCertificates(objs []v1alpha1.Object, userSecrets []swarm.Secret, now t
 						Detail: fmt.Sprintf("names a secret whose certificate expired on %s; create one with a valid certificate (swarmgate tls create-secret) and name it here", notAfter.UTC().Format(time.RFC3339))})
 					continue
 				}
-				if l.Hostname != nil && !covers(sec.Spec.Labels[v1alpha1.LabelTLSNames], *l.Hostname) {
+				if l.Hostname != nil && !covers(sec.Spec.Labels[inventory.LabelTLSNames], *l.Hostname) {
 					warnings = append(warnings, fmt.Sprintf("%s is not valid for the listener's hostname %s; clients will refuse it", where, *l.Hostname))
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestCheckCertificates(t *testing.T) {
@@ -20,9 +21,9 @@ func TestCheckCertificates(t *testing.T) {
 				TLS: &v1alpha1.ListenerTLS{CertificateRefs: []v1alpha1.SecretObjectReference{{Name: "cert"}}}},
 		}}}
 	secret := func(notAfter time.Time, names string) []swarm.Secret {
-		labels := map[string]string{v1alpha1.LabelTLSNames: names}
+		labels := map[string]string{inventory.LabelTLSNames: names}
 		if !notAfter.IsZero() {
-			labels[v1alpha1.LabelTLSNotAfter] = notAfter.Format(time.RFC3339)
+			labels[inventory.LabelTLSNotAfter] = notAfter.Format(time.RFC3339)
 		}
 		return []swarm.Secret{{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "cert", Labels: labels}}}}
 	}

@@ -6,27 +6,72 @@ import (
 	"testing"
 )
 
-// TestOnlyCmdImportsTheDockerClient enforces the dependency rule: the API knows nothing of Docker,
-// rendering, desired state and planning are pure, and engine access goes through narrow
-// interfaces that cmd satisfies with the real client. Tools under hack/ may drive the engine too.
-func TestOnlyCmdAndToolsImportTheDockerClient(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/swarmgate/swarmgate/...").Output()
+const module = "github.com/swarmgate/swarmgate/"
+
+// TestDependencyRules enforces which way dependencies flow: the API knows nothing of Docker or of
+// swarmgate's machinery; renderers, desired state and planning are pure; only cmd and the tools
+// under hack/ import the Docker client (engine access goes through narrow interfaces); the agents that
+// run inside tasks know only the contract and the API; the pass and the status judge never import
+// the operator or the agents.
+func TestDependencyRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		pkg, deps, _ := strings.Cut(line, " ")
-		usesClient := strings.Contains(" "+deps+" ", " github.com/docker/docker/client ")
-		usesDocker := strings.Contains(deps, "github.com/docker/docker/")
+		pkg, list, _ := strings.Cut(line, " ")
+		pkg = strings.TrimPrefix(pkg, module)
+		deps := map[string]bool{}
+		var own []string // swarmgate's own packages among the deps
+		for _, d := range strings.Fields(list) {
+			deps[d] = true
+			if strings.HasPrefix(d, module) {
+				own = append(own, strings.TrimPrefix(d, module))
+			}
+		}
+		uses := func(prefix string) bool {
+			for d := range deps {
+				if strings.HasPrefix(d, prefix) {
+					return true
+				}
+			}
+			return false
+		}
+		importsOwn := func(prefix string) bool {
+			for _, d := range own {
+				if d == prefix || strings.HasPrefix(d, prefix+"/") {
+					return true
+				}
+			}
+			return false
+		}
+		tool := strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "hack/")
 		switch {
-		case strings.HasPrefix(pkg, "github.com/swarmgate/swarmgate/cmd/"), strings.HasPrefix(pkg, "github.com/swarmgate/swarmgate/hack/"):
-			// The command and the tools that drive the engine (benchmarks, test helpers).
-		case usesClient:
-			t.Errorf("%s imports the Docker client; only cmd may", pkg)
-		case strings.HasPrefix(pkg, "github.com/swarmgate/swarmgate/api/") && usesDocker:
-			t.Errorf("%s depends on Docker; the API must not", pkg)
-		case strings.Contains(pkg, "/render/") && usesDocker:
-			t.Errorf("%s depends on Docker; renderers are pure", pkg)
+		case !tool && deps["github.com/docker/docker/client"]:
+			// Engine access goes through narrow interfaces that cmd satisfies with the real client.
+			t.Errorf("%s imports the Docker client; only cmd and the tools under hack may", pkg)
+		case strings.HasPrefix(pkg, "api/") && (uses("github.com/docker/") || importsOwn("reconciler") || importsOwn("cmd")):
+			t.Errorf("%s depends on Docker or on swarmgate's machinery; the API must not", pkg)
+		}
+		switch {
+		case strings.HasPrefix(pkg, "reconciler/render/") && (uses("github.com/docker/") || importsOwn("reconciler/operator") || importsOwn("reconciler/desired") || importsOwn("reconciler/agent")):
+			t.Errorf("%s depends on Docker, the operator, desired or the agents; renderers are pure", pkg)
+		case strings.HasPrefix(pkg, "reconciler/agent/"):
+			for _, d := range own {
+				if !strings.HasPrefix(d, "api/") && d != "reconciler/contract" {
+					t.Errorf("%s imports %s; an agent runs in a task and knows only the contract and the API", pkg, d)
+				}
+			}
+		case pkg == "reconciler/contract":
+			for _, d := range own {
+				if !strings.HasPrefix(d, "api/") {
+					t.Errorf("the contract imports %s; it is a leaf", d)
+				}
+			}
+		case pkg == "reconciler/status", pkg == "reconciler", pkg == "reconciler/desired", pkg == "reconciler/planner":
+			if importsOwn("reconciler/operator") || importsOwn("reconciler/agent") {
+				t.Errorf("%s imports the operator or an agent; the pass and the status judge must not", pkg)
+			}
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -35,11 +35,11 @@ type FieldChange struct {
 func ObjectChanges(p *Pass) []ObjectChange {
 	before := map[string]v1alpha1.Object{}
 	for _, o := range p.Stored {
-		before[desired.Owner(o)] = o
+		before[inventory.OwnerOf(o).String()] = o
 	}
 	after := map[string]v1alpha1.Object{}
 	for _, o := range p.Objects {
-		after[desired.Owner(o)] = o
+		after[inventory.OwnerOf(o).String()] = o
 	}
 	written := map[string]bool{}
 	for _, a := range p.Plan.Actions {

@@ -14,16 +14,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/applier"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -44,7 +48,7 @@ type Reconciler struct {
 	Revision string
 	// Certificates are certificates the operator obtained with ACME and has not stored yet: a
 	// pass stores them and moves their gateways to them.
-	Certificates []desired.Certificate
+	Certificates []acme.Certificate
 	// RegistryAuth, if set, sends the credentials of each image's registry with service writes
 	// (applier.Options.RegistryAuth).
 	RegistryAuth func(image string) (string, error)
@@ -60,10 +64,23 @@ type Pass struct {
 	Objects []v1alpha1.Object
 	// Stored are the applied objects as the swarm kept them before the pass.
 	Stored []v1alpha1.Object
-	// Issued are the ACME listeners' current certificates, by desired.CertificateKey.
-	Issued map[string]IssuedCertificate
+	// Issued are the ACME listeners' current certificates, by acme.Key.
+	Issued map[string]acme.IssuedCertificate
 	// VirtualIPs are what each VirtualIP's nodes reported, by owner, once ObserveVirtualIPs ran.
-	VirtualIPs map[string]vrrp.Observation
+	VirtualIPs map[string]status.Observation
+}
+
+// Status judges the status of the pass's objects (the pass made with tasks), with what gateway
+// agents report, by gateway (nil when no operator hands them configs).
+func (p *Pass) Status(agents map[string]status.GatewayAgents) []status.ObjectStatus {
+	attached := map[string][]string{}
+	for _, b := range p.Desired.ExternalBackends {
+		if b.Attach {
+			attached[b.Owner] = append(attached[b.Owner], b.Service)
+		}
+	}
+	return status.Judge(status.Input{Objects: p.Objects, Plan: p.Plan, Snapshot: p.Snapshot, VirtualIPs: p.VirtualIPs, Agents: agents,
+		Attached: attached})
 }
 
 // observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
@@ -78,8 +95,8 @@ func (p *Pass) ObserveVirtualIPs(ctx context.Context) {
 
 // ObserveVirtualIPs asks the nodes of vips, all at once, and returns what each VirtualIP's nodes
 // reported, by owner.
-func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]vrrp.Observation {
-	out := map[string]vrrp.Observation{}
+func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string]status.Observation {
+	out := map[string]status.Observation{}
 	if len(vips) == 0 {
 		return out
 	}
@@ -87,14 +104,14 @@ func ObserveVirtualIPs(ctx context.Context, vips []desired.VirtualIP) map[string
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, v := range vips {
-		targets := make([]vrrp.Target, 0, len(v.Nodes))
+		targets := make([]status.Target, 0, len(v.Nodes))
 		for _, n := range v.Nodes {
-			targets = append(targets, vrrp.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
+			targets = append(targets, status.Target{Node: n.Hostname, Status: netip.AddrPortFrom(n.Address, uint16(v.StatusPort))})
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			obs := vrrp.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
+			obs := status.Observe(ctx, client, targets, v.Address.Addr(), uint16(v.HealthPort))
 			mu.Lock()
 			out[v.Owner] = obs
 			mu.Unlock()
@@ -134,17 +151,17 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if len(certErrs) > 0 {
 		return nil, certErrs
 	}
-	issued := issuedCertificates(objs, snap.Certificates, snap.Secrets, time.Now())
-	current := make(map[string]desired.IssuedCertificate, len(issued))
-	for k, c := range issued {
-		current[k] = desired.IssuedCertificate{Name: c.Name, Legacy: c.Legacy, KeySecret: c.KeySecret, Chain: c.Chain}
-	}
+	issued := acme.Issued(objs, snap.Certificates, snap.Secrets, time.Now())
 	services := make([]string, 0, len(snap.Services))
 	for _, svc := range snap.Services {
 		services = append(services, svc.Spec.Name)
 	}
+	var tasks []desired.Task
+	if read.Tasks {
+		tasks = RunningTasks(snap)
+	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Issued: current, Certificates: withKeys(r.Certificates, snap.Secrets)})
+		Services: services, Tasks: tasks, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +186,35 @@ func Nodes(snap *swarmstate.Snapshot) []desired.Node {
 		nodes = append(nodes, desired.Node{Hostname: n.Description.Hostname, Addr: swarmstate.NodeAddr(n)})
 	}
 	return nodes
+}
+
+// RunningTasks lists the addresses of the snapshot's running tasks (read with its tasks) that swarm
+// means to keep running: a task leaves the list as soon as swarm starts shutting it down (a
+// rollout replacing it, a scale-down), before it stops. The list is never nil.
+func RunningTasks(snap *swarmstate.Snapshot) []desired.Task {
+	names := make(map[string]string, len(snap.Services))
+	for _, svc := range snap.Services {
+		names[svc.ID] = svc.Spec.Name
+	}
+	out := []desired.Task{}
+	for _, t := range snap.Tasks {
+		if !Serving(t) || names[t.ServiceID] == "" {
+			continue
+		}
+		for _, n := range t.NetworksAttachments {
+			for _, a := range n.Addresses {
+				if p, err := netip.ParsePrefix(a); err == nil {
+					out = append(out, desired.Task{Service: names[t.ServiceID], Network: n.Network.Spec.Name, Addr: p.Addr()})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Serving tells whether a task runs and swarm means to keep it running.
+func Serving(t swarm.Task) bool {
+	return t.DesiredState == swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning
 }
 
 // LoadManifests reads, decodes, defaults and validates manifests that are a whole set (see
@@ -230,7 +276,7 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		}
 		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs)}
 		if gw.Spec.Agent != nil {
-			opts.MaxSize = nginx.MaxAgentConfigSize // its agents take it from the operator, not a secret
+			opts.MaxSize = contract.MaxAgentConfigSize // its agents take it from the operator, not a secret
 		}
 		_, err := nginx.Render(gw, routes, opts)
 		var (

@@ -27,3 +27,13 @@ const (
 	MaxPriority        = 254
 	MaxWeight          = 1000000
 )
+
+// Swarm's limits on the names of its objects (its own errors: "name must be 63 characters or
+// fewer", "only 64 [a-zA-Z0-9-_.] characters allowed"). Validation holds the names a manifest
+// gives to them; the names swarmgate derives from longer parts (a gateway's config secret, a
+// route's own network) are shortened to them, so that whatever validates can be written.
+const (
+	MaxServiceNameLength = 63 // services
+	MaxNetworkNameLength = 63 // networks
+	MaxSecretNameLength  = 64 // secrets and configs
+)

@@ -73,8 +73,9 @@ type Origin struct {
 	File string
 	Doc  int
 	Line int
-	// Lines are the lines in the file of the document's fields, by path ("spec.hostnames[0]").
-	Lines map[string]int
+	// Lines reads the lines in the file of the document's fields, by path ("spec.hostnames[0]"),
+	// when an error needs them; nil when unknown.
+	Lines func() map[string]int
 }
 
 // String formats the origin as errors show it: "manifests/app.yaml doc 2".
@@ -93,8 +94,12 @@ func (o Origin) At(path string) string {
 		return o.String()
 	}
 	line := o.Line
+	var lines map[string]int
+	if o.Lines != nil {
+		lines = o.Lines()
+	}
 	for p := path; p != ""; p = parentPath(p) {
-		if l, ok := o.Lines[p]; ok {
+		if l, ok := lines[p]; ok {
 			line = l
 			break
 		}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -128,7 +128,7 @@ const failingGrace = 15 * time.Second
 func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.Object, out io.Writer) error {
 	given := map[string]bool{}
 	for _, o := range objs {
-		given[desired.Owner(o)] = true
+		given[inventory.OwnerOf(o).String()] = true
 	}
 	last, lastState := map[string]string{}, map[string]string{}
 	failingSince := map[string]time.Time{}
@@ -143,8 +143,8 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 			return err
 		}
 		pending := 0
-		for _, st := range reconciler.Status(pass) {
-			owner := string(st.Kind) + "/" + st.Name
+		for _, st := range pass.Status(nil) {
+			owner := inventory.NewOwner(st.Kind, st.Name).String()
 			if !given[owner] {
 				continue
 			}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
@@ -50,7 +50,7 @@ Nothing else is touched. Works from any manager, without manifest files.`,
 				defer c.Close()
 				r = rr
 				for _, o := range objs {
-					owners = append(owners, desired.Owner(o))
+					owners = append(owners, inventory.OwnerOf(o).String())
 				}
 			} else {
 				rr, c, err := engine.reconciler()

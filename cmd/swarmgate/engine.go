@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
@@ -130,7 +131,7 @@ func parseRefs(args []string) ([]string, error) {
 			return nil, fmt.Errorf("name the %s objects to act on (KIND NAME...)", kind)
 		}
 		for _, n := range args[1:] {
-			owners = append(owners, string(kind)+"/"+n)
+			owners = append(owners, inventory.NewOwner(kind, n).String())
 		}
 		return owners, nil
 	}
@@ -143,7 +144,7 @@ func parseRefs(args []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		owners = append(owners, string(kind)+"/"+n)
+		owners = append(owners, inventory.NewOwner(kind, n).String())
 	}
 	return owners, nil
 }

@@ -10,13 +10,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 func newGatewayCommand() *cobra.Command {
-	cfg := gateway.Config{}
-	var tokenFile, caFile string
+	flags := contract.NewGatewayAgentFlags()
+	flags.Task = os.Getenv(contract.TaskEnv)
 	cmd := &cobra.Command{
 		Use:   "gateway --operator URL --gateway NAME --token-file F",
 		Short: "Run nginx for a Gateway with an agent (the entrypoint of swarmgate's gateway image)",
@@ -30,13 +29,15 @@ gracefully: in-flight requests finish.`,
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := readToken("--token-file", tokenFile)
+			cfg := gateway.Config{Operator: flags.Operator, Gateway: flags.Gateway, Task: flags.Task, Bootstrap: flags.Bootstrap,
+				Chains: flags.Chains, Keys: flags.Keys, Dir: flags.Dir, Nginx: flags.Nginx}
+			token, err := readToken("--token-file", flags.TokenFile)
 			if err != nil || token == "" {
 				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the agent needs its token: %v", err)}
 			}
 			cfg.Token = token
-			if caFile != "" {
-				pem, err := os.ReadFile(caFile)
+			if flags.CAFile != "" {
+				pem, err := readPEM(flags.CAFile)
 				if err != nil {
 					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--ca-file: %v", err)}
 				}
@@ -54,17 +55,7 @@ gracefully: in-flight requests finish.`,
 			return gateway.New(cfg, slog.Default()).Run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.Operator, "operator", "", "the operator's URL")
-	f.StringVar(&cfg.Gateway, "gateway", "", "the gateway's qualified name")
-	f.StringVar(&tokenFile, "token-file", desired.AgentTokenPath, "file holding the agent token")
-	f.StringVar(&caFile, "ca-file", "", "CA certificates (PEM) to trust for an https operator, instead of the system's")
-	f.StringVar(&cfg.Task, "task", os.Getenv("SWARMGATE_TASK"), "this task's name (default: $SWARMGATE_TASK, or the hostname)")
-	f.StringVar(&cfg.Bootstrap, "bootstrap", desired.ConfigPath, "the config to serve first")
-	f.StringVar(&cfg.Chains, "chains", nginx.ChainDir, "where the ACME certificate chains are mounted")
-	f.StringVar(&cfg.Keys, "keys", nginx.CertDir, "where their keys are mounted")
-	f.StringVar(&cfg.Dir, "dir", "/run/swarmgate", "where to write nginx's configs")
-	f.StringVar(&cfg.Nginx, "nginx", "/usr/sbin/nginx", "the nginx binary")
+	flags.Define(cmd.Flags())
 	_ = cmd.MarkFlagRequired("operator")
 	_ = cmd.MarkFlagRequired("gateway")
 	return cmd

@@ -17,9 +17,10 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 func newGetCommand() *cobra.Command {
@@ -59,9 +60,9 @@ is missing is Synced and Degraded.`,
 		GroupID: "basic",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var (
-				statuses []reconciler.ObjectStatus
+				statuses []status.ObjectStatus
 				objs     []v1alpha1.Object
-				configs  map[string]operator.GatewayConfigStatus
+				configs  map[string]status.GatewayAgents
 				warnings []string
 			)
 			where := "instance " + engine.instance
@@ -123,7 +124,7 @@ is missing is Synced and Degraded.`,
 // localStatus computes the status of the applied objects, or of the manifests' objects (as they
 // would be with the applied ones), against the swarm.
 // It returns the plan's warnings too: what a delete left in place.
-func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]reconciler.ObjectStatus, []v1alpha1.Object, []string, error) {
+func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]status.ObjectStatus, []v1alpha1.Object, []string, error) {
 	var (
 		objs []v1alpha1.Object
 		r    *reconciler.Reconciler
@@ -150,20 +151,28 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 		return nil, nil, nil, err
 	}
 	pass.ObserveVirtualIPs(cmd.Context())
-	statuses := reconciler.Status(pass)
+	statuses := pass.Status(nil)
 	all := pass.Objects
 	if len(files.paths) > 0 { // only the manifests' objects
 		given := map[string]bool{}
 		for _, o := range objs {
-			given[desired.Owner(o)] = true
+			given[inventory.OwnerOf(o).String()] = true
 		}
-		statuses = slices.DeleteFunc(statuses, func(s reconciler.ObjectStatus) bool { return !given[string(s.Kind)+"/"+s.Name] })
+		statuses = slices.DeleteFunc(statuses, func(s status.ObjectStatus) bool { return !given[inventory.NewOwner(s.Kind, s.Name).String()] })
 		all = objs
 	}
 	return statuses, all, pass.Plan.Warnings, nil
 }
 
-// fetchStatus reads GET /status of a running operator.
+// maxStatusSize bounds what get --server reads of /status: an operator's document for hundreds of
+// objects is well under 1 MiB, and a server streaming without end must not take the CLI's memory.
+const maxStatusSize = 8 << 20
+
+// statusTimeout bounds a get --server request, the body's reading included.
+const statusTimeout = 30 * time.Second
+
+// fetchStatus reads GET /status of a running operator. What the server says is not trusted: its
+// body is bounded in size and time, and its text is made terminal-safe where it is printed (errors by run).
 func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDocument, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
 	if err != nil {
@@ -172,7 +181,7 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: statusTimeout}).Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +189,15 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStatusSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s/status: %w", server, err)
+	}
+	if len(body) > maxStatusSize {
+		return nil, fmt.Errorf("%s/status: the answer is larger than %d MiB", server, maxStatusSize>>20)
+	}
 	var doc operator.StatusDocument
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("%s/status: %w", server, err)
 	}
 	return &doc, nil
@@ -189,7 +205,7 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 
 // selectStatuses keeps the statuses of one kind and, if named, those objects: "KIND [NAME...]"
 // or "KIND/NAME...".
-func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.ObjectStatus, error) {
+func selectStatuses(all []status.ObjectStatus, args []string) ([]status.ObjectStatus, error) {
 	if len(args) == 0 {
 		return all, nil
 	}
@@ -198,15 +214,15 @@ func selectStatuses(all []reconciler.ObjectStatus, args []string) ([]reconciler.
 		if err != nil {
 			return nil, err
 		}
-		return slices.DeleteFunc(slices.Clone(all), func(s reconciler.ObjectStatus) bool { return s.Kind != kind }), nil
+		return slices.DeleteFunc(slices.Clone(all), func(s status.ObjectStatus) bool { return s.Kind != kind }), nil
 	}
 	owners, err := parseRefs(args)
 	if err != nil {
 		return nil, err
 	}
-	var out []reconciler.ObjectStatus
+	var out []status.ObjectStatus
 	for _, o := range owners {
-		i := slices.IndexFunc(all, func(s reconciler.ObjectStatus) bool { return string(s.Kind)+"/"+s.Name == o })
+		i := slices.IndexFunc(all, func(s status.ObjectStatus) bool { return inventory.NewOwner(s.Kind, s.Name).String() == o })
 		if i < 0 {
 			return nil, fmt.Errorf("%s is not applied", o)
 		}
@@ -225,16 +241,16 @@ func orDash(s string) string {
 // printOperator heads get --server with what the operator is at: the revision applied and the
 // newest seen, why they differ, and whether it is suspended.
 func printOperator(w io.Writer, doc *operator.StatusDocument) {
-	line := "operator: revision " + orDash(doc.Revision) + " applied"
+	line := "operator: revision " + orDash(terminalSafe(doc.Revision, "")) + " applied"
 	if doc.SeenRevision != "" && doc.SeenRevision != doc.Revision {
-		line += ", " + doc.SeenRevision + " seen and not applied"
+		line += ", " + terminalSafe(doc.SeenRevision, "") + " seen and not applied"
 	}
 	if doc.Suspended {
 		line += "; suspended (POST /resume)"
 	}
 	fmt.Fprintln(w, line)
 	if doc.LastError != "" {
-		fmt.Fprintln(w, "last error: "+doc.LastError)
+		fmt.Fprintln(w, "last error: "+terminalSafe(doc.LastError, ""))
 	}
 	fmt.Fprintln(w)
 }
@@ -243,7 +259,7 @@ func printOperator(w io.Writer, doc *operator.StatusDocument) {
 // on another config than the desired one is converging (its agent takes the new one at once),
 // waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
 // (with nginx's reason).
-func printGatewayConfigs(w io.Writer, configs map[string]operator.GatewayConfigStatus) {
+func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {
@@ -258,7 +274,11 @@ func printGatewayConfigs(w io.Writer, configs map[string]operator.GatewayConfigS
 			case task.Served != c.Desired:
 				state = "converging"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw, task.Task, task.Served, c.Desired, state)
+			cells := []string{gw, task.Task, task.Served, c.Desired, state}
+			for i, cell := range cells {
+				cells[i] = terminalSafe(cell, "")
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 	}
 	_ = tw.Flush()

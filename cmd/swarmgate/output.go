@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // outputFormat is what -o asks get for, with kubectl's names: a table (wide: more columns),
@@ -42,13 +45,13 @@ func (f outputFormat) table() bool { return f.kind == "" || f.kind == "wide" }
 // print writes the statuses. objs, when known (not from --server), are the objects the statuses
 // are of: yaml, json and jsonpath print them, with their status, as kubectl does; one object
 // asked for by name prints alone, others as a List.
-func (f outputFormat) print(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single bool) error {
+func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) error {
 	switch f.kind {
 	case "", "wide":
 		return printTable(w, statuses, objs, f.kind == "wide")
 	case "name":
 		for _, s := range statuses {
-			fmt.Fprintf(w, "%s.%s/%s\n", strings.ToLower(string(s.Kind)), group(), s.Name)
+			fmt.Fprintf(w, "%s.%s/%s\n", terminalSafe(strings.ToLower(string(s.Kind)), ""), group(), terminalSafe(s.Name, ""))
 		}
 		return nil
 	}
@@ -56,31 +59,36 @@ func (f outputFormat) print(w io.Writer, statuses []reconciler.ObjectStatus, obj
 	if err != nil {
 		return err
 	}
+	// The encoders escape control characters but not Unicode's bidirectional overrides.
 	switch f.kind {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		b, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, terminalSafe(string(b), "\n"))
+		return err
 	case "yaml":
 		b, err := yaml.Marshal(doc)
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
+		_, err = io.WriteString(w, terminalSafe(string(b), "\n"))
 		return err
 	}
-	if err := f.jsonpath.Execute(w, doc); err != nil {
+	var out strings.Builder
+	if err := f.jsonpath.Execute(&out, doc); err != nil {
 		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--output jsonpath: %v", err)}
 	}
-	fmt.Fprintln(w)
-	return nil
+	_, err = fmt.Fprintln(w, terminalSafe(out.String(), "\t\n"))
+	return err
 }
 
 func group() string { return strings.Split(v1alpha1.GroupVersion, "/")[0] }
 
 // document is what yaml, json and jsonpath print: each object (apiVersion, kind, metadata,
 // spec) with its status, as generic JSON so that JSONPath walks it as kubectl's does.
-func document(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single bool) (any, error) {
+func document(statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) (any, error) {
 	items := make([]any, 0, len(statuses))
 	for _, st := range statuses {
 		item := map[string]any{}
@@ -116,7 +124,7 @@ func document(statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, single
 }
 
 // printTable writes one line per object: its sync and health, and why, side by side.
-func printTable(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1.Object, wide bool) error {
+func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS\tMESSAGE"
 	if wide {
@@ -139,11 +147,15 @@ func printTable(w io.Writer, statuses []reconciler.ObjectStatus, objs []v1alpha1
 		if s.Message != "" {
 			msg = append(msg, s.Message)
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Sync, s.Health, tasks, orDash(strings.Join(msg, "; ")))
+		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks, orDash(strings.Join(msg, "; "))}
 		if wide {
 			hosts, ports := served(byOwner[string(s.Kind)+"/"+s.Name])
-			line += "\t" + orDash(strings.Join(hosts, ",")) + "\t" + orDash(strings.Join(ports, ",")) + "\t" + orDash(s.Config)
+			cells = append(cells, orDash(strings.Join(hosts, ",")), orDash(strings.Join(ports, ",")), orDash(s.Config))
 		}
+		for i, c := range cells {
+			cells[i] = terminalSafe(c, "")
+		}
+		line := strings.Join(cells, "\t")
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
@@ -168,4 +180,30 @@ func served(o v1alpha1.Object) (hosts, ports []string) {
 		ports = slices.Compact(ports)
 	}
 	return hosts, ports
+}
+
+// terminalSafe is text from outside swarmgate (a swarm's labels and task errors, an operator's
+// /status) made safe to print: control characters (escape sequences that would drive the
+// terminal, and tabs and newlines that would forge table cells and lines), Unicode's bidirectional
+// overrides and invalid UTF-8 are written as Go escapes. keep lists the controls left as they are
+// (a jsonpath template's own newlines).
+func terminalSafe(s, keep string) string {
+	unsafe := func(r rune, size int) bool {
+		return r == utf8.RuneError && size == 1 || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case !unsafe(r, size) || strings.ContainsRune(keep, r):
+			b.WriteString(s[i : i+size])
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }

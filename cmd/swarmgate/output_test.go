@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // TestWideTable: -o wide adds what each object serves: hostnames and ports.
@@ -18,7 +18,7 @@ func TestWideTable(t *testing.T) {
 		&v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindRoute}, Metadata: v1alpha1.ObjectMeta{Name: "shop"},
 			Spec: v1alpha1.RouteSpec{Hostnames: []v1alpha1.Hostname{"shop.example.com", "www.shop.example.com"}}},
 	}
-	statuses := []reconciler.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw"}, {Kind: v1alpha1.KindRoute, Name: "shop"}}
+	statuses := []status.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw"}, {Kind: v1alpha1.KindRoute, Name: "shop"}}
 	var out strings.Builder
 	if err := printTable(&out, statuses, objs, true); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func newRenderCommand() *cobra.Command {
@@ -87,14 +88,14 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 	passwords := map[string]string{}
 	for _, o := range objs {
 		if vip, ok := o.(*v1alpha1.VirtualIP); ok && vip.Spec.Auth != nil && !showSecrets {
-			passwords[desired.Owner(vip)] = vip.Spec.Auth.Password
+			passwords[inventory.OwnerOf(vip).String()] = vip.Spec.Auth.Password
 		}
 	}
 	// Gateways first, then each virtual IP's nodes.
 	secrets := slices.Clone(d.Secrets)
 	slices.SortStableFunc(secrets, func(a, b desired.Secret) int { return cmp.Compare(isNodeConfig(a), isNodeConfig(b)) })
 	for _, sec := range secrets {
-		kind, name, _ := strings.Cut(sec.Owner, "/")
+		kind, name := inventory.Owner(sec.Owner).Kind(), inventory.Owner(sec.Owner).Name()
 		conf := sec.Data
 		if sec.Node == "" {
 			fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)

@@ -48,7 +48,7 @@ Find more information at: https://github.com/swarmgate/swarmgate`,
 	root.PersistentFlags().StringVar(&opts.logFormat, "log-format", "auto", "log format: text, json, or auto (text on a terminal, json otherwise)")
 	root.AddGroup(&cobra.Group{ID: "basic", Title: "Basic Commands:"})
 	root.AddCommand(newApplyCommand(), newDiffCommand(), newGetCommand(), newDeleteCommand(), newRunCommand(), newTLSCommand(),
-		newValidateCommand(), newRenderCommand(), newImportCommand(), newVersionCommand(), newVRRPAgentCommand(), newGatewayCommand())
+		newValidateCommand(), newRenderCommand(), newImportCommand(), newExplainCommand(), newVersionCommand(), newVRRPAgentCommand(), newGatewayCommand())
 	return root
 }
 

@@ -19,8 +19,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/net/netutil"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
+	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
@@ -59,6 +60,7 @@ type runOptions struct {
 	dnsResolvers   []string
 	dnsOnly        bool
 	secretsDir     string
+	lease          lease.Timing
 }
 
 func newRunCommand() *cobra.Command {
@@ -77,9 +79,11 @@ declares any more are deleted. Serves /metrics, /healthz, /readyz and
 /status on --listen.
 
 One writer at a time: the operator holds a lease on its instance (a swarm
-config it renews every 10s), and apply and delete refuse to write while it is
-held. A second operator of the same instance stands by until the lease is free
-(seconds after a clean stop, which releases it; 30s after the last renewal otherwise).`,
+config it renews every --lease-renew), and apply and delete refuse to write while
+it is held. A second operator of the same instance stands by until the lease is
+free: a second after a clean stop, which releases it; --lease-duration after the
+last renewal it saw otherwise (a killed or cut-off holder). A holder whose
+renewals fail stops writing before a standby may start.`,
 		Example: `  swarmgate run --source dir:/etc/swarmgate/manifests
   swarmgate run --source git:https://git.example.com/ops/swarm.git --branch main --path gateway \
     --git-token-file /run/secrets/git-token --alert-webhook https://hooks.slack.com/... --alert-format slack`,
@@ -119,6 +123,9 @@ held. A second operator of the same instance stands by until the lease is free
 	f.StringVar(&o.secretsDir, "secrets-dir", "/run/secrets", "where the operator's swarm secrets are mounted: DNS-01 listeners' TSIG secrets are read there by name")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
 	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
+	o.lease = lease.DefaultTiming()
+	f.DurationVar(&o.lease.Duration, "lease-duration", o.lease.Duration, "how long the lease lasts without a renewal: a standby takes over this long after the holder's last renewal it saw")
+	f.DurationVar(&o.lease.Renew, "lease-renew", o.lease.Renew, "how often the holder renews the lease (at most half of --lease-duration)")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
 }
@@ -141,9 +148,16 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if o.verifyCommits != (o.allowedSigners != "") {
 			return nil, 0, fmt.Errorf("--verify-commits and --allowed-signers go together")
 		}
-		return &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
+		g := &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
 			TokenFile: o.tokenFile, SSHKeyFile: o.sshKeyFile, KnownHostsFile: o.knownHostsFile,
-			AllowedSigners: o.allowedSigners}, o.interval, nil
+			AllowedSigners: o.allowedSigners}
+		if err := g.CheckPath(); err != nil {
+			return nil, 0, fmt.Errorf("--path: %w", err)
+		}
+		if err := g.CheckFiles(); err != nil {
+			return nil, 0, fmt.Errorf("--git-token-file, --git-ssh-key-file, --git-known-hosts-file, --allowed-signers: %w", err)
+		}
+		return g, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
 }
@@ -177,8 +191,23 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
+	if err := o.lease.Check(); err != nil {
+		return &exitCodeError{code: exitFail, msg: "--lease-duration, --lease-renew: " + err.Error()}
+	}
+	tlsConfig, err := o.endpointTLS()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 	metrics := operator.NewMetrics()
-	c, err := countingClient(&o.engine, metrics)
+	// The lease has its own client; every other write of the operator passes its fence, so an
+	// operator that lost the lease writes nothing more.
+	leaseEngine, err := countingClient(&o.engine, metrics, nil)
+	if err != nil {
+		return err
+	}
+	defer leaseEngine.Close()
+	holder := lease.NewHolder(leaseEngine, o.engine.instance, o.lease)
+	c, err := countingClient(&o.engine, metrics, holder.Fence)
 	if err != nil {
 		return err
 	}
@@ -196,12 +225,8 @@ func (o *runOptions) run(ctx context.Context) error {
 	ctl := operator.New(rec, c,
 		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			KeepRemoved: !o.prune, PruneMaxFraction: o.pruneMax,
-			Lease: lease.NewHolder(c, o.engine.instance)}, alerts, metrics, log)
+			Lease: holder}, alerts, metrics, log)
 
-	tlsConfig, err := o.endpointTLS()
-	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
-	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
@@ -239,7 +264,15 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 	if o.tlsCertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(o.tlsCertFile, o.tlsKeyFile)
+	certPEM, err := readPEM(o.tlsCertFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert-file: %w", err)
+	}
+	keyPEM, err := readPEM(o.tlsKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key-file: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
 	}
@@ -249,7 +282,7 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 func (o *runOptions) acme() (*operator.ACME, error) {
 	var key crypto.Signer
 	if o.acmeKeyFile != "" {
-		data, err := os.ReadFile(o.acmeKeyFile)
+		data, err := readPEM(o.acmeKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-account-key-file: %w", err)
 		}
@@ -262,7 +295,7 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 		roots = x509.NewCertPool()
 	}
 	if o.acmeCAFile != "" {
-		data, err := os.ReadFile(o.acmeCAFile)
+		data, err := readPEM(o.acmeCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-ca-file: %w", err)
 		}
@@ -290,13 +323,16 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 // maxConnections bounds the endpoints' open connections.
 const maxConnections = 1024 // each gateway task's agent keeps one open
 
+// maxTokenSize bounds a token file: a shared secret is tens of bytes.
+const maxTokenSize = 64 << 10
+
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.
 func readToken(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := manifest.ReadRegularFile(path, maxTokenSize)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}
@@ -307,17 +343,22 @@ func readToken(flag, path string) (string, error) {
 	return token, nil
 }
 
-// countingClient is the engine's client with every request counted by verb in the metrics.
-func countingClient(engine *engineOptions, m *operator.Metrics) (*client.Client, error) {
+// countingClient is the engine's client with every request that reaches the engine counted by
+// verb in the metrics; wrap, when set, sees each request first.
+func countingClient(engine *engineOptions, m *operator.Metrics, wrap func(http.RoundTripper) http.RoundTripper) (*client.Client, error) {
 	base, err := engine.client()
 	if err != nil {
 		return nil, err
 	}
 	transport := base.HTTPClient().Transport // already set up for the engine's socket, TLS or ssh
-	return engine.client(client.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	var counted http.RoundTripper = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		m.APIRequests.WithLabelValues(r.Method).Inc()
 		return transport.RoundTrip(r)
-	})}))
+	})
+	if wrap != nil {
+		counted = wrap(counted)
+	}
+	return engine.client(client.WithHTTPClient(&http.Client{Transport: counted}))
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

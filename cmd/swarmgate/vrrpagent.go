@@ -8,17 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
-	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 func newVRRPAgentCommand() *cobra.Command {
-	var (
-		cfg        vrrp.AgentConfig
-		address    string
-		keepalive  string
-		configPath string
-	)
+	flags := contract.NewVRRPAgentFlags()
 	cmd := &cobra.Command{
 		Use:   "vrrp-agent --node NODE --address CIDR --interface IF",
 		Short: "Run keepalived for a VirtualIP on this node (the entrypoint of swarmgate's keepalived image)",
@@ -29,26 +23,18 @@ answer), and reports on GET /vrrp/status whether this node holds the address.`,
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			prefix, err := netip.ParsePrefix(address)
+			prefix, err := netip.ParsePrefix(flags.Address)
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--address: %v", err)}
 			}
-			cfg.Address = prefix
-			cfg.Keepalived = []string{keepalive, "--dont-fork", "--log-console", "--log-detail", "--vrrp",
-				"--use-file", configPath, "--pid", "/run/keepalived.pid", "--vrrp_pid", "/run/keepalived-vrrp.pid"}
+			cfg := vrrp.AgentConfig{Node: flags.Node, Address: prefix, Interface: flags.Interface, Listen: flags.Listen,
+				TrackURL: flags.TrackURL, TrackFile: flags.TrackFile, TrackInterval: flags.TrackInterval,
+				Keepalived: []string{flags.Keepalived, "--dont-fork", "--log-console", "--log-detail", "--vrrp",
+					"--use-file", flags.Config, "--pid", "/run/keepalived.pid", "--vrrp_pid", "/run/keepalived-vrrp.pid"}}
 			return vrrp.NewAgent(cfg, slog.Default()).Run(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.Node, "node", "", "hostname of this node")
-	f.StringVar(&address, "address", "", "the virtual IP with its prefix length")
-	f.StringVar(&cfg.Interface, "interface", "eth0", "interface that carries the address")
-	f.StringVar(&cfg.Listen, "listen", ":9177", "address of the status server")
-	f.StringVar(&cfg.TrackURL, "track-url", "", "the local gateway's health check; empty tracks nothing")
-	f.StringVar(&cfg.TrackFile, "track-file", keepalived.TrackFile, "file keepalived tracks")
-	f.DurationVar(&cfg.TrackInterval, "track-interval", 0, "how often the gateway is checked (default 100ms)")
-	f.StringVar(&keepalive, "keepalived", "/usr/sbin/keepalived", "the keepalived binary")
-	f.StringVar(&configPath, "config", desired.KeepalivedConfigPath, "keepalived.conf")
+	flags.Define(cmd.Flags())
 	_ = cmd.MarkFlagRequired("node")
 	_ = cmd.MarkFlagRequired("address")
 	return cmd

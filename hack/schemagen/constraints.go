@@ -104,7 +104,10 @@ func fieldRules() []fieldRule {
 		}},
 		{"GatewaySpec", "image", func(s *jsonschema.Schema) { pattern("image", 512)(s); s.Default = v1alpha1.DefaultGatewayImage }},
 		{"GatewaySpec", "listeners", items(1, v1alpha1.MaxListeners)},
-		{"GatewayNetwork", "name", func(s *jsonschema.Schema) { pattern("networkName", 63)(s); s.Default = v1alpha1.DefaultNetworkName }},
+		{"GatewayNetwork", "name", func(s *jsonschema.Schema) {
+			pattern("networkName", v1alpha1.MaxNetworkNameLength)(s)
+			s.Default = v1alpha1.DefaultNetworkName
+		}},
 		{"RouteSpec", "parentRefs", items(1, v1alpha1.MaxParentRefs)},
 		{"RouteSpec", "hostnames", items(0, v1alpha1.MaxHostnames)},
 		{"RouteSpec", "rules", items(1, v1alpha1.MaxRules)},
@@ -121,7 +124,7 @@ func fieldRules() []fieldRule {
 		{"VRRPNode", "priority", between(v1alpha1.MinPriority, v1alpha1.MaxPriority)},
 		{"VRRPNode", "interface", pattern("interface", 15)},
 		{"VRRPAuth", "password", pattern("vrrpPassword", 8)},
-		{"SecretObjectReference", "name", pattern("secretName", 64)},
+		{"SecretObjectReference", "name", pattern("secretName", v1alpha1.MaxSecretNameLength)},
 		{"PathMatch", "value", func(s *jsonschema.Schema) {
 			pattern("path", 1024)(s)
 			// Normalized (no dot or empty segments), no encoded '/' or ';' (nginx decodes them).

@@ -315,7 +315,7 @@ func (a *applier) registryAuth(spec swarm.ServiceSpec) (string, error) {
 // a foreign object): to the service as it is now, with its version, leaving the rest of its spec
 // as its owner left it. A service already on the network is left alone.
 func (a *applier) attach(ctx context.Context, act planner.Action) error {
-	name := strings.TrimPrefix(act.Changes[0].New, "+")
+	name := act.AttachTo
 	netID := a.networks[name]
 	if netID == "" {
 		return fmt.Errorf("network %s: not found", name)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Applied is a manifest object as it was applied, kept on the swarm as a swarm config: the swarm
@@ -44,9 +45,9 @@ func (s *State) addApplied(o v1alpha1.Object) error {
 	if err != nil {
 		return err
 	}
-	owner := Owner(o)
+	owner := inventory.OwnerOf(o).String()
 	name := hashedName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name,
 		[]byte(s.Instance+"\x00"+owner+"\x00"+string(data)))
-	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, map[string]string{v1alpha1.LabelRole: v1alpha1.RoleApplied})})
+	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, map[string]string{inventory.LabelRole: inventory.RoleApplied})})
 	return nil
 }

@@ -7,39 +7,9 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
-
-// Certificate is a certificate the operator obtained with ACME for a listener, not yet stored: the
-// pass that plans it stores it (the applier is the one writer) and moves the gateway to it; the
-// previous one is deleted after.
-type Certificate struct {
-	// Owner is the gateway's owner label ("Gateway/web"), Gateway its qualified name, Listener
-	// the listener's name.
-	Owner    string
-	Gateway  string
-	Listener v1alpha1.SectionName
-	// Chain is the certificate chain, leaf first, in PEM.
-	Chain []byte
-	// Key is a new private key (PEM) and CSR its certificate request (DER); Key is nil when the
-	// certificate is for the key already in KeySecret.
-	Key, CSR  []byte
-	KeySecret string
-	NotBefore time.Time
-	NotAfter  time.Time
-	Names     []string
-	// ARIID is the certificate's ARI ID (RFC 9773), if the server gave one.
-	ARIID string
-}
-
-// IssuedCertificate is a listener's current ACME certificate, stored by an earlier pass: its chain
-// in the config Name and its key in the secret KeySecret, or, stored by an earlier version of
-// swarmgate (Legacy), both in the secret Name.
-type IssuedCertificate struct {
-	Name      string
-	Legacy    bool
-	KeySecret string
-	Chain     []byte
-}
 
 // Config is a swarm config swarmgate owns other than the store's: the public certificate chain of
 // an ACME listener. Its name carries a hash of its data. Data is nil for one that exists already.
@@ -48,11 +18,6 @@ type Config struct {
 	Owner  string
 	Data   []byte
 	Labels map[string]string
-}
-
-// CertificateKey names a listener among all gateways: "<gateway qualified name>/<listener>".
-func CertificateKey(gateway string, listener v1alpha1.SectionName) string {
-	return gateway + "/" + string(listener)
 }
 
 // acmeCertificate is where an ACME listener's certificate is: the config of its chain (and the
@@ -74,7 +39,7 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 	}
 	out := *gw
 	out.Spec.Listeners = slices.Clone(gw.Spec.Listeners)
-	owner := Owner(gw)
+	owner := inventory.OwnerOf(gw).String()
 	certs := map[v1alpha1.SectionName]acmeCertificate{}
 	for i := range out.Spec.Listeners {
 		l := &out.Spec.Listeners[i]
@@ -84,8 +49,8 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 		tls := *l.TLS
 		tls.CertificateRefs = nil
 		l.TLS = &tls
-		key := CertificateKey(gw.Metadata.QualifiedName(), l.Name)
-		if j := slices.IndexFunc(opts.Certificates, func(c Certificate) bool { return CertificateKey(c.Gateway, c.Listener) == key }); j >= 0 {
+		key := acme.Key(gw.Metadata.QualifiedName(), l.Name)
+		if j := slices.IndexFunc(opts.Certificates, func(c acme.Certificate) bool { return acme.Key(c.Gateway, c.Listener) == key }); j >= 0 {
 			certs[l.Name] = s.storeCertificate(gw, l.Name, opts.Certificates[j])
 			continue
 		}
@@ -106,30 +71,30 @@ func (s *State) withCertificates(gw *v1alpha1.Gateway, opts Options) (*v1alpha1.
 
 // storeCertificate records the config and, for a new key, the secret that store a certificate
 // the operator obtained for listener of gw.
-func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c Certificate) acmeCertificate {
-	owner := Owner(gw)
+func (s *State) storeCertificate(gw *v1alpha1.Gateway, listener v1alpha1.SectionName, c acme.Certificate) acmeCertificate {
+	owner := inventory.OwnerOf(gw).String()
 	base := gw.Metadata.QualifiedName() + "-" + string(listener)
 	keySecret := c.KeySecret
 	if c.Key != nil {
 		keySecret = hashedName(base+"-tlskey", c.Key)
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner, Data: c.Key, Labels: s.labels(owner, map[string]string{
-			v1alpha1.LabelRole:     v1alpha1.RoleCertificateKey,
-			v1alpha1.LabelListener: string(listener),
-			v1alpha1.LabelTLSNames: strings.Join(c.Names, ","),
-			v1alpha1.LabelTLSCSR:   base64.StdEncoding.EncodeToString(c.CSR),
+			inventory.LabelRole:     inventory.RoleCertificateKey,
+			inventory.LabelListener: string(listener),
+			inventory.LabelTLSNames: strings.Join(c.Names, ","),
+			inventory.LabelTLSCSR:   base64.StdEncoding.EncodeToString(c.CSR),
 		})})
 	} else {
 		s.Secrets = append(s.Secrets, Secret{Name: keySecret, Owner: owner}) // exists: kept
 	}
 	name := hashedName(base+"-tls", c.Chain)
 	s.Configs = append(s.Configs, Config{Name: name, Owner: owner, Data: c.Chain, Labels: s.labels(owner, map[string]string{
-		v1alpha1.LabelRole:         v1alpha1.RoleCertificate,
-		v1alpha1.LabelListener:     string(listener),
-		v1alpha1.LabelTLSKey:       keySecret,
-		v1alpha1.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
-		v1alpha1.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
-		v1alpha1.LabelTLSNames:     strings.Join(c.Names, ","),
-		v1alpha1.LabelACMEARIID:    c.ARIID,
+		inventory.LabelRole:         inventory.RoleCertificate,
+		inventory.LabelListener:     string(listener),
+		inventory.LabelTLSKey:       keySecret,
+		inventory.LabelTLSNotBefore: c.NotBefore.UTC().Format(time.RFC3339),
+		inventory.LabelTLSNotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
+		inventory.LabelTLSNames:     strings.Join(c.Names, ","),
+		inventory.LabelACMEARIID:    c.ARIID,
 	})})
 	return acmeCertificate{chainConfig: name, keySecret: keySecret, chain: c.Chain}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmgate/swarmgate/reconciler/acme"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -34,28 +36,28 @@ spec:
 `
 	}
 	const withAgents = "  agent: {operatorURL: \"http://10.0.0.1:9090\", tokenSecret: agent-token}\n"
-	current := IssuedCertificate{Name: "gw-shop-tls-1111111111", KeySecret: "gw-shop-tlskey-2222222222", Chain: []byte("chain")}
-	legacy := IssuedCertificate{Name: "gw-shop-tls-3333333333", Legacy: true}
+	current := acme.IssuedCertificate{Name: "gw-shop-tls-1111111111", KeySecret: "gw-shop-tlskey-2222222222", Chain: []byte("chain")}
+	legacy := acme.IssuedCertificate{Name: "gw-shop-tls-3333333333", Legacy: true}
 	for _, tc := range []struct {
 		name, agent string
-		issued      IssuedCertificate
+		issued      acme.IssuedCertificate
 		// secrets and configs the service mounts (name -> target), what the config reads
 		secrets, configs map[string]string
 		reads            []string
 		agentChain       bool
 	}{
 		{"chain and key", "", current,
-			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(nginx.ChainDir, "shop")},
+			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(contract.ChainDir, "shop")},
 			[]string{`ssl_certificate "/etc/swarmgate/tls/shop.crt"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop.key"`}, false},
 		{"chain and key, with agents", withAgents, current,
-			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(nginx.ChainDir, "shop")},
+			map[string]string{current.KeySecret: nginx.KeyFile("shop")}, map[string]string{current.Name: nginx.ChainFile(contract.ChainDir, "shop")},
 			[]string{`ssl_certificate "tls/shop.crt"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop.key"`}, true},
 		{"an earlier version's", withAgents, legacy,
-			map[string]string{legacy.Name: nginx.CertificateFile(nginx.CertDir, "shop", 0)}, nil,
+			map[string]string{legacy.Name: nginx.CertificateFile(contract.CertDir, "shop", 0)}, nil,
 			[]string{`ssl_certificate "/run/secrets/swarmgate-tls/shop-0.pem"`, `ssl_certificate_key "/run/secrets/swarmgate-tls/shop-0.pem"`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := buildWith(t, gateway(tc.agent), Options{Instance: "i", Issued: map[string]IssuedCertificate{"gw/shop": tc.issued}})
+			s := buildWith(t, gateway(tc.agent), Options{Instance: "i", Issued: map[string]acme.IssuedCertificate{"gw/shop": tc.issued}})
 			var svc *swarm.ContainerSpec
 			var conf []byte
 			for _, x := range s.Services {
@@ -86,7 +88,7 @@ spec:
 					t.Errorf("the config does not read %s:\n%s", want, conf)
 				}
 			}
-			if got := s.AgentConfigs["gw"].Chains[nginx.ChainFileName("shop")]; (got != nil) != tc.agentChain {
+			if got := s.AgentConfigs["gw"].Chains[contract.ChainFileName("shop")]; (got != nil) != tc.agentChain {
 				t.Errorf("the agents are handed chain %q, want one: %v", got, tc.agentChain)
 			}
 		})

@@ -21,6 +21,9 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -58,9 +61,11 @@ type State struct {
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
-// its ACME certificates, by file name (nginx.ChainFileName). Both are public: keys stay in the
+// its ACME certificates, by file name (contract.ChainFileName). Both are public: keys stay in the
 // secrets the tasks mount.
 type AgentConfig struct {
+	// Owner is the gateway's owner key.
+	Owner  string
 	Config []byte
 	Chains map[string][]byte
 }
@@ -75,15 +80,27 @@ type InvalidBackend struct {
 	Mirror bool
 }
 
+// MissingAnswer is what requests to a backend service that does not exist get, as a status or a
+// warning says it.
+type MissingAnswer string
+
+// What a missing service answers: 500 through gateways with agents, whose configs know which
+// services exist (the Gateway API's answer); 503 through the others, whose nginx cannot resolve
+// the name; or each, for a route on gateways of both.
+const (
+	AnswersError       MissingAnswer = "500"
+	AnswersUnavailable MissingAnswer = "503"
+	AnswersMixed       MissingAnswer = "500 (503 through gateways without agents)"
+)
+
 // ExternalBackend is a service a route names that no manifest declares.
 type ExternalBackend struct {
 	Owner   string
 	Service string
 	// Networks are those on which the gateway can reach it; it must be on one of them.
 	Networks []string
-	// Answer is what a request to it gets while it does not exist: 500 (gateways with agents), 503
-	// (without), -1 (some of each).
-	Answer int
+	// Answer is what a request to it gets while it does not exist.
+	Answer MissingAnswer
 	// Attach says the Route asks for the service to be attached to Networks[0] when it is on none
 	// of them (backendRefs[].attach).
 	Attach bool
@@ -122,16 +139,6 @@ type Service struct {
 	Agent bool
 }
 
-// ConfigPath is where the gateway's nginx reads the config swarmgate renders.
-const ConfigPath = "/etc/nginx/conf.d/default.conf"
-
-// AgentTokenPath is where a gateway agent reads its token, AgentCAPath the CAs it trusts for an
-// https operatorURL (spec.agent.caSecret).
-const (
-	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
-	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
-)
-
 func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 	if gw.Spec.Agent != nil {
 		return "SIGTERM"
@@ -144,14 +151,14 @@ func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.SectionName]acmeCertificate) []*swarm.SecretReference {
 	refs := []*swarm.SecretReference{{
 		SecretName: config,
-		File:       &swarm.SecretReferenceFileTarget{Name: ConfigPath, UID: "0", GID: "0", Mode: 0o444},
+		File:       &swarm.SecretReferenceFileTarget{Name: contract.GatewayConfigPath, UID: "0", GID: "0", Mode: 0o444},
 	}}
 	if a := gw.Spec.Agent; a != nil {
 		refs = append(refs, &swarm.SecretReference{SecretName: a.TokenSecret,
-			File: &swarm.SecretReferenceFileTarget{Name: AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
+			File: &swarm.SecretReferenceFileTarget{Name: contract.AgentTokenPath, UID: "0", GID: "0", Mode: 0o400}})
 		if a.CASecret != "" {
 			refs = append(refs, &swarm.SecretReference{SecretName: a.CASecret,
-				File: &swarm.SecretReferenceFileTarget{Name: AgentCAPath, UID: "0", GID: "0", Mode: 0o444}})
+				File: &swarm.SecretReferenceFileTarget{Name: contract.AgentCAPath, UID: "0", GID: "0", Mode: 0o444}})
 		}
 	}
 	// The HTTPS listeners' certificates and keys, mounted where the config reads them: by
@@ -167,7 +174,7 @@ func gatewaySecrets(gw *v1alpha1.Gateway, config string, acme map[v1alpha1.Secti
 		}
 		for i, ref := range l.TLS.CertificateRefs {
 			refs = append(refs, &swarm.SecretReference{SecretName: ref.Name,
-				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(nginx.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
+				File: &swarm.SecretReferenceFileTarget{Name: nginx.CertificateFile(contract.CertDir, l.Name, i), UID: "0", GID: "0", Mode: 0o400}})
 		}
 	}
 	return refs
@@ -180,7 +187,7 @@ func gatewayConfigs(gw *v1alpha1.Gateway, acme map[v1alpha1.SectionName]acmeCert
 	for _, l := range gw.Spec.Listeners {
 		if c, ok := acme[l.Name]; ok {
 			refs = append(refs, &swarm.ConfigReference{ConfigName: c.chainConfig,
-				File: &swarm.ConfigReferenceFileTarget{Name: nginx.ChainFile(nginx.ChainDir, l.Name), UID: "0", GID: "0", Mode: 0o444}})
+				File: &swarm.ConfigReferenceFileTarget{Name: nginx.ChainFile(contract.ChainDir, l.Name), UID: "0", GID: "0", Mode: 0o444}})
 		}
 	}
 	return refs
@@ -201,10 +208,36 @@ type Options struct {
 	// agents (which take a new config without a task replaced) then answer 500 for a backend
 	// service that neither exists nor is declared, as the Gateway API says, instead of 503.
 	Services []string
-	// Issued are the ACME listeners' current certificates, by CertificateKey; Certificates are
+	// Tasks, when read (not nil), are the swarm's running tasks with their addresses: the configs
+	// of gateways with agents then pool each backend's connections to its tasks (see
+	// nginx.Options.Tasks). A task swarm is shutting down is not among them.
+	Tasks []Task
+	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
-	Issued       map[string]IssuedCertificate
-	Certificates []Certificate
+	Issued       map[string]acme.IssuedCertificate
+	Certificates []acme.Certificate
+}
+
+// Task is a running task's address on one network.
+type Task struct {
+	Service, Network string
+	Addr             netip.Addr
+}
+
+// taskAddrs returns the addresses, on the given networks, of each service's tasks, sorted: the
+// same tasks render the same config.
+func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
+	out := map[string][]netip.Addr{}
+	for _, t := range tasks {
+		if slices.Contains(networks, t.Network) {
+			out[t.Service] = append(out[t.Service], t.Addr)
+		}
+	}
+	for svc, addrs := range out {
+		slices.SortFunc(addrs, netip.Addr.Compare)
+		out[svc] = slices.Compact(addrs)
+	}
+	return out
 }
 
 // Build returns the state the objects call for. They must be defaulted and valid.
@@ -218,7 +251,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		zones    = map[string]*v1alpha1.Zone{}
 	)
 	for _, o := range objs {
-		s.Owners = append(s.Owners, Owner(o))
+		s.Owners = append(s.Owners, inventory.OwnerOf(o).String())
 		if err := s.addApplied(o); err != nil {
 			return nil, err
 		}
@@ -285,20 +318,15 @@ func backendKind(ref v1alpha1.BackendRef) string {
 	return kind
 }
 
-// Owner is the owner label value of an object: "Route/dmzhttp".
-func Owner(o v1alpha1.Object) string {
-	return string(o.GetTypeMeta().Kind) + "/" + o.GetObjectMeta().Name
-}
-
 // labels returns the ownership labels of an object made for owner, plus the user's labels.
 func (s *State) labels(owner string, user map[string]string) map[string]string {
 	l := map[string]string{
-		v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue,
-		v1alpha1.LabelInstance:  s.Instance,
-		v1alpha1.LabelOwner:     owner,
+		inventory.LabelManagedBy: inventory.ManagedByValue,
+		inventory.LabelInstance:  s.Instance,
+		inventory.LabelOwner:     owner,
 	}
 	if s.Revision != "" {
-		l[v1alpha1.LabelRevision] = s.Revision
+		l[inventory.LabelRevision] = s.Revision
 	}
 	for k, v := range user {
 		l[k] = v
@@ -317,21 +345,22 @@ func (s *State) addNetwork(name, owner string, encrypted bool, user map[string]s
 
 // routeNetwork is the network of one Route under PerRoute isolation.
 func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
-	return gw.Spec.Network.Name + "_" + rt.Metadata.QualifiedName()
+	name := gw.Spec.Network.Name + "_" + rt.Metadata.QualifiedName()
+	return fit(name, name, v1alpha1.MaxNetworkNameLength)
 }
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
-	owner := Owner(gw)
+	owner := inventory.OwnerOf(gw).String()
 	gw, acme := s.withCertificates(gw, opts)
 	chains := map[string][]byte{}
 	if len(acme) > 0 {
 		opts.Nginx.ACMEChains = map[v1alpha1.SectionName]bool{}
 		for l, c := range acme {
 			opts.Nginx.ACMEChains[l] = true
-			chains[nginx.ChainFileName(l)] = c.chain
+			chains[contract.ChainFileName(l)] = c.chain
 		}
 		if gw.Spec.Agent != nil {
-			opts.Nginx.ChainDir = nginx.AgentChainDir
+			opts.Nginx.ChainDir = contract.AgentChainDir
 		}
 	}
 	if gw.Spec.Agent != nil && opts.Services != nil {
@@ -346,32 +375,6 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 		}
 		opts.Nginx.Services = known
 	}
-	conf, err := nginx.Render(gw, routes, opts.Nginx)
-	var tooLarge *nginx.SizeError
-	switch {
-	case gw.Spec.Agent != nil && errors.As(err, &tooLarge):
-		// Agents take the config from the operator, not from a secret: only the bootstrap must
-		// fit one. A task that starts with this one, without routes, answers 404 until its agent
-		// has the real one, a moment later.
-		agentOpts := opts.Nginx
-		agentOpts.MaxSize = nginx.MaxAgentConfigSize
-		agentConf, err := nginx.Render(gw, routes, agentOpts)
-		if err != nil {
-			return err
-		}
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: agentConf, Chains: chains}
-		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	case gw.Spec.Agent != nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Config: conf, Chains: chains}
-	}
-	secret := Secret{Name: gw.Metadata.QualifiedName() + "-conf-" + hash10(conf), Owner: owner, Data: conf,
-		Labels: s.labels(owner, gw.Metadata.Labels), Target: ConfigPath}
-	s.Secrets = append(s.Secrets, secret)
-
 	var networks []string
 	if gw.Spec.Network.Isolation == v1alpha1.IsolationPerRoute {
 		for _, rt := range routes {
@@ -382,6 +385,40 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	} else {
 		networks = []string{gw.Spec.Network.Name}
 	}
+	// The bootstrap config, in the gateway's secret, resolves backends by name: one naming tasks
+	// would change, and replace the gateway's tasks, whenever a backend's tasks do.
+	conf, err := nginx.Render(gw, routes, opts.Nginx)
+	var tooLarge *nginx.SizeError
+	switch {
+	case gw.Spec.Agent != nil && errors.As(err, &tooLarge):
+		// Agents take the config from the operator, not from a secret: only the bootstrap must
+		// fit one. A task that starts with this one, without routes, answers 404 until its agent
+		// has the real one, a moment later.
+		if conf, err = nginx.Render(gw, nil, opts.Nginx); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	switch {
+	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
+	case gw.Spec.Agent != nil:
+		agentOpts := opts.Nginx
+		agentOpts.MaxSize = contract.MaxAgentConfigSize
+		if opts.Tasks != nil {
+			agentOpts.Tasks = taskAddrs(opts.Tasks, networks)
+		}
+		agentConf, err := nginx.Render(gw, routes, agentOpts)
+		if err != nil {
+			return err
+		}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
+	}
+	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
+		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
+	s.Secrets = append(s.Secrets, secret)
+
 	for _, n := range networks {
 		s.addNetwork(n, owner, gw.Spec.Network.Encrypted, gw.Metadata.Labels)
 	}
@@ -400,12 +437,13 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string
 	if a := gw.Spec.Agent; a != nil {
-		args = []string{"--operator", a.OperatorURL, "--gateway", gw.Metadata.QualifiedName(), "--token-file", AgentTokenPath,
-			"--bootstrap", ConfigPath}
+		flags := contract.NewGatewayAgentFlags()
+		flags.Operator, flags.Gateway = a.OperatorURL, gw.Metadata.QualifiedName()
 		if a.CASecret != "" {
-			args = append(args, "--ca-file", AgentCAPath)
+			flags.CAFile = contract.AgentCAPath
 		}
-		env = []string{"SWARMGATE_TASK={{.Task.Name}}"}
+		args = flags.Args()
+		env = []string{contract.TaskEnv + "={{.Task.Name}}"}
 	}
 	spec := swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: gw.Metadata.QualifiedName(), Labels: s.labels(owner, gw.Metadata.Labels)},
@@ -449,21 +487,21 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 }
 
 func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant, servicesKnown bool) {
-	owner := Owner(rt)
+	owner := inventory.OwnerOf(rt).String()
 	var networks []string
 	// A missing service answers 500 through gateways with agents (their configs know which
 	// services exist), 503 through the others.
-	answer := 0
+	var answer MissingAnswer
 	for _, gw := range gateways {
 		if !attachesToGateway(rt, gw) {
 			continue
 		}
-		code := 503
+		code := AnswersUnavailable
 		if gw.Spec.Agent != nil && servicesKnown {
-			code = 500
+			code = AnswersError
 		}
-		if answer != 0 && answer != code {
-			code = -1 // some of each
+		if answer != "" && answer != code {
+			code = AnswersMixed
 		}
 		answer = code
 		n := gw.Spec.Network.Name
@@ -590,7 +628,7 @@ func configRefs(mounts []v1alpha1.FileMount) []*swarm.ConfigReference {
 // addService records a service with the hash of its spec as a label. The hash covers the spec
 // swarmgate asks for, labels included, so any change to it changes the hash.
 func (s *State) addService(owner string, spec swarm.ServiceSpec) {
-	spec.Labels[v1alpha1.LabelSpecHash] = SpecHash(spec)
+	spec.Labels[inventory.LabelSpecHash] = SpecHash(spec)
 	s.Services = append(s.Services, Service{Name: spec.Name, Owner: owner, Spec: spec})
 }
 
@@ -599,7 +637,7 @@ func (s *State) addService(owner string, spec swarm.ServiceSpec) {
 func SpecHash(spec swarm.ServiceSpec) string {
 	labels := make(map[string]string, len(spec.Labels))
 	for k, v := range spec.Labels {
-		if k != v1alpha1.LabelSpecHash && k != v1alpha1.LabelRevision {
+		if k != inventory.LabelSpecHash && k != inventory.LabelRevision {
 			labels[k] = v
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 func TestConversions(t *testing.T) {
@@ -83,7 +85,7 @@ spec:
 	var nets []string
 	for _, n := range s.Networks {
 		nets = append(nets, n.Name)
-		if !n.Encrypted || n.Labels[v1alpha1.LabelOwner] != "Gateway/gw" {
+		if !n.Encrypted || n.Labels[inventory.LabelOwner] != "Gateway/gw" {
 			t.Errorf("network %+v", n)
 		}
 	}
@@ -104,7 +106,7 @@ spec:
 	if len(s.ExternalBackends) != 1 || s.ExternalBackends[0].Service != "ext" || !slices.Equal(s.ExternalBackends[0].Networks, []string{"edge_shop_a"}) {
 		t.Errorf("external backends %+v", s.ExternalBackends)
 	}
-	if h := byName["gw"].Spec.Labels[v1alpha1.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
+	if h := byName["gw"].Spec.Labels[inventory.LabelSpecHash]; h == "" || h != SpecHash(byName["gw"].Spec) {
 		t.Errorf("spec hash label %q is not the spec's hash", h)
 	}
 	if !strings.HasPrefix(s.Secrets[0].Name, "gw-conf-") || len(s.Secrets[0].Name) != len("gw-conf-")+10 {
@@ -152,7 +154,7 @@ spec:
 		{"placement", svc.Spec.TaskTemplate.Placement.Constraints, []string{"node.hostname==node1"}},
 		{"network", svc.Spec.TaskTemplate.Networks[0].Target, HostNetwork},
 		{"capabilities", c.CapabilityAdd, []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"}},
-		{"config", c.Secrets[0].File.Name, KeepalivedConfigPath},
+		{"config", c.Secrets[0].File.Name, contract.KeepalivedConfigPath},
 		{"args", c.Args, []string{"--node", "node1", "--address", "10.99.0.100/24", "--interface", "eth0", "--listen", ":9177",
 			"--track-url", "http://10.99.0.1:8080/.well-known/swarmgate/health"}},
 	} {
@@ -239,11 +241,78 @@ spec:
 	if !strings.Contains(conf, `"legacy:80"`) || !strings.Contains(conf, `"own:8080"`) || strings.Contains(conf, "gone:80") {
 		t.Errorf("the agents' config routes to gone, or not to legacy and own:\n%s", conf)
 	}
-	answers := map[string]int{}
+	answers := map[string]MissingAnswer{}
 	for _, b := range s.ExternalBackends {
 		answers[b.Owner+" "+b.Service] = b.Answer
 	}
-	if answers["Route/a gone"] != 500 || answers["Route/b gone"] != 503 {
+	if answers["Route/a gone"] != AnswersError || answers["Route/b gone"] != AnswersUnavailable {
 		t.Errorf("answers %v", answers)
+	}
+}
+
+// TestBuildPools: knowing the running tasks, a gateway with agents pools each backend's
+// connections to its tasks on the gateway's network, and its agents get a new config as tasks come
+// and go, while its bootstrap secret, which would replace its tasks, stays; a gateway without
+// agents resolves names.
+func TestBuildPools(t *testing.T) {
+	yaml := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: agents}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token}
+  listeners: [{name: http, port: 80}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: plain}
+spec:
+  listeners: [{name: http, port: 81}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: a}
+spec:
+  parentRefs: [{name: agents}, {name: plain}]
+  rules: [{backendRefs: [{name: api, port: 8080}]}]
+`
+	task := func(network, addr string) Task {
+		return Task{Service: "api", Network: network, Addr: netip.MustParseAddr(addr)}
+	}
+	tests := []struct {
+		name    string
+		tasks   []Task
+		servers []string // of the agents' config
+	}{
+		{"tasks not read", nil, nil},
+		{"no task", []Task{}, []string{`server 127.0.0.1:1 down;`}},
+		{"two tasks, one on another network", []Task{task(v1alpha1.DefaultNetworkName, "10.0.1.7"), task(v1alpha1.DefaultNetworkName, "10.0.1.5"), task("other", "10.9.0.1")},
+			[]string{`server "10.0.1.5:8080";`, `server "10.0.1.7:8080";`}},
+	}
+	var secrets []string
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := buildWith(t, yaml, Options{Instance: "i", Services: []string{"api"}, Tasks: tt.tasks})
+			conf := string(s.AgentConfigs["agents"].Config)
+			var servers []string
+			for _, line := range strings.Split(conf, "\n") {
+				if strings.HasPrefix(line, "    server ") {
+					servers = append(servers, strings.TrimSpace(line))
+				}
+			}
+			if !slices.Equal(servers, tt.servers) {
+				t.Errorf("agents' pool servers %q, want %q", servers, tt.servers)
+			}
+			for _, sec := range s.Secrets {
+				if strings.HasPrefix(sec.Name, "agents-conf-") {
+					secrets = append(secrets, sec.Name)
+				}
+				if strings.Contains(string(sec.Data), "\nupstream ") {
+					t.Errorf("secret %s names tasks", sec.Name)
+				}
+			}
+		})
+	}
+	if len(slices.Compact(secrets)) != 1 {
+		t.Errorf("the bootstrap secret changed with the tasks: %v", secrets)
 	}
 }

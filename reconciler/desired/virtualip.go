@@ -12,8 +12,9 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/keepalived"
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 // Node is a node of the swarm as the desired state needs it: its hostname and its address, which
@@ -26,9 +27,6 @@ type Node struct {
 // HostNetwork is the network a service attaches to for the host's network stack: keepalived must
 // see and change the node's own interfaces.
 const HostNetwork = "host"
-
-// KeepalivedConfigPath is where the VRRP agent's keepalived reads its config.
-const KeepalivedConfigPath = "/etc/keepalived/keepalived.conf"
 
 // LabelNode names, on a VirtualIP's per-node service, the node it is pinned to.
 const LabelNode = v1alpha1.LabelPrefix + "node"
@@ -59,7 +57,7 @@ type VirtualIP struct {
 // node, on the host's network, with the capabilities VRRP needs and its own config secret. The
 // swarm cannot give one service's tasks different configs, so each node has a service of its own.
 func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1.Zone, gateways []*v1alpha1.Gateway, known map[string]netip.Addr) error {
-	owner := Owner(vip)
+	owner := inventory.OwnerOf(vip).String()
 	nodes, missing, err := keepalived.Nodes(vip, zones[vip.Spec.Zone], known)
 	if err != nil {
 		return err
@@ -95,23 +93,25 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 			Owner:  owner,
 			Data:   conf,
 			Labels: s.labels(owner, vip.Metadata.Labels),
-			Target: KeepalivedConfigPath,
+			Target: contract.KeepalivedConfigPath,
 			Node:   n.Hostname,
 		}
 		secret.Labels[LabelNode] = n.Hostname
 		s.Secrets = append(s.Secrets, secret)
 
-		args := []string{"--node", n.Hostname, "--address", prefix.String(), "--interface", n.Interface,
-			"--listen", ":" + strconv.Itoa(int(vip.Spec.StatusPort))}
+		flags := contract.NewVRRPAgentFlags()
+		flags.Node, flags.Address, flags.Interface = n.Hostname, prefix.String(), n.Interface
+		flags.Listen = ":" + strconv.Itoa(int(vip.Spec.StatusPort))
 		if tracked != nil {
 			// The node's own address reaches its host-mode port like a client's request does.
 			host := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 			if n.Address.IsValid() {
 				host = n.Address
 			}
-			args = append(args, "--track-url", "http://"+netip.AddrPortFrom(host, uint16(tracked.Port)).String()+nginx.HealthPath)
+			flags.TrackURL = "http://" + netip.AddrPortFrom(host, uint16(tracked.Port)).String() + contract.HealthPath
 		}
-		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, 63)
+		args := flags.Args()
+		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, v1alpha1.MaxServiceNameLength)
 		labels := s.labels(owner, vip.Metadata.Labels)
 		labels[LabelNode] = n.Hostname
 		restartDelay := time.Second
@@ -129,7 +129,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 					CapabilityAdd: []string{"CAP_NET_ADMIN", "CAP_NET_BROADCAST", "CAP_NET_RAW"},
 					Secrets: []*swarm.SecretReference{{
 						SecretName: secret.Name,
-						File:       &swarm.SecretReferenceFileTarget{Name: KeepalivedConfigPath, UID: "0", GID: "0", Mode: 0o400},
+						File:       &swarm.SecretReferenceFileTarget{Name: contract.KeepalivedConfigPath, UID: "0", GID: "0", Mode: 0o400},
 					}},
 					// Time for keepalived to send its priority-0 advert, which hands the address
 					// over at once instead of after the master-down interval.
@@ -161,7 +161,7 @@ var notInServiceName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // hashedName is a swarm name for an object holding data: name, shortened to fit, and the first 10
 // hex digits of data's SHA-256, so that new data is a new object.
 func hashedName(name string, data []byte) string {
-	return swarmName(name, 64-11) + "-" + hash10(data)
+	return fit(name, name, v1alpha1.MaxSecretNameLength-11) + "-" + hash10(data)
 }
 
 func hash10(data []byte) string {
@@ -169,11 +169,17 @@ func hash10(data []byte) string {
 	return hex.EncodeToString(sum[:])[:10]
 }
 
+// swarmName is name with what a service name cannot hold replaced, fitted to max.
 func swarmName(name string, max int) string {
-	clean := notInServiceName.ReplaceAllString(name, "-")
-	if len(clean) <= max {
-		return clean
+	return fit(notInServiceName.ReplaceAllString(name, "-"), name, max)
+}
+
+// fit is name when it has at most max characters, else its start and a hash of whole (the name
+// before any cleaning): one input always gives one name, and two inputs that differ give two.
+func fit(name, whole string, max int) string {
+	if len(name) <= max {
+		return name
 	}
-	sum := sha256.Sum256([]byte(name))
-	return clean[:max-9] + "-" + hex.EncodeToString(sum[:])[:8]
+	sum := sha256.Sum256([]byte(whole))
+	return name[:max-9] + "-" + hex.EncodeToString(sum[:])[:8]
 }

@@ -18,9 +18,11 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/acmeclient"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
+	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // ACME configures the certificates the operator obtains for listeners with tls.acme.
@@ -42,7 +44,7 @@ type ACME struct {
 // (the next pass stores them), orders in flight, and the backoff after a failure.
 type certificates struct {
 	mu       sync.Mutex
-	pending  []desired.Certificate
+	pending  []acme.Certificate
 	inFlight map[string]bool
 	failed   map[string]certFailure
 	renewals map[string]*renewal // by ARI ID
@@ -73,18 +75,18 @@ func newCertificates() *certificates {
 }
 
 // pendingCerts are the certificates the next pass stores.
-func (c *Controller) pendingCerts() []desired.Certificate {
+func (c *Controller) pendingCerts() []acme.Certificate {
 	c.certs.mu.Lock()
 	defer c.certs.mu.Unlock()
 	return slices.Clone(c.certs.pending)
 }
 
 // stored forgets the pending certificates a pass wrote.
-func (c *Controller) stored(written []desired.Certificate) {
+func (c *Controller) stored(written []acme.Certificate) {
 	c.certs.mu.Lock()
 	defer c.certs.mu.Unlock()
-	c.certs.pending = slices.DeleteFunc(c.certs.pending, func(p desired.Certificate) bool {
-		return slices.ContainsFunc(written, func(w desired.Certificate) bool { return bytes.Equal(w.Chain, p.Chain) })
+	c.certs.pending = slices.DeleteFunc(c.certs.pending, func(p acme.Certificate) bool {
+		return slices.ContainsFunc(written, func(w acme.Certificate) bool { return bytes.Equal(w.Chain, p.Chain) })
 	})
 }
 
@@ -92,7 +94,7 @@ func (c *Controller) stored(written []desired.Certificate) {
 // unless one is in flight, obtained and waiting to be stored, or backing off after a failure, or
 // (HTTP-01) its gateway has no task running yet: the challenge would fail, and ACME servers limit
 // failures.
-func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []reconciler.ObjectStatus) {
+func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []status.ObjectStatus) {
 	a := c.opts.ACME
 	if a == nil {
 		return
@@ -104,8 +106,8 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 	now := time.Now()
 	running, wanted := map[string]bool{}, map[string]bool{}
 	for _, st := range statuses {
-		running[string(st.Kind)+"/"+st.Name] = st.Running > 0
-		wanted[string(st.Kind)+"/"+st.Name] = st.Desired > 0
+		running[inventory.NewOwner(st.Kind, st.Name).String()] = st.Running > 0
+		wanted[inventory.NewOwner(st.Kind, st.Name).String()] = st.Desired > 0
 	}
 	c.askRenewalInfo(ctx, p.Issued, now)
 	c.wakeWhenDue(p.Issued, renewBefore, now)
@@ -119,15 +121,15 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 		return true, r.newKey
 	}
 	waiting := false
-	for _, req := range reconciler.DueCertificates(p.Objects, p.Issued, now, renewBefore, renewNow) {
+	for _, req := range acme.Due(p.Objects, p.Issued, now, renewBefore, renewNow) {
 		if req.DNS01 == nil && !running[req.Owner] {
 			waiting = waiting || wanted[req.Owner] // a gateway scaled to 0 is not waited for
 			continue
 		}
 		c.certs.mu.Lock()
 		f, failed := c.certs.failed[req.Key]
-		busy := c.certs.inFlight[req.Key] || slices.ContainsFunc(c.certs.pending, func(p desired.Certificate) bool {
-			return desired.CertificateKey(p.Gateway, p.Listener) == req.Key
+		busy := c.certs.inFlight[req.Key] || slices.ContainsFunc(c.certs.pending, func(p acme.Certificate) bool {
+			return acme.Key(p.Gateway, p.Listener) == req.Key
 		}) || failed && now.Before(f.next)
 		if !busy {
 			c.certs.inFlight[req.Key] = true
@@ -146,7 +148,7 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 
 // wakeWhenDue has a pass start when the first of the issued certificates not due yet falls due:
 // passes may be far apart (--resync).
-func (c *Controller) wakeWhenDue(issued map[string]reconciler.IssuedCertificate, renewBefore time.Duration, now time.Time) {
+func (c *Controller) wakeWhenDue(issued map[string]acme.IssuedCertificate, renewBefore time.Duration, now time.Time) {
 	var next time.Time
 	for _, cert := range issued {
 		if at := cert.DueAt(renewBefore); at.After(now) && (next.IsZero() || at.Before(next)) {
@@ -170,7 +172,7 @@ const gatewayWait = 3 * time.Second
 // is alerted once per run of failures (the errors name one-time tokens, so they all differ) and
 // retried after a backoff (1 minute, doubling, at most a day), while the last good certificate,
 // if any, keeps serving.
-func (c *Controller) order(ctx context.Context, req reconciler.CertificateRequest) {
+func (c *Controller) order(ctx context.Context, req acme.CertificateRequest) {
 	orderCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	c.log.Info("ordering a certificate", "hostname", req.Hostname, "listener", req.Key, "acme", req.Directory)
@@ -203,7 +205,7 @@ func (c *Controller) order(ctx context.Context, req reconciler.CertificateReques
 		return
 	}
 	delete(c.certs.failed, req.Key)
-	c.certs.pending = append(c.certs.pending, desired.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener,
+	c.certs.pending = append(c.certs.pending, acme.Certificate{Owner: req.Owner, Gateway: req.Gateway, Listener: req.Listener,
 		Chain: cert.Chain, Key: cert.Key, CSR: cert.CSR, KeySecret: req.KeySecret,
 		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Names: cert.Names, ARIID: cert.ARIID})
 	c.certs.mu.Unlock()
@@ -237,7 +239,7 @@ func (c *Controller) dnsUpdate(r *v1alpha1.ACMERFC2136) (*acmeclient.DNSUpdate, 
 // askRenewalInfo asks the ACME servers when to renew the issued certificates whose answer is due
 // (ARI, RFC 9773), and forgets the answers about certificates no longer issued. A server that
 // moves a window to the past (a revocation, a mass-renewal event) has the next pass renew.
-func (c *Controller) askRenewalInfo(ctx context.Context, issued map[string]reconciler.IssuedCertificate, now time.Time) {
+func (c *Controller) askRenewalInfo(ctx context.Context, issued map[string]acme.IssuedCertificate, now time.Time) {
 	c.certs.mu.Lock()
 	defer c.certs.mu.Unlock()
 	current := map[string]bool{}
@@ -263,7 +265,7 @@ func (c *Controller) askRenewalInfo(ctx context.Context, issued map[string]recon
 // askRenewal asks one certificate's ACME server when to renew it. The time chosen in the window
 // the server suggests is the same for a certificate at every ask (it is taken from its ID), so a
 // restart does not move it, and different certificates spread over the window, as RFC 9773 asks.
-func (c *Controller) askRenewal(ctx context.Context, cert reconciler.IssuedCertificate) {
+func (c *Controller) askRenewal(ctx context.Context, cert acme.IssuedCertificate) {
 	reqCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	start, end, retryAfter, err := c.opts.ACME.Client.RenewalWindow(reqCtx, cert.Issuer.Directory, cert.Issuer.Email, cert.ARIID)

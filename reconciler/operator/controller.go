@@ -19,16 +19,18 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // Events is the part of the Docker client that streams engine events.
@@ -51,6 +53,10 @@ type Options struct {
 	// VirtualIPCheck asks the VirtualIPs' node agents this often who holds each address, and
 	// alerts when none or several do. 0 checks after passes only.
 	VirtualIPCheck time.Duration
+	// TaskPoll lists the swarm's tasks this often and runs a pass when the running ones change, so
+	// the pools of gateways with agents follow tasks as they come and go (the engine sends no
+	// task events). Defaults to 1s.
+	TaskPoll time.Duration
 	// Lease, if set, is held while the controller runs: one writer per instance. The controller
 	// waits (a standby) while another operator holds it, and stops when it loses it.
 	Lease Leaser
@@ -69,6 +75,8 @@ type Options struct {
 type Leaser interface {
 	TryAcquire(ctx context.Context) error
 	Release(ctx context.Context) error
+	// Timing says how often to renew.
+	Timing() lease.Timing
 }
 
 // Controller is the running operator.
@@ -94,10 +102,12 @@ type Controller struct {
 	keptRev     string
 	activeDrift map[string]alert.Event
 	lastErr     string
+	// failing is the failure the last pass alerted ("SourceFailed <error>"), "" after a good pass.
+	failing string
 	// virtualIPs are those of the last good pass, and vipTrouble the standing alert of each
 	// (by owner) that is not Ready.
 	virtualIPs []desired.VirtualIP
-	vipTrouble map[string]reconciler.Condition
+	vipTrouble map[string]status.Condition
 
 	// agents serves gateway agents their configs.
 	agents *agentHub
@@ -115,8 +125,11 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.Debounce == 0 {
 		opts.Debounce = 100 * time.Millisecond
 	}
+	if opts.TaskPoll == 0 {
+		opts.TaskPoll = time.Second
+	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
-		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]reconciler.Condition{},
+		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
 }
 
@@ -159,10 +172,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 
 	changed := make(chan struct{}, 1)
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		c.watchVirtualIPs(bg)
+	}()
+	go func() {
+		defer wg.Done()
+		c.watchTasks(bg)
 	}()
 	go func() {
 		defer wg.Done()
@@ -249,13 +266,14 @@ func (c *Controller) acquire(ctx context.Context) error {
 }
 
 // standbyPoll is how often a standby asks whether the lease is free: one list call, so that it
-// takes over within seconds of a clean stop.
-const standbyPoll = 2 * time.Second
+// takes over within a second of a clean stop, and of the lease's expiry after a holder died.
+const standbyPoll = time.Second
 
 // renew keeps the lease fresh; losing it to another operator stops the controller (its
-// supervisor restarts it, as a standby), while an engine that does not answer is retried.
+// supervisor restarts it, as a standby), while an engine that does not answer is retried (the
+// lease's fence holds the controller's writes back meanwhile).
 func (c *Controller) renew(ctx context.Context, lost chan<- error) {
-	t := time.NewTicker(lease.TTL / 3)
+	t := time.NewTicker(c.opts.Lease.Timing().Renew)
 	defer t.Stop()
 	for {
 		select {
@@ -336,6 +354,36 @@ func (c *Controller) watchEngine(ctx context.Context) {
 	}
 }
 
+// watchTasks triggers a pass when the set of running tasks changes (reconciler.Serving): one
+// starts, or swarm starts shutting one down. A failed listing is left to the next poll.
+func (c *Controller) watchTasks(ctx context.Context) {
+	tick := time.NewTicker(c.opts.TaskPoll)
+	defer tick.Stop()
+	var last []string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tasks, err := c.rec.Engine.TaskList(ctx, swarm.TaskListOptions{})
+		if err != nil {
+			continue
+		}
+		var serving []string
+		for _, t := range tasks {
+			if reconciler.Serving(t) {
+				serving = append(serving, t.ID)
+			}
+		}
+		slices.Sort(serving)
+		if last != nil && !slices.Equal(serving, last) {
+			c.Trigger("tasks changed")
+		}
+		last = serving
+	}
+}
+
 // watchVirtualIPs asks the node agents of the last good pass's VirtualIPs, every VirtualIPCheck,
 // who holds each address. A VirtualIP that is not Ready (no holder, split brain, not answering)
 // is alerted once per distinct trouble, and its recovery once.
@@ -359,11 +407,11 @@ func (c *Controller) watchVirtualIPs(ctx context.Context) {
 }
 
 // judgeVirtualIPs alerts on changes of the VirtualIPs' readiness.
-func (c *Controller) judgeVirtualIPs(seen map[string]vrrp.Observation) {
+func (c *Controller) judgeVirtualIPs(seen map[string]status.Observation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, owner := range slices.Sorted(maps.Keys(seen)) {
-		ready := reconciler.VirtualIPReady(seen[owner])
+		ready := status.VirtualIPReady(seen[owner])
 		old, troubled := c.vipTrouble[owner]
 		switch {
 		case ready.Status == v1alpha1.ConditionTrue && troubled:
@@ -394,7 +442,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if err != nil {
-		return c.failed("PlanFailed", err)
+		return c.failed(alert.FailurePlan, err)
 	}
 	if removed := removedFrom(objs, p.Stored); len(removed) > 0 {
 		if why := c.keepReason(len(removed), len(p.Stored)); why != "" {
@@ -405,7 +453,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 			}
 		}
 	}
-	statuses := withAgents(reconciler.Status(p), p.Objects, c.agents.status())
+	statuses := p.Status(c.agents.status())
 	c.recordStatus(statuses)
 	c.mu.Lock()
 	suspended := c.suspended
@@ -422,31 +470,23 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
-	// A new certificate is no drift: storing it and moving its gateway is a deploy, also when
-	// drift is only alerted.
 	certOwners := map[string]bool{}
 	for _, cert := range rec.Certificates {
 		certOwners[cert.Owner] = true
 	}
-	isCert := func(a planner.Action) bool { return certOwners[a.Owner] }
-	all := p.Plan.Actions
-	if drifting && len(certOwners) > 0 {
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), isCert)
-	}
-	rolledBack := c.trackDrift(p, drifting, rev)
-	p.Plan.Actions = all
-	if drifting && !c.opts.Heal {
-		if len(certOwners) == 0 {
-			c.metrics.Passes.WithLabelValues("drift-held").Inc()
-			return nil
+	rolledBack := map[string]bool{}
+	for _, s := range p.Snapshot.Services {
+		if status.RolledBack(s) {
+			rolledBack[s.ID] = true
 		}
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), func(a planner.Action) bool { return !isCert(a) })
 	}
-	if len(rolledBack) > 0 {
-		// Re-applying a spec swarm rolled back would fail the same way, again and again: hold
-		// those services until a new revision changes them, and heal the rest.
-		p.Plan.Actions = slices.DeleteFunc(p.Plan.Actions, func(a planner.Action) bool { return rolledBack[a.ID] })
+	d := decide(p.Plan.Actions, policy{Drifting: drifting, Heal: c.opts.Heal, Certificates: certOwners, RolledBack: rolledBack})
+	c.trackDrift(p, d.Drift, rev)
+	if d.Held {
+		c.metrics.Passes.WithLabelValues("drift-held").Inc()
+		return nil
 	}
+	p.Plan.Actions = d.Apply
 	c.mu.Lock()
 	c.virtualIPs = p.Desired.VirtualIPs
 	c.mu.Unlock()
@@ -462,7 +502,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		}
 	})
 	if err != nil {
-		return c.failed("ApplyFailed", err)
+		return c.failed(alert.FailureApply, err)
 	}
 	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
@@ -473,11 +513,11 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 func removedFrom(objs, stored []v1alpha1.Object) []string {
 	held := make(map[string]bool, len(objs))
 	for _, o := range objs {
-		held[desired.Owner(o)] = true
+		held[inventory.OwnerOf(o).String()] = true
 	}
 	var out []string
 	for _, o := range stored {
-		if owner := desired.Owner(o); !held[owner] {
+		if owner := inventory.OwnerOf(o).String(); !held[owner] {
 			out = append(out, owner)
 		}
 	}
@@ -511,7 +551,7 @@ func (c *Controller) alertKept(rev string, removed []string, why string) {
 }
 
 // recordStatus exports each object's sync and health.
-func (c *Controller) recordStatus(statuses []reconciler.ObjectStatus) {
+func (c *Controller) recordStatus(statuses []status.ObjectStatus) {
 	c.metrics.Objects.Reset()
 	for _, st := range statuses {
 		c.metrics.Objects.WithLabelValues(string(st.Kind), st.Name, string(st.Sync), string(st.Health)).Set(1)
@@ -547,7 +587,7 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	case errors.As(err, &unverified):
 		rev = unverified.Revision
 	case err != nil:
-		return nil, "", c.failed("SourceFailed", fmt.Errorf("fetching %s: %w", c.opts.Source, err))
+		return nil, "", c.failed(alert.FailureSource, fmt.Errorf("fetching %s: %w", c.opts.Source, err))
 	default:
 		objs, err = reconciler.LoadManifests(paths, nil)
 	}
@@ -556,7 +596,7 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 	c.mu.Unlock()
 	var invalid field.ErrorList
 	if unverified == nil && err != nil && !errors.As(err, &invalid) {
-		return nil, "", c.failed("SourceFailed", err)
+		return nil, "", c.failed(alert.FailureSource, err)
 	}
 	// A source with no object at all is far more often a mistake (a wrong path, files emptied by
 	// a bad merge) than a wish to delete everything, which a pass would do: it is held like an
@@ -603,12 +643,19 @@ func (c *Controller) warnOnce(warnings []string) {
 	c.warned = now
 }
 
-func (c *Controller) failed(reason string, err error) error {
+// failed records a failed pass, and alerts it once for each distinct failure: a pass that keeps
+// failing the same way retries with backoff without paging again.
+func (c *Controller) failed(why alert.Failure, err error) error {
 	c.metrics.Passes.WithLabelValues("failed").Inc()
-	c.metrics.Errors.WithLabelValues(reason).Inc()
+	c.metrics.Errors.WithLabelValues(string(why)).Inc()
 	c.mu.Lock()
 	c.lastErr = err.Error()
+	news := c.failing != string(why)+" "+err.Error()
+	c.failing = string(why) + " " + err.Error()
 	c.mu.Unlock()
+	if news {
+		c.alerts.Send(alert.Event{Reason: alert.ReasonPassFailed, Cause: string(why), Message: err.Error() + "; retrying with backoff"})
+	}
 	return err
 }
 
@@ -616,6 +663,10 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 	c.metrics.Passes.WithLabelValues(result).Inc()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failing != "" {
+		c.failing = ""
+		defer c.alerts.Send(alert.Event{Reason: alert.ReasonPassRecovered, Revision: rev, Message: "a pass succeeded again"}) // after the unlock
+	}
 	if c.appliedRev != rev {
 		c.metrics.Revision.Reset()
 		c.metrics.Revision.WithLabelValues(rev).Set(1)
@@ -627,22 +678,16 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 }
 
 // trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it
-// is gone. It returns the IDs of the services whose drift is swarm's rollback of a failed update.
-func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) map[string]bool {
+// is gone.
+func (c *Controller) trackDrift(p *reconciler.Pass, drift []planner.Action, rev string) {
 	now := map[string]alert.Event{}
-	rolledBack := map[string]bool{}
-	if drifting {
-		for _, a := range p.Plan.Actions {
-			e := driftEvent(a, p, rev)
-			if e.Cause == alert.CauseRollback {
-				rolledBack[a.ID] = true
-			}
-			fields := make([]string, len(e.Changes))
-			for i, ch := range e.Changes {
-				fields[i] = ch.Field
-			}
-			now[e.Object+" "+strings.Join(fields, ",")] = e
+	for _, a := range drift {
+		e := driftEvent(a, p, rev)
+		fields := make([]string, len(e.Changes))
+		for i, ch := range e.Changes {
+			fields[i] = ch.Field
 		}
+		now[e.Object+" "+strings.Join(fields, ",")] = e
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -662,7 +707,6 @@ func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) m
 	}
 	c.activeDrift = now
 	c.metrics.DriftNow.Set(float64(len(now)))
-	return rolledBack
 }
 
 // driftEvent describes one planned action as a drift: what differs, and who likely caused it.
@@ -682,7 +726,7 @@ func driftEvent(a planner.Action, p *reconciler.Pass, rev string) alert.Event {
 	}
 	if a.Kind == planner.KindService && a.Op == planner.Update {
 		for _, s := range p.Snapshot.Services {
-			if s.ID == a.ID && reconciler.RolledBack(s) {
+			if s.ID == a.ID && status.RolledBack(s) {
 				e.Cause = alert.CauseRollback
 				e.Message += " after swarm rolled back a failed update (" + s.UpdateStatus.Message +
 					"); not re-applying it until the manifests change"

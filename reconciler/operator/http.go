@@ -12,6 +12,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // StatusDocument is what GET /status answers.
@@ -23,11 +24,11 @@ type StatusDocument struct {
 	SeenRevision string `json:"seenRevision,omitempty"`
 	LastError    string `json:"lastError,omitempty"`
 	// Suspended says passes write nothing (POST /suspend) until POST /resume.
-	Suspended bool                      `json:"suspended,omitempty"`
-	Objects   []reconciler.ObjectStatus `json:"objects"`
+	Suspended bool                  `json:"suspended,omitempty"`
+	Objects   []status.ObjectStatus `json:"objects"`
 	// GatewayConfigs are, for each gateway with agents, the config it should serve and what its
 	// tasks serve.
-	GatewayConfigs map[string]GatewayConfigStatus `json:"gatewayConfigs,omitempty"`
+	GatewayConfigs map[string]status.GatewayAgents `json:"gatewayConfigs,omitempty"`
 }
 
 // HookHeader carries the shared secret of POST /hooks/git.
@@ -98,22 +99,18 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()
-		ready, invalid, lastErr := c.ready, c.invalidRev, c.lastErr
+		ready, why := c.readiness()
 		c.mu.Unlock()
-		switch {
-		case !ready:
-			http.Error(w, "no good pass yet", http.StatusServiceUnavailable)
-			return
-		case invalid != "":
-			// Serving the last good state, but the source's newest revision is not applied.
-			http.Error(w, "revision "+invalid+" of the source is not applied: "+lastErr, http.StatusServiceUnavailable)
+		if !ready {
+			http.Error(w, why, http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /status", readable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		doc := StatusDocument{Ready: c.ready, Revision: c.appliedRev, SeenRevision: c.seenRev, LastError: c.lastErr, Suspended: c.suspended,
+		ready, _ := c.readiness()
+		doc := StatusDocument{Ready: ready, Revision: c.appliedRev, SeenRevision: c.seenRev, LastError: c.lastErr, Suspended: c.suspended,
 			GatewayConfigs: c.agents.status()}
 		objs := c.lastGood
 		c.mu.Unlock()
@@ -124,7 +121,7 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 				return
 			}
 			p.ObserveVirtualIPs(r.Context())
-			doc.Objects = withAgents(reconciler.Status(p), p.Objects, doc.GatewayConfigs)
+			doc.Objects = p.Status(doc.GatewayConfigs)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
@@ -145,4 +142,17 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		mux.HandleFunc("POST /resume", control(c.Resume))
 	}
 	return mux
+}
+
+// readiness says whether the operator is ready, as /readyz and /status both say: after its first
+// good pass, and not while the source's newest revision does not validate (the swarm keeps the
+// last good state, which is not what the source says). Called with c.mu held.
+func (c *Controller) readiness() (bool, string) {
+	switch {
+	case !c.ready:
+		return false, "no good pass yet"
+	case c.invalidRev != "":
+		return false, "revision " + c.invalidRev + " of the source is not applied: " + c.lastErr
+	}
+	return true, ""
 }

@@ -2,6 +2,8 @@ package operator
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +17,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/reconciler"
-	"github.com/swarmgate/swarmgate/reconciler/agent/gateway"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
@@ -79,21 +81,35 @@ func TestAgentEndpoint(t *testing.T) {
 	c := New(&reconciler.Reconciler{}, nil, Options{}, dispatcher, NewMetrics(), log)
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
-	bundle := func(conf string) []byte { return gateway.Bundle{Config: conf}.Encode() }
+	// Before its first pass (a standby) the operator sends agents away at once, closing the
+	// connection, so that a retry may reach the active operator.
+	req, _ := http.NewRequest("GET", srv.URL+contract.AgentConfigPath("gw"), nil)
+	req.Header.Set("Authorization", "Bearer ag3nt")
+	req.Header.Set("Accept", contract.BundleType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !resp.Close {
+		t.Errorf("a standby answers %d (connection closed: %v), want 503 and a closed connection", resp.StatusCode, resp.Close)
+	}
+
+	bundle := func(conf string) []byte { return contract.Bundle{Config: conf}.Encode() }
 	conf := bundle("server {}\n")
-	c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server {}\n")}})
+	c.agents.publish(map[string]desired.AgentConfig{"gw": {Owner: "Gateway/gw", Config: []byte("server {}\n")}})
 
 	poll := func(served, rejected string, wait time.Duration, headers ...string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+gateway.ConfigPath("gw"), nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+contract.AgentConfigPath("gw"), nil)
 		req.Header.Set("Authorization", "Bearer ag3nt")
-		req.Header.Set("Accept", gateway.BundleType)
-		req.Header.Set(gateway.TaskHeader, "gw.1")
-		req.Header.Set(gateway.ServedHeader, served)
+		req.Header.Set("Accept", contract.BundleType)
+		req.Header.Set(contract.TaskHeader, "gw.1")
+		req.Header.Set(contract.ServedHeader, served)
 		if rejected != "" {
-			req.Header.Set(gateway.RejectedHeader, rejected)
-			req.Header.Set(gateway.ErrorHeader, "nginx -t: unknown directive")
+			req.Header.Set(contract.RejectedHeader, rejected)
+			req.Header.Set(contract.ErrorHeader, "nginx -t: unknown directive")
 		}
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
@@ -103,13 +119,13 @@ func TestAgentEndpoint(t *testing.T) {
 			return 0, err.Error()
 		}
 		defer resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get(gateway.HashHeader)
+		return resp.StatusCode, resp.Header.Get(contract.HashHeader)
 	}
-	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(conf) {
+	if code, hash := poll("old", "", 5*time.Second); code != http.StatusOK || hash != contract.Hash(conf) {
 		t.Errorf("a task on an old config: %d %s", code, hash)
 	}
 	// On the newest config (or refusing it), the agent waits for the next one.
-	for _, tt := range []struct{ served, rejected string }{{gateway.Hash(conf), ""}, {"old", gateway.Hash(conf)}, {"old", gateway.Hash(conf)}} {
+	for _, tt := range []struct{ served, rejected string }{{contract.Hash(conf), ""}, {"old", contract.Hash(conf)}, {"old", contract.Hash(conf)}} {
 		if code, _ := poll(tt.served, tt.rejected, 300*time.Millisecond); code == http.StatusOK {
 			t.Errorf("served %s rejected %s: sent the config again", tt.served, tt.rejected)
 		}
@@ -118,17 +134,17 @@ func TestAgentEndpoint(t *testing.T) {
 	next := bundle("server { listen 81; }\n")
 	go func() {
 		time.Sleep(200 * time.Millisecond)
-		c.agents.publish(map[string]desired.AgentConfig{"gw": {Config: []byte("server { listen 81; }\n")}})
+		c.agents.publish(map[string]desired.AgentConfig{"gw": {Owner: "Gateway/gw", Config: []byte("server { listen 81; }\n")}})
 	}()
-	if code, hash := poll(gateway.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != gateway.Hash(next) {
+	if code, hash := poll(contract.Hash(conf), "", 5*time.Second); code != http.StatusOK || hash != contract.Hash(next) {
 		t.Errorf("after a publish: %d %s", code, hash)
 	}
 	// A task that lacks files the newest config reads (swarm is replacing it) is no alert.
-	if code, _ := poll(gateway.Hash(conf), gateway.Hash(next), 300*time.Millisecond, gateway.UnmountedHeader, "1"); code == http.StatusOK {
+	if code, _ := poll(contract.Hash(conf), contract.Hash(next), 300*time.Millisecond, contract.UnmountedHeader, "1"); code == http.StatusOK {
 		t.Error("a task waiting to be replaced was sent the config again")
 	}
 	// An agent older than the bundles is told to update, not handed one it would take for a config.
-	req, _ := http.NewRequest("GET", srv.URL+gateway.ConfigPath("gw"), nil)
+	req, _ = http.NewRequest("GET", srv.URL+contract.AgentConfigPath("gw"), nil)
 	req.Header.Set("Authorization", "Bearer ag3nt")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotAcceptable {
 		t.Errorf("an agent not asking for bundles: %v %v", resp, err)
@@ -148,7 +164,7 @@ func TestAgentEndpoint(t *testing.T) {
 		t.Errorf("a task on an old config: %d", code)
 	}
 	st := c.agents.status()["gw"]
-	if st.Desired != gateway.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
+	if st.Desired != contract.Hash(next) || len(st.Tasks) != 1 || st.Tasks[0].Task != "gw.1" {
 		t.Errorf("status %+v", st)
 	}
 }
@@ -199,4 +215,74 @@ func (h *alertHook) received() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.alerts)
+}
+
+// TestOneReadiness: /status says ready exactly when /readyz does; an invalid newest revision
+// makes both say not ready.
+func TestOneReadiness(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := New(&reconciler.Reconciler{}, nil, Options{}, alert.NewDispatcher(log, nil, alert.FormatJSON), NewMetrics(), log)
+	srv := httptest.NewServer(c.Handler(Tokens{}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name      string
+		ready     bool
+		invalid   string
+		wantReady bool
+	}{
+		{"before the first pass", false, "", false},
+		{"after a good pass", true, "", true},
+		{"holding an invalid revision", true, "abc123", false},
+	} {
+		c.mu.Lock()
+		c.ready, c.invalidRev, c.lastErr = tt.ready, tt.invalid, "route.yaml: invalid"
+		c.mu.Unlock()
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		readyz := resp.StatusCode == http.StatusOK
+		var doc StatusDocument
+		if resp, err = http.Get(srv.URL + "/status"); err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc.Ready != tt.wantReady || readyz != tt.wantReady {
+			t.Errorf("%s: /status ready %v, /readyz ok %v; want both %v", tt.name, doc.Ready, readyz, tt.wantReady)
+		}
+	}
+}
+
+// TestPassFailureAlerted: a failed pass is alerted once for each distinct failure, with its cause,
+// however often the retries fail the same way, and its recovery once.
+func TestPassFailureAlerted(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	hook := newAlertHook(t)
+	dispatcher := alert.NewDispatcher(log, []string{hook.srv.URL}, alert.FormatJSON)
+	c := New(&reconciler.Reconciler{}, nil, Options{Source: &source.Dir{Path: filepath.Join(t.TempDir(), "gone")}}, dispatcher, NewMetrics(), log)
+	for range 3 {
+		if _, _, err := c.manifests(context.Background()); err == nil {
+			t.Fatal("a missing source directory is no error")
+		}
+	}
+	_ = c.failed(alert.FailureApply, errors.New("service/web: update out of sequence"))
+	c.succeeded(nil, "abc", "applied")
+	c.succeeded(nil, "abc", "applied")
+	dispatcher.Close()
+	var got []string
+	for _, body := range hook.received() {
+		var e alert.Event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Reason+" "+e.Cause)
+	}
+	if want := []string{"PassFailed SourceFailed", "PassFailed ApplyFailed", "PassRecovered "}; !slices.Equal(got, want) {
+		t.Errorf("alerts %q, want %q", got, want)
+	}
 }

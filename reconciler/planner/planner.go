@@ -14,7 +14,9 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -66,10 +68,12 @@ type Action struct {
 	Changes []Change
 
 	Network *desired.Network
-	Secret  *desired.Secret
-	Service *desired.Service
-	Applied *desired.Applied
-	Config  *desired.Config
+	// AttachTo is the network an attachment adds to a foreign service.
+	AttachTo string
+	Secret   *desired.Secret
+	Service  *desired.Service
+	Applied  *desired.Applied
+	Config   *desired.Config
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -82,7 +86,7 @@ func (a Action) String() string {
 		past = "rotated"
 	}
 	if a.Kind == KindAttachment {
-		return fmt.Sprintf("service/%s attached to network %s (not swarmgate's: backendRefs[].attach)", a.Name, strings.TrimPrefix(a.Changes[0].New, "+"))
+		return fmt.Sprintf("service/%s attached to network %s (not swarmgate's: backendRefs[].attach)", a.Name, a.AttachTo)
 	}
 	return fmt.Sprintf("%s/%s %s", a.Kind, a.Name, past)
 }
@@ -110,8 +114,8 @@ type Unresolved struct {
 	Reason  v1alpha1.ConditionReason
 	// Mirror is set for a RequestMirror's backend.
 	Mirror bool
-	// Answer is, for a missing service, what its requests get (desired.ExternalBackend.Answer).
-	Answer int
+	// Answer is, for a missing service, what its requests get.
+	Answer desired.MissingAnswer
 }
 
 // Empty reports whether the plan writes nothing.
@@ -155,172 +159,15 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 
 	// The store first: what was applied is recorded before the swarm converges to it, so a pass
 	// that fails half-way is finished by the next one, whatever it was given.
-	haveApplied := map[string]bool{}
-	for _, c := range s.Applied {
-		haveApplied[c.Spec.Name] = true
-	}
-	wantApplied := map[string]bool{}
-	for i := range d.Applied {
-		want := &d.Applied[i]
-		wantApplied[want.Name] = true
-		if !haveApplied[want.Name] {
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindConfig, Name: want.Name, Owner: want.Owner, Applied: want})
-		}
-	}
-	var appliedDeletes []Action
-	for _, c := range s.Applied {
-		if !wantApplied[c.Spec.Name] {
-			appliedDeletes = append(appliedDeletes, Action{Op: Delete, Kind: KindConfig, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
-		}
-	}
-
+	appliedDeletes := p.planApplied(d, s)
 	p.planNodes(d, s, fail)
 	if opts.KeepAgentConfigs {
 		d = keepAgentConfigs(d, s)
 	}
-	userSecrets := map[string]bool{}
-	for _, sec := range s.UserSecrets {
-		userSecrets[sec.Spec.Name] = true
-	}
-	userConfigs := map[string]bool{}
-	for _, c := range s.UserConfigs {
-		userConfigs[c.Spec.Name] = true
-	}
-
-	// Networks.
-	existingNet := map[string]network.Summary{}
-	for _, n := range s.Networks {
-		existingNet[n.Name] = n
-	}
-	wantNet := map[string]bool{}
-	for i := range d.Networks {
-		want := &d.Networks[i]
-		wantNet[want.Name] = true
-		got, ok := existingNet[want.Name]
-		switch {
-		case !ok:
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindNetwork, Name: want.Name, Owner: want.Owner, Network: want})
-		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
-			// An existing network the user made, like the blog's nginx_default, is used as it is
-			// and never changed; it must be able to carry the gateway's traffic.
-			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", want.Name)
-		}
-	}
-	var netDeletes []Action
-	for _, n := range s.Networks {
-		if !swarmstate.Owned(n.Labels, d.Instance) || wantNet[n.Name] {
-			continue
-		}
-		// A service swarmgate does not own that uses the network (one a Route attached, or one
-		// attached by hand) keeps it: removing the network would need changing that service.
-		if user := foreignUser(s.Services, n, d.Instance); user != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place "+
-				"(swarmgate changes no other service than by backendRefs[].attach); once %s no longer needs it: "+
-				"docker service update --network-rm %s %s && docker network rm %s", n.Name, user, user, n.Name, user, n.Name))
-			continue
-		}
-		netDeletes = append(netDeletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[v1alpha1.LabelOwner], ID: n.ID})
-	}
-
-	// Secrets: content-addressed, so an existing one never changes.
-	haveSecret := map[string]bool{}
-	ownerSecrets := map[string][]string{}
-	for _, sec := range s.Secrets {
-		haveSecret[sec.Spec.Name] = true
-		ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]] = append(ownerSecrets[sec.Spec.Labels[v1alpha1.LabelOwner]], sec.Spec.Name)
-	}
-	wantSecret := map[string]bool{}
-	for i := range d.Secrets {
-		want := &d.Secrets[i]
-		wantSecret[want.Name] = true
-		if !haveSecret[want.Name] {
-			a := Action{Op: Create, Kind: KindSecret, Name: want.Name, Owner: want.Owner, Secret: want}
-			if old := ownerSecrets[want.Owner]; len(old) > 0 {
-				slices.Sort(old)
-				a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: want.Name}}
-			}
-			p.Actions = append(p.Actions, a)
-		}
-	}
-	var secretDeletes []Action
-	for _, sec := range s.Secrets {
-		if !wantSecret[sec.Spec.Name] {
-			secretDeletes = append(secretDeletes, Action{Op: Delete, Kind: KindSecret, Name: sec.Spec.Name, Owner: sec.Spec.Labels[v1alpha1.LabelOwner], ID: sec.ID})
-		}
-	}
-
-	// Certificate chains: content-addressed too.
-	haveChain := map[string]bool{}
-	for _, c := range s.Certificates {
-		haveChain[c.Spec.Name] = true
-	}
-	wantChain := map[string]bool{}
-	for i := range d.Configs {
-		want := &d.Configs[i]
-		wantChain[want.Name] = true
-		if !haveChain[want.Name] {
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindCertificate, Name: want.Name, Owner: want.Owner, Config: want})
-		}
-	}
-	var chainDeletes []Action
-	for _, c := range s.Certificates {
-		if !wantChain[c.Spec.Name] {
-			chainDeletes = append(chainDeletes, Action{Op: Delete, Kind: KindCertificate, Name: c.Spec.Name, Owner: c.Spec.Labels[v1alpha1.LabelOwner], ID: c.ID})
-		}
-	}
-
-	// Services: backends before gateways, so a gateway's first config finds them.
-	existingSvc := map[string]swarm.Service{}
-	for _, svc := range s.Services {
-		existingSvc[svc.Spec.Name] = svc
-	}
-	netNames := s.NetworkNames()
-	services := slices.Clone(d.Services)
-	isGateway := func(s desired.Service) int {
-		if strings.HasPrefix(s.Owner, string(v1alpha1.KindGateway)+"/") {
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
-	wantSvc := map[string]bool{}
-	for i := range services {
-		want := &services[i]
-		wantSvc[want.Name] = true
-		got, ok := existingSvc[want.Name]
-		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Secrets {
-			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
-				fail("%s: secret %s does not exist; create it (docker secret create %s -)", want.Owner, ref.SecretName, ref.SecretName)
-			}
-		}
-		for _, ref := range want.Spec.TaskTemplate.ContainerSpec.Configs {
-			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] {
-				fail("%s: config %s does not exist; create it (docker config create %s FILE)", want.Owner, ref.ConfigName, ref.ConfigName)
-			}
-		}
-		for _, att := range want.Spec.TaskTemplate.Networks {
-			if _, ok := existingNet[att.Target]; !ok && !slices.ContainsFunc(d.Networks, func(n desired.Network) bool { return n.Name == att.Target }) {
-				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", want.Owner, att.Target, att.Target)
-			}
-		}
-		switch {
-		case !ok:
-			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: want.Name, Owner: want.Owner, Service: want})
-		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
-			fail("service %s exists and was not created by swarmgate instance %q; %s, or remove that service", want.Name, d.Instance, renameHint(want.Owner))
-		default:
-			if changes := Diff(Project(want.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
-				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: want.Name, Owner: want.Owner,
-					ID: got.ID, Version: got.Version, Changes: changes, Service: want})
-			}
-		}
-	}
-	var svcDeletes []Action
-	for _, svc := range s.Services {
-		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !wantSvc[svc.Spec.Name] {
-			svcDeletes = append(svcDeletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[v1alpha1.LabelOwner], ID: svc.ID})
-		}
-	}
+	existingNet, netDeletes := p.planNetworks(d, s, fail)
+	wantSecret, secretDeletes := p.planSecrets(d, s)
+	wantChain, chainDeletes := p.planChains(d, s)
+	existingSvc, svcDeletes := p.planServices(d, s, existingNet, wantSecret, wantChain, fail)
 	// Deletes run after every create and update, services first: a secret or network is freed
 	// only once no service uses it. An object leaves the store last, once nothing of it is left
 	// (a delete that fails keeps it there, to be retried).
@@ -333,18 +180,214 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	if opts.Scope != nil {
 		p.Actions = slices.DeleteFunc(p.Actions, func(a Action) bool { return !slices.Contains(opts.Scope, a.Owner) })
 	}
-	p.checkExternalBackends(d, existingSvc, netNames)
+	p.checkExternalBackends(d, existingSvc, s.NetworkNames())
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return p, nil
 }
 
+// owned is an object of a kind swarmgate owns, as the snapshot has it.
+type owned struct{ name, id, owner string }
+
+func ownedOf(id string, a swarm.Annotations) owned {
+	return owned{name: a.Name, id: id, owner: a.Labels[inventory.LabelOwner]}
+}
+
+// wanted is an object the desired state asks for, and the action that creates it.
+type wanted struct {
+	name   string
+	create Action
+}
+
+// contentAddressed plans a kind of object whose name carries a hash of its content, so that one
+// that exists never changes: a wanted one the swarm lacks is created, one of have no longer
+// wanted is deleted. It returns the names wanted, and the deletes, which run after every create.
+func (p *Plan) contentAddressed(kind Kind, have []owned, want []wanted) (map[string]bool, []Action) {
+	exists := map[string]bool{}
+	for _, h := range have {
+		exists[h.name] = true
+	}
+	wantName := map[string]bool{}
+	for _, w := range want {
+		wantName[w.name] = true
+		if !exists[w.name] {
+			p.Actions = append(p.Actions, w.create)
+		}
+	}
+	var deletes []Action
+	for _, h := range have {
+		if !wantName[h.name] {
+			deletes = append(deletes, Action{Op: Delete, Kind: kind, Name: h.name, Owner: h.owner, ID: h.id})
+		}
+	}
+	return wantName, deletes
+}
+
+// planNetworks creates the networks the state wants; an existing one the user made is used as it
+// is, if it can carry the gateway's traffic. It returns the swarm's networks by name and the
+// deletes of owned networks no longer wanted (unless a service swarmgate did not create uses one).
+func (p *Plan) planNetworks(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) (map[string]network.Summary, []Action) {
+	existing := map[string]network.Summary{}
+	for _, n := range s.Networks {
+		existing[n.Name] = n
+	}
+	want := map[string]bool{}
+	for i := range d.Networks {
+		w := &d.Networks[i]
+		want[w.Name] = true
+		got, ok := existing[w.Name]
+		switch {
+		case !ok:
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindNetwork, Name: w.Name, Owner: w.Owner, Network: w})
+		case !swarmstate.Owned(got.Labels, d.Instance) && (got.Driver != "overlay" || !got.Attachable):
+			// An existing network the user made, like the blog's nginx_default, is used as it is
+			// and never changed; it must be able to carry the gateway's traffic.
+			fail("network %s exists but is not an attachable overlay network, and swarmgate did not create it", w.Name)
+		}
+	}
+	var deletes []Action
+	for _, n := range s.Networks {
+		if !swarmstate.Owned(n.Labels, d.Instance) || want[n.Name] {
+			continue
+		}
+		// A service swarmgate does not own that uses the network (one a Route attached, or one
+		// attached by hand) keeps it: removing the network would need changing that service.
+		if user := foreignUser(s.Services, n, d.Instance); user != "" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place "+
+				"(swarmgate changes no other service than by backendRefs[].attach); once %s no longer needs it: "+
+				"docker service update --network-rm %s %s && docker network rm %s", n.Name, user, user, n.Name, user, n.Name))
+			continue
+		}
+		deletes = append(deletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[inventory.LabelOwner], ID: n.ID})
+	}
+	return existing, deletes
+}
+
+// planApplied plans the store of applied objects: one config each, content-addressed.
+func (p *Plan) planApplied(d *desired.State, s *swarmstate.Snapshot) []Action {
+	var have []owned
+	for _, c := range s.Applied {
+		have = append(have, ownedOf(c.ID, c.Spec.Annotations))
+	}
+	var want []wanted
+	for i := range d.Applied {
+		a := &d.Applied[i]
+		want = append(want, wanted{a.Name, Action{Op: Create, Kind: KindConfig, Name: a.Name, Owner: a.Owner, Applied: a}})
+	}
+	_, deletes := p.contentAddressed(KindConfig, have, want)
+	return deletes
+}
+
+// planChains plans the configs of ACME certificate chains: content-addressed too.
+func (p *Plan) planChains(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
+	var have []owned
+	for _, c := range s.Certificates {
+		have = append(have, ownedOf(c.ID, c.Spec.Annotations))
+	}
+	var want []wanted
+	for i := range d.Configs {
+		c := &d.Configs[i]
+		want = append(want, wanted{c.Name, Action{Op: Create, Kind: KindCertificate, Name: c.Name, Owner: c.Owner, Config: c}})
+	}
+	return p.contentAddressed(KindCertificate, have, want)
+}
+
+// planSecrets plans the secrets: content-addressed, and a new one of an owner says which it
+// replaces (a gateway's config, rotated).
+func (p *Plan) planSecrets(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
+	var have []owned
+	byOwner := map[string][]string{}
+	for _, sec := range s.Secrets {
+		o := ownedOf(sec.ID, sec.Spec.Annotations)
+		have = append(have, o)
+		byOwner[o.owner] = append(byOwner[o.owner], o.name)
+	}
+	var want []wanted
+	for i := range d.Secrets {
+		w := &d.Secrets[i]
+		a := Action{Op: Create, Kind: KindSecret, Name: w.Name, Owner: w.Owner, Secret: w}
+		if old := slices.DeleteFunc(slices.Clone(byOwner[w.Owner]), func(n string) bool { return n == w.Name }); len(old) > 0 {
+			slices.Sort(old)
+			a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: w.Name}}
+		}
+		want = append(want, wanted{w.Name, a})
+	}
+	return p.contentAddressed(KindSecret, have, want)
+}
+
+// planServices creates and updates the services, backends before gateways so that a gateway's
+// first config finds them, after checking that what each mounts and joins exists. It returns the
+// swarm's services by name and the deletes of owned services no longer wanted.
+func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNet map[string]network.Summary,
+	wantSecret, wantChain map[string]bool, fail func(string, ...any)) (map[string]swarm.Service, []Action) {
+	userSecrets := map[string]bool{}
+	for _, sec := range s.UserSecrets {
+		userSecrets[sec.Spec.Name] = true
+	}
+	userConfigs := map[string]bool{}
+	for _, c := range s.UserConfigs {
+		userConfigs[c.Spec.Name] = true
+	}
+	existing := map[string]swarm.Service{}
+	for _, svc := range s.Services {
+		existing[svc.Spec.Name] = svc
+	}
+	netNames := s.NetworkNames()
+	services := slices.Clone(d.Services)
+	isGateway := func(s desired.Service) int {
+		if inventory.Owner(s.Owner).Kind() == v1alpha1.KindGateway {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
+	want := map[string]bool{}
+	for i := range services {
+		w := &services[i]
+		want[w.Name] = true
+		got, ok := existing[w.Name]
+		for _, ref := range w.Spec.TaskTemplate.ContainerSpec.Secrets {
+			if !wantSecret[ref.SecretName] && !userSecrets[ref.SecretName] {
+				fail("%s: secret %s does not exist; create it (docker secret create %s -)", w.Owner, ref.SecretName, ref.SecretName)
+			}
+		}
+		for _, ref := range w.Spec.TaskTemplate.ContainerSpec.Configs {
+			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] {
+				fail("%s: config %s does not exist; create it (docker config create %s FILE)", w.Owner, ref.ConfigName, ref.ConfigName)
+			}
+		}
+		for _, att := range w.Spec.TaskTemplate.Networks {
+			if _, ok := existingNet[att.Target]; !ok && !slices.ContainsFunc(d.Networks, func(n desired.Network) bool { return n.Name == att.Target }) {
+				fail("%s: network %s does not exist; create it (docker network create --driver overlay --attachable %s)", w.Owner, att.Target, att.Target)
+			}
+		}
+		switch {
+		case !ok:
+			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: w.Name, Owner: w.Owner, Service: w})
+		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
+			fail("service %s exists and was not created by swarmgate instance %q; %s, or remove that service", w.Name, d.Instance, renameHint(w.Owner))
+		default:
+			if changes := Diff(Project(w.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
+				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: w.Name, Owner: w.Owner,
+					ID: got.ID, Version: got.Version, Changes: changes, Service: w})
+			}
+		}
+	}
+	var deletes []Action
+	for _, svc := range s.Services {
+		if swarmstate.Owned(svc.Spec.Labels, d.Instance) && !want[svc.Spec.Name] {
+			deletes = append(deletes, Action{Op: Delete, Kind: KindService, Name: svc.Spec.Name, Owner: svc.Spec.Labels[inventory.LabelOwner], ID: svc.ID})
+		}
+	}
+	return existing, deletes
+}
+
 // planNodes converges node labels. A node carries, under LabelOwnedNodeLabels.<instance>, the keys
 // this instance set; only those are ever changed or removed. A wanted label that someone else set
 // with the same value is left as it is; with another value it is a conflict.
 func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(string, ...any)) {
-	ownedKey := v1alpha1.LabelOwnedNodeLabels + "." + d.Instance
+	ownedKey := inventory.LabelOwnedNodeLabels + "." + d.Instance
 	found := map[string]bool{}
 	nodes := slices.Clone(s.Nodes)
 	slices.SortFunc(nodes, func(a, b swarm.Node) int { return cmp.Compare(a.Description.Hostname, b.Description.Hostname) })
@@ -400,7 +443,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 			if zone == "" {
 				zone = n.Spec.Labels[v1alpha1.ZoneLabel]
 			}
-			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: string(v1alpha1.KindZone) + "/" + zone,
+			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: inventory.NewOwner(v1alpha1.KindZone, zone).String(),
 				ID: n.ID, Version: n.Version, Changes: changes})
 		}
 	}
@@ -427,7 +470,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 	for _, b := range d.ExternalBackends {
 		svc, ok := services[b.Service]
 		if !ok {
-			effect := "its requests answer " + missingAnswer(b.Answer)
+			effect := "its requests answer " + string(b.Answer)
 			if b.Mirror {
 				effect = "nothing is mirrored to it"
 			}
@@ -447,7 +490,7 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 		case b.Attach && len(b.Networks) > 0:
 			// The Route asked: the service joins its gateway's (first) network.
 			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindAttachment, Name: b.Service, Owner: b.Owner, ID: svc.ID,
-				Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
+				AttachTo: b.Networks[0], Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
 		default:
 			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
@@ -479,17 +522,6 @@ func foreignUser(services []swarm.Service, n network.Summary, instance string) s
 	return ""
 }
 
-// missingAnswer says what requests to a missing service get, by desired.ExternalBackend.Answer.
-func missingAnswer(code int) string {
-	switch code {
-	case 500:
-		return "500"
-	case -1:
-		return "500 (503 through gateways without agents)"
-	}
-	return "503"
-}
-
 func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionReason, warning string) {
 	p.Unresolved = append(p.Unresolved, Unresolved{Owner: b.Owner, Service: b.Service, Reason: reason, Answer: b.Answer, Mirror: b.Mirror})
 	p.Warnings = append(p.Warnings, warning)
@@ -509,7 +541,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 	type key struct{ target, secret string }
 	chainKey := map[string]key{}
 	for _, c := range s.Certificates {
-		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[v1alpha1.LabelListener])), c.Spec.Labels[v1alpha1.LabelTLSKey]}
+		chainKey[c.Spec.Name] = key{nginx.KeyFile(v1alpha1.SectionName(c.Spec.Labels[inventory.LabelListener])), c.Spec.Labels[inventory.LabelTLSKey]}
 	}
 	current := map[string]swarm.ServiceSpec{}
 	for _, svc := range s.Services {
@@ -538,12 +570,12 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		var keptSecret, replacedSecret string
 		for _, ref := range got.TaskTemplate.ContainerSpec.Secrets {
-			if ref.File != nil && ref.File.Name == desired.ConfigPath && haveSecret[ref.SecretName] {
+			if ref.File != nil && ref.File.Name == contract.GatewayConfigPath && haveSecret[ref.SecretName] {
 				keptSecret = ref.SecretName
 			}
 		}
 		for j, ref := range cs.Secrets {
-			if keptSecret != "" && ref.File != nil && ref.File.Name == desired.ConfigPath {
+			if keptSecret != "" && ref.File != nil && ref.File.Name == contract.GatewayConfigPath {
 				r := *ref
 				replacedSecret, r.SecretName = r.SecretName, keptSecret
 				cs.Secrets[j] = &r
@@ -569,7 +601,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		}
 		spec.TaskTemplate.ContainerSpec = &cs
 		spec.Labels = maps.Clone(spec.Labels)
-		spec.Labels[v1alpha1.LabelSpecHash] = desired.SpecHash(spec)
+		spec.Labels[inventory.LabelSpecHash] = desired.SpecHash(spec)
 		if len(Diff(Project(spec, nil), Project(got, netNames))) > 0 {
 			continue // replaced anyway: on the newest
 		}
@@ -579,7 +611,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 		if keptSecret != "" {
 			out.Secrets = slices.DeleteFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == replacedSecret })
 			if !slices.ContainsFunc(out.Secrets, func(sec desired.Secret) bool { return sec.Name == keptSecret }) {
-				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: desired.ConfigPath})
+				out.Secrets = append(out.Secrets, desired.Secret{Name: keptSecret, Owner: svc.Owner, Target: contract.GatewayConfigPath})
 			}
 		}
 		for name := range keptChains {

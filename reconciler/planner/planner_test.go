@@ -15,7 +15,9 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/acme"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -71,7 +73,7 @@ func buildWith(t *testing.T, yaml string, opts desired.Options) *desired.State {
 func applied(d *desired.State) *swarmstate.Snapshot {
 	s := &swarmstate.Snapshot{}
 	for host, labels := range d.NodeLabels {
-		l := map[string]string{"foreign": "x", v1alpha1.LabelOwnedNodeLabels + ".test": strings.Join(slices.Sorted(maps.Keys(labels)), ",")}
+		l := map[string]string{"foreign": "x", inventory.LabelOwnedNodeLabels + ".test": strings.Join(slices.Sorted(maps.Keys(labels)), ",")}
 		for k, v := range labels {
 			l[k] = v
 		}
@@ -241,7 +243,7 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 
 	// Foreign objects: a service with a wanted name, a node label with another value.
 	s = applied(old)
-	delete(s.Services[0].Spec.Labels, v1alpha1.LabelInstance)
+	delete(s.Services[0].Spec.Labels, inventory.LabelInstance)
 	s.Nodes[0].Spec.Labels = map[string]string{"zone": "manager"}
 	_, err = New(old, s, Options{Prune: true})
 	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"; rename the service in spec.services of Route app, or remove that service`) ||
@@ -351,30 +353,30 @@ spec:
       hostname: shop.example.com
       tls: {acme: {email: ops@example.com}}
 `
-	cert := func(chain, key, keySecret string) desired.Certificate {
-		c := desired.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
+	cert := func(chain, key, keySecret string) acme.Certificate {
+		c := acme.Certificate{Owner: "Gateway/gw", Gateway: "gw", Listener: "shop", Chain: []byte(chain), KeySecret: keySecret,
 			NotBefore: time.Now(), NotAfter: time.Now().Add(90 * 24 * time.Hour), Names: []string{"shop.example.com"}}
 		if key != "" {
 			c.Key, c.CSR = []byte(key), []byte("csr of "+key)
 		}
 		return c
 	}
-	build := func(issued map[string]desired.IssuedCertificate, c desired.Certificate) *desired.State {
-		return buildWith(t, gateway, desired.Options{Instance: "test", Issued: issued, Certificates: []desired.Certificate{c}})
+	build := func(issued map[string]acme.IssuedCertificate, c acme.Certificate) *desired.State {
+		return buildWith(t, gateway, desired.Options{Instance: "test", Issued: issued, Certificates: []acme.Certificate{c}})
 	}
 	first := build(nil, cert("chain 1", "key 1", ""))
 	old := applied(first)
 	old.UserSecrets = []swarm.Secret{{ID: "user-token", Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "agent-token"}}}}
 	chain1, key1 := first.Configs[0].Name, ""
 	for _, sec := range first.Secrets {
-		if sec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificateKey {
+		if sec.Labels[inventory.LabelRole] == inventory.RoleCertificateKey {
 			key1 = sec.Name
 		}
 	}
 	if key1 == "" || first.AgentConfigs["gw"].Chains["shop.crt"] == nil {
 		t.Fatalf("no key secret, or no chain for the agents: %+v", first)
 	}
-	issued := map[string]desired.IssuedCertificate{"gw/shop": {Name: chain1, KeySecret: key1, Chain: []byte("chain 1")}}
+	issued := map[string]acme.IssuedCertificate{"gw/shop": {Name: chain1, KeySecret: key1, Chain: []byte("chain 1")}}
 
 	renewed := build(issued, cert("chain 2", "", key1))
 	if got := string(renewed.AgentConfigs["gw"].Chains["shop.crt"]); got != "chain 2" {
@@ -445,7 +447,7 @@ func TestPlanStore(t *testing.T) {
 
 	// A pass stopped between storing a new version and removing the old: the old is removed.
 	s.Applied = append(s.Applied, swarm.Config{ID: "cfg-stale", Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "sg-test-route-app-0000000000",
-		Labels: map[string]string{v1alpha1.LabelOwner: "Route/app"}}}})
+		Labels: map[string]string{inventory.LabelOwner: "Route/app"}}}})
 	p, err = New(old, s, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +582,7 @@ func TestPlanKeepsNetworkAForeignServiceUses(t *testing.T) {
 	want := build(t, manifests)
 	s := applied(want)
 	s.Networks = append(s.Networks, network.Summary{ID: "net-old", Name: "old", Driver: "overlay", Attachable: true,
-		Labels: map[string]string{v1alpha1.LabelManagedBy: v1alpha1.ManagedByValue, v1alpha1.LabelInstance: "test", v1alpha1.LabelOwner: "Gateway/gone"}})
+		Labels: map[string]string{inventory.LabelManagedBy: inventory.ManagedByValue, inventory.LabelInstance: "test", inventory.LabelOwner: "Gateway/gone"}})
 	p, err := New(want, s, Options{Prune: true})
 	if err != nil || !strings.Contains(format(p), "delete network/old") {
 		t.Fatalf("an unused owned network: %v\n%s", err, format(p))

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Project flattens the fields of a service spec that swarmgate sets into field paths and values,
@@ -25,7 +26,7 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		}
 	}
 	for k, v := range spec.Labels {
-		if k != v1alpha1.LabelRevision { // a record of the last write, not part of the spec
+		if k != inventory.LabelRevision { // a record of the last write, not part of the spec
 			f["labels."+k] = v
 		}
 	}

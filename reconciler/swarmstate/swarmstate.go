@@ -13,7 +13,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
 // Reader is the part of the Docker client a read needs.
@@ -104,9 +104,9 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 			case !Owned(c.Spec.Labels, instance):
 				c.Spec.Data = nil // only their names are needed
 				s.UserConfigs = append(s.UserConfigs, c)
-			case c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleLease:
+			case c.Spec.Labels[inventory.LabelRole] == inventory.RoleLease:
 				s.Lease = &c
-			case c.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificate:
+			case c.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificate:
 				s.Certificates = append(s.Certificates, c)
 			default:
 				s.Applied = append(s.Applied, c)
@@ -164,7 +164,7 @@ func (s *Snapshot) AddHostNetwork(ctx context.Context, r Reader) error {
 
 // Owned reports whether an object's labels mark it as this instance's.
 func Owned(labels map[string]string, instance string) bool {
-	return labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue && labels[v1alpha1.LabelInstance] == instance
+	return labels[inventory.LabelManagedBy] == inventory.ManagedByValue && labels[inventory.LabelInstance] == instance
 }
 
 // NodeAddr is the address a node advertises to the swarm, which other nodes reach it on. Some

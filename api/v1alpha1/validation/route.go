@@ -84,7 +84,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		sp := p.Child("services").Index(i)
 		svc := &s.Services[i]
 		errs = append(errs, validateRouteService(sp, svc)...)
-		if ns := r.Metadata.Namespace; ns != "" && len(v1alpha1.StackName(ns, svc.Name)) > 63 {
+		if ns := r.Metadata.Namespace; ns != "" && len(v1alpha1.StackName(ns, svc.Name)) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(sp.Child("name"), "with the route's namespace is longer than 63 characters, the limit of swarm service names"))
 		}
 		if services[svc.Name] {
@@ -191,7 +191,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.R
 		if k := b.Kind; k != nil && (len(*k) > 63 || !apiKind.MatchString(*k)) {
 			errs = append(errs, field.Invalid(bp.Child("kind"), "is not a kind (a letter, then letters, digits and '-')"))
 		}
-		maxName := 63
+		maxName := v1alpha1.MaxServiceNameLength
 		if !b.IsService() {
 			maxName = 253 // only reported, never a swarm name
 		}
@@ -466,7 +466,7 @@ func validateMirror(p *field.Path, m *v1alpha1.RequestMirror) field.ErrorList {
 		errs = append(errs, field.Invalid(bp.Child("kind"), "a mirror's backend is a swarm service (group \"\", kind Service)"))
 	case ref.Name == "":
 		errs = append(errs, field.Required(bp.Child("name"), "the name of a swarm service"))
-	case len(ref.Name) > 63 || !serviceName.MatchString(ref.Name):
+	case len(ref.Name) > v1alpha1.MaxServiceNameLength || !serviceName.MatchString(ref.Name):
 		errs = append(errs, field.Invalid(bp.Child("name"), "is not a valid service name"))
 	}
 	if ref.Namespace != "" {
@@ -572,7 +572,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 		targets := map[string]bool{}
 		for j, fm := range mounts {
 			mp := p.Child(kind).Index(j)
-			if len(fm.Name) > 64 || !secretName.MatchString(fm.Name) {
+			if len(fm.Name) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(fm.Name) {
 				mountErrs = append(mountErrs, field.Invalid(mp.Child("name"), "is not a swarm "+strings.TrimSuffix(kind, "s")+" name"))
 			}
 			target := fm.Target
@@ -747,7 +747,7 @@ func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.Err
 	for i, n := range svc.Networks {
 		np := p.Child("networks").Index(i)
 		switch {
-		case len(n) > 63 || !networkName.MatchString(n):
+		case len(n) > v1alpha1.MaxNetworkNameLength || !networkName.MatchString(n):
 			errs = append(errs, field.Invalid(np, "is not a network name"))
 		case nets[n]:
 			errs = append(errs, field.Duplicate(np, ""))

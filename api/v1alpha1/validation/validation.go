@@ -33,7 +33,7 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 	case *v1alpha1.Gateway:
 		// A Gateway's service is named "<namespace>_<name>"; the names of other kinds become no
 		// swarm name of that length (a Route's services are checked by their own names).
-		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > 63 {
+		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 		}
 		errs = append(errs, validateGateway(o)...)
@@ -145,7 +145,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 	}
 	np := p.Child("network")
-	if len(s.Network.Name) > 63 || !networkName.MatchString(s.Network.Name) {
+	if len(s.Network.Name) > v1alpha1.MaxNetworkNameLength || !networkName.MatchString(s.Network.Name) {
 		errs = append(errs, field.Invalid(np.Child("name"), "is not a valid network name"))
 	}
 	errs = append(errs, oneOf(np.Child("isolation"), s.Network.Isolation, v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute)...)
@@ -157,12 +157,12 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		if u, err := url.Parse(a.OperatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			errs = append(errs, field.Invalid(ap.Child("operatorURL"), `is not an http or https URL without credentials (e.g. "http://10.0.0.1:9090")`))
 		}
-		if len(a.TokenSecret) > 64 || !secretName.MatchString(a.TokenSecret) {
+		if len(a.TokenSecret) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(a.TokenSecret) {
 			errs = append(errs, field.Invalid(ap.Child("tokenSecret"), "is not a swarm secret name"))
 		}
 		switch {
 		case a.CASecret == "":
-		case len(a.CASecret) > 64 || !secretName.MatchString(a.CASecret):
+		case len(a.CASecret) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(a.CASecret):
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "is not a swarm secret name"))
 		case !strings.HasPrefix(a.OperatorURL, "https://"):
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "needs an https operatorURL: the agents trust these CAs for the operator's TLS certificate"))
@@ -188,7 +188,7 @@ func validateDNS01(p *field.Path, d *v1alpha1.ACMEDNS01) field.ErrorList {
 	if r.TSIGAlgorithm != "" {
 		errs = append(errs, oneOf(p.Child("tsigAlgorithm"), r.TSIGAlgorithm, v1alpha1.TSIGHMACSHA1, v1alpha1.TSIGHMACSHA256, v1alpha1.TSIGHMACSHA512)...)
 	}
-	if ref := r.TSIGSecretRef; ref != nil && (len(ref.Name) > 64 || !secretName.MatchString(ref.Name)) {
+	if ref := r.TSIGSecretRef; ref != nil && (len(ref.Name) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(ref.Name)) {
 		errs = append(errs, field.Invalid(p.Child("tsigSecretRef", "name"), "is not a swarm secret name"))
 	}
 	// A key name without its secret, or the reverse, would send unsigned updates the user meant
@@ -292,7 +292,7 @@ func validateListenerTLS(lp *field.Path, l *v1alpha1.Listener) field.ErrorList {
 	}
 	errs = append(errs, tooMany(tp.Child("certificateRefs"), len(l.TLS.CertificateRefs), 2)...)
 	for j, ref := range l.TLS.CertificateRefs {
-		if len(ref.Name) > 64 || !secretName.MatchString(ref.Name) {
+		if len(ref.Name) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(ref.Name) {
 			errs = append(errs, field.Invalid(tp.Child("certificateRefs").Index(j).Child("name"), "is not a swarm secret name"))
 		}
 	}
@@ -396,7 +396,7 @@ func validateReferenceGrant(g *v1alpha1.ReferenceGrant) field.ErrorList {
 		if t.Kind != "Service" || t.Group != nil && *t.Group != "" {
 			errs = append(errs, field.Invalid(tp.Child("kind"), "is not Service (group \"\"), the one kind swarmgate routes to"))
 		}
-		if t.Name != nil && (len(*t.Name) > 63 || !serviceName.MatchString(*t.Name)) {
+		if t.Name != nil && (len(*t.Name) > v1alpha1.MaxServiceNameLength || !serviceName.MatchString(*t.Name)) {
 			errs = append(errs, field.Invalid(tp.Child("name"), "is not a valid service name"))
 		}
 	}

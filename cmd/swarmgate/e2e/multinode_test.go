@@ -18,7 +18,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // The multi-node test bed hack/bed.sh brings up: three engines in network namespaces, node1 the
@@ -74,11 +74,11 @@ func onBed(t *testing.T, args ...string) result {
 }
 
 // vipStatus is what `get virtualip NAME -o json` says of a VirtualIP: who holds it, and Ready.
-func vipStatus(t *testing.T, instance, manifests, name string) (holders []string, ready reconciler.Condition) {
+func vipStatus(t *testing.T, instance, manifests, name string) (holders []string, ready status.Condition) {
 	t.Helper()
 	r := onBed(t, "get", "virtualip", name, "-f", manifests, "--instance", instance, "-o", "json")
 	var obj struct {
-		Status reconciler.ObjectStatus `json:"status"`
+		Status status.ObjectStatus `json:"status"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil || obj.Status.Name != name {
 		t.Fatalf("get: %v\n%s", err, r.stdout)

@@ -1,4 +1,4 @@
-// Package gateway is swarmgate's gateway agent and the protocol it speaks with the operator. The
+// Package gateway is swarmgate's gateway agent (its protocol with the operator is in contract). The
 // agent runs in each gateway task (`swarmgate gateway`): it supervises nginx, asks the operator for
 // the gateway's config and the chains of its ACME certificates (a long poll, so a new one arrives
 // at once), checks them with `nginx -t`, and reloads nginx gracefully: a route change or a renewed
@@ -10,10 +10,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +19,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,51 +31,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
-
-// The protocol: GET ConfigPath(gateway) with the agent token as a bearer token, Accept BundleType
-// and the task's state in headers. The operator answers the desired Bundle (200, HashHeader) when
-// the task serves another one, or waits up to MaxWait for one and answers 304.
-const (
-	BundleType     = "application/vnd.swarmgate.bundle+json"
-	TaskHeader     = "X-Swarmgate-Task"
-	ServedHeader   = "X-Swarmgate-Served"
-	RejectedHeader = "X-Swarmgate-Rejected"
-	// UnmountedHeader, with RejectedHeader, says the task did not take the config because files
-	// it reads are not mounted in the task: swarm is replacing it with one that has them. No
-	// refusal of nginx's, no alert.
-	UnmountedHeader = "X-Swarmgate-Unmounted"
-	ErrorHeader     = "X-Swarmgate-Error"
-	HashHeader      = "X-Swarmgate-Config-Hash"
-	MaxWait         = 25 * time.Second
-)
-
-// ConfigPath is the operator's endpoint for a gateway's config.
-func ConfigPath(gateway string) string { return "/v1/gateways/" + url.PathEscape(gateway) + "/config" }
-
-// Bundle is what the operator hands a gateway's agents: nginx's config and the chains of the
-// gateway's ACME certificates, by file name under nginx.AgentChainDir (relative to nginx's main
-// config). Both are public: the keys are secrets mounted in the tasks, and a renewal keeps them.
-type Bundle struct {
-	Config string            `json:"config"`
-	Chains map[string]string `json:"chains,omitempty"`
-}
-
-// Encode is the bundle as the operator sends it. Map keys are sorted: one bundle, one encoding.
-func (b Bundle) Encode() []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(b) // strings and a map of strings always encode
-	return buf.Bytes()
-}
-
-// Hash names an encoded bundle: the first 16 hex digits of its SHA-256.
-func Hash(conf []byte) string {
-	sum := sha256.Sum256(conf)
-	return hex.EncodeToString(sum[:])[:16]
-}
 
 // Config configures an agent.
 type Config struct {
@@ -87,8 +41,8 @@ type Config struct {
 	Task      string // this task's name, for the operator's status
 	Token     string
 	Bootstrap string // the config the task starts with (the mounted secret)
-	Chains    string // where the task's ACME chains are mounted (nginx.ChainDir)
-	Keys      string // where their keys are mounted (nginx.CertDir)
+	Chains    string // where the task's ACME chains are mounted (contract.ChainDir)
+	Keys      string // where their keys are mounted (contract.CertDir)
 	// RootCAs, when set, are the only CAs trusted for an https operator; else the system's.
 	RootCAs *x509.CertPool
 	Dir     string // where the agent writes nginx's main config, the live config and chains
@@ -111,7 +65,7 @@ type Agent struct {
 
 // New makes an agent.
 func New(cfg Config, log *slog.Logger) *Agent {
-	client := &http.Client{Timeout: MaxWait + 10*time.Second}
+	client := &http.Client{Timeout: contract.MaxWait + 10*time.Second}
 	if cfg.RootCAs != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
@@ -124,7 +78,7 @@ func (a *Agent) live() string       { return filepath.Join(a.cfg.Dir, "live.conf
 func (a *Agent) main() string       { return filepath.Join(a.cfg.Dir, "nginx.conf") }
 func (a *Agent) pidFile() string    { return filepath.Join(a.cfg.Dir, "nginx.pid") }
 func (a *Agent) next() string       { return filepath.Join(a.cfg.Dir, "next") }
-func (a *Agent) liveChains() string { return filepath.Join(a.cfg.Dir, nginx.AgentChainDir) }
+func (a *Agent) liveChains() string { return filepath.Join(a.cfg.Dir, contract.AgentChainDir) }
 
 // mainConfig is nginx's main config: it includes conf, the gateway's config. Relative paths in
 // conf (the chains) are relative to the main config's directory.
@@ -135,20 +89,20 @@ func (a *Agent) mainConfig(conf string) []byte {
 }
 
 // bootstrap is the bundle the task was started with: the mounted config and chains.
-func (a *Agent) bootstrap() (Bundle, error) {
+func (a *Agent) bootstrap() (contract.Bundle, error) {
 	boot, err := os.ReadFile(a.cfg.Bootstrap)
 	if err != nil {
-		return Bundle{}, fmt.Errorf("bootstrap config: %w", err)
+		return contract.Bundle{}, fmt.Errorf("bootstrap config: %w", err)
 	}
-	b := Bundle{Config: string(boot)}
+	b := contract.Bundle{Config: string(boot)}
 	files, err := os.ReadDir(a.cfg.Chains)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
+		return contract.Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
 	}
 	for _, f := range files {
 		chain, err := os.ReadFile(filepath.Join(a.cfg.Chains, f.Name()))
 		if err != nil {
-			return Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
+			return contract.Bundle{}, fmt.Errorf("bootstrap chains: %w", err)
 		}
 		if b.Chains == nil {
 			b.Chains = map[string]string{}
@@ -175,7 +129,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.promote(); err != nil {
 		return err
 	}
-	a.served = Hash(boot.Encode())
+	a.served = contract.Hash(boot.Encode())
 	var refused *refusal
 	startCtx, cancel := context.WithTimeout(ctx, StartWait)
 	newest, hash, err := a.poll(startCtx, "", nil)
@@ -263,20 +217,20 @@ func (a *Agent) follow(ctx context.Context, refused *refusal) {
 }
 
 // poll asks once, as a task serving served; a nil bundle means the operator has nothing newer.
-func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*Bundle, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(a.cfg.Operator, "/")+ConfigPath(a.cfg.Gateway), nil)
+func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*contract.Bundle, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(a.cfg.Operator, "/")+contract.AgentConfigPath(a.cfg.Gateway), nil)
 	if err != nil {
 		return nil, "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+a.cfg.Token)
-	req.Header.Set("Accept", BundleType)
-	req.Header.Set(TaskHeader, a.cfg.Task)
-	req.Header.Set(ServedHeader, served)
+	req.Header.Set("Accept", contract.BundleType)
+	req.Header.Set(contract.TaskHeader, a.cfg.Task)
+	req.Header.Set(contract.ServedHeader, served)
 	if refused != nil {
-		req.Header.Set(RejectedHeader, refused.hash)
-		req.Header.Set(ErrorHeader, oneLine(refused.err))
+		req.Header.Set(contract.RejectedHeader, refused.hash)
+		req.Header.Set(contract.ErrorHeader, oneLine(refused.err))
 		if refused.unmounted {
-			req.Header.Set(UnmountedHeader, "1")
+			req.Header.Set(contract.UnmountedHeader, "1")
 		}
 	}
 	resp, err := a.client.Do(req)
@@ -292,15 +246,15 @@ func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*Bun
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, "", fmt.Errorf("operator answered %s: %s", resp.Status, bytes.TrimSpace(body))
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBundleSize+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, contract.MaxBundleSize+1))
 	if err != nil {
 		return nil, "", err
 	}
-	hash := resp.Header.Get(HashHeader)
-	if len(data) > MaxBundleSize || Hash(data) != hash {
+	hash := resp.Header.Get(contract.HashHeader)
+	if len(data) > contract.MaxBundleSize || contract.Hash(data) != hash {
 		return nil, "", errors.New("the config arrived incomplete")
 	}
-	var b Bundle
+	var b contract.Bundle
 	if err := json.Unmarshal(data, &b); err != nil {
 		return nil, "", fmt.Errorf("the operator's bundle: %w", err)
 	}
@@ -312,17 +266,13 @@ func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*Bun
 	return &b, hash, nil
 }
 
-// MaxBundleSize bounds a bundle the agent takes: a config of up to nginx.MaxAgentConfigSize,
-// escaped in JSON, and its chains.
-const MaxBundleSize = 2 * nginx.MaxAgentConfigSize
-
 // chainName is what a chain's file name may be: a listener's name (a DNS label) and ".crt". Never
 // a path: the agent writes it in its own directory.
 var chainName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.crt$`)
 
 // apply checks b with nginx -t and, if nginx takes it, makes it live with a graceful reload:
 // new workers take the new config and chains, old ones finish their requests.
-func (a *Agent) apply(b Bundle) error {
+func (a *Agent) apply(b contract.Bundle) error {
 	if err := a.check(b); err != nil {
 		return err
 	}
@@ -353,7 +303,7 @@ var certificateFile = regexp.MustCompile(`(?m)^\s*ssl_certificate(?:_key)? "(/[^
 // check stages b next to the live files and has nginx -t check it there. A config naming mounted
 // files the task lacks (a listener added, or a new key: the service's tasks are being replaced
 // with ones that have them) is errUnmounted, not a refusal.
-func (a *Agent) check(b Bundle) error {
+func (a *Agent) check(b contract.Bundle) error {
 	var missing []string
 	for _, m := range certificateFile.FindAllStringSubmatch(b.Config, -1) {
 		if _, err := os.Stat(m[1]); errors.Is(err, fs.ErrNotExist) && !slices.Contains(missing, m[1]) {
@@ -376,19 +326,19 @@ func (a *Agent) check(b Bundle) error {
 // names relative to its main config are b's. A chain for another key than the one this task has
 // mounted is left at the live one: the operator renewed with a new key, and this task, which
 // swarm is replacing with one that mounts the new key, serves the old pair until then.
-func (a *Agent) stage(b Bundle) error {
+func (a *Agent) stage(b contract.Bundle) error {
 	next := a.next()
 	if err := os.RemoveAll(next); err != nil {
 		return err
 	}
-	chains := filepath.Join(next, nginx.AgentChainDir)
+	chains := filepath.Join(next, contract.AgentChainDir)
 	if err := os.MkdirAll(chains, 0o755); err != nil {
 		return err
 	}
 	for name, chain := range b.Chains {
 		data := []byte(chain)
 		listener := strings.TrimSuffix(name, ".crt")
-		if key, err := os.ReadFile(filepath.Join(a.cfg.Keys, nginx.KeyFileName(v1alpha1.SectionName(listener)))); err == nil {
+		if key, err := os.ReadFile(filepath.Join(a.cfg.Keys, contract.KeyFileName(v1alpha1.SectionName(listener)))); err == nil {
 			if _, err := tls.X509KeyPair(data, key); err != nil {
 				if live, err := os.ReadFile(filepath.Join(a.liveChains(), name)); err == nil {
 					a.log.Info("the operator's certificate is for a key this task does not have; serving the one it has until swarm replaces the task", "listener", listener)
@@ -418,7 +368,7 @@ func (a *Agent) promote() error {
 	if err := os.Rename(a.liveChains(), old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.Rename(filepath.Join(a.next(), nginx.AgentChainDir), a.liveChains()); err != nil {
+	if err := os.Rename(filepath.Join(a.next(), contract.AgentChainDir), a.liveChains()); err != nil {
 		return err
 	}
 	if err := os.Rename(filepath.Join(a.next(), "live.conf"), a.live()); err != nil {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // operator is a stand-in for `swarmgate run`'s config endpoint: the protocol, not the controller.
@@ -32,19 +34,19 @@ type operator struct {
 func newOperator(t testing.TB) *operator {
 	o := &operator{changed: make(chan struct{})}
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != ConfigPath("gw") || r.Header.Get("Accept") != BundleType {
+		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != contract.AgentConfigPath("gw") || r.Header.Get("Accept") != contract.BundleType {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
 		deadline := time.After(time.Second)
 		for {
 			o.mu.Lock()
-			o.served, o.rejected, o.err = r.Header.Get(ServedHeader), r.Header.Get(RejectedHeader), r.Header.Get(ErrorHeader)
-			o.unmounted = r.Header.Get(UnmountedHeader) != ""
+			o.served, o.rejected, o.err = r.Header.Get(contract.ServedHeader), r.Header.Get(contract.RejectedHeader), r.Header.Get(contract.ErrorHeader)
+			o.unmounted = r.Header.Get(contract.UnmountedHeader) != ""
 			conf, changed := o.conf, o.changed
 			o.mu.Unlock()
-			if h := Hash(conf); conf != nil && h != r.Header.Get(ServedHeader) && h != r.Header.Get(RejectedHeader) {
-				w.Header().Set(HashHeader, h)
+			if h := contract.Hash(conf); conf != nil && h != r.Header.Get(contract.ServedHeader) && h != r.Header.Get(contract.RejectedHeader) {
+				w.Header().Set(contract.HashHeader, h)
 				_, _ = w.Write(conf)
 				return
 			}
@@ -63,12 +65,12 @@ func newOperator(t testing.TB) *operator {
 }
 
 // publish hands the agents conf, without chains.
-func (o *operator) publish(conf []byte) { o.publishBundle(Bundle{Config: string(conf)}) }
+func (o *operator) publish(conf []byte) { o.publishBundle(contract.Bundle{Config: string(conf)}) }
 
 // hashOf names the bundle of conf without chains.
-func hashOf(conf []byte) string { return Hash(Bundle{Config: string(conf)}.Encode()) }
+func hashOf(conf []byte) string { return contract.Hash(contract.Bundle{Config: string(conf)}.Encode()) }
 
-func (o *operator) publishBundle(b Bundle) {
+func (o *operator) publishBundle(b contract.Bundle) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.conf = b.Encode()

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // issue returns a certificate for shop.test with serial, for key, signed by itself: the agent
@@ -74,7 +76,7 @@ func TestAgentTakesRenewedChains(t *testing.T) {
 	conf := fmt.Sprintf("server {\n    listen 127.0.0.1:%d ssl;\n    ssl_certificate tls/shop.crt;\n    ssl_certificate_key %s;\n    return 200 ok;\n}\n",
 		port, filepath.Join(dir, "keys", "shop.key"))
 	o := newOperator(t)
-	o.publishBundle(Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, key, 2)}})
+	o.publishBundle(contract.Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, key, 2)}})
 	startAgentIn(t, dir, o, []byte(conf))
 	waitFor(t, "the gateway answers TLS", func() bool { return servedSerial(port) != -1 })
 	if got := servedSerial(port); got != 2 {
@@ -97,13 +99,13 @@ func TestAgentTakesRenewedChains(t *testing.T) {
 			}
 		}
 	}()
-	renewed := Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, key, 3)}}
+	renewed := contract.Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, key, 3)}}
 	o.publishBundle(renewed)
 	waitFor(t, "the renewed chain serves", func() bool { return servedSerial(port) == 3 })
 
-	otherKey := Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, newECKey(t), 4)}}
+	otherKey := contract.Bundle{Config: conf, Chains: map[string]string{"shop.crt": issue(t, newECKey(t), 4)}}
 	o.publishBundle(otherKey)
-	waitFor(t, "the agent takes the bundle", func() bool { s, _, _ := o.state(); return s == Hash(otherKey.Encode()) })
+	waitFor(t, "the agent takes the bundle", func() bool { s, _, _ := o.state(); return s == contract.Hash(otherKey.Encode()) })
 	close(done)
 	if got := servedSerial(port); got != 3 {
 		t.Errorf("after a chain for another key the task presents %d, want its own key's (3)", got)

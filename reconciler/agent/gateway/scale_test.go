@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -33,7 +34,7 @@ func routesConfig(t testing.TB, port, n int, backend string, variant int) []byte
 	}
 	host, p, _ := strings.Cut(backend, ":")
 	bp, _ := strconv.Atoi(p)
-	conf, err := nginx.Render(gw, routes, nginx.Options{MaxSize: nginx.MaxAgentConfigSize,
+	conf, err := nginx.Render(gw, routes, nginx.Options{MaxSize: contract.MaxAgentConfigSize,
 		Backend: func(string, int32) (string, int32) { return host, int32(bp) }})
 	if err != nil {
 		t.Fatal(err)

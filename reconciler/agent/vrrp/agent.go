@@ -1,8 +1,8 @@
-// Package vrrp is swarmgate's VRRP agent and the client that reads it. The agent runs in each
-// node's keepalived task, on the node's host network: it supervises keepalived, tells it whether
-// the node's gateway answers (through the track file keepalived watches), and reports whether the
-// node holds the virtual IP. Reading every node's report is the only way to see from outside that
-// no node, or two nodes (split brain), hold the address.
+// Package vrrp is swarmgate's VRRP agent. It runs in each node's keepalived task, on the node's
+// host network: it supervises keepalived, tells it whether the node's gateway answers (through the
+// track file keepalived watches), and reports whether the node holds the virtual IP
+// (contract.Report). The status package reads every node's report: the only way to see from
+// outside that no node, or two nodes (split brain), hold the address.
 package vrrp
 
 import (
@@ -20,27 +20,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
-
-// StatusPath is where the agent serves its Report.
-const StatusPath = "/vrrp/status"
-
-// Report is what one node's agent says of its node.
-type Report struct {
-	// Node is the node's hostname.
-	Node string `json:"node"`
-	// Address is the virtual IP, with its prefix length.
-	Address string `json:"address"`
-	// Interface is the interface that carries the address on this node.
-	Interface string `json:"interface"`
-	// InterfaceFound is false when the node has no such interface: keepalived cannot run there.
-	InterfaceFound bool `json:"interfaceFound"`
-	// Holds is true while the address is on the node's interface.
-	Holds bool `json:"holds"`
-	// GatewayHealthy says whether the node's gateway answers its health check; absent when the
-	// virtual IP tracks no gateway.
-	GatewayHealthy *bool `json:"gatewayHealthy,omitempty"`
-}
 
 // AgentConfig configures the agent.
 type AgentConfig struct {
@@ -246,15 +228,15 @@ func writeAtomic(path, value string) error {
 
 func (a *Agent) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+contract.StatusPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(a.report())
 	})
 	return mux
 }
 
-func (a *Agent) report() Report {
-	r := Report{Node: a.cfg.Node, Address: a.cfg.Address.String(), Interface: a.cfg.Interface}
+func (a *Agent) report() contract.Report {
+	r := contract.Report{Node: a.cfg.Node, Address: a.cfg.Address.String(), Interface: a.cfg.Interface}
 	if iface, err := net.InterfaceByName(a.cfg.Interface); err == nil {
 		r.InterfaceFound = true
 		addrs, _ := iface.Addrs()

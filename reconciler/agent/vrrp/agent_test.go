@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 func freePort(t *testing.T) string {
@@ -63,9 +65,9 @@ func TestAgent(t *testing.T) {
 	}
 	fileSays("0")
 
-	targets := []Target{{Node: "node1", Status: netip.MustParseAddrPort(listen)}, {Node: "node2", Status: netip.MustParseAddrPort(freePort(t))}}
+	targets := []status.Target{{Node: "node1", Status: netip.MustParseAddrPort(listen)}, {Node: "node2", Status: netip.MustParseAddrPort(freePort(t))}}
 	client := &http.Client{Timeout: time.Second}
-	obs := Observe(context.Background(), client, targets, netip.Addr{}, 0)
+	obs := status.Observe(context.Background(), client, targets, netip.Addr{}, 0)
 	if r := obs.Nodes[0].Report; r == nil || !r.Holds || !r.InterfaceFound || r.GatewayHealthy == nil || !*r.GatewayHealthy {
 		t.Errorf("node1 reports %+v (%s)", r, obs.Nodes[0].Error)
 	}
@@ -114,9 +116,9 @@ func TestAgentWaitsForItsInterface(t *testing.T) {
 	a := NewAgent(AgentConfig{Node: "node3", Address: netip.MustParsePrefix("10.255.0.1/32"), Interface: "sgnone0", Listen: listen,
 		Keepalived: []string{"false"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	go func() { done <- a.Run(ctx) }()
-	var obs Observation
+	var obs status.Observation
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		obs = Observe(context.Background(), &http.Client{Timeout: time.Second}, []Target{{Node: "node3", Status: netip.MustParseAddrPort(listen)}}, netip.Addr{}, 0)
+		obs = status.Observe(context.Background(), &http.Client{Timeout: time.Second}, []status.Target{{Node: "node3", Status: netip.MustParseAddrPort(listen)}}, netip.Addr{}, 0)
 		if obs.Nodes[0].Report != nil {
 			break
 		}

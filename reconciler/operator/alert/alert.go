@@ -25,7 +25,10 @@ const (
 	ReasonDriftRecovered   = "DriftRecovered"
 	ReasonInvalidManifests = "InvalidManifests"
 	ReasonUnverifiedCommit = "UnverifiedCommit"
-	ReasonPassFailed       = "PassFailed"
+	// ReasonPassFailed: a pass failed (its Cause is the Failure); sent once for each distinct
+	// failure, while passes retry with backoff. ReasonPassRecovered: a pass succeeded again.
+	ReasonPassFailed    = "PassFailed"
+	ReasonPassRecovered = "PassRecovered"
 	// ReasonVirtualIPNotReady: a VirtualIP's address is held by no node or by several (split
 	// brain), or does not answer; the event's Message says which.
 	ReasonVirtualIPNotReady = "VirtualIPNotReady"
@@ -43,6 +46,21 @@ const (
 	ReasonCertificateFailed = "CertificateFailed"
 	// ReasonCertificateIssued: a listener has a new certificate (first, or renewed).
 	ReasonCertificateIssued = "CertificateIssued"
+)
+
+// Failure is why a pass failed: the Cause of a PassFailed alert, and the reason label of the
+// operator's errors metric.
+type Failure string
+
+// The failures of a pass.
+const (
+	// FailureSource: the source could not be fetched or read.
+	FailureSource Failure = "SourceFailed"
+	// FailurePlan: the swarm could not be read, or the manifests and the applied objects make no
+	// set that can be converged.
+	FailurePlan Failure = "PlanFailed"
+	// FailureApply: a write to the swarm failed for good, or retrying it ran out of time.
+	FailureApply Failure = "ApplyFailed"
 )
 
 // Causes of a drift.

@@ -1,25 +1,66 @@
 // Package lease lets one writer at a time converge an instance: a running operator holds a lease
 // on the swarm (a swarm config whose labels it renews), and the CLI refuses to write while the
 // lease is fresh, instead of fighting the operator. A second operator of the same instance waits
-// until the lease is free (a standby). The swarm's own clock (the config's UpdatedAt) dates each
-// renewal, and updates pass the config's version, so two operators cannot both take it.
+// until the lease is free (a standby) and takes it when its holder stops (released at once) or
+// dies (after the lease's duration). Updates pass the config's version, so two operators cannot
+// both take it.
+//
+// No clock is compared with another's. A standby measures a holder's silence on its own
+// monotonic clock, from the moment it saw the lease's latest version; the holder counts its time
+// to write from the moment it sent the renewal that swarm then stored. The renewal was stored
+// after it was sent and seen after it was stored, so the holder stops writing before any standby
+// may start, whatever the nodes' wall clocks say (only clocks running at different rates matter,
+// by parts per million).
 package lease
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 
-	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
-// TTL is how long a lease that is not renewed stays held; an operator renews it every TTL/3.
-const TTL = 30 * time.Second
+// Timing is how long a lease lasts without a renewal, and how often its holder renews it.
+type Timing struct {
+	Duration time.Duration
+	Renew    time.Duration
+}
+
+// DefaultTiming hands the instance to a standby within about 6 s of its holder's death (plus a
+// standby poll), at the cost of one small config update every 2 s.
+func DefaultTiming() Timing { return Timing{Duration: 6 * time.Second, Renew: 2 * time.Second} }
+
+// Check says what is wrong with t: a renewal must fit twice in a lease, so that one failed
+// renewal does not stop the holder.
+func (t Timing) Check() error {
+	switch {
+	case t.Duration < 2*time.Second:
+		return fmt.Errorf("the lease duration must be at least 2s")
+	case t.Renew <= 0 || 2*t.Renew > t.Duration:
+		return fmt.Errorf("the lease must be renewed at least twice within its duration")
+	}
+	return nil
+}
+
+// legacyDuration is the duration of a lease recorded without one (by an operator from before the
+// duration was settable).
+const legacyDuration = 30 * time.Second
+
+// duration is how long a lease config says its lease lasts.
+func duration(c *swarm.Config) time.Duration {
+	if d, err := time.ParseDuration(c.Spec.Labels[inventory.LabelLeaseDuration]); err == nil && d > 0 {
+		return d
+	}
+	return legacyDuration
+}
 
 // Engine is the part of the Docker client a lease needs.
 type Engine interface {
@@ -35,47 +76,107 @@ type Lease struct {
 	Renewed time.Time
 }
 
-// Held returns the lease a config records when it is still fresh at now, or nil.
+// Held returns the lease a config records when it is still fresh at now by the swarm's clock, or
+// nil. The CLI asks it once, to refuse writing while an operator runs the instance.
 func Held(c *swarm.Config, now time.Time) *Lease {
 	if c == nil {
 		return nil
 	}
 	renewed := c.UpdatedAt
-	if now.Sub(renewed) >= TTL {
+	if now.Sub(renewed) >= duration(c) {
 		return nil
 	}
-	return &Lease{Holder: c.Spec.Labels[v1alpha1.LabelLeaseHolder], Renewed: renewed}
+	return &Lease{Holder: c.Spec.Labels[inventory.LabelLeaseHolder], Renewed: renewed}
 }
 
 // ErrHeld is returned while another holder has the lease.
 var ErrHeld = errors.New("the lease is held by another operator")
 
-// Holder takes, renews and releases the lease of one instance.
+// ErrNotHeld is what a fenced write fails with: this holder's lease has lapsed (its renewals
+// failed) or was given up.
+var ErrNotHeld error = notHeld{}
+
+// notHeld is a refusal (errdefs' Forbidden), so that a writer gives the action up at once
+// instead of retrying it while the lease is elsewhere.
+type notHeld struct{}
+
+func (notHeld) Error() string { return "the lease is not held: writes wait until it is renewed" }
+func (notHeld) Forbidden()    {}
+
+// Holder takes, renews and releases the lease of one instance, and says whether it may write.
 type Holder struct {
 	engine   Engine
 	instance string
 	id       string
+	timing   Timing
+	// now reads this process's clock (with its monotonic reading); tests move it.
+	now func() time.Time
+
+	mu sync.Mutex
+	// seenVersion is the lease config's version last read and seenAt when this process first saw
+	// it (its monotonic clock): another holder's lease expires its duration after that.
+	seenVersion uint64
+	seenAt      time.Time
+	// writableUntil is when this holder must stop writing: its lease's duration after the last
+	// renewal it sent that swarm stored, less a quarter for a write in flight.
+	writableUntil time.Time
 }
 
 // NewHolder returns a holder named after this host and process.
-func NewHolder(e Engine, instance string) *Holder {
+func NewHolder(e Engine, instance string, t Timing) *Holder {
 	host, _ := os.Hostname()
-	return &Holder{engine: e, instance: instance, id: fmt.Sprintf("%s/%d", host, os.Getpid())}
+	return &Holder{engine: e, instance: instance, id: fmt.Sprintf("%s/%d", host, os.Getpid()), timing: t, now: time.Now}
 }
 
 // ID is the holder's name, as the lease records it.
 func (h *Holder) ID() string { return h.id }
+
+// Timing is the holder's lease duration and renewal period.
+func (h *Holder) Timing() Timing { return h.timing }
+
+// Writable reports whether this holder holds a lease that no standby may have taken.
+func (h *Holder) Writable() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now().Before(h.writableUntil)
+}
+
+// stored records that swarm stored a renewal sent at sent.
+func (h *Holder) stored(sent time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.writableUntil = sent.Add(h.timing.Duration - h.timing.Duration/4)
+}
+
+// Fence wraps the transport of an engine client so that its writes (every method but GET and
+// HEAD) fail with ErrNotHeld unless the holder is writable: a holder that lost its lease (paused,
+// cut off, its renewals failing) writes nothing more, also in the middle of a pass. The check is
+// made as each request leaves, and Writable keeps a quarter of the lease as margin for a request
+// on its way. The holder's own engine must not be fenced.
+func (h *Holder) Fence(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.Writable() {
+			return nil, ErrNotHeld
+		}
+		return next.RoundTrip(r)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func (h *Holder) name() string { return "swarmgate-lease-" + h.instance }
 
 func (h *Holder) spec(now time.Time) swarm.ConfigSpec {
 	return swarm.ConfigSpec{
 		Annotations: swarm.Annotations{Name: h.name(), Labels: map[string]string{
-			v1alpha1.LabelManagedBy:    v1alpha1.ManagedByValue,
-			v1alpha1.LabelInstance:     h.instance,
-			v1alpha1.LabelRole:         v1alpha1.RoleLease,
-			v1alpha1.LabelLeaseHolder:  h.id,
-			v1alpha1.LabelLeaseRenewed: now.UTC().Format(time.RFC3339Nano),
+			inventory.LabelManagedBy:     inventory.ManagedByValue,
+			inventory.LabelInstance:      h.instance,
+			inventory.LabelRole:          inventory.RoleLease,
+			inventory.LabelLeaseHolder:   h.id,
+			inventory.LabelLeaseRenewed:  now.UTC().Format(time.RFC3339Nano),
+			inventory.LabelLeaseDuration: h.timing.Duration.String(),
 		}},
 		Data: []byte("held by a swarmgate operator; see its labels\n"),
 	}
@@ -95,33 +196,46 @@ func (h *Holder) current(ctx context.Context) (*swarm.Config, error) {
 }
 
 // TryAcquire takes the lease, or renews it when this holder has it. It returns ErrHeld (wrapped,
-// naming the holder) while another holder's lease is fresh.
+// naming the holder) while another holder's lease is fresh: renewed, as far as this holder has
+// seen, less than that lease's duration ago.
 func (h *Holder) TryAcquire(ctx context.Context) error {
+	sent := h.now()
 	c, err := h.current(ctx)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
 	if c == nil {
-		if _, err := h.engine.ConfigCreate(ctx, h.spec(now)); err != nil {
+		if _, err := h.engine.ConfigCreate(ctx, h.spec(sent)); err != nil {
 			return fmt.Errorf("taking the lease: %w", err)
 		}
+		h.stored(sent)
 		return nil
 	}
-	if held := Held(c, now); held != nil && held.Holder != h.id {
-		return fmt.Errorf("%w (%s, renewed %s ago)", ErrHeld, held.Holder, now.Sub(held.Renewed).Round(time.Second))
+	h.mu.Lock()
+	if c.Version.Index != h.seenVersion || h.seenAt.IsZero() {
+		h.seenVersion, h.seenAt = c.Version.Index, sent
+	}
+	silent := sent.Sub(h.seenAt)
+	h.mu.Unlock()
+	if holder := c.Spec.Labels[inventory.LabelLeaseHolder]; holder != h.id && silent < duration(c) {
+		return fmt.Errorf("%w (%s, silent for %s)", ErrHeld, holder, silent.Round(time.Second))
 	}
 	// Ours, or expired: the version makes a race with another taker fail for one of them.
-	if err := h.engine.ConfigUpdate(ctx, c.ID, c.Version, h.spec(now)); err != nil {
+	if err := h.engine.ConfigUpdate(ctx, c.ID, c.Version, h.spec(sent)); err != nil {
 		return fmt.Errorf("renewing the lease: %w", err)
 	}
+	h.stored(sent)
 	return nil
 }
 
-// Release gives the lease up, if this holder has it, so the CLI may write at once.
+// Release gives the lease up, if this holder has it, so the CLI may write at once. The holder
+// writes nothing after.
 func (h *Holder) Release(ctx context.Context) error {
+	h.mu.Lock()
+	h.writableUntil = time.Time{}
+	h.mu.Unlock()
 	c, err := h.current(ctx)
-	if err != nil || c == nil || c.Spec.Labels[v1alpha1.LabelLeaseHolder] != h.id {
+	if err != nil || c == nil || c.Spec.Labels[inventory.LabelLeaseHolder] != h.id {
 		return err
 	}
 	return h.engine.ConfigRemove(ctx, c.ID)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // Node is one node that may hold the virtual IP, resolved against the swarm.
@@ -86,16 +87,11 @@ type Result struct {
 	Warnings []string
 }
 
-// TrackFile is the file keepalived watches for the local gateway's health: swarmgate's VRRP agent,
-// which runs beside keepalived, writes 0 while the gateway answers and 1 when it does not. A file
-// rather than a vrrp_script: keepalived reacts at once (inotify), and the image needs no shell.
-const TrackFile = "/run/swarmgate/gateway"
-
 // trackName names the tracked file in keepalived.conf.
 const trackName = "sg_gateway"
 
 // Render returns the keepalived.conf of each node. track says whether the address follows the
-// local gateway: a node whose gateway does not answer (TrackFile) gives the address up.
+// local gateway: a node whose gateway does not answer (contract.TrackFile) gives the address up.
 func Render(vip *v1alpha1.VirtualIP, nodes []Node, track bool) (Result, error) {
 	res := Result{Configs: map[string][]byte{}}
 	if vip.Spec.Auth != nil {
@@ -131,7 +127,7 @@ func renderNode(vip *v1alpha1.VirtualIP, self Node, nodes []Node, track bool) ([
 		w.blank()
 		w.comment("0 while the local gateway answers; anything else puts this node in FAULT, which gives the address up.")
 		w.open("vrrp_track_file", trackName)
-		w.line("file", TrackFile)
+		w.line("file", contract.TrackFile)
 		w.line("weight", "0")
 		w.close()
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // TestACMEChallengesReachTheOperator serves, through a real nginx, ACME's HTTP-01 challenges on
@@ -14,7 +16,7 @@ import (
 // serving its endpoints with --tls-cert-file), whatever host the ACME server asks for.
 func TestACMEChallengesReachTheOperator(t *testing.T) {
 	answer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != ACMEChallengePath+"t0ken" {
+		if r.URL.Path != contract.ACMEChallengePath+"t0ken" {
 			http.NotFound(w, r)
 			return
 		}
@@ -54,7 +56,7 @@ spec:
 			nginxTest(t, conf)
 			startNginx(t, conf, httpPort)
 			for _, host := range []string{"shop.test", "other.test"} {
-				req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%st0ken", httpPort, ACMEChallengePath), nil)
+				req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%st0ken", httpPort, contract.ACMEChallengePath), nil)
 				req.Host = host
 				client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 				resp, err := client.Do(req)

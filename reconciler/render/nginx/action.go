@@ -75,7 +75,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("    return 500;")
 		line("}")
 	}
-	if !strings.HasPrefix(upstream, "$") {
+	if !strings.HasPrefix(upstream, "$") && !r.pooled() {
 		// One backend: a variable makes nginx resolve the name per request, so it starts (and
 		// keeps serving other hosts) while a backend service does not exist yet.
 		line("set $sg_upstream ", quote(upstream), ";")
@@ -106,12 +106,21 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		}
 	}
 	if t := c.rule.Timeouts; t != nil {
-		timeouts(t, line)
+		r.timeouts(t, line)
 	}
 	if rt := c.rule.Retry; rt != nil {
 		retry(rt, c.rule.Timeouts, line)
 	}
 	line("proxy_pass http://", upstream, ";")
+}
+
+// retryTries is how many tries a rule's retry allows nginx: its attempts are retries, nginx
+// counts the first try too. 0 is no bound, or no retry.
+func retryTries(rt *v1alpha1.RouteRetry) int {
+	if rt == nil || rt.Attempts == nil || *rt.Attempts == 0 {
+		return 0
+	}
+	return int(*rt.Attempts) + 1
 }
 
 // retry has nginx pass a failed request to the next address of the backend: on a connection
@@ -130,8 +139,8 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 		conditions += " http_" + strconv.Itoa(int(code))
 	}
 	line("proxy_next_upstream ", conditions, " non_idempotent;")
-	if rt.Attempts != nil {
-		line("proxy_next_upstream_tries ", strconv.Itoa(int(*rt.Attempts)+1), ";")
+	if tries := retryTries(rt); tries > 0 {
+		line("proxy_next_upstream_tries ", strconv.Itoa(tries), ";")
 	}
 	if t != nil && t.Request != nil {
 		if d, err := time.ParseDuration(string(*t.Request)); err == nil && d > 0 {
@@ -144,7 +153,7 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 // request: the shorter of the rule's timeouts bounds the wait for the backend to connect, take
 // the request and start (and keep) answering, which is what a slow backend does. A timeout answers
 // 504, as the Gateway API says: only an unresolvable backend's 502 still becomes 503 here.
-func timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
+func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
 	limit := time.Duration(0)
 	for _, d := range []*v1alpha1.Duration{t.Request, t.BackendRequest} {
 		if d == nil {
@@ -157,10 +166,13 @@ func timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
 	if limit == 0 {
 		limit = 24 * time.Hour // "0s": no timeout; nginx needs one
 	}
-	ms := strconv.FormatInt(limit.Milliseconds(), 10) + "ms"
-	connect := ms
-	if limit > 5*time.Second {
-		connect = "5s"
+	ms := duration(limit)
+	connect, most := ms, resolverConnectTimeout
+	if r.pooled() {
+		most = poolConnectTimeout
+	}
+	if limit > most {
+		connect = duration(most)
 	}
 	line("proxy_connect_timeout ", connect, ";")
 	line("proxy_send_timeout ", ms, ";")
@@ -195,6 +207,8 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 		case ref.Weight == nil || *ref.Weight == 0:
 			continue
 		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref) || r.opts.missing(c.route.BackendServiceName(ref)):
+		case ref.Port != nil && r.pooled():
+			t.addr = r.pool(c.route.BackendServiceName(ref), int32(*ref.Port), retryTries(c.rule.Retry))
 		case ref.Port != nil:
 			host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
 			t.addr = host + ":" + strconv.Itoa(int(port))

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // TestServeRoutesWithoutHostnames: a Route without hostnames serves every host of its listener
 // (the Gateway API's rule): hosts no route names, and, after the routes that name it, a named host.
 func TestServeRoutesWithoutHostnames(t *testing.T) {
-	if !strings.HasPrefix(HealthPath, validation.ReservedPath+"/") {
-		t.Fatalf("the health check %s is not under the path validation reserves, %s", HealthPath, validation.ReservedPath)
+	if !strings.HasPrefix(contract.HealthPath, validation.ReservedPath+"/") {
+		t.Fatalf("the health check %s is not under the path validation reserves, %s", contract.HealthPath, validation.ReservedPath)
 	}
 	port := freePort(t)
 	gw, routes := loadInput(t, "catchall.yaml", []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
@@ -73,12 +74,12 @@ spec:
 			t.Errorf("%s%s: answered by %q (%d), want %s", tc.host, tc.path, e.Service, resp.StatusCode, tc.want)
 		}
 	}
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, HealthPath))
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, contract.HealthPath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get(NodeHeader) == "" {
+	if resp.StatusCode != 200 || resp.Header.Get(contract.NodeHeader) == "" {
 		t.Errorf("the health check beside a route for every host: %d", resp.StatusCode)
 	}
 }

@@ -3,6 +3,7 @@ package nginx
 import (
 	"bytes"
 	"flag"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
@@ -22,7 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden files with the curre
 // TestGolden renders every testdata/*.txtar: its input.yaml holds one Gateway and its Routes, its
 // default.conf the config they must render to, which the real nginx must accept. An optional
 // acme-issued file lists the ACME listeners whose certificate is issued (a chain and a key), read
-// where the desired state puts them: under AgentChainDir for a gateway with agents.
+// where the desired state puts them: under contract.AgentChainDir for a gateway with agents. An
+// optional tasks file gives the backends' tasks (Options.Tasks), a line per service: its name and
+// addresses.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -37,6 +41,9 @@ func TestGolden(t *testing.T) {
 			gw, routes := loadInput(t, file, archiveFile(t, ar, "input.yaml"))
 			var opts Options
 			for _, f := range ar.Files {
+				if f.Name == "tasks" {
+					opts.Tasks = goldenTasks(t, f.Data)
+				}
 				if f.Name != "acme-issued" {
 					continue
 				}
@@ -45,7 +52,7 @@ func TestGolden(t *testing.T) {
 					opts.ACMEChains[v1alpha1.SectionName(l)] = true
 				}
 				if gw.Spec.Agent != nil {
-					opts.ChainDir = AgentChainDir
+					opts.ChainDir = contract.AgentChainDir
 				}
 			}
 			got, err := Render(gw, routes, opts)
@@ -63,6 +70,23 @@ func TestGolden(t *testing.T) {
 			nginxTest(t, got)
 		})
 	}
+}
+
+// goldenTasks reads a golden's tasks file: a line per service, its name and its tasks' addresses.
+func goldenTasks(t *testing.T, data []byte) map[string][]netip.Addr {
+	tasks := map[string][]netip.Addr{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		fields := strings.Fields(line)
+		tasks[fields[0]] = []netip.Addr{}
+		for _, a := range fields[1:] {
+			addr, err := netip.ParseAddr(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks[fields[0]] = append(tasks[fields[0]], addr)
+		}
+	}
+	return tasks
 }
 
 func archiveFile(t *testing.T, ar *txtar.Archive, name string) []byte {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // tlsDefaults are the TLS settings of every HTTPS server: TLS 1.2 and 1.3 with forward-secret
@@ -156,15 +157,12 @@ func (r *renderer) acmeLocation(b *bytes.Buffer, l *v1alpha1.Listener) {
 	if r.acme == "" || l == nil || l.Protocol != v1alpha1.ProtocolHTTP {
 		return
 	}
-	b.WriteString("    # ACME HTTP-01 challenges, answered by the operator.\n    location ^~ " + ACMEChallengePath + " {\n        set $sg_acme " +
+	b.WriteString("    # ACME HTTP-01 challenges, answered by the operator.\n    location ^~ " + contract.ACMEChallengePath + " {\n        set $sg_acme " +
 		quote(literal(r.acme)) + ";\n        proxy_pass $sg_acme;\n    }\n")
 }
 
-// ACMEChallengePath is where ACME servers fetch HTTP-01 challenge answers (RFC 8555).
-const ACMEChallengePath = "/.well-known/acme-challenge/"
-
 // healthLocation answers the gateway's health check, naming the node whose task answered.
-const healthLocation = "    location = " + HealthPath + " {\n        add_header " + NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"
+const healthLocation = "    location = " + contract.HealthPath + " {\n        add_header " + contract.NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"
 
 // redirectURL is the HTTPS URL of the request, on the redirect's port (left out when 443).
 func redirectURL(r *v1alpha1.HTTPSRedirect) string {

@@ -20,28 +20,18 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
 const MaxConfigSize = 500 * 1024
-
-// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator.
-const MaxAgentConfigSize = 64 << 20
-
-// HealthPath is the gateway's health check. Only the default server of each listener serves it, so
-// it answers for hosts no Route claims, such as a node's or a virtual IP's address (a Route cannot
-// claim an IP address), and never takes a path from a Route.
-const HealthPath = "/.well-known/swarmgate/health"
-
-// NodeHeader names, in the health check's answer, the node whose gateway task answered: the
-// gateway's container has its node's hostname.
-const NodeHeader = "X-Swarmgate-Node"
 
 // Options tune what the renderer cannot know from the manifests.
 type Options struct {
@@ -60,13 +50,14 @@ type Options struct {
 	// the service name itself, resolved through Resolver. Tests map services to stub servers.
 	Backend func(service string, port int32) (host string, hostPort int32)
 	// CertDir is where the gateway's tasks find the certificates of HTTPS listeners (see
-	// CertificateFile). Defaults to CertDir.
+	// CertificateFile). Defaults to contract.CertDir.
 	CertDir string
 	// ACMEChains are the listeners whose ACME certificate is a chain at ChainFile(ChainDir) with
 	// its key at KeyFile; the other HTTPS listeners read their certificateRefs at CertificateFile.
 	ACMEChains map[v1alpha1.SectionName]bool
-	// ChainDir is where nginx reads ACME chains: ChainDir, where the tasks mount them, or, for a
-	// gateway with agents, AgentChainDir, where its agents write the chains they are handed.
+	// ChainDir is where nginx reads ACME chains: contract.ChainDir, where the tasks mount them,
+	// or, for a gateway with agents, contract.AgentChainDir, where its agents write the chains
+	// they are handed.
 	ChainDir string
 	// Grants are the ReferenceGrants: a backendRef or mirror to a service of another namespace
 	// that none permits answers 500 for its share (is not mirrored).
@@ -76,16 +67,18 @@ type Options struct {
 	// mirror to one is not sent. Unset, a missing service answers 503 at request time (nginx
 	// cannot resolve its name): the config then does not depend on which services exist.
 	Services map[string]bool
+	// Tasks, when set, are the addresses of each backend service's running tasks on the gateway's
+	// networks, by service name: backends are then pooled upstream blocks of those addresses, with
+	// idle connections kept for reuse, instead of names nginx resolves per request. A config
+	// naming tasks is stale once they move, so only gateways with agents, which take a new config
+	// without a task replaced, get one. A service without a running task answers 503.
+	Tasks map[string][]netip.Addr
 }
 
 // missing tells whether the service ref names is known not to exist.
 func (o *Options) missing(name string) bool {
 	return o.Services != nil && !o.Services[name]
 }
-
-// CertDir is where swarmgate mounts the certificate secrets of HTTPS listeners in a gateway's
-// tasks.
-const CertDir = "/run/secrets/swarmgate-tls"
 
 // CertificateFile is where the i-th certificate of a listener is mounted under dir: one file
 // holding the chain and the key, which nginx reads for both. The path names the listener, not the
@@ -95,30 +88,17 @@ func CertificateFile(dir string, listener v1alpha1.SectionName, i int) string {
 	return dir + "/" + string(listener) + "-" + strconv.Itoa(i) + ".pem"
 }
 
-// ChainDir is where swarmgate mounts the chains of ACME certificates in a gateway's tasks (swarm
-// configs: they are public). AgentChainDir is where a gateway agent writes them, relative to
-// nginx's main config: a config tested next to chains not yet live reads those.
-const (
-	ChainDir      = "/etc/swarmgate/tls"
-	AgentChainDir = "tls"
-)
-
-// ChainFile is the chain of a listener's ACME certificate under dir, and ChainFileName its name
-// there; KeyFile is where its key is mounted. The names are the listener's, so a renewal changes
-// neither the config nor, when the key is kept, the key's mount.
+// ChainFile is the chain of a listener's ACME certificate under dir; KeyFile is where its key is
+// mounted. The names are the listener's, so a renewal changes neither the config nor, when the
+// key is kept, the key's mount.
 func ChainFile(dir string, listener v1alpha1.SectionName) string {
-	return dir + "/" + ChainFileName(listener)
+	return dir + "/" + contract.ChainFileName(listener)
 }
 
-// ChainFileName is the file name of a listener's chain.
-func ChainFileName(listener v1alpha1.SectionName) string { return string(listener) + ".crt" }
-
-// KeyFile is where the key of a listener's ACME certificate is mounted, and KeyFileName its name
-// there.
-func KeyFile(listener v1alpha1.SectionName) string { return CertDir + "/" + KeyFileName(listener) }
-
-// KeyFileName is the file name of a listener's key.
-func KeyFileName(listener v1alpha1.SectionName) string { return string(listener) + ".key" }
+// KeyFile is where the key of a listener's ACME certificate is mounted.
+func KeyFile(listener v1alpha1.SectionName) string {
+	return contract.CertDir + "/" + contract.KeyFileName(listener)
+}
 
 func (o *Options) defaults() {
 	if o.MaxSize == 0 {
@@ -137,10 +117,10 @@ func (o *Options) defaults() {
 		o.Backend = func(service string, port int32) (string, int32) { return service, port }
 	}
 	if o.CertDir == "" {
-		o.CertDir = CertDir
+		o.CertDir = contract.CertDir
 	}
 	if o.ChainDir == "" {
-		o.ChainDir = ChainDir
+		o.ChainDir = contract.ChainDir
 	}
 }
 
@@ -155,7 +135,7 @@ const dispatchPrefix = "/;sg/"
 // input costs more than a config of that size.
 func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byte, error) {
 	opts.defaults()
-	r := &renderer{opts: opts, blockVars: map[string]string{}}
+	r := &renderer{opts: opts, blockVars: map[string]string{}, pools: map[string]string{}}
 	out := r.render(gw, routes)
 	switch {
 	case r.err != nil:
@@ -314,6 +294,10 @@ type renderer struct {
 	blockVars map[string]string
 	blocks    []string
 	nextID    int
+	// pools finds a pooled upstream's name by its body; upstreams keeps them in the order first
+	// needed.
+	pools     map[string]string
+	upstreams []string
 	// err is the first value nginx cannot take.
 	err error
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
@@ -323,6 +307,54 @@ type renderer struct {
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
+	servers, fallbacks := r.servers(gw, routes)
+
+	b := &r.b
+	b.Grow(1024 * (len(servers) + 1))
+	fmt.Fprintf(b, "# Generated by swarmgate for Gateway %s. Do not edit: swarmgate replaces it.\n\n", gw.Metadata.QualifiedName())
+	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
+	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout " + r.connectTimeout() + ";\n")
+	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
+	for _, h := range forwardingHeaders(variable("http_host")) {
+		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
+	}
+	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
+	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
+
+	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
+		b.WriteString(tlsDefaults)
+	}
+	r.defaultServers(b, gw, fallbacks)
+	for _, s := range servers {
+		if b.Len() > r.opts.MaxSize || r.err != nil {
+			return b.Bytes() // Render reports it; rendering more would only cost
+		}
+		r.server(b, s)
+	}
+	// nginx binds variables once the whole config is read, so the blocks defining the servers'
+	// condition and split variables can follow them.
+	if len(r.blocks) > 0 {
+		b.WriteString("\n# Conditions and weighted splits used by the servers above.\n")
+	}
+	for _, block := range r.blocks {
+		b.WriteString("\n")
+		b.WriteString(block)
+	}
+	if len(r.upstreams) > 0 {
+		b.WriteString("\n# Backend pools: the running tasks of each backend service.\n")
+	}
+	for _, u := range r.upstreams {
+		b.WriteString("\n")
+		b.WriteString(u)
+	}
+	r.hashSizes(b, servers)
+	return b.Bytes()
+}
+
+// servers lists the servers of gw's ports with the candidates of the routes that serve each, and
+// the default server of each port that routes without hostnames serve; render writes them,
+// Explain follows a request through them.
+func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*server, map[v1alpha1.PortNumber]*server) {
 	attached := slices.Clone(routes)
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
@@ -397,40 +429,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 			}
 		}
 	}
-
-	b := &r.b
-	b.Grow(1024 * (len(servers) + 1))
-	fmt.Fprintf(b, "# Generated by swarmgate for Gateway %s. Do not edit: swarmgate replaces it.\n\n", gw.Metadata.QualifiedName())
-	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
-	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout 5s;\n")
-	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
-	for _, h := range forwardingHeaders(variable("http_host")) {
-		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
-	}
-	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
-	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others close.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" close;\n}\n")
-
-	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
-		b.WriteString(tlsDefaults)
-	}
-	r.defaultServers(b, gw, fallbacks)
-	for _, s := range servers {
-		if b.Len() > r.opts.MaxSize || r.err != nil {
-			return b.Bytes() // Render reports it; rendering more would only cost
-		}
-		r.server(b, s)
-	}
-	// nginx binds variables once the whole config is read, so the blocks defining the servers'
-	// condition and split variables can follow them.
-	if len(r.blocks) > 0 {
-		b.WriteString("\n# Conditions and weighted splits used by the servers above.\n")
-	}
-	for _, block := range r.blocks {
-		b.WriteString("\n")
-		b.WriteString(block)
-	}
-	r.hashSizes(b, servers)
-	return b.Bytes()
+	return servers, fallbacks
 }
 
 // candidates lists the matches of a route, one candidate each; host is the route's hostname that
@@ -506,34 +505,16 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
 
-	// The candidates that cover a location are the exact ones at its path and the prefixes at it
-	// or above: looked up, not searched, so a host with many paths costs what it writes.
-	exactAt, prefixAt := map[string][]*candidate{}, map[string][]*candidate{}
-	for _, c := range s.candidates {
-		if c.exact {
-			exactAt[c.path] = append(exactAt[c.path], c)
-		} else {
-			prefixAt[c.path] = append(prefixAt[c.path], c)
-		}
-	}
+	// The candidates that cover a location are looked up, not searched, so a host with many paths
+	// costs what it writes.
+	paths := indexPaths(s.candidates)
 	dispatched := map[int]*candidate{}
 	for _, l := range locs {
 		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return
 		}
-		var cands []*candidate
-		if l.exact {
-			cands = append(cands, exactAt[l.path]...)
-		}
-		for p := l.path; ; p = parentPath(p) {
-			cands = append(cands, prefixAt[p]...)
-			if p == "/" {
-				break
-			}
-		}
-		slices.SortFunc(cands, precedes)
 		b.WriteString("\n    location " + l.matcher() + " {\n")
-		r.dispatch(b, cands, dispatched)
+		r.dispatch(b, paths.at(l), dispatched)
 		b.WriteString("    }\n")
 	}
 	ids := make([]int, 0, len(dispatched))

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // echo is what a stub backend answers: who it is and what request reached it.
@@ -208,9 +209,9 @@ func TestServePrecedence(t *testing.T) {
 		{"prefix /abc does not match /abcd", request{host: app, path: "/abcd"}, ok("svc-root", "/abcd")},
 		{"percent-encoded prefix", request{host: app, path: "/caf%C3%A9/menu"}, ok("svc-cafe", "/caf%C3%A9/menu")},
 		{"rewrite to a percent-encoded path, forwarded encoded once", request{host: app, path: "/encoded"}, ok("svc-cafe", "/caf%C3%A9")},
-		{"health check of a host no route claims", request{host: "10.99.0.100", path: HealthPath},
-			expect{status: 200, respHeaders: map[string]string{NodeHeader: hostname(t)}}},
-		{"the health check is not on a route's host", request{host: app, path: HealthPath}, ok("svc-root", HealthPath)},
+		{"health check of a host no route claims", request{host: "10.99.0.100", path: contract.HealthPath},
+			expect{status: 200, respHeaders: map[string]string{contract.NodeHeader: hostname(t)}}},
+		{"the health check is not on a route's host", request{host: app, path: contract.HealthPath}, ok("svc-root", contract.HealthPath)},
 		{"the normalized path is routed and forwarded", request{host: app, path: "/exact/../api/x"}, ok("svc-api", "/api/x")},
 		{"encoded characters are forwarded encoded", request{host: app, path: "/api/a%20b"}, ok("svc-api", "/api/a%20b")},
 		{"encoded slash is decoded, routed and forwarded alike", request{host: app, path: "/api%2Fx"}, ok("svc-api", "/api/x")},
@@ -256,6 +257,7 @@ func TestServePrecedence(t *testing.T) {
 			if resp.StatusCode != tt.want.status {
 				t.Fatalf("status %d, want %d\n%s", resp.StatusCode, tt.want.status, body)
 			}
+			agreesWithNginx(t, gw, routes, gw.Spec.Listeners[tt.req.port].Name, req, resp.StatusCode, body)
 			if loc := strings.ReplaceAll(tt.want.location, "PORT", port); loc != resp.Header.Get("Location") {
 				t.Errorf("Location %q, want %q", resp.Header.Get("Location"), loc)
 			}

@@ -20,14 +20,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // certificateRef finds the certificate files a config reads from CertDir; acmeKeyRef the keys of
 // ACME certificates there, and acmeChainRef their chains where the tasks mount them.
 var (
-	certificateRef = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
-	acmeKeyRef     = regexp.MustCompile(regexp.QuoteMeta(CertDir) + `/([A-Za-z0-9_.-]+)\.key`)
-	acmeChainRef   = regexp.MustCompile(regexp.QuoteMeta(ChainDir) + `/([A-Za-z0-9_.-]+)\.crt`)
+	certificateRef = regexp.MustCompile(regexp.QuoteMeta(contract.CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
+	acmeKeyRef     = regexp.MustCompile(regexp.QuoteMeta(contract.CertDir) + `/([A-Za-z0-9_.-]+)\.key`)
+	acmeChainRef   = regexp.MustCompile(regexp.QuoteMeta(contract.ChainDir) + `/([A-Za-z0-9_.-]+)\.crt`)
 )
 
 // withTestCertificates writes, for each certificate file a config names, a self-signed
@@ -198,7 +200,7 @@ spec:
 	if want := fmt.Sprintf("https://a.example.com:%d/x/y?z=1", httpsPort); resp.StatusCode != 301 || resp.Header.Get("Location") != want {
 		t.Errorf("HTTP: %d to %q, want 301 to %s", resp.StatusCode, resp.Header.Get("Location"), want)
 	}
-	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", httpPort, HealthPath))
+	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", httpPort, contract.HealthPath))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,32 @@
-package v1alpha1
+// Package inventory is how swarmgate knows what it made: the labels it puts on the swarm objects
+// it creates (its inventory: there is no other store), and the owner key that names, in those
+// labels, the manifest object a swarm object was made for.
+package inventory
 
-// Labels swarmgate puts on the swarm objects it creates. They are the inventory of what it made
-// (the applied manifest objects are kept in swarm configs that carry them too), and swarmgate
-// updates or deletes only objects that carry them with its instance.
+import "github.com/swarmgate/swarmgate/api/v1alpha1"
+
+// Labels swarmgate puts on the swarm objects it creates, under the prefix reserved for it
+// (v1alpha1.LabelPrefix). They are the inventory of what it made (the applied manifest objects
+// are kept in swarm configs that carry them too), and swarmgate updates or deletes only objects
+// that carry them with its instance. Storage, not API: manifests never set them.
 const (
 	// LabelManagedBy marks an object as created by swarmgate; its value is ManagedByValue.
-	LabelManagedBy = LabelPrefix + "managed-by"
+	LabelManagedBy = v1alpha1.LabelPrefix + "managed-by"
 	// ManagedByValue is the value of LabelManagedBy.
 	ManagedByValue = "swarmgate"
 	// LabelInstance names the swarmgate instance (one per repository of manifests) that owns the
 	// object, so two instances on one swarm never prune each other's objects.
-	LabelInstance = LabelPrefix + "instance"
+	LabelInstance = v1alpha1.LabelPrefix + "instance"
 	// LabelOwner names the manifest object the swarm object was made for: "Route/dmzhttp".
-	LabelOwner = LabelPrefix + "owner"
+	LabelOwner = v1alpha1.LabelPrefix + "owner"
 	// LabelSpecHash is a hash of the spec swarmgate asked for, for telling what changed since.
-	LabelSpecHash = LabelPrefix + "spec-hash"
+	LabelSpecHash = v1alpha1.LabelPrefix + "spec-hash"
 	// LabelRevision is the source revision (a git commit) of the pass that last wrote the object.
 	// It is not compared: a new revision rewrites only objects whose spec changed.
-	LabelRevision = LabelPrefix + "revision"
+	LabelRevision = v1alpha1.LabelPrefix + "revision"
 	// LabelRole says what a swarm config or secret of swarmgate's is: RoleApplied, RoleLease,
 	// RoleCertificate or RoleCertificateKey.
-	LabelRole = LabelPrefix + "role"
+	LabelRole = v1alpha1.LabelPrefix + "role"
 	// RoleApplied marks a config of the store of applied objects: one applied manifest object.
 	RoleApplied = "applied-object"
 	// RoleLease marks the lease a running operator holds on its instance, so that one writer
@@ -37,28 +43,31 @@ const (
 	// LabelTLSCSR holds its certificate request, LabelTLSNames the names it asks for.
 	RoleCertificateKey = "certificate-key"
 	// LabelTLSKey, on a certificate chain config, names the secret holding its key.
-	LabelTLSKey = LabelPrefix + "tls-key"
+	LabelTLSKey = v1alpha1.LabelPrefix + "tls-key"
 	// LabelTLSCSR, on a certificate key secret, is its certificate request (DER, base64): it
 	// proves the key to the ACME server at each renewal, without the operator reading the key.
-	LabelTLSCSR = LabelPrefix + "tls-csr"
+	LabelTLSCSR = v1alpha1.LabelPrefix + "tls-csr"
 	// LabelListener names the listener of a certificate or key.
-	LabelListener = LabelPrefix + "listener"
+	LabelListener = v1alpha1.LabelPrefix + "listener"
 	// LabelLeaseHolder names who holds a lease: "host/pid" of the operator.
-	LabelLeaseHolder = LabelPrefix + "lease-holder"
+	LabelLeaseHolder = v1alpha1.LabelPrefix + "lease-holder"
 	// LabelLeaseRenewed is when the holder last renewed the lease (RFC 3339, its clock).
-	LabelLeaseRenewed = LabelPrefix + "lease-renewed"
+	LabelLeaseRenewed = v1alpha1.LabelPrefix + "lease-renewed"
+	// LabelLeaseDuration is how long the holder's lease lasts without a renewal (a Go duration),
+	// so that standbys and the CLI with other settings judge it as its holder does.
+	LabelLeaseDuration = v1alpha1.LabelPrefix + "lease-duration"
 	// LabelTLSNotAfter, on a certificate secret made by `swarmgate tls create-secret`, is when its
 	// certificate expires (RFC 3339): the secret's data cannot be read back, its labels can.
-	LabelTLSNotAfter = LabelPrefix + "tls-not-after"
+	LabelTLSNotAfter = v1alpha1.LabelPrefix + "tls-not-after"
 	// LabelTLSNotBefore is when it became valid (RFC 3339): with LabelTLSNotAfter, its lifetime.
-	LabelTLSNotBefore = LabelPrefix + "tls-not-before"
+	LabelTLSNotBefore = v1alpha1.LabelPrefix + "tls-not-before"
 	// LabelTLSNames lists the DNS names the certificate is valid for, comma-separated.
-	LabelTLSNames = LabelPrefix + "tls-names"
+	LabelTLSNames = v1alpha1.LabelPrefix + "tls-names"
 	// LabelACMEARIID, on a certificate secret the operator obtained, is the certificate's ARI ID
 	// (RFC 9773), by which the operator asks the ACME server when to renew it (at once after a
 	// revocation) and tells it which certificate a new one replaces.
-	LabelACMEARIID = LabelPrefix + "acme-ari-id"
+	LabelACMEARIID = v1alpha1.LabelPrefix + "acme-ari-id"
 	// LabelOwnedNodeLabels, suffixed with "." and the instance, lists on a node the label keys
 	// that instance set (comma-separated), so it removes only those.
-	LabelOwnedNodeLabels = LabelPrefix + "owned-labels"
+	LabelOwnedNodeLabels = v1alpha1.LabelPrefix + "owned-labels"
 )

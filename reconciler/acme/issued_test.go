@@ -1,4 +1,4 @@
-package reconciler
+package acme
 
 import (
 	"encoding/base64"
@@ -9,19 +9,19 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
-func TestIssuedAndDueCertificates(t *testing.T) {
+func TestIssuedAndDue(t *testing.T) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	host := v1alpha1.Hostname("shop.example.com")
 	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindGateway}, Metadata: v1alpha1.ObjectMeta{Name: "web"},
 		Spec: v1alpha1.GatewaySpec{Listeners: []v1alpha1.Listener{{Name: "shop", Port: 443, Protocol: v1alpha1.ProtocolHTTPS, Hostname: &host,
 			TLS: &v1alpha1.ListenerTLS{ACME: &v1alpha1.ACMEIssuer{Directory: "https://acme.test/dir"}}}}}}
 	labels := func(owner, listener, names string, notAfter time.Time, name string) map[string]string {
-		return map[string]string{v1alpha1.LabelRole: v1alpha1.RoleCertificate, v1alpha1.LabelOwner: owner, v1alpha1.LabelListener: listener,
-			v1alpha1.LabelTLSNames: names, v1alpha1.LabelTLSNotAfter: notAfter.Format(time.RFC3339), v1alpha1.LabelACMEARIID: "id-" + name,
-			v1alpha1.LabelTLSKey: "key"}
+		return map[string]string{inventory.LabelRole: inventory.RoleCertificate, inventory.LabelOwner: owner, inventory.LabelListener: listener,
+			inventory.LabelTLSNames: names, inventory.LabelTLSNotAfter: notAfter.Format(time.RFC3339), inventory.LabelACMEARIID: "id-" + name,
+			inventory.LabelTLSKey: "key"}
 	}
 	chain := func(name, owner, listener, names string, notAfter time.Time) swarm.Config {
 		return swarm.Config{Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: name, Labels: labels(owner, listener, names, notAfter, name)},
@@ -30,14 +30,14 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 	// shortLived is a six-day certificate issued age ago.
 	shortLived := func(name string, age time.Duration) swarm.Config {
 		c := chain(name, "Gateway/web", "shop", "shop.example.com", now.Add(6*24*time.Hour-age))
-		c.Spec.Labels[v1alpha1.LabelTLSNotBefore] = now.Add(-age).Format(time.RFC3339)
+		c.Spec.Labels[inventory.LabelTLSNotBefore] = now.Add(-age).Format(time.RFC3339)
 		return c
 	}
 	csr := []byte{0x30, 1, 2}
 	key := func(names string) swarm.Secret {
 		return swarm.Secret{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "key", Labels: map[string]string{
-			v1alpha1.LabelRole: v1alpha1.RoleCertificateKey, v1alpha1.LabelOwner: "Gateway/web", v1alpha1.LabelListener: "shop",
-			v1alpha1.LabelTLSNames: names, v1alpha1.LabelTLSCSR: base64.StdEncoding.EncodeToString(csr)}}}}
+			inventory.LabelRole: inventory.RoleCertificateKey, inventory.LabelOwner: "Gateway/web", inventory.LabelListener: "shop",
+			inventory.LabelTLSNames: names, inventory.LabelTLSCSR: base64.StdEncoding.EncodeToString(csr)}}}}
 	}
 	legacy := swarm.Secret{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "legacy",
 		Labels: labels("Gateway/web", "shop", "shop.example.com", now.Add(60*24*time.Hour), "legacy")}}}
@@ -78,7 +78,7 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 		{"an earlier version's, due: a new key", nil, []swarm.Secret{legacyDue}, "legacy", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			issued := issuedCertificates(objs, tc.chains, tc.secrets, now)
+			issued := Issued(objs, tc.chains, tc.secrets, now)
 			cur := issued["web/shop"]
 			if cur.Name != tc.issued {
 				t.Errorf("issued %q, want %q", cur.Name, tc.issued)
@@ -86,7 +86,7 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 			if tc.issued != "" && (cur.Legacy != (tc.issued == "legacy") || !cur.Legacy && (cur.KeySecret != "key" || string(cur.Chain) != "chain "+tc.issued)) {
 				t.Errorf("issued %+v", cur)
 			}
-			due := DueCertificates(objs, issued, now, 30*24*time.Hour, renewNow)
+			due := Due(objs, issued, now, 30*24*time.Hour, renewNow)
 			if (len(due) == 1) != tc.due {
 				t.Fatalf("due %+v, want due=%v", due, tc.due)
 			}
@@ -110,10 +110,10 @@ func TestIssuedAndDueCertificates(t *testing.T) {
 // TestWithKeys: a certificate obtained for a key whose secret is gone since is not stored (it
 // could not be served); one with a key of its own, or whose key is there, is.
 func TestWithKeys(t *testing.T) {
-	certs := []desired.Certificate{{Chain: []byte("own key"), Key: []byte("k")}, {Chain: []byte("kept"), KeySecret: "key-a"}, {Chain: []byte("gone"), KeySecret: "key-b"}}
+	certs := []Certificate{{Chain: []byte("own key"), Key: []byte("k")}, {Chain: []byte("kept"), KeySecret: "key-a"}, {Chain: []byte("gone"), KeySecret: "key-b"}}
 	secrets := []swarm.Secret{{Spec: swarm.SecretSpec{Annotations: swarm.Annotations{Name: "key-a"}}}}
 	var got []string
-	for _, c := range withKeys(certs, secrets) {
+	for _, c := range WithKeys(certs, secrets) {
 		got = append(got, string(c.Chain))
 	}
 	if strings.Join(got, ",") != "own key,kept" {

@@ -1,4 +1,8 @@
-package reconciler
+// Package acme is swarmgate's model of ACME certificates, the pure part: which listeners take
+// their certificate from ACME, which certificate each has (read from the swarm's labelled configs
+// and secrets), which are due, and what a new one is. The operator orders them (acmeclient speaks
+// the protocol); a pass stores them; desired mounts them.
+package acme
 
 import (
 	"encoding/base64"
@@ -9,8 +13,35 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
+
+// Certificate is a certificate the operator obtained with ACME for a listener, not yet stored: the
+// pass that plans it stores it (the applier is the one writer) and moves the gateway to it; the
+// previous one is deleted after.
+type Certificate struct {
+	// Owner is the gateway's owner label ("Gateway/web"), Gateway its qualified name, Listener
+	// the listener's name.
+	Owner    string
+	Gateway  string
+	Listener v1alpha1.SectionName
+	// Chain is the certificate chain, leaf first, in PEM.
+	Chain []byte
+	// Key is a new private key (PEM) and CSR its certificate request (DER); Key is nil when the
+	// certificate is for the key already in KeySecret.
+	Key, CSR  []byte
+	KeySecret string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Names     []string
+	// ARIID is the certificate's ARI ID (RFC 9773), if the server gave one.
+	ARIID string
+}
+
+// Key names a listener among all gateways: "<gateway qualified name>/<listener>".
+func Key(gateway string, listener v1alpha1.SectionName) string {
+	return gateway + "/" + string(listener)
+}
 
 // IssuedCertificate is the current certificate of an ACME listener: the config holding its chain
 // and the secret holding its key, when it became valid (zero if unknown) and expires, and its ARI
@@ -34,7 +65,7 @@ type IssuedCertificate struct {
 // CertificateRequest is a certificate an ACME listener needs: it has none, or its certificate is
 // due for renewal.
 type CertificateRequest struct {
-	// Key is the listener's desired.CertificateKey; Owner and Gateway its gateway's owner label
+	// Key is the listener's Key; Owner and Gateway its gateway's owner label
 	// and qualified name.
 	Key       string
 	Owner     string
@@ -54,13 +85,13 @@ type CertificateRequest struct {
 	CSR       []byte
 }
 
-// issuedCertificates finds, for each ACME listener of objs, its current certificate among the
+// Issued finds, for each ACME listener of objs, its current certificate among the
 // instance's certificate configs (and secrets an earlier version stored): the one of its gateway
 // and listener that covers its hostname, has not expired, has its key secret, and expires last.
-func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets []swarm.Secret, now time.Time) map[string]IssuedCertificate {
+func Issued(objs []v1alpha1.Object, chains []swarm.Config, secrets []swarm.Secret, now time.Time) map[string]IssuedCertificate {
 	keys := map[string]swarm.Secret{}
 	for _, sec := range secrets {
-		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificateKey {
+		if sec.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificateKey {
 			keys[sec.Spec.Name] = sec
 		}
 	}
@@ -75,7 +106,7 @@ func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets [
 		candidates = append(candidates, candidate{name: c.Spec.Name, labels: c.Spec.Labels, chain: c.Spec.Data})
 	}
 	for _, sec := range secrets {
-		if sec.Spec.Labels[v1alpha1.LabelRole] == v1alpha1.RoleCertificate {
+		if sec.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificate {
 			candidates = append(candidates, candidate{name: sec.Spec.Name, labels: sec.Spec.Labels, legacy: true})
 		}
 	}
@@ -83,29 +114,29 @@ func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets [
 	for _, l := range acmeListeners(objs) {
 		for _, c := range candidates {
 			labels := c.labels
-			if labels[v1alpha1.LabelOwner] != l.owner || labels[v1alpha1.LabelListener] != string(l.listener.Name) ||
-				!slices.Contains(strings.Split(labels[v1alpha1.LabelTLSNames], ","), l.hostname) {
+			if labels[inventory.LabelOwner] != l.owner || labels[inventory.LabelListener] != string(l.listener.Name) ||
+				!slices.Contains(strings.Split(labels[inventory.LabelTLSNames], ","), l.hostname) {
 				continue
 			}
-			key, hasKey := keys[labels[v1alpha1.LabelTLSKey]]
+			key, hasKey := keys[labels[inventory.LabelTLSKey]]
 			if !c.legacy && !hasKey {
 				continue // its key is gone: it cannot be served
 			}
-			notAfter, err := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotAfter])
+			notAfter, err := time.Parse(time.RFC3339, labels[inventory.LabelTLSNotAfter])
 			if err != nil || !now.Before(notAfter) {
 				continue
 			}
 			if cur, ok := out[l.key]; ok && (notAfter.Before(cur.NotAfter) || notAfter.Equal(cur.NotAfter) && c.name <= cur.Name) {
 				continue
 			}
-			notBefore, _ := time.Parse(time.RFC3339, labels[v1alpha1.LabelTLSNotBefore])
+			notBefore, _ := time.Parse(time.RFC3339, labels[inventory.LabelTLSNotBefore])
 			issued := IssuedCertificate{Name: c.name, Legacy: c.legacy, Chain: c.chain, NotBefore: notBefore, NotAfter: notAfter,
-				ARIID: labels[v1alpha1.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
+				ARIID: labels[inventory.LabelACMEARIID], Issuer: l.listener.TLS.ACME}
 			if !c.legacy {
 				issued.KeySecret = key.Spec.Name
 				// A key renews only for the names its request asks for.
-				if key.Spec.Labels[v1alpha1.LabelTLSNames] == l.hostname {
-					issued.CSR, _ = base64.StdEncoding.DecodeString(key.Spec.Labels[v1alpha1.LabelTLSCSR])
+				if key.Spec.Labels[inventory.LabelTLSNames] == l.hostname {
+					issued.CSR, _ = base64.StdEncoding.DecodeString(key.Spec.Labels[inventory.LabelTLSCSR])
 				}
 			}
 			out[l.key] = issued
@@ -114,12 +145,12 @@ func issuedCertificates(objs []v1alpha1.Object, chains []swarm.Config, secrets [
 	return out
 }
 
-// DueCertificates lists the ACME listeners of objs whose certificate is missing, is due for
+// Due lists the ACME listeners of objs whose certificate is missing, is due for
 // renewal, or is one the ACME server asked to be renewed by now (renewNow, by ARI ID), in
 // canonical order. A renewal keeps the certificate's key unless the server's window for it is
 // already past (renewNow's newKey: it was revoked, perhaps for a compromised key), or the key
 // cannot renew it (another hostname, an earlier version's certificate).
-func DueCertificates(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration, renewNow func(ariID string) (renew, newKey bool)) []CertificateRequest {
+func Due(objs []v1alpha1.Object, issued map[string]IssuedCertificate, now time.Time, renewBefore time.Duration, renewNow func(ariID string) (renew, newKey bool)) []CertificateRequest {
 	var out []CertificateRequest
 	for _, l := range acmeListeners(objs) {
 		cur, ok := issued[l.key]
@@ -178,7 +209,7 @@ func acmeListeners(objs []v1alpha1.Object) []acmeListener {
 			if l.TLS == nil || l.TLS.ACME == nil || l.Hostname == nil {
 				continue
 			}
-			out = append(out, acmeListener{key: desired.CertificateKey(gw.Metadata.QualifiedName(), l.Name), owner: desired.Owner(gw),
+			out = append(out, acmeListener{key: Key(gw.Metadata.QualifiedName(), l.Name), owner: inventory.OwnerOf(gw).String(),
 				hostname: string(*l.Hostname), gateway: gw, listener: l})
 		}
 	}
@@ -186,10 +217,10 @@ func acmeListeners(objs []v1alpha1.Object) []acmeListener {
 	return out
 }
 
-// withKeys leaves out the certificates obtained for a key kept in a secret that is gone since (its
+// WithKeys leaves out the certificates obtained for a key kept in a secret that is gone since (its
 // listener changed, or someone removed it): they cannot be served. The next pass orders anew.
-func withKeys(certs []desired.Certificate, secrets []swarm.Secret) []desired.Certificate {
-	return slices.DeleteFunc(slices.Clone(certs), func(c desired.Certificate) bool {
+func WithKeys(certs []Certificate, secrets []swarm.Secret) []Certificate {
+	return slices.DeleteFunc(slices.Clone(certs), func(c Certificate) bool {
 		return c.Key == nil && !slices.ContainsFunc(secrets, func(s swarm.Secret) bool { return s.Spec.Name == c.KeySecret })
 	})
 }

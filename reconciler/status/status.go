@@ -1,4 +1,4 @@
-package reconciler
+package status
 
 import (
 	"encoding/json"
@@ -10,8 +10,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
-	"github.com/swarmgate/swarmgate/reconciler/agent/vrrp"
-	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -34,8 +34,8 @@ type ObjectStatus struct {
 	// Config is the config secret a gateway's service uses.
 	Config string `json:"config,omitempty"`
 	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
-	VirtualIP  *vrrp.Observation `json:"virtualIP,omitempty"`
-	Conditions []Condition       `json:"conditions"`
+	VirtualIP  *Observation `json:"virtualIP,omitempty"`
+	Conditions []Condition  `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
@@ -56,17 +56,33 @@ func (s *ObjectStatus) Condition(t v1alpha1.ConditionType) *Condition {
 	return nil
 }
 
-// Status computes the status of every object of a pass planned with tasks. It is the one place
-// sync and health are judged: get, apply --wait, the operator's /status and its metrics use it.
-func Status(p *Pass) []ObjectStatus {
+// Input is what the status of objects is judged from: the objects, the plan of a pass made with
+// tasks (what differs), the swarm it read, and what the agents report.
+type Input struct {
+	Objects  []v1alpha1.Object
+	Plan     *planner.Plan
+	Snapshot *swarmstate.Snapshot
+	// VirtualIPs are the VRRP agents' reports, by owner, when they were asked.
+	VirtualIPs map[string]Observation
+	// Agents are, for each gateway with agents (by qualified name), the config it should serve
+	// and what its tasks report serving, when an operator hands them their configs.
+	Agents map[string]GatewayAgents
+	// Attached are, by owner, the services not swarmgate's that its backendRefs[].attach attaches
+	// to a gateway's network: their tasks restart on it.
+	Attached map[string][]string
+}
+
+// Judge computes the status of every object. It is the one place sync and health are judged:
+// get, apply --wait, the operator's /status, its alerts and its metrics use it.
+func Judge(in Input) []ObjectStatus {
 	var out []ObjectStatus
-	objs := slices.Clone(p.Objects)
-	sortObjects(objs)
+	objs := slices.Clone(in.Objects)
+	v1alpha1.SortObjects(objs)
 	for _, o := range objs {
-		owner := desired.Owner(o)
+		owner := inventory.OwnerOf(o).String()
 		st := ObjectStatus{Kind: o.GetTypeMeta().Kind, Name: o.GetObjectMeta().Name, Sync: v1alpha1.Synced, Health: v1alpha1.Healthy}
 		missing := false
-		for _, a := range p.Plan.Actions {
+		for _, a := range in.Plan.Actions {
 			if a.Owner != owner {
 				continue
 			}
@@ -88,21 +104,21 @@ func Status(p *Pass) []ObjectStatus {
 		if len(st.Drift) > 0 {
 			st.Sync = v1alpha1.OutOfSync
 		}
-		services := ownedServices(owner, p.Snapshot)
-		st.Running, st.Desired, st.Config = tasks(services, p.Snapshot)
-		if obs, ok := p.VirtualIPs[owner]; ok {
+		services := ownedServices(owner, in.Snapshot)
+		st.Running, st.Desired, st.Config = tasks(services, in.Snapshot)
+		if obs, ok := in.VirtualIPs[owner]; ok {
 			st.VirtualIP = &obs
 		}
-		resolved := resolvedRefs(owner, p.Plan)
+		resolved := resolvedRefs(owner, in.Plan)
 		switch {
 		case missing:
 			st.Health, st.Reason, st.Message = v1alpha1.Missing, v1alpha1.ReasonMissing, "its services do not exist"
 		default:
-			st.Health, st.Reason, st.Message = health(services, p.Snapshot.Services, p.Snapshot.Tasks)
+			st.Health, st.Reason, st.Message = health(services, in.Snapshot.Services, in.Snapshot.Tasks)
 			if st.Health == v1alpha1.Healthy {
 				// A service the Route attached restarts its tasks on the new network: until they
 				// run, its requests fail.
-				if h, r, m := health(attached(owner, p), p.Snapshot.Services, p.Snapshot.Tasks); h == v1alpha1.Progressing {
+				if h, r, m := health(attached(in.Attached[owner], in.Snapshot), in.Snapshot.Services, in.Snapshot.Tasks); h == v1alpha1.Progressing {
 					st.Health, st.Reason, st.Message = h, r, m
 				}
 			}
@@ -116,6 +132,13 @@ func Status(p *Pass) []ObjectStatus {
 					st.Message = c.Message // who holds the address
 				}
 			}
+			if gw, ok := o.(*v1alpha1.Gateway); ok && st.Health == v1alpha1.Healthy {
+				if agents, ok := in.Agents[gw.Metadata.QualifiedName()]; ok {
+					if h, reason, msg := agents.health(); h != v1alpha1.Healthy {
+						st.Health, st.Reason, st.Message = h, reason, msg
+					}
+				}
+			}
 		}
 		st.Conditions = conditions(st, resolved)
 		out = append(out, st)
@@ -127,7 +150,7 @@ func Status(p *Pass) []ObjectStatus {
 func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	var out []swarm.Service
 	for _, svc := range s.Services {
-		if svc.Spec.Labels[v1alpha1.LabelOwner] == owner && svc.Spec.Labels[v1alpha1.LabelManagedBy] == v1alpha1.ManagedByValue {
+		if svc.Spec.Labels[inventory.LabelOwner] == owner && svc.Spec.Labels[inventory.LabelManagedBy] == inventory.ManagedByValue {
 			out = append(out, svc)
 		}
 	}
@@ -136,16 +159,11 @@ func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 
 // attached are the services, not swarmgate's, that an owner's backendRefs[].attach attaches to
 // a gateway's network.
-func attached(owner string, p *Pass) []swarm.Service {
+func attached(names []string, s *swarmstate.Snapshot) []swarm.Service {
 	var out []swarm.Service
-	for _, b := range p.Desired.ExternalBackends {
-		if b.Owner != owner || !b.Attach {
-			continue
-		}
-		for _, svc := range p.Snapshot.Services {
-			if svc.Spec.Name == b.Service {
-				out = append(out, svc)
-			}
+	for _, svc := range s.Services {
+		if slices.Contains(names, svc.Spec.Name) {
+			out = append(out, svc)
 		}
 	}
 	return out
@@ -161,7 +179,7 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 		}
 		if c := svc.Spec.TaskTemplate.ContainerSpec; c != nil {
 			for _, sec := range c.Secrets {
-				if sec.File != nil && sec.File.Name == desired.ConfigPath {
+				if sec.File != nil && sec.File.Name == contract.GatewayConfigPath {
 					config = sec.SecretName
 				}
 			}
@@ -424,10 +442,10 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 			switch {
 			case u.Mirror:
 				effect = "not mirrored to"
-			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted || u.Answer == 500:
+			case u.Reason == v1alpha1.ReasonInvalidKind || u.Reason == v1alpha1.ReasonRefNotPermitted:
 				effect = "answers 500"
-			case u.Answer == -1:
-				effect = "answers 500, 503 through gateways without agents"
+			case u.Answer != "":
+				effect = "answers " + string(u.Answer)
 			}
 			missing = append(missing, u.Service+" ("+string(u.Reason)+", "+effect+")")
 		}
@@ -463,7 +481,7 @@ func conditions(st ObjectStatus, resolved Condition) []Condition {
 
 // VirtualIPReady judges what a VirtualIP's nodes report: ready when exactly one node holds the
 // address and, if it tracks a gateway, the address answers.
-func VirtualIPReady(obs vrrp.Observation) Condition {
+func VirtualIPReady(obs Observation) Condition {
 	c := Condition{Type: v1alpha1.ConditionReady, Status: v1alpha1.ConditionFalse}
 	holders := obs.Holders()
 	reported := 0

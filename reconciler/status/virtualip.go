@@ -1,4 +1,6 @@
-package vrrp
+// Package status judges what swarmgate's objects are: in sync with what was applied, healthy, and
+// for a virtual IP, which nodes hold the address, as their VRRP agents report it.
+package status
 
 import (
 	"context"
@@ -9,7 +11,7 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // Target is one node's agent.
@@ -21,9 +23,9 @@ type Target struct {
 
 // NodeReport is one node's report, or why there is none.
 type NodeReport struct {
-	Node   string  `json:"node"`
-	Report *Report `json:"report,omitempty"`
-	Error  string  `json:"error,omitempty"`
+	Node   string           `json:"node"`
+	Report *contract.Report `json:"report,omitempty"`
+	Error  string           `json:"error,omitempty"`
 }
 
 // Observation is what one look at a virtual IP saw.
@@ -80,8 +82,8 @@ func Observe(ctx context.Context, client *http.Client, targets []Target, vip net
 	return obs
 }
 
-func fetchReport(ctx context.Context, client *http.Client, at netip.AddrPort) (*Report, error) {
-	resp, err := get(ctx, client, "http://"+at.String()+StatusPath)
+func fetchReport(ctx context.Context, client *http.Client, at netip.AddrPort) (*contract.Report, error) {
+	resp, err := get(ctx, client, "http://"+at.String()+contract.StatusPath)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +91,7 @@ func fetchReport(ctx context.Context, client *http.Client, at netip.AddrPort) (*
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("agent at %s answered %s", at, resp.Status)
 	}
-	var r Report
+	var r contract.Report
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&r); err != nil {
 		return nil, fmt.Errorf("agent at %s: %w", at, err)
 	}
@@ -99,7 +101,7 @@ func fetchReport(ctx context.Context, client *http.Client, at netip.AddrPort) (*
 // answeredBy sends the gateway's health check to the virtual IP and returns the node named in the
 // answer.
 func answeredBy(ctx context.Context, client *http.Client, at netip.AddrPort) (string, error) {
-	resp, err := get(ctx, client, "http://"+at.String()+nginx.HealthPath)
+	resp, err := get(ctx, client, "http://"+at.String()+contract.HealthPath)
 	if err != nil {
 		return "", err
 	}
@@ -108,7 +110,7 @@ func answeredBy(ctx context.Context, client *http.Client, at netip.AddrPort) (st
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("%s answered %s", at, resp.Status)
 	}
-	return resp.Header.Get(nginx.NodeHeader), nil
+	return resp.Header.Get(contract.NodeHeader), nil
 }
 
 func get(ctx context.Context, client *http.Client, url string) (*http.Response, error) {

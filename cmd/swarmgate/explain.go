@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
+)
+
+func newExplainCommand() *cobra.Command {
+	var (
+		files   fileOptions
+		engine  engineOptions
+		gateway string
+		req     nginx.Request
+		path    string
+		headers []string
+		queries []string
+		output  string
+	)
+	cmd := &cobra.Command{
+		Use:   "explain --host HOST --path PATH [-f PATH...]",
+		Short: "Say which Route and rule answer a request, and why the others do not",
+		Long: `Follow one request through a gateway as its nginx would: which listener and
+server take the host, which location the path, which Route, rule and match
+answer it, the filters applied in order and the backends with their weights,
+and for every rule of higher precedence, why it did not match. Nothing is sent
+anywhere. With -f, the manifests' objects; without, the objects applied to the
+swarm.`,
+		Example: `  swarmgate explain -f manifests/ --host app.example.com --path /api/users \
+    --method POST --header X-Canary=true --query debug=1
+
+  # Against what is applied on the swarm
+  swarmgate explain --gateway http-gateway --host dmzhttp --path /`,
+		GroupID: "basic",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" && output != "json" {
+				return &exitCodeError{code: exitFail, msg: "--output: want json, or nothing for text"}
+			}
+			if req.Host == "" || path == "" {
+				return &exitCodeError{code: exitFail, msg: "give the request's --host and --path"}
+			}
+			target, err := requestTarget(path, queries)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			req.Target = target
+			if req.Headers, err = requestHeaders(headers); err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			objs, err := explainObjects(cmd, &files, &engine)
+			if err != nil {
+				return err
+			}
+			gw, routes, err := explainGateway(objs, gateway)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			ex, err := nginx.Explain(gw, routes, req)
+			if err != nil {
+				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(ex)
+			}
+			printExplanation(cmd.OutOrStdout(), gw, ex)
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVarP(&files.paths, "filename", "f", nil, "manifest file or directory (read recursively), or - for standard input; repeatable (default: the applied objects)")
+	engine.addFlags(cmd)
+	cmd.Flags().StringVar(&gateway, "gateway", "", "the Gateway that receives the request (needed when there are several)")
+	cmd.Flags().StringVar((*string)(&req.Listener), "listener", "", "the listener whose port receives the request (needed when the gateway has several ports)")
+	cmd.Flags().StringVar(&req.Host, "host", "", "the request's Host header")
+	cmd.Flags().StringVar(&path, "path", "", "the request's path, percent-encoded as sent, with or without a query string")
+	cmd.Flags().StringVar(&req.Method, "method", "GET", "the request's method")
+	cmd.Flags().StringArrayVar(&headers, "header", nil, "NAME=VALUE of a request header; repeatable")
+	cmd.Flags().StringArrayVar(&queries, "query", nil, "NAME=VALUE of a query parameter, appended to the path as given (percent-encoded, as sent); repeatable")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json, or nothing for text")
+	return cmd
+}
+
+// explainObjects are the manifests' objects with -f, else the objects applied to the swarm.
+func explainObjects(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]v1alpha1.Object, error) {
+	if len(files.paths) > 0 {
+		return files.load(cmd)
+	}
+	r, c, err := engine.reconciler()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	pass, err := plan(cmd, r, reconciler.Input{}, planner.Options{KeepAgentConfigs: true}, false)
+	if err != nil {
+		return nil, err
+	}
+	return pass.Objects, nil
+}
+
+// explainGateway picks the named gateway, or the only one, and the routes.
+func explainGateway(objs []v1alpha1.Object, name string) (*v1alpha1.Gateway, []*v1alpha1.Route, error) {
+	var (
+		gateways []*v1alpha1.Gateway
+		routes   []*v1alpha1.Route
+	)
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *v1alpha1.Gateway:
+			if name == "" || o.Metadata.Name == name {
+				gateways = append(gateways, o)
+			}
+		case *v1alpha1.Route:
+			routes = append(routes, o)
+		}
+	}
+	if len(gateways) == 1 {
+		return gateways[0], routes, nil
+	}
+	var names []string
+	for _, o := range objs {
+		if gw, ok := o.(*v1alpha1.Gateway); ok {
+			names = append(names, gw.Metadata.Name)
+		}
+	}
+	switch {
+	case len(names) == 0:
+		return nil, nil, fmt.Errorf("there is no Gateway")
+	case name != "":
+		return nil, nil, fmt.Errorf("--gateway %s: no such Gateway; there are: %s", name, strings.Join(names, ", "))
+	}
+	return nil, nil, fmt.Errorf("there are several Gateways (%s): name one with --gateway", strings.Join(names, ", "))
+}
+
+// requestTarget appends the --query parameters to the path, as given: nginx compares them as sent.
+func requestTarget(path string, queries []string) (string, error) {
+	if !strings.HasPrefix(path, "/") {
+		return "", fmt.Errorf("--path must start with /")
+	}
+	for _, q := range queries {
+		k, v, ok := strings.Cut(q, "=")
+		if !ok || k == "" {
+			return "", fmt.Errorf("--query: want NAME=VALUE")
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + k + "=" + v
+	}
+	return path, nil
+}
+
+func requestHeaders(flags []string) (map[string][]string, error) {
+	headers := map[string][]string{}
+	for _, h := range flags {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--header: want NAME=VALUE")
+		}
+		headers[k] = append(headers[k], v)
+	}
+	return headers, nil
+}
+
+func printExplanation(w io.Writer, gw *v1alpha1.Gateway, ex *nginx.Explanation) {
+	fmt.Fprintf(w, "Gateway:  %s, port %d", gw.Metadata.Name, ex.Port)
+	if ex.Listener != "" {
+		fmt.Fprintf(w, ", listener %s", ex.Listener)
+	}
+	fmt.Fprintln(w)
+	server := ex.Server
+	if server == "_" {
+		server = "the port's default server (no route names this host)"
+	}
+	fmt.Fprintf(w, "Server:   %s\n", server)
+	if ex.Location != "" {
+		fmt.Fprintf(w, "Location: %s\n", ex.Location)
+	}
+	if c := ex.Chosen; c != nil {
+		fmt.Fprintf(w, "Answered by Route %s, %s\n", strings.TrimPrefix(c.Route, "/"), ruleName(*c))
+		if len(c.Filters) > 0 {
+			fmt.Fprintf(w, "  filters, in order: %s\n", strings.Join(c.Filters, ", "))
+		}
+		if len(c.Backends) == 0 {
+			fmt.Fprintln(w, "  no backends: answers 500")
+		}
+		var total int64
+		for _, b := range c.Backends {
+			total += int64(b.Weight)
+		}
+		for _, b := range c.Backends {
+			share := "no requests"
+			if total > 0 && b.Weight > 0 {
+				share = fmt.Sprintf("%.1f%% of requests", 100*float64(b.Weight)/float64(total))
+			}
+			fmt.Fprintf(w, "  backend %s port %d, weight %d (%s)", b.Service, b.Port, b.Weight, share)
+			if len(b.Filters) > 0 {
+				fmt.Fprintf(w, ", then its filters: %s", strings.Join(b.Filters, ", "))
+			}
+			fmt.Fprintln(w)
+		}
+	} else {
+		fmt.Fprintf(w, "Answer:   %s\n", ex.Answer)
+	}
+	if len(ex.Passed) > 0 {
+		fmt.Fprintln(w, "Passed over, in precedence order:")
+		for _, p := range ex.Passed {
+			fmt.Fprintf(w, "  Route %s, %s: %s\n", strings.TrimPrefix(p.Route, "/"), ruleName(p), p.Reason)
+		}
+	}
+}
+
+func ruleName(v nginx.Verdict) string {
+	s := fmt.Sprintf("rule %d", v.Rule)
+	if v.RuleName != "" {
+		s += " (" + v.RuleName + ")"
+	}
+	return s + fmt.Sprintf(" match %d", v.Match)
+}

@@ -1,0 +1,250 @@
+// Package contract is what swarmgate's tasks and the rest of swarmgate agree on: where files are
+// mounted into gateway and keepalived tasks, the paths and headers a gateway answers, the flags
+// of the agents that run in those tasks, and the agents' wire protocol with the operator. The
+// renderers, desired, the agents, the operator and cmd take these facts from here, so that a task
+// started by one version and the configs written by it cannot disagree on them. It is a leaf: it
+// imports the API's types and the standard library only.
+package contract
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// Files mounted into a gateway's tasks.
+const (
+	// GatewayConfigPath is where a gateway's nginx reads the config swarmgate renders.
+	GatewayConfigPath = "/etc/nginx/conf.d/default.conf"
+	// CertDir is where the certificate secrets of HTTPS listeners are mounted.
+	CertDir = "/run/secrets/swarmgate-tls"
+	// ChainDir is where the chains of ACME certificates (swarm configs: they are public) are
+	// mounted; AgentChainDir is where a gateway agent writes the chains it is handed, relative to
+	// nginx's main config.
+	ChainDir      = "/etc/swarmgate/tls"
+	AgentChainDir = "tls"
+	// AgentTokenPath is where a gateway agent reads its token, AgentCAPath the CAs it trusts for an
+	// https operator.
+	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
+	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
+	// TaskEnv names a gateway task's environment variable that holds its task name.
+	TaskEnv = "SWARMGATE_TASK"
+)
+
+// ChainFileName is the file name of a listener's ACME chain, KeyFileName of its key.
+func ChainFileName(listener v1alpha1.SectionName) string { return string(listener) + ".crt" }
+func KeyFileName(listener v1alpha1.SectionName) string   { return string(listener) + ".key" }
+
+// Files mounted into a keepalived task.
+const (
+	// KeepalivedConfigPath is where the VRRP agent's keepalived reads its config.
+	KeepalivedConfigPath = "/etc/keepalived/keepalived.conf"
+	// TrackFile is the file keepalived watches for the local gateway's health: the VRRP agent,
+	// which runs beside keepalived, writes 0 while the gateway answers and 1 when it does not. A
+	// file rather than a vrrp_script: keepalived reacts at once (inotify), and the image needs no
+	// shell.
+	TrackFile = "/run/swarmgate/gateway"
+)
+
+// What a gateway answers besides its routes.
+const (
+	// HealthPath is the gateway's health check, served by the default server of each port, so a
+	// route's host never shadows it and a VirtualIP's agent can ask any address.
+	HealthPath = "/.well-known/swarmgate/health"
+	// NodeHeader names, in the health check's answer, the node whose gateway task answered.
+	NodeHeader = "X-Swarmgate-Node"
+	// ACMEChallengePath is where ACME servers fetch HTTP-01 challenge answers (RFC 8555).
+	ACMEChallengePath = "/.well-known/acme-challenge/"
+)
+
+// The gateway agents' protocol: GET AgentConfigPath(gateway) with the agent token as a bearer
+// token, Accept BundleType and the task's state in headers. The operator answers the desired
+// Bundle (200, HashHeader) when the task serves another one, or waits up to MaxWait for one and
+// answers 304.
+const (
+	BundleType     = "application/vnd.swarmgate.bundle+json"
+	TaskHeader     = "X-Swarmgate-Task"
+	ServedHeader   = "X-Swarmgate-Served"
+	RejectedHeader = "X-Swarmgate-Rejected"
+	// UnmountedHeader, with RejectedHeader, says the task did not take the config because files
+	// it reads are not mounted in the task: swarm is replacing it with one that has them. No
+	// refusal of nginx's, no alert.
+	UnmountedHeader = "X-Swarmgate-Unmounted"
+	ErrorHeader     = "X-Swarmgate-Error"
+	HashHeader      = "X-Swarmgate-Config-Hash"
+	MaxWait         = 25 * time.Second
+	// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator,
+	// MaxBundleSize a bundle (the config and its chains).
+	MaxAgentConfigSize = 64 << 20
+	MaxBundleSize      = 2 * MaxAgentConfigSize
+)
+
+// AgentConfigPath is the operator's endpoint for a gateway's config.
+func AgentConfigPath(gateway string) string {
+	return "/v1/gateways/" + url.PathEscape(gateway) + "/config"
+}
+
+// Bundle is what the operator hands a gateway's agents: nginx's config and the chains of the
+// gateway's ACME certificates, by file name under AgentChainDir. Both are public: the keys are
+// secrets mounted in the tasks, and a renewal keeps them.
+type Bundle struct {
+	Config string            `json:"config"`
+	Chains map[string]string `json:"chains,omitempty"`
+}
+
+// Encode is the bundle as the operator sends it. Map keys are sorted: one bundle, one encoding.
+func (b Bundle) Encode() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(b) // strings and a map of strings always encode
+	return buf.Bytes()
+}
+
+// Hash names an encoded bundle: the first 16 hex digits of its SHA-256.
+func Hash(conf []byte) string {
+	sum := sha256.Sum256(conf)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// The VRRP agents' protocol: each node's agent serves its Report on StatusPath.
+const StatusPath = "/vrrp/status"
+
+// Report is what one node's VRRP agent says of its node.
+type Report struct {
+	// Node is the node's hostname.
+	Node string `json:"node"`
+	// Address is the virtual IP, with its prefix length.
+	Address string `json:"address"`
+	// Interface is the interface that carries the address on this node.
+	Interface string `json:"interface"`
+	// InterfaceFound is false when the node has no such interface: keepalived cannot run there.
+	InterfaceFound bool `json:"interfaceFound"`
+	// Holds is true while the address is on the node's interface.
+	Holds bool `json:"holds"`
+	// GatewayHealthy says whether the node's gateway answers its health check; absent when the
+	// virtual IP tracks no gateway.
+	GatewayHealthy *bool `json:"gatewayHealthy,omitempty"`
+}
+
+// FlagSet is where an agent command defines its flags: a *pflag.FlagSet or a *flag.FlagSet.
+type FlagSet interface {
+	StringVar(p *string, name, value, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+}
+
+// GatewayAgentFlags are the flags of `swarmgate gateway`, the agent in each task of a gateway with
+// spec.agent: desired writes them into the task's arguments, cmd defines them.
+type GatewayAgentFlags struct {
+	Operator  string
+	Gateway   string
+	TokenFile string
+	CAFile    string
+	Bootstrap string
+	Task      string
+	Chains    string
+	Keys      string
+	Dir       string
+	Nginx     string
+}
+
+// NewGatewayAgentFlags returns the flags with their defaults.
+func NewGatewayAgentFlags() GatewayAgentFlags {
+	return GatewayAgentFlags{TokenFile: AgentTokenPath, Bootstrap: GatewayConfigPath, Chains: ChainDir, Keys: CertDir,
+		Dir: "/run/swarmgate", Nginx: "/usr/sbin/nginx"}
+}
+
+// Args are f as a task's arguments: the operator, gateway, token and bootstrap always, the
+// others when they differ from their defaults (in this order, so a task's arguments stay the
+// same from one swarmgate version to the next and its service is not updated for nothing).
+func (f GatewayAgentFlags) Args() []string {
+	args := []string{"--operator", f.Operator, "--gateway", f.Gateway, "--token-file", f.TokenFile, "--bootstrap", f.Bootstrap}
+	d := NewGatewayAgentFlags()
+	for _, o := range []struct{ name, value, def string }{
+		{"ca-file", f.CAFile, d.CAFile}, {"task", f.Task, d.Task}, {"chains", f.Chains, d.Chains},
+		{"keys", f.Keys, d.Keys}, {"dir", f.Dir, d.Dir}, {"nginx", f.Nginx, d.Nginx},
+	} {
+		if o.value != o.def {
+			args = append(args, "--"+o.name, o.value)
+		}
+	}
+	return args
+}
+
+// Define defines the flags in fs, bound to f's fields, with f's values as their defaults.
+func (f *GatewayAgentFlags) Define(fs FlagSet) {
+	fs.StringVar(&f.Operator, "operator", f.Operator, "the operator's URL")
+	fs.StringVar(&f.Gateway, "gateway", f.Gateway, "the gateway's qualified name")
+	fs.StringVar(&f.TokenFile, "token-file", f.TokenFile, "file holding the agent token")
+	fs.StringVar(&f.CAFile, "ca-file", f.CAFile, "CA certificates (PEM) to trust for an https operator, instead of the system's")
+	fs.StringVar(&f.Bootstrap, "bootstrap", f.Bootstrap, "the config to serve first")
+	fs.StringVar(&f.Task, "task", f.Task, "this task's name (default: $"+TaskEnv+", or the hostname)")
+	fs.StringVar(&f.Chains, "chains", f.Chains, "where the ACME certificate chains are mounted")
+	fs.StringVar(&f.Keys, "keys", f.Keys, "where their keys are mounted")
+	fs.StringVar(&f.Dir, "dir", f.Dir, "where to write nginx's configs")
+	fs.StringVar(&f.Nginx, "nginx", f.Nginx, "the nginx binary")
+}
+
+// VRRPAgentFlags are the flags of `swarmgate vrrp-agent`, the agent in each node's keepalived task
+// of a VirtualIP: desired writes them into the task's arguments, cmd defines them.
+type VRRPAgentFlags struct {
+	Node          string
+	Address       string // the virtual IP with its prefix length
+	Interface     string
+	Listen        string
+	TrackURL      string
+	TrackFile     string
+	TrackInterval time.Duration
+	Keepalived    string
+	Config        string
+}
+
+// NewVRRPAgentFlags returns the flags with their defaults.
+func NewVRRPAgentFlags() VRRPAgentFlags {
+	return VRRPAgentFlags{Interface: "eth0", Listen: ":" + strconv.Itoa(int(v1alpha1.DefaultVRRPStatusPort)), TrackFile: TrackFile,
+		Keepalived: "/usr/sbin/keepalived", Config: KeepalivedConfigPath}
+}
+
+// Args are f as a task's arguments: the node, address, interface and status address always, the
+// health check when the virtual IP tracks a gateway, the others when they differ from their
+// defaults.
+func (f VRRPAgentFlags) Args() []string {
+	args := []string{"--node", f.Node, "--address", f.Address, "--interface", f.Interface, "--listen", f.Listen}
+	d := NewVRRPAgentFlags()
+	for _, o := range []struct{ name, value, def string }{
+		{"track-url", f.TrackURL, d.TrackURL}, {"track-file", f.TrackFile, d.TrackFile},
+		{"track-interval", durationArg(f.TrackInterval), durationArg(d.TrackInterval)},
+		{"keepalived", f.Keepalived, d.Keepalived}, {"config", f.Config, d.Config},
+	} {
+		if o.value != o.def {
+			args = append(args, "--"+o.name, o.value)
+		}
+	}
+	return args
+}
+
+func durationArg(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
+}
+
+// Define defines the flags in fs, bound to f's fields, with f's values as their defaults.
+func (f *VRRPAgentFlags) Define(fs FlagSet) {
+	fs.StringVar(&f.Node, "node", f.Node, "hostname of this node")
+	fs.StringVar(&f.Address, "address", f.Address, "the virtual IP with its prefix length")
+	fs.StringVar(&f.Interface, "interface", f.Interface, "interface that carries the address")
+	fs.StringVar(&f.Listen, "listen", f.Listen, "address of the status server")
+	fs.StringVar(&f.TrackURL, "track-url", f.TrackURL, "the local gateway's health check; empty tracks nothing")
+	fs.StringVar(&f.TrackFile, "track-file", f.TrackFile, "file keepalived tracks")
+	fs.DurationVar(&f.TrackInterval, "track-interval", f.TrackInterval, "how often the gateway is checked (default 100ms)")
+	fs.StringVar(&f.Keepalived, "keepalived", f.Keepalived, "the keepalived binary")
+	fs.StringVar(&f.Config, "config", f.Config, "keepalived.conf")
+}
