@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
@@ -77,7 +78,8 @@ func union[V any](a, b map[string]V) map[string]bool {
 	return keys
 }
 
-// secretField matches the fields whose values are not shown: environment variable values.
+// secretField matches the fields whose values may not be shown: environment variable values,
+// hidden when they may be credentials.
 var secretField = regexp.MustCompile(`\.env\[\d+\]\.value$`)
 
 // fieldChanges lists the leaf fields of two objects' specs (and labels) that differ.
@@ -90,11 +92,25 @@ func fieldChanges(before, after v1alpha1.Object) []FieldChange {
 			continue
 		}
 		if secretField.MatchString(f) {
-			o, n = mask(o, "(a value)"), mask(n, "(another value)")
+			name := strings.TrimSuffix(f, ".value") + ".name"
+			if secretLike(new[name], n) || secretLike(old[name], o) {
+				o, n = mask(o, "(a value)"), mask(n, "(a value)")
+				if o != "" && n != "" {
+					n = "(another value)"
+				}
+			}
 		}
 		out = append(out, FieldChange{Field: f, Old: o, New: n})
 	}
 	return out
+}
+
+// secretLike is v1alpha1.SecretLike of a variable's flattened (JSON) name and value.
+func secretLike(name, value string) bool {
+	var n, v string
+	_ = json.Unmarshal([]byte(name), &n)
+	_ = json.Unmarshal([]byte(value), &v)
+	return v1alpha1.SecretLike(n, v)
 }
 
 func mask(v, as string) string {

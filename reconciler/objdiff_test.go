@@ -50,6 +50,12 @@ func TestObjectChangesAndGatewayConfigs(t *testing.T) {
 	if !reflect.DeepEqual(got[0].Changes, want) {
 		t.Errorf("Route/a changes %+v, want %+v", got[0].Changes, want)
 	}
+	// A new object's credential reads as a value, not as "another" one.
+	for _, c := range got[2].Changes {
+		if strings.HasSuffix(c.Field, ".env[0].value") && c.New != "(a value)" {
+			t.Errorf("Route/new %s: %q", c.Field, c.New)
+		}
+	}
 	for _, oc := range got {
 		for _, c := range oc.Changes {
 			if strings.Contains(c.Old+c.New, "hunter") || strings.Contains(c.Old+c.New, "why") {

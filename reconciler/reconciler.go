@@ -73,7 +73,14 @@ type Pass struct {
 // Status judges the status of the pass's objects (the pass made with tasks), with what gateway
 // agents report, by gateway (nil when no operator hands them configs).
 func (p *Pass) Status(agents map[string]status.GatewayAgents) []status.ObjectStatus {
-	return status.Judge(status.Input{Objects: p.Objects, Plan: p.Plan, Snapshot: p.Snapshot, VirtualIPs: p.VirtualIPs, Agents: agents})
+	attached := map[string][]string{}
+	for _, b := range p.Desired.ExternalBackends {
+		if b.Attach {
+			attached[b.Owner] = append(attached[b.Owner], b.Service)
+		}
+	}
+	return status.Judge(status.Input{Objects: p.Objects, Plan: p.Plan, Snapshot: p.Snapshot, VirtualIPs: p.VirtualIPs, Agents: agents,
+		Attached: attached})
 }
 
 // observeTimeout bounds each request to a VirtualIP's node agents and to its address: a node that
@@ -288,7 +295,7 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 		}
 		switch {
 		case errors.As(err, &value):
-			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.String(), Object: v1alpha1.Ref(value.Route),
+			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.At(value.Field), Object: v1alpha1.Ref(value.Route),
 				Field: value.Field, Detail: value.Detail})
 		case errors.As(err, &size) && gw.Spec.Agent != nil:
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),

@@ -5,6 +5,7 @@ package field
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,11 +103,12 @@ func (l ErrorList) ToError() error {
 	return l
 }
 
-// WithObject sets the origin and object of every error that has none yet.
-func (l ErrorList) WithObject(origin, object string) ErrorList {
+// WithObject sets the origin and object of every error that has none yet: origin says where a
+// field (its path, "" for the object) was read.
+func (l ErrorList) WithObject(origin func(field string) string, object string) ErrorList {
 	for _, e := range l {
 		if e.Origin == "" {
-			e.Origin = origin
+			e.Origin = origin(e.Field)
 		}
 		if e.Object == "" {
 			e.Object = object
@@ -162,4 +164,44 @@ func Forbidden(p *Path, detail string) *Error {
 // Errorf reports anything else.
 func Errorf(p *Path, format string, args ...any) *Error {
 	return &Error{Field: p.String(), Detail: fmt.Sprintf(format, args...)}
+}
+
+// Nearest returns the name of known that is a near miss of name (the same but for case, or a few
+// letters apart), or "".
+func Nearest(name string, known []string) string {
+	best, bestDistance := "", 0
+	for _, k := range slices.Sorted(slices.Values(known)) {
+		d := editDistance(strings.ToLower(k), strings.ToLower(name))
+		if best == "" || d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+	if best != "" && bestDistance <= max(1, len(best)/4) {
+		return best
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between two names. Names are short (a field name is
+// what is compared; longer input is cut), so this costs little.
+func editDistance(a, b string) int {
+	const maxLen = 64
+	a, b = a[:min(len(a), maxLen)], b[:min(len(b), maxLen)]
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -22,8 +22,8 @@ func TestPathString(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	e := Invalid(NewPath("spec", "hostnames").Index(0), "is not a valid hostname")
-	ErrorList{e}.WithObject("manifests/app.yaml doc 2", "Route dmzhttp")
-	want := `manifests/app.yaml doc 2: Route dmzhttp: spec.hostnames[0]: is not a valid hostname`
+	ErrorList{e}.WithObject(func(f string) string { return "manifests/app.yaml:14 doc 2 (" + f + ")" }, "Route dmzhttp")
+	want := `manifests/app.yaml:14 doc 2 (spec.hostnames[0]): Route dmzhttp: spec.hostnames[0]: is not a valid hostname`
 	if got := e.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

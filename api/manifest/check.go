@@ -20,6 +20,15 @@ type checker struct {
 	// mistyped is set when a value has the wrong type: the object cannot be decoded faithfully.
 	// Unknown fields alone leave a well-typed object that can still be validated.
 	mistyped bool
+	// enclosing are the structs around the value being checked, innermost last: a field unknown
+	// where it is may be one of theirs, mis-indented.
+	enclosing []scope
+}
+
+// scope is a struct being checked: its path and its fields.
+type scope struct {
+	path   *field.Path
+	fields map[string]reflect.Type
 }
 
 func (c *checker) check(t reflect.Type, v any, p *field.Path) {
@@ -39,9 +48,11 @@ func (c *checker) check(t reflect.Type, v any, p *field.Path) {
 		fields := jsonFields(t)
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if ft, ok := fields[k]; ok {
+				c.enclosing = append(c.enclosing, scope{p, fields})
 				c.check(ft, m[k], p.Child(k))
+				c.enclosing = c.enclosing[:len(c.enclosing)-1]
 			} else {
-				c.errs = append(c.errs, unknownField(p.Child(k), k, fields))
+				c.errs = append(c.errs, unknownField(p.Child(k), k, fields, c.enclosing))
 			}
 		}
 	case reflect.Map:
@@ -107,43 +118,22 @@ func typeError(p *field.Path, v any, want string) *field.Error {
 }
 
 // unknownField reports a field the type does not have and, when one of its fields is a near miss
-// (the same but for case, or a few letters apart), suggests it.
-func unknownField(p *field.Path, name string, fields map[string]reflect.Type) *field.Error {
-	best, bestDistance := "", 0
-	for _, known := range slices.Sorted(maps.Keys(fields)) {
-		d := editDistance(strings.ToLower(known), strings.ToLower(name))
-		if best == "" || d < bestDistance {
-			best, bestDistance = known, d
-		}
-	}
-	if best != "" && bestDistance <= max(1, len(best)/4) {
+// (the same but for case, or a few letters apart), suggests it; otherwise, when a struct around it
+// has the field, says where it belongs (a mis-indented line).
+func unknownField(p *field.Path, name string, fields map[string]reflect.Type, enclosing []scope) *field.Error {
+	if best := field.Nearest(name, slices.Collect(maps.Keys(fields))); best != "" {
 		return field.Errorf(p, "unknown field (did you mean %q?)", best)
 	}
-	return field.Errorf(p, "unknown field")
-}
-
-// editDistance is the Levenshtein distance between two names. Names are short (a field name is
-// what is compared; longer input is cut), so this costs little.
-func editDistance(a, b string) int {
-	const maxLen = 64
-	a, b = a[:min(len(a), maxLen)], b[:min(len(b), maxLen)]
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+	for i := len(enclosing) - 1; i >= 0; i-- {
+		if _, ok := enclosing[i].fields[name]; ok {
+			where := "at the top level of the object"
+			if enclosing[i].path != nil {
+				where = "under " + enclosing[i].path.String()
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			return field.Errorf(p, "unknown field (it belongs %s: mis-indented?)", where)
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return field.Errorf(p, "unknown field")
 }
 
 // knownFields holds jsonFields' maps by type.

@@ -228,7 +228,7 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 	docs := splitDocuments(data)
 	decoded := decodeDocuments(docs)
 	for i, doc := range docs {
-		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line}
+		origin := v1alpha1.Origin{File: file, Doc: i + 1, Line: doc.line, Lines: fieldLines(doc.data, doc.line)}
 		obj, e, usable := decoded[i].obj, decoded[i].errs, decoded[i].usable
 		if obj != nil {
 			obj.GetObjectMeta().Origin = origin
@@ -238,7 +238,7 @@ func Decode(file string, data []byte) ([]v1alpha1.Object, field.ErrorList) {
 			if obj != nil {
 				name = v1alpha1.Ref(obj)
 			}
-			errs = append(errs, e.WithObject(origin.String(), name)...)
+			errs = append(errs, e.WithObject(origin.At, name)...)
 		}
 		if usable {
 			objs = append(objs, obj)
@@ -426,7 +426,17 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 		if _, ok := m["kind"]; !ok {
 			errs = append(errs, field.Required(field.NewPath("kind"), "one of "+kindNames()))
 		} else {
-			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...))
+			e := field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...)
+			known := make([]string, len(v1alpha1.Kinds))
+			for i, k := range v1alpha1.Kinds {
+				known[i] = string(k)
+			}
+			if s, ok := m["kind"].(string); ok {
+				if best := field.Nearest(s, known); best != "" {
+					e.Detail += fmt.Sprintf(" (did you mean %q?)", best)
+				}
+			}
+			errs = append(errs, e)
 		}
 		return nil, errs
 	}
@@ -467,6 +477,41 @@ func mayHaveOctal(data []byte) bool {
 
 // yamlLine is how the YAML parser names a line in its errors: counted from the document's start.
 var yamlLine = regexp.MustCompile(`line [0-9]+`)
+
+// fieldLines returns what reads the line in the file of every field of a document (which starts
+// at line first), by path, for errors to name. Only errors need it: the document is parsed for it
+// once, when first asked, never on the way of a valid manifest.
+func fieldLines(data []byte, first int) func() map[string]int {
+	return sync.OnceValue(func() map[string]int {
+		var root yamlv3.Node
+		if yamlv3.Unmarshal(data, &root) != nil {
+			return nil
+		}
+		lines := map[string]int{}
+		var walk func(n *yamlv3.Node, p *field.Path)
+		walk = func(n *yamlv3.Node, p *field.Path) {
+			switch n.Kind {
+			case yamlv3.DocumentNode:
+				for _, c := range n.Content {
+					walk(c, p)
+				}
+			case yamlv3.MappingNode:
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					c := p.Child(n.Content[i].Value)
+					lines[c.String()] = n.Content[i].Line + first - 1
+					walk(n.Content[i+1], c)
+				}
+			case yamlv3.SequenceNode:
+				for i, c := range n.Content {
+					lines[p.Index(i).String()] = c.Line + first - 1
+					walk(c, p.Index(i))
+				}
+			}
+		}
+		walk(&root, nil)
+		return lines
+	})
+}
 
 // yaml11Numbers reports every unquoted number with a leading zero, with its field path and its
 // line in the file (the document starts at line first).

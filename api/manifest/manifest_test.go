@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,13 +117,17 @@ func TestDecode(t *testing.T) {
 				t.Fatalf("got errors:\n%v\nwant %d", errs, len(tt.errs))
 			}
 			for i, want := range tt.errs {
-				if !strings.Contains(errs[i].Error(), want) {
+				// Lines are TestDecodeRecordsOrigin's; here, what the error says.
+				if got := fileLine.ReplaceAllString(errs[i].Error(), "f.yaml doc"); !strings.Contains(got, want) {
 					t.Errorf("error %d:\n got  %s\n want it to contain %s", i, errs[i], want)
 				}
 			}
 		})
 	}
 }
+
+// fileLine is the line of a field in an error's origin: "f.yaml:7 doc".
+var fileLine = regexp.MustCompile(`f\.yaml:[0-9]+ doc`)
 
 func TestDecodeRecordsOrigin(t *testing.T) {
 	in := "# header\n---\n" + zoneDoc + "---\n" + strings.Replace(zoneDoc, "dmz", "manager", 1)
@@ -132,8 +137,16 @@ func TestDecodeRecordsOrigin(t *testing.T) {
 	}
 	want := []v1alpha1.Origin{{File: "zones.yaml", Doc: 1, Line: 3}, {File: "zones.yaml", Doc: 2, Line: 10}}
 	for i, o := range objs {
-		if got := o.GetObjectMeta().Origin; got != want[i] {
+		if got := o.GetObjectMeta().Origin; got.File != want[i].File || got.Doc != want[i].Doc || got.Line != want[i].Line {
 			t.Errorf("object %d origin %+v, want %+v", i, got, want[i])
+		}
+	}
+	// A field is placed at its own line; one the document lacks, at its nearest parent's.
+	origin := objs[1].GetObjectMeta().Origin
+	for path, want := range map[string]string{"": "zones.yaml:10 doc 2", "metadata.name": "zones.yaml:13 doc 2", "spec.nodes[0]": "zones.yaml:15 doc 2",
+		"spec.labels[x]": "zones.yaml:14 doc 2"} {
+		if got := origin.At(path); got != want {
+			t.Errorf("At(%q) = %s, want %s", path, got, want)
 		}
 	}
 	z := objs[1].(*v1alpha1.Zone)
@@ -304,7 +317,8 @@ func TestDecodeKeepsOrder(t *testing.T) {
 		t.Fatalf("%d errors, want %d", len(errs), len(docs))
 	}
 	for i, d := range docs {
-		if want := fmt.Sprintf("f.yaml doc %d: Zone z%d: spec.nodez", d+1, d); !strings.HasPrefix(errs[i].Error(), want) {
+		// Each document is 7 lines ("---" and the zone's 6); spec.nodez is its 6th.
+		if want := fmt.Sprintf("f.yaml:%d doc %d: Zone z%d: spec.nodez", d*7+7, d+1, d); !strings.HasPrefix(errs[i].Error(), want) {
 			t.Errorf("error %d: %s, want %s", i, errs[i], want)
 		}
 	}

@@ -77,6 +77,9 @@ const (
 	// ReasonTasksFailing: tasks do not run and the newest one failed (its error says why: a
 	// missing image, a crash, no node that satisfies the constraints).
 	ReasonTasksFailing ConditionReason = "TasksFailing"
+	// ReasonHostPortInUse: a task waits for a node whose host-mode port something else holds;
+	// it runs only once that lets go, so it is reported at once, naming the port and the holder.
+	ReasonHostPortInUse ConditionReason = "HostPortInUse"
 	// ReasonUpdating: swarm is rolling out an update (or rolling one back).
 	ReasonUpdating ConditionReason = "Updating"
 	// ReasonUpdatePaused: swarm paused an update that failed (update failureAction pause).

@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // GroupVersion is the apiVersion every swarmgate manifest carries.
 const GroupVersion = "swarmgate.io/v1alpha1"
@@ -73,6 +76,9 @@ type Origin struct {
 	File string
 	Doc  int
 	Line int
+	// Lines reads the lines in the file of the document's fields, by path ("spec.hostnames[0]"),
+	// when an error needs them; nil when unknown.
+	Lines func() map[string]int
 }
 
 // String formats the origin as errors show it: "manifests/app.yaml doc 2".
@@ -81,6 +87,37 @@ func (o Origin) String() string {
 		return "<unknown>"
 	}
 	return fmt.Sprintf("%s doc %d", o.File, o.Doc)
+}
+
+// At formats where a field of the object was read, as an editor jumps to it:
+// "manifests/app.yaml:14 doc 2". A field the document does not hold (a default, a required field
+// left out) is placed at its nearest parent that it does; the object, at its document's first line.
+func (o Origin) At(path string) string {
+	if o.File == "" || o.Line == 0 {
+		return o.String()
+	}
+	line := o.Line
+	var lines map[string]int
+	if o.Lines != nil {
+		lines = o.Lines()
+	}
+	for p := path; p != ""; p = parentPath(p) {
+		if l, ok := lines[p]; ok {
+			line = l
+			break
+		}
+	}
+	return fmt.Sprintf("%s:%d doc %d", o.File, line, o.Doc)
+}
+
+// parentPath is the path one step up: "spec.rules[0]" of "spec.rules[0].matches", "spec.rules"
+// of "spec.rules[0]".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
 }
 
 // Object is implemented by every kind of this API.

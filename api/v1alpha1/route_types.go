@@ -1,6 +1,10 @@
 package v1alpha1
 
-import "net/url"
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
 
 // Route routes HTTP requests for its hostnames from a Gateway's listener to backend swarm services:
 // services the Route runs itself (spec.services) or services that already exist on the swarm.
@@ -474,6 +478,16 @@ type EnvVar struct {
 	Name string `json:"name"`
 	// Value of the variable.
 	Value string `json:"value"`
+}
+
+// secretLikeName matches the names of environment variables that usually hold credentials.
+var secretLikeName = regexp.MustCompile(`(?i)pass|secret|token|key|cred|auth|private|cert|salt|dsn|session|cookie|sign`)
+
+// SecretLike reports whether an environment variable's value may be a credential, by its name or
+// as a URL with user info ("postgres://user:pass@db"): diffs and alerts then say only that it
+// changed. Other values are configuration, shown as get -o yaml shows them.
+func SecretLike(name, value string) bool {
+	return secretLikeName.MatchString(name) || strings.Contains(value, "://") && strings.Contains(value, "@")
 }
 
 // Default implements Object.

@@ -31,8 +31,11 @@ Nothing else is touched. Works from any manager, without manifest files.`,
   swarmgate delete -f manifests/examples/seed/`,
 		GroupID: "basic",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (len(args) > 0) == (len(files.paths) > 0) {
+			switch {
+			case len(args) > 0 && len(files.paths) > 0:
 				return &exitCodeError{code: exitFail, msg: "name the objects to delete (KIND NAME...) or give their manifests (-f), not both"}
+			case len(args) == 0 && len(files.paths) == 0:
+				return &exitCodeError{code: exitFail, msg: "nothing to delete: name the objects (KIND NAME..., as swarmgate get -o name prints them) or give their manifests (-f)"}
 			}
 			owners, err := parseRefs(args)
 			if err != nil {

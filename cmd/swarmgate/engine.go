@@ -24,8 +24,12 @@ type engineOptions struct {
 }
 
 func (o *engineOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.instance, "instance", "default", "name of this swarmgate instance; objects of other instances are never touched")
-	cmd.Flags().StringVar(&o.context, "context", "", "docker CLI context of the engine to talk to (default: DOCKER_HOST, DOCKER_CONTEXT, `docker context use`, the local socket)")
+	switch cmd.Name() {
+	case "create-secret", "create-account-key": // the secrets they make are the user's, of no instance
+	default:
+		cmd.Flags().StringVar(&o.instance, "instance", "default", "name of this swarmgate instance; objects of other instances are never touched")
+	}
+	cmd.Flags().StringVar(&o.context, "context", "", "`NAME` of the docker CLI context of the engine to talk to (default: DOCKER_HOST, DOCKER_CONTEXT, the one 'docker context use' chose, the local socket)")
 	if cmd.Name() == "apply" || cmd.Name() == "delete" {
 		cmd.Flags().BoolVar(&o.forceConflicts, "force-conflicts", false, "write even while an operator (swarmgate run) holds the instance's lease")
 	}

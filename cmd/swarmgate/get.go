@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
@@ -62,7 +63,12 @@ is missing is Synced and Degraded.`,
 				statuses []status.ObjectStatus
 				objs     []v1alpha1.Object
 				configs  map[string]status.GatewayAgents
+				warnings []string
 			)
+			where := "instance " + engine.instance
+			if server != "" {
+				where = server
+			}
 			format, err := parseOutput(output)
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
@@ -80,12 +86,21 @@ is missing is Synced and Degraded.`,
 				if format.table() {
 					printOperator(cmd.OutOrStdout(), doc)
 				}
-			} else if statuses, objs, err = localStatus(cmd, &files, &engine); err != nil {
+			} else if statuses, objs, warnings, err = localStatus(cmd, &files, &engine); err != nil {
 				return err
 			}
 			statuses, err = selectStatuses(statuses, args)
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
+			}
+			if len(statuses) == 0 && format.table() {
+				// As kubectl says it: an empty table reads as a hang or a bug, and a mistyped
+				// --instance as nothing applied. What a delete left behind is said too.
+				fmt.Fprintf(cmd.ErrOrStderr(), "No resources found in %s.\n", where)
+				for _, w := range warnings {
+					slog.Warn(w, "reason", "Plan")
+				}
+				return nil
 			}
 			single := len(args) == 2 && !strings.Contains(args[0], "/") || len(args) == 1 && strings.Contains(args[0], "/")
 			if err := format.print(cmd.OutOrStdout(), statuses, objs, single); err != nil {
@@ -100,7 +115,7 @@ is missing is Synced and Degraded.`,
 	files.addFlags(cmd)
 	engine.addFlags(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: wide, yaml, json, name or jsonpath=TEMPLATE (default: a table)")
-	cmd.Flags().StringVar(&server, "server", "", "URL of a running `swarmgate run` to ask instead of the swarm")
+	cmd.Flags().StringVar(&server, "server", "", "`URL` of a running operator (swarmgate run) to ask instead of the swarm")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "with --server: file holding the operator's --read-token-file token")
 	cmd.MarkFlagsMutuallyExclusive("filename", "server")
 	return cmd
@@ -108,7 +123,8 @@ is missing is Synced and Degraded.`,
 
 // localStatus computes the status of the applied objects, or of the manifests' objects (as they
 // would be with the applied ones), against the swarm.
-func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]status.ObjectStatus, []v1alpha1.Object, error) {
+// It returns the plan's warnings too: what a delete left in place.
+func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) ([]status.ObjectStatus, []v1alpha1.Object, []string, error) {
 	var (
 		objs []v1alpha1.Object
 		r    *reconciler.Reconciler
@@ -116,14 +132,14 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 	if len(files.paths) > 0 {
 		o, rr, c, err := engine.session(cmd, files)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer c.Close()
 		objs, r = o, rr
 	} else {
 		rr, c, err := engine.reconciler()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer c.Close()
 		r = rr
@@ -132,7 +148,7 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 	// bootstrap older than the routes is no drift (get --server shows what each task serves).
 	pass, err := plan(cmd, r, reconciler.Input{Objects: objs}, planner.Options{KeepAgentConfigs: true}, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pass.ObserveVirtualIPs(cmd.Context())
 	statuses := pass.Status(nil)
@@ -145,7 +161,7 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 		statuses = slices.DeleteFunc(statuses, func(s status.ObjectStatus) bool { return !given[inventory.NewOwner(s.Kind, s.Name).String()] })
 		all = objs
 	}
-	return statuses, all, nil
+	return statuses, all, pass.Plan.Warnings, nil
 }
 
 // maxStatusSize bounds what get --server reads of /status: an operator's document for hundreds of

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -47,7 +48,7 @@ func (f outputFormat) table() bool { return f.kind == "" || f.kind == "wide" }
 func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) error {
 	switch f.kind {
 	case "", "wide":
-		return printTable(w, statuses, f.kind == "wide")
+		return printTable(w, statuses, objs, f.kind == "wide")
 	case "name":
 		for _, s := range statuses {
 			fmt.Fprintf(w, "%s.%s/%s\n", terminalSafe(strings.ToLower(string(s.Kind)), ""), group(), terminalSafe(s.Name, ""))
@@ -123,11 +124,15 @@ func document(statuses []status.ObjectStatus, objs []v1alpha1.Object, single boo
 }
 
 // printTable writes one line per object: its sync and health, and why, side by side.
-func printTable(w io.Writer, statuses []status.ObjectStatus, wide bool) error {
+func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS\tMESSAGE"
 	if wide {
-		header += "\tCONFIG"
+		header += "\tHOSTNAMES\tPORTS\tCONFIG"
+	}
+	byOwner := make(map[string]v1alpha1.Object, len(objs))
+	for _, o := range objs {
+		byOwner[string(o.GetTypeMeta().Kind)+"/"+o.GetObjectMeta().Name] = o
 	}
 	fmt.Fprintln(tw, header)
 	for _, s := range statuses {
@@ -144,7 +149,8 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, wide bool) error {
 		}
 		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks, orDash(strings.Join(msg, "; "))}
 		if wide {
-			cells = append(cells, orDash(s.Config))
+			hosts, ports := served(byOwner[string(s.Kind)+"/"+s.Name])
+			cells = append(cells, orDash(strings.Join(hosts, ",")), orDash(strings.Join(ports, ",")), orDash(s.Config))
 		}
 		for i, c := range cells {
 			cells[i] = terminalSafe(c, "")
@@ -153,6 +159,27 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, wide bool) error {
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// served lists what an object serves, for get -o wide: a Route's hostnames; a Gateway's listener
+// hostnames and ports ("8443/HTTPS"). Unknown objects (get --server) serve "-".
+func served(o v1alpha1.Object) (hosts, ports []string) {
+	switch o := o.(type) {
+	case *v1alpha1.Route:
+		for _, h := range o.Spec.Hostnames {
+			hosts = append(hosts, string(h))
+		}
+	case *v1alpha1.Gateway:
+		for _, l := range o.Spec.Listeners {
+			if l.Hostname != nil {
+				hosts = append(hosts, string(*l.Hostname))
+			}
+			ports = append(ports, fmt.Sprintf("%d/%s", l.Port, l.Protocol))
+		}
+		slices.Sort(ports)
+		ports = slices.Compact(ports)
+	}
+	return hosts, ports
 }
 
 // terminalSafe is text from outside swarmgate (a swarm's labels and task errors, an operator's

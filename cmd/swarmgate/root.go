@@ -71,9 +71,18 @@ func newLogger(w io.Writer, opts *globalOptions) (*slog.Logger, error) {
 	case "text":
 		return slog.New(tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, NoColor: !terminal})), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: durationText})), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text, json or auto", opts.logFormat)
+}
+
+// durationText logs a duration as people and log queries read it ("602ms"), not as the
+// nanoseconds slog's JSON gives by default.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {

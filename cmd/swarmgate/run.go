@@ -50,6 +50,8 @@ type runOptions struct {
 	readTokenFile  string
 	agentTokenFile string
 	vipCheck       time.Duration
+	prune          bool
+	pruneMax       float64
 	acmeCAFile     string
 	acmeKeyFile    string
 	acmeRenew      time.Duration
@@ -102,6 +104,8 @@ renewals fail stops writing before a standby may start.`,
 	f.StringVar(&o.allowedSigners, "allowed-signers", "", "file of armored OpenPGP public keys whose signed commits --verify-commits accepts")
 	f.DurationVar(&o.resync, "resync", 5*time.Minute, "reconcile at least this often")
 	f.DurationVar(&o.vipCheck, "vip-check", 2*time.Second, "ask the VirtualIPs' node agents this often who holds each address; 0 never")
+	f.BoolVar(&o.prune, "prune", true, "delete what the source no longer holds; with --prune=false it stays on the swarm, alerted (PruneHeld), until swarmgate delete")
+	f.Float64Var(&o.pruneMax, "prune-max-fraction", 0.5, "refuse to prune more than this share of the instance's applied objects in one pass (more than one object), alerted (PruneHeld); 1 allows any")
 	f.StringVar(&o.onDrift, "on-drift", "heal", "heal (re-apply and alert) or alert (alert only)")
 	f.StringArrayVar(&o.webhooks, "alert-webhook", nil, "URL that alerts are POSTed to; repeatable")
 	f.StringVar(&o.alertFormat, "alert-format", "json", "alert body: json, or slack for a Slack-compatible payload")
@@ -129,6 +133,11 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 	kind, target, ok := strings.Cut(o.source, ":")
 	switch {
 	case ok && kind == "dir":
+		// A path that is not there is a typo, not a source that comes later: retrying it
+		// forever would only hide it in the log.
+		if _, err := os.Stat(target); err != nil {
+			return nil, 0, fmt.Errorf("--source %s: %w", o.source, err)
+		}
 		return &source.Dir{Path: target}, 0, nil
 	case ok && kind == "git":
 		checkout := o.checkout
@@ -156,6 +165,9 @@ func (o *runOptions) run(ctx context.Context) error {
 	src, poll, err := o.newSource()
 	if err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
+	if o.pruneMax <= 0 || o.pruneMax > 1 {
+		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--prune-max-fraction %g: want more than 0, at most 1", o.pruneMax)}
 	}
 	if o.onDrift != "heal" && o.onDrift != "alert" {
 		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--on-drift %q: want heal or alert", o.onDrift)}
@@ -211,6 +223,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	}
 	ctl := operator.New(rec, c,
 		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
+			KeepRemoved: !o.prune, PruneMaxFraction: o.pruneMax,
 			Lease: holder}, alerts, metrics, log)
 
 	l, err := net.Listen("tcp", o.listen)

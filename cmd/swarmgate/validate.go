@@ -3,13 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
 )
 
 // fileOptions are the -f flags of every command that reads manifests.
@@ -21,6 +24,7 @@ func (o *fileOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&o.paths, "filename", "f", nil, "manifest file or directory (read recursively), or - for standard input; repeatable")
 	switch cmd.Name() {
 	case "get", "delete": // they may name objects of the store instead
+	case "validate": // validate exits 0 or 1 only: without files is invalid input (validate checks)
 	default:
 		_ = cmd.MarkFlagRequired("filename")
 	}
@@ -60,24 +64,50 @@ func invalidInput(cmd *cobra.Command, err error) error {
 }
 
 func newValidateCommand() *cobra.Command {
-	opts := &fileOptions{}
+	var (
+		opts       = &fileOptions{}
+		engine     engineOptions
+		serverSide bool
+	)
 	cmd := &cobra.Command{
 		Use:   "validate -f PATH...",
 		Short: "Check manifests without touching the swarm",
 		Long: `Decode and validate manifests: every object on its own and the set as a whole
 (references between objects, conflicting routes, duplicate ports, router IDs
 and service names). Every error names the file, the document, the object and
-the field. Exits 0 when the manifests are valid and 1 when they are not.`,
+the field. Exits 0 when the manifests are valid and 1 when they are not.
+
+Without the swarm, the files are the whole set: a Route whose Gateway was
+applied from another file is refused. --server-side validates them with the
+objects applied to the instance instead, as apply will (kubectl's
+--dry-run=server), and changes nothing.`,
 		Example: `  # Validate every manifest in a directory
   swarmgate validate -f manifests/examples/seed/
 
   # Validate a manifest from standard input
-  cat route.yaml | swarmgate validate -f -`,
+  cat route.yaml | swarmgate validate -f -
+
+  # Validate a Route against the Gateway applied earlier
+  swarmgate validate -f route.yaml --server-side`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, err := opts.load(cmd)
+			if len(opts.paths) == 0 {
+				return &exitCodeError{code: exitFail, msg: "no manifests given: -f PATH (a file or directory), or -f - for standard input"}
+			}
+			if serverSide {
+				return validateServerSide(cmd, opts, &engine)
+			}
+			objs, err := reconciler.LoadManifests(opts.paths, cmd.InOrStdin())
 			if err != nil {
+				var (
+					errs field.ErrorList
+					exit *exitCodeError
+				)
+				dangling := errors.As(err, &errs) && slices.ContainsFunc(errs, validation.Dangling)
+				if err = invalidInput(cmd, err); dangling && errors.As(err, &exit) {
+					exit.msg += "; what these files reference but do not hold (a Route's Gateway) may have been applied to the swarm: validate --server-side checks against the applied objects"
+				}
 				return err
 			}
 			if len(objs) == 0 {
@@ -90,7 +120,25 @@ the field. Exits 0 when the manifests are valid and 1 when they are not.`,
 		},
 	}
 	opts.addFlags(cmd)
+	engine.addFlags(cmd)
+	cmd.Flags().BoolVar(&serverSide, "server-side", false, "validate with the objects applied to the instance, as apply would (reads the swarm, changes nothing)")
 	return cmd
+}
+
+// validateServerSide validates the manifests as apply would: each object on its own, then the
+// set they make with the applied objects, against the swarm (services that clash, secrets that
+// are missing). Nothing is written.
+func validateServerSide(cmd *cobra.Command, files *fileOptions, engine *engineOptions) error {
+	objs, r, c, err := engine.session(cmd, files)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := plan(cmd, r, reconciler.Input{Objects: objs}, planner.Options{}, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s valid with the objects applied to instance %s\n", summarize(objs), engine.instance)
+	return nil
 }
 
 // summarize counts objects by kind: "4 objects (1 Zone, 1 Gateway, 2 Route)".

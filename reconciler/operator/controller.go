@@ -25,6 +25,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
@@ -61,6 +62,13 @@ type Options struct {
 	Lease Leaser
 	// ACME, if set, obtains and renews the certificates of listeners with tls.acme.
 	ACME *ACME
+	// KeepRemoved keeps applied what the source no longer holds (Flux's prune: false): it stays
+	// on the swarm, alerted, until deleted by hand (swarmgate delete).
+	KeepRemoved bool
+	// PruneMaxFraction refuses a pass that would prune more than this share of the instance's
+	// applied objects (more than one of them) at once: a moved directory or a bad merge looks
+	// like that; the objects are kept and alerted until the limit is raised. 0 sets no limit.
+	PruneMaxFraction float64
 }
 
 // Leaser takes and renews a lease on the instance, and gives it up.
@@ -83,13 +91,15 @@ type Controller struct {
 	warned  map[string]bool // the plan warnings logged by the last pass; only passes use it
 
 	// Read by the HTTP handlers while passes run.
-	mu          sync.Mutex
-	ready       bool
-	suspended   bool
-	seenRev     string // the newest revision fetched, valid or not
-	appliedRev  string
-	lastGood    []v1alpha1.Object
-	invalidRev  string
+	mu         sync.Mutex
+	ready      bool
+	suspended  bool
+	seenRev    string // the newest revision fetched, valid or not
+	appliedRev string
+	lastGood   []v1alpha1.Object
+	invalidRev string
+	// keptRev is the revision whose kept objects were last alerted.
+	keptRev     string
 	activeDrift map[string]alert.Event
 	lastErr     string
 	// failing is the failure the last pass alerted ("SourceFailed <error>"), "" after a good pass.
@@ -434,6 +444,15 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	if err != nil {
 		return c.failed(alert.FailurePlan, err)
 	}
+	if removed := removedFrom(objs, p.Stored); len(removed) > 0 {
+		if why := c.keepReason(len(removed), len(p.Stored)); why != "" {
+			// As apply without --prune: the source's objects join the applied ones, which stay.
+			c.alertKept(rev, removed, why)
+			if p, err = rec.Plan(ctx, reconciler.Input{Objects: objs}, planner.Options{KeepAgentConfigs: true}, true); err != nil {
+				return c.failed("PlanFailed", err)
+			}
+		}
+	}
 	statuses := p.Status(c.agents.status())
 	c.recordStatus(statuses)
 	c.mu.Lock()
@@ -488,6 +507,47 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
 	return nil
+}
+
+// removedFrom lists the applied objects the source no longer holds: "Route/docs".
+func removedFrom(objs, stored []v1alpha1.Object) []string {
+	held := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		held[inventory.OwnerOf(o).String()] = true
+	}
+	var out []string
+	for _, o := range stored {
+		if owner := inventory.OwnerOf(o).String(); !held[owner] {
+			out = append(out, owner)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// keepReason says why objects the source dropped are kept rather than pruned, or "" to prune.
+func (c *Controller) keepReason(removed, applied int) string {
+	switch {
+	case c.opts.KeepRemoved:
+		return "pruning is off (--prune=false); swarmgate delete removes them"
+	case c.opts.PruneMaxFraction > 0 && removed > 1 && float64(removed) > c.opts.PruneMaxFraction*float64(applied):
+		return fmt.Sprintf("pruning %d of the %d applied objects at once is over --prune-max-fraction %g; "+
+			"if that is meant, raise it (1 prunes any share) or delete them with swarmgate delete", removed, applied, c.opts.PruneMaxFraction)
+	}
+	return ""
+}
+
+// alertKept alerts, once per revision, that objects the source dropped are kept.
+func (c *Controller) alertKept(rev string, removed []string, why string) {
+	msg := "in no manifest any more, kept: " + strings.Join(removed, ", ") + "; " + why
+	c.mu.Lock()
+	first := c.keptRev != rev
+	c.keptRev = rev
+	c.mu.Unlock()
+	if first {
+		c.log.Warn(msg, "reason", alert.ReasonPruneHeld, "revision", rev)
+		c.alerts.Send(alert.Event{Reason: alert.ReasonPruneHeld, Revision: rev, Message: msg})
+	}
 }
 
 // recordStatus exports each object's sync and health.

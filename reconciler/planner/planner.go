@@ -254,7 +254,9 @@ func (p *Plan) planNetworks(d *desired.State, s *swarmstate.Snapshot, fail func(
 		// A service swarmgate does not own that uses the network (one a Route attached, or one
 		// attached by hand) keeps it: removing the network would need changing that service.
 		if user := foreignUser(s.Services, n, d.Instance); user != "" {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place", n.Name, user))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("network %s is no longer wanted but service %s, which swarmgate did not create, uses it: left in place "+
+				"(swarmgate changes no other service than by backendRefs[].attach); once %s no longer needs it: "+
+				"docker service update --network-rm %s %s && docker network rm %s", n.Name, user, user, n.Name, user, n.Name))
 			continue
 		}
 		deletes = append(deletes, Action{Op: Delete, Kind: KindNetwork, Name: n.Name, Owner: n.Labels[inventory.LabelOwner], ID: n.ID})
@@ -364,7 +366,7 @@ func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNe
 		case !ok:
 			p.Actions = append(p.Actions, Action{Op: Create, Kind: KindService, Name: w.Name, Owner: w.Owner, Service: w})
 		case !swarmstate.Owned(got.Spec.Labels, d.Instance):
-			fail("service %s exists and was not created by swarmgate instance %q; rename the %s or remove that service", w.Name, d.Instance, w.Owner)
+			fail("service %s exists and was not created by swarmgate instance %q; %s, or remove that service", w.Name, d.Instance, renameHint(w.Owner))
 		default:
 			if changes := Diff(Project(w.Spec, nil), Project(got.Spec, netNames)); len(changes) > 0 {
 				p.Actions = append(p.Actions, Action{Op: Update, Kind: KindService, Name: w.Name, Owner: w.Owner,
@@ -493,6 +495,15 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
 		}
 	}
+}
+
+// renameHint says what to rename so that an owner's service gets another name: a Route's
+// services are named by its spec.services entries, a Gateway's and a VirtualIP's by the object.
+func renameHint(owner string) string {
+	if route, ok := strings.CutPrefix(owner, string(v1alpha1.KindRoute)+"/"); ok {
+		return "rename the service in spec.services of Route " + route
+	}
+	return "rename the " + owner
 }
 
 // foreignUser names a service of services that swarmgate's instance does not own and that is

@@ -246,7 +246,7 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 	delete(s.Services[0].Spec.Labels, inventory.LabelInstance)
 	s.Nodes[0].Spec.Labels = map[string]string{"zone": "manager"}
 	_, err = New(old, s, Options{Prune: true})
-	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"`) ||
+	if err == nil || !strings.Contains(err.Error(), `service app exists and was not created by swarmgate instance "test"; rename the service in spec.services of Route app, or remove that service`) ||
 		!strings.Contains(err.Error(), "node node1: label zone=manager was not set by swarmgate; refusing to change it to dmz") {
 		t.Errorf("want both refusals, got %v", err)
 	}
@@ -270,22 +270,27 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 	}
 }
 
+// TestEnvValuesAreMasked: values that may be credentials (by name, or a URL with user info) are
+// never shown; other values are configuration, shown as get -o yaml shows them.
 func TestEnvValuesAreMasked(t *testing.T) {
 	spec := func(env ...string) map[string]string {
 		return Project(swarm.ServiceSpec{TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Env: env}}}, nil)
 	}
-	changes := Diff(spec("PASSWORD=hunter2", "A=1", "NEW=x"), spec("A=1", "PASSWORD=changed", "OLD=y"))
+	changes := Diff(spec("PASSWORD=hunter2", "A=1", "NEW_API_TOKEN=x7", "DB=postgres://u:hunter3@db", "LOG=debug"),
+		spec("A=1", "PASSWORD=changed", "OLD_SECRET=y9", "DB=postgres://db", "LOG=info"))
 	want := []Change{
-		{Field: "env.NEW", New: "(a value)"},
+		{Field: "env.DB", Old: "postgres://db", New: "(another value)"},
+		{Field: "env.LOG", Old: "info", New: "debug"},
+		{Field: "env.NEW_API_TOKEN", New: "(a value)"},
 		{Field: "env.PASSWORD", Old: "(a value)", New: "(another value)"},
-		{Field: "env.OLD", Old: "(a value)"},
+		{Field: "env.OLD_SECRET", Old: "(a value)"},
 	}
 	if !reflect.DeepEqual(changes, want) {
 		t.Errorf("changes %+v, want %+v", changes, want)
 	}
 	// No hash either: a short value could be guessed back from one.
 	for _, c := range changes {
-		if strings.ContainsAny(c.Old+c.New, "0123456789") || strings.Contains(c.Old+c.New, "hunter2") {
+		if strings.ContainsAny(c.Old+c.New, "0123456789") || strings.Contains(c.Old+c.New, "hunter") {
 			t.Errorf("an env value leaks into the diff: %+v", c)
 		}
 	}
@@ -585,7 +590,7 @@ func TestPlanKeepsNetworkAForeignServiceUses(t *testing.T) {
 	s.Services = append(s.Services, swarm.Service{ID: "svc-theirs", Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "theirs"},
 		TaskTemplate: swarm.TaskSpec{Networks: []swarm.NetworkAttachmentConfig{{Target: "net-old"}}}}})
 	p, err = New(want, s, Options{Prune: true})
-	if err != nil || strings.Contains(format(p), "delete network/old") || !strings.Contains(format(p), "network old is no longer wanted but service theirs") {
+	if err != nil || strings.Contains(format(p), "delete network/old") || !strings.Contains(format(p), "network old is no longer wanted but service theirs") || !strings.Contains(format(p), "docker service update --network-rm old theirs && docker network rm old") {
 		t.Errorf("a network a foreign service uses: %v\n%s", err, format(p))
 	}
 }
@@ -625,5 +630,19 @@ spec:
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in\n%s", want, got)
 		}
+	}
+}
+
+// TestMountsReadAsPlaces: a mount reads "NAME at PATH", so that in a diff "->" only ever means
+// "changed to".
+func TestMountsReadAsPlaces(t *testing.T) {
+	spec := func(secret string) map[string]string {
+		return Project(swarm.ServiceSpec{TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Secrets: []*swarm.SecretReference{
+			{SecretName: secret, File: &swarm.SecretReferenceFileTarget{Name: "/etc/nginx/nginx.conf", UID: "0", GID: "0", Mode: 0o444}}}}}}, nil)
+	}
+	changes := Diff(spec("gw-conf-new"), spec("gw-conf-old"))
+	if len(changes) != 1 || changes[0].Old != "gw-conf-old at /etc/nginx/nginx.conf uid=0 gid=0 mode=444" ||
+		strings.Contains(changes[0].Old+changes[0].New, "->") {
+		t.Errorf("changes %+v", changes)
 	}
 }

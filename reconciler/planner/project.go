@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
@@ -37,7 +38,7 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		set("args", quoteList(c.Args))
 		for _, kv := range c.Env {
 			name, value, _ := strings.Cut(kv, "=")
-			f[envPrefix+name] = value // compared here, never shown: Diff masks it
+			f[envPrefix+name] = value // compared here; Diff masks it when it may be a credential
 		}
 		set("hostname", c.Hostname)
 		caps := slices.Clone(c.CapabilityAdd)
@@ -171,8 +172,15 @@ func Diff(want, got map[string]string) []Change {
 		}
 	}
 	for i, c := range changes {
-		if strings.HasPrefix(c.Field, envPrefix) {
-			changes[i].Old, changes[i].New = maskEnv(c.Old), maskEnv(c.New)
+		name, ok := strings.CutPrefix(c.Field, envPrefix)
+		if !ok {
+			continue
+		}
+		if v1alpha1.SecretLike(name, c.Old) {
+			changes[i].Old = maskEnv(c.Old)
+		}
+		if v1alpha1.SecretLike(name, c.New) {
+			changes[i].New = maskEnv(c.New)
 			if c.Old != "" && c.New != "" {
 				changes[i].New = "(another value)"
 			}
@@ -181,9 +189,10 @@ func Diff(want, got map[string]string) []Change {
 	return changes
 }
 
-// envPrefix keys an environment variable's value in a projection. Values often hold credentials:
-// a diff or an alert says that one was added, changed or removed, never what it is, nor anything
-// (such as a hash) a short value could be guessed back from.
+// envPrefix keys an environment variable's value in a projection. A value that may be a
+// credential (v1alpha1.SecretLike): a diff or an alert says that it was added, changed or
+// removed, never what it is, nor anything (such as a hash) a short value could be guessed back
+// from.
 const envPrefix = "env."
 
 // maskEnv replaces an environment value in a change.
@@ -230,7 +239,8 @@ func durationPtr(d *time.Duration) string {
 // target, where and how.
 func mountedFile(name string, f *swarm.SecretReferenceFileTarget) string {
 	if f == nil {
-		return name + " -> "
+		return name
 	}
-	return fmt.Sprintf("%s -> %s uid=%s gid=%s mode=%o", name, f.Name, f.UID, f.GID, f.Mode)
+	// "at", not "->": a diff reads "->" as "changed to".
+	return fmt.Sprintf("%s at %s uid=%s gid=%s mode=%o", name, f.Name, f.UID, f.GID, f.Mode)
 }

@@ -1,7 +1,9 @@
 package status
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -67,6 +69,9 @@ type Input struct {
 	// Agents are, for each gateway with agents (by qualified name), the config it should serve
 	// and what its tasks report serving, when an operator hands them their configs.
 	Agents map[string]GatewayAgents
+	// Attached are, by owner, the services not swarmgate's that its backendRefs[].attach attaches
+	// to a gateway's network: their tasks restart on it.
+	Attached map[string][]string
 }
 
 // Judge computes the status of every object. It is the one place sync and health are judged:
@@ -111,7 +116,14 @@ func Judge(in Input) []ObjectStatus {
 		case missing:
 			st.Health, st.Reason, st.Message = v1alpha1.Missing, v1alpha1.ReasonMissing, "its services do not exist"
 		default:
-			st.Health, st.Reason, st.Message = health(services, in.Snapshot.Tasks)
+			st.Health, st.Reason, st.Message = health(services, in.Snapshot.Services, in.Snapshot.Tasks)
+			if st.Health == v1alpha1.Healthy {
+				// A service the Route attached restarts its tasks on the new network: until they
+				// run, its requests fail.
+				if h, r, m := health(attached(in.Attached[owner], in.Snapshot), in.Snapshot.Services, in.Snapshot.Tasks); h == v1alpha1.Progressing {
+					st.Health, st.Reason, st.Message = h, r, m
+				}
+			}
 			if st.Health == v1alpha1.Healthy && resolved.Status != v1alpha1.ConditionTrue {
 				st.Health, st.Reason, st.Message = v1alpha1.Degraded, resolved.Reason, resolved.Message
 			}
@@ -151,6 +163,18 @@ func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	return out
 }
 
+// attached are the services, not swarmgate's, that an owner's backendRefs[].attach attaches to
+// a gateway's network.
+func attached(names []string, s *swarmstate.Snapshot) []swarm.Service {
+	var out []swarm.Service
+	for _, svc := range s.Services {
+		if slices.Contains(names, svc.Spec.Name) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
 // tasks counts the running and desired tasks of services, and names the config secret they use.
 func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int, config string) {
 	ids := map[string]bool{}
@@ -183,8 +207,9 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 	return running, want, config
 }
 
-// health judges services by their update status and tasks: the worst service decides.
-func health(services []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+// health judges services by their update status and tasks: the worst service decides. all are
+// every service of the swarm: those that may hold a port one of services waits for.
+func health(services, all []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
 	rank := map[v1alpha1.HealthStatus]int{v1alpha1.Healthy: 0, v1alpha1.Progressing: 1, v1alpha1.Degraded: 2}
 	h, reason, msg := v1alpha1.Healthy, v1alpha1.ReasonReady, ""
 	for _, svc := range services {
@@ -195,6 +220,9 @@ func health(services []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			}
 		}
 		sh, sr, sm := ServiceHealth(svc, mine)
+		if sr == v1alpha1.ReasonHostPortInUse {
+			sm += "; " + portHolders(svc, all)
+		}
 		if rank[sh] > rank[h] {
 			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
@@ -223,7 +251,7 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update %s", u.State)
 		}
 	}
-	running, want := 0, 0
+	running, current, want := 0, 0, 0
 	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
 		want = int(*r.Replicas)
 	}
@@ -233,6 +261,9 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 			slots++
 			if t.Status.State == swarm.TaskStateRunning {
 				running++
+				if onSpec(svc, t) {
+					current++
+				}
 			}
 		}
 	}
@@ -240,8 +271,14 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 		want = slots
 	}
 	switch {
+	case running >= want && current < want:
+		// Right after an update, before swarm marks the service updating, the old tasks still
+		// run the old spec: the service serves what was asked only once its tasks run the new one.
+		return v1alpha1.Progressing, v1alpha1.ReasonUpdating, fmt.Sprintf("update pending: %d of %d tasks on the new spec", current, want)
 	case running >= want:
 		return v1alpha1.Healthy, v1alpha1.ReasonReady, ""
+	case portInUse(tasks):
+		return v1alpha1.Degraded, v1alpha1.ReasonHostPortInUse, withFailure(fmt.Sprintf("%d of %d tasks running; host port %s in use", running, want, strings.Join(hostPorts(svc), ", ")))
 	case failure != "" && newestFailed(tasks):
 		return v1alpha1.Degraded, v1alpha1.ReasonTasksFailing, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	default:
@@ -249,6 +286,116 @@ func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus
 		// failed: it runs once a node frees up. Its reason is worth showing all the same.
 		return v1alpha1.Progressing, v1alpha1.ReasonTasksNotRunning, withFailure(fmt.Sprintf("%d of %d tasks running", running, want))
 	}
+}
+
+// onSpec reports whether a task runs the service's current task spec in what decides what it
+// serves: its container (image, command, environment, secrets and configs: a gateway's config),
+// its networks and a forced update. The engine gives a task's spec back without the defaults it
+// filled into the service's (a restart policy, empty structs), so the two are compared with every
+// empty value left out, and only in those parts.
+func onSpec(svc swarm.Service, t swarm.Task) bool {
+	type served struct {
+		ContainerSpec *swarm.ContainerSpec
+		Networks      []swarm.NetworkAttachmentConfig
+		ForceUpdate   uint64
+	}
+	want := served{svc.Spec.TaskTemplate.ContainerSpec, svc.Spec.TaskTemplate.Networks, svc.Spec.TaskTemplate.ForceUpdate}
+	got := served{t.Spec.ContainerSpec, t.Spec.Networks, t.Spec.ForceUpdate}
+	return reflect.DeepEqual(withoutEmpty(want), withoutEmpty(got))
+}
+
+// withoutEmpty is v as JSON values with every empty value (null, "", 0, false, {}, []) left out.
+func withoutEmpty(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if json.Unmarshal(data, &out) != nil {
+		return nil
+	}
+	var prune func(any) any
+	prune = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if e = prune(e); e == nil {
+					delete(v, k)
+				} else {
+					v[k] = e
+				}
+			}
+			if len(v) == 0 {
+				return nil
+			}
+		case []any:
+			for i := range v {
+				v[i] = prune(v[i])
+			}
+			if len(v) == 0 {
+				return nil
+			}
+		case string:
+			if v == "" {
+				return nil
+			}
+		case float64:
+			if v == 0 {
+				return nil
+			}
+		case bool:
+			if !v {
+				return nil
+			}
+		}
+		return v
+	}
+	return prune(out)
+}
+
+// hostPortInUse is how swarm's scheduler says a node's host-mode port is taken.
+const hostPortInUse = "host-mode port already in use"
+
+// portInUse reports whether the newest task waits for a host-mode port that something else
+// holds. While a task of the service itself is stopping (an update, stop-first), the port may be
+// its own, about to be freed.
+func portInUse(tasks []swarm.Task) bool {
+	n := newest(tasks, func(t swarm.Task) bool { return t.DesiredState == swarm.TaskStateRunning })
+	if n == nil || n.Status.State != swarm.TaskStatePending || !strings.Contains(n.Status.Err, hostPortInUse) {
+		return false
+	}
+	return !slices.ContainsFunc(tasks, func(t swarm.Task) bool {
+		return t.DesiredState != swarm.TaskStateRunning && t.Status.State == swarm.TaskStateRunning
+	})
+}
+
+// hostPorts lists a service's host-mode published ports: "80/tcp".
+func hostPorts(svc swarm.Service) []string {
+	var out []string
+	if svc.Spec.EndpointSpec != nil {
+		for _, p := range svc.Spec.EndpointSpec.Ports {
+			if p.PublishMode == swarm.PortConfigPublishModeHost {
+				out = append(out, fmt.Sprintf("%d/%s", p.PublishedPort, p.Protocol))
+			}
+		}
+	}
+	return out
+}
+
+// portHolders names the other services that publish one of svc's host-mode ports in host mode:
+// those swarm knows; anything else (a container run with -p, a process) only the node can tell.
+func portHolders(svc swarm.Service, services []swarm.Service) string {
+	mine := hostPorts(svc)
+	var holders []string
+	for _, other := range services {
+		if other.ID != svc.ID && slices.ContainsFunc(hostPorts(other), func(p string) bool { return slices.Contains(mine, p) }) {
+			holders = append(holders, "service "+other.Spec.Name)
+		}
+	}
+	if len(holders) == 0 {
+		return "held by no swarm service: a container run with -p or a process on the node (docker ps, ss -ltnp there)"
+	}
+	return "held by " + strings.Join(holders, ", ")
 }
 
 // RolledBack reports whether swarm is rolling back, or rolled back, a service's update: its spec

@@ -76,7 +76,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		ruleNames[*rule.Name] = true
 	}
 	for i := range s.Rules {
-		errs = append(errs, validateRule(p.Child("rules").Index(i), &s.Rules[i])...)
+		errs = append(errs, validateRule(p.Child("rules").Index(i), &s.Rules[i], s.Services)...)
 	}
 
 	services := map[string]bool{}
@@ -128,7 +128,8 @@ func validateRetry(p *field.Path, r *v1alpha1.RouteRetry) field.ErrorList {
 	return errs
 }
 
-func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
+// services are the Route's spec.services: a backendRef naming one takes its port.
+func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.RouteService) field.ErrorList {
 	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
 	if t := rule.Timeouts; t != nil {
 		tp := p.Child("timeouts")
@@ -207,7 +208,7 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule) field.ErrorList {
 		case b.Port != nil:
 			errs = append(errs, validatePort(bp.Child("port"), *b.Port)...)
 		case b.IsService():
-			errs = append(errs, field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)"))
+			errs = append(errs, missingPort(bp, b.Name, services))
 		}
 		if b.Weight != nil && (*b.Weight < 0 || *b.Weight > v1alpha1.MaxWeight) {
 			errs = append(errs, field.Invalid(bp.Child("weight"), fmt.Sprintf("must be 0 to %d", v1alpha1.MaxWeight)))
@@ -438,6 +439,21 @@ func validateBackendFilters(p *field.Path, filters []v1alpha1.RouteFilter, rule 
 		}
 	}
 	return errs
+}
+
+// missingPort reports a backendRef without a port. When its name is a near miss of a spec.services
+// entry's, the name is the likelier mistake: that entry's port would have been taken.
+func missingPort(bp *field.Path, name string, services []v1alpha1.RouteService) *field.Error {
+	names := make([]string, 0, len(services))
+	for _, svc := range services {
+		if svc.Port != nil {
+			names = append(names, svc.Name)
+		}
+	}
+	if best := field.Nearest(name, names); best != "" {
+		return field.Invalid(bp.Child("name"), fmt.Sprintf("is no spec.services entry (did you mean %q, whose port it would take?); a service declared elsewhere needs backendRefs[].port", best))
+	}
+	return field.Required(bp.Child("port"), "the port the service listens on (it defaults only for a spec.services entry with a port)")
 }
 
 // validateMirror checks a mirror's service and share.

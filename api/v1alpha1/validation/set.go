@@ -3,6 +3,7 @@ package validation
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -91,11 +92,28 @@ func (c claimSet) claim(key string, o v1alpha1.Object) v1alpha1.Object {
 	return nil
 }
 
+// noSuch reports a reference to an object the set does not hold, naming the one asked for and
+// those there are (object names are no secrets): a typo shows at a glance.
+func noSuch[T any](p *field.Path, kind v1alpha1.Kind, name string, have map[string]T) *field.Error {
+	there := "there is none"
+	if len(have) > 0 {
+		there = "there are: " + strings.Join(slices.Sorted(maps.Keys(have)), ", ")
+	}
+	return field.Invalid(p, fmt.Sprintf("%s%s %q (%s)", dangling, kind, name, there))
+}
+
+// dangling starts the detail of every reference to an object the set does not hold.
+const dangling = "names no "
+
+// Dangling reports whether an error is a reference to an object the set does not hold: with a
+// part of the manifests, one that may have been applied from another part.
+func Dangling(e *field.Error) bool { return strings.HasPrefix(e.Detail, dangling) }
+
 func (s set) checkZoneRef(p *field.Path, zone string) field.ErrorList {
 	if zone == "" || s.zones[zone] != nil {
 		return nil
 	}
-	return field.ErrorList{field.Invalid(p, "names no Zone")}
+	return field.ErrorList{noSuch(p, v1alpha1.KindZone, zone, s.zones)}
 }
 
 func (s set) checkZone(z *v1alpha1.Zone, claims claimSet) field.ErrorList {
@@ -155,7 +173,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		gw := s.gateways[ref.Name]
 		switch {
 		case gw == nil:
-			errs = append(errs, field.Invalid(pp.Child("name"), "names no Gateway"))
+			errs = append(errs, noSuch(pp.Child("name"), v1alpha1.KindGateway, ref.Name, s.gateways))
 		case !ref.Refers(gw):
 			errs = append(errs, field.Invalid(pp.Child("namespace"), "is not the namespace of Gateway "+ref.Name))
 		case ref.SectionName == "":
@@ -178,7 +196,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 			}
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
-				"names no listener of Gateway "+ref.Name))
+				dangling+"listener of Gateway "+ref.Name))
 		case !serves(gw.Listener(ref.SectionName)):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
 		case !gw.Listener(ref.SectionName).Allows(gw.Metadata.Namespace, r.Metadata.Namespace):
@@ -317,9 +335,9 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 		gw := s.gateways[t.Name]
 		switch {
 		case gw == nil:
-			errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
+			errs = append(errs, noSuch(tp.Child("name"), v1alpha1.KindGateway, t.Name, s.gateways))
 		case t.Listener != "" && gw.Listener(t.Listener) == nil:
-			errs = append(errs, field.Invalid(tp.Child("listener"), "names no listener of Gateway "+t.Name))
+			errs = append(errs, field.Invalid(tp.Child("listener"), dangling+"listener of Gateway "+t.Name))
 		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolHTTPS:
 			errs = append(errs, field.Invalid(tp.Child("listener"), "names an HTTPS listener; the health check is plain HTTP: track an HTTP listener of the gateway (one that redirects to HTTPS will do)"))
 		case t.Listener == "" && gw.HealthListener() == nil:

@@ -57,7 +57,7 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 }
 
 func withObject(errs field.ErrorList, o v1alpha1.Object) field.ErrorList {
-	return errs.WithObject(o.GetObjectMeta().Origin.String(), v1alpha1.Ref(o))
+	return errs.WithObject(o.GetObjectMeta().Origin.At, v1alpha1.Ref(o))
 }
 
 // originOf formats where another object is, for errors that name two objects.

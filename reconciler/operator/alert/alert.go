@@ -34,6 +34,9 @@ const (
 	ReasonVirtualIPNotReady = "VirtualIPNotReady"
 	// ReasonEmptySource: the source holds no object; the operator does not prune everything.
 	ReasonEmptySource = "EmptySource"
+	// ReasonPruneHeld: objects the source no longer holds are kept, not pruned: pruning is off,
+	// or they are more than --prune-max-fraction of the instance; the message names them.
+	ReasonPruneHeld = "PruneHeld"
 	// ReasonConfigRejected: a gateway task's nginx refuses a new config; it keeps serving its last.
 	ReasonConfigRejected = "ConfigRejected"
 	// ReasonVirtualIPRecovered: exactly one node holds the address again, and it answers.

@@ -395,7 +395,7 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 			continue
 		}
 		host, port := r.opts.Backend(c.route.BackendServiceName(m.BackendRef), int32(*m.BackendRef.Port))
-		out = append(out, mirror{location: dispatchPrefix + "m" + strconv.Itoa(c.id) + "-" + strconv.Itoa(len(out)),
+		out = append(out, mirror{location: dispatchPrefix + c.name + "/m" + strconv.Itoa(len(out)),
 			target: host + ":" + strconv.Itoa(int(port)), hundredths: min(share, 10000)})
 	}
 	return out

@@ -212,7 +212,10 @@ func (e *TokenError) Error() string {
 
 // candidate is one match of one rule of one route, on one server.
 type candidate struct {
-	id       int // unique in the config; names the internal location
+	id int // unique in the config; orders the internal locations
+	// name names its internal location (dispatchPrefix+name), from the route's and rule's
+	// identity, not a counter: a change to one route renames nothing of another's.
+	name     string
 	route    *v1alpha1.Route
 	rule     *v1alpha1.RouteRule
 	ruleIdx  int
@@ -547,7 +550,9 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 			locs = append(locs, l)
 		}
 	}
+	names := map[string]int{}
 	for _, c := range s.candidates {
+		c.name = internalName(c, names)
 		if c.exact || c.path != "/" {
 			add(location{exact: true, path: c.path})
 		}
@@ -606,7 +611,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		if c.rule.Name != nil { // a DNS-1123 label: nothing a comment could be ended by
 			rule += " (" + string(*c.rule.Name) + ")"
 		}
-		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+strconv.Itoa(id)))
+		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+c.name))
 		r.writeBodyOverride(b, r.body(c), "        ")
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
@@ -616,6 +621,26 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 	}
 	r.authLocations(b)
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
+}
+
+// internalName names a candidate's internal location in its server: "ns.route/rule/match", the
+// rule by its name when it has one (DNS-1123 labels: no character a URI or nginx would read). The
+// same match brought by two of the route's hostnames gets "~2".
+func internalName(c *candidate, taken map[string]int) string {
+	name := c.route.Metadata.Name
+	if c.route.Metadata.Namespace != "" {
+		name = c.route.Metadata.Namespace + "." + name
+	}
+	rule := strconv.Itoa(c.ruleIdx)
+	if c.rule.Name != nil {
+		rule = string(*c.rule.Name)
+	}
+	name += "/" + rule + "/" + strconv.Itoa(c.matchIdx)
+	taken[name]++
+	if n := taken[name]; n > 1 {
+		name += "~" + strconv.Itoa(n)
+	}
+	return name
 }
 
 // dispatch writes a location's body: conditional candidates in precedence order, each sending a
@@ -644,7 +669,7 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 		}
 		dispatched[c.id] = c
 		if !c.conditional() {
-			b.WriteString("        rewrite ^ \"" + dispatchPrefix + strconv.Itoa(c.id) + "\" last;\n")
+			b.WriteString("        rewrite ^ " + quote(dispatchPrefix+c.name) + " last;\n")
 			return
 		}
 		if c.cond == "" {
@@ -654,9 +679,7 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 		}
 		b.WriteString("        if ($")
 		b.WriteString(c.cond)
-		b.WriteString(") {\n            rewrite ^ \"" + dispatchPrefix)
-		b.WriteString(strconv.Itoa(c.id))
-		b.WriteString("\" last;\n        }\n")
+		b.WriteString(") {\n            rewrite ^ " + quote(dispatchPrefix+c.name) + " last;\n        }\n")
 	}
 	b.WriteString("        return 404;\n")
 }
