@@ -64,7 +64,7 @@ swarm.`,
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
-			ex, err := nginx.Explain(gw, routes, req)
+			ex, err := nginx.Explain(gw, routes, req, nginx.Options{Grants: v1alpha1.GrantsOf(objs)})
 			if err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
@@ -202,6 +202,9 @@ func printExplanation(w io.Writer, gw *v1alpha1.Gateway, ex *nginx.Explanation) 
 			share := "no requests"
 			if total > 0 && b.Weight > 0 {
 				share = fmt.Sprintf("%.1f%% of requests", 100*float64(b.Weight)/float64(total))
+			}
+			if b.Refused != "" {
+				share = "none: " + b.Refused
 			}
 			fmt.Fprintf(w, "  backend %s port %d, weight %d (%s)", b.Service, b.Port, b.Weight, share)
 			if len(b.Filters) > 0 {

@@ -63,6 +63,8 @@ type Backend struct {
 	Port    int32    `json:"port"`
 	Weight  int32    `json:"weight"`
 	Filters []string `json:"filters,omitempty"`
+	// Refused says why the gateway does not send to it, when it does not.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Explain follows req through the config Render writes for gw and routes: which server and
@@ -70,7 +72,8 @@ type Backend struct {
 // It uses the renderer's own server and precedence code, so the two cannot disagree on what a
 // config routes; a request table run through the real nginx checks the rest (how nginx compares
 // hosts, paths, methods, headers and query parameters).
-func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request) (*Explanation, error) {
+// opts are the renderer's: its Grants and Services say which backends answer 500 instead.
+func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request, opts Options) (*Explanation, error) {
 	port, err := requestPort(gw, req.Listener)
 	if err != nil {
 		return nil, err
@@ -79,7 +82,8 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request) (*Expl
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{blockVars: map[string]string{}}
+	opts.defaults()
+	r := &renderer{opts: opts, blockVars: map[string]string{}}
 	r.acme = acmeSolver(gw)
 	servers, fallbacks := r.servers(gw, routes)
 	host := normalizeHost(req.Host)
@@ -138,7 +142,7 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request) (*Expl
 		chosen = c
 		v := verdict(c, "")
 		v.Filters = filterNames(c.rule.Filters)
-		v.Backends = backends(c.rule.BackendRefs, c.route.Metadata.Namespace)
+		v.Backends = r.backends(c)
 		ex.Chosen = &v
 		break
 	}
@@ -286,20 +290,25 @@ func filterNames(filters []v1alpha1.RouteFilter) []string {
 	return names
 }
 
-func backends(refs []v1alpha1.BackendRef, namespace string) []Backend {
-	out := make([]Backend, 0, len(refs))
-	for _, ref := range refs {
-		b := Backend{Service: ref.Name, Weight: 1, Filters: filterNames(ref.Filters)}
-		ns := ref.Namespace
-		if ns == "" {
-			ns = namespace
-		}
-		b.Service = v1alpha1.StackName(ns, ref.Name)
+// backends are the backends of c's rule as the renderer sends to them (upstream): those it cannot
+// send to say why, their share answering 500.
+func (r *renderer) backends(c *candidate) []Backend {
+	out := make([]Backend, 0, len(c.rule.BackendRefs))
+	for _, ref := range c.rule.BackendRefs {
+		b := Backend{Service: c.route.BackendServiceName(ref), Weight: 1, Filters: filterNames(ref.Filters)}
 		if ref.Port != nil {
 			b.Port = int32(*ref.Port)
 		}
 		if ref.Weight != nil {
 			b.Weight = *ref.Weight
+		}
+		switch {
+		case invalidBackend(ref):
+			b.Refused = "not a swarm service: its share answers 500"
+		case !v1alpha1.Permits(r.opts.Grants, c.route, ref):
+			b.Refused = "of another namespace, and no ReferenceGrant permits it: its share answers 500"
+		case r.opts.missing(b.Service):
+			b.Refused = "does not exist: its share answers 500"
 		}
 		out = append(out, b)
 	}

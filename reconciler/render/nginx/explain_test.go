@@ -14,9 +14,9 @@ import (
 // agreesWithNginx checks that Explain says of req what the real nginx did with it: the service
 // that answered is among the chosen rule's backends, a 404 is explained as no rule serving, a
 // redirect by a redirect, a 500 by a rule without a backend to send to.
-func agreesWithNginx(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Route, listener v1alpha1.SectionName, req *http.Request, status int, body []byte) {
+func agreesWithNginx(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options, listener v1alpha1.SectionName, req *http.Request, status int, body []byte) {
 	t.Helper()
-	ex, err := Explain(gw, routes, Request{Listener: listener, Host: req.Host, Target: req.URL.RequestURI(), Method: req.Method, Headers: req.Header})
+	ex, err := Explain(gw, routes, Request{Listener: listener, Host: req.Host, Target: req.URL.RequestURI(), Method: req.Method, Headers: req.Header}, opts)
 	if err != nil {
 		t.Fatalf("explain: %v", err)
 	}
@@ -35,7 +35,7 @@ func agreesWithNginx(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Rout
 			t.Errorf("nginx redirected; explain says %+v", ex)
 		}
 	case status == http.StatusInternalServerError:
-		if ex.Chosen == nil || slices.ContainsFunc(ex.Chosen.Backends, func(b Backend) bool { return b.Weight > 0 }) {
+		if ex.Chosen == nil || slices.ContainsFunc(ex.Chosen.Backends, func(b Backend) bool { return b.Weight > 0 && b.Refused == "" }) {
 			t.Errorf("nginx answered 500 (no backend); explain says %+v", ex)
 		}
 	case status == http.StatusOK && ex.Chosen == nil && !strings.Contains(ex.Answer, "health check"):
@@ -66,6 +66,15 @@ spec:
     backendRefs: [{name: api-canary, port: 80, weight: 9}, {name: api, port: 80, weight: 1}]
   - matches: [{path: {type: Exact, value: /login}, method: POST}]
     backendRefs: [{name: auth, port: 80}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: shared}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [shared.example.com]
+  rules:
+  - backendRefs: [{name: shared, namespace: other, port: 80}, {name: gone, port: 80}, {name: api, port: 80}]
 `))
 	tests := []struct {
 		name     string
@@ -91,7 +100,7 @@ spec:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ex, err := Explain(gw, routes, tt.req)
+			ex, err := Explain(gw, routes, tt.req, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,14 +120,21 @@ spec:
 			}
 		})
 	}
-	ex, _ := Explain(gw, routes, Request{Host: "app.example.com", Target: "/api", Method: "GET", Headers: map[string][]string{"X-Canary": {"true"}}})
+	ex, _ := Explain(gw, routes, Request{Host: "app.example.com", Target: "/api", Method: "GET", Headers: map[string][]string{"X-Canary": {"true"}}}, Options{})
 	if got := ex.Chosen; got == nil || !slices.Equal(got.Filters, []string{"RequestHeaderModifier"}) || len(got.Backends) != 2 || got.Backends[0].Weight != 9 || got.Backends[0].Service != "api-canary" {
 		t.Errorf("chosen %+v, want the canary rule's filter and weighted backends", got)
 	}
-	if _, err := Explain(gw, routes, Request{Listener: "nope", Host: "app.example.com", Target: "/"}); err == nil {
+	// What the renderer does not send to, explain says: another namespace's service no grant
+	// permits, a service that does not exist.
+	ex, _ = Explain(gw, routes, Request{Host: "shared.example.com", Target: "/", Method: "GET"}, Options{Services: map[string]bool{"api": true, "other_shared": true}})
+	if got := ex.Chosen; got == nil || len(got.Backends) != 3 || !strings.Contains(got.Backends[0].Refused, "ReferenceGrant") ||
+		!strings.Contains(got.Backends[1].Refused, "does not exist") || got.Backends[2].Refused != "" {
+		t.Errorf("chosen %+v, want the ungranted and the missing backend refused", got)
+	}
+	if _, err := Explain(gw, routes, Request{Listener: "nope", Host: "app.example.com", Target: "/"}, Options{}); err == nil {
 		t.Error("an unknown listener is no error")
 	}
-	if _, err := Explain(gw, routes, Request{Host: "app.example.com", Target: "/../x"}); err == nil {
+	if _, err := Explain(gw, routes, Request{Host: "app.example.com", Target: "/../x"}, Options{}); err == nil {
 		t.Error("a path above the root is no error")
 	}
 }

@@ -132,7 +132,7 @@ func TestServePrecedence(t *testing.T) {
 		"svc-canary-eu", "svc-debug", "svc-v2-canary-get", "svc-or", "svc-a", "svc-b", "svc-z", "svc-abc",
 		"svc-cafe", "svc-tie-alpha", "svc-tie-beta", "svc-beta", "svc-wild", "svc-other")
 	deadDNS := freePort(t) // nothing answers there: names not mapped to a stub do not resolve
-	conf, err := Render(gw, routes, Options{
+	opts := Options{
 		Resolver:        fmt.Sprintf("127.0.0.1:%d", deadDNS),
 		ResolverTimeout: time.Second,
 		Backend: func(service string, port int32) (string, int32) {
@@ -141,7 +141,8 @@ func TestServePrecedence(t *testing.T) {
 			}
 			return service, port
 		},
-	})
+	}
+	conf, err := Render(gw, routes, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestServePrecedence(t *testing.T) {
 			if resp.StatusCode != tt.want.status {
 				t.Fatalf("status %d, want %d\n%s", resp.StatusCode, tt.want.status, body)
 			}
-			agreesWithNginx(t, gw, routes, gw.Spec.Listeners[tt.req.port].Name, req, resp.StatusCode, body)
+			agreesWithNginx(t, gw, routes, opts, gw.Spec.Listeners[tt.req.port].Name, req, resp.StatusCode, body)
 			if loc := strings.ReplaceAll(tt.want.location, "PORT", port); loc != resp.Header.Get("Location") {
 				t.Errorf("Location %q, want %q", resp.Header.Get("Location"), loc)
 			}
