@@ -44,8 +44,16 @@ up() {
 
 start_dockerd() {
 	# No registry is reachable: without this the swarm agent tries to pull every image first.
-	(DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd >>"$state/dockerd.log" 2>&1 &
-		echo $! >"$state/dockerd.pid")
+	# The daemon outlives this script: it must not inherit its open files beyond the standard
+	# ones (a caller's flock would otherwise be held for as long as dockerd runs).
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+		done
+		DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid /usr/sbin/dockerd >>"$state/dockerd.log" 2>&1 </dev/null &
+		echo $! >"$state/dockerd.pid"
+	)
 	for _ in $(seq 1 60); do
 		engine_up && return 0
 		sleep 0.5

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/swarmgate/swarmgate/api/field"
 )
@@ -145,10 +146,17 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// knownFields holds jsonFields' maps by type.
+var knownFields sync.Map
+
 // jsonFields maps the JSON names of a struct's fields to their types, following encoding/json's
 // rules for the subset the API uses: tags name fields, "-" hides them, untagged embedded structs
-// are inlined.
+// are inlined. The maps are kept by type, as the checker asks for the same few structs' fields in
+// every document; they are only read.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if fields, ok := knownFields.Load(t); ok {
+		return fields.(map[string]reflect.Type)
+	}
 	fields := make(map[string]reflect.Type, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -168,5 +176,6 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		}
 		fields[name] = f.Type
 	}
+	knownFields.Store(t, fields)
 	return fields
 }

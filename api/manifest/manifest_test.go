@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,5 +236,76 @@ func TestLoadReadsOnlyWhatItShould(t *testing.T) {
 	}
 	if objs, err := Load([]string{dir}, nil); err != nil || len(objs) != 2 {
 		t.Errorf("a link inside: %d objects, %v", len(objs), err)
+	}
+}
+
+// Every form a plain scalar with a leading zero can take is found, the quick pre-check included;
+// a document whose numbers have none is not parsed for them.
+func TestYAML11Numbers(t *testing.T) {
+	for _, tt := range []struct {
+		doc       string
+		found     bool
+		candidate bool // mayHaveOctal: the document is parsed
+	}{
+		{"port: 0443\n", true, true},
+		{"port: -0443\n", true, true},
+		{"port: +0_443\n", true, true},
+		{"port:\n  0443\n", true, true},
+		{"ports: [80, 0443]\n", true, true},
+		{"ports: [0443]\n", true, true},
+		{"ports:\n- 0443\n", true, true},
+		{"{port: 0443}\n", true, true},
+		{`{"port":0443}` + "\n", true, true},
+		{"port:\t0443\n", true, true},
+		{"0443\n", true, true},
+		{"port: &p 0443\n", true, true},
+		{"port: '0443'\n", false, false},
+		{"port: \"0443\"\n", false, false},
+		{"port: 0\n", false, false},
+		{"port: 8080\nname: bench-100\nhost: r10.bench.test\n", false, false},
+		{"weight: 0.5\n", false, false},
+		{"port: x+0443\n", false, false},
+		{"port: bench-0_1\n", false, true},
+	} {
+		if got := len(yaml11Numbers([]byte(tt.doc), 1)) > 0; got != tt.found {
+			t.Errorf("%q: found %v, want %v", tt.doc, got, tt.found)
+		}
+		if got := mayHaveOctal([]byte(tt.doc)); got != tt.candidate {
+			t.Errorf("%q: candidate %v, want %v", tt.doc, got, tt.candidate)
+		}
+	}
+}
+
+// TestDecodeKeepsOrder: documents decoded concurrently come out in the file's order, objects and
+// errors alike.
+func TestDecodeKeepsOrder(t *testing.T) {
+	var in strings.Builder
+	for i := range 200 {
+		doc := strings.Replace(zoneDoc, "name: dmz", fmt.Sprintf("name: z%d", i), 1)
+		if i%7 == 3 {
+			doc = strings.Replace(doc, "nodes:", "nodez:", 1)
+		}
+		fmt.Fprintf(&in, "---\n%s", doc)
+	}
+	objs, errs := Decode("f.yaml", []byte(in.String()))
+	if len(objs) != 200 {
+		t.Fatalf("%d objects, want 200", len(objs))
+	}
+	for i, o := range objs {
+		if m := o.GetObjectMeta(); m.Name != fmt.Sprintf("z%d", i) || m.Origin.Doc != i+1 {
+			t.Fatalf("object %d is %s from doc %d", i, m.Name, m.Origin.Doc)
+		}
+	}
+	var docs []int
+	for i := 3; i < 200; i += 7 {
+		docs = append(docs, i)
+	}
+	if len(errs) != len(docs) {
+		t.Fatalf("%d errors, want %d", len(errs), len(docs))
+	}
+	for i, d := range docs {
+		if want := fmt.Sprintf("f.yaml doc %d: Zone z%d: spec.nodez", d+1, d); !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d: %s, want %s", i, errs[i], want)
+		}
 	}
 }

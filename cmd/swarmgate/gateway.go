@@ -37,7 +37,7 @@ gracefully: in-flight requests finish.`,
 			}
 			cfg.Token = token
 			if flags.CAFile != "" {
-				pem, err := os.ReadFile(flags.CAFile)
+				pem, err := readPEM(flags.CAFile)
 				if err != nil {
 					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--ca-file: %v", err)}
 				}

@@ -148,7 +148,15 @@ func localStatus(cmd *cobra.Command, files *fileOptions, engine *engineOptions) 
 	return statuses, all, nil
 }
 
-// fetchStatus reads GET /status of a running operator.
+// maxStatusSize bounds what get --server reads of /status: an operator's document for hundreds of
+// objects is well under 1 MiB, and a server streaming without end must not take the CLI's memory.
+const maxStatusSize = 8 << 20
+
+// statusTimeout bounds a get --server request, the body's reading included.
+const statusTimeout = 30 * time.Second
+
+// fetchStatus reads GET /status of a running operator. What the server says is not trusted: its
+// body is bounded in size and time, and its text is made terminal-safe where it is printed (errors by run).
 func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDocument, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
 	if err != nil {
@@ -157,7 +165,7 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: statusTimeout}).Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +173,15 @@ func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDoc
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStatusSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s/status: %w", server, err)
+	}
+	if len(body) > maxStatusSize {
+		return nil, fmt.Errorf("%s/status: the answer is larger than %d MiB", server, maxStatusSize>>20)
+	}
 	var doc operator.StatusDocument
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("%s/status: %w", server, err)
 	}
 	return &doc, nil
@@ -210,16 +225,16 @@ func orDash(s string) string {
 // printOperator heads get --server with what the operator is at: the revision applied and the
 // newest seen, why they differ, and whether it is suspended.
 func printOperator(w io.Writer, doc *operator.StatusDocument) {
-	line := "operator: revision " + orDash(doc.Revision) + " applied"
+	line := "operator: revision " + orDash(terminalSafe(doc.Revision, "")) + " applied"
 	if doc.SeenRevision != "" && doc.SeenRevision != doc.Revision {
-		line += ", " + doc.SeenRevision + " seen and not applied"
+		line += ", " + terminalSafe(doc.SeenRevision, "") + " seen and not applied"
 	}
 	if doc.Suspended {
 		line += "; suspended (POST /resume)"
 	}
 	fmt.Fprintln(w, line)
 	if doc.LastError != "" {
-		fmt.Fprintln(w, "last error: "+doc.LastError)
+		fmt.Fprintln(w, "last error: "+terminalSafe(doc.LastError, ""))
 	}
 	fmt.Fprintln(w)
 }
@@ -243,7 +258,11 @@ func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 			case task.Served != c.Desired:
 				state = "converging"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", gw, task.Task, task.Served, c.Desired, state)
+			cells := []string{gw, task.Task, task.Served, c.Desired, state}
+			for i, cell := range cells {
+				cells[i] = terminalSafe(cell, "")
+			}
+			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
 	}
 	_ = tw.Flush()

@@ -21,15 +21,27 @@ func newImportCommand() *cobra.Command {
 		Use:   "import -f STACK.yaml... --gateway NAME",
 		Short: "Print swarmgate manifests for docker stack files",
 		Long: `Read docker stack (compose) files, with their ${VARIABLE} interpolation from the
-environment, and print swarmgate manifests: a Gateway, and for each service a
-Route that runs it and routes its hostnames to it. A service named like the
-Gateway (the stack's own nginx) becomes it: its published ports become listeners,
-its image and config are swarmgate's. Hostnames come from Traefik
-(traefik.http.routers.X.rule=Host(...)) or caddy-docker-proxy (caddy: host)
-labels, else the service's name; the port from their labels, else the service's
-published or exposed port, else --backend-port. Each file is a stack of its own.
-What does not carry over is said on stderr. The manifests are validated before
-they are printed; nothing is changed on the swarm.`,
+environment, and print swarmgate manifests: a Gateway, and for each routed
+service a Route that runs it and routes to it exactly what its labels routed.
+A service named like the Gateway (the stack's own proxy) becomes it: its
+published ports become listeners (named after Traefik's entrypoints when its
+command line defines them), its image and config are swarmgate's.
+
+Traefik router rules (Host, Path, PathPrefix, Method, Headers/Header, Query,
+&&, ||, parentheses), entrypoints and the middlewares stripprefix,
+redirectscheme and headers' custom request/response headers become Route
+matches, listeners and filters; caddy-docker-proxy's site address and
+reverse_proxy {{upstreams PORT}} become hostnames and the port. What a Route
+cannot carry faithfully (negation, HostRegexp and other regular expressions, a
+rule without Host, another middleware or caddy directive, traefik.enable=false)
+leaves that service without a Route, never with a wider one. A service without
+labels is routed by its name only when it publishes a port or joins the
+Gateway's network (the blog's nginx virtual hosts); any other is a worker and
+gets no Route. The port comes from the labels, else the published or exposed
+port, else --backend-port. Each file is a stack of its own, read by the same
+rules as manifests (regular files, size caps). Every service left out and
+everything that does not carry over is said on stderr. The manifests are
+validated before they are printed; nothing is changed on the swarm.`,
 		Example: `  # The blog's three stacks: nginx (the gateway), manager and dmz
   swarmgate import -f nginx-stack.yaml -f manager-stack.yaml -f dmz-stack.yaml \
     --gateway http-gateway --backend-port 8888 > swarmgate.yaml`,
@@ -52,7 +64,7 @@ they are printed; nothing is changed on the swarm.`,
 				return err
 			}
 			for _, n := range res.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", terminalSafe(n, "")) // notes quote the files' labels
 			}
 			// What import prints goes through the same checks apply makes.
 			objs, errs := manifest.Decode("<import>", out)
@@ -70,6 +82,6 @@ they are printed; nothing is changed on the swarm.`,
 	cmd.Flags().StringVar(&opts.Gateway, "gateway", "", "name of the Gateway the Routes attach to (a service of that name becomes it)")
 	cmd.Flags().Int32Var(&opts.Port, "port", 80, "listener port of a new Gateway (when no service has its name)")
 	cmd.Flags().StringVar(&opts.GatewayImage, "gateway-image", "", "the Gateway's nginx image (default "+v1alpha1.DefaultGatewayImage+")")
-	cmd.Flags().Int32Var(&opts.BackendPort, "backend-port", 0, "port of the services no label, published port or expose names")
+	cmd.Flags().Int32Var(&opts.BackendPort, "backend-port", 0, "port of the routed services no label, published port or expose names (never routes a worker)")
 	return cmd
 }

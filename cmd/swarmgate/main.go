@@ -45,10 +45,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if ec.msg != "" {
-			fmt.Fprintln(stderr, "error:", ec.msg)
+			fmt.Fprintln(stderr, "error:", terminalSafe(ec.msg, "\n\t"))
 		}
 		return ec.code
 	}
-	fmt.Fprintln(stderr, "error:", err)
+	// Errors carry text from outside (the engine's, an operator's): their own lines stay.
+	fmt.Fprintln(stderr, "error:", terminalSafe(err.Error(), "\n\t"))
 	return exitError
 }

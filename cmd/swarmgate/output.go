@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
@@ -47,7 +50,7 @@ func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []
 		return printTable(w, statuses, f.kind == "wide")
 	case "name":
 		for _, s := range statuses {
-			fmt.Fprintf(w, "%s.%s/%s\n", strings.ToLower(string(s.Kind)), group(), s.Name)
+			fmt.Fprintf(w, "%s.%s/%s\n", terminalSafe(strings.ToLower(string(s.Kind)), ""), group(), terminalSafe(s.Name, ""))
 		}
 		return nil
 	}
@@ -55,24 +58,29 @@ func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []
 	if err != nil {
 		return err
 	}
+	// The encoders escape control characters but not Unicode's bidirectional overrides.
 	switch f.kind {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		b, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, terminalSafe(string(b), "\n"))
+		return err
 	case "yaml":
 		b, err := yaml.Marshal(doc)
 		if err != nil {
 			return err
 		}
-		_, err = w.Write(b)
+		_, err = io.WriteString(w, terminalSafe(string(b), "\n"))
 		return err
 	}
-	if err := f.jsonpath.Execute(w, doc); err != nil {
+	var out strings.Builder
+	if err := f.jsonpath.Execute(&out, doc); err != nil {
 		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--output jsonpath: %v", err)}
 	}
-	fmt.Fprintln(w)
-	return nil
+	_, err = fmt.Fprintln(w, terminalSafe(out.String(), "\t\n"))
+	return err
 }
 
 func group() string { return strings.Split(v1alpha1.GroupVersion, "/")[0] }
@@ -134,11 +142,41 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, wide bool) error {
 		if s.Message != "" {
 			msg = append(msg, s.Message)
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.Kind, s.Name, s.Sync, s.Health, tasks, orDash(strings.Join(msg, "; ")))
+		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks, orDash(strings.Join(msg, "; "))}
 		if wide {
-			line += "\t" + orDash(s.Config)
+			cells = append(cells, orDash(s.Config))
 		}
+		for i, c := range cells {
+			cells[i] = terminalSafe(c, "")
+		}
+		line := strings.Join(cells, "\t")
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// terminalSafe is text from outside swarmgate (a swarm's labels and task errors, an operator's
+// /status) made safe to print: control characters (escape sequences that would drive the
+// terminal, and tabs and newlines that would forge table cells and lines), Unicode's bidirectional
+// overrides and invalid UTF-8 are written as Go escapes. keep lists the controls left as they are
+// (a jsonpath template's own newlines).
+func terminalSafe(s, keep string) string {
+	unsafe := func(r rune, size int) bool {
+		return r == utf8.RuneError && size == 1 || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case !unsafe(r, size) || strings.ContainsRune(keep, r):
+			b.WriteString(s[i : i+size])
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
@@ -138,9 +138,16 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if o.verifyCommits != (o.allowedSigners != "") {
 			return nil, 0, fmt.Errorf("--verify-commits and --allowed-signers go together")
 		}
-		return &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
+		g := &source.Git{URL: target, Branch: o.branch, Path: o.path, Checkout: checkout,
 			TokenFile: o.tokenFile, SSHKeyFile: o.sshKeyFile, KnownHostsFile: o.knownHostsFile,
-			AllowedSigners: o.allowedSigners}, o.interval, nil
+			AllowedSigners: o.allowedSigners}
+		if err := g.CheckPath(); err != nil {
+			return nil, 0, fmt.Errorf("--path: %w", err)
+		}
+		if err := g.CheckFiles(); err != nil {
+			return nil, 0, fmt.Errorf("--git-token-file, --git-ssh-key-file, --git-known-hosts-file, --allowed-signers: %w", err)
+		}
+		return g, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
 }
@@ -174,6 +181,10 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err := o.lease.Check(); err != nil {
 		return &exitCodeError{code: exitFail, msg: "--lease-duration, --lease-renew: " + err.Error()}
 	}
+	tlsConfig, err := o.endpointTLS()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 	metrics := operator.NewMetrics()
 	// The lease has its own client; every other write of the operator passes its fence, so an
 	// operator that lost the lease writes nothing more.
@@ -202,24 +213,21 @@ func (o *runOptions) run(ctx context.Context) error {
 		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			Lease: holder}, alerts, metrics, log)
 
-	tlsConfig, err := o.endpointTLS()
-	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
-	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
-	// The endpoints face the network: every connection is bounded in time, and their number too,
-	// so idle or slow clients cannot use up the file descriptors the reconciler needs.
-	l = netutil.LimitListener(l, maxConnections)
 	if tlsConfig != nil {
 		l = tls.NewListener(l, tlsConfig)
 	}
-	srv := &http.Server{Handler: ctl.Handler(tokens), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// The endpoints face the network: every connection is bounded in time, and their number too,
+	// in all and per client, so idle or slow clients cannot use up the file descriptors the
+	// reconciler needs nor keep health checks and agents waiting.
+	limited := operator.LimitConnections(l, operator.MaxConnections, operator.MaxConnectionsPerClient)
+	srv := &http.Server{Handler: ctl.Handler(tokens), ConnState: limited.ConnState, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving the endpoints", "error", err)
 		}
 	}()
@@ -243,7 +251,15 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 	if o.tlsCertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(o.tlsCertFile, o.tlsKeyFile)
+	certPEM, err := readPEM(o.tlsCertFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert-file: %w", err)
+	}
+	keyPEM, err := readPEM(o.tlsKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key-file: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert-file, --tls-key-file: %w", err)
 	}
@@ -253,7 +269,7 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 func (o *runOptions) acme() (*operator.ACME, error) {
 	var key crypto.Signer
 	if o.acmeKeyFile != "" {
-		data, err := os.ReadFile(o.acmeKeyFile)
+		data, err := readPEM(o.acmeKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-account-key-file: %w", err)
 		}
@@ -266,7 +282,7 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 		roots = x509.NewCertPool()
 	}
 	if o.acmeCAFile != "" {
-		data, err := os.ReadFile(o.acmeCAFile)
+		data, err := readPEM(o.acmeCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-ca-file: %w", err)
 		}
@@ -291,16 +307,13 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
 
-// maxConnections bounds the endpoints' open connections.
-const maxConnections = 1024 // each gateway task's agent keeps one open
-
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.
 func readToken(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := manifest.ReadRegularFile(path, manifest.MaxCredentialSize)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}

@@ -3,15 +3,15 @@ package main
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
@@ -139,6 +140,9 @@ func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[str
 	if err != nil {
 		return nil, nil, fmt.Errorf("--key: %w", err)
 	}
+	if err := checkChain("--cert "+certFile, certPEM); err != nil {
+		return nil, nil, err
+	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the certificate and the key do not make a pair (is the leaf first in --cert, and is --key its key?): %w", err)
@@ -177,17 +181,47 @@ func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[str
 }
 
 func readPEM(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPEMSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxPEMSize {
-		return nil, fmt.Errorf("is over %d bytes; a PEM certificate chain or key is a few KiB", maxPEMSize)
-	}
-	return b, nil
+	return manifest.ReadRegularFile(path, maxPEMSize)
 }
+
+// minRSABits is the smallest RSA key the OpenSSL security level of the gateway images (2:
+// 112-bit security) loads; nginx refuses a smaller one with "ee key too small".
+const minRSABits = 2048
+
+// checkChain parses every CERTIFICATE block of a chain as nginx's OpenSSL will, and refuses the
+// keys and signatures its security level refuses. Errors name the file and the block (counted
+// from 1), never the content.
+func checkChain(file string, chainPEM []byte) error {
+	n := 0
+	for rest := chainPEM; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return nil
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		n++
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: certificate block %d does not parse: %w", file, n, err)
+		}
+		switch k := cert.PublicKey.(type) {
+		case *rsa.PublicKey:
+			if bits := k.N.BitLen(); bits < minRSABits {
+				return fmt.Errorf("%s: certificate block %d has an RSA key of %d bits; nginx refuses fewer than %d (OpenSSL security level 2)", file, n, bits, minRSABits)
+			}
+		case *ecdsa.PublicKey, ed25519.PublicKey:
+		default:
+			return fmt.Errorf("%s: certificate block %d has a %T key; use RSA (2048 bits or more) or ECDSA", file, n, k)
+		}
+		selfSigned := bytes.Equal(cert.RawIssuer, cert.RawSubject)
+		if !selfSigned && slices.Contains(weakSignatures, cert.SignatureAlgorithm) {
+			return fmt.Errorf("%s: certificate block %d is signed with %s, which nginx refuses (OpenSSL security level 2)", file, n, cert.SignatureAlgorithm)
+		}
+	}
+}
+
+// weakSignatures are the signature algorithms OpenSSL's security level 2 refuses on a certificate
+// that is not self-signed (MD5 and SHA-1 are under its 112 bits).
+var weakSignatures = []x509.SignatureAlgorithm{x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1}

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -74,6 +75,48 @@ func TestCertificateSecret(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "PRIVATE KEY") {
 				t.Errorf("the error quotes the key: %v", err)
+			}
+		})
+	}
+}
+
+// TestCertificateSecretRefusesWhatNginxRefuses: every block of the chain parses, and keys are as
+// large as OpenSSL's security level 2 wants; errors name the file and the block, not the content.
+func TestCertificateSecretRefusesWhatNginxRefuses(t *testing.T) {
+	now := time.Now()
+	cert, key := writePair(t, now.Add(-time.Hour), now.Add(time.Hour), "a.example.com")
+	leaf, _ := os.ReadFile(cert)
+	garbage := filepath.Join(t.TempDir(), "chain.pem")
+	junk := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("not DER at all")})
+	if err := os.WriteFile(garbage, append(leaf, junk...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), DNSNames: []string{"a.example.com"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey.PublicKey, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	weakCert, weakKey := filepath.Join(dir, "weak.pem"), filepath.Join(dir, "weak.key")
+	_ = os.WriteFile(weakCert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(weakKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600)
+	for _, tc := range []struct {
+		name, cert, key, want string
+	}{
+		{"a garbage second block", garbage, key, "chain.pem: certificate block 2 does not parse"},
+		{"RSA-1024", weakCert, weakKey, "weak.pem: certificate block 1 has an RSA key of 1024 bits"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := certificateSecret(tc.cert, tc.key, now)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "not DER") {
+				t.Errorf("the error quotes the content: %v", err)
 			}
 		})
 	}

@@ -451,31 +451,23 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.
 	drifting := appliedRev != "" && rev == appliedRev
-	// A new certificate is no drift: storing it and moving its gateway is a deploy, also when
-	// drift is only alerted.
 	certOwners := map[string]bool{}
 	for _, cert := range rec.Certificates {
 		certOwners[cert.Owner] = true
 	}
-	isCert := func(a planner.Action) bool { return certOwners[a.Owner] }
-	all := p.Plan.Actions
-	if drifting && len(certOwners) > 0 {
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), isCert)
-	}
-	rolledBack := c.trackDrift(p, drifting, rev)
-	p.Plan.Actions = all
-	if drifting && !c.opts.Heal {
-		if len(certOwners) == 0 {
-			c.metrics.Passes.WithLabelValues("drift-held").Inc()
-			return nil
+	rolledBack := map[string]bool{}
+	for _, s := range p.Snapshot.Services {
+		if status.RolledBack(s) {
+			rolledBack[s.ID] = true
 		}
-		p.Plan.Actions = slices.DeleteFunc(slices.Clone(all), func(a planner.Action) bool { return !isCert(a) })
 	}
-	if len(rolledBack) > 0 {
-		// Re-applying a spec swarm rolled back would fail the same way, again and again: hold
-		// those services until a new revision changes them, and heal the rest.
-		p.Plan.Actions = slices.DeleteFunc(p.Plan.Actions, func(a planner.Action) bool { return rolledBack[a.ID] })
+	d := decide(p.Plan.Actions, policy{Drifting: drifting, Heal: c.opts.Heal, Certificates: certOwners, RolledBack: rolledBack})
+	c.trackDrift(p, d.Drift, rev)
+	if d.Held {
+		c.metrics.Passes.WithLabelValues("drift-held").Inc()
+		return nil
 	}
+	p.Plan.Actions = d.Apply
 	c.mu.Lock()
 	c.virtualIPs = p.Desired.VirtualIPs
 	c.mu.Unlock()
@@ -626,22 +618,16 @@ func (c *Controller) succeeded(objs []v1alpha1.Object, rev, result string) {
 }
 
 // trackDrift alerts once for each distinct drift (object and fields) and sends a recovery when it
-// is gone. It returns the IDs of the services whose drift is swarm's rollback of a failed update.
-func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) map[string]bool {
+// is gone.
+func (c *Controller) trackDrift(p *reconciler.Pass, drift []planner.Action, rev string) {
 	now := map[string]alert.Event{}
-	rolledBack := map[string]bool{}
-	if drifting {
-		for _, a := range p.Plan.Actions {
-			e := driftEvent(a, p, rev)
-			if e.Cause == alert.CauseRollback {
-				rolledBack[a.ID] = true
-			}
-			fields := make([]string, len(e.Changes))
-			for i, ch := range e.Changes {
-				fields[i] = ch.Field
-			}
-			now[e.Object+" "+strings.Join(fields, ",")] = e
+	for _, a := range drift {
+		e := driftEvent(a, p, rev)
+		fields := make([]string, len(e.Changes))
+		for i, ch := range e.Changes {
+			fields[i] = ch.Field
 		}
+		now[e.Object+" "+strings.Join(fields, ",")] = e
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -661,7 +647,6 @@ func (c *Controller) trackDrift(p *reconciler.Pass, drifting bool, rev string) m
 	}
 	c.activeDrift = now
 	c.metrics.DriftNow.Set(float64(len(now)))
-	return rolledBack
 }
 
 // driftEvent describes one planned action as a drift: what differs, and who likely caused it.

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -24,7 +25,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 )
 
 // Options say what the files cannot.
@@ -73,11 +76,12 @@ func (r *Result) YAML(comment string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Load reads stack files; each is a stack of its own, named after the file.
+// Load reads stack files, by the reading rules of manifests (regular files, size caps); each is
+// a stack of its own, named after the file.
 func Load(paths []string) ([]Stack, error) {
 	var out []Stack
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := manifest.ReadRegularFile(p, manifest.MaxFileSize)
 		if err != nil {
 			return nil, err
 		}
@@ -98,11 +102,14 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 			}
 		}
 	}
-	c := &converter{opts: o, res: &Result{}}
+	c := &converter{opts: o, res: &Result{}, middlewares: map[string]map[string]middlewareLabel{}, entrypoints: map[string]v1alpha1.SectionName{}}
 	var gatewaySvc *types.ServiceConfig
 	var gatewayStack *types.Project
 	var services []routed
 	for _, st := range stacks {
+		if err := checkStack(st.File, st.Content); err != nil {
+			return nil, err
+		}
 		project, err := loader.LoadWithContext(ctx, types.ConfigDetails{
 			WorkingDir:  filepath.Dir(st.File),
 			ConfigFiles: []types.ConfigFile{{Filename: st.File, Content: st.Content}},
@@ -116,6 +123,10 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 		}
 		for _, name := range slices.Sorted(maps.Keys(project.Services)) {
 			svc := project.Services[name]
+			if err := checkRanges(svc); err != nil {
+				return nil, fmt.Errorf("%s: %w", st.File, err)
+			}
+			c.addMiddlewares(labels(svc))
 			if name == o.Gateway {
 				gatewaySvc, gatewayStack = &svc, project
 				continue
@@ -130,17 +141,52 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 	}
 	c.res.Objects = append(c.res.Objects, gw)
 	for _, r := range services {
-		route, err := c.route(r.project, r.service, network)
+		routes, err := c.routes(r.project, r.service, network)
+		if err == nil {
+			err = checkRoutes(routes)
+		}
+		var skipped *notRouted
+		if errors.As(err, &skipped) {
+			c.note("service %s: not routed, no Route made: %s", r.service.Name, skipped.reason)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", r.service.Name, err)
 		}
-		c.res.Objects = append(c.res.Objects, route)
+		for _, route := range routes {
+			c.res.Objects = append(c.res.Objects, route)
+		}
 	}
 	return c.res, nil
 }
 
 // notInProjectName is what compose-go refuses in a project (stack) name.
 var notInProjectName = regexp.MustCompile(`[^a-z0-9_-]`)
+
+// checkRoutes validates a service's Routes on their own, as apply will (with defaults): labels
+// apply would refuse (a hostname with a port, a method nginx does not know) leave that service
+// without a Route instead of failing the whole import.
+func checkRoutes(routes []*v1alpha1.Route) error {
+	for _, r := range routes {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		var defaulted v1alpha1.Route
+		if err := json.Unmarshal(b, &defaulted); err != nil {
+			return err
+		}
+		defaulted.Default()
+		if errs := validation.ValidateObject(&defaulted); len(errs) > 0 {
+			problems := make([]string, len(errs))
+			for i, e := range errs {
+				problems[i] = e.Field + ": " + e.Detail
+			}
+			return skip("Route %s would not validate: %s", r.Metadata.Name, strings.Join(problems, "; "))
+		}
+	}
+	return nil
+}
 
 // projectName is a stack name compose-go takes: lowercase letters, digits, '-' and '_'.
 func projectName(s string) string {
@@ -156,6 +202,11 @@ type routed struct {
 type converter struct {
 	opts Options
 	res  *Result
+	// middlewares are the Traefik middlewares the labels define, by name and lowercased field.
+	middlewares map[string]map[string]middlewareLabel
+	// entrypoints are the Gateway's listeners by the Traefik entrypoint they were (lowercased).
+	entrypoints   map[string]v1alpha1.SectionName
+	listenerCount int
 }
 
 func (c *converter) note(format string, args ...any) {
@@ -192,8 +243,19 @@ func (c *converter) gateway(svc *types.ServiceConfig, project *types.Project, ne
 	if svc == nil {
 		port := cmp.Or(c.opts.Port, 80)
 		gw.Spec.Listeners = []v1alpha1.Listener{{Name: "http", Port: v1alpha1.PortNumber(port)}}
+		c.listenerCount = 1
 		c.note("Gateway %s is new (no service of that name in the files), listening on port %d", c.opts.Gateway, port)
 		return gw, nil
+	}
+	// Traefik's entrypoints, from its command line: a listener on an entrypoint's port takes its
+	// name, so that routers' entrypoints find it.
+	entrypointPorts := map[uint32]string{}
+	for _, arg := range slices.Concat(svc.Entrypoint, svc.Command) {
+		if m := traefikEntrypoint.FindStringSubmatch(arg); m != nil && sectionName.MatchString(strings.ToLower(m[1])) {
+			if n, err := strconv.ParseUint(m[2], 10, 16); err == nil {
+				entrypointPorts[uint32(n)] = strings.ToLower(m[1])
+			}
+		}
 	}
 	for i, p := range svc.Ports {
 		published, err := strconv.Atoi(p.Published)
@@ -205,12 +267,17 @@ func (c *converter) gateway(svc *types.ServiceConfig, project *types.Project, ne
 		if i > 0 {
 			name = fmt.Sprintf("http-%d", published)
 		}
+		if ep, ok := entrypointPorts[p.Target]; ok {
+			name = ep
+			c.entrypoints[ep] = v1alpha1.SectionName(ep)
+		}
 		l := v1alpha1.Listener{Name: v1alpha1.SectionName(name), Port: v1alpha1.PortNumber(published)}
 		if p.Mode == "host" {
 			l.PublishMode = v1alpha1.PublishModeHost
 		}
 		gw.Spec.Listeners = append(gw.Spec.Listeners, l)
 	}
+	c.listenerCount = len(gw.Spec.Listeners)
 	if len(gw.Spec.Listeners) == 0 {
 		return nil, fmt.Errorf("gateway service %s publishes no TCP port: publish one, or give the Gateway another name for a new one", svc.Name)
 	}
@@ -230,114 +297,35 @@ func (c *converter) gateway(svc *types.ServiceConfig, project *types.Project, ne
 	return gw, nil
 }
 
-var (
-	// traefikHost finds the hosts of a Traefik router rule: Host(`a`) || Host(`b`, `c`).
-	traefikHost     = regexp.MustCompile(`Host\(([^)]*)\)`)
-	backquoted      = regexp.MustCompile("`([^`]+)`")
-	traefikRule     = regexp.MustCompile(`^traefik\.http\.routers\.[^.]+\.rule$`)
-	traefikPort     = regexp.MustCompile(`^traefik\.http\.services\.[^.]+\.loadbalancer\.server\.port$`)
-	caddyHostLabel  = regexp.MustCompile(`^caddy(_[0-9]+)?$`)
-	caddyProxyLabel = regexp.MustCompile(`^caddy(_[0-9]+)?\.reverse_proxy$`)
-	caddyUpstreams  = regexp.MustCompile(`\{\{\s*upstreams\s+(?:https?\s+)?([0-9]+)\s*\}\}`)
-)
-
-// labels are a service's labels, deploy's (swarm's) over the container's.
-func labels(svc types.ServiceConfig) map[string]string {
-	out := map[string]string{}
-	maps.Copy(out, svc.Labels)
-	if svc.Deploy != nil {
-		maps.Copy(out, svc.Deploy.Labels)
-	}
-	return out
-}
-
-// hostsAndPort reads the hosts and port a service is routed with from its Traefik or caddy
-// labels; none means the service's name and its published or exposed port.
-func (c *converter) hostsAndPort(svc types.ServiceConfig) ([]v1alpha1.Hostname, int32, error) {
-	var hosts []v1alpha1.Hostname
-	var port int32
-	add := func(h string) {
-		h = strings.ToLower(strings.TrimSpace(h))
-		h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
-		h, _, _ = strings.Cut(h, ":")
-		if h != "" && !slices.Contains(hosts, v1alpha1.Hostname(h)) {
-			hosts = append(hosts, v1alpha1.Hostname(h))
-		}
-	}
-	ls := labels(svc)
-	for _, k := range slices.Sorted(maps.Keys(ls)) {
-		v := ls[k]
-		switch {
-		case traefikRule.MatchString(k):
-			for _, m := range traefikHost.FindAllStringSubmatch(v, -1) {
-				for _, h := range backquoted.FindAllStringSubmatch(m[1], -1) {
-					add(h[1])
-				}
-			}
-		case caddyHostLabel.MatchString(k):
-			for _, h := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-				add(h)
-			}
-		case traefikPort.MatchString(k):
-			if n, err := strconv.Atoi(v); err == nil {
-				port = int32(n)
-			}
-		case caddyProxyLabel.MatchString(k):
-			if m := caddyUpstreams.FindStringSubmatch(v); m != nil {
-				n, _ := strconv.Atoi(m[1])
-				port = int32(n)
-			}
-		}
-	}
-	if len(hosts) == 0 {
-		hosts = []v1alpha1.Hostname{v1alpha1.Hostname(svc.Name)}
-	}
-	if port == 0 && len(svc.Ports) > 0 {
-		port = int32(svc.Ports[0].Target)
-	}
-	if port == 0 && len(svc.Expose) > 0 {
-		first, _, _ := strings.Cut(svc.Expose[0], "/")
-		first, _, _ = strings.Cut(first, "-")
-		n, _ := strconv.Atoi(first)
-		port = int32(n)
-	}
-	if port == 0 {
-		port = c.opts.BackendPort
-	}
-	if port == 0 {
-		return nil, 0, errors.New("no port to route to: no Traefik or caddy label, published port or expose names one; pass --backend-port")
-	}
-	return hosts, port, nil
-}
-
-// route is a Route that runs svc and routes its hosts to it.
-func (c *converter) route(project *types.Project, svc types.ServiceConfig, network string) (*v1alpha1.Route, error) {
-	hosts, port, err := c.hostsAndPort(svc)
+// routes are the Routes of svc: the first runs it and routes what its labels route on their
+// listeners; one more for each other set of listeners its routers attach to.
+func (c *converter) routes(project *types.Project, svc types.ServiceConfig, network string) ([]*v1alpha1.Route, error) {
+	rs, err := c.routing(project, svc, network)
 	if err != nil {
 		return nil, err
 	}
 	if svc.Image == "" {
 		return nil, errors.New("has no image (swarm does not build)")
 	}
-	rs := v1alpha1.RouteService{Name: svc.Name, Image: svc.Image, Command: svc.Entrypoint, Args: svc.Command,
-		Port: ptr(v1alpha1.PortNumber(port)), Hostname: svc.Hostname, StopSignal: svc.StopSignal}
+	run := v1alpha1.RouteService{Name: svc.Name, Image: svc.Image, Command: svc.Entrypoint, Args: svc.Command,
+		Port: ptr(v1alpha1.PortNumber(rs.port)), Hostname: svc.Hostname, StopSignal: svc.StopSignal}
 	for _, name := range slices.Sorted(maps.Keys(svc.Environment)) {
 		if v := svc.Environment[name]; v != nil {
-			rs.Env = append(rs.Env, v1alpha1.EnvVar{Name: name, Value: *v})
+			run.Env = append(run.Env, v1alpha1.EnvVar{Name: name, Value: *v})
 		} else {
 			c.note("service %s: environment variable %s has no value here; left out", svc.Name, name)
 		}
 	}
 	if svc.StopGracePeriod != nil {
-		rs.StopGracePeriod = duration(*svc.StopGracePeriod)
+		run.StopGracePeriod = duration(*svc.StopGracePeriod)
 	}
 	for _, s := range svc.Secrets {
 		def, ok := project.Secrets[s.Source]
-		rs.Secrets = append(rs.Secrets, c.fileMount(svc.Name, "secret", types.FileReferenceConfig(s), types.FileObjectConfig(def), ok))
+		run.Secrets = append(run.Secrets, c.fileMount(svc.Name, "secret", types.FileReferenceConfig(s), types.FileObjectConfig(def), ok))
 	}
 	for _, cf := range svc.Configs {
 		def, ok := project.Configs[cf.Source]
-		rs.Configs = append(rs.Configs, c.fileMount(svc.Name, "config", types.FileReferenceConfig(cf), types.FileObjectConfig(def), ok))
+		run.Configs = append(run.Configs, c.fileMount(svc.Name, "config", types.FileReferenceConfig(cf), types.FileObjectConfig(def), ok))
 	}
 	for _, v := range svc.Volumes {
 		m := v1alpha1.Mount{Type: v1alpha1.MountType(v.Type), Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
@@ -355,7 +343,7 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 			c.note("service %s: a %s mount at %s is left out", svc.Name, v.Type, v.Target)
 			continue
 		}
-		rs.Mounts = append(rs.Mounts, m)
+		run.Mounts = append(run.Mounts, m)
 	}
 	if h := svc.HealthCheck; h != nil {
 		hc := &v1alpha1.Healthcheck{Test: h.Test}
@@ -374,7 +362,7 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 		if h.Retries != nil {
 			hc.Retries = ptr(int32(*h.Retries))
 		}
-		rs.Healthcheck = hc
+		run.Healthcheck = hc
 	}
 	for _, key := range slices.Sorted(maps.Keys(svc.Networks)) {
 		def, ok := project.Networks[key]
@@ -382,14 +370,14 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 		switch {
 		case name == network:
 		case ok && bool(def.External):
-			rs.Networks = append(rs.Networks, name)
+			run.Networks = append(run.Networks, name)
 		default:
 			c.note("service %s: the stack's own network %s is left out (the service joins its gateway's network %s)", svc.Name, key, network)
 		}
 	}
 	meta := v1alpha1.ObjectMeta{Name: svc.Name}
 	for k, v := range labels(svc) {
-		if strings.HasPrefix(k, "traefik.") || caddyHostLabel.MatchString(strings.SplitN(k, ".", 2)[0]) || strings.HasPrefix(k, v1alpha1.LabelPrefix) {
+		if proxyLabel(k) || strings.HasPrefix(k, v1alpha1.LabelPrefix) {
 			continue
 		}
 		if meta.Labels == nil {
@@ -399,34 +387,60 @@ func (c *converter) route(project *types.Project, svc types.ServiceConfig, netwo
 	}
 	if d := svc.Deploy; d != nil {
 		if d.Mode == "global" {
-			rs.Mode = v1alpha1.ServiceModeGlobal
+			run.Mode = v1alpha1.ServiceModeGlobal
 		} else if d.Replicas != nil {
-			rs.Replicas = ptr(int32(*d.Replicas))
+			run.Replicas = ptr(int32(*d.Replicas))
 		}
-		rs.UpdatePolicy = updatePolicy(d.UpdateConfig)
-		rs.RestartPolicy = restartPolicy(d.RestartPolicy)
-		rs.Resources = resources(d.Resources)
+		run.UpdatePolicy = updatePolicy(d.UpdateConfig)
+		run.RestartPolicy = restartPolicy(d.RestartPolicy)
+		run.Resources = resources(d.Resources)
 		if d.EndpointMode == "dnsrr" {
-			rs.EndpointMode = v1alpha1.EndpointModeDNSRR
+			run.EndpointMode = v1alpha1.EndpointModeDNSRR
 		}
 		p := d.Placement
 		if len(p.Constraints) > 0 || len(p.Preferences) > 0 || p.MaxReplicas > 0 {
-			rs.Placement = &v1alpha1.Placement{Constraints: p.Constraints}
+			run.Placement = &v1alpha1.Placement{Constraints: p.Constraints}
 			for _, pref := range p.Preferences {
-				rs.Placement.Preferences = append(rs.Placement.Preferences, v1alpha1.PlacementPreference{Spread: pref.Spread})
+				run.Placement.Preferences = append(run.Placement.Preferences, v1alpha1.PlacementPreference{Spread: pref.Spread})
 			}
 			if p.MaxReplicas > 0 {
-				rs.Placement.MaxReplicasPerNode = ptr(int32(p.MaxReplicas))
+				run.Placement.MaxReplicasPerNode = ptr(int32(p.MaxReplicas))
 			}
 		}
 	}
-	return &v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindRoute}, Metadata: meta,
-		Spec: v1alpha1.RouteSpec{
-			ParentRefs: []v1alpha1.ParentRef{{Name: c.opts.Gateway}},
-			Hostnames:  hosts,
-			Rules:      []v1alpha1.RouteRule{{BackendRefs: []v1alpha1.BackendRef{{Name: svc.Name}}}},
-			Services:   []v1alpha1.RouteService{rs},
-		}}, nil
+	var routes []*v1alpha1.Route
+	for i, g := range rs.groups {
+		route := &v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindRoute}, Metadata: meta,
+			Spec: v1alpha1.RouteSpec{Hostnames: g.hostnames, Rules: g.rules}}
+		if i == 0 {
+			route.Spec.Services = []v1alpha1.RouteService{run}
+		} else {
+			// The first Route runs the service; the others send to it at its port.
+			route.Metadata = v1alpha1.ObjectMeta{Name: svc.Name + "-" + strings.Join(sectionStrings(g.sections), "-"), Labels: meta.Labels}
+			for _, rule := range route.Spec.Rules {
+				for j := range rule.BackendRefs {
+					rule.BackendRefs[j].Port = ptr(v1alpha1.PortNumber(rs.port))
+				}
+			}
+		}
+		route.Spec.ParentRefs = []v1alpha1.ParentRef{{Name: c.opts.Gateway}}
+		if len(g.sections) > 0 {
+			route.Spec.ParentRefs = nil
+			for _, s := range g.sections {
+				route.Spec.ParentRefs = append(route.Spec.ParentRefs, v1alpha1.ParentRef{Name: c.opts.Gateway, SectionName: s})
+			}
+		}
+		routes = append(routes, route)
+	}
+	return routes, nil
+}
+
+func sectionStrings(sections []v1alpha1.SectionName) []string {
+	out := make([]string, len(sections))
+	for i, s := range sections {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // fileMount mounts the swarm secret or config (kind) a service refers to, by its swarm name (the
