@@ -93,7 +93,7 @@ server {
     }
 }
 EOF
-# Debian's caddy: a static binary, run in the nginx image (for its /tmp and users).
+# Debian's caddy, run in the nginx image (for its libc, /tmp and users) with the libraries it links.
 "$docker" config create bench-caddyfile - >/dev/null <<'EOF'
 {
 	admin off
@@ -116,10 +116,14 @@ wait_for() {
 }
 wait_for 18171
 wait_for 18172
-"$docker" service create -q --name bench-nginx --network "$net" --publish mode=host,target=18173,published=18173 \
+"$docker" service create -q --no-resolve-image --name bench-nginx --network "$net" --publish mode=host,target=18173,published=18173 \
 	--config source=bench-nginx-conf,target=/etc/nginx/conf.d/default.conf swarmgate/nginx:test >/dev/null
-"$docker" service create -q --name bench-caddy --network "$net" --publish mode=host,target=18174,published=18174 \
-	--mount type=bind,source=/usr/bin/caddy,target=/usr/bin/caddy,readonly --env HOME=/tmp --env XDG_DATA_HOME=/tmp --env XDG_CONFIG_HOME=/tmp \
+caddy_mounts=(--mount type=bind,source=/usr/bin/caddy,target=/usr/bin/caddy,readonly)
+for lib in $(ldd /usr/bin/caddy | grep -o '/[^ ]*'); do
+	caddy_mounts+=(--mount "type=bind,source=$(readlink -f "$lib"),target=$lib,readonly")
+done
+"$docker" service create -q --no-resolve-image --name bench-caddy --network "$net" --publish mode=host,target=18174,published=18174 \
+	"${caddy_mounts[@]}" --env HOME=/tmp --env XDG_DATA_HOME=/tmp --env XDG_CONFIG_HOME=/tmp \
 	--config source=bench-caddyfile,target=/etc/caddy/Caddyfile --entrypoint /usr/bin/caddy \
 	swarmgate/nginx:test run --config /etc/caddy/Caddyfile --adapter caddyfile >/dev/null
 wait_for 18173
