@@ -160,3 +160,10 @@ func (c *Controller) isReady() bool {
 	defer c.mu.Unlock()
 	return c.ready
 }
+
+// any says whether some gateway's agents take configs from this operator.
+func (h *agentHub) any() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.configs) > 0
+}

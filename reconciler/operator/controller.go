@@ -355,18 +355,24 @@ func (c *Controller) watchEngine(ctx context.Context) {
 }
 
 // watchTasks triggers a pass when the set of running tasks changes (reconciler.Serving): one
-// starts, or swarm starts shutting one down. A failed listing is left to the next poll.
+// starts, or swarm starts shutting one down. Only while a gateway has agents, whose pools list
+// the tasks; a failed listing is left to the next poll.
 func (c *Controller) watchTasks(ctx context.Context) {
 	tick := time.NewTicker(c.opts.TaskPoll)
 	defer tick.Stop()
 	var last []string
+	running := swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		tasks, err := c.rec.Engine.TaskList(ctx, swarm.TaskListOptions{})
+		if !c.agents.any() {
+			last = nil
+			continue
+		}
+		tasks, err := c.rec.Engine.TaskList(ctx, running)
 		if err != nil {
 			continue
 		}

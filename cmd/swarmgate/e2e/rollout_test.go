@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,16 +49,18 @@ spec:
 		"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19170")
 	t.Cleanup(func() { runCommand(t, command("delete", "-f", dir, "--instance", instance)) })
 
+	var slow atomic.Int64 // answered, but over a second after they were sent: a figure, not a failure
 	served := func() error {
 		start := time.Now()
 		code, e, err := get(18170, "rollout.test", "/")
-		switch took := time.Since(start); {
+		switch {
 		case err != nil:
 			return err
 		case code != 200 || e.Service != "ro-echo":
 			return fmt.Errorf("HTTP %d from %q", code, e.Service)
-		case took > time.Second:
-			return fmt.Errorf("took %s", took.Round(time.Millisecond))
+		}
+		if time.Since(start) > time.Second {
+			slow.Add(1)
 		}
 		return nil
 	}
@@ -88,9 +91,9 @@ spec:
 			failures = append(failures, r.start.Format("15:04:05.000")+" "+r.err.Error())
 		}
 	}
-	t.Logf("figure: a 2-task backend rolled under %d requests (100 req/s): %d failed or slower than 1s", len(results), len(failures))
+	t.Logf("figure: a 2-task backend rolled under %d requests (100 req/s): %d failed, %d slower than 1s", len(results), len(failures), slow.Load())
 	if len(failures) > 0 {
-		t.Errorf("%d of %d requests failed or took over 1s during the rollout: %v\noperator log:\n%s",
+		t.Errorf("%d of %d requests failed during the rollout: %v\noperator log:\n%s",
 			len(failures), len(results), failures[:min(len(failures), 10)], op.log.String())
 	}
 }

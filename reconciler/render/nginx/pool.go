@@ -41,8 +41,7 @@ func duration(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(
 // pool returns the name of the upstream block holding the running tasks of service at port.
 // tries is how many tries a rule's retry allows (0: as many as there are tasks): nginx tries each
 // server of a block at most once per request, so each task is listed often enough for every try
-// to have a server, and a backend of one task is retried too. Such a block counts no failures
-// against a task: answers with a retried code would otherwise take it out of every pool.
+// to have a server, and a backend of one task is retried too.
 func (r *renderer) pool(service string, port int32, tries int) string {
 	_, port = r.opts.Backend(service, port)
 	addrs := r.opts.Tasks[service]
@@ -54,13 +53,17 @@ func (r *renderer) pool(service string, port int32, tries int) string {
 		// turns into 503, as for a service nginx cannot resolve.
 		body.WriteString("    server 127.0.0.1:1 down;\n")
 	}
-	copies, failures := 1, ""
+	copies := 1
 	if tries > 0 && len(addrs) > 0 {
-		copies, failures = (tries+len(addrs)-1)/len(addrs), " max_fails=0"
+		copies = (tries + len(addrs) - 1) / len(addrs)
 	}
+	// No server is marked failed (nginx's default takes a task out of every pool that lists it
+	// for 10 s after one error or timeout, also a read timeout that one rule set short): swarm's
+	// task list already says which tasks are gone, and the short connect timeout moves a request
+	// on from a stopping one.
 	for range copies {
 		for _, a := range addrs {
-			body.WriteString("    server " + quote(netip.AddrPortFrom(a, uint16(port)).String()) + failures + ";\n")
+			body.WriteString("    server " + quote(netip.AddrPortFrom(a, uint16(port)).String()) + " max_fails=0;\n")
 		}
 	}
 	fmt.Fprintf(&body, "    keepalive %d;\n    keepalive_timeout %s;\n", poolIdle, duration(poolIdleTimeout))
