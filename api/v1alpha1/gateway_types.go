@@ -51,7 +51,28 @@ type GatewaySpec struct {
 	// (`swarmgate run`) and reloads nginx in place, so a route change drops no request and the
 	// config is not bound by a swarm secret's size. Without it, a new config replaces the tasks.
 	Agent *GatewayAgent `json:"agent,omitempty"`
+	// AccessLog says which requests the gateway's tasks log, one JSON line each on their standard
+	// output (`docker service logs`). Unset: every request is logged.
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
 }
+
+// AccessLog selects the requests a gateway logs. The filters combine: with errorsOnly and
+// slowerThan both set, a request that is either is logged; samplePercent then keeps a share of
+// those.
+type AccessLog struct {
+	// Enabled, when false, logs no request. Defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// ErrorsOnly logs only the requests answered with a status of 400 or more.
+	ErrorsOnly bool `json:"errorsOnly,omitempty"`
+	// SlowerThan logs only the requests that took longer than this (e.g. "500ms"), counted in
+	// whole milliseconds as nginx measures them.
+	SlowerThan Duration `json:"slowerThan,omitempty"`
+	// SamplePercent logs this share of the requests, 1 to 100, picked at random. Defaults to 100.
+	SamplePercent *int32 `json:"samplePercent,omitempty"`
+}
+
+// Logs tells whether the gateway logs requests at all.
+func (a *AccessLog) Logs() bool { return a == nil || a.Enabled == nil || *a.Enabled }
 
 // GatewayAgent says how a gateway's agents reach the operator.
 type GatewayAgent struct {

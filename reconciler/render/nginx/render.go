@@ -73,6 +73,9 @@ type Options struct {
 	// naming tasks is stale once they move, so only gateways with agents, which take a new config
 	// without a task replaced, get one. A service without a running task answers 503.
 	Tasks map[string][]netip.Addr
+	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
+	// DefaultAccessLog; tests read a file.
+	AccessLog string
 }
 
 // missing tells whether the service ref names is known not to exist.
@@ -121,6 +124,9 @@ func (o *Options) defaults() {
 	}
 	if o.ChainDir == "" {
 		o.ChainDir = contract.ChainDir
+	}
+	if o.AccessLog == "" {
+		o.AccessLog = DefaultAccessLog
 	}
 }
 
@@ -295,6 +301,10 @@ type renderer struct {
 	// needed.
 	pools     map[string]string
 	upstreams []string
+	// logs tells whether the gateway logs requests; logIf, when set, is the variable that
+	// selects those it logs.
+	logs  bool
+	logIf string
 	// err is the first value nginx cannot take.
 	err error
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
@@ -304,6 +314,9 @@ type renderer struct {
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
+	if r.logs = gw.Spec.AccessLog.Logs(); r.logs {
+		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
+	}
 	servers, fallbacks := r.servers(gw, routes)
 
 	b := &r.b
@@ -316,6 +329,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
+	accessLogDefinitions(b, gw)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
 
 	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
@@ -496,6 +510,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
 		r.certificates(b, s.listener)
 	}
+	r.serverAccessLog(b, s.listener)
 	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
