@@ -14,6 +14,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/field"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
@@ -157,7 +158,7 @@ func validSet(objs []v1alpha1.Object) error {
 	if errs := validation.Validate(objs); len(errs) > 0 {
 		return errs
 	}
-	if errs := renderable(objs); len(errs) > 0 {
+	if errs := renderable(objs, contract.MaxAgentConfigSize); len(errs) > 0 {
 		return errs
 	}
 	return nil
@@ -165,7 +166,7 @@ func validSet(objs []v1alpha1.Object) error {
 
 // scope is what a partial apply or a delete may change: the objects given or deleted, and the
 // gateways their Routes attach to (before and after), whose configs they are part of; for a
-// ReferenceGrant, every gateway (a grant decides what Routes of any gateway may use). The other
+// ReferenceGrant or a policy, every gateway (a grant decides what Routes of any gateway may use). The other
 // applied objects are left as they are, as kubectl leaves objects it was not given.
 func scope(in Input, stored []v1alpha1.Object) []string {
 	owners := slices.Clone(in.Delete)
@@ -176,7 +177,9 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 	grants := false
 	for _, o := range owners {
 		touched[o] = true
-		grants = grants || strings.HasPrefix(o, string(v1alpha1.KindReferenceGrant)+"/")
+		kind, _, _ := strings.Cut(o, "/")
+		// A policy may target any gateway, or a Route of any: like a grant, it touches them all.
+		grants = grants || kind == string(v1alpha1.KindReferenceGrant) || v1alpha1.IsPolicyKind(v1alpha1.Kind(kind))
 	}
 	if grants {
 		for _, o := range slices.Concat(stored, in.Objects) {

@@ -86,6 +86,10 @@ func TestCorpusAcceptedByNginx(t *testing.T) {
 		}
 		acceptedByNginx(t, filepath.Base(dir)+".yaml", data)
 	}
+	if _, err := loadBytes(t, "newer.yaml", []byte(newerFieldsSeed)); err != nil {
+		t.Fatalf("the fuzzer's seed of newer fields: %v", err)
+	}
+	acceptedByNginx(t, "newer.yaml", []byte(newerFieldsSeed))
 	for _, f := range invalid {
 		data, err := manifest.ReadFile(f)
 		if err != nil {
@@ -103,10 +107,46 @@ func FuzzValidateButNginxRefuses(f *testing.F) {
 	for _, dir := range dirs {
 		f.Add(exampleDir(f, dir))
 	}
+	f.Add([]byte(newerFieldsSeed))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		acceptedByNginx(t, "fuzz.yaml", data)
 	})
 }
+
+// newerFieldsSeed gives the fuzzer the fields the examples lack: a gateway with agents taking
+// certificates from ACME (HTTP-01), filters on backends with weights, CORS and mirrors.
+const newerFieldsSeed = `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  agent: {operatorURL: "http://operator:9090", tokenSecret: agent-token}
+  listeners:
+    - {name: http, port: 8080}
+    - {name: shop, port: 8443, protocol: HTTPS, hostname: shop.example.com, tls: {acme: {email: ops@example.com}}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: shop}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [shop.example.com]
+  rules:
+    - matches: [{path: {value: /api}, headers: [{name: X-Canary, value: "yes"}]}]
+      filters:
+        - type: CORS
+          cors: {allowOrigins: ["https://*.example.com"], allowMethods: [GET, POST], allowHeaders: [X-Requested-With], exposeHeaders: [X-Total], allowCredentials: true, maxAge: 600}
+        - type: ResponseHeaderModifier
+          responseHeaderModifier: {set: [{name: X-Frame-Options, value: DENY}], remove: [Server]}
+        - {type: RequestMirror, requestMirror: {backendRef: {name: audit, port: 80}, percent: 10}}
+      backendRefs:
+        - {name: api-v1, port: 80, weight: 90, filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Version, value: "1"}], remove: [X-Debug]}}]}
+        - {name: api-v2, port: 80, weight: 10, filters: [{type: RequestHeaderModifier, requestHeaderModifier: {add: [{name: X-Version, value: "2"}]}}]}
+    - matches: [{path: {value: /old}}]
+      filters:
+        - type: URLRewrite
+          urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}
+      backendRefs: [{name: web, port: 80}]
+`
 
 // exampleDir is an example's files as one stream; the demo's zone, which hack/demo.sh writes for
 // this machine's node, is added.

@@ -155,6 +155,7 @@ func GatewayConfigs(p *Pass, opts nginx.Options) (map[string][2]string, error) {
 		out := map[string]string{}
 		opts := opts
 		opts.Grants = v1alpha1.GrantsOf(objs)
+		opts.Policies = nginx.PoliciesOf(objs)
 		for _, o := range objs {
 			if gw, ok := o.(*v1alpha1.Gateway); ok {
 				conf, err := nginx.Render(gw, routes, opts)

@@ -220,7 +220,7 @@ func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 	if errs := validation.ValidateSnapshot(objs, decodeErrs); len(errs) > 0 {
 		return nil, errs
 	}
-	if errs := renderable(objs); len(errs) > 0 {
+	if errs := renderable(objs, contract.MaxAgentConfigSize); len(errs) > 0 {
 		return nil, errs
 	}
 	return objs, nil
@@ -253,8 +253,9 @@ func decode(paths []string, stdin io.Reader) ([]v1alpha1.Object, field.ErrorList
 
 // renderable renders every gateway's config, as apply will, and reports what nginx could not take
 // (a value too long for one token, a config over a secret's size) as errors of the objects: what
-// validate accepts, a gateway serves.
-func renderable(objs []v1alpha1.Object) field.ErrorList {
+// validate accepts, a gateway serves. The configs of the gateways with agents share agentBound
+// (contract.MaxAgentConfigSize).
+func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 	var routes []*v1alpha1.Route
 	for _, o := range objs {
 		if rt, ok := o.(*v1alpha1.Route); ok {
@@ -262,24 +263,36 @@ func renderable(objs []v1alpha1.Object) field.ErrorList {
 		}
 	}
 	var errs field.ErrorList
+	grants, policies := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs)
+	agentBytes := 0 // of the configs of the gateways with agents so far
 	for _, o := range objs {
 		gw, ok := o.(*v1alpha1.Gateway)
 		if !ok {
 			continue
 		}
-		opts := nginx.Options{Grants: v1alpha1.GrantsOf(objs)}
+		opts := nginx.Options{Grants: grants, Policies: policies}
 		if gw.Spec.Agent != nil {
-			opts.MaxSize = contract.MaxAgentConfigSize // its agents take it from the operator, not a secret
+			// Its agents take it from the operator, not a secret; all such configs share one bound.
+			opts.MaxSize = nginx.AgentConfigBudget(agentBound, agentBytes)
 		}
-		_, err := nginx.Render(gw, routes, opts)
+		conf, err := nginx.Render(gw, routes, opts)
 		var (
 			value *nginx.ValueError
 			size  *nginx.SizeError
 		)
 		switch {
+		case gw.Spec.Agent != nil && errors.As(err, &size):
+			agentBytes = agentBound // rendering it used up the bound
+		case gw.Spec.Agent != nil:
+			agentBytes += len(conf)
+		}
+		switch {
 		case errors.As(err, &value):
 			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.String(), Object: v1alpha1.Ref(value.Route),
 				Field: value.Field, Detail: value.Detail})
+		case errors.As(err, &size) && gw.Spec.Agent != nil:
+			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
+				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over what is left of the %d bytes the configs of all gateways with agents may weigh together; split the routes across fewer gateways, or attach fewer to each", agentBound)})
 		case errors.As(err, &size):
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
 				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over %d bytes; split the routes across gateways, or give the gateway an agent (spec.agent), whose configs are not bound by a swarm secret's size", size.Limit)})

@@ -43,6 +43,9 @@ const (
 	MaxFileSize = 8 << 20
 	// MaxTotalSize bounds everything one Load reads.
 	MaxTotalSize = 64 << 20
+	// MaxCredentialSize bounds a file holding a token or a private key (a few KiB at most): a
+	// shared secret, a git token, an SSH key.
+	MaxCredentialSize = 64 << 10
 )
 
 // Load reads every manifest under paths: files, directories (recursively, *.yaml and *.yml in
@@ -421,7 +424,7 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	obj := v1alpha1.New(v1alpha1.Kind(kind))
 	if obj == nil {
 		if _, ok := m["kind"]; !ok {
-			errs = append(errs, field.Required(field.NewPath("kind"), "one of Gateway, Route, VirtualIP, Zone, ReferenceGrant"))
+			errs = append(errs, field.Required(field.NewPath("kind"), "one of "+kindNames()))
 		} else {
 			errs = append(errs, field.NotSupported(field.NewPath("kind"), v1alpha1.Kinds...))
 		}
@@ -429,6 +432,15 @@ func newObject(m map[string]any) (v1alpha1.Object, field.ErrorList) {
 	}
 	obj.GetTypeMeta().Kind = v1alpha1.Kind(kind)
 	return obj, errs
+}
+
+// kindNames lists the kinds as errors name them: "Zone, ReferenceGrant, Gateway...".
+func kindNames() string {
+	names := make([]string, len(v1alpha1.Kinds))
+	for i, k := range v1alpha1.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
 
 // octalLooking is a plain number with a leading zero: YAML 1.1, which the decoder follows, reads

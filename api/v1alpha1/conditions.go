@@ -99,4 +99,10 @@ const (
 	ReasonNotAnswering ConditionReason = "NotAnswering"
 	// ReasonUnobservable: no node's VRRP agent could be asked (from where the question was asked).
 	ReasonUnobservable ConditionReason = "Unobservable"
+	// ReasonConflicted: a policy's target has a policy of the same kind that applies there instead
+	// (the first by namespace and name).
+	ReasonConflicted ConditionReason = "Conflicted"
+	// ReasonTargetNotFound: a policy's target (a Gateway, listener, Route or named rule) is not in
+	// the set.
+	ReasonTargetNotFound ConditionReason = "TargetNotFound"
 )

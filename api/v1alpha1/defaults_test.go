@@ -89,6 +89,19 @@ func TestQuantities(t *testing.T) {
 			t.Errorf("ParseMemory(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"100Mi", 100 << 20, true}, {DefaultMaxRequestBodySize, 100 << 20, true}, {"1g", 1 << 30, true},
+		{"0.1", 0, false}, {"00", 0, false}, {"-1", 0, false}, {"10 megabytes", 0, false},
+	} {
+		got, err := ParseBodySize(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("ParseBodySize(%q) = %d, %v; want %d (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
 }
 
 func TestIntersectHostname(t *testing.T) {

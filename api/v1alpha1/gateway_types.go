@@ -51,6 +51,16 @@ type GatewaySpec struct {
 	// (`swarmgate run`) and reloads nginx in place, so a route change drops no request and the
 	// config is not bound by a swarm secret's size. Without it, a new config replaces the tasks.
 	Agent *GatewayAgent `json:"agent,omitempty"`
+	// RequestBody bounds and streams the request bodies (uploads) of every Route attached to the
+	// gateway; a Route's own requestBody overrides it. By default bodies of up to 100 MiB are
+	// accepted, buffered.
+	RequestBody *RequestBody `json:"requestBody,omitempty"`
+	// IdleTimeout is how long a connection to a backend may stay silent, in the Gateway API's
+	// duration format ("90s", "1h"): an upgraded connection (a websocket) with no message either
+	// way for that long is closed, and a request whose backend sends nothing for that long (a
+	// long poll) answers 504. Defaults to DefaultIdleTimeout, "1h". A rule's timeouts replace it
+	// for that rule's requests, upgraded ones included: nginx times both with the same timers.
+	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
 	// AccessLog says which requests the gateway's tasks log, one JSON line each on their standard
 	// output (`docker service logs`). Unset: every request is logged.
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
@@ -411,3 +421,8 @@ func Specificity(h *Hostname) int {
 	}
 	return 1 << 16
 }
+
+// DefaultIdleTimeout is how long a gateway's connections to backends may stay silent when its
+// spec.idleTimeout is not set: long enough for websockets and long polls that go quiet for minutes,
+// where nginx's own 60s closes them.
+const DefaultIdleTimeout Duration = "1h"

@@ -28,6 +28,13 @@ const (
 	MaxWeight          = 1000000
 )
 
+// A VirtualIP placed on a Zone gives the zone's nodes priorities falling from ZoneTopPriority, at
+// least one apart, so it can place at most MaxZoneNodesForVirtualIP nodes.
+const (
+	ZoneTopPriority          = 250
+	MaxZoneNodesForVirtualIP = ZoneTopPriority - MinPriority + 1
+)
+
 // Swarm's limits on the names of its objects (its own errors: "name must be 63 characters or
 // fewer", "only 64 [a-zA-Z0-9-_.] characters allowed"). Validation holds the names a manifest
 // gives to them; the names swarmgate derives from longer parts (a gateway's config secret, a

@@ -20,7 +20,9 @@ const (
 
 // Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
-var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP}
+// Policies have no swarm objects of their own: they change the configs of the gateways they target.
+var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP,
+	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -30,7 +32,8 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, VirtualIP, Zone or ReferenceGrant.
+	// Kind is one of Gateway, Route, VirtualIP, Zone, ReferenceGrant, SecurityPolicy,
+	// ClientTrafficPolicy or BackendTrafficPolicy.
 	Kind Kind `json:"kind"`
 }
 
@@ -115,6 +118,12 @@ func New(kind Kind) Object {
 		return &Zone{}
 	case KindReferenceGrant:
 		return &ReferenceGrant{}
+	case KindSecurityPolicy:
+		return &SecurityPolicy{}
+	case KindClientTrafficPolicy:
+		return &ClientTrafficPolicy{}
+	case KindBackendTrafficPolicy:
+		return &BackendTrafficPolicy{}
 	}
 	return nil
 }

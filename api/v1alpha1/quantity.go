@@ -36,6 +36,9 @@ func ParseCPUs(s string) (int64, error) {
 // range of what it computes), with "Gi"-style units too.
 var byteSize = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
 
+// ByteSizePattern is the syntax of the byte sizes ParseMemory reads, for the JSON Schema.
+func ByteSizePattern() string { return byteSize.String() }
+
 // ParseMemory reads a byte size as Docker does ("256m", "1.5G", "1Gi", "512"), in binary units.
 func ParseMemory(s string) (int64, error) {
 	m := byteSize.FindStringSubmatch(s)

@@ -28,6 +28,9 @@ type RouteSpec struct {
 	Rules []RouteRule `json:"rules"`
 	// Services are swarm services the route runs and owns; backendRefs name them like any service.
 	Services []RouteService `json:"services,omitempty"`
+	// RequestBody bounds and streams the request bodies (uploads) of the route's requests; each
+	// field set here overrides its Gateway's spec.requestBody.
+	RequestBody *RequestBody `json:"requestBody,omitempty"`
 }
 
 // Hostname is a DNS name, optionally with a leading "*." wildcard label.
@@ -169,9 +172,9 @@ type RouteFilter struct {
 
 // CORSFilter is the Gateway API's CORS filter. A preflight request (OPTIONS with Origin and
 // Access-Control-Request-Method) is answered 204 by the gateway, with the CORS headers when its
-// origin is allowed and without them otherwise; other requests go to the backends, and their
-// answers to an allowed origin carry Access-Control-Allow-Origin (and -Credentials,
-// -Expose-Headers).
+// origin is allowed (Access-Control-Expose-Headers included, as the Gateway API's conformance
+// cases expect) and without them otherwise; other requests go to the backends, and their answers
+// to an allowed origin carry Access-Control-Allow-Origin (and -Credentials, -Expose-Headers).
 type CORSFilter struct {
 	// AllowOrigins are "scheme://host[:port]" origins (http or https; the scheme's port is
 	// assumed when left out); a host may start with "*", which covers any labels to its left;

@@ -32,6 +32,9 @@ func TestBoundedInput(t *testing.T) {
 		"tls create-secret cert": func(f string) []string { return []string{"tls", "create-secret", "s", "--cert", f, "--key", key} },
 		"tls create-secret key":  func(f string) []string { return []string{"tls", "create-secret", "s", "--cert", cert, "--key", f} },
 		"run token":              func(f string) []string { return []string{"run", "--source", "dir:" + dir, "--read-token-file", f} },
+		"run git token": func(f string) []string {
+			return []string{"run", "--source", "git:https://git.example.com/ops.git", "--checkout-dir", dir, "--git-token-file", f}
+		},
 		"run tls": func(f string) []string {
 			return []string{"run", "--source", "dir:" + dir, "--tls-cert-file", f, "--tls-key-file", key}
 		},

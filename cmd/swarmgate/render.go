@@ -91,6 +91,10 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 			passwords[inventory.OwnerOf(vip).String()] = vip.Spec.Auth.Password
 		}
 	}
+	agentConfigs := map[string][]byte{} // by owner
+	for _, ac := range d.AgentConfigs {
+		agentConfigs[ac.Owner] = ac.Config
+	}
 	// Gateways first, then each virtual IP's nodes.
 	secrets := slices.Clone(d.Secrets)
 	slices.SortStableFunc(secrets, func(a, b desired.Secret) int { return cmp.Compare(isNodeConfig(a), isNodeConfig(b)) })
@@ -98,7 +102,16 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 		kind, name := inventory.Owner(sec.Owner).Kind(), inventory.Owner(sec.Owner).Name()
 		conf := sec.Data
 		if sec.Node == "" {
-			fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)
+			// A gateway's agents are given the config with every route from the operator; the
+			// tasks start with the secret's, which holds no routes when that one is too large
+			// for a secret.
+			agentConf, agents := agentConfigs[sec.Owner]
+			if !agents || bytes.Equal(agentConf, conf) {
+				fmt.Fprintf(w, "# ---- %s %s: %s\n%s\n", kind, name, sec.Target, conf)
+				continue
+			}
+			fmt.Fprintf(w, "# ---- %s %s, until its agents take the config below: %s\n%s\n", kind, name, sec.Target, conf)
+			fmt.Fprintf(w, "# ---- %s %s, from the operator to its agents: %s\n%s\n", kind, name, sec.Target, agentConf)
 			continue
 		}
 		if p, ok := passwords[sec.Owner]; ok {

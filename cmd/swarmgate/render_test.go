@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +47,43 @@ func TestRenderSeed(t *testing.T) {
 	code, _, stderr = swarmgate(t, "", "render", "-f", seed, "--node-address", "node1")
 	if code != exitFail || !strings.Contains(stderr, `--node-address "node1": want HOSTNAME=IP`) {
 		t.Errorf("bad address flag: exit %d, %s", code, stderr)
+	}
+}
+
+// TestRenderAgentConfig: for a gateway whose config is too large for a secret, render prints both
+// what its tasks start with and the config its agents are given, so either can be checked with
+// nginx -t.
+func TestRenderAgentConfig(t *testing.T) {
+	docs := []string{`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: big}
+spec:
+  agent: {operatorURL: "http://operator:9090", tokenSecret: agent-token}
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+`}
+	for i := range 1500 {
+		docs = append(docs, fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: app%d}
+spec:
+  parentRefs: [{name: big}]
+  hostnames: [app%d.example.com]
+  rules: [{matches: [{path: {value: /api}}, {path: {value: /static}}], backendRefs: [{name: app%d, port: 80}]}]
+`, i, i, i))
+	}
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(path, []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := swarmgate(t, "", "render", "-f", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	bootstrap, agents, ok := strings.Cut(stdout, "# ---- Gateway big, from the operator to its agents: /etc/nginx/conf.d/default.conf\n")
+	if !ok || !strings.HasPrefix(bootstrap, "# ---- Gateway big, until its agents take the config below: /etc/nginx/conf.d/default.conf\n") {
+		t.Fatalf("want the bootstrap config, then the agents':\n%.500s", stdout)
+	}
+	if strings.Contains(bootstrap, `server_name "app1499.example.com";`) || !strings.Contains(agents, `server_name "app1499.example.com";`) {
+		t.Error("the routes should be in the agents' config only")
 	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler"
@@ -145,6 +144,9 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 		if err := g.CheckPath(); err != nil {
 			return nil, 0, fmt.Errorf("--path: %w", err)
 		}
+		if err := g.CheckFiles(); err != nil {
+			return nil, 0, fmt.Errorf("--git-token-file, --git-ssh-key-file, --git-known-hosts-file, --allowed-signers: %w", err)
+		}
 		return g, o.interval, nil
 	}
 	return nil, 0, fmt.Errorf("--source %q: want dir:PATH or git:URL", o.source)
@@ -215,16 +217,17 @@ func (o *runOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The endpoints face the network: every connection is bounded in time, and their number too,
-	// so idle or slow clients cannot use up the file descriptors the reconciler needs.
-	l = netutil.LimitListener(l, maxConnections)
 	if tlsConfig != nil {
 		l = tls.NewListener(l, tlsConfig)
 	}
-	srv := &http.Server{Handler: ctl.Handler(tokens), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// The endpoints face the network: every connection is bounded in time, and their number too,
+	// in all and per client, so idle or slow clients cannot use up the file descriptors the
+	// reconciler needs nor keep health checks and agents waiting.
+	limited := operator.LimitConnections(l, operator.MaxConnections, operator.MaxConnectionsPerClient)
+	srv := &http.Server{Handler: ctl.Handler(tokens), ConnState: limited.ConnState, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serving the endpoints", "error", err)
 		}
 	}()
@@ -304,19 +307,13 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
 }
 
-// maxConnections bounds the endpoints' open connections.
-const maxConnections = 1024 // each gateway task's agent keeps one open
-
-// maxTokenSize bounds a token file: a shared secret is tens of bytes.
-const maxTokenSize = 64 << 10
-
 // readToken reads a shared secret from a file; none when path is empty. A file that holds only
 // white space is an error, not a way to turn the endpoint off by mistake.
 func readToken(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := manifest.ReadRegularFile(path, maxTokenSize)
+	b, err := manifest.ReadRegularFile(path, manifest.MaxCredentialSize)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
 	}

@@ -119,6 +119,11 @@ func fieldRules() []fieldRule {
 		{"EnvVar", "name", pattern("envName", 1024)},
 		{"BackendRef", "weight", between(0, v1alpha1.MaxWeight)},
 		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum, s.Default = []any{301, 302, 303, 307, 308}, 302 }},
+		{"RequestBody", "maxSize", func(s *jsonschema.Schema) {
+			s.Pattern, s.Default = patterns["bodySize"], v1alpha1.DefaultMaxRequestBodySize
+		}},
+		{"RequestBody", "buffering", def(true)},
+		{"GatewaySpec", "idleTimeout", def(v1alpha1.DefaultIdleTimeout)},
 		{"ZoneSpec", "nodes", items(1, 0)},
 		{"VirtualIPSpec", "virtualRouterID", between(v1alpha1.MinVirtualRouterID, v1alpha1.MaxVirtualRouterID)},
 		{"VirtualIPSpec", "address", func(s *jsonschema.Schema) { s.Pattern = `^[0-9A-Fa-f:.]+/[0-9]{1,3}$` }}, // an address with its prefix length

@@ -33,6 +33,9 @@ const (
 	// https operator.
 	AgentTokenPath = "/run/secrets/swarmgate-agent-token"
 	AgentCAPath    = "/run/secrets/swarmgate-agent-ca.pem"
+	// UserFileDir is where the htpasswd secrets of SecurityPolicies' basic authentication are
+	// mounted, one file per policy.
+	UserFileDir = "/run/secrets/swarmgate-auth"
 	// TaskEnv names a gateway task's environment variable that holds its task name.
 	TaskEnv = "SWARMGATE_TASK"
 )
@@ -79,8 +82,10 @@ const (
 	ErrorHeader     = "X-Swarmgate-Error"
 	HashHeader      = "X-Swarmgate-Config-Hash"
 	MaxWait         = 25 * time.Second
-	// MaxAgentConfigSize bounds the config of a gateway whose agents take it from the operator,
-	// MaxBundleSize a bundle (the config and its chains).
+	// MaxAgentConfigSize bounds the configs of the gateways whose agents take them from the
+	// operator, all of one set together (the operator holds them all, and rendering them costs no
+	// more however many such gateways a manifest declares); MaxBundleSize a bundle (a config and
+	// its chains).
 	MaxAgentConfigSize = 64 << 20
 	MaxBundleSize      = 2 * MaxAgentConfigSize
 )

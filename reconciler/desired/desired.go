@@ -58,6 +58,8 @@ type State struct {
 	Applied []Applied
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
+
+	agentBytes int // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -244,6 +246,7 @@ func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
+	opts.Nginx.Policies = nginx.PoliciesOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -274,6 +277,8 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 		}
 	}
 	for _, gw := range gateways {
+		opts := opts
+		opts.Nginx.Replicas = gatewayTasks(gw, zones[gw.Spec.Zone], opts.Nodes)
 		if err := s.addGateway(gw, routes, opts); err != nil {
 			return nil, err
 		}
@@ -403,9 +408,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	switch {
 	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
+		s.agentBytes += len(conf)
 	case gw.Spec.Agent != nil:
 		agentOpts := opts.Nginx
-		agentOpts.MaxSize = contract.MaxAgentConfigSize
+		agentOpts.MaxSize = nginx.AgentConfigBudget(contract.MaxAgentConfigSize, s.agentBytes)
 		if opts.Tasks != nil {
 			agentOpts.Tasks = taskAddrs(opts.Tasks, networks)
 		}
@@ -414,6 +420,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 			return err
 		}
 		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
+		s.agentBytes += len(agentConf)
 	}
 	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,
 		Labels: s.labels(owner, gw.Metadata.Labels), Target: contract.GatewayConfigPath}
@@ -454,7 +461,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
-				Secrets:  gatewaySecrets(gw, secret.Name, acme),
+				Secrets:  append(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies)...),
 				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
 				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes

@@ -32,8 +32,10 @@ type ObjectStatus struct {
 	// Config is the config secret a gateway's service uses.
 	Config string `json:"config,omitempty"`
 	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
-	VirtualIP  *Observation `json:"virtualIP,omitempty"`
-	Conditions []Condition  `json:"conditions"`
+	VirtualIP *Observation `json:"virtualIP,omitempty"`
+	// Policies are those that target a Gateway or Route, with how each fares there.
+	Policies   []AttachedPolicy `json:"policies,omitempty"`
+	Conditions []Condition      `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
@@ -129,6 +131,10 @@ func Judge(in Input) []ObjectStatus {
 			}
 		}
 		st.Conditions = conditions(st, resolved)
+		if pol, ok := o.(v1alpha1.Policy); ok {
+			policyAccepted(&st, pol, in.Objects)
+		}
+		st.Policies = attachedPolicies(o, objs)
 		out = append(out, st)
 	}
 	return out

@@ -92,7 +92,7 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 		}
 		services[svc.Name] = true
 	}
-	return errs
+	return append(errs, validateRequestBody(p.Child("requestBody"), s.RequestBody)...)
 }
 
 // gatewayDurationFormat is the Gateway API's duration (GEP-2257): up to four groups of up to five

@@ -88,6 +88,8 @@ func SchemaPatterns() map[string]string {
 		"path": "^/" + strings.TrimSuffix(strings.TrimPrefix(pathChars.String(), "^"), "+$") + "*$",
 		// Printable text: no CR, LF or other control characters (tab allowed).
 		"headerValue": `^[^\x00-\x08\x0a-\x1f\x7f]*$`,
+		// A request body size: "0" (no limit) or a byte size.
+		"bodySize": "^(0|" + strings.TrimSuffix(strings.TrimPrefix(v1alpha1.ByteSizePattern(), "^"), "$") + ")$",
 		// A Go duration ("10s", "1m30s", "500ms").
 		"duration": `^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`,
 	}
@@ -307,4 +309,15 @@ func oneOf[T ~string](p *field.Path, v T, allowed ...T) field.ErrorList {
 		}
 	}
 	return field.ErrorList{field.NotSupported(p, allowed...)}
+}
+
+// validateRequestBody checks a Gateway's or Route's requestBody.
+func validateRequestBody(p *field.Path, b *v1alpha1.RequestBody) field.ErrorList {
+	if b == nil || b.MaxSize == nil {
+		return nil
+	}
+	if _, err := v1alpha1.ParseBodySize(*b.MaxSize); err != nil {
+		return field.ErrorList{field.Invalid(p.Child("maxSize"), err.Error())}
+	}
+	return nil
 }

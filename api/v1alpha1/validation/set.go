@@ -15,6 +15,7 @@ import (
 type set struct {
 	gateways map[string]*v1alpha1.Gateway
 	zones    map[string]*v1alpha1.Zone
+	routes   map[string]*v1alpha1.Route
 	matches  matchClaims
 }
 
@@ -22,7 +23,7 @@ type set struct {
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, matches: matchClaims{}}
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}}
 	errs, unique := duplicates(objs)
 	for _, o := range unique {
 		name := o.GetObjectMeta().Name
@@ -31,6 +32,8 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			s.gateways[name] = o
 		case *v1alpha1.Zone:
 			s.zones[name] = o
+		case *v1alpha1.Route:
+			s.routes[name] = o
 		}
 	}
 
@@ -46,10 +49,12 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			e = s.checkRoute(o, claims)
 		case *v1alpha1.VirtualIP:
 			e = s.checkVirtualIP(o, claims)
+		case v1alpha1.Policy:
+			e = s.checkPolicyTargets(o)
 		}
 		errs = append(errs, withObject(e, o)...)
 	}
-	return errs
+	return append(errs, checkProxyProtocol(unique)...)
 }
 
 // duplicates reports every object whose kind and name an earlier one has, and returns the first
@@ -291,6 +296,11 @@ func sortedJoin(s []string) string {
 func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorList {
 	p := field.NewPath("spec")
 	errs := s.checkZoneRef(p.Child("zone"), v.Spec.Zone)
+	if z := s.zones[v.Spec.Zone]; z != nil && len(z.Spec.Nodes) > v1alpha1.MaxZoneNodesForVirtualIP {
+		errs = append(errs, field.Invalid(p.Child("zone"), fmt.Sprintf(
+			"names a Zone of %d nodes; VRRP priorities give a virtual IP at most %d: list the nodes in spec.nodes or use a smaller zone",
+			len(z.Spec.Nodes), v1alpha1.MaxZoneNodesForVirtualIP)))
+	}
 	if first := claims.claim(fmt.Sprintf("vrid/%d", v.Spec.VirtualRouterID), v); first != nil {
 		errs = append(errs, field.Invalid(p.Child("virtualRouterID"),
 			"is already used by "+originOf(first)+"; each virtual IP needs its own virtual router ID"))

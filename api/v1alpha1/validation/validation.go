@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -45,6 +46,12 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateZone(o)...)
 	case *v1alpha1.ReferenceGrant:
 		errs = append(errs, validateReferenceGrant(o)...)
+	case *v1alpha1.SecurityPolicy:
+		errs = append(errs, validateSecurityPolicy(o)...)
+	case *v1alpha1.ClientTrafficPolicy:
+		errs = append(errs, validateClientTrafficPolicy(o)...)
+	case *v1alpha1.BackendTrafficPolicy:
+		errs = append(errs, validateBackendTrafficPolicy(o)...)
 	}
 	return withObject(errs, o)
 }
@@ -156,6 +163,10 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		ap := p.Child("agent")
 		if u, err := url.Parse(a.OperatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			errs = append(errs, field.Invalid(ap.Child("operatorURL"), `is not an http or https URL without credentials (e.g. "http://10.0.0.1:9090")`))
+		} else if len(a.OperatorURL) > maxOperatorURL || !operatorHost(u.Hostname()) || !portString(u.Port()) {
+			// Its host and port become a token of nginx's config (HTTP-01 challenges go there).
+			errs = append(errs, field.Invalid(ap.Child("operatorURL"), fmt.Sprintf(
+				"must name a host (a DNS name or an IP address) and, if any, a port from 1 to 65535, in at most %d characters", maxOperatorURL)))
 		}
 		if len(a.TokenSecret) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(a.TokenSecret) {
 			errs = append(errs, field.Invalid(ap.Child("tokenSecret"), "is not a swarm secret name"))
@@ -166,6 +177,12 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "is not a swarm secret name"))
 		case !strings.HasPrefix(a.OperatorURL, "https://"):
 			errs = append(errs, field.Invalid(ap.Child("caSecret"), "needs an https operatorURL: the agents trust these CAs for the operator's TLS certificate"))
+		}
+	}
+	errs = append(errs, validateRequestBody(p.Child("requestBody"), s.RequestBody)...)
+	if d := s.IdleTimeout; d != nil {
+		if v, ok := gatewayDuration(*d); !ok || v <= 0 {
+			errs = append(errs, field.Invalid(p.Child("idleTimeout"), `is not a Gateway API duration longer than 0 ("90s", "1h", "500ms")`))
 		}
 	}
 	errs = append(errs, validateAccessLog(p.Child("accessLog"), s.AccessLog)...)
@@ -414,4 +431,25 @@ func validateReferenceGrant(g *v1alpha1.ReferenceGrant) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// maxOperatorURL bounds a gateway agent's operatorURL: a flag of every agent, and its host a token
+// of nginx's config.
+const maxOperatorURL = 2048
+
+// operatorHost reports whether host, from a URL, is a DNS name or an IP address.
+func operatorHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return len(host) <= 253 && nodeHostname.MatchString(host)
+}
+
+// portString reports whether a URL's port is absent or 1 to 65535.
+func portString(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }

@@ -1,6 +1,7 @@
 package validation_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -191,6 +192,18 @@ func TestValidateGateway(t *testing.T) {
 			"spec.listeners[2].tls.acme.directory: is not an https URL without credentials", "spec.listeners[2].tls.acme.email: is not an email address",
 			"spec.listeners[2].hostname: is a wildcard, which only a DNS-01 challenge can prove",
 			"spec.listeners[1].tls.acme: needs spec.agent", "spec.listeners[2].tls.acme: needs spec.agent"}},
+		{"agent operatorURLs nginx or the agents cannot take", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://operator:99999", TokenSecret: "agent-token"}
+			return nil
+		}, []string{"spec.agent.operatorURL: must name a host (a DNS name or an IP address) and, if any, a port from 1 to 65535, in at most 2048 characters"}},
+		{"a 5,000-character operatorURL", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://" + strings.Repeat("a", 4990) + ":9090", TokenSecret: "agent-token"}
+			return nil
+		}, []string{"spec.agent.operatorURL: must name a host"}},
+		{"an operatorURL with an IPv6 address", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://[fd00::1]:9090/", TokenSecret: "agent-token"}
+			return nil
+		}, nil},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			l13 := https("b", 443, "b.example.com", "cert-b")
 			l13.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.3"}
@@ -601,6 +614,23 @@ func TestValidateVirtualIPAcrossObjects(t *testing.T) {
 		v2.Spec.Address = "172.22.1.6/24"
 		return []v1alpha1.Object{g, r, v, z, v2}
 	}, "spec.virtualRouterID: is already used by VirtualIP vip (test.yaml doc 3)")
+	// A zone's nodes get priorities falling from 250 one apart: it can place 250 nodes, no more.
+	for _, tt := range []struct {
+		nodes int
+		want  []string
+	}{
+		{v1alpha1.MaxZoneNodesForVirtualIP, nil},
+		{v1alpha1.MaxZoneNodesForVirtualIP + 1, []string{"test.yaml doc 3: VirtualIP vip: spec.zone: names a Zone of 251 nodes; VRRP priorities give a virtual IP at most 250"}},
+	} {
+		check(t, func(g *v1alpha1.Gateway, r *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+			v.Spec.Nodes, v.Spec.Zone = nil, "dmz"
+			z.Spec.Nodes = nil
+			for i := range tt.nodes {
+				z.Spec.Nodes = append(z.Spec.Nodes, fmt.Sprintf("node%d", i))
+			}
+			return nil
+		}, tt.want...)
+	}
 }
 
 func TestValidateZone(t *testing.T) {

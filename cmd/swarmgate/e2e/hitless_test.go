@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
@@ -45,16 +46,20 @@ spec:
 %s`, i, i, services)
 }
 
+// agentTokenSecret is the agents' token secret of every e2e gateway with agents.
+const agentTokenSecret = "e2e-agent-token"
+
 // agentSetup creates the agents' token secret (the user's: swarmgate mounts it and never changes
 // it) and a file with the token for the operator, and returns the URL at which tasks reach an
 // operator on this host listening on port: the address of their bridge network's gateway.
 func agentSetup(t *testing.T, port int) (operatorURL, tokenFile string) {
 	ctx := context.Background()
-	token, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-token"}, Data: []byte("agent-t0ken")})
-	if err != nil {
+	// The secret outlives a test whose services are removed after it (cleanups run last first):
+	// the next test takes it as it is (the same token), and TestMain removes it at the end.
+	_, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: agentTokenSecret}, Data: []byte("agent-t0ken")})
+	if err != nil && !cerrdefs.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeEventually(func() error { return docker.SecretRemove(ctx, token.ID) }) })
 	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())
 	if err != nil || len(bridge.IPAM.Config) == 0 {
 		t.Fatalf("docker_gwbridge: %v", err)

@@ -70,6 +70,7 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	defer proxy.Close()
+	defer removeEventually(func() error { return docker.SecretRemove(context.Background(), agentTokenSecret) })
 	return m.Run()
 }
 

@@ -26,6 +26,10 @@ type conjunction []matcher
 // and ANDs of ORs multiply.
 const maxConjunctions = 64
 
+// maxNesting bounds parentheses within parentheses: a real rule nests a few, and each level is a
+// recursion (a label of 8 MiB of "(" overflowed the stack at 1 GB).
+const maxNesting = 32
+
 // parseTraefikRule reads a rule into the alternatives it matches.
 func parseTraefikRule(rule string) ([]conjunction, error) {
 	p := &ruleParser{in: rule}
@@ -43,6 +47,8 @@ func parseTraefikRule(rule string) ([]conjunction, error) {
 type ruleParser struct {
 	in  string
 	pos int
+	// depth is how many parentheses enclose pos.
+	depth int
 }
 
 func (p *ruleParser) skipSpace() {
@@ -107,6 +113,9 @@ func (p *ruleParser) unary() ([]conjunction, error) {
 	case p.consume("!"):
 		return nil, errors.New("negation (!) matches everything but a condition; a Route matches only what it names")
 	case p.consume("("):
+		if p.depth++; p.depth > maxNesting {
+			return nil, fmt.Errorf("parentheses nested over %d deep at offset %d", maxNesting, p.pos)
+		}
 		alts, err := p.or()
 		if err != nil {
 			return nil, err
@@ -114,6 +123,7 @@ func (p *ruleParser) unary() ([]conjunction, error) {
 		if !p.consume(")") {
 			return nil, fmt.Errorf("missing ) at offset %d", p.pos)
 		}
+		p.depth--
 		return alts, nil
 	}
 	return p.call()

@@ -5,7 +5,7 @@
 // dies (after the lease's duration). Updates pass the config's version, so two operators cannot
 // both take it.
 //
-// No clock is compared with another's. A standby measures a holder's silence on its own
+// Operators compare no clock with another's. A standby measures a holder's silence on its own
 // monotonic clock, from the moment it saw the lease's latest version; the holder counts its time
 // to write from the moment it sent the renewal that swarm then stored. The renewal was stored
 // after it was sent and seen after it was stored, so the holder stops writing before any standby
@@ -76,14 +76,21 @@ type Lease struct {
 	Renewed time.Time
 }
 
-// Held returns the lease a config records when it is still fresh at now by the swarm's clock, or
-// nil. The CLI asks it once, to refuse writing while an operator runs the instance.
+// cliFloor is the least time the CLI takes a lease to be held after its last renewal. The CLI
+// asks once, comparing the swarm's clock (the config's UpdatedAt) with its own, which may be
+// off by seconds (a laptop); a short lease must not look expired because of that.
+const cliFloor = 30 * time.Second
+
+// Held returns the lease a config records when it may still be held at now, or nil: renewed
+// within its duration, and never less than cliFloor, by the swarm's clock against the caller's.
+// The CLI asks it once, to refuse writing while an operator runs the instance. (Operators do not
+// compare clocks: see TryAcquire.)
 func Held(c *swarm.Config, now time.Time) *Lease {
 	if c == nil {
 		return nil
 	}
 	renewed := c.UpdatedAt
-	if now.Sub(renewed) >= duration(c) {
+	if now.Sub(renewed) >= max(duration(c), cliFloor) {
 		return nil
 	}
 	return &Lease{Holder: c.Spec.Labels[inventory.LabelLeaseHolder], Renewed: renewed}

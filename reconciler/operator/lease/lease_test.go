@@ -174,7 +174,8 @@ func TestRelease(t *testing.T) {
 	}
 }
 
-// TestHeld: what the CLI sees, by the swarm's clock.
+// TestHeld: what the CLI sees, by the swarm's clock against its own: never less than 30 s, so a
+// CLI whose clock runs seconds ahead does not take a short lease for expired.
 func TestHeld(t *testing.T) {
 	now := time.Now()
 	lease := func(age time.Duration, duration string) *swarm.Config {
@@ -191,8 +192,10 @@ func TestHeld(t *testing.T) {
 	}{
 		{"no config", nil, false},
 		{"renewed now", lease(0, "6s"), true},
-		{"renewed its duration less a nanosecond ago", lease(6*time.Second-1, "6s"), true},
-		{"renewed its duration ago", lease(6*time.Second, "6s"), false},
+		{"renewed a 6 s lease 20 s ago (a clock 14 s ahead)", lease(20*time.Second, "6s"), true},
+		{"renewed a 6 s lease 30 s ago", lease(30*time.Second, "6s"), false},
+		{"renewed a 60 s lease 59 s ago", lease(59*time.Second, "60s"), true},
+		{"renewed a 60 s lease 60 s ago", lease(60*time.Second, "60s"), false},
 		{"no duration recorded: 30 s", lease(29*time.Second, ""), true},
 		{"no duration recorded, 30 s ago", lease(30*time.Second, ""), false},
 		{"an unreadable duration: 30 s", lease(29*time.Second, "soon"), true},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
+	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/reconciler/redact"
 )
 
@@ -57,18 +57,26 @@ func (g *Git) String() string {
 func (g *Git) auth() (transport.AuthMethod, error) {
 	switch {
 	case g.TokenFile != "":
-		token, err := os.ReadFile(g.TokenFile)
+		token, err := manifest.ReadRegularFile(g.TokenFile, manifest.MaxCredentialSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading the token: %w", err)
 		}
 		return &http.BasicAuth{Username: "git", Password: strings.TrimSpace(string(token))}, nil
 	case g.SSHKeyFile != "":
-		keys, err := ssh.NewPublicKeysFromFile("git", g.SSHKeyFile, "")
+		pem, err := manifest.ReadRegularFile(g.SSHKeyFile, manifest.MaxCredentialSize)
+		if err != nil {
+			return nil, fmt.Errorf("reading the SSH key: %w", err)
+		}
+		keys, err := ssh.NewPublicKeys("git", pem, "")
 		if err != nil {
 			return nil, fmt.Errorf("reading the SSH key: %w", err)
 		}
 		if g.KnownHostsFile == "" {
 			return nil, errors.New("an SSH key needs a known_hosts file: swarmgate does not trust hosts blindly")
+		}
+		// The known_hosts reader takes any file: it is checked by the same rule first.
+		if _, err := manifest.ReadRegularFile(g.KnownHostsFile, manifest.MaxFileSize); err != nil {
+			return nil, fmt.Errorf("reading known_hosts: %w", err)
 		}
 		if keys.HostKeyCallback, err = ssh.NewKnownHostsCallback(g.KnownHostsFile); err != nil {
 			return nil, fmt.Errorf("reading known_hosts: %w", err)
@@ -83,6 +91,20 @@ func (g *Git) auth() (transport.AuthMethod, error) {
 func (g *Git) CheckPath() error {
 	if g.Path != "" && !filepath.IsLocal(g.Path) && filepath.Clean(g.Path) != "." {
 		return fmt.Errorf("path %q is not inside the repository", g.Path)
+	}
+	return nil
+}
+
+// CheckFiles reads the credential and signer files as each Fetch will, so that a missing one, a
+// FIFO or a device is refused when the operator starts.
+func (g *Git) CheckFiles() error {
+	if _, err := g.auth(); err != nil {
+		return err
+	}
+	if g.AllowedSigners != "" {
+		if _, err := manifest.ReadRegularFile(g.AllowedSigners, manifest.MaxFileSize); err != nil {
+			return fmt.Errorf("reading the allowed signers: %w", err)
+		}
 	}
 	return nil
 }
@@ -177,7 +199,7 @@ func inside(dir, root string) error {
 
 // verify checks the commit's OpenPGP signature against the allowed signers.
 func (g *Git) verify(repo *git.Repository, hash plumbing.Hash) error {
-	keyring, err := os.ReadFile(g.AllowedSigners)
+	keyring, err := manifest.ReadRegularFile(g.AllowedSigners, manifest.MaxFileSize)
 	if err != nil {
 		return fmt.Errorf("reading the allowed signers: %w", err)
 	}

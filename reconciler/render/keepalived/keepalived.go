@@ -48,11 +48,11 @@ func Nodes(vip *v1alpha1.VirtualIP, zone *v1alpha1.Zone, known map[string]netip.
 		if len(zone.Spec.Nodes) > 25 {
 			step = 1
 		}
-		if len(zone.Spec.Nodes) > 250 {
-			return nil, nil, fmt.Errorf("virtual IP %s: zone %s has %d nodes; VRRP priorities allow 250", vip.Metadata.Name, zone.Metadata.Name, len(zone.Spec.Nodes))
+		if len(zone.Spec.Nodes) > v1alpha1.MaxZoneNodesForVirtualIP {
+			return nil, nil, fmt.Errorf("virtual IP %s: zone %s has %d nodes; VRRP priorities allow %d", vip.Metadata.Name, zone.Metadata.Name, len(zone.Spec.Nodes), v1alpha1.MaxZoneNodesForVirtualIP)
 		}
 		for i, h := range zone.Spec.Nodes {
-			all = append(all, Node{Hostname: h, Priority: 250 - int32(i)*step, Interface: vip.Spec.Interface})
+			all = append(all, Node{Hostname: h, Priority: v1alpha1.ZoneTopPriority - int32(i)*step, Interface: vip.Spec.Interface})
 		}
 	default:
 		return nil, nil, fmt.Errorf("virtual IP %s: no nodes and no zone", vip.Metadata.Name)

@@ -99,7 +99,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
 		}
-		headers := r.modify(forwardingHeaders(host), reqMod)
+		headers := r.modify(r.backendHeaders(host), reqMod)
 		switch {
 		case choice != "":
 			headers = r.perBackendHeaders(headers, choice, targets)
@@ -350,6 +350,11 @@ func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
 	if reflect {
 		common = append(common, header{"Vary", whenAllowed("Origin")})
 	}
+	// Expose-Headers goes on the preflight's answer too, as the Gateway API's conformance cases
+	// expect, though browsers read it from the actual answer only.
+	if len(f.ExposeHeaders) > 0 {
+		common = append(common, header{"Access-Control-Expose-Headers", whenAllowed(literal(strings.Join(headerNames(f.ExposeHeaders), ", ")))})
+	}
 	preflight := slices.Clone(common)
 	if len(f.AllowMethods) > 0 {
 		preflight = append(preflight, header{"Access-Control-Allow-Methods", whenAllowed(listOrWildcard(f.AllowMethods, "http_access_control_request_method"))})
@@ -359,9 +364,6 @@ func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
 	}
 	preflight = append(preflight, header{"Access-Control-Max-Age", whenAllowed(strconv.Itoa(int(f.MaxAge)))})
 	actual := common
-	if len(f.ExposeHeaders) > 0 {
-		actual = append(actual, header{"Access-Control-Expose-Headers", whenAllowed(literal(strings.Join(headerNames(f.ExposeHeaders), ", ")))})
-	}
 
 	isPreflight := r.addBlock(`map "${request_method} ${http_access_control_request_method} ${http_origin}"`, "    \"~^OPTIONS [^ ]+ [^ ]\" 1;\n    default \"\";\n")
 	line("if ($", isPreflight, ") {")
@@ -568,13 +570,22 @@ func (r *renderer) pathExpr(c *candidate, m *v1alpha1.PathModifier, forwarded bo
 	}
 	// ReplacePrefixMatch: the part of the path after the matched prefix, kept. Validation ensures
 	// the rule's matches are all prefixes; this candidate's is c.path.
+	// The rewrite module escapes a numbered capture when the request's URI held escapes: right for
+	// a Location, but a forwarded path is escaped again as nginx sends it. A named capture is set
+	// as matched (decoded), so the forwarded rest is escaped once.
+	rest := "(/.*)"
+	if forwarded {
+		rest = "(?<sg_rest>/.*)"
+	}
 	line("set $sg_rest \"\";")
 	if c.path != "/" {
-		line("if ($sg_path ~ ", quote("(?s)^"+regexLiteral(c.path)+`(/.*)?\z`), ") {")
+		line("if ($sg_path ~ ", quote("(?s)^"+regexLiteral(c.path)+rest+`?\z`), ") {")
 	} else {
-		line("if ($sg_path ~ ", quote(`(?s)^(/.*)\z`), ") {")
+		line("if ($sg_path ~ ", quote("(?s)^"+rest+`\z`), ") {")
 	}
-	line("    set $sg_rest $1;")
+	if !forwarded {
+		line("    set $sg_rest $1;")
+	}
 	line("}")
 	prefix := strings.TrimRight(m.ReplacePrefixMatch, "/")
 	if forwarded {

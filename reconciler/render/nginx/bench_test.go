@@ -64,3 +64,18 @@ func TestRenderRefusesConfigOverSecretLimit(t *testing.T) {
 		t.Fatalf("100 routes: %v", err)
 	}
 }
+
+// TestRenderRefusesBeforeWriting: a gateway whose matches, multiplied by its hostnames and
+// listeners, are more than its size limit could hold is refused before anything is written, so
+// a hostile manifest costs no more than the limit allows.
+func TestRenderRefusesBeforeWriting(t *testing.T) {
+	gw, routes := benchRoutes(100) // 200 candidates
+	r := &renderer{opts: Options{MaxSize: 150 * minCandidateBytes}, blockVars: map[string]string{}}
+	r.opts.defaults()
+	if out := r.render(gw, routes); !r.overSize || len(out) != 0 {
+		t.Fatalf("over size %v after writing %d bytes; want it known before writing", r.overSize, len(out))
+	}
+	if _, err := Render(gw, routes, Options{MaxSize: 150 * minCandidateBytes}); err == nil || !strings.Contains(err.Error(), "is over the 2400 bytes") {
+		t.Fatalf("want a size error, got %v", err)
+	}
+}

@@ -21,7 +21,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
 
-// TestGolden renders every testdata/*.txtar: its input.yaml holds one Gateway and its Routes, its
+// TestGolden renders every testdata/*.txtar: its input.yaml holds one Gateway, its Routes and
+// policies, its
 // default.conf the config they must render to, which the real nginx must accept. An optional
 // acme-issued file lists the ACME listeners whose certificate is issued (a chain and a key), read
 // where the desired state puts them: under contract.AgentChainDir for a gateway with agents. An
@@ -39,7 +40,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			gw, routes := loadInput(t, file, archiveFile(t, ar, "input.yaml"))
-			var opts Options
+			opts := Options{Policies: policiesIn(archiveFile(t, ar, "input.yaml"))}
 			for _, f := range ar.Files {
 				if f.Name == "tasks" {
 					opts.Tasks = goldenTasks(t, f.Data)

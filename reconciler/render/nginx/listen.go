@@ -31,6 +31,9 @@ func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	if defaultServer {
 		out += " default_server"
 	}
+	if r.proxyProtocol(l) {
+		out += " proxy_protocol"
+	}
 	return out
 }
 

@@ -33,6 +33,13 @@ import (
 // MaxConfigSize is the most a rendered config may weigh: swarm refuses secrets over 500 KiB.
 const MaxConfigSize = 500 * 1024
 
+// AgentConfigBudget is the MaxSize of the next config of a gateway with agents when the configs of
+// those before it weigh used bytes of bound (contract.MaxAgentConfigSize): what is left (at least
+// 1, as 0 means MaxConfigSize).
+func AgentConfigBudget(bound, used int) int {
+	return max(bound-used, 1)
+}
+
 // Options tune what the renderer cannot know from the manifests.
 type Options struct {
 	// Resolver is the DNS server nginx resolves backend service names with. Defaults to Docker's
@@ -73,6 +80,12 @@ type Options struct {
 	// naming tasks is stale once they move, so only gateways with agents, which take a new config
 	// without a task replaced, get one. A service without a running task answers 503.
 	Tasks map[string][]netip.Addr
+	// Policies are the set's policies: those targeting this gateway, its listeners or its Routes
+	// apply.
+	Policies Policies
+	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
+	// the whole gateway, are divided among them. 0 is 1.
+	Replicas int
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
 	AccessLog string
@@ -146,8 +159,10 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 	switch {
 	case r.err != nil:
 		return nil, r.err
-	case len(out) > opts.MaxSize:
+	case r.overSize || len(out) > opts.MaxSize:
 		return nil, &SizeError{Gateway: gw, Limit: opts.MaxSize}
+	case longestQuoted(out) > MaxTokenLength:
+		return nil, &TokenError{Gateway: gw}
 	}
 	return out, nil
 }
@@ -179,12 +194,26 @@ func (e *SizeError) Error() string {
 		e.Gateway.Metadata.Name, e.Limit)
 }
 
-// checkTokens records a ValueError for c when text holds a quoted token longer than nginx takes.
-func (r *renderer) checkTokens(c *candidate, text string) {
-	if r.err == nil && longestQuoted(text) > MaxTokenLength {
-		r.err = &ValueError{Route: c.route, Field: fmt.Sprintf("spec.rules[%d]", c.ruleIdx),
-			Detail: fmt.Sprintf("a value, once escaped for nginx, is longer than the %d bytes nginx takes in one token (a literal \"$\" takes 12)", MaxTokenLength)}
+// checkTokens records a ValueError for c when the texts rendered for it (its directives, and the
+// http-level blocks they added) hold a quoted token longer than nginx takes.
+func (r *renderer) checkTokens(c *candidate, texts ...string) {
+	for _, text := range texts {
+		if r.err == nil && longestQuoted(text) > MaxTokenLength {
+			r.err = &ValueError{Route: c.route, Field: fmt.Sprintf("spec.rules[%d]", c.ruleIdx), Detail: tokenTooLong}
+		}
 	}
+}
+
+var tokenTooLong = fmt.Sprintf("a value, once escaped for nginx, is longer than the %d bytes nginx takes in one token (a literal \"$\" takes 12)", MaxTokenLength)
+
+// TokenError is a config holding a token longer than nginx takes that no Route's rule wrote: a
+// value of the Gateway's (validation bounds them; this keeps nginx from ever seeing one).
+type TokenError struct {
+	Gateway *v1alpha1.Gateway
+}
+
+func (e *TokenError) Error() string {
+	return "gateway " + e.Gateway.Metadata.Name + ": " + tokenTooLong
 }
 
 // candidate is one match of one rule of one route, on one server.
@@ -198,6 +227,7 @@ type candidate struct {
 	exact    bool
 	path     string // decoded; a prefix has no trailing '/' unless it is "/"
 	port     v1alpha1.PortNumber
+	listener v1alpha1.SectionName
 	// host ranks the route's hostname that brought it to this server: the characters of a
 	// matching non-wildcard hostname, then of a matching hostname (the Gateway API's precedence
 	// between routes whose hostnames overlap).
@@ -307,27 +337,50 @@ type renderer struct {
 	logIf string
 	// err is the first value nginx cannot take.
 	err error
+	// overSize says the config would be over MaxSize: found before writing it, by counting candidates.
+	overSize bool
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
 	// "" when no listener takes its certificate from ACME.
 	acme string
+
+	// The gateway and routes rendered, for its policies.
+	gw     *v1alpha1.Gateway
+	routes []*v1alpha1.Route
+	// copied are the headers forward authentication copies to backends (backendHeaders).
+	copied []header
+	// serverAuth are the SecurityPolicies whose forward authentication the server being
+	// written asks, by index in Options.Policies.Security.
+	serverAuth map[int]*v1alpha1.SecurityPolicy
+	// gatewayBody is how the gateway takes request bodies, written once in the http block;
+	// locations write only what their Route changes.
+	gatewayBody bodyPolicy
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
 	r.acme = acmeSolver(gw)
+	r.gw, r.routes = gw, routes
+	r.gatewayBody = gatewayBody(gw)
 	if r.logs = gw.Spec.AccessLog.Logs(); r.logs {
 		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
 	}
 	servers, fallbacks := r.servers(gw, routes)
+	if r.overSize {
+		return nil
+	}
 
 	b := &r.b
 	b.Grow(1024 * (len(servers) + 1))
 	fmt.Fprintf(b, "# Generated by swarmgate for Gateway %s. Do not edit: swarmgate replaces it.\n\n", gw.Metadata.QualifiedName())
 	fmt.Fprintf(b, "resolver %s valid=%ds ipv6=off;\nresolver_timeout %ds;\n", r.opts.Resolver, int(r.opts.ResolverValid.Seconds()), int(r.opts.ResolverTimeout.Seconds()))
 	b.WriteString("proxy_http_version 1.1;\nproxy_connect_timeout " + r.connectTimeout() + ";\n")
+	b.WriteString("# Request bodies (uploads): the gateway's limit, and whether they stream to the backends.\n")
+	writeBody(b, r.gatewayBody, "")
+	writeIdleTimeouts(b, gw)
 	b.WriteString("# Every backend gets these, unless a route's filter changes request headers.\n")
-	for _, h := range forwardingHeaders(variable("http_host")) {
+	for _, h := range r.backendHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
+	mapHashSize(b, servers)
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
 	accessLogDefinitions(b, gw)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
@@ -366,7 +419,13 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 // the default server of each port that routes without hostnames serve; render writes them,
 // Explain follows a request through them.
 func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*server, map[v1alpha1.PortNumber]*server) {
-	attached := slices.Clone(routes)
+	// Only the routes that name gw are sorted: a gateway among many costs what its own routes do.
+	var attached []*v1alpha1.Route
+	for _, rt := range routes {
+		if slices.ContainsFunc(rt.Spec.ParentRefs, func(p v1alpha1.ParentRef) bool { return p.Refers(gw) }) {
+			attached = append(attached, rt)
+		}
+	}
 	slices.SortFunc(attached, func(a, b *v1alpha1.Route) int { return cmp.Compare(routeKey(a), routeKey(b)) })
 
 	// A host on a port belongs to the listener whose hostname matches it most exactly (the
@@ -392,6 +451,9 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 		byHost := map[v1alpha1.Hostname]*server{}
 		var anyHost []*v1alpha1.Route // routes without hostnames: every host that reaches l
 		for _, rt := range attached {
+			if r.tooManyCandidates() {
+				return nil, nil // writing them would only cost
+			}
 			if !rt.AttachesTo(gw, l) {
 				continue
 			}
@@ -413,7 +475,7 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 					s = &server{port: l.Port, hostname: h, listener: l}
 					byHost[h] = s
 				}
-				s.candidates = append(s.candidates, r.candidates(rt, l.Port, rh)...)
+				s.candidates = append(s.candidates, r.candidates(rt, l, rh)...)
 			}
 		}
 		hosts := make([]v1alpha1.Hostname, 0, len(byHost))
@@ -435,7 +497,10 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 					continue
 				}
 				for _, rt := range anyHost {
-					s.candidates = append(s.candidates, r.candidates(rt, l.Port, "")...)
+					if r.tooManyCandidates() {
+						return nil, nil
+					}
+					s.candidates = append(s.candidates, r.candidates(rt, l, "")...)
 				}
 			}
 		}
@@ -443,9 +508,25 @@ func (r *renderer) servers(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) ([]*s
 	return servers, fallbacks
 }
 
-// candidates lists the matches of a route, one candidate each; host is the route's hostname that
-// brought it to the server.
-func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host v1alpha1.Hostname) []*candidate {
+// minCandidateBytes is the least a candidate (a match of a rule on one host and port) adds to a
+// config, unless an identical one shadows it: its location, or its condition, and its action. A
+// gateway with more than MaxSize/minCandidateBytes candidates is over MaxSize, which the renderer
+// knows before it spends anything on writing them: however many listeners and hostnames multiply
+// a Route's matches, rendering costs what the size limit allows.
+const minCandidateBytes = 16
+
+// tooManyCandidates records, and reports, that the candidates so far are more than MaxSize could
+// hold. Without a MaxSize (Explain writes nothing) there is no bound.
+func (r *renderer) tooManyCandidates() bool {
+	if r.opts.MaxSize > 0 && r.nextID > r.opts.MaxSize/minCandidateBytes {
+		r.overSize = true
+	}
+	return r.overSize
+}
+
+// candidates lists the matches of a route on listener l, one candidate each; host is the route's
+// hostname that brought it to the server.
+func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1alpha1.Hostname) []*candidate {
 	rank := [2]int{0, len(host)}
 	if !strings.HasPrefix(string(host), "*") {
 		rank[0] = len(host)
@@ -456,7 +537,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host
 		for j := range rule.Matches {
 			m := &rule.Matches[j]
 			r.nextID++
-			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: port, host: rank,
+			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: l.Port, listener: l.Name, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
@@ -471,6 +552,7 @@ func (r *renderer) candidates(rt *v1alpha1.Route, port v1alpha1.PortNumber, host
 }
 
 func (r *renderer) server(b *bytes.Buffer, s *server) {
+	r.serverAuth = map[int]*v1alpha1.SecurityPolicy{}
 	var locs []location
 	seen := map[location]bool{}
 	add := func(l location) {
@@ -510,6 +592,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		b.WriteString("\nserver {\n    listen " + r.listen(s.listener, false) + ";\n    server_name " + quote(string(s.hostname)) + ";\n")
 		r.certificates(b, s.listener)
 	}
+	r.clientPolicy(b, s.listener)
 	r.serverAccessLog(b, s.listener)
 	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
@@ -539,30 +622,50 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 			rule += " (" + string(*c.rule.Name) + ")"
 		}
 		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+strconv.Itoa(id)))
+		r.writeBodyOverride(b, r.body(c), "        ")
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
 	}
 	for _, c := range s.candidates {
 		r.mirrorLocations(b, c)
 	}
+	r.authLocations(b)
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
 }
 
 // dispatch writes a location's body: conditional candidates in precedence order, each sending a
 // matching request to its internal location, then the first unconditional candidate inline, or 404.
+// The location takes the largest body any of them does (nginx checks a request's length before
+// any rewrite); an unconditional candidate that takes less goes to its internal location too,
+// which checks its own.
 func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[int]*candidate) {
+	if i := slices.IndexFunc(cands, func(c *candidate) bool { return !c.conditional() }); i >= 0 {
+		cands = cands[:i+1]
+	}
+	policy := r.gatewayBody
+	var inline *candidate
+	if len(cands) > 0 {
+		policy.maxSize = r.loosest(cands)
+		if last := cands[len(cands)-1]; !last.conditional() && r.body(last).maxSize == policy.maxSize {
+			inline = last
+			policy.stream = r.body(last).stream
+		}
+	}
+	r.writeBodyOverride(b, policy, "        ")
 	for _, c := range cands {
-		if !c.conditional() {
+		if c == inline {
 			b.WriteString(r.actionText(c))
 			return
 		}
 		dispatched[c.id] = c
+		if !c.conditional() {
+			b.WriteString("        rewrite ^ \"" + dispatchPrefix + strconv.Itoa(c.id) + "\" last;\n")
+			return
+		}
 		if c.cond == "" {
 			before := len(r.blocks)
 			c.cond = r.condition(c)
-			for _, block := range r.blocks[before:] {
-				r.checkTokens(c, block)
-			}
+			r.checkTokens(c, r.blocks[before:]...)
 		}
 		b.WriteString("        if ($")
 		b.WriteString(c.cond)
@@ -577,9 +680,11 @@ func (r *renderer) dispatch(b *bytes.Buffer, cands []*candidate, dispatched map[
 func (r *renderer) actionText(c *candidate) string {
 	if c.action == "" {
 		var b bytes.Buffer
+		before := len(r.blocks)
+		r.policies(&b, c, "        ")
 		r.action(&b, c, "        ")
 		c.action = b.String()
-		r.checkTokens(c, c.action)
+		r.checkTokens(c, append([]string{c.action}, r.blocks[before:]...)...)
 	}
 	return c.action
 }
@@ -629,7 +734,7 @@ func (r *renderer) addBlock(open, body string) string {
 
 // longestQuoted returns the length of the longest double-quoted token in text, as quote writes
 // them (a backslash escapes the next byte).
-func longestQuoted(text string) int {
+func longestQuoted[T string | []byte](text T) int {
 	longest := 0
 	for i := 0; i < len(text); i++ {
 		if text[i] != '"' {
@@ -654,7 +759,7 @@ func longestQuoted(text string) int {
 // hashes once the http block is read, so the directives may come last.
 func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 	const builtinVariables = 128 // nginx's own variables, and those of its modules
-	var hostLen, headerLen, varLen int
+	var hostLen, headerLen, varLen, headers int
 	hosts, vars := 1, len(r.blocks)+builtinVariables
 	for _, s := range servers {
 		hosts++
@@ -666,12 +771,10 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 			for _, q := range c.match.QueryParams {
 				varLen = max(varLen, len("arg_"+q.Name))
 			}
-			for _, f := range c.rule.Filters {
-				if m := f.RequestHeaderModifier; m != nil {
-					for _, h := range slices.Concat(m.Set, m.Add) {
-						headerLen = max(headerLen, len(h.Name))
-					}
-				}
+			names := modifiedHeaders(c.rule)
+			headers = max(headers, len(names))
+			for _, name := range names {
+				headerLen = max(headerLen, len(name))
 			}
 		}
 	}
@@ -680,8 +783,10 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 		lines = append(lines, fmt.Sprintf("server_names_hash_bucket_size %d;", hashBucket(hostLen)),
 			fmt.Sprintf("server_names_hash_max_size %d;", max(512, nextPow2(8*hosts))))
 	}
-	if hashEntry(headerLen)+8 > 64 {
-		lines = append(lines, fmt.Sprintf("proxy_headers_hash_bucket_size %d;", hashBucket(headerLen)), "proxy_headers_hash_max_size 1024;")
+	headers += len(forwardingHeaders(""))
+	if hashEntry(headerLen)+8 > 64 || headers > 64 {
+		lines = append(lines, fmt.Sprintf("proxy_headers_hash_bucket_size %d;", hashBucket(headerLen)),
+			fmt.Sprintf("proxy_headers_hash_max_size %d;", max(1024, nextPow2(8*headers))))
 	}
 	if hashEntry(varLen)+8 > 64 || vars > 256 {
 		lines = append(lines, fmt.Sprintf("variables_hash_bucket_size %d;", hashBucket(varLen)),
@@ -691,6 +796,46 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 		b.WriteString("\n# Hash sizes for the names above, larger than nginx's defaults.\n")
 		b.WriteString(strings.Join(lines, "\n") + "\n")
 	}
+}
+
+// mapHashSize writes the bucket size of the maps' hashes when nginx's default, a cache line (32
+// bytes on some machines), may not hold their longest exact key: a condition map's, one "1" per
+// condition of a match. nginx takes it only before the first map.
+func mapHashSize(b *bytes.Buffer, servers []*server) {
+	keyLen := 0
+	for _, s := range servers {
+		for _, c := range s.candidates {
+			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+1)
+		}
+	}
+	if hashEntry(keyLen)+8 > 32 {
+		fmt.Fprintf(b, "map_hash_bucket_size %d;\n", hashBucket(keyLen))
+	}
+}
+
+// modifiedHeaders are the names of the headers a rule's filters and its backends' filters change.
+// nginx keeps those of requests (proxy_set_header) and those hidden from responses
+// (proxy_hide_header, also before a response header is set) in a location's proxy_headers hash.
+func modifiedHeaders(rule *v1alpha1.RouteRule) []v1alpha1.HeaderName {
+	var names []v1alpha1.HeaderName
+	addFilters := func(filters []v1alpha1.RouteFilter) {
+		for _, f := range filters {
+			for _, m := range []*v1alpha1.HeaderModifier{f.RequestHeaderModifier, f.ResponseHeaderModifier} {
+				if m == nil {
+					continue
+				}
+				for _, h := range slices.Concat(m.Set, m.Add) {
+					names = append(names, h.Name)
+				}
+				names = append(names, m.Remove...)
+			}
+		}
+	}
+	addFilters(rule.Filters)
+	for _, b := range rule.BackendRefs {
+		addFilters(b.Filters)
+	}
+	return names
 }
 
 // hashEntry is what a name of length n takes in one of nginx's name hashes: a pointer and the name
