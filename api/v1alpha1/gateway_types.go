@@ -61,7 +61,28 @@ type GatewaySpec struct {
 	// long poll) answers 504. Defaults to DefaultIdleTimeout, "1h". A rule's timeouts replace it
 	// for that rule's requests, upgraded ones included: nginx times both with the same timers.
 	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
+	// AccessLog says which requests the gateway's tasks log, one JSON line each on their standard
+	// output (`docker service logs`). Unset: every request is logged.
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
 }
+
+// AccessLog selects the requests a gateway logs. The filters combine: with errorsOnly and
+// slowerThan both set, a request that is either is logged; samplePercent then keeps a share of
+// those.
+type AccessLog struct {
+	// Enabled, when false, logs no request. Defaults to true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// ErrorsOnly logs only the requests answered with a status of 400 or more.
+	ErrorsOnly bool `json:"errorsOnly,omitempty"`
+	// SlowerThan logs only the requests that took longer than this (e.g. "500ms"), counted in
+	// whole milliseconds as nginx measures them.
+	SlowerThan Duration `json:"slowerThan,omitempty"`
+	// SamplePercent logs this share of the requests, 1 to 100, picked at random. Defaults to 100.
+	SamplePercent *int32 `json:"samplePercent,omitempty"`
+}
+
+// Logs tells whether the gateway logs requests at all.
+func (a *AccessLog) Logs() bool { return a == nil || a.Enabled == nil || *a.Enabled }
 
 // GatewayAgent says how a gateway's agents reach the operator.
 type GatewayAgent struct {

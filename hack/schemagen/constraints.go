@@ -104,6 +104,8 @@ func fieldRules() []fieldRule {
 		}},
 		{"GatewaySpec", "image", func(s *jsonschema.Schema) { pattern("image", 512)(s); s.Default = v1alpha1.DefaultGatewayImage }},
 		{"GatewaySpec", "listeners", items(1, v1alpha1.MaxListeners)},
+		{"AccessLog", "enabled", def(true)},
+		{"AccessLog", "samplePercent", func(s *jsonschema.Schema) { between(1, 100)(s); s.Default = 100 }},
 		{"GatewayNetwork", "name", func(s *jsonschema.Schema) {
 			pattern("networkName", v1alpha1.MaxNetworkNameLength)(s)
 			s.Default = v1alpha1.DefaultNetworkName

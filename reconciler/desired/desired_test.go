@@ -286,7 +286,7 @@ spec:
 		{"tasks not read", nil, nil},
 		{"no task", []Task{}, []string{`server 127.0.0.1:1 down;`}},
 		{"two tasks, one on another network", []Task{task(v1alpha1.DefaultNetworkName, "10.0.1.7"), task(v1alpha1.DefaultNetworkName, "10.0.1.5"), task("other", "10.9.0.1")},
-			[]string{`server "10.0.1.5:8080";`, `server "10.0.1.7:8080";`}},
+			[]string{`server "10.0.1.5:8080" max_fails=0;`, `server "10.0.1.7:8080" max_fails=0;`}},
 	}
 	var secrets []string
 	for _, tt := range tests {

@@ -269,7 +269,7 @@ const maxForwardedHeaders = 16
 // gatewayHeaders are the headers the gateway sends every backend (the renderer's
 // forwardingHeaders, which its tests hold to this list): an auth service's answer cannot replace
 // them.
-var gatewayHeaders = []string{"Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "Upgrade", "Connection"}
+var gatewayHeaders = []string{"Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "Upgrade", "Connection", "X-Request-Id"}
 
 // maxCopiedHeaderLength bounds the name of a header forward authentication copies.
 const maxCopiedHeaderLength = 46

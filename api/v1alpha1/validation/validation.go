@@ -185,7 +185,20 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("idleTimeout"), `is not a Gateway API duration longer than 0 ("90s", "1h", "500ms")`))
 		}
 	}
+	errs = append(errs, validateAccessLog(p.Child("accessLog"), s.AccessLog)...)
 	return append(errs, validateResources(p.Child("resources"), s.Resources)...)
+}
+
+// validateAccessLog checks a gateway's access log filters.
+func validateAccessLog(p *field.Path, a *v1alpha1.AccessLog) field.ErrorList {
+	if a == nil {
+		return nil
+	}
+	errs := validateDuration(p.Child("slowerThan"), a.SlowerThan)
+	if sp := a.SamplePercent; sp != nil && (*sp < 1 || *sp > 100) {
+		errs = append(errs, field.Invalid(p.Child("samplePercent"), "must be 1 to 100 (to log nothing, set enabled: false)"))
+	}
+	return errs
 }
 
 // validateDNS01 checks how the operator reaches the DNS server that takes the challenge records.

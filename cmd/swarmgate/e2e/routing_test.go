@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -88,6 +89,30 @@ spec:
 	if code, _, err := get(port, "gwapi.test", "/bucket"); err != nil || code != 500 {
 		t.Errorf("unknown kind: %d %v, want 500", code, err)
 	}
+	// The gateway logged the request as a JSON line on its standard output, naming the rule.
+	eventually(t, 30*time.Second, func() error {
+		out, _ := exec.Command("/usr/bin/docker", "service", "logs", "--raw", "gwapi-gw").CombinedOutput()
+		for _, line := range strings.Split(string(out), "\n") {
+			i := strings.Index(line, `{"time":`)
+			if i < 0 || !strings.Contains(line, `"uri":"/bucket"`) {
+				continue
+			}
+			type accessLine struct {
+				Gateway, Listener, Route, Rule, Backend string
+				RequestID                               string `json:"request_id"`
+				Status                                  int
+			}
+			var l accessLine
+			if err := json.Unmarshal([]byte(line[i:]), &l); err != nil {
+				return fmt.Errorf("gateway access log line: %v\n%s", err, line)
+			}
+			if want := (accessLine{"gwapi-gw", "http", "gwapi", "2", "", l.RequestID, 500}); l != want || len(l.RequestID) != 32 {
+				return fmt.Errorf("gateway access log line %+v, want %+v with a generated request id", l, want)
+			}
+			return nil
+		}
+		return fmt.Errorf("the gateway logged no JSON line for /bucket:\n%s", out)
+	})
 	// The mirror's service logged the copies.
 	eventually(t, 30*time.Second, func() error {
 		out, _ := exec.Command("/usr/bin/docker", "service", "logs", "gwapi-sink").CombinedOutput()

@@ -28,6 +28,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		respMod   *v1alpha1.HeaderModifier
 		pathRules *v1alpha1.PathModifier
 	)
+	ruleIdentity(c, line)
 	for _, f := range c.rule.Filters {
 		switch f.Type {
 		case v1alpha1.FilterRequestRedirect:
@@ -47,6 +48,9 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 
 	if respMod != nil {
 		responseHeaders(respMod, line)
+	}
+	if respMod != nil || slices.ContainsFunc(c.rule.Filters, func(f v1alpha1.RouteFilter) bool { return f.CORS != nil }) {
+		b.WriteString(requestIDHeaders(indent))
 	}
 	for _, m := range r.mirrors(c) {
 		line("mirror ", quote(m.location), ";")
@@ -81,6 +85,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("set $sg_upstream ", quote(upstream), ";")
 		upstream = "$sg_upstream"
 	}
+	line("set $", backendVar, " ", r.backendName(upstream, choice, targets), ";")
 	if newPath == "" {
 		newPath = variable("sg_path")
 	}
@@ -190,9 +195,10 @@ func invalidBackend(ref v1alpha1.BackendRef) bool {
 // swarmgate does not know, or another namespace's service no grant permits), its share, and its
 // own request header changes.
 type target struct {
-	addr   string
-	weight int64
-	mod    *v1alpha1.HeaderModifier
+	addr    string
+	service string
+	weight  int64
+	mod     *v1alpha1.HeaderModifier
 }
 
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
@@ -214,6 +220,9 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 			t.addr = host + ":" + strconv.Itoa(int(port))
 		default:
 			continue
+		}
+		if t.addr != "" {
+			t.service = c.route.BackendServiceName(ref)
 		}
 		t.weight = int64(*ref.Weight)
 		for _, f := range ref.Filters {
@@ -262,6 +271,33 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 	}
 	addrs.WriteString("    default \"\";\n")
 	return "$" + r.addBlock("map $"+split, addrs.String()), split, targets, true
+}
+
+// backendName is the value naming, in the access log, the backend service a request goes to: the
+// service of the one target, or of the one that upstream's split (choice's, when the backends
+// have filters) picked; "" for a share that answers 500.
+func (r *renderer) backendName(upstream, choice string, targets []target) string {
+	if len(targets) == 1 {
+		return quote(literal(targets[0].service))
+	}
+	var body strings.Builder
+	seen := map[string]bool{}
+	for i, t := range targets {
+		key := t.addr
+		if choice != "" {
+			key = strconv.Itoa(i)
+		}
+		if !seen[key] { // shares answering 500 have the same address, and no service
+			seen[key] = true
+			fmt.Fprintf(&body, "    %s %s;\n", quote(key), quote(literal(t.service)))
+		}
+	}
+	body.WriteString("    default \"\";\n")
+	pick := strings.TrimPrefix(upstream, "$")
+	if choice != "" {
+		pick = choice
+	}
+	return "$" + r.addBlock("map $"+pick, body.String())
 }
 
 // cors writes a CORS filter: a preflight request is answered here, 204, with the CORS headers
@@ -334,6 +370,7 @@ func (r *renderer) cors(f *v1alpha1.CORSFilter, line func(...string)) {
 	for _, h := range preflight {
 		line("    add_header ", quote(h.name), " ", quote(h.value), " always;")
 	}
+	line("    add_header ", RequestIDHeader, " $", requestIDVar, " always;")
 	line("    return 204;")
 	line("}")
 	for _, h := range actual {
@@ -432,6 +469,7 @@ func forwardingHeaders(host string) []header {
 		{"X-Real-IP", variable("remote_addr")},
 		{"Upgrade", variable("http_upgrade")},
 		{"Connection", variable("sg_connection")},
+		{RequestIDHeader, variable(requestIDVar)},
 	}
 }
 

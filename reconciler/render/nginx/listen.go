@@ -105,6 +105,7 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbac
 			}
 			b.WriteString("\n# Listener " + string(l.Name) + ": redirects to HTTPS.\nserver {\n    listen " + r.listen(l, false) + ";\n    server_name " +
 				quote(string(*l.Hostname)) + ";\n")
+			r.serverAccessLog(b, l)
 			r.acmeLocation(b, l)
 			b.WriteString("    location / {\n        return 301 " + redirectURL(l.RedirectToHTTPS) + ";\n    }\n}\n")
 		}
@@ -121,6 +122,11 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 	}
 	b.WriteString("\n# Port " + strconv.Itoa(int(port)) + ": hosts no route claims, and the health check of the gateway.\nserver {\n    listen " +
 		r.listen(first, true) + ";\n    server_name _;\n")
+	log := first
+	if catchAll != nil {
+		log = catchAll
+	}
+	r.serverAccessLog(b, log)
 	if first.Protocol == v1alpha1.ProtocolHTTPS {
 		// nginx takes the TLS versions of a port from its default server: the protocol is
 		// agreed before the server name is known. Validation makes a port's listeners agree.
@@ -165,7 +171,7 @@ func (r *renderer) acmeLocation(b *bytes.Buffer, l *v1alpha1.Listener) {
 }
 
 // healthLocation answers the gateway's health check, naming the node whose task answered.
-const healthLocation = "    location = " + contract.HealthPath + " {\n        add_header " + contract.NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"
+const healthLocation = "    location = " + contract.HealthPath + " {\n        access_log off;\n        add_header " + contract.NodeHeader + " $hostname always;\n        return 200 \"ok\\n\";\n    }\n"
 
 // redirectURL is the HTTPS URL of the request, on the redirect's port (left out when 443).
 func redirectURL(r *v1alpha1.HTTPSRedirect) string {

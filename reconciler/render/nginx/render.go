@@ -86,6 +86,9 @@ type Options struct {
 	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
 	// the whole gateway, are divided among them. 0 is 1.
 	Replicas int
+	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
+	// DefaultAccessLog; tests read a file.
+	AccessLog string
 }
 
 // missing tells whether the service ref names is known not to exist.
@@ -134,6 +137,9 @@ func (o *Options) defaults() {
 	}
 	if o.ChainDir == "" {
 		o.ChainDir = contract.ChainDir
+	}
+	if o.AccessLog == "" {
+		o.AccessLog = DefaultAccessLog
 	}
 }
 
@@ -328,6 +334,10 @@ type renderer struct {
 	// needed.
 	pools     map[string]string
 	upstreams []string
+	// logs tells whether the gateway logs requests; logIf, when set, is the variable that
+	// selects those it logs.
+	logs  bool
+	logIf string
 	// err is the first value nginx cannot take.
 	err error
 	// overSize says the config would be over MaxSize: found before writing it, by counting candidates.
@@ -353,6 +363,9 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	r.acme = acmeSolver(gw)
 	r.gw, r.routes = gw, routes
 	r.gatewayBody = gatewayBody(gw)
+	if r.logs = gw.Spec.AccessLog.Logs(); r.logs {
+		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
+	}
 	servers, fallbacks := r.servers(gw, routes)
 	if r.overSize {
 		return nil
@@ -372,6 +385,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	}
 	mapHashSize(b, servers)
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
+	accessLogDefinitions(b, gw)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
 
 	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
@@ -584,6 +598,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		r.certificates(b, s.listener)
 	}
 	r.clientPolicy(b, s.listener)
+	r.serverAccessLog(b, s.listener)
 	r.acmeLocation(b, s.listener)
 	b.WriteString("    # The normalized path, saved before any internal dispatch changes $uri.\n    set $sg_path $uri;\n")
 	b.WriteString("    # An unresolvable or unreachable backend answers 503.\n    error_page 502 504 = @sg_unavailable;\n")
