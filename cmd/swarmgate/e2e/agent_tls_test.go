@@ -21,6 +21,7 @@ import (
 // nothing in clear, and `get --server` reaches them trusting the CA through SSL_CERT_FILE.
 func TestAgentsOverTLS(t *testing.T) {
 	const instance, port, opPort = "e2e-agenttls", 18197, 19199
+	removeSecretsAtEnd(t, "e2e-agent-ca") // after the instance: its gateway mounts it
 	cleanup(t, instance)
 	ctx := context.Background()
 	plainURL, tokenFile := agentSetup(t, opPort)
@@ -43,7 +44,6 @@ func TestAgentsOverTLS(t *testing.T) {
 	if _, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-ca"}, Data: caPEM}); err != nil {
 		t.Fatal(err)
 	}
-	removeSecretsAtEnd(t, "e2e-agent-ca")
 
 	dir := t.TempDir()
 	write := func(name, content string) {

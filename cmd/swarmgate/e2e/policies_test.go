@@ -20,18 +20,18 @@ import (
 // on the swarm; a rate limit answers 429 past its burst; get reports the policies.
 func TestPolicies(t *testing.T) {
 	const instance, port = "e2e-policies", 18231
+	removeSecretsAtEnd(t, "e2e-policies-users") // after the instance: its gateway mounts it
 	cleanup(t, instance)
 	ctx := context.Background()
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.DefaultCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-policies-users"},
+	_, err = docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-policies-users"},
 		Data: []byte("alice:" + string(hash) + "\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { removeEventually(func() error { return docker.SecretRemove(ctx, sec.ID) }) })
 	manifests := writeManifests(t, "policies.yaml", fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: policies-gw}

@@ -20,21 +20,21 @@ import (
 // any write; the secret's value appears nowhere swarmgate prints.
 func TestRouteServiceSecretsAndConfigs(t *testing.T) {
 	const instance, port = "e2e-files", 18197
+	t.Cleanup(func() { // after the instance: its service mounts them
+		removeEventually(func() error { return docker.SecretRemove(context.Background(), "e2e-files-db-password") })
+		removeEventually(func() error { return docker.ConfigRemove(context.Background(), "e2e-files-app-conf") })
+	})
 	cleanup(t, instance)
 	ctx := context.Background()
 	const password = "s3cret-passw0rd"
-	sec, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-files-db-password"}, Data: []byte(password)})
+	_, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-files-db-password"}, Data: []byte(password)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := docker.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "e2e-files-app-conf"}, Data: []byte("level = debug\n")})
+	_, err = docker.ConfigCreate(ctx, swarm.ConfigSpec{Annotations: swarm.Annotations{Name: "e2e-files-app-conf"}, Data: []byte("level = debug\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		removeEventually(func() error { return docker.SecretRemove(ctx, sec.ID) })
-		removeEventually(func() error { return docker.ConfigRemove(ctx, cfg.ID) })
-	})
 	manifest := func(config string) string {
 		return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
