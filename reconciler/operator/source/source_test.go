@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,12 +34,21 @@ func TestDirRevisionFollowsContent(t *testing.T) {
 	defer cancel()
 	changed := make(chan struct{}, 1)
 	go func() { _ = d.Watch(ctx, changed) }()
-	time.Sleep(50 * time.Millisecond) // let the watcher start
-	write("a.yaml", "a: 2\n")
-	select {
-	case <-changed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no change signalled")
+	// The watcher starts in its own time (later on a loaded machine): the file changes until it
+	// signals, each write a new content.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for i := 2; ; i++ {
+		write("a.yaml", "a: "+strconv.Itoa(i)+"\n")
+		select {
+		case <-changed:
+		case <-tick.C:
+			continue
+		case <-deadline:
+			t.Fatal("no change signalled")
+		}
+		break
 	}
 	if _, r, _ := d.Fetch(context.Background()); r == r1 || !strings.HasPrefix(r, "sha256:") {
 		t.Errorf("revision %s after a change, was %s", r, r1)
