@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,12 @@ func (h *agentHub) publish(agentConfigs map[string]desired.AgentConfig) {
 		}
 	}
 	h.configs, h.owners = configs, owners
+	// A refusal is alerted once per config; one no gateway is handed any more is forgotten.
+	maps.DeleteFunc(h.rejected, func(key string, _ bool) bool {
+		gw, hash, _ := strings.Cut(key, " ")
+		conf, ok := configs[gw]
+		return !ok || contract.Hash(conf) != hash
+	})
 	if changed {
 		close(h.changed)
 		h.changed = make(chan struct{})
