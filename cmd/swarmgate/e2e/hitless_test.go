@@ -57,7 +57,7 @@ func agentSetup(t *testing.T, port int) (operatorURL, tokenFile string) {
 	// The secret outlives a test whose services are removed after it (cleanups run last first):
 	// the next test takes it as it is (the same token), and TestMain removes it at the end.
 	_, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: agentTokenSecret}, Data: []byte("agent-t0ken")})
-	if err != nil && !cerrdefs.IsAlreadyExists(err) {
+	if err != nil && !cerrdefs.IsAlreadyExists(err) && !cerrdefs.IsConflict(err) { // the engine says 409 Conflict
 		t.Fatal(err)
 	}
 	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())
