@@ -104,6 +104,9 @@ type Controller struct {
 	lastErr     string
 	// failing is the failure the last pass alerted ("SourceFailed <error>"), "" after a good pass.
 	failing string
+	// servingTasks are the IDs of the tasks that served when the last pass read the swarm: the
+	// task poll compares the swarm's with them.
+	servingTasks []string
 	// virtualIPs are those of the last good pass, and vipTrouble the standing alert of each
 	// (by owner) that is not Ready.
 	virtualIPs []desired.VirtualIP
@@ -354,13 +357,12 @@ func (c *Controller) watchEngine(ctx context.Context) {
 	}
 }
 
-// watchTasks triggers a pass when the set of running tasks changes (reconciler.Serving): one
-// starts, or swarm starts shutting one down. Only while a gateway has agents, whose pools list
-// the tasks; a failed listing is left to the next poll.
+// watchTasks triggers a pass when the running tasks (reconciler.Serving) differ from those the
+// last pass saw: one started, or swarm started shutting one down. Only while a gateway has
+// agents, whose pools list the tasks; a failed listing is left to the next poll.
 func (c *Controller) watchTasks(ctx context.Context) {
 	tick := time.NewTicker(c.opts.TaskPoll)
 	defer tick.Stop()
-	var last []string
 	running := swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))}
 	for {
 		select {
@@ -369,25 +371,31 @@ func (c *Controller) watchTasks(ctx context.Context) {
 		case <-tick.C:
 		}
 		if !c.agents.any() {
-			last = nil
 			continue
 		}
 		tasks, err := c.rec.Engine.TaskList(ctx, running)
 		if err != nil {
 			continue
 		}
-		var serving []string
-		for _, t := range tasks {
-			if reconciler.Serving(t) {
-				serving = append(serving, t.ID)
-			}
-		}
-		slices.Sort(serving)
-		if last != nil && !slices.Equal(serving, last) {
+		c.mu.Lock()
+		seen := c.servingTasks
+		c.mu.Unlock()
+		if !slices.Equal(servingIDs(tasks), seen) {
 			c.Trigger("tasks changed")
 		}
-		last = serving
 	}
+}
+
+// servingIDs are the IDs of the tasks that serve (reconciler.Serving), sorted.
+func servingIDs(tasks []swarm.Task) []string {
+	var ids []string
+	for _, t := range tasks {
+		if reconciler.Serving(t) {
+			ids = append(ids, t.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // watchVirtualIPs asks the node agents of the last good pass's VirtualIPs, every VirtualIPCheck,
@@ -459,6 +467,9 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 			}
 		}
 	}
+	c.mu.Lock()
+	c.servingTasks = servingIDs(p.Snapshot.Tasks)
+	c.mu.Unlock()
 	statuses := p.Status(c.agents.status())
 	c.recordStatus(statuses)
 	c.mu.Lock()
