@@ -17,18 +17,18 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 )
 
-// hitlessGateway is a gateway with agents: its tasks take new configs from the operator, which
+// agentGateway is a gateway with agents: its tasks take new configs from the operator, which
 // they reach on the host through their network's gateway address.
-func hitlessGateway(operatorURL string) string {
+func agentGateway(name string, port int, network, operatorURL string) string {
 	return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
-metadata: {name: hl-gw}
+metadata: {name: %s}
 spec:
   image: swarmgate/gateway:test
-  listeners: [{name: http, port: 18190, publishMode: Host}]
-  network: {name: e2e_hitless}
-  agent: {operatorURL: %q, tokenSecret: e2e-agent-token}
-`, operatorURL)
+  listeners: [{name: http, port: %d, publishMode: Host}]
+  network: {name: %s}
+  agent: {operatorURL: %q, tokenSecret: %s}
+`, name, port, network, operatorURL, agentTokenSecret)
 }
 
 func hitlessRoute(i int) string {
@@ -84,7 +84,7 @@ func TestHitlessRouteChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("gateway.yaml", hitlessGateway(operatorURL))
+	write("gateway.yaml", agentGateway("hl-gw", 18190, "e2e_hitless", operatorURL))
 	write("r0.yaml", hitlessRoute(0))
 	op := startOperatorOn(t, "unix://"+proxy.Socket, 19196, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
 		"--agent-token-file", tokenFile, "--listen", "0.0.0.0:19196")

@@ -24,15 +24,7 @@ func TestHitlessBackendRollout(t *testing.T) {
 	cleanup(t, instance)
 	operatorURL, tokenFile := agentSetup(t, 19170)
 	dir := t.TempDir()
-	manifests := fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: ro-gw}
-spec:
-  image: swarmgate/gateway:test
-  listeners: [{name: http, port: 18170, publishMode: Host}]
-  network: {name: e2e_rollout}
-  agent: {operatorURL: %q, tokenSecret: e2e-agent-token}
----
+	manifests := agentGateway("ro-gw", 18170, "e2e_rollout", operatorURL) + `---
 apiVersion: swarmgate.io/v1alpha1
 kind: Route
 metadata: {name: ro-r}
@@ -41,7 +33,7 @@ spec:
   hostnames: [rollout.test]
   rules: [{backendRefs: [{name: ro-echo, port: 8888}]}]
   services: [{name: ro-echo, image: swarmgate/echo:test, port: 8888, replicas: 2, endpointMode: dnsrr, env: [{name: SERVICE, value: ro-echo}]}]
-`, operatorURL)
+`
 	if err := os.WriteFile(filepath.Join(dir, "manifests.yaml"), []byte(manifests), 0o644); err != nil {
 		t.Fatal(err)
 	}

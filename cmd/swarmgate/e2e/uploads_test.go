@@ -54,15 +54,7 @@ func TestGatewayUploadsAndWebsocket(t *testing.T) {
 	cleanup(t, instance)
 	operatorURL, tokenFile := agentSetup(t, 19171)
 	dir := t.TempDir()
-	manifests := fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
-kind: Gateway
-metadata: {name: up-gw}
-spec:
-  image: swarmgate/gateway:test
-  listeners: [{name: http, port: 18171, publishMode: Host}]
-  network: {name: e2e_uploads}
-  agent: {operatorURL: %q, tokenSecret: e2e-agent-token}
----
+	manifests := agentGateway("up-gw", 18171, "e2e_uploads", operatorURL) + `---
 apiVersion: swarmgate.io/v1alpha1
 kind: Route
 metadata: {name: up-default}
@@ -80,7 +72,7 @@ spec:
   hostnames: [large.uploads.test]
   requestBody: {maxSize: "0", buffering: false}
   rules: [{backendRefs: [{name: up-echo, port: 8888}]}]
-`, operatorURL)
+`
 	if err := os.WriteFile(filepath.Join(dir, "uploads.yaml"), []byte(manifests), 0o644); err != nil {
 		t.Fatal(err)
 	}
