@@ -53,7 +53,41 @@ func needBed(t *testing.T) *client.Client {
 		}
 		t.Skip(msg)
 	}
+	waitBedSettled(t, c)
 	return c
+}
+
+// waitBedSettled waits until every task container on the bed belongs to a service that still
+// exists: a deleted service's containers stop after the service is gone from the API, and until
+// then they hold their host-mode ports (the next test's gateway would find its port in use).
+func waitBedSettled(t *testing.T, manager *client.Client) {
+	t.Helper()
+	nodes := []*client.Client{bedNode(t, 1), bedNode(t, 2), bedNode(t, 3)}
+	eventually(t, time.Minute, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		services, err := manager.ServiceList(ctx, swarm.ServiceListOptions{})
+		if err != nil {
+			return err
+		}
+		live := map[string]bool{}
+		for _, s := range services {
+			live[s.ID] = true
+		}
+		for i, node := range nodes {
+			n := i + 1
+			containers, err := node.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id"))})
+			if err != nil {
+				return fmt.Errorf("node%d: %w", n, err)
+			}
+			for _, ct := range containers {
+				if id := ct.Labels["com.docker.swarm.service.id"]; !live[id] && ct.State == "running" {
+					return fmt.Errorf("node%d: container %s of a removed service still runs", n, ct.Names)
+				}
+			}
+		}
+		return nil
+	})
 }
 
 func bed(t *testing.T, args ...string) {
