@@ -18,13 +18,16 @@ type set struct {
 	zones    map[string]*v1alpha1.Zone
 	routes   map[string]*v1alpha1.Route
 	matches  matchClaims
+	// kinds records, by "gateway/listener", the Routes and GRPCRoutes (as Routes) read so far
+	// that attach there: the Gateway API takes one kind per host of a listener.
+	kinds map[string][]*v1alpha1.Route
 }
 
 // validateSet checks what no object can check alone: unique names, references that resolve, and
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}}
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}, kinds: map[string][]*v1alpha1.Route{}}
 	errs, unique := duplicates(objs)
 	for _, o := range unique {
 		name := o.GetObjectMeta().Name
@@ -48,6 +51,8 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			e = s.checkGateway(o, claims)
 		case *v1alpha1.Route:
 			e = s.checkRoute(o, claims)
+		case *v1alpha1.GRPCRoute:
+			e = s.checkRoute(o.AsRoute(), claims)
 		case *v1alpha1.VirtualIP:
 			e = s.checkVirtualIP(o, claims)
 		case v1alpha1.Policy:
@@ -183,7 +188,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 					continue
 				}
 				serving++
-				if l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) {
+				if l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) && l.AllowsKind(r.RouteKind()) {
 					allowed++
 					listeners = append(listeners, ref.Name+"/"+string(l.Name))
 				}
@@ -207,7 +212,11 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 	}
 	slices.Sort(listeners)
 	listeners = slices.Compact(listeners)
-	errs = append(errs, s.matches.claim(r, listeners)...)
+	if !r.IsGRPC() {
+		// A GRPCRoute's matches may differ in what a Route cannot say (regular expressions).
+		errs = append(errs, s.matches.claim(r, listeners)...)
+	}
+	errs = append(errs, s.claimKind(r, listeners)...)
 	for i, svc := range r.Spec.Services {
 		sp := p.Child("services").Index(i)
 		errs = append(errs, s.checkZoneRef(sp.Child("zone"), svc.Zone)...)
@@ -217,6 +226,39 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// claimKind reports the first listener where a route of the other kind (Route, GRPCRoute) read
+// earlier serves a host r serves too: the Gateway API accepts one of the two, here the one read
+// first.
+func (s set) claimKind(r *v1alpha1.Route, listeners []string) field.ErrorList {
+	var errs field.ErrorList
+	for _, l := range listeners {
+		for _, other := range s.kinds[l] {
+			if other.IsGRPC() != r.IsGRPC() && hostsOverlap(r.Spec.Hostnames, other.Spec.Hostnames) && len(errs) == 0 {
+				gw, listener, _ := strings.Cut(l, "/")
+				errs = append(errs, field.Invalid(field.NewPath("spec", "hostnames"), fmt.Sprintf(
+					"share a host on Gateway %s listener %s with %s: a listener serves a host with Routes or with GRPCRoutes, not both", gw, listener, originOf(other))))
+			}
+		}
+		s.kinds[l] = append(s.kinds[l], r)
+	}
+	return errs
+}
+
+// hostsOverlap tells whether two routes' hostnames (none: every host) share a host.
+func hostsOverlap(a, b []v1alpha1.Hostname) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, h := range a {
+		for _, o := range b {
+			if _, ok := v1alpha1.IntersectHostname(&h, o); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // matchClaims records, for each hostname and match (by its key's hash), the routes that claim it

@@ -46,11 +46,17 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		}
 	}
 
+	module := "proxy"
+	if c.route.IsGRPC() {
+		// Any failure of a gRPC call is answered as gRPC's UNAVAILABLE.
+		module = "grpc"
+		line("error_page 500 502 503 504 = ", grpcUnavailable, ";")
+	}
 	if respMod != nil {
-		responseHeaders(respMod, line)
+		responseHeaders(respMod, line, module)
 	}
 	if respMod != nil || slices.ContainsFunc(c.rule.Filters, func(f v1alpha1.RouteFilter) bool { return f.CORS != nil }) {
-		b.WriteString(requestIDHeaders(indent))
+		b.WriteString(requestIDHeaders(indent, module))
 	}
 	for _, m := range r.mirrors(c) {
 		line("mirror ", quote(m.location), ";")
@@ -68,7 +74,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	upstream, choice, targets, ok := r.upstream(c)
 	if !ok {
 		// No backend, or every weight is 0, or the one backend is of a kind swarmgate does not
-		// know: the Gateway API answers 500.
+		// know: the Gateway API answers 500 (a GRPCRoute's error page makes it UNAVAILABLE).
 		line("return 500;")
 		return
 	}
@@ -94,7 +100,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	line("rewrite ^ ", quote(newPath), " break;")
 
 	filtered := slices.ContainsFunc(targets, func(t target) bool { return t.mod != nil })
-	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" || filtered {
+	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" || filtered || c.route.IsGRPC() {
 		host := variable("http_host")
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
@@ -107,14 +113,21 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 			headers = r.modify(headers, targets[0].mod)
 		}
 		for _, h := range headers {
-			line("proxy_set_header ", quote(h.name), " ", quote(h.value), ";")
+			if c.route.IsGRPC() && (h.name == "Upgrade" || h.name == "Connection") {
+				continue // HTTP/2 has neither
+			}
+			line(module, "_set_header ", quote(h.name), " ", quote(h.value), ";")
 		}
 	}
 	if t := c.rule.Timeouts; t != nil {
-		r.timeouts(t, line)
+		r.timeouts(t, line, module)
 	}
 	if rt := c.rule.Retry; rt != nil {
-		retry(rt, c.rule.Timeouts, line)
+		retry(rt, c.rule.Timeouts, line, module)
+	}
+	if c.route.IsGRPC() {
+		line("grpc_pass grpc://", upstream, ";")
+		return
 	}
 	line("proxy_pass http://", upstream, ";")
 }
@@ -132,9 +145,9 @@ func retryTries(rt *v1alpha1.RouteRetry) int {
 // error or timeout, and on the rule's codes, whatever the method (the Gateway API makes no
 // exception for non-idempotent requests). Attempts count retries; nginx counts tries. A request
 // timeout bounds the retries too.
-func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...string)) {
+func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...string), module string) {
 	if rt.Attempts != nil && *rt.Attempts == 0 {
-		line("proxy_next_upstream off;")
+		line(module, "_next_upstream off;")
 		return
 	}
 	conditions := "error timeout"
@@ -143,13 +156,13 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 	for _, code := range slices.Compact(codes) {
 		conditions += " http_" + strconv.Itoa(int(code))
 	}
-	line("proxy_next_upstream ", conditions, " non_idempotent;")
+	line(module, "_next_upstream ", conditions, " non_idempotent;")
 	if tries := retryTries(rt); tries > 0 {
-		line("proxy_next_upstream_tries ", strconv.Itoa(tries), ";")
+		line(module, "_next_upstream_tries ", strconv.Itoa(tries), ";")
 	}
 	if t != nil && t.Request != nil {
 		if d, err := time.ParseDuration(string(*t.Request)); err == nil && d > 0 {
-			line("proxy_next_upstream_timeout ", strconv.FormatInt(d.Milliseconds(), 10), "ms;")
+			line(module, "_next_upstream_timeout ", strconv.FormatInt(d.Milliseconds(), 10), "ms;")
 		}
 	}
 }
@@ -158,7 +171,7 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 // request: the shorter of the rule's timeouts bounds the wait for the backend to connect, take
 // the request and start (and keep) answering, which is what a slow backend does. A timeout answers
 // 504, as the Gateway API says: only an unresolvable backend's 502 still becomes 503 here.
-func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
+func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string), module string) {
 	limit := time.Duration(0)
 	for _, d := range []*v1alpha1.Duration{t.Request, t.BackendRequest} {
 		if d == nil {
@@ -179,10 +192,12 @@ func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
 	if limit > most {
 		connect = duration(most)
 	}
-	line("proxy_connect_timeout ", connect, ";")
-	line("proxy_send_timeout ", ms, ";")
-	line("proxy_read_timeout ", ms, ";")
-	line("error_page 502 = @sg_unavailable;")
+	line(module, "_connect_timeout ", connect, ";")
+	line(module, "_send_timeout ", ms, ";")
+	line(module, "_read_timeout ", ms, ";")
+	if module == "proxy" {
+		line("error_page 502 = @sg_unavailable;")
+	}
 }
 
 // invalidBackend tells whether a backendRef with a share of requests names something other than
@@ -544,12 +559,12 @@ func (r *renderer) perBackendHeaders(base []header, choice string, targets []tar
 
 // responseHeaders writes the response header changes: set replaces what the backend sent, add
 // adds a value beside it, remove hides it. "always" applies them to error responses too.
-func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string)) {
+func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string), module string) {
 	for _, name := range mod.Remove {
-		line("proxy_hide_header ", quote(string(name)), ";")
+		line(module, "_hide_header ", quote(string(name)), ";")
 	}
 	for _, h := range mod.Set {
-		line("proxy_hide_header ", quote(string(h.Name)), ";")
+		line(module, "_hide_header ", quote(string(h.Name)), ";")
 		line("add_header ", quote(string(h.Name)), " ", quote(literal(h.Value)), " always;")
 	}
 	for _, h := range mod.Add {

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -86,6 +87,9 @@ type Options struct {
 	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
 	// the whole gateway, are divided among them. 0 is 1.
 	Replicas int
+	// GRPCRoutes are the set's GRPCRoutes: those attached to the gateway are served with the
+	// Routes, on hosts no Route of the same listener serves (validation sees to it).
+	GRPCRoutes []*v1alpha1.GRPCRoute
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
 	AccessLog string
@@ -155,7 +159,7 @@ const dispatchPrefix = "/;sg/"
 func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byte, error) {
 	opts.defaults()
 	r := &renderer{opts: opts, blockVars: map[string]string{}, pools: map[string]string{}}
-	out := r.render(gw, routes)
+	out := r.render(gw, r.withGRPC(routes))
 	switch {
 	case r.err != nil:
 		return nil, r.err
@@ -236,6 +240,10 @@ type candidate struct {
 	// between routes whose hostnames overlap).
 	host [2]int
 
+	// grpc is the GRPCRoute's match the candidate stands for: what its path and exact headers do
+	// not say (regular expressions, a method of any service) is tested as a condition.
+	grpc *v1alpha1.GRPCRouteMatch
+
 	// Rendered once, written wherever the candidate applies.
 	cond   string // the variable that holds when its conditions do
 	action string // its directives
@@ -243,7 +251,25 @@ type candidate struct {
 
 // conditional reports whether the candidate tests more than the path.
 func (c *candidate) conditional() bool {
-	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0
+	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0 || len(c.grpcConditions()) > 0
+}
+
+// grpcConditions are the regular expressions a GRPCRoute's match tests beyond its path and
+// exact headers, by the nginx variable each applies to.
+func (c *candidate) grpcConditions() []header {
+	if c.grpc == nil {
+		return nil
+	}
+	var out []header
+	if re := c.grpc.Method.PathRegex(); re != "" {
+		out = append(out, header{"uri", re})
+	}
+	for _, h := range c.grpc.Headers {
+		if h.Type == v1alpha1.MatchRegularExpression {
+			out = append(out, header{headerVar(string(h.Name)), "^(?:" + h.Value + `)\z`})
+		}
+	}
+	return out
 }
 
 // parentPath is the path one element up: "/a/b" -> "/a" -> "/".
@@ -334,6 +360,10 @@ type renderer struct {
 	// needed.
 	pools     map[string]string
 	upstreams []string
+	// grpc are the GRPCRoutes served, by the Route each is served as; h2c are the HTTP ports
+	// they are served on, which take HTTP/2 without TLS.
+	grpc map[*v1alpha1.Route]*v1alpha1.GRPCRoute
+	h2c  map[v1alpha1.PortNumber]bool
 	// logs tells whether the gateway logs requests; logIf, when set, is the variable that
 	// selects those it logs.
 	logs  bool
@@ -367,6 +397,11 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
 	}
 	servers, fallbacks := r.servers(gw, routes)
+	for _, s := range append(slices.Collect(maps.Values(fallbacks)), servers...) {
+		if s.listener.Protocol == v1alpha1.ProtocolHTTP && slices.ContainsFunc(s.candidates, func(c *candidate) bool { return c.route.IsGRPC() }) {
+			r.h2c[s.port] = true
+		}
+	}
 	if r.overSize {
 		return nil
 	}
@@ -542,6 +577,9 @@ func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1a
 			r.nextID++
 			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: l.Port, listener: l.Name, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
+			if g := r.grpc[rt]; g != nil {
+				c.grpc = &g.Spec.Rules[i].Matches[j]
+			}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
 				if c.path == "" {
@@ -635,7 +673,35 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		r.mirrorLocations(b, c)
 	}
 	r.authLocations(b)
+	if slices.ContainsFunc(s.candidates, func(c *candidate) bool { return c.route.IsGRPC() }) {
+		b.WriteString(grpcUnavailableLocation)
+	}
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
+}
+
+// grpcUnavailable answers a gRPC call that no backend takes with gRPC's UNAVAILABLE (14): a
+// "trailers-only" answer, the status in its headers, as the Gateway API expects. A call no route
+// matches gets the 404 of any request, which gRPC clients read as UNIMPLEMENTED.
+const (
+	grpcUnavailable         = "@sg_grpc_unavailable"
+	grpcUnavailableLocation = "\n    location " + grpcUnavailable + " {\n        default_type application/grpc;\n" +
+		"        add_header grpc-status 14 always;\n        add_header grpc-message unavailable always;\n        return 200 \"\";\n    }\n"
+)
+
+// withGRPC returns the routes with the gateway's GRPCRoutes as Routes (AsRoute), and notes them
+// and the HTTP ports they are served on.
+func (r *renderer) withGRPC(routes []*v1alpha1.Route) []*v1alpha1.Route {
+	if len(r.opts.GRPCRoutes) == 0 {
+		return routes
+	}
+	r.grpc, r.h2c = map[*v1alpha1.Route]*v1alpha1.GRPCRoute{}, map[v1alpha1.PortNumber]bool{}
+	out := slices.Clip(routes)
+	for _, g := range r.opts.GRPCRoutes {
+		rt := g.AsRoute()
+		r.grpc[rt] = g
+		out = append(out, rt)
+	}
+	return out
 }
 
 // internalName names a candidate's internal location in its server: "ns.route/rule/match", the
@@ -725,6 +791,9 @@ func (r *renderer) condition(c *candidate) string {
 	for _, q := range m.QueryParams {
 		atoms = append(atoms, r.exactMap("arg_"+q.Name, q.Value))
 	}
+	for _, g := range c.grpcConditions() {
+		atoms = append(atoms, r.addBlock("map $"+g.name, "    "+quote("~"+g.value)+" 1;\n    default \"\";\n"))
+	}
 	if len(atoms) == 1 {
 		return atoms[0]
 	}
@@ -794,6 +863,9 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 			for _, q := range c.match.QueryParams {
 				varLen = max(varLen, len("arg_"+q.Name))
 			}
+			for _, g := range c.grpcConditions() {
+				varLen = max(varLen, len(g.name))
+			}
 			names := modifiedHeaders(c.rule)
 			headers = max(headers, len(names))
 			for _, name := range names {
@@ -828,7 +900,7 @@ func mapHashSize(b *bytes.Buffer, servers []*server) {
 	keyLen := 0
 	for _, s := range servers {
 		for _, c := range s.candidates {
-			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+1)
+			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+len(c.grpcConditions())+1)
 		}
 	}
 	if hashEntry(keyLen)+8 > 32 {

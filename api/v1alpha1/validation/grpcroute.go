@@ -1,0 +1,115 @@
+package validation
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/swarmgate/swarmgate/api/field"
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
+)
+
+// The Gateway API's characters of an exact service ("package.Service") and method.
+var (
+	grpcService = regexp.MustCompile(`^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$`)
+	grpcMethod  = regexp.MustCompile(`^[A-Za-z_][A-Za-z_0-9]*$`)
+)
+
+var grpcFilterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier}
+
+// validateGRPCRoute checks what a GRPCRoute has of its own (its matches and filter types), and
+// the rest as the Route it is routed as: parents, hostnames, rule names, filters, backends,
+// timeouts and retries, at the same paths.
+func validateGRPCRoute(g *v1alpha1.GRPCRoute) field.ErrorList {
+	p := field.NewPath("spec")
+	rt := g.AsRoute()
+	var errs field.ErrorList
+	for i := range g.Spec.Rules {
+		rule := &g.Spec.Rules[i]
+		rp := p.Child("rules").Index(i)
+		errs = append(errs, tooMany(rp.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)...)
+		for j := range rule.Matches {
+			errs = append(errs, validateGRPCMatch(rp.Child("matches").Index(j), &rule.Matches[j])...)
+		}
+		// The rule's matches are checked here; filters of other types only get their type refused.
+		rt.Spec.Rules[i].Matches = nil
+		rt.Spec.Rules[i].Filters = nil
+		for j, f := range rule.Filters {
+			fp := rp.Child("filters").Index(j)
+			if e := oneOf(fp.Child("type"), f.Type, grpcFilterTypes...); e != nil {
+				if f.Type == v1alpha1.FilterRequestMirror {
+					e = field.ErrorList{field.Forbidden(fp.Child("type"), "nginx mirrors requests over HTTP/1.1, which gRPC servers do not take")}
+				}
+				errs = append(errs, e...)
+				continue
+			}
+			rt.Spec.Rules[i].Filters = append(rt.Spec.Rules[i].Filters, v1alpha1.RouteFilter{Type: f.Type,
+				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+		}
+	}
+	return append(errs, validateRoute(rt)...)
+}
+
+func validateGRPCMatch(p *field.Path, m *v1alpha1.GRPCRouteMatch) field.ErrorList {
+	var errs field.ErrorList
+	if mm := m.Method; mm != nil {
+		mp := p.Child("method")
+		errs = append(errs, oneOf(mp.Child("type"), mm.Type, v1alpha1.GRPCMethodMatchExact, v1alpha1.GRPCMethodMatchRegularExpression)...)
+		switch {
+		case mm.Service == "" && mm.Method == "":
+			errs = append(errs, field.Required(mp, "one or both of service and method"))
+		case mm.Type == v1alpha1.GRPCMethodMatchExact:
+			if mm.Service != "" && (len(mm.Service) > 1024 || !grpcService.MatchString(mm.Service)) {
+				errs = append(errs, field.Invalid(mp.Child("service"), "is not a gRPC service name (dot-separated letters, digits and '_')"))
+			}
+			if mm.Method != "" && (len(mm.Method) > 1024 || !grpcMethod.MatchString(mm.Method)) {
+				errs = append(errs, field.Invalid(mp.Child("method"), "is not a gRPC method name (letters, digits and '_')"))
+			}
+		case mm.Type == v1alpha1.GRPCMethodMatchRegularExpression:
+			if mm.Service != "" {
+				errs = append(errs, validateRegex(mp.Child("service"), mm.Service)...)
+			}
+			if mm.Method != "" {
+				errs = append(errs, validateRegex(mp.Child("method"), mm.Method)...)
+			}
+		}
+	}
+	errs = append(errs, tooMany(p.Child("headers"), len(m.Headers), v1alpha1.MaxHeaders)...)
+	headers := map[string]bool{}
+	for i, h := range m.Headers {
+		hp := p.Child("headers").Index(i)
+		errs = append(errs, oneOf(hp.Child("type"), h.Type, v1alpha1.MatchExact, v1alpha1.MatchRegularExpression)...)
+		if e := validateHeaderName(hp.Child("name"), h.Name); e != nil {
+			errs = append(errs, e...)
+		} else if !matchHeaderName.MatchString(string(h.Name)) {
+			errs = append(errs, field.Invalid(hp.Child("name"), "cannot be matched: header matches support names of letters, digits and '-'"))
+		}
+		if h.Type == v1alpha1.MatchRegularExpression {
+			errs = append(errs, validateRegex(hp.Child("value"), h.Value)...)
+		} else {
+			errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)
+		}
+		if key := strings.ToLower(string(h.Name)); headers[key] {
+			errs = append(errs, field.Duplicate(hp.Child("name"), "header names compare case-insensitively"))
+		} else {
+			headers[key] = true
+		}
+	}
+	return errs
+}
+
+// validateRegex accepts the regular expressions nginx (PCRE) reads as Go does: those Go's
+// syntax takes, printable, without named groups (in nginx, a named group sets a variable).
+func validateRegex(p *field.Path, re string) field.ErrorList {
+	switch {
+	case len(re) > 1024:
+		return field.ErrorList{field.Invalid(p, "is longer than 1024 characters")}
+	case strings.ContainsFunc(re, isSpaceOrControl):
+		return field.ErrorList{field.Invalid(p, "must not contain whitespace or control characters")}
+	case strings.Contains(re, "(?P<") || strings.Contains(re, "(?<") || strings.Contains(re, "(?'"):
+		return field.ErrorList{field.Invalid(p, "must not have named groups, which nginx makes variables of")}
+	}
+	if _, err := regexp.Compile(re); err != nil {
+		return field.ErrorList{field.Invalid(p, "is not a regular expression (Go's syntax, which PCRE also reads)")}
+	}
+	return nil
+}
