@@ -85,25 +85,37 @@ type GRPCMethodMatch struct {
 	Method string `json:"method,omitempty"`
 }
 
-// MatchRegularExpression matches a value against a regular expression (anchored at both ends);
-// the header matches of a GRPCRoute may use it.
-const MatchRegularExpression MatchType = "RegularExpression"
+// GRPCHeaderMatchType says how a GRPCHeaderMatch compares.
+type GRPCHeaderMatchType string
+
+// The header match types of a GRPCRoute.
+const (
+	// GRPCHeaderMatchExact compares the value exactly.
+	GRPCHeaderMatchExact GRPCHeaderMatchType = "Exact"
+	// GRPCHeaderMatchRegularExpression matches the value against a regular expression (anchored
+	// at both ends), in the syntax Go and PCRE share.
+	GRPCHeaderMatchRegularExpression GRPCHeaderMatchType = "RegularExpression"
+)
 
 // GRPCHeaderMatch matches one request header (gRPC metadata).
 type GRPCHeaderMatch struct {
 	// Type is Exact (the default) or RegularExpression.
-	Type MatchType `json:"type,omitempty"`
+	Type GRPCHeaderMatchType `json:"type,omitempty"`
 	// Name of the header.
 	Name HeaderName `json:"name"`
 	// Value the header must have, or match.
 	Value string `json:"value"`
 }
 
+// GRPCRouteFilterType names a GRPCRouteFilter: RequestHeaderModifier or ResponseHeaderModifier,
+// as a Route's filters of those types. The Gateway API's RequestMirror is refused: nginx's mirrors
+// speak HTTP/1.1, which gRPC servers do not take.
+type GRPCRouteFilterType string
+
 // GRPCRouteFilter changes a call's headers on its way. Exactly the field named by Type is set.
 type GRPCRouteFilter struct {
-	// Type is RequestHeaderModifier or ResponseHeaderModifier. The Gateway API's RequestMirror is
-	// refused: nginx's mirrors speak HTTP/1.1, which gRPC servers do not take.
-	Type FilterType `json:"type"`
+	// Type is RequestHeaderModifier or ResponseHeaderModifier.
+	Type GRPCRouteFilterType `json:"type"`
 	// RequestHeaderModifier changes the headers sent to the backend.
 	RequestHeaderModifier *HeaderModifier `json:"requestHeaderModifier,omitempty"`
 	// ResponseHeaderModifier changes the headers sent to the client.
@@ -124,7 +136,7 @@ func (g *GRPCRoute) Default() {
 			}
 			for k := range m.Headers {
 				if m.Headers[k].Type == "" {
-					m.Headers[k].Type = MatchExact
+					m.Headers[k].Type = GRPCHeaderMatchExact
 				}
 			}
 		}
@@ -151,7 +163,7 @@ func (g *GRPCRoute) AsRoute() *Route {
 		r := &rt.Spec.Rules[i]
 		r.Name, r.Timeouts, r.Retry, r.BackendRefs = gr.Name, gr.Timeouts, gr.Retry, gr.BackendRefs
 		for _, f := range gr.Filters {
-			r.Filters = append(r.Filters, RouteFilter{Type: f.Type, RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+			r.Filters = append(r.Filters, RouteFilter{Type: FilterType(f.Type), RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
 		}
 		r.Matches = make([]RouteMatch, len(gr.Matches))
 		for j, gm := range gr.Matches {
@@ -164,7 +176,7 @@ func (g *GRPCRoute) AsRoute() *Route {
 				}
 			}
 			for _, h := range gm.Headers {
-				if h.Type == MatchExact {
+				if h.Type == GRPCHeaderMatchExact {
 					m.Headers = append(m.Headers, HeaderMatch{Type: MatchExact, Name: h.Name, Value: h.Value})
 				}
 			}

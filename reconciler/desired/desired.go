@@ -272,6 +272,9 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 			gateways = append(gateways, o)
 		case *v1alpha1.Route:
 			routes = append(routes, o)
+		case *v1alpha1.GRPCRoute:
+			routes = append(routes, o.AsRoute())
+			opts.Nginx.GRPCRoutes = append(opts.Nginx.GRPCRoutes, o)
 		case *v1alpha1.VirtualIP:
 			vips = append(vips, o)
 		}

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/field"
@@ -14,7 +15,11 @@ var (
 	grpcMethod  = regexp.MustCompile(`^[A-Za-z_][A-Za-z_0-9]*$`)
 )
 
-var grpcFilterTypes = []v1alpha1.FilterType{v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier}
+var grpcFilterTypes = []v1alpha1.GRPCRouteFilterType{v1alpha1.GRPCRouteFilterType(v1alpha1.FilterRequestHeaderModifier),
+	v1alpha1.GRPCRouteFilterType(v1alpha1.FilterResponseHeaderModifier)}
+
+// GRPCFilterTypes are the types of a GRPCRoute's filters, for the JSON Schema.
+func GRPCFilterTypes() []v1alpha1.GRPCRouteFilterType { return slices.Clone(grpcFilterTypes) }
 
 // validateGRPCRoute checks what a GRPCRoute has of its own (its matches and filter types), and
 // the rest as the Route it is routed as: parents, hostnames, rule names, filters, backends,
@@ -36,13 +41,13 @@ func validateGRPCRoute(g *v1alpha1.GRPCRoute) field.ErrorList {
 		for j, f := range rule.Filters {
 			fp := rp.Child("filters").Index(j)
 			if e := oneOf(fp.Child("type"), f.Type, grpcFilterTypes...); e != nil {
-				if f.Type == v1alpha1.FilterRequestMirror {
+				if f.Type == v1alpha1.GRPCRouteFilterType(v1alpha1.FilterRequestMirror) {
 					e = field.ErrorList{field.Forbidden(fp.Child("type"), "nginx mirrors requests over HTTP/1.1, which gRPC servers do not take")}
 				}
 				errs = append(errs, e...)
 				continue
 			}
-			rt.Spec.Rules[i].Filters = append(rt.Spec.Rules[i].Filters, v1alpha1.RouteFilter{Type: f.Type,
+			rt.Spec.Rules[i].Filters = append(rt.Spec.Rules[i].Filters, v1alpha1.RouteFilter{Type: v1alpha1.FilterType(f.Type),
 				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
 		}
 	}
@@ -77,13 +82,13 @@ func validateGRPCMatch(p *field.Path, m *v1alpha1.GRPCRouteMatch) field.ErrorLis
 	headers := map[string]bool{}
 	for i, h := range m.Headers {
 		hp := p.Child("headers").Index(i)
-		errs = append(errs, oneOf(hp.Child("type"), h.Type, v1alpha1.MatchExact, v1alpha1.MatchRegularExpression)...)
+		errs = append(errs, oneOf(hp.Child("type"), h.Type, v1alpha1.GRPCHeaderMatchExact, v1alpha1.GRPCHeaderMatchRegularExpression)...)
 		if e := validateHeaderName(hp.Child("name"), h.Name); e != nil {
 			errs = append(errs, e...)
 		} else if !matchHeaderName.MatchString(string(h.Name)) {
 			errs = append(errs, field.Invalid(hp.Child("name"), "cannot be matched: header matches support names of letters, digits and '-'"))
 		}
-		if h.Type == v1alpha1.MatchRegularExpression {
+		if h.Type == v1alpha1.GRPCHeaderMatchRegularExpression {
 			errs = append(errs, validateRegex(hp.Child("value"), h.Value)...)
 		} else {
 			errs = append(errs, validateHeaderValue(hp.Child("value"), h.Value)...)

@@ -20,6 +20,16 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
+// grpcRoutesIn decodes and defaults the GRPCRoutes of manifests, for Options.GRPCRoutes.
+func grpcRoutesIn(data []byte) []*v1alpha1.GRPCRoute {
+	objs, _ := manifest.Decode("grpcroutes.yaml", data)
+	for _, o := range objs {
+		o.Default()
+	}
+	_, grpc := RoutesOf(objs)
+	return grpc
+}
+
 // grpcEchoes starts one gRPC server per service on loopback, over HTTP/2 without TLS. Each
 // answers any method, naming itself, the method and the metadata it got in its response headers.
 func grpcEchoes(t *testing.T, services ...string) map[string]int32 {
@@ -102,18 +112,8 @@ spec:
       backendRefs: [{name: b, port: 1}]
     - matches: [{method: {service: none.None}}]
 `, h2c, tlsPort))
-	objs, errs := manifest.Decode("grpc.yaml", input)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
 	gw, routes := loadInput(t, "grpc.yaml", input)
-	opts := Options{}
-	for _, o := range objs {
-		if g, ok := o.(*v1alpha1.GRPCRoute); ok {
-			g.Default()
-			opts.GRPCRoutes = append(opts.GRPCRoutes, g)
-		}
-	}
+	opts := Options{GRPCRoutes: grpcRoutesIn(input)}
 	echoes := grpcEchoes(t, "a", "b")
 	opts.Backend = func(service string, _ int32) (string, int32) { return "127.0.0.1", echoes[service] }
 	conf, err := Render(gw, routes, opts)

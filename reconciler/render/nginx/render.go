@@ -87,8 +87,9 @@ type Options struct {
 	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
 	// the whole gateway, are divided among them. 0 is 1.
 	Replicas int
-	// GRPCRoutes are the set's GRPCRoutes: those attached to the gateway are served with the
-	// Routes, on hosts no Route of the same listener serves (validation sees to it).
+	// GRPCRoutes are the set's GRPCRoutes, whose AsRoute forms are among the routes rendered:
+	// they hold what those cannot say (regular expressions, a method of any service). A form
+	// without its GRPCRoute here is not served.
 	GRPCRoutes []*v1alpha1.GRPCRoute
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
@@ -265,7 +266,7 @@ func (c *candidate) grpcConditions() []header {
 		out = append(out, header{"uri", re})
 	}
 	for _, h := range c.grpc.Headers {
-		if h.Type == v1alpha1.MatchRegularExpression {
+		if h.Type == v1alpha1.GRPCHeaderMatchRegularExpression {
 			out = append(out, header{headerVar(string(h.Name)), "^(?:" + h.Value + `)\z`})
 		}
 	}
@@ -688,17 +689,26 @@ const (
 		"        add_header grpc-status 14 always;\n        add_header grpc-message unavailable always;\n        return 200 \"\";\n    }\n"
 )
 
-// withGRPC returns the routes with the gateway's GRPCRoutes as Routes (AsRoute), and notes them
-// and the HTTP ports they are served on.
+// withGRPC finds the GRPCRoute of each route that is one's AsRoute form, and returns the routes
+// without the forms whose GRPCRoute is not in Options.GRPCRoutes.
 func (r *renderer) withGRPC(routes []*v1alpha1.Route) []*v1alpha1.Route {
-	if len(r.opts.GRPCRoutes) == 0 {
+	if !slices.ContainsFunc(routes, (*v1alpha1.Route).IsGRPC) {
 		return routes
 	}
 	r.grpc, r.h2c = map[*v1alpha1.Route]*v1alpha1.GRPCRoute{}, map[v1alpha1.PortNumber]bool{}
-	out := slices.Clip(routes)
+	byKey := make(map[string]*v1alpha1.GRPCRoute, len(r.opts.GRPCRoutes))
 	for _, g := range r.opts.GRPCRoutes {
-		rt := g.AsRoute()
-		r.grpc[rt] = g
+		byKey[g.Metadata.Namespace+"/"+g.Metadata.Name] = g
+	}
+	out := make([]*v1alpha1.Route, 0, len(routes))
+	for _, rt := range routes {
+		if rt.IsGRPC() {
+			g := byKey[routeKey(rt)]
+			if g == nil || len(g.Spec.Rules) != len(rt.Spec.Rules) {
+				continue
+			}
+			r.grpc[rt] = g
+		}
 		out = append(out, rt)
 	}
 	return out
@@ -948,4 +958,21 @@ func nextPow2(n int) int {
 		p <<= 1
 	}
 	return p
+}
+
+// RoutesOf picks what Render serves out of objs: the Routes and the GRPCRoutes' AsRoute forms,
+// and the GRPCRoutes themselves, for Options.GRPCRoutes.
+func RoutesOf(objs []v1alpha1.Object) ([]*v1alpha1.Route, []*v1alpha1.GRPCRoute) {
+	var routes []*v1alpha1.Route
+	var grpc []*v1alpha1.GRPCRoute
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *v1alpha1.Route:
+			routes = append(routes, o)
+		case *v1alpha1.GRPCRoute:
+			routes = append(routes, o.AsRoute())
+			grpc = append(grpc, o)
+		}
+	}
+	return routes, grpc
 }
