@@ -46,7 +46,7 @@ func securityPoliciesOf(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, pols Pol
 	attached := map[string]bool{}
 	for _, rt := range routes {
 		for i := range gw.Spec.Listeners {
-			if rt.AttachesTo(gw, &gw.Spec.Listeners[i]) {
+			if !rt.IsGRPC() && rt.AttachesTo(gw, &gw.Spec.Listeners[i]) {
 				attached[rt.Metadata.Name] = true
 			}
 		}
