@@ -183,7 +183,8 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 		touched[o] = true
 		kind, _, _ := strings.Cut(o, "/")
 		// A policy may target any gateway, or a Route of any: like a grant, it touches them all.
-		grants = grants || kind == string(v1alpha1.KindReferenceGrant) || v1alpha1.IsPolicyKind(v1alpha1.Kind(kind))
+		grants = grants || kind == string(v1alpha1.KindReferenceGrant) || kind == string(v1alpha1.KindBackendTLSPolicy) ||
+			v1alpha1.IsPolicyKind(v1alpha1.Kind(kind))
 	}
 	if grants {
 		for _, o := range slices.Concat(stored, in.Objects) {

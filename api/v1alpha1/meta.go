@@ -25,7 +25,7 @@ const (
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
 var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindGRPCRoute, KindVirtualIP,
-	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy}
+	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindBackendTLSPolicy}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -36,7 +36,7 @@ type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
 	// Kind is one of Gateway, Route, GRPCRoute, VirtualIP, Zone, ReferenceGrant, SecurityPolicy,
-	// ClientTrafficPolicy or BackendTrafficPolicy.
+	// ClientTrafficPolicy, BackendTrafficPolicy or BackendTLSPolicy.
 	Kind Kind `json:"kind"`
 }
 
@@ -163,6 +163,8 @@ func New(kind Kind) Object {
 		return &ClientTrafficPolicy{}
 	case KindBackendTrafficPolicy:
 		return &BackendTrafficPolicy{}
+	case KindBackendTLSPolicy:
+		return &BackendTLSPolicy{}
 	}
 	return nil
 }

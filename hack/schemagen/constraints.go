@@ -30,12 +30,13 @@ var enums = map[reflect.Type][]any{
 		v1alpha1.FailureActionRollback},
 	reflect.TypeFor[v1alpha1.RestartCondition](): {v1alpha1.RestartConditionNone, v1alpha1.RestartConditionOnFailure,
 		v1alpha1.RestartConditionAny},
-	reflect.TypeFor[v1alpha1.EndpointMode]():        {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
-	reflect.TypeFor[v1alpha1.MountType]():           {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
-	reflect.TypeFor[v1alpha1.FromNamespaces]():      {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
-	reflect.TypeFor[v1alpha1.GRPCMethodMatchType](): {v1alpha1.GRPCMethodMatchExact, v1alpha1.GRPCMethodMatchRegularExpression},
-	reflect.TypeFor[v1alpha1.GRPCHeaderMatchType](): {v1alpha1.GRPCHeaderMatchExact, v1alpha1.GRPCHeaderMatchRegularExpression},
-	reflect.TypeFor[v1alpha1.GRPCRouteFilterType](): anys(validation.GRPCFilterTypes()),
+	reflect.TypeFor[v1alpha1.EndpointMode]():            {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
+	reflect.TypeFor[v1alpha1.MountType]():               {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
+	reflect.TypeFor[v1alpha1.FromNamespaces]():          {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.GRPCMethodMatchType]():     {v1alpha1.GRPCMethodMatchExact, v1alpha1.GRPCMethodMatchRegularExpression},
+	reflect.TypeFor[v1alpha1.GRPCHeaderMatchType]():     {v1alpha1.GRPCHeaderMatchExact, v1alpha1.GRPCHeaderMatchRegularExpression},
+	reflect.TypeFor[v1alpha1.GRPCRouteFilterType]():     anys(validation.GRPCFilterTypes()),
+	reflect.TypeFor[v1alpha1.WellKnownCACertificates](): {v1alpha1.WellKnownCACertificatesSystem},
 }
 
 func anys[T any](values []T) []any {

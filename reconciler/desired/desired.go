@@ -464,7 +464,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
-				Secrets:  append(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies)...),
+				Secrets:  slices.Concat(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies), backendCAs(gw, routes, opts.Nginx.Policies)),
 				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
 				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes

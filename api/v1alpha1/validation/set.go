@@ -21,13 +21,16 @@ type set struct {
 	// kinds records, by "gateway/listener", the Routes and GRPCRoutes (as Routes) read so far
 	// that attach there: the Gateway API takes one kind per host of a listener.
 	kinds map[string][]*v1alpha1.Route
+	// backendTLS is the BackendTLSPolicy of each service a policy targets: the first read.
+	backendTLS map[string]*v1alpha1.BackendTLSPolicy
 }
 
 // validateSet checks what no object can check alone: unique names, references that resolve, and
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}, kinds: map[string][]*v1alpha1.Route{}}
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}, kinds: map[string][]*v1alpha1.Route{},
+		backendTLS: map[string]*v1alpha1.BackendTLSPolicy{}}
 	errs, unique := duplicates(objs)
 	for _, o := range unique {
 		name := o.GetObjectMeta().Name
@@ -38,6 +41,12 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			s.zones[name] = o
 		case *v1alpha1.Route:
 			s.routes[name] = o
+		case *v1alpha1.BackendTLSPolicy:
+			for _, t := range o.Spec.TargetRefs {
+				if s.backendTLS[t.Name] == nil {
+					s.backendTLS[t.Name] = o
+				}
+			}
 		}
 	}
 
@@ -50,9 +59,16 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 		case *v1alpha1.Gateway:
 			e = s.checkGateway(o, claims)
 		case *v1alpha1.Route:
-			e = s.checkRoute(o, claims)
+			e = append(s.checkRoute(o, claims), s.checkBackendTLS(o)...)
 		case *v1alpha1.GRPCRoute:
-			e = s.checkRoute(o.AsRoute(), claims)
+			rt := o.AsRoute()
+			e = append(s.checkRoute(rt, claims), s.checkBackendTLS(rt)...)
+		case *v1alpha1.BackendTLSPolicy:
+			for i, t := range o.Spec.TargetRefs {
+				if first := s.backendTLS[t.Name]; first != o {
+					e = append(e, field.Invalid(field.NewPath("spec", "targetRefs").Index(i).Child("name"), "is already the target of "+originOf(first)))
+				}
+			}
 		case *v1alpha1.VirtualIP:
 			e = s.checkVirtualIP(o, claims)
 		case v1alpha1.Policy:
@@ -223,6 +239,23 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		name := v1alpha1.StackName(r.Metadata.Namespace, svc.Name)
 		if first := claims.claim("service/"+name, r); first != nil {
 			errs = append(errs, field.Invalid(sp.Child("name"), "is already a swarm service declared by "+originOf(first)))
+		}
+	}
+	return errs
+}
+
+// checkBackendTLS reports the rules of r whose backends are not all reached alike: nginx speaks
+// TLS, and verifies it, one way per rule.
+func (s set) checkBackendTLS(r *v1alpha1.Route) field.ErrorList {
+	var errs field.ErrorList
+	for i, rule := range r.Spec.Rules {
+		for j, ref := range rule.BackendRefs {
+			if j > 0 && ref.IsService() && rule.BackendRefs[0].IsService() &&
+				s.backendTLS[r.BackendServiceName(ref)] != s.backendTLS[r.BackendServiceName(rule.BackendRefs[0])] {
+				errs = append(errs, field.Invalid(field.NewPath("spec", "rules").Index(i).Child("backendRefs").Index(j),
+					"is reached with another BackendTLSPolicy (or none) than backendRefs[0]: nginx speaks TLS one way per rule; split the rule"))
+				break
+			}
 		}
 	}
 	return errs

@@ -54,6 +54,8 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateClientTrafficPolicy(o)...)
 	case *v1alpha1.BackendTrafficPolicy:
 		errs = append(errs, validateBackendTrafficPolicy(o)...)
+	case *v1alpha1.BackendTLSPolicy:
+		errs = append(errs, validateBackendTLSPolicy(o)...)
 	}
 	return withObject(errs, o)
 }

@@ -125,11 +125,17 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	if rt := c.rule.Retry; rt != nil {
 		retry(rt, c.rule.Timeouts, line, module)
 	}
+	// Validation makes a rule's backends share their BackendTLSPolicy (or none).
+	service := ""
+	if i := slices.IndexFunc(targets, func(t target) bool { return t.service != "" }); i >= 0 {
+		service = targets[i].service
+	}
+	scheme := r.backendTLS(service, module, line)
 	if c.route.IsGRPC() {
-		line("grpc_pass grpc://", upstream, ";")
+		line("grpc_pass ", scheme, "://", upstream, ";")
 		return
 	}
-	line("proxy_pass http://", upstream, ";")
+	line("proxy_pass ", scheme, "://", upstream, ";")
 }
 
 // retryTries is how many tries a rule's retry allows nginx: its attempts are retries, nginx
@@ -424,8 +430,8 @@ func originRegex(origin string) string {
 // mirror is one RequestMirror filter of a candidate: the internal location its copies go through,
 // its target, and the share of requests it gets, in hundredths of a percent.
 type mirror struct {
-	location, target string
-	hundredths       int64
+	location, target, service string
+	hundredths                int64
 }
 
 // mirrors lists the RequestMirror filters of c that get any request.
@@ -446,9 +452,10 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 		if share <= 0 {
 			continue
 		}
-		host, port := r.opts.Backend(c.route.BackendServiceName(m.BackendRef), int32(*m.BackendRef.Port))
+		service := c.route.BackendServiceName(m.BackendRef)
+		host, port := r.opts.Backend(service, int32(*m.BackendRef.Port))
 		out = append(out, mirror{location: dispatchPrefix + c.name + "/m" + strconv.Itoa(len(out)),
-			target: host + ":" + strconv.Itoa(int(port)), hundredths: min(share, 10000)})
+			target: host + ":" + strconv.Itoa(int(port)), service: service, hundredths: min(share, 10000)})
 	}
 	return out
 }
@@ -468,7 +475,10 @@ func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
 		v := "sg_mirror_" + strconv.Itoa(c.id) + "_" + strconv.Itoa(i)
 		fmt.Fprintf(b, "        set $%s %s;\n", v, quote(m.target))
 		b.WriteString("        proxy_connect_timeout 2s;\n        proxy_send_timeout 10s;\n        proxy_read_timeout 10s;\n")
-		fmt.Fprintf(b, "        proxy_pass http://$%s$request_uri;\n    }\n", v)
+		scheme := r.backendTLS(m.service, "proxy", func(parts ...string) {
+			b.WriteString("        " + strings.Join(parts, "") + "\n")
+		})
+		fmt.Fprintf(b, "        proxy_pass %s://$%s$request_uri;\n    }\n", scheme, v)
 	}
 }
 

@@ -18,6 +18,9 @@ type Policies struct {
 	Security []*v1alpha1.SecurityPolicy
 	Client   []*v1alpha1.ClientTrafficPolicy
 	Backend  []*v1alpha1.BackendTrafficPolicy
+	// BackendTLS are the BackendTLSPolicies, in the order read: the first that targets a service
+	// applies to it (validation refuses a second).
+	BackendTLS []*v1alpha1.BackendTLSPolicy
 }
 
 // PoliciesOf picks the policies out of objs.
@@ -26,6 +29,7 @@ func PoliciesOf(objs []v1alpha1.Object) Policies {
 		Security: v1alpha1.PoliciesOf[*v1alpha1.SecurityPolicy](objs),
 		Client:   v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs),
 		Backend:  v1alpha1.PoliciesOf[*v1alpha1.BackendTrafficPolicy](objs),
+		BackendTLS: backendTLSPoliciesOf(objs),
 	}
 }
 
