@@ -26,9 +26,9 @@ type Policies struct {
 // PoliciesOf picks the policies out of objs.
 func PoliciesOf(objs []v1alpha1.Object) Policies {
 	return Policies{
-		Security: v1alpha1.PoliciesOf[*v1alpha1.SecurityPolicy](objs),
-		Client:   v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs),
-		Backend:  v1alpha1.PoliciesOf[*v1alpha1.BackendTrafficPolicy](objs),
+		Security:   v1alpha1.PoliciesOf[*v1alpha1.SecurityPolicy](objs),
+		Client:     v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs),
+		Backend:    v1alpha1.PoliciesOf[*v1alpha1.BackendTrafficPolicy](objs),
 		BackendTLS: backendTLSPoliciesOf(objs),
 	}
 }
