@@ -200,24 +200,26 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case ref.SectionName == "":
 			var serving, allowed int
 			for _, l := range gw.Spec.Listeners {
-				if !serves(&l) {
+				if !serves(&l) || !l.AllowsKind(r.RouteKind()) {
 					continue
 				}
 				serving++
-				if l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) && l.AllowsKind(r.RouteKind()) {
+				if l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) {
 					allowed++
 					listeners = append(listeners, ref.Name+"/"+string(l.Name))
 				}
 			}
 			switch {
 			case serving == 0:
-				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" has a hostname matching spec.hostnames"))
+				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" that takes "+string(r.RouteKind())+"s has a hostname matching spec.hostnames"))
 			case allowed == 0:
 				errs = append(errs, field.Invalid(pp.Child("name"), "Gateway "+ref.Name+" "+notAllowed(gw)))
 			}
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				dangling+"listener of Gateway "+ref.Name))
+		case !gw.Listener(ref.SectionName).AllowsKind(r.RouteKind()):
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener that takes no "+string(r.RouteKind())+"s (allowedRoutes.kinds)"))
 		case !serves(gw.Listener(ref.SectionName)):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
 		case !gw.Listener(ref.SectionName).Allows(gw.Metadata.Namespace, r.Metadata.Namespace):
