@@ -102,8 +102,13 @@ func validateGRPCMatch(p *field.Path, m *v1alpha1.GRPCRouteMatch) field.ErrorLis
 	return errs
 }
 
+// wideHexEscape is a character by its code ("\x{100}"), which PCRE, as nginx uses it (bytes, not
+// UTF-8), takes up to \x{ff} only.
+var wideHexEscape = regexp.MustCompile(`\\x\{0*[1-9A-Fa-f][0-9A-Fa-f]{2,}\}`)
+
 // validateRegex accepts the regular expressions nginx (PCRE) reads as Go does: those Go's
-// syntax takes, printable, without named groups (in nginx, a named group sets a variable).
+// syntax takes, printable, without named groups (in nginx, a named group sets a variable) or
+// character codes over \x{ff}.
 func validateRegex(p *field.Path, re string) field.ErrorList {
 	switch {
 	case len(re) > 1024:
@@ -112,6 +117,8 @@ func validateRegex(p *field.Path, re string) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, "must not contain whitespace or control characters")}
 	case strings.Contains(re, "(?P<") || strings.Contains(re, "(?<") || strings.Contains(re, "(?'"):
 		return field.ErrorList{field.Invalid(p, "must not have named groups, which nginx makes variables of")}
+	case wideHexEscape.MatchString(re):
+		return field.ErrorList{field.Invalid(p, `must not name characters over \x{ff} by code: nginx matches bytes; write the character itself`)}
 	}
 	if _, err := regexp.Compile(re); err != nil {
 		return field.ErrorList{field.Invalid(p, "is not a regular expression (Go's syntax, which PCRE also reads)")}

@@ -38,6 +38,12 @@ func TestValidateGRPCRoute(t *testing.T) {
 		{"regex with whitespace", func(g *v1alpha1.GRPCRoute) {
 			g.Spec.Rules[0].Matches[0].Method = &v1alpha1.GRPCMethodMatch{Type: v1alpha1.GRPCMethodMatchRegularExpression, Method: "a b"}
 		}, []string{"spec.rules[0].matches[0].method.method: must not contain whitespace or control characters"}},
+		{"character code over ff", func(g *v1alpha1.GRPCRoute) {
+			g.Spec.Rules[0].Matches[0].Headers = []v1alpha1.GRPCHeaderMatch{{Type: v1alpha1.GRPCHeaderMatchRegularExpression, Name: "x-a", Value: `[\x{41}-\x{100}]`}}
+		}, []string{`spec.rules[0].matches[0].headers[0].value: must not name characters over \x{ff} by code`}},
+		{"character code up to ff", func(g *v1alpha1.GRPCRoute) {
+			g.Spec.Rules[0].Matches[0].Headers = []v1alpha1.GRPCHeaderMatch{{Type: v1alpha1.GRPCHeaderMatchRegularExpression, Name: "x-a", Value: `[\x{41}-\x{0ff}]é\pL`}}
+		}, nil},
 		{"duplicate header", func(g *v1alpha1.GRPCRoute) {
 			g.Spec.Rules[0].Matches[0].Headers = []v1alpha1.GRPCHeaderMatch{{Name: "x-a", Value: "1"}, {Name: "X-A", Value: "2"}}
 		}, []string{"spec.rules[0].matches[0].headers[1].name: "}},
