@@ -3,8 +3,10 @@ package nginx
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 )
 
 // grpcRoutesIn decodes and defaults the GRPCRoutes of manifests, for Options.GRPCRoutes.
@@ -167,5 +170,66 @@ spec:
 				t.Errorf("%s %s: the backend got %v", tr.name, c.method, header.Get("echo-method"))
 			}
 		}
+	}
+}
+
+// hostileGRPC renders a GRPCRoute whose regular expressions (service, method, header) and exact
+// header value all hold value, or returns false when validation refuses it.
+func hostileGRPC(t *testing.T, value string) (string, bool) {
+	t.Helper()
+	gw := &v1alpha1.Gateway{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindGateway},
+		Metadata: v1alpha1.ObjectMeta{Name: "gw"}, Spec: v1alpha1.GatewaySpec{Listeners: []v1alpha1.Listener{{Name: "h2c", Port: 50051}}}}
+	port := v1alpha1.PortNumber(50051)
+	g := &v1alpha1.GRPCRoute{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindGRPCRoute},
+		Metadata: v1alpha1.ObjectMeta{Name: "rpc"}, Spec: v1alpha1.GRPCRouteSpec{
+			ParentRefs: []v1alpha1.ParentRef{{Name: "gw"}},
+			Rules: []v1alpha1.GRPCRouteRule{{
+				Matches: []v1alpha1.GRPCRouteMatch{{
+					Method: &v1alpha1.GRPCMethodMatch{Type: v1alpha1.GRPCMethodMatchRegularExpression, Service: value, Method: value},
+					Headers: []v1alpha1.GRPCHeaderMatch{{Type: v1alpha1.GRPCHeaderMatchRegularExpression, Name: "x-re", Value: value},
+						{Name: "x-exact", Value: value}},
+				}},
+				BackendRefs: []v1alpha1.BackendRef{{Name: "svc", Port: &port}},
+			}},
+		}}
+	gw.Default()
+	g.Default()
+	if errs := validation.Validate([]v1alpha1.Object{gw, g}); len(errs) > 0 {
+		return "", false
+	}
+	conf, err := Render(gw, []*v1alpha1.Route{g.AsRoute()}, Options{GRPCRoutes: []*v1alpha1.GRPCRoute{g}})
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		return "", false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(conf), true
+}
+
+// TestGRPCStructureIgnoresValues renders hostile values in a GRPCRoute's regular expressions and
+// header values: what validation lets through must leave the config's shape unchanged (a named
+// group, which would set an nginx variable, is refused), and the real nginx must accept it.
+func TestGRPCStructureIgnoresValues(t *testing.T) {
+	ref, ok := hostileGRPC(t, "a")
+	if !ok {
+		t.Fatal("a benign value is invalid")
+	}
+	want := structure(t, ref)
+	accepted := 0
+	for _, v := range append(slices.Clone(nasty), `(?P<sg_upstream>x)`, `(?<sg_route>x)`, `\x{100}`, `a)|(b`, `.*$`, `[^/]+\z`, `(?i)é\pL`) {
+		conf, ok := hostileGRPC(t, v)
+		if !ok {
+			continue
+		}
+		accepted++
+		if got := structure(t, conf); got != want {
+			t.Fatalf("value %q changed the config's structure:\n%s", v, conf)
+		}
+		nginxTest(t, []byte(conf))
+	}
+	if accepted < 10 {
+		t.Errorf("only %d hostile values passed validation; the test proves little", accepted)
 	}
 }
