@@ -85,8 +85,8 @@ func grpcCall(t *testing.T, addr, host, method string, creds credentials.Transpo
 
 // TestServeGRPC serves a GRPCRoute through the real nginx on an HTTP listener (h2c) and an HTTPS
 // one: calls go by service and method (exact and regular expression) and header, get the
-// request header filter, and fail UNAVAILABLE without a backend and UNIMPLEMENTED without a
-// matching rule, as the Gateway API's conformance cases expect.
+// request header filter, and fail UNAVAILABLE without a backend (or all of weight 0) and
+// UNIMPLEMENTED without a matching rule, as the Gateway API's conformance cases expect.
 func TestServeGRPC(t *testing.T) {
 	h2c, tlsPort := freePort(t), freePort(t)
 	input := []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
@@ -114,6 +114,8 @@ spec:
     - matches: [{method: {method: Hdr}, headers: [{type: RegularExpression, name: env, value: 'prod|staging'}]}]
       backendRefs: [{name: b, port: 1}]
     - matches: [{method: {service: none.None}}]
+    - matches: [{method: {service: zero.Zero}}]
+      backendRefs: [{name: a, port: 1, weight: 0}, {name: b, port: 1, weight: 0}]
 `, h2c, tlsPort))
 	gw, routes := loadInput(t, "grpc.yaml", input)
 	opts := Options{GRPCRoutes: grpcRoutesIn(input)}
@@ -143,6 +145,7 @@ spec:
 		{"/any.Svc/Hdr", []string{"env", "staging"}, want{codes.OK, "b", ""}},
 		{"/any.Svc/Hdr", []string{"env", "dev"}, want{codes.Unimplemented, "", ""}},
 		{"/none.None/X", nil, want{codes.Unavailable, "", ""}},
+		{"/zero.Zero/X", nil, want{codes.Unavailable, "", ""}},
 		{"/zzz.Z/Q", nil, want{codes.Unimplemented, "", ""}},
 	}
 	transports := []struct {
