@@ -30,16 +30,16 @@ func (r *renderer) shared(servers []*server) map[*v1alpha1.Listener][]*server {
 
 // forwardsAll tells whether s, a host's server, holds one rule that takes every request of the
 // host and forwards it as it is to one backend service: one unconditional match of every path,
-// no filters, timeouts or retries, the gateway's request body settings, no policy, and one
-// backend that gets all requests and exists, is permitted and has a port. Anything else keeps a
-// server of its own, rendered as always.
+// no filters, timeouts, retries or session persistence, the gateway's request body settings, no
+// policy, and one backend that gets all requests and exists, is permitted and has a port.
+// Anything else keeps a server of its own, rendered as always.
 func (r *renderer) forwardsAll(s *server) bool {
 	if s.fallback || len(s.candidates) != 1 {
 		return false
 	}
 	c := s.candidates[0]
 	if c.exact || c.path != "/" || c.conditional() || len(c.rule.Filters) > 0 || c.rule.Timeouts != nil || c.rule.Retry != nil ||
-		r.body(c) != r.gatewayBody {
+		c.rule.SessionPersistence != nil || r.body(c) != r.gatewayBody {
 		return false
 	}
 	scope := v1alpha1.PolicyScope{Gateway: r.gw, Listener: c.listener, Route: c.route, Rule: c.ruleIdx}
@@ -65,7 +65,7 @@ func (r *renderer) sharedServer(b *bytes.Buffer, l *v1alpha1.Listener, hosts []*
 	for i, s := range hosts {
 		c := s.candidates[0]
 		route, rule := ruleNames(c)
-		_, _, targets, _ := r.upstream(c) // one target with an address: forwardsAll
+		_, _, targets, _ := r.upstream(c, "") // one target with an address, no session: forwardsAll
 		values[i] = [4]string{route, rule, targets[0].addr, targets[0].service}
 	}
 	// hostValue is the value of the i-th variable: the one every host has, else a map's.
