@@ -88,12 +88,13 @@ func TestServeSessionPersistence(t *testing.T) {
 		}
 		return out
 	}
-	// serve renders the sessions with the app's tasks and serves them on a port of their own.
-	serve := func(app ...string) v1alpha1.PortNumber {
+	// render serves the sessions with opts on a port of their own.
+	render := func(opts Options) v1alpha1.PortNumber {
 		port := freePort(t)
 		manifests := []byte(fmt.Sprintf(sessions, port, backendPort))
 		gw, routes := loadInput(t, "sessions.yaml", manifests)
-		conf, err := Render(gw, routes, Options{Tasks: tasks(app...), Policies: policiesIn(manifests)})
+		opts.Policies = policiesIn(manifests)
+		conf, err := Render(gw, routes, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +102,8 @@ func TestServeSessionPersistence(t *testing.T) {
 		startNginx(t, conf, port)
 		return port
 	}
+	// serve serves the sessions pooled to the app's tasks.
+	serve := func(app ...string) v1alpha1.PortNumber { return render(Options{Tasks: tasks(app...)}) }
 	port := serve(addrs...)
 	client := &http.Client{Timeout: 5 * time.Second}
 	// send asks for path on host through the gateway on port with the given request headers and
@@ -134,9 +137,9 @@ func TestServeSessionPersistence(t *testing.T) {
 		}
 		return name + "=" + value, first
 	}
-	// sticks checks that a session's requests all reach the task its first one did, and that no
-	// answer hands it another token.
-	sticks := func(t *testing.T, first, host, path string, headers map[string]string, issued string) {
+	// sticks checks that a session's requests through port all reach the task its first one did,
+	// and that no answer hands it another token.
+	sticks := func(t *testing.T, port v1alpha1.PortNumber, first, host, path string, headers map[string]string, issued string) {
 		t.Helper()
 		for range 10 {
 			got, h := send(port, host, path, headers)
@@ -148,36 +151,43 @@ func TestServeSessionPersistence(t *testing.T) {
 
 	t.Run("a cookie session stays on its task", func(t *testing.T) {
 		cookie, first := cookieSession(port, "/cookie", "sg-session", " Path=/; HttpOnly")
-		sticks(t, first, "shop.test", "/cookie", map[string]string{"Cookie": "a=1; " + cookie + "; b=2"}, "Set-Cookie")
+		sticks(t, port, first, "shop.test", "/cookie", map[string]string{"Cookie": "a=1; " + cookie + "; b=2"}, "Set-Cookie")
 	})
 	t.Run("a permanent cookie lives absoluteTimeout", func(t *testing.T) {
 		cookie, first := cookieSession(port, "/permanent", "shop-id", " Path=/; HttpOnly; Max-Age=3600")
-		sticks(t, first, "shop.test", "/permanent", map[string]string{"Cookie": cookie}, "Set-Cookie")
+		sticks(t, port, first, "shop.test", "/permanent", map[string]string{"Cookie": cookie}, "Set-Cookie")
 	})
 	t.Run("a header session stays on its task", func(t *testing.T) {
 		first, h := send(port, "shop.test", "/header", nil)
 		if !token.MatchString(h.Get("X-Session")) || h.Get("Set-Cookie") != "" {
 			t.Fatalf("a new session got X-Session %q, Set-Cookie %q", h.Get("X-Session"), h.Get("Set-Cookie"))
 		}
-		sticks(t, first, "shop.test", "/header", map[string]string{"X-Session": h.Get("X-Session")}, "X-Session")
+		sticks(t, port, first, "shop.test", "/header", map[string]string{"X-Session": h.Get("X-Session")}, "X-Session")
 	})
 	t.Run("a BackendTrafficPolicy's session", func(t *testing.T) {
 		first, h := send(port, "api.test", "/", nil)
 		if !token.MatchString(h.Get("X-Api-Session")) {
 			t.Fatalf("a new session got X-Api-Session %q", h.Get("X-Api-Session"))
 		}
-		sticks(t, first, "api.test", "/", map[string]string{"X-Api-Session": h.Get("X-Api-Session")}, "X-Api-Session")
+		sticks(t, port, first, "api.test", "/", map[string]string{"X-Api-Session": h.Get("X-Api-Session")}, "X-Api-Session")
 	})
-	t.Run("a session keeps its weighted backend", func(t *testing.T) {
+	keepsBackend := func(t *testing.T, port v1alpha1.PortNumber) {
 		seen := map[string]bool{}
 		for range 20 {
 			cookie, first := cookieSession(port, "/split", "sg-session", " Path=/; HttpOnly")
 			seen[first] = true
-			sticks(t, first, "shop.test", "/split", map[string]string{"Cookie": cookie}, "Set-Cookie")
+			sticks(t, port, first, "shop.test", "/split", map[string]string{"Cookie": cookie}, "Set-Cookie")
 		}
 		if !seen["127.0.0.4"] || len(seen) < 2 {
 			t.Errorf("20 sessions reached %v; want both backends", seen)
 		}
+	}
+	t.Run("a session keeps its weighted backend", func(t *testing.T) { keepsBackend(t, port) })
+	t.Run("without agents, a session keeps its weighted backend", func(t *testing.T) {
+		// Names nginx resolves: app is its first task, other its only one.
+		keepsBackend(t, render(Options{Backend: func(service string, port int32) (string, int32) {
+			return map[string]string{"app": "127.0.0.1", "other": "127.0.0.4"}[service], port
+		}}))
 	})
 	t.Run("a rule without session persistence hands out no token", func(t *testing.T) {
 		if _, h := send(port, "shop.test", "/plain", nil); h.Get("Set-Cookie") != "" {
