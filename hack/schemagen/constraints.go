@@ -33,6 +33,8 @@ var enums = map[reflect.Type][]any{
 	reflect.TypeFor[v1alpha1.EndpointMode]():            {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
 	reflect.TypeFor[v1alpha1.MountType]():               {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
 	reflect.TypeFor[v1alpha1.FromNamespaces]():          {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.SessionPersistenceType]():  {v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader},
+	reflect.TypeFor[v1alpha1.CookieLifetimeType]():      {v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent},
 	reflect.TypeFor[v1alpha1.GRPCMethodMatchType]():     {v1alpha1.GRPCMethodMatchExact, v1alpha1.GRPCMethodMatchRegularExpression},
 	reflect.TypeFor[v1alpha1.GRPCHeaderMatchType]():     {v1alpha1.GRPCHeaderMatchExact, v1alpha1.GRPCHeaderMatchRegularExpression},
 	reflect.TypeFor[v1alpha1.GRPCRouteFilterType]():     anys(validation.GRPCFilterTypes()),
@@ -163,6 +165,14 @@ func fieldRules() []fieldRule {
 		}},
 		// Refused by validation (nginx cannot wait between attempts): an editor says so at once.
 		{"RouteRetry", "backoff", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		// Refused by validation (nginx keeps no session state).
+		{"SessionPersistence", "idleTimeout", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		{"SessionPersistence", "sessionName", func(s *jsonschema.Schema) {
+			pattern("sessionName", 128)(s)
+			s.Default = v1alpha1.DefaultSessionName
+		}},
+		{"SessionPersistence", "type", def(v1alpha1.SessionPersistenceCookie)},
+		{"CookieConfig", "lifetimeType", def(v1alpha1.CookieLifetimeSession)},
 		// Defaults, as the API's Default methods fill them in (editors show and complete them).
 		{"GatewaySpec", "mode", def(v1alpha1.ServiceModeReplicated)},
 		{"GatewaySpec", "replicas", def(1)},

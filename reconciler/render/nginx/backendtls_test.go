@@ -75,6 +75,15 @@ spec:
     - matches: [{path: {value: /wrong-ca}}]
       backendRefs: [{name: wrong-ca, port: 443}]
 ---
+# A host that forwards everything to one backend: over TLS, it keeps a server of its own.
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: whole}
+spec:
+  parentRefs: [{name: gw, sectionName: http}]
+  hostnames: [whole.test]
+  rules: [{backendRefs: [{name: verified, port: 443}]}]
+---
 apiVersion: swarmgate.io/v1alpha1
 kind: GRPCRoute
 metadata: {name: rpc}
@@ -153,6 +162,9 @@ spec:
 		if got := statusOf(t, port, "web.test", "GET", path); got != want {
 			t.Errorf("GET %s: %d, want %d", path, got, want)
 		}
+	}
+	if got := statusOf(t, port, "whole.test", "GET", "/"); got != 200 {
+		t.Errorf("GET whole.test/: %d, want 200", got)
 	}
 	if code, _ := grpcCall(t, fmt.Sprintf("127.0.0.1:%d", h2c), "rpc.test", "/any.Svc/Call", insecure.NewCredentials()); code != codes.OK {
 		t.Errorf("gRPC call to a TLS backend: %v, want OK", code)
