@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -49,9 +50,50 @@ func validateGRPCRoute(g *v1alpha1.GRPCRoute) field.ErrorList {
 			}
 			rt.Spec.Rules[i].Filters = append(rt.Spec.Rules[i].Filters, v1alpha1.RouteFilter{Type: v1alpha1.FilterType(f.Type),
 				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+			errs = append(errs, grpcHeaderNames(fp.Child(filterFields[v1alpha1.FilterType(f.Type)]), f.RequestHeaderModifier, f.ResponseHeaderModifier)...)
+		}
+		for j, ref := range rule.BackendRefs {
+			for k, f := range ref.Filters {
+				fp := rp.Child("backendRefs").Index(j).Child("filters").Index(k).Child(filterFields[f.Type])
+				errs = append(errs, grpcHeaderNames(fp, f.RequestHeaderModifier, f.ResponseHeaderModifier)...)
+			}
 		}
 	}
 	return append(errs, validateRoute(rt)...)
+}
+
+// maxGRPCHeaderLength bounds the names of the headers a GRPCRoute's filters change: nginx's grpc
+// module keeps them in a hash of 64-byte buckets that no directive grows.
+const maxGRPCHeaderLength = 46
+
+// grpcHeaderNames refuses header names longer than maxGRPCHeaderLength in a GRPCRoute filter's
+// header modifier (p is the modifier's path).
+func grpcHeaderNames(p *field.Path, mods ...*v1alpha1.HeaderModifier) field.ErrorList {
+	var errs field.ErrorList
+	for _, m := range mods {
+		if m == nil {
+			continue
+		}
+		lists := map[string][]v1alpha1.HeaderName{"remove": m.Remove}
+		for _, h := range m.Set {
+			lists["set"] = append(lists["set"], h.Name)
+		}
+		for _, h := range m.Add {
+			lists["add"] = append(lists["add"], h.Name)
+		}
+		for _, list := range []string{"set", "add", "remove"} {
+			for i, name := range lists[list] {
+				if len(name) > maxGRPCHeaderLength {
+					ip := p.Child(list).Index(i)
+					if list != "remove" {
+						ip = ip.Child("name")
+					}
+					errs = append(errs, field.Invalid(ip, fmt.Sprintf("is longer than %d characters, the most nginx's grpc module takes", maxGRPCHeaderLength)))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 func validateGRPCMatch(p *field.Path, m *v1alpha1.GRPCRouteMatch) field.ErrorList {

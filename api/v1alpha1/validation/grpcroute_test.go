@@ -1,6 +1,7 @@
 package validation_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -50,6 +51,11 @@ func TestValidateGRPCRoute(t *testing.T) {
 		{"unknown filter type", func(g *v1alpha1.GRPCRoute) {
 			g.Spec.Rules[0].Filters = []v1alpha1.GRPCRouteFilter{{Type: "URLRewrite"}}
 		}, []string{"spec.rules[0].filters[0].type: "}},
+		{"long header name", func(g *v1alpha1.GRPCRoute) {
+			g.Spec.Rules[0].Filters = []v1alpha1.GRPCRouteFilter{{Type: "ResponseHeaderModifier", ResponseHeaderModifier: &v1alpha1.HeaderModifier{
+				Set: []v1alpha1.HTTPHeader{{Name: v1alpha1.HeaderName(strings.Repeat("x", 46)), Value: "1"}},
+				Remove: []v1alpha1.HeaderName{v1alpha1.HeaderName(strings.Repeat("x", 47))}}}}
+		}, []string{"spec.rules[0].filters[0].responseHeaderModifier.remove[0]: is longer than 46 characters, the most nginx's grpc module takes"}},
 		{"backend without port", func(g *v1alpha1.GRPCRoute) { g.Spec.Rules[0].BackendRefs[0].Port = nil },
 			[]string{"spec.rules[0].backendRefs[0]"}},
 		{"no parent", func(g *v1alpha1.GRPCRoute) { g.Spec.ParentRefs = nil }, []string{"spec.parentRefs: "}},
