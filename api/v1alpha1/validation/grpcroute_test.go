@@ -53,7 +53,7 @@ func TestValidateGRPCRoute(t *testing.T) {
 		}, []string{"spec.rules[0].filters[0].type: "}},
 		{"long header name", func(g *v1alpha1.GRPCRoute) {
 			g.Spec.Rules[0].Filters = []v1alpha1.GRPCRouteFilter{{Type: "ResponseHeaderModifier", ResponseHeaderModifier: &v1alpha1.HeaderModifier{
-				Set: []v1alpha1.HTTPHeader{{Name: v1alpha1.HeaderName(strings.Repeat("x", 46)), Value: "1"}},
+				Set:    []v1alpha1.HTTPHeader{{Name: v1alpha1.HeaderName(strings.Repeat("x", 46)), Value: "1"}},
 				Remove: []v1alpha1.HeaderName{v1alpha1.HeaderName(strings.Repeat("x", 47))}}}}
 		}, []string{"spec.rules[0].filters[0].responseHeaderModifier.remove[0]: is longer than 46 characters, the most nginx's grpc module takes"}},
 		{"backend without port", func(g *v1alpha1.GRPCRoute) { g.Spec.Rules[0].BackendRefs[0].Port = nil },
