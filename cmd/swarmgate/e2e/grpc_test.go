@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,7 +90,7 @@ spec:
 	if err := os.WriteFile(filepath.Join(dir, "grpc.yaml"), []byte(manifests), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startOperatorOn(t, "unix://"+proxy.Socket, operatorPort, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
+	op := startOperatorOn(t, "unix://"+proxy.Socket, operatorPort, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h",
 		"--agent-token-file", tokenFile, "--listen", fmt.Sprintf("0.0.0.0:%d", operatorPort))
 	t.Cleanup(func() { runCommand(t, command("delete", "-f", dir, "--instance", instance)) })
 
@@ -122,6 +123,13 @@ spec:
 	for method, want := range map[string]codes.Code{"/echo.Nowhere/Call": codes.Unavailable, "/echo.Secure/Other": codes.Unimplemented} {
 		if code, _ := call(method); code != want {
 			t.Errorf("%s: %v, want %v", method, code, want)
+		}
+	}
+	// The new kinds are listed with the others, as the operator sees them.
+	out := mustSucceed(t, "get", "--server", "http://"+op.listen).stdout
+	for _, want := range []string{"GRPCRoute", "grpc-calls", "BackendTLSPolicy", "grpc-echo-tls"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get lacks %s:\n%s", want, out)
 		}
 	}
 }
