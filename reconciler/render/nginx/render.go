@@ -185,7 +185,7 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
-	return fmt.Sprintf("Route %s: %s: %s", e.Route.Metadata.Name, e.Field, e.Detail)
+	return fmt.Sprintf("%s %s: %s: %s", e.Route.RouteKind(), e.Route.Metadata.Name, e.Field, e.Detail)
 }
 
 // SizeError is a gateway whose config is over the limit: a swarm secret's size, or the agents'.
@@ -676,7 +676,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		if c.rule.Name != nil { // a DNS-1123 label: nothing a comment could be ended by
 			rule += " (" + string(*c.rule.Name) + ")"
 		}
-		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+c.name))
+		fmt.Fprintf(b, "\n    # %s %s rule %s match %d.\n    location = %s {\n        internal;\n", c.route.RouteKind(), routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+c.name))
 		r.writeBodyOverride(b, r.body(c), "        ")
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
