@@ -107,19 +107,21 @@ type GRPCHeaderMatch struct {
 	Value string `json:"value"`
 }
 
-// GRPCRouteFilterType names a GRPCRouteFilter: RequestHeaderModifier or ResponseHeaderModifier,
-// as a Route's filters of those types. The Gateway API's RequestMirror is refused: nginx's mirrors
-// speak HTTP/1.1, which gRPC servers do not take.
+// GRPCRouteFilterType names a GRPCRouteFilter: RequestHeaderModifier, ResponseHeaderModifier or
+// RequestMirror, as a Route's filters of those types.
 type GRPCRouteFilterType string
 
 // GRPCRouteFilter changes a call's headers on its way. Exactly the field named by Type is set.
 type GRPCRouteFilter struct {
-	// Type is RequestHeaderModifier or ResponseHeaderModifier.
+	// Type is RequestHeaderModifier, ResponseHeaderModifier or RequestMirror.
 	Type GRPCRouteFilterType `json:"type"`
 	// RequestHeaderModifier changes the headers sent to the backend.
 	RequestHeaderModifier *HeaderModifier `json:"requestHeaderModifier,omitempty"`
 	// ResponseHeaderModifier changes the headers sent to the client.
 	ResponseHeaderModifier *HeaderModifier `json:"responseHeaderModifier,omitempty"`
+	// RequestMirror sends a copy of each call (or of a share of them) to another gRPC service,
+	// whose answers are thrown away. A rule may have several.
+	RequestMirror *RequestMirror `json:"requestMirror,omitempty"`
 }
 
 // Default implements Object.
@@ -145,6 +147,11 @@ func (g *GRPCRoute) Default() {
 				rule.BackendRefs[j].Weight = ptr(int32(1))
 			}
 		}
+		for j := range rule.Filters {
+			if m := rule.Filters[j].RequestMirror; m != nil && m.Fraction != nil && m.Fraction.Denominator == nil {
+				m.Fraction.Denominator = ptr(int32(100))
+			}
+		}
 	}
 }
 
@@ -163,7 +170,8 @@ func (g *GRPCRoute) AsRoute() *Route {
 		r := &rt.Spec.Rules[i]
 		r.Name, r.Timeouts, r.Retry, r.BackendRefs = gr.Name, gr.Timeouts, gr.Retry, gr.BackendRefs
 		for _, f := range gr.Filters {
-			r.Filters = append(r.Filters, RouteFilter{Type: FilterType(f.Type), RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+			r.Filters = append(r.Filters, RouteFilter{Type: FilterType(f.Type), RequestHeaderModifier: f.RequestHeaderModifier,
+				ResponseHeaderModifier: f.ResponseHeaderModifier, RequestMirror: f.RequestMirror})
 		}
 		r.Matches = make([]RouteMatch, len(gr.Matches))
 		for j, gm := range gr.Matches {

@@ -17,7 +17,7 @@ var (
 )
 
 var grpcFilterTypes = []v1alpha1.GRPCRouteFilterType{v1alpha1.GRPCRouteFilterType(v1alpha1.FilterRequestHeaderModifier),
-	v1alpha1.GRPCRouteFilterType(v1alpha1.FilterResponseHeaderModifier)}
+	v1alpha1.GRPCRouteFilterType(v1alpha1.FilterResponseHeaderModifier), v1alpha1.GRPCRouteFilterType(v1alpha1.FilterRequestMirror)}
 
 // GRPCFilterTypes are the types of a GRPCRoute's filters, for the JSON Schema.
 func GRPCFilterTypes() []v1alpha1.GRPCRouteFilterType { return slices.Clone(grpcFilterTypes) }
@@ -42,14 +42,11 @@ func validateGRPCRoute(g *v1alpha1.GRPCRoute) field.ErrorList {
 		for j, f := range rule.Filters {
 			fp := rp.Child("filters").Index(j)
 			if e := oneOf(fp.Child("type"), f.Type, grpcFilterTypes...); e != nil {
-				if f.Type == v1alpha1.GRPCRouteFilterType(v1alpha1.FilterRequestMirror) {
-					e = field.ErrorList{field.Forbidden(fp.Child("type"), "nginx mirrors requests over HTTP/1.1, which gRPC servers do not take")}
-				}
 				errs = append(errs, e...)
 				continue
 			}
 			rt.Spec.Rules[i].Filters = append(rt.Spec.Rules[i].Filters, v1alpha1.RouteFilter{Type: v1alpha1.FilterType(f.Type),
-				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier})
+				RequestHeaderModifier: f.RequestHeaderModifier, ResponseHeaderModifier: f.ResponseHeaderModifier, RequestMirror: f.RequestMirror})
 			errs = append(errs, grpcHeaderNames(fp.Child(filterFields[v1alpha1.FilterType(f.Type)]), f.RequestHeaderModifier, f.ResponseHeaderModifier)...)
 		}
 		for j, ref := range rule.BackendRefs {

@@ -474,11 +474,11 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 
 // mirrorLocations writes the internal locations c's mirrors send their copies through: the
 // request as the client sent it ($request_uri: method, URI, headers and body), to the mirror's
-// service, for its share of requests. The answers are thrown away; short timeouts, because nginx
+// service, for its share of requests (a GRPCRoute's by grpc_pass, HTTP/2). The answers are thrown away; short timeouts, because nginx
 // finishes a request (and goes on to the next on its connection) only once its mirrors are done.
 func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
 	for i, m := range r.mirrors(c) {
-		fmt.Fprintf(b, "\n    # Route %s rule %d match %d: mirror %d.\n    location = %s {\n        internal;\n", routeKey(c.route), c.ruleIdx, c.matchIdx, i, quote(m.location))
+		fmt.Fprintf(b, "\n    # %s %s rule %d match %d: mirror %d.\n    location = %s {\n        internal;\n", c.route.RouteKind(), routeKey(c.route), c.ruleIdx, c.matchIdx, i, quote(m.location))
 		if m.hundredths < 10000 {
 			// A key of its own per mirror: mirrors with equal shares copy different requests.
 			sample := r.addBlock(`split_clients "${request_id}`+strconv.Itoa(i)+`"`, fmt.Sprintf("    %d.%02d%% 1;\n    * \"\";\n", m.hundredths/100, m.hundredths%100))
@@ -486,10 +486,19 @@ func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
 		}
 		v := "sg_mirror_" + strconv.Itoa(c.id) + "_" + strconv.Itoa(i)
 		fmt.Fprintf(b, "        set $%s %s;\n", v, quote(m.target))
-		b.WriteString("        proxy_connect_timeout 2s;\n        proxy_send_timeout 10s;\n        proxy_read_timeout 10s;\n")
-		scheme := r.backendTLS(m.service, "proxy", func(parts ...string) {
+		module := "proxy"
+		if c.route.IsGRPC() {
+			module = "grpc"
+		}
+		b.WriteString("        " + module + "_connect_timeout 2s;\n        " + module + "_send_timeout 10s;\n        " + module + "_read_timeout 10s;\n")
+		scheme := r.backendTLS(m.service, module, func(parts ...string) {
 			b.WriteString("        " + strings.Join(parts, "") + "\n")
 		})
+		if c.route.IsGRPC() {
+			// grpc_pass takes no URI: the call's own path, which the mirror's location replaced.
+			fmt.Fprintf(b, "        rewrite ^ $request_uri break;\n        grpc_pass %s://$%s;\n    }\n", scheme, v)
+			continue
+		}
 		fmt.Fprintf(b, "        proxy_pass %s://$%s$request_uri;\n    }\n", scheme, v)
 	}
 }

@@ -85,7 +85,7 @@ func grpcCall(t *testing.T, addr, host, method string, creds credentials.Transpo
 
 // TestServeGRPC serves a GRPCRoute through the real nginx on an HTTP listener (h2c) and an HTTPS
 // one: calls go by service and method (exact and regular expression) and header, get the
-// request header filter, and fail UNAVAILABLE without a backend (or all of weight 0) and
+// request header filter, are mirrored, and fail UNAVAILABLE without a backend (or all of weight 0) and
 // UNIMPLEMENTED without a matching rule, as the Gateway API's conformance cases expect.
 func TestServeGRPC(t *testing.T) {
 	h2c, tlsPort := freePort(t), freePort(t)
@@ -116,10 +116,30 @@ spec:
     - matches: [{method: {service: none.None}}]
     - matches: [{method: {service: zero.Zero}}]
       backendRefs: [{name: a, port: 1, weight: 0}, {name: b, port: 1, weight: 0}]
+    - matches: [{method: {service: echo.Mirrored}}]
+      filters: [{type: RequestMirror, requestMirror: {backendRef: {name: mirror, port: 1}}}]
+      backendRefs: [{name: a, port: 1}]
 `, h2c, tlsPort))
 	gw, routes := loadInput(t, "grpc.yaml", input)
 	opts := Options{GRPCRoutes: grpcRoutesIn(input)}
 	echoes := grpcEchoes(t, "a", "b")
+	// The mirror's copies: the methods called, which it answers as the echoes do.
+	mirrored := make(chan string, 16)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		if err := stream.RecvMsg(new(healthpb.HealthCheckRequest)); err != nil {
+			return err
+		}
+		method, _ := grpc.MethodFromServerStream(stream)
+		mirrored <- method
+		return stream.SendMsg(&healthpb.HealthCheckResponse{})
+	}))
+	go func() { _ = mirror.Serve(l) }()
+	t.Cleanup(mirror.Stop)
+	echoes["mirror"] = int32(l.Addr().(*net.TCPAddr).Port)
 	opts.Backend = func(service string, _ int32) (string, int32) { return "127.0.0.1", echoes[service] }
 	conf, err := Render(gw, routes, opts)
 	if err != nil {
@@ -146,6 +166,7 @@ spec:
 		{"/any.Svc/Hdr", []string{"env", "dev"}, want{codes.Unimplemented, "", ""}},
 		{"/none.None/X", nil, want{codes.Unavailable, "", ""}},
 		{"/zero.Zero/X", nil, want{codes.Unavailable, "", ""}},
+		{"/echo.Mirrored/Copy", nil, want{codes.OK, "a", ""}},
 		{"/zzz.Z/Q", nil, want{codes.Unimplemented, "", ""}},
 	}
 	transports := []struct {
@@ -172,6 +193,14 @@ spec:
 			if c.want.code == codes.OK && fmt.Sprint(header.Get("echo-method")) != "["+c.method+"]" {
 				t.Errorf("%s %s: the backend got %v", tr.name, c.method, header.Get("echo-method"))
 			}
+		}
+		select {
+		case m := <-mirrored:
+			if m != "/echo.Mirrored/Copy" {
+				t.Errorf("%s: the mirror got %s", tr.name, m)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: the mirror got no copy", tr.name)
 		}
 	}
 }
