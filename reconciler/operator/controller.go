@@ -69,6 +69,15 @@ type Options struct {
 	// applied objects (more than one of them) at once: a moved directory or a bad merge looks
 	// like that; the objects are kept and alerted until the limit is raised. 0 sets no limit.
 	PruneMaxFraction float64
+	// Traffic, if set, gives the Routes' traffic that /status, `swarmgate get --server` and the
+	// dashboard show; without it they show none.
+	Traffic TrafficSource
+}
+
+// TrafficSource gives what the gateways measured of a Route's requests: ok is false when it has
+// nothing for the Route (no agents, no requests yet).
+type TrafficSource interface {
+	RouteTraffic(route string) (t status.Traffic, ok bool)
 }
 
 // Leaser takes and renews a lease on the instance, and gives it up.

@@ -36,8 +36,10 @@ type ObjectStatus struct {
 	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
 	VirtualIP *Observation `json:"virtualIP,omitempty"`
 	// Policies are those that target a Gateway or Route, with how each fares there.
-	Policies   []AttachedPolicy `json:"policies,omitempty"`
-	Conditions []Condition      `json:"conditions"`
+	Policies []AttachedPolicy `json:"policies,omitempty"`
+	// Traffic is a Route's, when the operator has it.
+	Traffic    *Traffic    `json:"traffic,omitempty"`
+	Conditions []Condition `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
@@ -106,7 +108,7 @@ func Judge(in Input) []ObjectStatus {
 		if len(st.Drift) > 0 {
 			st.Sync = v1alpha1.OutOfSync
 		}
-		services := ownedServices(owner, in.Snapshot)
+		services := OwnedServices(owner, in.Snapshot)
 		st.Running, st.Desired, st.Config = tasks(services, in.Snapshot)
 		if obs, ok := in.VirtualIPs[owner]; ok {
 			st.VirtualIP = &obs
@@ -152,8 +154,8 @@ func Judge(in Input) []ObjectStatus {
 	return out
 }
 
-// ownedServices are the services this instance made for an owner.
-func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
+// OwnedServices are the services this instance made for an owner.
+func OwnedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	var out []swarm.Service
 	for _, svc := range s.Services {
 		if svc.Spec.Labels[inventory.LabelOwner] == owner && svc.Spec.Labels[inventory.LabelManagedBy] == inventory.ManagedByValue {
