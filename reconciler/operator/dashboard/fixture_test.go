@@ -33,6 +33,9 @@ func fixture(t *testing.T) Input {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
+	for _, o := range objs {
+		o.Default() // as the operator holds them
+	}
 	owned := func(id, name, owner string) swarm.Service {
 		return swarm.Service{ID: id, Spec: swarm.ServiceSpec{Annotations: swarm.Annotations{Name: name,
 			Labels: map[string]string{inventory.LabelOwner: owner, inventory.LabelManagedBy: inventory.ManagedByValue}}}}

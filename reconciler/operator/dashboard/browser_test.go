@@ -1,0 +1,41 @@
+package dashboard
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/operator/dashboard/dashboardtest"
+)
+
+// TestInChromium loads the page in a real browser, at a desktop's size and a phone's: it shows
+// the fixture's objects, its console has no error, and its script refreshes it without one.
+func TestInChromium(t *testing.T) {
+	browser := dashboardtest.NewBrowser(t)
+	srv := serve(t, fixture(t))
+	dir := dashboardtest.Artifacts(t)
+	for _, tt := range []struct {
+		name          string
+		width, height int64
+	}{
+		{"desktop", 1280, 900},
+		{"phone", 390, 844},
+	} {
+		// Past one refresh period: the script has replaced <main> once.
+		page := browser.Visit(srv.URL+"/ui/", nil, tt.width, tt.height, "#paths", (RefreshSeconds+1)*time.Second,
+			filepath.Join(dir, tt.name+".png"))
+		if len(page.Errors) > 0 {
+			t.Errorf("%s: the console says:\n%s", tt.name, strings.Join(page.Errors, "\n"))
+		}
+		for _, want := range []string{"gateway web", "192.0.2.10/24", "node1", "node2", "app.example.com", "no traffic data",
+			"certificate app-cert", "service/app drifted", "0123abc", `<script>alert("x")</script>`} {
+			if !strings.Contains(page.Text, want) {
+				t.Errorf("%s: the page does not show %q", tt.name, want)
+			}
+		}
+		if strings.Contains(page.Text, "not refreshed") {
+			t.Errorf("%s: the script could not refresh the page", tt.name)
+		}
+	}
+}
