@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -74,6 +75,7 @@ is missing is Synced and Degraded.`,
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
 			if server != "" {
+				format.traffic = true
 				token, err := readToken("--token-file", tokenFile)
 				if err != nil {
 					return &exitCodeError{code: exitFail, msg: err.Error()}
@@ -171,36 +173,51 @@ const maxStatusSize = 8 << 20
 // statusTimeout bounds a get --server request, the body's reading included.
 const statusTimeout = 30 * time.Second
 
-// fetchStatus reads GET /status of a running operator. What the server says is not trusted: its
-// body is bounded in size and time, and its text is made terminal-safe where it is printed (errors by run).
+// fetchStatus reads GET /status of a running operator.
 func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDocument, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
-	if err != nil {
+	var doc operator.StatusDocument
+	if err := fetchOperator(ctx, server, "/status", nil, token, &doc); err != nil {
 		return nil, err
+	}
+	return &doc, nil
+}
+
+// fetchOperator reads a JSON document of a running operator into doc. What the server says is
+// not trusted: its body is bounded in size and time, and its text is made terminal-safe where it
+// is printed (errors by run). A refusal's reason (the body of a 4xx) is part of the error.
+func fetchOperator(ctx context.Context, server, path string, query url.Values, token string, doc any) error {
+	u := strings.TrimSuffix(server, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: statusTimeout}).Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStatusSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s/status: %w", server, err)
+		return fmt.Errorf("%s%s: %w", server, path, err)
 	}
-	if len(body) > maxStatusSize {
-		return nil, fmt.Errorf("%s/status: the answer is larger than %d MiB", server, maxStatusSize>>20)
+	switch {
+	case resp.StatusCode == http.StatusBadRequest:
+		return fmt.Errorf("%s%s: %s", server, path, strings.TrimSpace(string(body[:min(len(body), 4096)])))
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("%s%s answered %s", server, path, resp.Status)
+	case len(body) > maxStatusSize:
+		return fmt.Errorf("%s%s: the answer is larger than %d MiB", server, path, maxStatusSize>>20)
 	}
-	var doc operator.StatusDocument
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("%s/status: %w", server, err)
+	if err := json.Unmarshal(body, doc); err != nil {
+		return fmt.Errorf("%s%s: %w", server, path, err)
 	}
-	return &doc, nil
+	return nil
 }
 
 // selectStatuses keeps the statuses of one kind and, if named, those objects: "KIND [NAME...]"

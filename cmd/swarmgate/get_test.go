@@ -72,3 +72,34 @@ func TestTerminalSafe(t *testing.T) {
 		}
 	}
 }
+
+// TestGetServerTraffic: with an operator, the table has the Routes' traffic, blank where the
+// operator has none.
+func TestGetServerTraffic(t *testing.T) {
+	doc := operator.StatusDocument{Objects: []status.ObjectStatus{
+		{Kind: "Gateway", Name: "gw", Sync: "Synced", Health: "Healthy"},
+		{Kind: "Route", Name: "shop", Sync: "Synced", Health: "Healthy", Traffic: &status.Traffic{RequestsPerSecond: 41.96, ErrorRatio: 0.0125, P95Seconds: 0.0834}},
+		{Kind: "Route", Name: "quiet", Sync: "Synced", Health: "Healthy"},
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(doc) }))
+	defer srv.Close()
+	code, stdout, stderr := swarmgate(t, "", "get", "--server", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			lines[f[1]] = strings.Join(f, " ")
+		}
+	}
+	for name, want := range map[string]string{
+		"NAME":  "KIND NAME SYNC HEALTH TASKS REQ/S ERRORS P95 MESSAGE",
+		"shop":  "Route shop Synced Healthy - 42.0 1.2% 83ms -",
+		"quiet": "Route quiet Synced Healthy - -",
+	} {
+		if lines[name] != want {
+			t.Errorf("%s: %q, want %q\n%s", name, lines[name], want, stdout)
+		}
+	}
+}

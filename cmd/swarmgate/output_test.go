@@ -20,7 +20,7 @@ func TestWideTable(t *testing.T) {
 	}
 	statuses := []status.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw"}, {Kind: v1alpha1.KindRoute, Name: "shop"}}
 	var out strings.Builder
-	if err := printTable(&out, statuses, objs, true); err != nil {
+	if err := printTable(&out, statuses, objs, true, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"HOSTNAMES PORTS CONFIG", "Gateway gw - - shop.example.com 8080/HTTP,8443/HTTPS -",

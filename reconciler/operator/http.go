@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator/dashboard"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -43,7 +45,7 @@ type Tokens struct {
 	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
 	Hook string
 	// Read, when set, is required as "Authorization: Bearer <token>" (or, from a browser, as the
-	// password of its login prompt) by GET /status, /metrics and the dashboard (/ui), which
+	// password of its login prompt) by GET /status, /explain, /metrics and the dashboard (/ui), which
 	// otherwise anyone who reaches the port may read.
 	Read string
 	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
@@ -60,7 +62,7 @@ const (
 
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
 // source's newest revision does not validate), GET /status (the view `swarmgate get` shows), the
-// dashboard under /ui/ and, when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now,
+// dashboard under /ui/, GET /explain (which Route answers a request) and, when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now,
 // the source fetched anew), /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
@@ -127,6 +129,7 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 	})))
+	mux.Handle("GET /explain", readable(http.HandlerFunc(c.serveExplain)))
 	ui := readable(dashboard.Handler(c.dashboardView, c.log))
 	mux.Handle("GET /ui", ui)
 	mux.Handle("GET /ui/", ui)
@@ -176,6 +179,45 @@ func (c *Controller) statusNow(ctx context.Context) (StatusDocument, *reconciler
 		}
 	}
 	return doc, p, nil
+}
+
+// ExplainQuery are the query parameters of GET /explain: the request to explain, as `swarmgate
+// explain` takes it (header is repeatable, NAME=VALUE).
+var ExplainQuery = struct{ Gateway, Listener, Host, Target, Method, Header string }{
+	"gateway", "listener", "host", "target", "method", "header"}
+
+// serveExplain says which Route and rule of the objects applied last answer a request: what
+// `swarmgate explain --server` prints.
+func (c *Controller) serveExplain(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	objs := c.lastGood
+	c.mu.Unlock()
+	if objs == nil {
+		http.Error(w, "no good pass yet: nothing is applied", http.StatusServiceUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	req := nginx.Request{Listener: v1alpha1.SectionName(q.Get(ExplainQuery.Listener)), Host: q.Get(ExplainQuery.Host),
+		Target: q.Get(ExplainQuery.Target), Method: cmp.Or(q.Get(ExplainQuery.Method), http.MethodGet), Headers: map[string][]string{}}
+	for _, h := range q[ExplainQuery.Header] {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			http.Error(w, "header: want NAME=VALUE", http.StatusBadRequest)
+			return
+		}
+		req.Headers[k] = append(req.Headers[k], v)
+	}
+	if req.Host == "" || req.Target == "" {
+		http.Error(w, "give the request's host and target", http.StatusBadRequest)
+		return
+	}
+	ex, err := nginx.ExplainIn(objs, q.Get(ExplainQuery.Gateway), req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ex)
 }
 
 // dashboardView is what /ui shows: /status's judgement, the objects and swarm it was judged
