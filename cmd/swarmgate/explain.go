@@ -18,12 +18,12 @@ import (
 
 func newExplainCommand() *cobra.Command {
 	var (
-		files   fileOptions
-		engine  engineOptions
-		gateway string
-		req     nginx.Request
-		path    string
-		headers []string
+		files     fileOptions
+		engine    engineOptions
+		gateway   string
+		req       nginx.Request
+		path      string
+		headers   []string
 		queries   []string
 		output    string
 		server    string
