@@ -256,7 +256,7 @@ func Build(in Input) View {
 }
 
 func object(o v1alpha1.Object, st status.ObjectStatus) Object {
-	out := Object{Name: o.GetObjectMeta().QualifiedName(), Sync: st.Sync, Health: st.Health, Message: st.Message}
+	out := Object{Name: o.GetObjectMeta().Name, Sync: st.Sync, Health: st.Health, Message: st.Message}
 	if len(st.Drift) > 0 {
 		out.Message = strings.TrimPrefix(out.Message+"; differs: "+strings.Join(st.Drift, ", "), "; ")
 	}
@@ -334,7 +334,7 @@ func attachedTo(r *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 // ones, found by name.
 func pathRoute(r *v1alpha1.Route, judged map[string]status.ObjectStatus, snap *swarmstate.Snapshot, nodeNames map[string]string) PathRoute {
 	owner := inventory.OwnerOf(r).String()
-	out := PathRoute{Name: r.Metadata.QualifiedName(), Health: judged[owner].Health}
+	out := PathRoute{Name: r.Metadata.Name, Health: judged[owner].Health}
 	own := map[string]bool{}
 	for _, s := range r.Spec.Services {
 		own[s.Name] = true
