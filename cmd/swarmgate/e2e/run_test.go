@@ -607,7 +607,7 @@ func checkOperatorViews(t *testing.T, op *operator) {
 	if len(page.Errors) > 0 {
 		t.Errorf("the dashboard's console says:\n%s", strings.Join(page.Errors, "\n"))
 	}
-	for _, want := range []string{"gateway run-gw", "drift-r1.run.test", "OutOfSync", "service/drift-r1 drifted", "leader", "no traffic data"} {
+	for _, want := range []string{"gateway run-gw", "drift-r1.run.test", "OutOfSync", "service/drift-r1 differs from the manifests", "leader", "no traffic data"} {
 		if !strings.Contains(page.Text, want) {
 			t.Errorf("the dashboard does not show %q:\n%s", want, page.Text)
 		}
