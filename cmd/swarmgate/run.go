@@ -74,8 +74,8 @@ swarmgate's objects, and every --resync. Invalid manifests are alerted and
 never applied: the swarm keeps the last good state. Drift (a change made to
 the swarm by hand, or a rollback) is alerted once and healed, or with
 --on-drift=alert only alerted. Objects of this instance that no manifest
-declares any more are deleted. Serves /metrics, /healthz, /readyz and
-/status on --listen.
+declares any more are deleted. Serves /metrics, /healthz, /readyz, /status,
+/explain and the dashboard (/ui/) on --listen.
 
 One writer at a time: the operator holds a lease on its instance (a swarm
 config it renews every --lease-renew), and apply and delete refuse to write while
@@ -121,7 +121,7 @@ renewals fail stops writing before a standby may start.`,
 	f.BoolVar(&o.dnsOnly, "acme-dns01-recursive-nameservers-only", false, "ask only those, not also every authoritative server of the zone (split-horizon DNS)")
 	f.StringVar(&o.secretsDir, "secrets-dir", "/run/secrets", "where the operator's swarm secrets are mounted: DNS-01 listeners' TSIG secrets are read there by name")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
-	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
+	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status, /explain, /metrics and the dashboard /ui/ then require (Authorization: Bearer, or a browser login's password)")
 	o.lease = lease.DefaultTiming()
 	f.DurationVar(&o.lease.Duration, "lease-duration", o.lease.Duration, "how long the lease lasts without a renewal: a standby takes over this long after the holder's last renewal it saw")
 	f.DurationVar(&o.lease.Renew, "lease-renew", o.lease.Renew, "how often the holder renews the lease (at most half of --lease-duration)")

@@ -138,9 +138,11 @@ type Event struct {
 // Path is how requests reach one gateway's backends: its addresses, its tasks per node, the
 // Routes attached to it and the services they send to, with their tasks per node.
 type Path struct {
-	Gateway   string
-	Health    v1alpha1.HealthStatus
+	Gateway string
+	Health  v1alpha1.HealthStatus
+	// Addresses are the VirtualIPs that follow the gateway; Ports its listeners' ("443/HTTPS").
 	Addresses []string
+	Ports     []string
 	Tasks     []NodeTasks
 	Routes    []PathRoute
 }
@@ -211,6 +213,11 @@ func Build(in Input) View {
 		}
 		v.Gateways = append(v.Gateways, g)
 		p := Path{Gateway: gw.Metadata.Name, Health: st.Health, Tasks: tasksPerNode(serviceIDs(status.OwnedServices(inventory.OwnerOf(gw).String(), snap)), snap, nodeNames)}
+		for _, l := range gw.Spec.Listeners {
+			p.Ports = append(p.Ports, fmt.Sprintf("%d/%s", l.Port, l.Protocol))
+		}
+		slices.Sort(p.Ports)
+		p.Ports = slices.Compact(p.Ports)
 		for _, vip := range vips {
 			if t := vip.Spec.TrackGateway; t != nil && t.Name == gw.Metadata.Name {
 				p.Addresses = append(p.Addresses, vip.Spec.Address)

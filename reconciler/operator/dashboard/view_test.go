@@ -8,7 +8,7 @@ import (
 
 func TestBuild(t *testing.T) {
 	v := Build(fixture(t))
-	path := Path{Gateway: "web", Health: "Healthy", Addresses: []string{"192.0.2.10/24"},
+	path := Path{Gateway: "web", Health: "Healthy", Addresses: []string{"192.0.2.10/24"}, Ports: []string{"8080/HTTP", "8443/HTTPS"},
 		Tasks: []NodeTasks{{Node: "node1", Running: 1, Total: 1}, {Node: "node2", Running: 1, Total: 1}},
 		Routes: []PathRoute{{Name: "app", Health: "Progressing", Services: []PathService{
 			{Name: "app", Tasks: []NodeTasks{{Node: "node1", Running: 1, Total: 1}, {Node: "node2", Running: 0, Total: 1}}},
