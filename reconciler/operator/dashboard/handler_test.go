@@ -42,7 +42,7 @@ func TestPage(t *testing.T) {
 		has, hasNot       []string
 	}{
 		{"/ui/", "text/html; charset=utf-8",
-			[]string{`<script src="static/ui.js" defer></script>`, "192.0.2.10/24", "node1", "legacy", "certificate app-cert: 2026-12-14 (in 10 days)",
+			[]string{`<script src="static/ui.js" defer></script>`, `<noscript><meta http-equiv="refresh" content="30"></noscript>`, "192.0.2.10/24", "node1", "legacy", "certificate app-cert: 2026-12-14 (in 10 days)",
 				"12.3", "2.5%", "42 ms", "0123abc", "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"},
 			[]string{"hunter2-env", "s3cretvp", "value-on-swarm", "value-in-manifest", `<script>alert`}},
 		{"/ui/main", "text/html; charset=utf-8", []string{`<section id="paths">`}, []string{"<html"}},
