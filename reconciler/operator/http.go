@@ -130,7 +130,7 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		_ = json.NewEncoder(w).Encode(doc)
 	})))
 	mux.Handle("GET /explain", readable(http.HandlerFunc(c.serveExplain)))
-	ui := readable(dashboard.Handler(c.dashboardView, c.log))
+	ui := readable(dashboard.Handler(c.dashboardView, dashboard.Refresh, c.log))
 	mux.Handle("GET /ui", ui)
 	mux.Handle("GET /ui/", ui)
 	if tokens.Hook != "" {

@@ -602,7 +602,7 @@ func checkOperatorViews(t *testing.T, op *operator) {
 	t.Helper()
 	server := "http://" + op.listen
 	// Past one refresh: the page's script has fetched it anew, and its errors would show.
-	page := dashboardtest.NewBrowser(t).Visit(server+"/ui/", nil, 1280, 900, "#paths", (dashboard.RefreshSeconds+1)*time.Second,
+	page := dashboardtest.NewBrowser(t).Visit(server+"/ui/", nil, 1280, 900, "#paths", dashboard.Refresh+time.Second,
 		filepath.Join(dashboardtest.Artifacts(t), "drift.png"))
 	if len(page.Errors) > 0 {
 		t.Errorf("the dashboard's console says:\n%s", strings.Join(page.Errors, "\n"))

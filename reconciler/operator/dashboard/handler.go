@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 //go:embed assets
@@ -17,8 +18,8 @@ var page = template.Must(template.New("").Funcs(template.FuncMap{
 	"milliseconds": func(seconds float64) string { return fmt.Sprintf("%.0f ms", 1000*seconds) },
 }).ParseFS(assets, "assets/page.html"))
 
-// RefreshSeconds is how often the page's script fetches it anew.
-const RefreshSeconds = 5
+// Refresh is how often the page's script fetches it anew, by default.
+const Refresh = 5 * time.Second
 
 // securityHeaders keep the page to its own stylesheet and script: nothing from elsewhere is
 // loaded, nothing inline runs, and no other site frames it.
@@ -32,8 +33,9 @@ var securityHeaders = map[string]string{
 
 // Handler serves the dashboard under /ui/: the page, its <main> alone at /ui/main (what the
 // script refreshes), and the stylesheet and script under /ui/static/. view builds the view for
-// a request; its error is answered 502 (the swarm could not be read).
-func Handler(view func(*http.Request) (View, error), log *slog.Logger) http.Handler {
+// a request; its error is answered 502 (the swarm could not be read). refresh is how often the
+// script fetches the page anew (whole seconds).
+func Handler(view func(*http.Request) (View, error), refresh time.Duration, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	render := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +49,7 @@ func Handler(view func(*http.Request) (View, error), log *slog.Logger) http.Hand
 				data = struct {
 					View           View
 					RefreshSeconds int
-				}{v, RefreshSeconds}
+				}{v, int(refresh.Seconds())}
 			}
 			var b bytes.Buffer
 			if err := page.ExecuteTemplate(&b, name, data); err != nil {

@@ -14,7 +14,7 @@ import (
 // serve runs the dashboard on a fixed view.
 func serve(t *testing.T, in Input) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(Handler(func(*http.Request) (View, error) { return Build(in), nil }, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(Handler(func(*http.Request) (View, error) { return Build(in), nil }, Refresh, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	return srv
 }
