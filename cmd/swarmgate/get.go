@@ -272,26 +272,15 @@ func printOperator(w io.Writer, doc *operator.StatusDocument) {
 	fmt.Fprintln(w)
 }
 
-// printGatewayConfigs shows, for each gateway with agents, the config each task serves: a task
-// on another config than the desired one is converging (its agent takes the new one at once),
-// waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
-// (with nginx's reason).
+// printGatewayConfigs shows, for each gateway with agents, the config each task serves and where
+// it stands with the desired one.
 func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {
 		c := configs[gw]
 		for _, task := range c.Tasks {
-			state := "current"
-			switch {
-			case task.Rejected == c.Desired && task.Unmounted:
-				state = "waits to be replaced: " + task.Error
-			case task.Rejected == c.Desired:
-				state = "refuses the desired config: " + task.Error
-			case task.Served != c.Desired:
-				state = "converging"
-			}
-			cells := []string{gw, task.Task, task.Served, c.Desired, state}
+			cells := []string{gw, task.Task, task.Served, c.Desired, c.TaskState(task)}
 			for i, cell := range cells {
 				cells[i] = terminalSafe(cell, "")
 			}

@@ -227,7 +227,7 @@ func (c *Controller) dashboardView(r *http.Request) (dashboard.View, error) {
 	if err != nil {
 		return dashboard.View{}, err
 	}
-	in := dashboard.Input{Now: time.Now(), Statuses: doc.Objects, Events: c.alerts.Recent(),
+	in := dashboard.Input{Now: time.Now(), Statuses: doc.Objects, Events: c.alerts.Recent(), Agents: doc.GatewayConfigs,
 		Operator: dashboard.Operator{Ready: doc.Ready, Revision: doc.Revision, SeenRevision: doc.SeenRevision,
 			LastError: doc.LastError, Suspended: doc.Suspended}}
 	if c.opts.Source != nil {

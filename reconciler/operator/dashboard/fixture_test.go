@@ -69,6 +69,8 @@ func fixture(t *testing.T) Input {
 	}
 	return Input{
 		Now: now, Objects: objs, Statuses: statuses, Snapshot: snap,
+		Agents: map[string]status.GatewayAgents{"web": {Desired: "web-config-2", Tasks: []status.AgentReport{
+			{Task: "web.1", Served: "web-config-2"}, {Task: "web.2", Served: "web-config-1", Rejected: "web-config-2", Error: "nginx: [emerg] unknown directive"}}}},
 		Operator: Operator{Ready: true, Source: "git:https://REDACTED@git.example.com/ops.git@main/", Revision: "0123abc"},
 		Events: []alert.Event{
 			{Time: now.Add(-time.Minute), Reason: alert.ReasonDrift, Object: "service/app", Owner: "Route/app",

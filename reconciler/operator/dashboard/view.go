@@ -44,6 +44,9 @@ type Input struct {
 	Issued map[string]acme.IssuedCertificate
 	// Events are the last alerts, newest first.
 	Events []alert.Event
+	// Agents are, for each gateway with agents (by qualified name), the config it should serve
+	// and what its tasks serve.
+	Agents map[string]status.GatewayAgents
 }
 
 // View is what the page shows.
@@ -68,10 +71,19 @@ type Object struct {
 	Tasks string
 }
 
-// Gateway is a Gateway with its listeners.
+// Gateway is a Gateway with its listeners and, with agents, what each task serves.
 type Gateway struct {
 	Object
 	Listeners []Listener
+	Agents    []AgentTask
+}
+
+// AgentTask is the config a gateway task's agent serves, and where it stands with the desired one.
+type AgentTask struct {
+	Task    string
+	Serves  string
+	State   string
+	Current bool
 }
 
 // Listener is one of a gateway's listeners.
@@ -210,6 +222,10 @@ func Build(in Input) View {
 		g := Gateway{Object: object(gw, st)}
 		for _, l := range gw.Spec.Listeners {
 			g.Listeners = append(g.Listeners, listener(gw, l, snap, in.Issued, in.Now))
+		}
+		agents := in.Agents[gw.Metadata.QualifiedName()]
+		for _, task := range agents.Tasks {
+			g.Agents = append(g.Agents, AgentTask{Task: task.Task, Serves: task.Served, State: agents.TaskState(task), Current: task.Served == agents.Desired})
 		}
 		v.Gateways = append(v.Gateways, g)
 		p := Path{Gateway: gw.Metadata.Name, Health: st.Health, Tasks: tasksPerNode(serviceIDs(status.OwnedServices(inventory.OwnerOf(gw).String(), snap)), snap, nodeNames)}

@@ -23,6 +23,8 @@ func TestBuild(t *testing.T) {
 		{"route", v.Routes[0].Object, Object{Name: "app", Sync: "OutOfSync", Health: "Progressing", Tasks: "1/2",
 			Message: "service app: 1 of 2 tasks running; differs: service/app replicas"}},
 		{"no traffic data", v.Routes[0].Traffic == nil, true},
+		{"agents", v.Gateways[0].Agents, []AgentTask{{Task: "web.1", Serves: "web-config-2", State: "current", Current: true},
+			{Task: "web.2", Serves: "web-config-1", State: "refuses the desired config: nginx: [emerg] unknown directive"}}},
 		{"holder", v.VirtualIPs[0].Holders, []string{"node1"}},
 		{"nodes", []string{v.Nodes[0].Manager, v.Nodes[1].Manager}, []string{"leader", ""}},
 		{"an event names the fields, not their values", v.Events[0].Fields, []string{"replicas"}},
