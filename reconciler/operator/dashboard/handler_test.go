@@ -47,7 +47,7 @@ func TestPage(t *testing.T) {
 			[]string{"hunter2-env", "s3cretvp", "value-on-swarm", "value-in-manifest", `<script>alert`}},
 		{"/ui/main", "text/html; charset=utf-8", []string{`<section id="paths">`}, []string{"<html"}},
 		{"/ui/static/ui.css", "text/css; charset=utf-8", []string{".path"}, nil},
-		{"/ui/static/ui.js", "text/javascript; charset=utf-8", []string{"fetch('main'"}, nil},
+		{"/ui/static/ui.js", "text/javascript; charset=utf-8", []string{"new URL('main'"}, nil},
 	} {
 		resp, body := get(t, srv.URL+tt.path)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != tt.contentType {
