@@ -30,7 +30,7 @@ func newExplainCommand() *cobra.Command {
 		tokenFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "explain --host HOST --path PATH [-f PATH...]",
+		Use:   "explain --host HOST --path PATH [-f PATH... | --server URL]",
 		Short: "Say which Route and rule answer a request, and why the others do not",
 		Long: `Follow one request through a gateway as its nginx would: which listener and
 server take the host, which location the path, which Route, rule and match
@@ -73,7 +73,9 @@ operator applied last; otherwise, the objects applied to the swarm.`,
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
+				// JSON escapes control characters but not Unicode's bidirectional overrides, which
+				// an operator's answer may carry.
+				enc := json.NewEncoder(terminalSafeWriter{cmd.OutOrStdout()})
 				enc.SetIndent("", "  ")
 				return enc.Encode(ex)
 			}

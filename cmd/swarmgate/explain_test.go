@@ -85,7 +85,7 @@ func TestExplainServer(t *testing.T) {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(nginx.Explanation{Gateway: "gw", Port: 80, Server: "shop.example.com", Location: `/`,
-			Chosen: &nginx.Verdict{Route: "/shop\x1b[2J", Backends: []nginx.Backend{{Service: "shop", Port: 80, Weight: 1}}}})
+			Chosen: &nginx.Verdict{Route: "/shop\x1b[2J\u202e", Backends: []nginx.Backend{{Service: "shop", Port: 80, Weight: 1}}}})
 	}))
 	defer srv.Close()
 	token := filepath.Join(t.TempDir(), "token")
@@ -101,10 +101,14 @@ func TestExplainServer(t *testing.T) {
 	if !reflect.DeepEqual(asked, want) {
 		t.Errorf("asked %v, want %v", asked, want)
 	}
-	for _, w := range []string{"Gateway:  gw, port 80", `Answered by Route shop\x1b[2J, rule 0 match 0`, "backend shop port 80, weight 1 (100.0% of requests)"} {
+	for _, w := range []string{"Gateway:  gw, port 80", `Answered by Route shop\x1b[2J\u202e, rule 0 match 0`, "backend shop port 80, weight 1 (100.0% of requests)"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("output lacks %q:\n%s", w, stdout)
 		}
+	}
+	code, stdout, _ = swarmgate(t, "", "explain", "--server", srv.URL, "--token-file", token, "--listener", "http", "--host", "shop.example.com", "--path", "/", "-o", "json")
+	if code != exitOK || strings.ContainsAny(stdout, "\x1b\u202e") || !strings.Contains(stdout, `"gateway": "gw"`) {
+		t.Errorf("-o json: exit %d, %q", code, stdout)
 	}
 	code, _, stderr = swarmgate(t, "", "explain", "--server", srv.URL, "--token-file", token, "--host", "bad", "--path", "/")
 	if code == exitOK || !strings.Contains(stderr, "/explain: there are several Gateways (a, b): name one with --gateway") {

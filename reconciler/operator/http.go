@@ -45,8 +45,8 @@ type Tokens struct {
 	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
 	Hook string
 	// Read, when set, is required as "Authorization: Bearer <token>" (or, from a browser, as the
-	// password of its login prompt) by GET /status, /explain, /metrics and the dashboard (/ui), which
-	// otherwise anyone who reaches the port may read.
+	// password of its login prompt) by GET /status, /explain, /metrics and the dashboard (/ui/),
+	// which otherwise anyone who reaches the port may read.
 	Read string
 	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
 	// a bearer token.
@@ -61,9 +61,9 @@ const (
 )
 
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
-// source's newest revision does not validate), GET /status (the view `swarmgate get` shows), the
-// dashboard under /ui/, GET /explain (which Route answers a request) and, when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now,
-// the source fetched anew), /suspend and /resume.
+// source's newest revision does not validate), GET /status (the view `swarmgate get` shows),
+// GET /explain (which Route answers a request), the dashboard under /ui/ and, when tokens.Hook is
+// set, POST /hooks/git and /reconcile (a pass now, the source fetched anew), /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
 	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
