@@ -31,6 +31,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
 // Events is the part of the Docker client that streams engine events.
@@ -65,6 +66,9 @@ type Options struct {
 	// KeepRemoved keeps applied what the source no longer holds (Flux's prune: false): it stays
 	// on the swarm, alerted, until deleted by hand (swarmgate delete).
 	KeepRemoved bool
+	// Agents, if set, is where this operator, running on the swarm, serves gateway agents: it
+	// makes their token secret, and Gateways whose spec.agent leaves them unset take both.
+	Agents *AgentService
 	// PruneMaxFraction refuses a pass that would prune more than this share of the instance's
 	// applied objects (more than one of them) at once: a moved directory or a bad merge looks
 	// like that; the objects are kept and alerted until the limit is raised. 0 sets no limit.
@@ -114,6 +118,8 @@ type Controller struct {
 
 	// agents serves gateway agents their configs.
 	agents *agentHub
+	// tokens, with Options.Agents, makes the agents' token secret and checks their tokens.
+	tokens *agentTokens
 	// certs is the ACME work between passes.
 	certs *certificates
 	// background is Run's context, which ACME orders run under.
@@ -131,9 +137,13 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.TaskPoll == 0 {
 		opts.TaskPoll = time.Second
 	}
-	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
+	c := &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
+	if opts.Agents != nil {
+		c.tokens = newAgentTokens(*opts.Agents, rec.Instance)
+	}
+	return c
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -455,8 +465,27 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec.Revision = rev
 	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
-	if err != nil {
+	if err != nil && c.tokens == nil {
 		return c.failed(alert.FailurePlan, err)
+	}
+	if c.tokens != nil {
+		// Before the plan counts: a Gateway that takes the operator's token secret cannot be
+		// planned until the secret exists. The swarm, not the plan, says whether it does.
+		snap := p.Snapshot
+		if err != nil {
+			if snap, err = swarmstate.Read(ctx, rec.Engine, rec.Instance, swarmstate.Options{}); err != nil {
+				return c.failed(alert.FailurePlan, err)
+			}
+		}
+		made, err := c.tokens.ensure(ctx, rec.Engine, snap)
+		if err != nil {
+			return c.failed(alert.FailureApply, err)
+		}
+		if made || p == nil {
+			if p, err = rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true); err != nil {
+				return c.failed(alert.FailurePlan, err)
+			}
+		}
 	}
 	if removed := removedFrom(objs, p.Stored); len(removed) > 0 {
 		if why := c.keepReason(len(removed), len(p.Stored)); why != "" {
