@@ -465,27 +465,11 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec.Revision = rev
 	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
-	if err != nil && c.tokens == nil {
-		return c.failed(alert.FailurePlan, err)
-	}
 	if c.tokens != nil {
-		// Before the plan counts: a Gateway that takes the operator's token secret cannot be
-		// planned until the secret exists. The swarm, not the plan, says whether it does.
-		snap := p.Snapshot
-		if err != nil {
-			if snap, err = swarmstate.Read(ctx, rec.Engine, rec.Instance, swarmstate.Options{}); err != nil {
-				return c.failed(alert.FailurePlan, err)
-			}
-		}
-		made, err := c.tokens.ensure(ctx, rec.Engine, snap)
-		if err != nil {
-			return c.failed(alert.FailureApply, err)
-		}
-		if made || p == nil {
-			if p, err = rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true); err != nil {
-				return c.failed(alert.FailurePlan, err)
-			}
-		}
+		p, err = c.ensureAgentToken(ctx, &rec, objs, p, err)
+	}
+	if err != nil {
+		return c.failed(alert.FailurePlan, err)
 	}
 	if removed := removedFrom(objs, p.Stored); len(removed) > 0 {
 		if why := c.keepReason(len(removed), len(p.Stored)); why != "" {
@@ -553,6 +537,29 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
 	return nil
+}
+
+// ensureAgentToken makes the agents' token secret when the swarm has none for this operator (a
+// Gateway that takes it cannot be planned before: the swarm, not the plan, says whether it
+// exists), and plans again when it made one.
+func (c *Controller) ensureAgentToken(ctx context.Context, rec *reconciler.Reconciler, objs []v1alpha1.Object, p *reconciler.Pass, planErr error) (*reconciler.Pass, error) {
+	var snap *swarmstate.Snapshot
+	if planErr == nil {
+		snap = p.Snapshot
+	} else {
+		var err error
+		if snap, err = swarmstate.Read(ctx, rec.Engine, rec.Instance, swarmstate.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	made, err := c.tokens.ensure(ctx, rec.Engine, snap)
+	switch {
+	case err != nil:
+		return nil, err
+	case made || planErr != nil:
+		return rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	}
+	return p, nil
 }
 
 // removedFrom lists the applied objects the source no longer holds: "Route/docs".
