@@ -24,8 +24,8 @@ func withAgentDefaults(gw *v1alpha1.Gateway, defaults *AgentDefaults) (*v1alpha1
 		return gw, "", nil
 	}
 	if defaults == nil {
-		return nil, "", fmt.Errorf("Gateway %s: spec.agent: no operator serves gateway agents on this swarm: run it there "+
-			"(manifests/deploy/swarmgate-stack.yaml, swarmgate run --agent-url), or give operatorURL and tokenSecret", gw.Metadata.QualifiedName())
+		return nil, "", fmt.Errorf("%s: spec.agent: no operator serves gateway agents on this swarm: run it there "+
+			"(manifests/deploy/swarmgate-stack.yaml, swarmgate run --agent-url), or give operatorURL and tokenSecret", v1alpha1.Ref(gw))
 	}
 	agent := *a
 	var network string
