@@ -2,14 +2,21 @@ package operator
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
+	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
@@ -106,5 +113,47 @@ func TestAgentTokens(t *testing.T) {
 	moved := newAgentTokens(AgentService{URL: "http://operator:9090", Network: "swarmgate-control"}, "production")
 	if made, err := moved.ensure(ctx, f, f.snapshot(second.ID)); err != nil || !made || f.secrets[len(f.secrets)-1].Spec.Labels[inventory.LabelAgentURL] != "http://operator:9090" {
 		t.Fatalf("a new URL: made %v, %v", made, err)
+	}
+}
+
+// TestAgentTokenEndpoints: an operator on the swarm serves agents the token of its own secret
+// (and no empty one), and rotates it on POST /rotate-agent-token with the hook token.
+func TestAgentTokenEndpoints(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := New(&reconciler.Reconciler{Instance: "production"}, nil, Options{Agents: &AgentService{URL: "http://swarmgate:9090", Network: "swarmgate-control"}},
+		alert.NewDispatcher(log, nil, alert.FormatJSON), NewMetrics(), log)
+	f := &fakeSecrets{data: map[string]string{}}
+	if _, err := c.tokens.ensure(context.Background(), f, f.snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	token := f.data[f.secrets[0].ID]
+	srv := httptest.NewServer(c.Handler(Tokens{Hook: "h00k"}))
+	defer srv.Close()
+	do := func(method, path, header, value string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		req.Header.Set(header, value)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		name, method, path, header, value string
+		authorized                        bool
+	}{
+		{"the operator's token", "GET", "/v1/gateways/gw/config", "Authorization", "Bearer " + token, true},
+		{"no token", "GET", "/v1/gateways/gw/config", "Authorization", "Bearer ", false},
+		{"another token", "GET", "/v1/gateways/gw/config", "Authorization", "Bearer " + strings.Repeat("0", 64), false},
+		{"rotation with the hook token", "POST", "/rotate-agent-token", HookHeader, "h00k", true},
+		{"rotation with the agents' token", "POST", "/rotate-agent-token", HookHeader, token, false},
+	} {
+		if got := do(tt.method, tt.path, tt.header, tt.value); (got != http.StatusUnauthorized) != tt.authorized {
+			t.Errorf("%s: %d", tt.name, got)
+		}
+	}
+	if !c.tokens.rotate {
+		t.Error("POST /rotate-agent-token asked for no rotation")
 	}
 }
