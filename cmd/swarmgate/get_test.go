@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -92,5 +94,16 @@ func TestParseKind(t *testing.T) {
 	}
 	if _, err := parseKind("rout"); err == nil || !strings.Contains(err.Error(), "route|rt") {
 		t.Errorf("parseKind(rout): %v, want the kinds with their short names", err)
+	}
+}
+
+// TestDiffPrintsSwarmValuesTerminalSafe: a value read back from the swarm (an old field value, the
+// applied gateway config) cannot drive the terminal through `swarmgate diff`.
+func TestDiffPrintsSwarmValuesTerminalSafe(t *testing.T) {
+	var out strings.Builder
+	printChanges(&out, []reconciler.FieldChange{{Field: "env", Old: "A=\x1b[2J", New: "A=1"}})
+	printDiff(&out, &reconciler.Pass{Plan: &planner.Plan{}}, map[string][2]string{"edge": {"server_name a;\x1b]0;title\a\n", "server_name b;\n"}})
+	if strings.ContainsAny(out.String(), "\x1b\a") {
+		t.Errorf("control characters printed:\n%q", out.String())
 	}
 }
