@@ -43,6 +43,7 @@ type agentTokens struct {
 
 	mu     sync.Mutex
 	sums   [][]byte // of the tokens of every token secret on the swarm
+	read   bool     // whether sums were read: a standby has not
 	rotate bool
 }
 
@@ -56,6 +57,14 @@ func (t *agentTokens) Rotate() {
 	t.mu.Lock()
 	t.rotate = true
 	t.mu.Unlock()
+}
+
+// known reports whether the tokens were read from the swarm: by this operator's passes, which a
+// standby does not run.
+func (t *agentTokens) known() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.read
 }
 
 // accepts reports whether token is the token of one of the token secrets.
@@ -76,7 +85,7 @@ func (t *agentTokens) accepts(token string) bool {
 func (t *agentTokens) ensure(ctx context.Context, w agentTokenWriter, snap *swarmstate.Snapshot) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sums = t.sums[:0]
+	t.sums, t.read = t.sums[:0], true
 	for _, sec := range snap.AgentTokens {
 		if sum, err := hex.DecodeString(sec.Spec.Labels[inventory.LabelAgentTokenSHA256]); err == nil && len(sum) == sha256.Size {
 			t.sums = append(t.sums, sum)

@@ -122,11 +122,6 @@ func TestAgentTokenEndpoints(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := New(&reconciler.Reconciler{Instance: "production"}, nil, Options{Agents: &AgentService{URL: "http://swarmgate:9090", Network: "swarmgate-control"}},
 		alert.NewDispatcher(log, nil, alert.FormatJSON), NewMetrics(), log)
-	f := &fakeSecrets{data: map[string]string{}}
-	if _, err := c.tokens.ensure(context.Background(), f, f.snapshot()); err != nil {
-		t.Fatal(err)
-	}
-	token := f.data[f.secrets[0].ID]
 	srv := httptest.NewServer(c.Handler(Tokens{Hook: "h00k"}))
 	defer srv.Close()
 	do := func(method, path, header, value string) int {
@@ -139,6 +134,16 @@ func TestAgentTokenEndpoints(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	// A standby knows no token yet: it answers any agent as it answers one with the token, so
+	// the agent's next try, on a new connection, may reach the active operator.
+	if got := do("GET", "/v1/gateways/gw/config", "Authorization", "Bearer guess"); got != http.StatusServiceUnavailable {
+		t.Errorf("a standby answers %d, want 503", got)
+	}
+	f := &fakeSecrets{data: map[string]string{}}
+	if _, err := c.tokens.ensure(context.Background(), f, f.snapshot()); err != nil { // its first pass
+		t.Fatal(err)
+	}
+	token := f.data[f.secrets[0].ID]
 	for _, tt := range []struct {
 		name, method, path, header, value string
 		authorized                        bool

@@ -86,6 +86,12 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 	}
 	if tokens.Agent != "" || c.tokens != nil {
 		mux.HandleFunc("GET /v1/gateways/{gateway}/config", func(w http.ResponseWriter, r *http.Request) {
+			if c.tokens != nil && !c.tokens.known() {
+				// Its own token is known from its first pass on: before it, and while standing
+				// by, it answers what it would with the token (which /readyz tells anyone).
+				answerStandby(w)
+				return
+			}
 			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			// The operator's own token secrets (Options.Agents), or --agent-token-file's.
 			if c.tokens != nil && c.tokens.accepts(got) || authorized(w, got, tokens.Agent) {
