@@ -18,6 +18,10 @@ DOCKER_BUILDKIT=0 /usr/bin/docker build -q -t "swarmgate/swarmgate:$version" -t 
 echo "built swarmgate/swarmgate:$version"
 # The gateway image: the same binary on an nginx image (NGINX_IMAGE; nginx:stable by default,
 # pulled unless present; hack/images.sh's swarmgate/nginx:test needs no registry).
+nginx=${NGINX_IMAGE:-nginx:stable}
 cp Dockerfile.gateway "$ctx/Dockerfile"
-DOCKER_BUILDKIT=0 /usr/bin/docker build -q --build-arg "NGINX=${NGINX_IMAGE:-nginx:stable}" -t "swarmgate/gateway:$version" -t swarmgate/gateway:latest "$ctx" >/dev/null
+if ! DOCKER_BUILDKIT=0 /usr/bin/docker build -q --build-arg "NGINX=$nginx" -t "swarmgate/gateway:$version" -t swarmgate/gateway:latest "$ctx" >/dev/null; then
+	echo "the gateway image needs $nginx; without a registry: hack/images.sh, then NGINX_IMAGE=swarmgate/nginx:test make image" >&2
+	exit 1
+fi
 echo "built swarmgate/gateway:$version"
