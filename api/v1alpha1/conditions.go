@@ -17,6 +17,11 @@ const (
 	ConditionReady ConditionType = "Ready"
 )
 
+// AffectedCondition is the condition a policy's target shows while a policy of kind applies to
+// it or to one of its listeners or rules, as the Gateway API's policy attachment (GEP-713) asks:
+// "SecurityPolicyAffected".
+func AffectedCondition(kind Kind) ConditionType { return ConditionType(string(kind) + "Affected") }
+
 // SyncStatus says whether the swarm holds what an object asks for, as Argo CD's sync status does.
 type SyncStatus string
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
@@ -103,6 +104,27 @@ func TestGetServerTraffic(t *testing.T) {
 		if lines[name] != want {
 			t.Errorf("%s: %q, want %q\n%s", name, lines[name], want, stdout)
 		}
+	}
+}
+
+// TestParseKind: get, delete and describe-like commands take a kind as kubectl does: its name in
+// any case, its plural or a short name.
+func TestParseKind(t *testing.T) {
+	for _, tt := range []struct {
+		arg  string
+		want v1alpha1.Kind
+	}{
+		{"route", v1alpha1.KindRoute}, {"Route", v1alpha1.KindRoute}, {"routes", v1alpha1.KindRoute}, {"rt", v1alpha1.KindRoute},
+		{"gw", v1alpha1.KindGateway}, {"gateways", v1alpha1.KindGateway}, {"gateway.swarmgate.io", v1alpha1.KindGateway},
+		{"securitypolicies", v1alpha1.KindSecurityPolicy}, {"sp", v1alpha1.KindSecurityPolicy}, {"btp", v1alpha1.KindBackendTrafficPolicy},
+		{"vip", v1alpha1.KindVirtualIP}, {"zones", v1alpha1.KindZone}, {"refgrant", v1alpha1.KindReferenceGrant},
+	} {
+		if got, err := parseKind(tt.arg); err != nil || got != tt.want {
+			t.Errorf("parseKind(%q) = %q, %v; want %q", tt.arg, got, err, tt.want)
+		}
+	}
+	if _, err := parseKind("rout"); err == nil || !strings.Contains(err.Error(), "route|rt") {
+		t.Errorf("parseKind(rout): %v, want the kinds with their short names", err)
 	}
 }
 

@@ -155,6 +155,14 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Obj
 		if s.Message != "" {
 			msg = append(msg, s.Message)
 		}
+		if len(s.Policies) > 0 {
+			// The target's side of policy attachment: what applies to it, and what does not.
+			names := make([]string, len(s.Policies))
+			for i, p := range s.Policies {
+				names[i] = p.String()
+			}
+			msg = append(msg, "policies: "+strings.Join(names, ", "))
+		}
 		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks}
 		if traffic {
 			cells = append(cells, trafficCells(s.Traffic)...)

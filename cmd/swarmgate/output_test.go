@@ -30,3 +30,19 @@ func TestWideTable(t *testing.T) {
 		}
 	}
 }
+
+// TestTablePolicies: a policy's target shows, in its message, the policies attached to it and
+// which of them do not apply there.
+func TestTablePolicies(t *testing.T) {
+	statuses := []status.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw", Sync: v1alpha1.Synced, Health: v1alpha1.Healthy,
+		Policies: []status.AttachedPolicy{{Kind: v1alpha1.KindSecurityPolicy, Name: "auth", SectionName: "http", Reason: v1alpha1.ReasonAccepted},
+			{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "slow", Reason: v1alpha1.ReasonConflicted}}}}
+	var out strings.Builder
+	if err := printTable(&out, statuses, nil, false, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "Gateway gw Synced Healthy - policies: SecurityPolicy auth (http), BackendTrafficPolicy slow Conflicted"
+	if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
+		t.Errorf("lacks %q:\n%s", want, out.String())
+	}
+}

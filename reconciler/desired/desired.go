@@ -214,6 +214,9 @@ type Options struct {
 	// of gateways with agents then pool each backend's connections to its tasks (see
 	// nginx.Options.Tasks). A task swarm is shutting down is not among them.
 	Tasks []Task
+	// Agents, when an operator on the swarm serves gateway agents, fill in what a Gateway's
+	// spec.agent leaves unset; nil when none does.
+	Agents *AgentDefaults
 	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
 	Issued       map[string]acme.IssuedCertificate
@@ -356,6 +359,10 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 
 func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
 	owner := inventory.OwnerOf(gw).String()
+	gw, control, err := withAgentDefaults(gw, opts.Agents)
+	if err != nil {
+		return err
+	}
 	gw, acme := s.withCertificates(gw, opts)
 	chains := map[string][]byte{}
 	if len(acme) > 0 {
@@ -472,7 +479,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 			Placement:     placement(gw.Spec.Zone),
 			RestartPolicy: restartPolicy(gw.Spec.RestartPolicy),
 			Resources:     resources(gw.Spec.Resources),
-			Networks:      attachments(networks),
+			Networks:      attachments(gatewayNetworks(networks, control)),
 		},
 		Mode:           mode(gw.Spec.Mode, gw.Spec.Replicas),
 		UpdateConfig:   updateConfig(gw.Spec.UpdatePolicy),
@@ -482,6 +489,16 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	s.addService(owner, spec)
 	s.Services[len(s.Services)-1].Agent = gw.Spec.Agent != nil
 	return nil
+}
+
+// gatewayNetworks are the networks a gateway's tasks join: its own and, when its agents reach the
+// operator through it, the operator's (which it neither creates nor owns: the operator's stack
+// does).
+func gatewayNetworks(own []string, control string) []string {
+	if control == "" || slices.Contains(own, control) {
+		return own
+	}
+	return append(slices.Clone(own), control)
 }
 
 func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {

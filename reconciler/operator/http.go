@@ -67,9 +67,10 @@ const (
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
 	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
-	// authorized checks a token; wrong ones are rate-limited, all requests together.
+	// authorized checks a token (none is wanted: every token is wrong); wrong ones are
+	// rate-limited, all requests together.
 	authorized := func(w http.ResponseWriter, got, want string) bool {
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+		if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
 			return true
 		}
 		if !failures.Allow() {
@@ -96,10 +97,17 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 			}
 		})
 	}
-	if tokens.Agent != "" {
+	if tokens.Agent != "" || c.tokens != nil {
 		mux.HandleFunc("GET /v1/gateways/{gateway}/config", func(w http.ResponseWriter, r *http.Request) {
+			if c.tokens != nil && !c.tokens.known() {
+				// Its own token is known from its first pass on: before it, and while standing
+				// by, it answers what it would with the token (which /readyz tells anyone).
+				answerStandby(w)
+				return
+			}
 			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if authorized(w, got, tokens.Agent) {
+			// The operator's own token secrets (Options.Agents), or --agent-token-file's.
+			if c.tokens != nil && c.tokens.accepts(got) || authorized(w, got, tokens.Agent) {
 				c.serveAgent(w, r)
 			}
 		})
@@ -145,6 +153,12 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		}
 		mux.HandleFunc("POST /hooks/git", control(func() { c.Trigger("webhook") }))
 		mux.HandleFunc("POST /reconcile", control(func() { c.Trigger("reconcile requested") }))
+		if c.tokens != nil {
+			mux.HandleFunc("POST /rotate-agent-token", control(func() {
+				c.tokens.Rotate()
+				c.Trigger("agent token rotation requested")
+			}))
+		}
 		mux.HandleFunc("POST /suspend", control(c.Suspend))
 		mux.HandleFunc("POST /resume", control(c.Resume))
 	}

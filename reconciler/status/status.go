@@ -149,6 +149,7 @@ func Judge(in Input) []ObjectStatus {
 			policyAccepted(&st, pol, in.Objects)
 		}
 		st.Policies = attachedPolicies(o, objs)
+		st.Conditions = append(st.Conditions, affected(st.Policies)...)
 		out = append(out, st)
 	}
 	return out

@@ -204,6 +204,10 @@ func TestValidateGateway(t *testing.T) {
 			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://[fd00::1]:9090/", TokenSecret: "agent-token"}
 			return nil
 		}, nil},
+		{"agent: {}, which an operator on the swarm completes", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{}
+			return nil
+		}, nil},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			l13 := https("b", 443, "b.example.com", "cert-b")
 			l13.TLS.Options = map[string]string{v1alpha1.TLSOptionMinVersion: "1.3"}
