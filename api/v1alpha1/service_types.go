@@ -88,12 +88,13 @@ type Hook struct {
 	// Before names the services of the same namespace (Services, or the services of Routes)
 	// that change only once this job succeeded. At least one.
 	Before []string `json:"before"`
-	// Timeout bounds the wait for the job to finish, a Go duration; 5m by default.
+	// Timeout bounds the wait for the job to finish, a Go duration; 2m by default. The
+	// operator bounds a whole pass to 5 minutes.
 	Timeout *Duration `json:"timeout,omitempty"`
 }
 
 // DefaultHookTimeout is how long a pass waits for a hook by default.
-const DefaultHookTimeout Duration = "5m"
+const DefaultHookTimeout Duration = "2m"
 
 // Job tells whether the mode runs tasks to completion.
 func (m ServiceMode) Job() bool { return m == ServiceModeReplicatedJob || m == ServiceModeGlobalJob }
