@@ -12,6 +12,7 @@ import (
 // declaredService is a service a manifest runs: a Service, or an entry of a Route's
 // spec.services, with the path of its spec in its object.
 type declaredService struct {
+	name string // as its namespace knows it
 	obj  v1alpha1.Object
 	path *field.Path
 	spec *v1alpha1.ServiceSpec
@@ -31,11 +32,11 @@ func declaredServices(objs []v1alpha1.Object) (map[string]declaredService, []str
 	for _, o := range objs {
 		switch o := o.(type) {
 		case *v1alpha1.Service:
-			add(o.Metadata.QualifiedName(), declaredService{o, field.NewPath("spec"), &o.Spec})
+			add(o.Metadata.QualifiedName(), declaredService{o.Metadata.Name, o, field.NewPath("spec"), &o.Spec})
 		case *v1alpha1.Route:
 			for i := range o.Spec.Services {
 				svc := &o.Spec.Services[i]
-				add(v1alpha1.StackName(o.Metadata.Namespace, svc.Name), declaredService{o, field.NewPath("spec", "services").Index(i), &svc.ServiceSpec})
+				add(v1alpha1.StackName(o.Metadata.Namespace, svc.Name), declaredService{svc.Name, o, field.NewPath("spec", "services").Index(i), &svc.ServiceSpec})
 			}
 		}
 	}
@@ -87,9 +88,13 @@ func checkDependencies(objs []v1alpha1.Object) field.ErrorList {
 		for _, n := range cycle {
 			reported[n] = true
 		}
+		names := make([]string, 0, len(cycle)+1)
+		for _, n := range append(cycle, name) {
+			names = append(names, services[n].name)
+		}
 		d := services[name]
 		errs = append(errs, withObject(field.ErrorList{field.Invalid(d.path,
-			"waits on itself through dependsOn and hooks: "+strings.Join(append(cycle, name), " after "))}, d.obj)...)
+			"waits on itself through dependsOn and hooks: "+strings.Join(names, " after "))}, d.obj)...)
 	}
 	return errs
 }
