@@ -476,7 +476,7 @@ volumes:
 		"the migration a job, a hook before web": migrate.Mode == v1alpha1.ServiceModeReplicatedJob && migrate.UpdatePolicy == nil &&
 			migrate.Hook != nil && slices.Equal(migrate.Hook.Before, []string{"web"}) && slices.Equal(migrate.DependsOn, []string{"db"}),
 		"the worker after db and the migration started (depends_on's default)": slices.Equal(worker.DependsOn, []string{"db", "migrate"}),
-		"web after db, not the migration (its hook)": slices.Equal(web.DependsOn, []string{"db"}),
+		"web after db, not the migration (its hook)":                           slices.Equal(web.DependsOn, []string{"db"}),
 	}
 	for name, ok := range checks {
 		if !ok {
