@@ -230,7 +230,8 @@ func health(services, all []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthS
 		if sr == v1alpha1.ReasonHostPortInUse {
 			sm += "; " + portHolders(svc, all)
 		}
-		if rank[sh] > rank[h] {
+		// The worst service says why; among healthy ones, a job says how it ended.
+		if rank[sh] > rank[h] || rank[sh] == rank[h] && msg == "" && sm != "" {
 			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
 	}
