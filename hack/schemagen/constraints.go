@@ -201,9 +201,31 @@ func defRules() map[string]func(*jsonschema.Schema) {
 			})
 		},
 		// Global mode has no replica count.
-		"GatewaySpec":  globalWithoutReplicas,
-		"RouteService": globalWithoutReplicas,
-		"ServiceSpec":  globalWithoutReplicas,
+		"GatewaySpec": globalWithoutReplicas,
+		"RouteService": func(s *jsonschema.Schema) {
+			globalWithoutReplicas(s)
+			// A Route's service serves requests: no job modes, no hook.
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{
+				Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal}}),
+				Not:        &jsonschema.Schema{Required: []string{"hook"}},
+			})
+		},
+		"ServiceSpec": func(s *jsonschema.Schema) {
+			globalWithoutReplicas(s)
+			jobs := &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicatedJob, v1alpha1.ServiceModeGlobalJob}}
+			s.AllOf = append(s.AllOf,
+				// A job takes no update policy, and no restart once it completed.
+				&jsonschema.Schema{
+					If: &jsonschema.Schema{Properties: props("mode", jobs), Required: []string{"mode"}},
+					Then: &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"updatePolicy"}},
+						Properties: props("restartPolicy", &jsonschema.Schema{Properties: props("condition", &jsonschema.Schema{Not: &jsonschema.Schema{Const: string(v1alpha1.RestartConditionAny)}})})},
+				},
+				// Only a job is a hook.
+				&jsonschema.Schema{
+					If:   &jsonschema.Schema{Required: []string{"hook"}},
+					Then: &jsonschema.Schema{Required: []string{"mode"}, Properties: props("mode", jobs)},
+				})
+		},
 		// A redirect answers every request itself: no backends, nothing to mirror.
 		"RouteRule": func(s *jsonschema.Schema) {
 			s.AllOf = append(s.AllOf, &jsonschema.Schema{
