@@ -201,14 +201,11 @@ func defRules() map[string]func(*jsonschema.Schema) {
 			})
 		},
 		// Global mode has no replica count.
-		"GatewaySpec": globalWithoutReplicas,
+		"GatewaySpec": longRunning,
+		// A Route's service serves requests: no job modes, no hook.
 		"RouteService": func(s *jsonschema.Schema) {
-			globalWithoutReplicas(s)
-			// A Route's service serves requests: no job modes, no hook.
-			s.AllOf = append(s.AllOf, &jsonschema.Schema{
-				Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal}}),
-				Not:        &jsonschema.Schema{Required: []string{"hook"}},
-			})
+			longRunning(s)
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"hook"}}})
 		},
 		"ServiceSpec": func(s *jsonschema.Schema) {
 			globalWithoutReplicas(s)
@@ -277,6 +274,15 @@ func globalWithoutReplicas(s *jsonschema.Schema) {
 		If: &jsonschema.Schema{Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeGlobal, v1alpha1.ServiceModeGlobalJob}}),
 			Required: []string{"mode"}},
 		Then: &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"replicas"}}},
+	})
+}
+
+// longRunning says a service that serves (a Gateway's, a Route's) is in no job mode, and has no
+// replicas in Global mode.
+func longRunning(s *jsonschema.Schema) {
+	globalWithoutReplicas(s)
+	s.AllOf = append(s.AllOf, &jsonschema.Schema{
+		Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal}}),
 	})
 }
 
