@@ -404,18 +404,19 @@ func serviceOrder(services []desired.Service) []desired.Service {
 		return true
 	}
 	out := make([]desired.Service, 0, len(byName))
+	first := 0 // the first service not placed: without dependencies, each is placed in one step
 	for len(out) < len(byName) {
+		for placed[byName[first].Name] {
+			first++
+		}
 		// The first service, in the base order, whose predecessors are all placed; with none
 		// (a cycle, which validation refuses), the first not yet placed.
-		next := -1
-		for i, s := range byName {
-			if !placed[s.Name] && ready(s) {
+		next := first
+		for i := first; i < len(byName); i++ {
+			if !placed[byName[i].Name] && ready(byName[i]) {
 				next = i
 				break
 			}
-		}
-		if next < 0 {
-			next = slices.IndexFunc(byName, func(s desired.Service) bool { return !placed[s.Name] })
 		}
 		placed[byName[next].Name] = true
 		out = append(out, byName[next])

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/network"
+
+	"github.com/swarmgate/swarmgate/reconciler/desired"
 )
 
 // stack is a shop's stack: a database and a worker no Route reaches, a migration job that must
@@ -143,5 +145,34 @@ func TestPlanServices(t *testing.T) {
 	p, err = New(fewer, snap, Options{Prune: true})
 	if err != nil || services(p) != "service/shop_worker deleted" || len(p.Orphans) != 0 {
 		t.Errorf("without the worker, pruned: %v\n%s", err, format(p))
+	}
+}
+
+func TestServiceOrder(t *testing.T) {
+	svc := func(name, owner string, dependsOn, hooks []string) desired.Service {
+		return desired.Service{Name: name, Owner: owner, DependsOn: dependsOn, Hooks: hooks}
+	}
+	tests := []struct {
+		name     string
+		services []desired.Service
+		want     string
+	}{
+		{"by name, gateways last", []desired.Service{svc("gw", "Gateway/gw", nil, nil), svc("b", "Route/b", nil, nil), svc("a", "Service/a", nil, nil)}, "a b gw"},
+		{"after what it depends on", []desired.Service{svc("app", "Route/app", []string{"db"}, nil), svc("db", "Service/db", []string{"cache"}, nil),
+			svc("cache", "Service/cache", nil, nil)}, "cache db app"},
+		{"after its hooks", []desired.Service{svc("app", "Route/app", nil, []string{"migrate"}), svc("migrate", "Service/migrate", nil, nil)}, "migrate app"},
+		{"a dependency not declared here (an applied part) orders nothing", []desired.Service{svc("app", "Route/app", []string{"elsewhere"}, nil)}, "app"},
+		{"a cycle (validation refuses it) still places every service", []desired.Service{svc("a", "Service/a", []string{"b"}, nil), svc("b", "Service/b", []string{"a"}, nil)}, "a b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, s := range serviceOrder(tt.services) {
+				got = append(got, s.Name)
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("order %v, want %s", got, tt.want)
+			}
+		})
 	}
 }
