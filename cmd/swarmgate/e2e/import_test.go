@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,8 +92,11 @@ networks:
 // database's volume mounted; the worker is created after the database (depends_on).
 func TestImportStackWithDatabaseAndWorker(t *testing.T) {
 	const instance = "e2e-import-stack"
+	t.Cleanup(func() { // after the instance: its service mounts it
+		removeEventually(func() error { return docker.VolumeRemove(context.Background(), "e2e-stack_data", true) })
+	})
 	cleanup(t, instance)
-	stack := writeManifests(t, "shop.yaml", `services:
+	stack := writeManifests(t, "e2e-stack.yaml", `services:
   gw:
     image: gw
     ports: [{target: 8080, published: 18262, mode: host}]

@@ -19,6 +19,9 @@ import (
 // serving, and the operator alerts the failed pass, naming the hook and the task's error.
 func TestServicesAndHooks(t *testing.T) {
 	const instance, port = "e2e-hooks", 18261
+	t.Cleanup(func() { // after the instance: its service mounts it
+		removeEventually(func() error { return docker.VolumeRemove(context.Background(), "e2e-hooks-data", true) })
+	})
 	cleanup(t, instance)
 	manifest := func(version string, migrate string) string {
 		return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
