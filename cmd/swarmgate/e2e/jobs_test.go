@@ -71,6 +71,12 @@ spec:
 `, port, version, migrate)
 	}
 	const succeeds, fails = "-v", "-c, /no/such/nginx.conf"
+	// diff names what the swarm lacks, before any write.
+	missing := writeManifests(t, "missing.yaml", manifest("1", succeeds)+"  secrets: [{name: e2e-hooks-no-such-secret}]\n")
+	if d := swarmgate(t, "diff", "-f", missing, "--instance", instance); d.code != 2 ||
+		!strings.Contains(d.stderr, "Service/migrate: secret e2e-hooks-no-such-secret does not exist") {
+		t.Errorf("diff with a missing secret: exit %d\n%s", d.code, d.stderr)
+	}
 	v1 := writeManifests(t, "v1.yaml", manifest("1", succeeds))
 	applied := mustSucceed(t, "apply", "-f", v1, "--instance", instance, "--wait", "--timeout", "60s")
 	lines := strings.Split(strings.TrimSpace(applied.stdout), "\n")
