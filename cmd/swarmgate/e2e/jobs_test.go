@@ -13,10 +13,11 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 )
 
-// TestServicesAndHooks: a database-like Service no Route reaches runs, owned by its Service; a
-// migration job is a hook that must succeed before its app is created; `get` says how the job
-// ended. A changed migration that fails holds the new version of the app back: the old one keeps
-// serving, and the operator alerts the failed pass, naming the hook and the task's error.
+// TestServicesAndHooks: a database-like Service no Route reaches runs, owned by its Service, and
+// is drift like any other service when changed by hand; a migration job is a hook that must
+// succeed before its app is created; `get` says how the job ended. A changed migration that fails
+// holds the new version of the app back: the old one keeps serving, and the operator alerts the
+// failed pass, naming the hook and the task's error.
 func TestServicesAndHooks(t *testing.T) {
 	const instance, port = "e2e-hooks", 18261
 	t.Cleanup(func() { // after the instance: its service mounts it
@@ -106,14 +107,26 @@ spec:
 	}
 	eventually(t, 30*time.Second, serves)
 
-	// The next version's migration fails: the operator holds the app back and alerts.
+	// The operator runs what was applied: the database scaled by hand is drift, alerted and healed.
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(manifest("2", fails)), 0o644); err != nil {
-		t.Fatal(err)
+	write := func(content string) {
+		if err := os.WriteFile(filepath.Join(dir, "all.yaml"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	write(manifest("1", succeeds))
 	alerts := newReceiver(t)
-	// Not ready: it has applied nothing yet.
-	op := launchOperator(t, "unix://"+proxy.Socket, 19261, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h", "--alert-webhook", alerts.srv.URL)
+	op := startOperatorOn(t, "unix://"+proxy.Socket, 19261, "--source", "dir:"+dir, "--instance", instance, "--resync", "1h", "--alert-webhook", alerts.srv.URL)
+	scale(t, "hk_db", 2)
+	eventually(t, 30*time.Second, func() error {
+		if d, _ := alerts.count("Drift", "service/hk_db"); d != 1 || replicas(t, "hk_db") != 1 {
+			return fmt.Errorf("%d drift alerts, %d replicas", d, replicas(t, "hk_db"))
+		}
+		return nil
+	})
+
+	// The next version's migration fails: the operator holds the app back and alerts.
+	write(manifest("2", fails))
 	eventually(t, 30*time.Second, func() error {
 		if n, _ := alerts.count("PassFailed", ""); n == 0 {
 			return fmt.Errorf("no PassFailed alert")
