@@ -332,9 +332,12 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 	return errs
 }
 
-// Apply carries out a pass's plan; progress hears of each action.
+// Apply carries out a pass's plan; progress hears of each action. A service with hooks changes
+// only once they succeeded (applier.Options.AwaitHook).
 func (r *Reconciler) Apply(ctx context.Context, p *Pass, progress func(planner.Action, error)) error {
-	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress, RegistryAuth: r.RegistryAuth}); err != nil {
+	awaitHook := func(ctx context.Context, job string) error { return r.awaitHook(ctx, p.Desired, job) }
+	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress, RegistryAuth: r.RegistryAuth,
+		AwaitHook: awaitHook}); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	return nil

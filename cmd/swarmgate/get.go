@@ -42,9 +42,10 @@ applied.
 
 SYNC says whether the swarm holds what the object asks for: Synced, or
 OutOfSync with what differs. HEALTH says whether it serves: Healthy,
-Progressing (tasks starting, an update rolling out), Degraded (with the
-reason: tasks failing and the task's error, an update paused or rolled back, a
-backend not found, a virtual IP held by no node) or Missing. The two are
+Progressing (tasks starting, an update rolling out, a job running), Degraded
+(with the reason: tasks failing and the task's error, a job failed, an update
+paused or rolled back, a backend not found, a virtual IP held by no node) or
+Missing. A job (a Service) that succeeded is Healthy, and says so. The two are
 apart: a Route scaled by hand is OutOfSync and Healthy; a Route whose backend
 is missing is Synced and Degraded.`,
 		Example: `  swarmgate get

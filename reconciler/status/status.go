@@ -181,7 +181,14 @@ func attached(names []string, s *swarmstate.Snapshot) []swarm.Service {
 // tasks counts the running and desired tasks of services, and names the config secret they use.
 func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int, config string) {
 	ids := map[string]bool{}
+	jobs := 0 // the tasks jobs must complete, counted apart from the running ones of the others
 	for _, svc := range services {
+		if IsJob(svc) {
+			// A job's tasks count as they complete.
+			j := JudgeJob(svc, s.Tasks)
+			running, jobs = running+j.Completed, jobs+j.Total
+			continue
+		}
 		ids[svc.ID] = true
 		if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
 			want += int(*r.Replicas)
@@ -207,7 +214,7 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 	if want == 0 {
 		want = global // global services want one task per eligible node
 	}
-	return running, want, config
+	return running, want + jobs, config
 }
 
 // health judges services by their update status and tasks: the worst service decides. all are
@@ -226,17 +233,21 @@ func health(services, all []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthS
 		if sr == v1alpha1.ReasonHostPortInUse {
 			sm += "; " + portHolders(svc, all)
 		}
-		if rank[sh] > rank[h] {
+		// The worst service says why; among healthy ones, a job says how it ended.
+		if rank[sh] > rank[h] || rank[sh] == rank[h] && msg == "" && sm != "" {
 			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
 	}
 	return h, reason, msg
 }
 
-// ServiceHealth judges one service from its tasks: Degraded when swarm paused or rolled back its
+// ServiceHealth judges one service from its tasks (a job by its current run, JudgeJob): Degraded when swarm paused or rolled back its
 // update, or when tasks do not run and the newest failed (with that task's error); Progressing
 // while an update rolls out or tasks start; Healthy when every task runs.
 func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+	if IsJob(svc) {
+		return jobHealth(JudgeJob(svc, tasks))
+	}
 	failure := newestFailure(tasks)
 	withFailure := func(msg string) string {
 		if failure != "" {

@@ -32,14 +32,20 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 	errs := validateMeta(o.GetObjectMeta())
 	switch o := o.(type) {
 	case *v1alpha1.Gateway:
-		// A Gateway's service is named "<namespace>_<name>"; the names of other kinds become no
-		// swarm name of that length (a Route's services are checked by their own names).
+		// A Gateway's service is named "<namespace>_<name>", as a Service's is; the names of other
+		// kinds become no swarm name of that length (a Route's services are checked by their own
+		// names).
 		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 		}
 		errs = append(errs, validateGateway(o)...)
 	case *v1alpha1.Route:
 		errs = append(errs, validateRoute(o)...)
+	case *v1alpha1.Service:
+		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
+			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
+		}
+		errs = append(errs, validateService(o)...)
 	case *v1alpha1.VirtualIP:
 		errs = append(errs, validateVirtualIP(o)...)
 	case *v1alpha1.Zone:
