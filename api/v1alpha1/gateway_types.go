@@ -111,7 +111,20 @@ const (
 	ProtocolHTTP ListenerProtocol = "HTTP"
 	// ProtocolHTTPS is HTTP over TLS, terminated by the gateway, with HTTP/2 offered by ALPN.
 	ProtocolHTTPS ListenerProtocol = "HTTPS"
+	// ProtocolTLS is TLS passed through to the backends TLSRoutes name by the server name
+	// (tls.mode Passthrough).
+	ProtocolTLS ListenerProtocol = "TLS"
+	// ProtocolTCP is TCP connections forwarded whole, to a TCPRoute's backends.
+	ProtocolTCP ListenerProtocol = "TCP"
+	// ProtocolUDP is UDP datagrams forwarded to a UDPRoute's backends.
+	ProtocolUDP ListenerProtocol = "UDP"
 )
+
+// Stream tells whether the gateway forwards the listener's connections (or datagrams) whole,
+// served by stream routes, rather than HTTP requests served by Routes.
+func (p ListenerProtocol) Stream() bool {
+	return p == ProtocolTLS || p == ProtocolTCP || p == ProtocolUDP
+}
 
 // PublishMode says how swarm publishes a port.
 type PublishMode string
@@ -136,9 +149,11 @@ type Listener struct {
 	Hostname *Hostname `json:"hostname,omitempty"`
 	// Port is the published port, 1 to 65535. nginx listens on the same port inside its task.
 	Port PortNumber `json:"port"`
-	// Protocol is HTTP (the default) or HTTPS (then tls is required).
+	// Protocol is HTTP (the default), HTTPS (then tls is required), TLS (tls.mode Passthrough:
+	// TLSRoutes), TCP (a TCPRoute) or UDP (a UDPRoute). TCP, UDP and TLS listeners need
+	// spec.agent: its agent writes the stream block of nginx's main config that serves them.
 	Protocol ListenerProtocol `json:"protocol,omitempty"`
-	// TLS is the certificate of an HTTPS listener.
+	// TLS is the certificate of an HTTPS listener, or the passthrough mode of a TLS listener.
 	TLS *ListenerTLS `json:"tls,omitempty"`
 	// RedirectToHTTPS, on an HTTP listener, answers every request with a permanent redirect
 	// (301) to the same URL over HTTPS, instead of serving the Routes attached to it.
@@ -194,12 +209,18 @@ func (l *Listener) Allows(gwNamespace, routeNamespace string) bool {
 	return from == NamespacesFromAll || gwNamespace == routeNamespace
 }
 
-// TLSMode is how a listener handles TLS. Only Terminate is supported: nginx decrypts and routes
-// by HTTP (the Gateway API's Passthrough needs TLSRoute, which swarmgate does not have).
+// TLSMode is how a listener handles TLS: an HTTPS listener terminates it, a TLS listener passes
+// it through.
 type TLSMode string
 
-// TLSModeTerminate ends TLS at the gateway.
-const TLSModeTerminate TLSMode = "Terminate"
+// The TLS modes.
+const (
+	// TLSModeTerminate ends TLS at the gateway, which routes by HTTP.
+	TLSModeTerminate TLSMode = "Terminate"
+	// TLSModePassthrough forwards the encrypted connection to the backend a TLSRoute names by the
+	// client's server name; the backend terminates TLS.
+	TLSModePassthrough TLSMode = "Passthrough"
+)
 
 // The TLS options a listener's tls.options may set (the Gateway API's implementation-specific
 // options).
@@ -210,7 +231,7 @@ const (
 
 // ListenerTLS is the TLS configuration of an HTTPS listener.
 type ListenerTLS struct {
-	// Mode is Terminate, the default and only mode.
+	// Mode is Terminate (the default) on an HTTPS listener, Passthrough on a TLS listener.
 	Mode TLSMode `json:"mode,omitempty"`
 	// CertificateRefs name existing swarm secrets, each holding a PEM certificate chain (leaf
 	// first) followed by its PEM private key, as `swarmgate tls create-secret` makes them.
@@ -373,7 +394,7 @@ func (g *Gateway) Listener(name SectionName) *Listener {
 // HTTP listener (the health check is plain HTTP), or nil.
 func (g *Gateway) HealthListener() *Listener {
 	for i := range g.Spec.Listeners {
-		if g.Spec.Listeners[i].Protocol != ProtocolHTTPS {
+		if p := g.Spec.Listeners[i].Protocol; p != ProtocolHTTPS && !p.Stream() {
 			return &g.Spec.Listeners[i]
 		}
 	}

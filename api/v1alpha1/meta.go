@@ -24,7 +24,7 @@ const (
 // Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
-var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP,
+var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindTCPRoute, KindTLSRoute, KindUDPRoute, KindVirtualIP,
 	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
@@ -35,8 +35,8 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, VirtualIP, Zone, ReferenceGrant, SecurityPolicy,
-	// ClientTrafficPolicy or BackendTrafficPolicy.
+	// Kind is one of Gateway, Route, TCPRoute, TLSRoute, UDPRoute, VirtualIP, Zone,
+	// ReferenceGrant, SecurityPolicy, ClientTrafficPolicy or BackendTrafficPolicy.
 	Kind Kind `json:"kind"`
 }
 
@@ -149,6 +149,12 @@ func New(kind Kind) Object {
 		return &Gateway{}
 	case KindRoute:
 		return &Route{}
+	case KindTCPRoute:
+		return &TCPRoute{}
+	case KindTLSRoute:
+		return &TLSRoute{}
+	case KindUDPRoute:
+		return &UDPRoute{}
 	case KindVirtualIP:
 		return &VirtualIP{}
 	case KindZone:

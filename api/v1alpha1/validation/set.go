@@ -48,6 +48,8 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			e = s.checkGateway(o, claims)
 		case *v1alpha1.Route:
 			e = s.checkRoute(o, claims)
+		case v1alpha1.StreamRoute:
+			e = s.checkStreamRoute(o, claims)
 		case *v1alpha1.VirtualIP:
 			e = s.checkVirtualIP(o, claims)
 		case v1alpha1.Policy:
@@ -179,7 +181,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case ref.SectionName == "":
 			var serving, allowed int
 			for _, l := range gw.Spec.Listeners {
-				if !serves(&l) {
+				if l.Protocol.Stream() || !serves(&l) {
 					continue
 				}
 				serving++
@@ -197,6 +199,8 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				dangling+"listener of Gateway "+ref.Name))
+		case gw.Listener(ref.SectionName).Protocol.Stream():
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a "+string(gw.Listener(ref.SectionName).Protocol)+" listener; a Route attaches to HTTP and HTTPS listeners"))
 		case !serves(gw.Listener(ref.SectionName)):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
 		case !gw.Listener(ref.SectionName).Allows(gw.Metadata.Namespace, r.Metadata.Namespace):

@@ -22,9 +22,14 @@ ssl_session_timeout 1d;
 ssl_session_tickets off;
 `
 
-// listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2.
+// listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2;
+// behind a TLS listener of the same port they listen on the socket its stream server hands
+// their connections to.
 func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	out := strconv.Itoa(int(l.Port))
+	if l.Protocol == v1alpha1.ProtocolHTTPS && sharedTLSPort(r.gw, l.Port) {
+		out = quote("unix:" + HTTPSSocket(r.opts.SocketDir, l.Port))
+	}
 	if l.Protocol == v1alpha1.ProtocolHTTPS {
 		out += " ssl http2"
 	}
@@ -77,7 +82,7 @@ func tlsProtocols(l *v1alpha1.Listener) string {
 func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbacks map[v1alpha1.PortNumber]*server) {
 	var ports []v1alpha1.PortNumber
 	for _, l := range gw.Spec.Listeners {
-		if !slices.Contains(ports, l.Port) {
+		if !l.Protocol.Stream() && !slices.Contains(ports, l.Port) {
 			ports = append(ports, l.Port)
 		}
 	}
@@ -86,7 +91,7 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbac
 		var first *v1alpha1.Listener
 		for i := range gw.Spec.Listeners {
 			l := &gw.Spec.Listeners[i]
-			if l.Port != port {
+			if l.Port != port || l.Protocol.Stream() {
 				continue
 			}
 			if first == nil {

@@ -89,6 +89,12 @@ type Options struct {
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
 	AccessLog string
+	// StreamRoutes are the set's TCPRoutes, UDPRoutes and TLSRoutes (v1alpha1.StreamRoutesOf):
+	// those attached to the gateway's stream listeners serve there.
+	StreamRoutes []v1alpha1.StreamRoute
+	// SocketDir is where nginx makes the unix sockets its stream and HTTPS servers meet on.
+	// Defaults to contract.GatewaySocketDir.
+	SocketDir string
 }
 
 // missing tells whether the service ref names is known not to exist.
@@ -140,6 +146,9 @@ func (o *Options) defaults() {
 	}
 	if o.AccessLog == "" {
 		o.AccessLog = DefaultAccessLog
+	}
+	if o.SocketDir == "" {
+		o.SocketDir = contract.GatewaySocketDir
 	}
 }
 
@@ -357,6 +366,9 @@ type renderer struct {
 	// gatewayBody is how the gateway takes request bodies, written once in the http block;
 	// locations write only what their Route changes.
 	gatewayBody bodyPolicy
+	// streamVars and streamBlocks are blockVars and blocks of the stream part.
+	streamVars   map[string]string
+	streamBlocks []string
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {
@@ -415,6 +427,7 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		b.WriteString(u)
 	}
 	r.hashSizes(b, servers)
+	r.stream(b, gw)
 	return b.Bytes()
 }
 
