@@ -270,14 +270,14 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 		}
 	}
 	var errs field.ErrorList
-	grants, policies := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs)
+	grants, policies, streams := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs), v1alpha1.StreamRoutesOf(objs)
 	agentBytes := 0 // of the configs of the gateways with agents so far
 	for _, o := range objs {
 		gw, ok := o.(*v1alpha1.Gateway)
 		if !ok {
 			continue
 		}
-		opts := nginx.Options{Grants: grants, Policies: policies}
+		opts := nginx.Options{Grants: grants, Policies: policies, StreamRoutes: streams}
 		if gw.Spec.Agent != nil {
 			// Its agents take it from the operator, not a secret; all such configs share one bound.
 			opts.MaxSize = nginx.AgentConfigBudget(agentBound, agentBytes)

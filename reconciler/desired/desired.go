@@ -247,6 +247,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	opts.Nginx.Policies = nginx.PoliciesOf(objs)
+	opts.Nginx.StreamRoutes = v1alpha1.StreamRoutesOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -432,14 +433,18 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 
 	ports := make([]swarm.PortConfig, 0, len(gw.Spec.Listeners))
 	for _, l := range gw.Spec.Listeners {
-		if slices.ContainsFunc(ports, func(p swarm.PortConfig) bool { return p.PublishedPort == uint32(l.Port) }) {
-			continue // listeners told apart by hostname share their port
+		protocol := swarm.PortConfigProtocolTCP
+		if l.Protocol == v1alpha1.ProtocolUDP {
+			protocol = swarm.PortConfigProtocolUDP
+		}
+		if slices.ContainsFunc(ports, func(p swarm.PortConfig) bool { return p.PublishedPort == uint32(l.Port) && p.Protocol == protocol }) {
+			continue // listeners told apart by hostname (or TLS and HTTPS) share their port
 		}
 		mode := swarm.PortConfigPublishModeIngress
 		if l.PublishMode == v1alpha1.PublishModeHost {
 			mode = swarm.PortConfigPublishModeHost
 		}
-		ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
+		ports = append(ports, swarm.PortConfig{Protocol: protocol, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
 	}
 	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string

@@ -136,12 +136,12 @@ func (r *renderer) stream(out *bytes.Buffer, gw *v1alpha1.Gateway) {
 			continue
 		}
 		rt := r.streamRoute(gw, l)
-		kind, name := "no route", ""
+		route := "no route"
 		if rt != nil {
-			kind, name = string(rt.GetTypeMeta().Kind), rt.GetObjectMeta().QualifiedName()
+			route = string(rt.GetTypeMeta().Kind) + " " + rt.GetObjectMeta().QualifiedName()
 		}
 		// Listener, kind and route names are DNS labels (validation): nothing ends a comment.
-		fmt.Fprintf(&b, "\n# Listener %s (%s port %d): %s %s.\nserver {\n", l.Name, l.Protocol, l.Port, kind, name)
+		fmt.Fprintf(&b, "\n# Listener %s (%s port %d): %s.\nserver {\n", l.Name, l.Protocol, l.Port, route)
 		backend := ""
 		if rt != nil {
 			backend = r.streamBackend(rt)
