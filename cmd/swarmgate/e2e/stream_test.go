@@ -84,7 +84,8 @@ spec:
 			Annotations: swarm.Annotations{Name: name},
 			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test", Env: env},
 				Networks: []swarm.NetworkAttachmentConfig{{Target: "e2e_l4"}}},
-			Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+			Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+			EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR}, // as the other tests' backends
 		}, swarm.ServiceCreateOptions{})
 		if err != nil {
 			t.Fatal(err)
