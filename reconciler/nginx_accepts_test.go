@@ -8,6 +8,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -30,7 +31,7 @@ func acceptedByNginx(t *testing.T, name string, data []byte) {
 		if !ok {
 			continue
 		}
-		conf, err := nginx.Render(gw, routes, nginx.Options{})
+		conf, err := nginx.Render(gw, routes, nginx.Options{StreamRoutes: v1alpha1.StreamRoutesOf(objs)})
 		if err != nil {
 			t.Fatalf("%s: validates but does not render: %v", name, err)
 		}
@@ -63,8 +64,19 @@ func nginxCheck(t *testing.T, conf []byte) ([]byte, error) {
 	if err := os.WriteFile(filepath.Join(dir, "default.conf"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	main := "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\nevents {}\nhttp {\n    client_body_temp_path " + dir +
-		"/body;\n    proxy_temp_path " + dir + "/proxy;\n    include " + dir + "/default.conf;\n}\n"
+	// The stream part, as the gateway agent writes it, with Debian's dynamic stream module.
+	stream, module := "", ""
+	if part := contract.SplitStream(conf); len(part) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, "stream.conf"), part, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(contract.DebianStreamModule); err == nil {
+			module = "load_module " + contract.DebianStreamModule + ";\n"
+		}
+		stream = "stream {\n    include " + dir + "/stream.conf;\n}\n"
+	}
+	main := module + "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\nevents {}\nhttp {\n    client_body_temp_path " + dir +
+		"/body;\n    proxy_temp_path " + dir + "/proxy;\n    include " + dir + "/default.conf;\n}\n" + stream
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}

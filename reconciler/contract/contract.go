@@ -29,6 +29,10 @@ const (
 	// (Debian's layout; the stream module is one there): the gateway agent includes them when the
 	// config has a stream part. Images with the module built in have none, which nginx allows.
 	NginxModules = "/etc/nginx/modules-enabled/*.conf"
+	// DebianStreamModule is where Debian's libnginx-mod-stream installs the stream module: the
+	// real-nginx tests load it by this path (modules-enabled names it relative to nginx's
+	// prefix, which they move into a directory of their own).
+	DebianStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so"
 	// CertDir is where the certificate secrets of HTTPS listeners are mounted.
 	CertDir = "/run/secrets/swarmgate-tls"
 	// ChainDir is where the chains of ACME certificates (swarm configs: they are public) are

@@ -180,10 +180,6 @@ func nginxBinary(t testing.TB) string {
 	return ""
 }
 
-// debianStreamModule is where Debian's libnginx-mod-stream puts the stream module (its
-// modules-enabled file names it relative to nginx's prefix, which the tests move into dir).
-const debianStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so"
-
 // nginxConf wraps a rendered conf.d file in a main config the way the gateway agent's includes
 // it, with every path inside dir: its stream part, if any, goes to dir/stream.conf, included in
 // a stream block with Debian's stream module when that is a dynamic module.
@@ -194,8 +190,8 @@ func nginxConf(t testing.TB, dir string, conf []byte, extra string) string {
 		if err := os.WriteFile(filepath.Join(dir, "stream.conf"), part, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(debianStreamModule); err == nil {
-			modules = "load_module " + debianStreamModule + ";\n"
+		if _, err := os.Stat(contract.DebianStreamModule); err == nil {
+			modules = "load_module " + contract.DebianStreamModule + ";\n"
 		}
 		stream = "stream {\n    include " + dir + "/stream.conf;\n}\n"
 	}
