@@ -401,6 +401,24 @@ func (g *Gateway) HealthListener() *Listener {
 	return nil
 }
 
+// TrackedListener is the listener a VirtualIP tracking the gateway checks: the one named, else
+// its HealthListener, else (a gateway with stream listeners only) its first TCP or TLS listener,
+// checked by connecting; nil when there is none.
+func (g *Gateway) TrackedListener(name SectionName) *Listener {
+	if name != "" {
+		return g.Listener(name)
+	}
+	if l := g.HealthListener(); l != nil {
+		return l
+	}
+	for i := range g.Spec.Listeners {
+		if p := g.Spec.Listeners[i].Protocol; p == ProtocolTCP || p == ProtocolTLS {
+			return &g.Spec.Listeners[i]
+		}
+	}
+	return nil
+}
+
 // Matches reports whether a listener or route hostname covers a request's host: equal, or below
 // a wildcard's domain by one or more labels ("*.example.com" covers "a.b.example.com", not
 // "example.com"). A wildcard host covers one whose domain is at or below its own.

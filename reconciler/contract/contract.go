@@ -265,6 +265,10 @@ func (f *VRRPAgentFlags) Define(fs FlagSet) {
 	fs.StringVar(&f.Config, "config", f.Config, "keepalived.conf")
 }
 
+// TrackConnect starts a VRRP agent's track URL ("tcp://host:port") that checks a gateway's TCP or
+// TLS listener by connecting to it.
+const TrackConnect = "tcp://"
+
 // StreamLine starts each line of the stream part of a gateway's config: lines the http block
 // reads as comments, and the agent writes, without it, into the stream block of nginx's main
 // config.

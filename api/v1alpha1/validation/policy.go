@@ -242,10 +242,7 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 				if !ok || vip.Spec.TrackGateway == nil || vip.Spec.TrackGateway.Name != gw.Metadata.Name {
 					continue
 				}
-				tracked := gw.HealthListener()
-				if t := vip.Spec.TrackGateway.Listener; t != "" {
-					tracked = gw.Listener(t)
-				}
+				tracked := gw.TrackedListener(vip.Spec.TrackGateway.Listener)
 				if tracked != nil && tracked.Port == l.Port {
 					errs = append(errs, withObject(field.ErrorList{field.Invalid(tp, fmt.Sprintf(
 						"turns on the PROXY protocol on port %d, which %s tracks; its health check sends no PROXY header: track another listener", l.Port, originOf(vip)))}, p)...)

@@ -344,8 +344,10 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 			errs = append(errs, field.Invalid(tp.Child("listener"), dangling+"listener of Gateway "+t.Name))
 		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolHTTPS:
 			errs = append(errs, field.Invalid(tp.Child("listener"), "names an HTTPS listener; the health check is plain HTTP: track an HTTP listener of the gateway (one that redirects to HTTPS will do)"))
-		case t.Listener == "" && gw.HealthListener() == nil:
-			errs = append(errs, field.Invalid(tp.Child("name"), "names a Gateway without an HTTP listener; the health check is plain HTTP: give it one (one that redirects to HTTPS will do)"))
+		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolUDP:
+			errs = append(errs, field.Invalid(tp.Child("listener"), "names a UDP listener, which no check can tell is up: track an HTTP, TCP or TLS listener of the gateway"))
+		case gw.TrackedListener(t.Listener) == nil:
+			errs = append(errs, field.Invalid(tp.Child("name"), "names a Gateway without an HTTP, TCP or TLS listener to check: give it one (an HTTP one that redirects to HTTPS will do)"))
 		}
 		if gw != nil {
 			for _, l := range gw.Spec.Listeners {
