@@ -175,6 +175,8 @@ func (s set) checkPolicyTargets(pol v1alpha1.Policy) field.ErrorList {
 				errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
 			case t.SectionName != nil && gw.Listener(*t.SectionName) == nil:
 				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names no listener of Gateway "+t.Name))
+			case t.SectionName != nil && gw.Listener(*t.SectionName).Protocol.Stream():
+				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names a "+string(gw.Listener(*t.SectionName).Protocol)+" listener; policies apply to HTTP and HTTPS listeners"))
 			}
 		case v1alpha1.KindRoute:
 			rt := s.routes[t.Name]
