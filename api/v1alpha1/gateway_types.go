@@ -137,7 +137,8 @@ const (
 	PublishModeHost PublishMode = "Host"
 )
 
-// Listener is a port the gateway publishes and serves HTTP or HTTPS on.
+// Listener is a port the gateway publishes and serves HTTP or HTTPS on, or forwards TCP, UDP or
+// TLS connections from.
 type Listener struct {
 	// Name identifies the listener within its Gateway; Routes attach to it by this name.
 	Name SectionName `json:"name"`
