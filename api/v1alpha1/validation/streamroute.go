@@ -41,10 +41,13 @@ func routeKind(p v1alpha1.ListenerProtocol) v1alpha1.Kind {
 
 // validateStreamListener checks a TLS, TCP or UDP listener: served by the stream block the agent
 // writes, with nothing of HTTP's; a TLS listener passes TLS through.
-func validateStreamListener(lp *field.Path, l *v1alpha1.Listener, agent bool) field.ErrorList {
+func validateStreamListener(lp *field.Path, l *v1alpha1.Listener, agent bool, isolation v1alpha1.Isolation) field.ErrorList {
 	var errs field.ErrorList
 	if !agent {
 		errs = append(errs, field.Invalid(lp.Child("protocol"), "is "+string(l.Protocol)+", which needs spec.agent: the agent writes nginx's stream block that serves it"))
+	}
+	if isolation == v1alpha1.IsolationPerRoute {
+		errs = append(errs, field.Invalid(lp.Child("protocol"), "is "+string(l.Protocol)+", whose routes have no network of their own: use network.isolation Shared"))
 	}
 	if l.RedirectToHTTPS != nil {
 		errs = append(errs, field.Forbidden(lp.Child("redirectToHTTPS"), "only an HTTP listener redirects"))
@@ -97,22 +100,23 @@ func validateStreamRoute(r v1alpha1.StreamRoute) field.ErrorList {
 		bp := rp.Index(i).Child("backendRefs")
 		errs = append(errs, tooMany(bp, len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)
 		for j, ref := range rule.BackendRefs {
-			errs = append(errs, validateStreamBackendRef(bp.Index(j), ref)...)
+			errs = append(errs, validateStreamBackendRef(bp.Index(j), ref, r.GetObjectMeta().Namespace)...)
 		}
 	}
 	return errs
 }
 
-// validateStreamBackendRef checks a stream route's backend: an existing service and its port.
-func validateStreamBackendRef(p *field.Path, ref v1alpha1.BackendRef) field.ErrorList {
+// validateStreamBackendRef checks a stream route's backend: an existing service of the route's
+// own namespace (ReferenceGrants share services with Routes only) and its port.
+func validateStreamBackendRef(p *field.Path, ref v1alpha1.BackendRef, namespace string) field.ErrorList {
 	var errs field.ErrorList
 	if ref.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
 	} else {
 		errs = append(errs, validateDNSLabel(p.Child("name"), ref.Name)...)
 	}
-	if ref.Namespace != "" {
-		errs = append(errs, validateDNSLabel(p.Child("namespace"), ref.Namespace)...)
+	if ref.Namespace != "" && ref.Namespace != namespace {
+		errs = append(errs, field.Invalid(p.Child("namespace"), "is not the route's own: a stream route's backends are services of its namespace (ReferenceGrants share services with Routes only)"))
 	}
 	if !ref.IsService() {
 		errs = append(errs, field.Invalid(p.Child("kind"), `is not a swarm service (group "", kind Service), the only backend of a stream route`))

@@ -143,7 +143,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS,
 			v1alpha1.ProtocolTLS, v1alpha1.ProtocolTCP, v1alpha1.ProtocolUDP)...)
 		if l.Protocol.Stream() {
-			errs = append(errs, validateStreamListener(lp, &l, s.Agent != nil)...)
+			errs = append(errs, validateStreamListener(lp, &l, s.Agent != nil, s.Network.Isolation)...)
 		}
 		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
 		errs = append(errs, validateListenerTLS(lp, &l)...)
