@@ -372,6 +372,9 @@ type renderer struct {
 	// streamVars and streamBlocks are blockVars and blocks of the stream part.
 	streamVars   map[string]string
 	streamBlocks []string
+	// streamKeys and streamKeyLen are the most server names of a port's map and the longest,
+	// which size the stream block's map hashes.
+	streamKeys, streamKeyLen int
 }
 
 func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte {

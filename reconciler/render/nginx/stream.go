@@ -168,6 +168,13 @@ func (r *renderer) stream(out *bytes.Buffer, gw *v1alpha1.Gateway) {
 	if len(tlsPorts) > 0 {
 		b.WriteString("\n# Server names no listener takes: closed at once.\nserver {\n    listen " + quote("unix:"+refuseSocket(r.opts.SocketDir)) + ";\n    return \"\";\n}\n")
 	}
+	// nginx sizes a map's hash as it reads the map: the sizes go before the maps.
+	if hashEntry(r.streamKeyLen)+8 > 32 {
+		fmt.Fprintf(&b, "\nmap_hash_bucket_size %d;\n", hashBucket(r.streamKeyLen))
+	}
+	if r.streamKeys > 256 {
+		fmt.Fprintf(&b, "map_hash_max_size %d;\n", max(2048, nextPow2(8*r.streamKeys)))
+	}
 	for _, block := range r.streamBlocks {
 		b.WriteString("\n")
 		b.WriteString(block)
@@ -269,6 +276,10 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 		}
 	}
 	slices.Sort(names)
+	r.streamKeys = max(r.streamKeys, len(names))
+	for _, n := range names {
+		r.streamKeyLen = max(r.streamKeyLen, len(n))
+	}
 	var body strings.Builder
 	body.WriteString("    hostnames;\n")
 	for _, n := range names {

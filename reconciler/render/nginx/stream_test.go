@@ -289,3 +289,31 @@ func passthrough(t *testing.T, port v1alpha1.PortNumber, serverName string) stri
 	}
 	return e.Service
 }
+
+// TestStreamLongServerNames: as many server names on one TLS port as routes may bring, each as long
+// as validation allows, make a map nginx takes (its hash sized by the renderer).
+func TestStreamLongServerNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  agent: {operatorURL: "http://127.0.0.1:9", tokenSecret: agent-token}
+  listeners: [{name: tls, port: 443, protocol: TLS, tls: {mode: Passthrough}}]
+`)
+	label := strings.Repeat("a", 58)
+	for i := range 20 {
+		fmt.Fprintf(&b, "---\napiVersion: swarmgate.io/v1alpha1\nkind: TLSRoute\nmetadata: {name: r%d}\nspec:\n  parentRefs: [{name: edge}]\n  hostnames:\n", i)
+		for j := range v1alpha1.MaxHostnames {
+			// Four labels of 58 and a short name: up to 250 characters, near the 253 of a DNS name.
+			fmt.Fprintf(&b, "    - %s.%s.%s.%s.r%dh%d.example\n", label, label, label, label, i, j)
+		}
+		fmt.Fprintf(&b, "  rules: [{backendRefs: [{name: svc%d, port: 443}]}]\n", i)
+	}
+	gw, routes, streams := loadStream(t, b.String())
+	conf, err := Render(gw, routes, Options{StreamRoutes: streams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxTest(t, conf)
+}
