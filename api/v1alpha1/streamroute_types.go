@@ -103,6 +103,11 @@ func defaultStreamRules(rules []StreamRouteRule) {
 	}
 }
 
+// IsStreamRouteKind tells whether kind is TCPRoute, UDPRoute or TLSRoute.
+func IsStreamRouteKind(kind Kind) bool {
+	return kind == KindTCPRoute || kind == KindUDPRoute || kind == KindTLSRoute
+}
+
 // StreamRoute is a TCPRoute, UDPRoute or TLSRoute: what the gateway's stream block serves.
 type StreamRoute interface {
 	Object

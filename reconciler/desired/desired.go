@@ -94,6 +94,8 @@ const (
 	AnswersError       MissingAnswer = "500"
 	AnswersUnavailable MissingAnswer = "503"
 	AnswersMixed       MissingAnswer = "500 (503 through gateways without agents)"
+	// AnswersRefused is a stream route's: its connections are closed.
+	AnswersRefused MissingAnswer = "a closed connection"
 )
 
 // ExternalBackend is a service a route names that no manifest declares.
@@ -303,6 +305,9 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	}
 	for _, rt := range routes {
 		s.addRouteServices(rt, gateways, opts.Nginx.Grants, opts.Services != nil)
+	}
+	for _, rt := range opts.Nginx.StreamRoutes {
+		s.addStreamBackends(rt, gateways)
 	}
 	for _, svc := range services {
 		s.addServiceObject(svc)
@@ -534,6 +539,30 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 		}
 	}
 	return false
+}
+
+// addStreamBackends records the backends of a stream route as external: services of its
+// namespace that must be on the network of the gateways it attaches to (Shared isolation, as
+// validation requires).
+func (s *State) addStreamBackends(rt v1alpha1.StreamRoute, gateways []*v1alpha1.Gateway) {
+	owner := inventory.OwnerOf(rt).String()
+	var networks []string
+	for _, gw := range gateways {
+		if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return v1alpha1.StreamAttachesTo(rt, gw, &l) }) &&
+			!slices.Contains(networks, gw.Spec.Network.Name) {
+			networks = append(networks, gw.Spec.Network.Name)
+		}
+	}
+	slices.Sort(networks)
+	for _, rule := range rt.StreamRules() {
+		for _, ref := range rule.BackendRefs {
+			name := v1alpha1.StreamBackendServiceName(ref)
+			if !ref.IsService() || slices.ContainsFunc(s.ExternalBackends, func(b ExternalBackend) bool { return b.Owner == owner && b.Service == name }) {
+				continue
+			}
+			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: AnswersRefused})
+		}
+	}
 }
 
 func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant, servicesKnown bool) {

@@ -3,6 +3,7 @@ package desired
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -10,8 +11,8 @@ import (
 )
 
 // TestBuildStreamGateway: a gateway with stream listeners only publishes a TCP and a UDP port of
-// one number apart, a TLS port as TCP, and a VirtualIP tracking it checks its first TCP listener
-// by connecting.
+// one number apart, a TLS port as TCP; a VirtualIP tracking it checks its first TCP listener by
+// connecting; a stream route's backends are external services on the gateway's network.
 func TestBuildStreamGateway(t *testing.T) {
 	s := build(t, `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
@@ -32,6 +33,13 @@ spec:
   nodes: [{hostname: node1, priority: 150}]
   trackGateway: {name: l4}
   image: swarmgate/keepalived:test
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TCPRoute
+metadata: {name: dns}
+spec:
+  parentRefs: [{name: l4}]
+  rules: [{backendRefs: [{name: knot, port: 53}]}]
 `, Node{Hostname: "node1", Addr: netip.MustParseAddr("10.99.0.1")})
 	var ports []string
 	var args []string
@@ -50,5 +58,9 @@ spec:
 	}
 	if i := slices.Index(args, "--track-url"); i < 0 || args[i+1] != "tcp://10.99.0.1:53" {
 		t.Errorf("VRRP agent args %v, want --track-url tcp://10.99.0.1:53", args)
+	}
+	want := []ExternalBackend{{Owner: "TCPRoute/dns", Service: "knot", Networks: []string{"nginx_default"}, Answer: AnswersRefused}}
+	if !reflect.DeepEqual(s.ExternalBackends, want) {
+		t.Errorf("external backends %+v, want %+v", s.ExternalBackends, want)
 	}
 }
