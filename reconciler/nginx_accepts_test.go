@@ -102,6 +102,10 @@ func TestCorpusAcceptedByNginx(t *testing.T) {
 		t.Fatalf("the fuzzer's seed of newer fields: %v", err)
 	}
 	acceptedByNginx(t, "newer.yaml", []byte(newerFieldsSeed))
+	if _, err := loadBytes(t, "stream.yaml", []byte(streamSeed)); err != nil {
+		t.Fatalf("the fuzzer's seed of stream routes: %v", err)
+	}
+	acceptedByNginx(t, "stream.yaml", []byte(streamSeed))
 	for _, f := range invalid {
 		data, err := manifest.ReadFile(f)
 		if err != nil {
@@ -120,10 +124,47 @@ func FuzzValidateButNginxRefuses(f *testing.F) {
 		f.Add(exampleDir(f, dir))
 	}
 	f.Add([]byte(newerFieldsSeed))
+	f.Add([]byte(streamSeed))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		acceptedByNginx(t, "fuzz.yaml", data)
 	})
 }
+
+// streamSeed gives the fuzzer stream listeners and routes: TCP and UDP on one port number, TLS
+// passthrough by server name next to an HTTPS listener of the same port.
+const streamSeed = `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: l4}
+spec:
+  agent: {operatorURL: "http://operator:9090", tokenSecret: agent-token}
+  listeners:
+    - {name: tcp, port: 5432, protocol: TCP}
+    - {name: udp, port: 5432, protocol: UDP}
+    - {name: tls, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+    - {name: www, port: 443, protocol: HTTPS, hostname: www.example.com, tls: {certificateRefs: [{name: www}]}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TCPRoute
+metadata: {name: pg}
+spec:
+  parentRefs: [{name: l4}]
+  rules: [{backendRefs: [{name: pg-a, port: 5432, weight: 2}, {name: pg-b, port: 5432}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: UDPRoute
+metadata: {name: dns}
+spec:
+  parentRefs: [{name: l4}]
+  rules: [{backendRefs: [{name: knot, port: 53}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TLSRoute
+metadata: {name: git}
+spec:
+  parentRefs: [{name: l4}]
+  hostnames: [git.example.com, "*.git.example.com"]
+  rules: [{backendRefs: [{name: gitea, port: 3000}]}]
+`
 
 // newerFieldsSeed gives the fuzzer the fields the examples lack: a gateway with agents taking
 // certificates from ACME (HTTP-01), filters on backends with weights, CORS and mirrors.
