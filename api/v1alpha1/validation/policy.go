@@ -224,6 +224,12 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 		for _, l := range gw.Spec.Listeners {
 			p, target, ok := v1alpha1.Applying(clients, v1alpha1.PolicyScope{Gateway: gw, Listener: l.Name})
 			if ok && p.Spec.ClientIPDetection != nil && p.Spec.ClientIPDetection.ProxyProtocol {
+				if l.Protocol.Stream() {
+					// nginx's stream servers here take no PROXY header, nor pass one on.
+					errs = append(errs, withObject(field.ErrorList{field.Invalid(field.NewPath("spec", "targetRefs").Index(target), fmt.Sprintf(
+						"turns on the PROXY protocol for %s listener %s of Gateway %s, which takes none: target the gateway's HTTP and HTTPS listeners", l.Protocol, l.Name, gw.Metadata.Name))}, p)...)
+					continue
+				}
 				if withPP[l.Port] == nil {
 					withPP[l.Port], ppTarget[l.Port] = p, target
 				}
