@@ -132,11 +132,6 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 		log = catchAll
 	}
 	r.serverAccessLog(b, log)
-	if r.logs && !r.routed {
-		// The access log's format names these; no route's location sets them here, and nginx
-		// refuses a variable nothing defines.
-		b.WriteString("    set $" + routeVar + " \"\";\n    set $" + ruleVar + " \"\";\n    set $" + backendVar + " \"\";\n")
-	}
 	if first.Protocol == v1alpha1.ProtocolHTTPS {
 		// nginx takes the TLS versions of a port from its default server: the protocol is
 		// agreed before the server name is known. Validation makes a port's listeners agree.

@@ -369,9 +369,6 @@ type renderer struct {
 	// gatewayBody is how the gateway takes request bodies, written once in the http block;
 	// locations write only what their Route changes.
 	gatewayBody bodyPolicy
-	// routed says some route serves on the gateway's HTTP and HTTPS listeners: its locations set
-	// the access log's route variables.
-	routed bool
 	// streamVars and streamBlocks are blockVars and blocks of the stream part.
 	streamVars   map[string]string
 	streamBlocks []string
@@ -419,7 +416,6 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return l.Protocol == v1alpha1.ProtocolHTTPS }) {
 		b.WriteString(tlsDefaults)
 	}
-	r.routed = len(servers) > 0 || len(fallbacks) > 0
 	r.defaultServers(b, gw, fallbacks)
 	for _, s := range servers {
 		if b.Len() > r.opts.MaxSize || r.err != nil {
