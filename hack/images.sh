@@ -2,7 +2,8 @@
 # Builds the test images locally, since no registry is reachable:
 #   swarmgate/echo:test   a static Go echo server FROM scratch (answers with its service, task and the
 #                         request it got, like the Gateway API conformance echo server; GRPC=1: gRPC)
-#   swarmgate/nginx:test  Debian's nginx and the libraries it links, imported as an image
+#   swarmgate/nginx:test  Debian's nginx, its stream module and the libraries they link, imported as
+#                         an image
 # Rebuilds only what changed (the tag carries a hash of the inputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,12 +26,18 @@ fi
 
 # nginx from Debian's binary
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-sum=$( (sha256sum "$nginx_bin"; cat hack/images/nginx.conf) | sha256sum | cut -c1-16)
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+sum=$( (sha256sum "$nginx_bin" "$stream_module"; cat hack/images/nginx.conf) | sha256sum | cut -c1-16)
 if ! has_image swarmgate/nginx:test "$sum"; then
 	dir=$(mktemp -d)
 	mkdir -p "$dir/usr/sbin" "$dir/etc/nginx/conf.d" "$dir/var/log/nginx" "$dir/var/lib/nginx" "$dir/run" "$dir/tmp" "$dir/etc"
 	cp "$nginx_bin" "$dir/usr/sbin/nginx"
-	for lib in $(ldd "$nginx_bin" | grep -o '/[^ ]*'); do
+	# The stream module, loaded as Debian loads it (the gateway agent includes modules-enabled
+	# when a gateway has TCP, UDP or TLS listeners), by its absolute path.
+	mkdir -p "$dir/usr/lib/nginx/modules" "$dir/etc/nginx/modules-enabled"
+	cp "$stream_module" "$dir/usr/lib/nginx/modules/"
+	echo "load_module $stream_module;" >"$dir/etc/nginx/modules-enabled/50-mod-stream.conf"
+	for lib in $( (ldd "$nginx_bin"; ldd "$stream_module") | grep -o '/[^ ]*' | sort -u); do
 		mkdir -p "$dir$(dirname "$lib")"
 		cp -L "$lib" "$dir$lib"
 	done

@@ -8,6 +8,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
@@ -25,7 +26,7 @@ func acceptedByNginx(t *testing.T, name string, data []byte) {
 		if !ok {
 			continue
 		}
-		conf, err := nginx.Render(gw, routes, nginx.Options{GRPCRoutes: grpc})
+		conf, err := nginx.Render(gw, routes, nginx.Options{GRPCRoutes: grpc, StreamRoutes: v1alpha1.StreamRoutesOf(objs)})
 		if err != nil {
 			t.Fatalf("%s: validates but does not render: %v", name, err)
 		}
@@ -58,8 +59,19 @@ func nginxCheck(t *testing.T, conf []byte) ([]byte, error) {
 	if err := os.WriteFile(filepath.Join(dir, "default.conf"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	main := "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\nevents {}\nhttp {\n    client_body_temp_path " + dir +
-		"/body;\n    proxy_temp_path " + dir + "/proxy;\n    include " + dir + "/default.conf;\n}\n"
+	// The stream part, as the gateway agent writes it, with Debian's dynamic stream module.
+	stream, module := "", ""
+	if part := contract.SplitStream(conf); len(part) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, "stream.conf"), part, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(contract.DebianStreamModule); err == nil {
+			module = "load_module " + contract.DebianStreamModule + ";\n"
+		}
+		stream = "stream {\n    include " + dir + "/stream.conf;\n}\n"
+	}
+	main := module + "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\nevents {}\nhttp {\n    client_body_temp_path " + dir +
+		"/body;\n    proxy_temp_path " + dir + "/proxy;\n    include " + dir + "/default.conf;\n}\n" + stream
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +97,10 @@ func TestCorpusAcceptedByNginx(t *testing.T) {
 		t.Fatalf("the fuzzer's seed of newer fields: %v", err)
 	}
 	acceptedByNginx(t, "newer.yaml", []byte(newerFieldsSeed))
+	if _, err := loadBytes(t, "stream.yaml", []byte(streamSeed)); err != nil {
+		t.Fatalf("the fuzzer's seed of stream routes: %v", err)
+	}
+	acceptedByNginx(t, "stream.yaml", []byte(streamSeed))
 	for _, f := range invalid {
 		data, err := manifest.ReadFile(f)
 		if err != nil {
@@ -103,10 +119,47 @@ func FuzzValidateButNginxRefuses(f *testing.F) {
 		f.Add(exampleDir(f, dir))
 	}
 	f.Add([]byte(newerFieldsSeed))
+	f.Add([]byte(streamSeed))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		acceptedByNginx(t, "fuzz.yaml", data)
 	})
 }
+
+// streamSeed gives the fuzzer stream listeners and routes: TCP and UDP on one port number, TLS
+// passthrough by server name next to an HTTPS listener of the same port.
+const streamSeed = `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: l4}
+spec:
+  agent: {operatorURL: "http://operator:9090", tokenSecret: agent-token}
+  listeners:
+    - {name: tcp, port: 5432, protocol: TCP}
+    - {name: udp, port: 5432, protocol: UDP}
+    - {name: tls, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+    - {name: www, port: 443, protocol: HTTPS, hostname: www.example.com, tls: {certificateRefs: [{name: www}]}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TCPRoute
+metadata: {name: pg}
+spec:
+  parentRefs: [{name: l4}]
+  rules: [{backendRefs: [{name: pg-a, port: 5432, weight: 2}, {name: pg-b, port: 5432}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: UDPRoute
+metadata: {name: dns}
+spec:
+  parentRefs: [{name: l4}]
+  rules: [{backendRefs: [{name: knot, port: 53}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TLSRoute
+metadata: {name: git}
+spec:
+  parentRefs: [{name: l4}]
+  hostnames: [git.example.com, "*.git.example.com"]
+  rules: [{backendRefs: [{name: gitea, port: 3000}]}]
+`
 
 // newerFieldsSeed gives the fuzzer the fields the examples lack: a gateway with agents taking
 // certificates from ACME (HTTP-01), filters on backends with weights, CORS and mirrors.

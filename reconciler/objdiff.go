@@ -168,6 +168,7 @@ func GatewayConfigs(p *Pass, opts nginx.Options) (map[string][2]string, error) {
 		opts.GRPCRoutes = grpc
 		opts.Grants = v1alpha1.GrantsOf(objs)
 		opts.Policies = nginx.PoliciesOf(objs)
+		opts.StreamRoutes = v1alpha1.StreamRoutesOf(objs)
 		for _, o := range objs {
 			if gw, ok := o.(*v1alpha1.Gateway); ok {
 				conf, err := nginx.Render(gw, routes, opts)

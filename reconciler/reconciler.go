@@ -287,14 +287,14 @@ func decode(paths []string, stdin io.Reader) ([]v1alpha1.Object, field.ErrorList
 func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 	routes, grpc := nginx.RoutesOf(objs)
 	var errs field.ErrorList
-	grants, policies := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs)
+	grants, policies, streams := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs), v1alpha1.StreamRoutesOf(objs)
 	agentBytes := 0 // of the configs of the gateways with agents so far
 	for _, o := range objs {
 		gw, ok := o.(*v1alpha1.Gateway)
 		if !ok {
 			continue
 		}
-		opts := nginx.Options{Grants: grants, Policies: policies, GRPCRoutes: grpc}
+		opts := nginx.Options{Grants: grants, Policies: policies, GRPCRoutes: grpc, StreamRoutes: streams}
 		if gw.Spec.Agent != nil {
 			// Its agents take it from the operator, not a secret; all such configs share one bound.
 			opts.MaxSize = nginx.AgentConfigBudget(agentBound, agentBytes)

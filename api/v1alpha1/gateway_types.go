@@ -118,7 +118,20 @@ const (
 	ProtocolHTTP ListenerProtocol = "HTTP"
 	// ProtocolHTTPS is HTTP over TLS, terminated by the gateway, with HTTP/2 offered by ALPN.
 	ProtocolHTTPS ListenerProtocol = "HTTPS"
+	// ProtocolTLS is TLS passed through to the backends TLSRoutes name by the server name
+	// (tls.mode Passthrough).
+	ProtocolTLS ListenerProtocol = "TLS"
+	// ProtocolTCP is TCP connections forwarded whole, to a TCPRoute's backends.
+	ProtocolTCP ListenerProtocol = "TCP"
+	// ProtocolUDP is UDP datagrams forwarded to a UDPRoute's backends.
+	ProtocolUDP ListenerProtocol = "UDP"
 )
+
+// Stream tells whether the gateway forwards the listener's connections (or datagrams) whole,
+// served by stream routes, rather than HTTP requests served by Routes.
+func (p ListenerProtocol) Stream() bool {
+	return p == ProtocolTLS || p == ProtocolTCP || p == ProtocolUDP
+}
 
 // PublishMode says how swarm publishes a port.
 type PublishMode string
@@ -131,7 +144,8 @@ const (
 	PublishModeHost PublishMode = "Host"
 )
 
-// Listener is a port the gateway publishes and serves HTTP or HTTPS on.
+// Listener is a port the gateway publishes and serves HTTP or HTTPS on, or forwards TCP, UDP or
+// TLS connections from.
 type Listener struct {
 	// Name identifies the listener within its Gateway; Routes attach to it by this name.
 	Name SectionName `json:"name"`
@@ -143,9 +157,11 @@ type Listener struct {
 	Hostname *Hostname `json:"hostname,omitempty"`
 	// Port is the published port, 1 to 65535. nginx listens on the same port inside its task.
 	Port PortNumber `json:"port"`
-	// Protocol is HTTP (the default) or HTTPS (then tls is required).
+	// Protocol is HTTP (the default), HTTPS (then tls is required), TLS (tls.mode Passthrough:
+	// TLSRoutes), TCP (a TCPRoute) or UDP (a UDPRoute). TCP, UDP and TLS listeners need
+	// spec.agent: its agent writes the stream block of nginx's main config that serves them.
 	Protocol ListenerProtocol `json:"protocol,omitempty"`
-	// TLS is the certificate of an HTTPS listener.
+	// TLS is the certificate of an HTTPS listener, or the passthrough mode of a TLS listener.
 	TLS *ListenerTLS `json:"tls,omitempty"`
 	// RedirectToHTTPS, on an HTTP listener, answers every request with a permanent redirect
 	// (301) to the same URL over HTTPS, instead of serving the Routes attached to it.
@@ -209,12 +225,18 @@ func (l *Listener) AllowsKind(kind Kind) bool {
 	return slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k RouteGroupKind) bool { return Kind(k.Kind) == kind })
 }
 
-// TLSMode is how a listener handles TLS. Only Terminate is supported: nginx decrypts and routes
-// by HTTP (the Gateway API's Passthrough needs TLSRoute, which swarmgate does not have).
+// TLSMode is how a listener handles TLS: an HTTPS listener terminates it, a TLS listener passes
+// it through.
 type TLSMode string
 
-// TLSModeTerminate ends TLS at the gateway.
-const TLSModeTerminate TLSMode = "Terminate"
+// The TLS modes.
+const (
+	// TLSModeTerminate ends TLS at the gateway, which routes by HTTP.
+	TLSModeTerminate TLSMode = "Terminate"
+	// TLSModePassthrough forwards the encrypted connection to the backend a TLSRoute names by the
+	// client's server name; the backend terminates TLS.
+	TLSModePassthrough TLSMode = "Passthrough"
+)
 
 // The TLS options a listener's tls.options may set (the Gateway API's implementation-specific
 // options).
@@ -225,7 +247,7 @@ const (
 
 // ListenerTLS is the TLS configuration of an HTTPS listener.
 type ListenerTLS struct {
-	// Mode is Terminate, the default and only mode.
+	// Mode is Terminate (the default) on an HTTPS listener, Passthrough on a TLS listener.
 	Mode TLSMode `json:"mode,omitempty"`
 	// CertificateRefs name existing swarm secrets, each holding a PEM certificate chain (leaf
 	// first) followed by its PEM private key, as `swarmgate tls create-secret` makes them.
@@ -388,7 +410,25 @@ func (g *Gateway) Listener(name SectionName) *Listener {
 // HTTP listener (the health check is plain HTTP), or nil.
 func (g *Gateway) HealthListener() *Listener {
 	for i := range g.Spec.Listeners {
-		if g.Spec.Listeners[i].Protocol != ProtocolHTTPS {
+		if p := g.Spec.Listeners[i].Protocol; p != ProtocolHTTPS && !p.Stream() {
+			return &g.Spec.Listeners[i]
+		}
+	}
+	return nil
+}
+
+// TrackedListener is the listener a VirtualIP tracking the gateway checks: the one named, else
+// its HealthListener, else (a gateway with stream listeners only) its first TCP or TLS listener,
+// checked by connecting; nil when there is none.
+func (g *Gateway) TrackedListener(name SectionName) *Listener {
+	if name != "" {
+		return g.Listener(name)
+	}
+	if l := g.HealthListener(); l != nil {
+		return l
+	}
+	for i := range g.Spec.Listeners {
+		if p := g.Spec.Listeners[i].Protocol; p == ProtocolTCP || p == ProtocolTLS {
 			return &g.Spec.Listeners[i]
 		}
 	}

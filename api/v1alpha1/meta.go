@@ -27,7 +27,7 @@ const (
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
 // Services are planned with the services of Routes, in the order of their dependsOn and hooks.
-var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindGRPCRoute, KindVirtualIP,
+var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindGRPCRoute, KindTCPRoute, KindTLSRoute, KindUDPRoute, KindVirtualIP,
 	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindBackendTLSPolicy, KindService}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
@@ -38,8 +38,9 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, GRPCRoute, Service, VirtualIP, Zone, ReferenceGrant,
-	// SecurityPolicy, ClientTrafficPolicy, BackendTrafficPolicy or BackendTLSPolicy.
+	// Kind is one of Gateway, Route, GRPCRoute, TCPRoute, TLSRoute, UDPRoute, Service, VirtualIP,
+	// Zone, ReferenceGrant, SecurityPolicy, ClientTrafficPolicy, BackendTrafficPolicy or
+	// BackendTLSPolicy.
 	Kind Kind `json:"kind"`
 }
 
@@ -154,6 +155,12 @@ func New(kind Kind) Object {
 		return &Route{}
 	case KindGRPCRoute:
 		return &GRPCRoute{}
+	case KindTCPRoute:
+		return &TCPRoute{}
+	case KindTLSRoute:
+		return &TLSRoute{}
+	case KindUDPRoute:
+		return &UDPRoute{}
 	case KindVirtualIP:
 		return &VirtualIP{}
 	case KindZone:

@@ -92,8 +92,10 @@ type VRRPAuth struct {
 type GatewayTrack struct {
 	// Name of the Gateway.
 	Name string `json:"name"`
-	// Listener whose port is checked: an HTTP listener (the health check is plain HTTP). Defaults to
-	// the gateway's first HTTP listener.
+	// Listener whose port is checked: an HTTP listener (the health check is plain HTTP), or a TCP
+	// or TLS listener (checked by connecting to it; a TCP listener's check opens a connection to
+	// its backend). Defaults to the gateway's first HTTP listener, or without one its first TCP
+	// or TLS listener. UDP listeners cannot be checked.
 	Listener SectionName `json:"listener,omitempty"`
 }
 

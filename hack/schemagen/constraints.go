@@ -15,9 +15,9 @@ import (
 
 // enums are the values of the API's string types that take a fixed set, from its constants.
 var enums = map[reflect.Type][]any{
-	reflect.TypeFor[v1alpha1.ListenerProtocol](): {v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS},
+	reflect.TypeFor[v1alpha1.ListenerProtocol](): {v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS, v1alpha1.ProtocolTLS, v1alpha1.ProtocolTCP, v1alpha1.ProtocolUDP},
 	reflect.TypeFor[v1alpha1.PublishMode]():      {v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost},
-	reflect.TypeFor[v1alpha1.TLSMode]():          {v1alpha1.TLSModeTerminate},
+	reflect.TypeFor[v1alpha1.TLSMode]():          {v1alpha1.TLSModeTerminate, v1alpha1.TLSModePassthrough},
 	reflect.TypeFor[v1alpha1.Isolation]():        {v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute},
 	reflect.TypeFor[v1alpha1.PathMatchType]():    {v1alpha1.PathMatchExact, v1alpha1.PathMatchPathPrefix},
 	reflect.TypeFor[v1alpha1.MatchType]():        {v1alpha1.MatchExact},

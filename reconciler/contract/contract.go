@@ -22,6 +22,17 @@ import (
 const (
 	// GatewayConfigPath is where a gateway's nginx reads the config swarmgate renders.
 	GatewayConfigPath = "/etc/nginx/conf.d/default.conf"
+	// GatewaySocketDir is where a gateway's nginx makes the unix sockets its stream servers hand
+	// connections to its HTTPS servers on.
+	GatewaySocketDir = "/tmp"
+	// NginxModules are the files that load the dynamic modules of a gateway image's nginx
+	// (Debian's layout; the stream module is one there): the gateway agent includes them when the
+	// config has a stream part. Images with the module built in have none, which nginx allows.
+	NginxModules = "/etc/nginx/modules-enabled/*.conf"
+	// DebianStreamModule is where Debian's libnginx-mod-stream installs the stream module: the
+	// real-nginx tests load it by this path (modules-enabled names it relative to nginx's
+	// prefix, which they move into a directory of their own).
+	DebianStreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so"
 	// CertDir is where the certificate secrets of HTTPS listeners are mounted.
 	CertDir = "/run/secrets/swarmgate-tls"
 	// ChainDir is where the chains of ACME certificates (swarm configs: they are public) are
@@ -256,4 +267,25 @@ func (f *VRRPAgentFlags) Define(fs FlagSet) {
 	fs.DurationVar(&f.TrackInterval, "track-interval", f.TrackInterval, "how often the gateway is checked (default 100ms)")
 	fs.StringVar(&f.Keepalived, "keepalived", f.Keepalived, "the keepalived binary")
 	fs.StringVar(&f.Config, "config", f.Config, "keepalived.conf")
+}
+
+// TrackConnect starts a VRRP agent's track URL ("tcp://host:port") that checks a gateway's TCP or
+// TLS listener by connecting to it.
+const TrackConnect = "tcp://"
+
+// StreamLine starts each line of the stream part of a gateway's config: lines the http block
+// reads as comments, and the agent writes, without it, into the stream block of nginx's main
+// config.
+const StreamLine = "#stream "
+
+// SplitStream returns the stream part of a gateway's config: its StreamLine lines, without it;
+// nil when it has none.
+func SplitStream(conf []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(conf) {
+		if rest, ok := bytes.CutPrefix(line, []byte(StreamLine)); ok {
+			out = append(out, rest...)
+		}
+	}
+	return out
 }

@@ -94,6 +94,8 @@ const (
 	AnswersError       MissingAnswer = "500"
 	AnswersUnavailable MissingAnswer = "503"
 	AnswersMixed       MissingAnswer = "500 (503 through gateways without agents)"
+	// AnswersRefused is a stream route's: its connections are closed.
+	AnswersRefused MissingAnswer = "a closed connection"
 )
 
 // ExternalBackend is a service a route names that no manifest declares.
@@ -261,6 +263,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	opts.Nginx.Policies = nginx.PoliciesOf(objs)
+	opts.Nginx.StreamRoutes = v1alpha1.StreamRoutesOf(objs)
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
@@ -305,6 +308,9 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	}
 	for _, rt := range routes {
 		s.addRouteServices(rt, gateways, opts.Nginx.Grants, opts.Services != nil)
+	}
+	for _, rt := range opts.Nginx.StreamRoutes {
+		s.addStreamBackends(rt, gateways)
 	}
 	for _, svc := range services {
 		s.addServiceObject(svc)
@@ -463,14 +469,18 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 
 	ports := make([]swarm.PortConfig, 0, len(gw.Spec.Listeners))
 	for _, l := range gw.Spec.Listeners {
-		if slices.ContainsFunc(ports, func(p swarm.PortConfig) bool { return p.PublishedPort == uint32(l.Port) }) {
-			continue // listeners told apart by hostname share their port
+		protocol := swarm.PortConfigProtocolTCP
+		if l.Protocol == v1alpha1.ProtocolUDP {
+			protocol = swarm.PortConfigProtocolUDP
+		}
+		if slices.ContainsFunc(ports, func(p swarm.PortConfig) bool { return p.PublishedPort == uint32(l.Port) && p.Protocol == protocol }) {
+			continue // listeners told apart by hostname (or TLS and HTTPS) share their port
 		}
 		mode := swarm.PortConfigPublishModeIngress
 		if l.PublishMode == v1alpha1.PublishModeHost {
 			mode = swarm.PortConfigPublishModeHost
 		}
-		ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
+		ports = append(ports, swarm.PortConfig{Protocol: protocol, TargetPort: uint32(l.Port), PublishedPort: uint32(l.Port), PublishMode: mode})
 	}
 	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string
@@ -532,6 +542,30 @@ func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
 		}
 	}
 	return false
+}
+
+// addStreamBackends records the backends of a stream route as external: services of its
+// namespace that must be on the network of the gateways it attaches to (Shared isolation, as
+// validation requires).
+func (s *State) addStreamBackends(rt v1alpha1.StreamRoute, gateways []*v1alpha1.Gateway) {
+	owner := inventory.OwnerOf(rt).String()
+	var networks []string
+	for _, gw := range gateways {
+		if slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool { return v1alpha1.StreamAttachesTo(rt, gw, &l) }) &&
+			!slices.Contains(networks, gw.Spec.Network.Name) {
+			networks = append(networks, gw.Spec.Network.Name)
+		}
+	}
+	slices.Sort(networks)
+	for _, rule := range rt.StreamRules() {
+		for _, ref := range rule.BackendRefs {
+			name := v1alpha1.StreamBackendServiceName(ref)
+			if !ref.IsService() || slices.ContainsFunc(s.ExternalBackends, func(b ExternalBackend) bool { return b.Owner == owner && b.Service == name }) {
+				continue
+			}
+			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: AnswersRefused})
+		}
+	}
 }
 
 func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gateway, grants []*v1alpha1.ReferenceGrant, servicesKnown bool) {

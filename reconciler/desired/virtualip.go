@@ -69,10 +69,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 	if t := vip.Spec.TrackGateway; t != nil {
 		for _, gw := range gateways {
 			if gw.Metadata.Name == t.Name {
-				tracked = gw.HealthListener()
-				if t.Listener != "" {
-					tracked = gw.Listener(t.Listener)
-				}
+				tracked = gw.TrackedListener(t.Listener)
 			}
 		}
 	}
@@ -108,7 +105,11 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 			if n.Address.IsValid() {
 				host = n.Address
 			}
-			flags.TrackURL = "http://" + netip.AddrPortFrom(host, uint16(tracked.Port)).String() + contract.HealthPath
+			addr := netip.AddrPortFrom(host, uint16(tracked.Port)).String()
+			flags.TrackURL = "http://" + addr + contract.HealthPath
+			if tracked.Protocol.Stream() {
+				flags.TrackURL = contract.TrackConnect + addr // no HTTP there: a connection is the check
+			}
 		}
 		args := flags.Args()
 		name := swarmName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, v1alpha1.MaxServiceNameLength)

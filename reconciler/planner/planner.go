@@ -533,7 +533,11 @@ func (p *Plan) checkExternalBackends(d *desired.State, services map[string]swarm
 			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindAttachment, Name: b.Service, Owner: b.Owner, ID: svc.ID,
 				AttachTo: b.Networks[0], Changes: []Change{{Field: "networks", New: "+" + b.Networks[0]}}})
 		default:
-			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False); backendRefs[].attach: true would attach it", b.Owner, b.Service, strings.Join(b.Networks, ", ")))
+			hint := "; backendRefs[].attach: true would attach it"
+			if !strings.HasPrefix(b.Owner, string(v1alpha1.KindRoute)+"/") {
+				hint = "" // a stream route has no attach
+			}
+			p.unresolved(b, v1alpha1.ReasonBackendNotReachable, fmt.Sprintf("%s: backend service %s is not on network %s of its gateway (ResolvedRefs=False)%s", b.Owner, b.Service, strings.Join(b.Networks, ", "), hint))
 		}
 	}
 }

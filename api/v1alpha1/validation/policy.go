@@ -178,6 +178,8 @@ func (s set) checkPolicyTargets(pol v1alpha1.Policy) field.ErrorList {
 				errs = append(errs, field.Invalid(tp.Child("name"), "names no Gateway"))
 			case t.SectionName != nil && gw.Listener(*t.SectionName) == nil:
 				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names no listener of Gateway "+t.Name))
+			case t.SectionName != nil && gw.Listener(*t.SectionName).Protocol.Stream():
+				errs = append(errs, field.Invalid(tp.Child("sectionName"), "names a "+string(gw.Listener(*t.SectionName).Protocol)+" listener; policies apply to HTTP and HTTPS listeners"))
 			}
 		case v1alpha1.KindRoute:
 			rt := s.routes[t.Name]
@@ -222,6 +224,12 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 		for _, l := range gw.Spec.Listeners {
 			p, target, ok := v1alpha1.Applying(clients, v1alpha1.PolicyScope{Gateway: gw, Listener: l.Name})
 			if ok && p.Spec.ClientIPDetection != nil && p.Spec.ClientIPDetection.ProxyProtocol {
+				if l.Protocol.Stream() {
+					// nginx's stream servers here take no PROXY header, nor pass one on.
+					errs = append(errs, withObject(field.ErrorList{field.Invalid(field.NewPath("spec", "targetRefs").Index(target), fmt.Sprintf(
+						"turns on the PROXY protocol for %s listener %s of Gateway %s, which takes none: target the gateway's HTTP and HTTPS listeners", l.Protocol, l.Name, gw.Metadata.Name))}, p)...)
+					continue
+				}
 				if withPP[l.Port] == nil {
 					withPP[l.Port], ppTarget[l.Port] = p, target
 				}
@@ -245,10 +253,7 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 				if !ok || vip.Spec.TrackGateway == nil || vip.Spec.TrackGateway.Name != gw.Metadata.Name {
 					continue
 				}
-				tracked := gw.HealthListener()
-				if t := vip.Spec.TrackGateway.Listener; t != "" {
-					tracked = gw.Listener(t)
-				}
+				tracked := gw.TrackedListener(vip.Spec.TrackGateway.Listener)
 				if tracked != nil && tracked.Port == l.Port {
 					errs = append(errs, withObject(field.ErrorList{field.Invalid(tp, fmt.Sprintf(
 						"turns on the PROXY protocol on port %d, which %s tracks; its health check sends no PROXY header: track another listener", l.Port, originOf(vip)))}, p)...)

@@ -23,32 +23,10 @@ func validateRoute(r *v1alpha1.Route) field.ErrorList {
 	p := field.NewPath("spec")
 	var errs field.ErrorList
 
-	if len(s.ParentRefs) == 0 {
-		errs = append(errs, field.Required(p.Child("parentRefs"), "at least one gateway"))
-	}
-	errs = append(errs, tooMany(p.Child("parentRefs"), len(s.ParentRefs), v1alpha1.MaxParentRefs)...)
+	errs = append(errs, validateParentRefs(p.Child("parentRefs"), s.ParentRefs)...)
 	errs = append(errs, tooMany(p.Child("hostnames"), len(s.Hostnames), v1alpha1.MaxHostnames)...)
 	errs = append(errs, tooMany(p.Child("rules"), len(s.Rules), v1alpha1.MaxRules)...)
 	errs = append(errs, tooMany(p.Child("services"), len(s.Services), v1alpha1.MaxServices)...)
-	parents := map[v1alpha1.ParentRef]bool{}
-	for i, ref := range s.ParentRefs {
-		pp := p.Child("parentRefs").Index(i)
-		if ref.Name == "" {
-			errs = append(errs, field.Required(pp.Child("name"), "the name of a Gateway"))
-		} else {
-			errs = append(errs, validateDNSLabel(pp.Child("name"), ref.Name)...)
-		}
-		if ref.SectionName != "" {
-			errs = append(errs, validateDNSLabel(pp.Child("sectionName"), string(ref.SectionName))...)
-		}
-		if ref.Namespace != "" {
-			errs = append(errs, validateDNSLabel(pp.Child("namespace"), ref.Namespace)...)
-		}
-		if parents[ref] {
-			errs = append(errs, field.Duplicate(pp, ""))
-		}
-		parents[ref] = true
-	}
 
 	hosts := map[v1alpha1.Hostname]bool{}
 	for i, h := range s.Hostnames {
@@ -860,4 +838,34 @@ func exceedsListLimits(r *v1alpha1.Route) bool {
 		}
 	}
 	return false
+}
+
+// validateParentRefs checks a route's parentRefs on their own: at least one, each naming a
+// Gateway once.
+func validateParentRefs(p *field.Path, refs []v1alpha1.ParentRef) field.ErrorList {
+	var errs field.ErrorList
+	if len(refs) == 0 {
+		errs = append(errs, field.Required(p, "at least one gateway"))
+	}
+	errs = append(errs, tooMany(p, len(refs), v1alpha1.MaxParentRefs)...)
+	parents := map[v1alpha1.ParentRef]bool{}
+	for i, ref := range refs {
+		pp := p.Index(i)
+		if ref.Name == "" {
+			errs = append(errs, field.Required(pp.Child("name"), "the name of a Gateway"))
+		} else {
+			errs = append(errs, validateDNSLabel(pp.Child("name"), ref.Name)...)
+		}
+		if ref.SectionName != "" {
+			errs = append(errs, validateDNSLabel(pp.Child("sectionName"), string(ref.SectionName))...)
+		}
+		if ref.Namespace != "" {
+			errs = append(errs, validateDNSLabel(pp.Child("namespace"), ref.Namespace)...)
+		}
+		if parents[ref] {
+			errs = append(errs, field.Duplicate(pp, ""))
+		}
+		parents[ref] = true
+	}
+	return errs
 }

@@ -69,6 +69,8 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 					e = append(e, field.Invalid(field.NewPath("spec", "targetRefs").Index(i).Child("name"), "is already the target of "+originOf(first)))
 				}
 			}
+		case v1alpha1.StreamRoute:
+			e = s.checkStreamRoute(o, claims)
 		case *v1alpha1.Service:
 			e = s.checkService(o, claims)
 		case *v1alpha1.VirtualIP:
@@ -211,7 +213,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case ref.SectionName == "":
 			var serving, allowed int
 			for _, l := range gw.Spec.Listeners {
-				if !serves(&l) || !l.AllowsKind(r.RouteKind()) {
+				if l.Protocol.Stream() || !serves(&l) || !l.AllowsKind(r.RouteKind()) {
 					continue
 				}
 				serving++
@@ -229,6 +231,8 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				dangling+"listener of Gateway "+ref.Name))
+		case gw.Listener(ref.SectionName).Protocol.Stream():
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a "+string(gw.Listener(ref.SectionName).Protocol)+" listener; a "+string(r.RouteKind())+" attaches to HTTP and HTTPS listeners"))
 		case !gw.Listener(ref.SectionName).AllowsKind(r.RouteKind()):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener that takes no "+string(r.RouteKind())+"s (allowedRoutes.kinds)"))
 		case !serves(gw.Listener(ref.SectionName)):
@@ -428,8 +432,10 @@ func (s set) checkVirtualIP(v *v1alpha1.VirtualIP, claims claimSet) field.ErrorL
 			errs = append(errs, field.Invalid(tp.Child("listener"), dangling+"listener of Gateway "+t.Name))
 		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolHTTPS:
 			errs = append(errs, field.Invalid(tp.Child("listener"), "names an HTTPS listener; the health check is plain HTTP: track an HTTP listener of the gateway (one that redirects to HTTPS will do)"))
-		case t.Listener == "" && gw.HealthListener() == nil:
-			errs = append(errs, field.Invalid(tp.Child("name"), "names a Gateway without an HTTP listener; the health check is plain HTTP: give it one (one that redirects to HTTPS will do)"))
+		case t.Listener != "" && gw.Listener(t.Listener).Protocol == v1alpha1.ProtocolUDP:
+			errs = append(errs, field.Invalid(tp.Child("listener"), "names a UDP listener, which no check can tell is up: track an HTTP, TCP or TLS listener of the gateway"))
+		case gw.TrackedListener(t.Listener) == nil:
+			errs = append(errs, field.Invalid(tp.Child("name"), "names a Gateway without an HTTP, TCP or TLS listener to check: give it one (an HTTP one that redirects to HTTPS will do)"))
 		}
 		if gw != nil {
 			for _, l := range gw.Spec.Listeners {

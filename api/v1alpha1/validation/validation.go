@@ -43,6 +43,8 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateRoute(o)...)
 	case *v1alpha1.GRPCRoute:
 		errs = append(errs, validateGRPCRoute(o)...)
+	case v1alpha1.StreamRoute:
+		errs = append(errs, validateStreamRoute(o)...)
 	case *v1alpha1.Service:
 		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
@@ -103,7 +105,8 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	}
 	errs = append(errs, tooMany(p.Child("listeners"), len(s.Listeners), v1alpha1.MaxListeners)...)
 	names := map[v1alpha1.SectionName]bool{}
-	ports := map[v1alpha1.PortNumber]*v1alpha1.Listener{}
+	ports := map[string]*v1alpha1.Listener{} // by transport and port: UDP has ports of its own
+	firstHTTPS := map[v1alpha1.PortNumber]*v1alpha1.Listener{}
 	hosts := map[string]bool{}
 	for i, l := range s.Listeners {
 		lp := p.Child("listeners").Index(i)
@@ -121,30 +124,41 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 			errs = append(errs, validateHostname(lp.Child("hostname"), *l.Hostname, true)...)
 		}
 		// Listeners may share a port when they differ by hostname, as the Gateway API allows;
-		// one port speaks one protocol and is published one way.
+		// one port speaks one protocol (or TLS and HTTPS, told apart by the server name) and is
+		// published one way. UDP ports are apart from the others.
 		host := "(none)"
 		if l.Hostname != nil {
 			host = string(*l.Hostname)
 		}
-		if first := ports[l.Port]; first != nil {
+		portKey := transport(l.Protocol) + "/" + strconv.Itoa(int(l.Port))
+		if first := ports[portKey]; first != nil {
 			switch {
-			case first.Protocol != l.Protocol || first.PublishMode != l.PublishMode:
+			case !sharePort(first.Protocol, l.Protocol) || first.PublishMode != l.PublishMode:
 				errs = append(errs, field.Invalid(lp.Child("port"), "is also listener "+string(first.Name)+"'s, with another protocol or publish mode"))
-			case minTLS(first) != minTLS(&l):
+			case l.Protocol == v1alpha1.ProtocolTCP:
+				errs = append(errs, field.Duplicate(lp.Child("port"), "is also TCP listener "+string(first.Name)+"'s; a TCP listener takes every connection of its port"))
+			case l.Protocol == v1alpha1.ProtocolHTTPS && firstHTTPS[l.Port] != nil && minTLS(firstHTTPS[l.Port]) != minTLS(&l):
 				errs = append(errs, field.Invalid(lp.Child("tls", "options").Key(v1alpha1.TLSOptionMinVersion),
-					"differs from listener "+string(first.Name)+"'s on the same port; nginx agrees on the TLS version before it knows the host, so one port has one minimum"))
-			case hosts[fmt.Sprintf("%d/%s", l.Port, host)]:
+					"differs from listener "+string(firstHTTPS[l.Port].Name)+"'s on the same port; nginx agrees on the TLS version before it knows the host, so one port has one minimum"))
+			case hosts[portKey+"/"+host]:
 				errs = append(errs, field.Duplicate(lp.Child("port"), "another listener of this gateway publishes it for the same hostname; give each a different hostname"))
 			}
 		} else {
-			ports[l.Port] = &s.Listeners[i]
+			ports[portKey] = &s.Listeners[i]
 		}
-		hosts[fmt.Sprintf("%d/%s", l.Port, host)] = true
-		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS)...)
+		if l.Protocol == v1alpha1.ProtocolHTTPS && firstHTTPS[l.Port] == nil {
+			firstHTTPS[l.Port] = &s.Listeners[i]
+		}
+		hosts[portKey+"/"+host] = true
+		errs = append(errs, oneOf(lp.Child("protocol"), l.Protocol, v1alpha1.ProtocolHTTP, v1alpha1.ProtocolHTTPS,
+			v1alpha1.ProtocolTLS, v1alpha1.ProtocolTCP, v1alpha1.ProtocolUDP)...)
+		if l.Protocol.Stream() {
+			errs = append(errs, validateStreamListener(lp, &l, s.Agent != nil, s.Network.Isolation)...)
+		}
 		errs = append(errs, oneOf(lp.Child("publishMode"), l.PublishMode, v1alpha1.PublishModeIngress, v1alpha1.PublishModeHost)...)
 		errs = append(errs, validateListenerTLS(lp, &l)...)
 		if a := l.AllowedRoutes; a != nil {
-			errs = append(errs, validateAllowedRoutes(lp.Child("allowedRoutes"), a)...)
+			errs = append(errs, validateAllowedRoutes(lp.Child("allowedRoutes"), a, l.Protocol)...)
 		}
 	}
 	// ACME's HTTP-01 challenge comes in on port 80 of the host, through the gateway's HTTP
@@ -257,7 +271,7 @@ func validNameserver(s string) bool {
 }
 
 // validateAllowedRoutes checks what a listener says of the Routes it takes.
-func validateAllowedRoutes(p *field.Path, a *v1alpha1.AllowedRoutes) field.ErrorList {
+func validateAllowedRoutes(p *field.Path, a *v1alpha1.AllowedRoutes, protocol v1alpha1.ListenerProtocol) field.ErrorList {
 	var errs field.ErrorList
 	if n := a.Namespaces; n != nil && n.From != "" {
 		if n.From == "Selector" {
@@ -267,9 +281,10 @@ func validateAllowedRoutes(p *field.Path, a *v1alpha1.AllowedRoutes) field.Error
 		}
 	}
 	errs = append(errs, tooMany(p.Child("kinds"), len(a.Kinds), 8)...)
+	want := routeKinds(protocol)
 	for i, k := range a.Kinds {
-		if k.Kind != string(v1alpha1.KindRoute) && k.Kind != string(v1alpha1.KindGRPCRoute) || k.Group != nil && *k.Group != "swarmgate.io" {
-			errs = append(errs, field.Invalid(p.Child("kinds").Index(i), "is not a kind of Route swarmgate has: Route or GRPCRoute, group swarmgate.io"))
+		if !slices.Contains(want, v1alpha1.Kind(k.Kind)) || k.Group != nil && *k.Group != "swarmgate.io" {
+			errs = append(errs, field.Invalid(p.Child("kinds").Index(i), "is not a kind of route an "+string(protocol)+" listener takes: "+kindList(want)+", group swarmgate.io"))
 		}
 	}
 	return errs
@@ -287,6 +302,9 @@ func minTLS(l *v1alpha1.Listener) string {
 // may not have.
 func validateListenerTLS(lp *field.Path, l *v1alpha1.Listener) field.ErrorList {
 	var errs field.ErrorList
+	if l.Protocol.Stream() {
+		return nil // validateStreamListener
+	}
 	if l.Protocol != v1alpha1.ProtocolHTTPS {
 		if l.TLS != nil {
 			errs = append(errs, field.Forbidden(lp.Child("tls"), "only an HTTPS listener has TLS"))

@@ -156,7 +156,7 @@ func TestValidateGateway(t *testing.T) {
 			return nil
 		}, []string{`spec.listeners[1].name: is duplicated`, "spec.listeners[1].port: is duplicated"}},
 		{"unknown protocol and publish mode", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
-			g.Spec.Listeners[0].Protocol, g.Spec.Listeners[0].PublishMode = "TCP", "host"
+			g.Spec.Listeners[0].Protocol, g.Spec.Listeners[0].PublishMode = "SCTP", "host"
 			return nil
 		}, []string{`spec.listeners[0].protocol: is not supported`, `spec.listeners[0].publishMode: is not supported; supported: "Ingress", "Host"`}},
 		{"HTTPS listeners sharing a port by hostname", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
@@ -287,7 +287,7 @@ func TestValidateGateway(t *testing.T) {
 			g.Spec.Listeners[0].AllowedRoutes = &v1alpha1.AllowedRoutes{Namespaces: &v1alpha1.RouteNamespaces{From: "Selector"},
 				Kinds: []v1alpha1.RouteGroupKind{{Kind: "Route"}, {Group: &group, Kind: "HTTPRoute"}}}
 			return nil
-		}, []string{"spec.listeners[0].allowedRoutes.namespaces.from: is Selector", "spec.listeners[0].allowedRoutes.kinds[1]: is not a kind of Route swarmgate has"}},
+		}, []string{"spec.listeners[0].allowedRoutes.namespaces.from: is Selector", "spec.listeners[0].allowedRoutes.kinds[1]: is not a kind of route an HTTP listener takes"}},
 		{"long qualified name", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Metadata.Namespace = strings.Repeat("n", 40)
 			g.Metadata.Name = strings.Repeat("g", 30)

@@ -12,12 +12,21 @@
 // /auth, as Authelia's: a request whose cookie session is "ok" passes (200, Remote-User:
 // AUTH_USER), one with "forbidden" gets 403, any other is sent to a login page (302). With GRPC=1
 // it serves gRPC instead (serveGRPC), over TLS with the certificate and key of the file TLS_CERT.
+// With TLS_NAME set it serves HTTPS, with a self-signed certificate for that name made as it
+// starts: a backend that terminates the TLS a gateway passes through.
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log"
+	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -108,5 +117,24 @@ func main() {
 		_ = json.NewEncoder(w).Encode(rep)
 	})
 	log.Printf("echo %s (%s) listening on %s", service, task, addr)
+	if name := os.Getenv("TLS_NAME"); name != "" {
+		srv := &http.Server{Addr: addr, TLSConfig: &tls.Config{Certificates: []tls.Certificate{selfSigned(name)}}}
+		log.Fatal(srv.ListenAndServeTLS("", ""))
+	}
 	log.Fatal(http.ListenAndServe(addr, nil))
+}
+
+// selfSigned is a certificate for name, signed by its own new key.
+func selfSigned(name string) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -75,17 +75,34 @@ func New(cfg Config, log *slog.Logger) *Agent {
 }
 
 func (a *Agent) live() string       { return filepath.Join(a.cfg.Dir, "live.conf") }
+func (a *Agent) liveStream() string { return filepath.Join(a.cfg.Dir, "stream.conf") }
 func (a *Agent) main() string       { return filepath.Join(a.cfg.Dir, "nginx.conf") }
 func (a *Agent) pidFile() string    { return filepath.Join(a.cfg.Dir, "nginx.pid") }
 func (a *Agent) next() string       { return filepath.Join(a.cfg.Dir, "next") }
 func (a *Agent) liveChains() string { return filepath.Join(a.cfg.Dir, contract.AgentChainDir) }
 
-// mainConfig is nginx's main config: it includes conf, the gateway's config. Relative paths in
-// conf (the chains) are relative to the main config's directory.
-func (a *Agent) mainConfig(conf string) []byte {
-	return []byte("# Written by swarmgate's gateway agent.\nuser nobody nogroup;\npid " + a.pidFile() + ";\nerror_log stderr warn;\nworker_processes auto;\n" +
+// mainConfig is nginx's main config: it includes conf, the gateway's config, in its http block,
+// and stream, when the config has a stream part (TCP, UDP or TLS listeners), in its stream block,
+// with the image's dynamic modules (Debian's nginx has the stream module as one). Relative paths
+// in conf (the chains) are relative to the main config's directory.
+func (a *Agent) mainConfig(conf, stream string) []byte {
+	modules, streamBlock := "", ""
+	if stream != "" {
+		modules = "include " + contract.NginxModules + ";\n"
+		streamBlock = "stream {\n    include " + stream + ";\n}\n"
+	}
+	return []byte("# Written by swarmgate's gateway agent.\n" + modules + "user nobody nogroup;\npid " + a.pidFile() + ";\nerror_log stderr warn;\nworker_processes auto;\n" +
 		"events {\n    worker_connections 4096;\n}\nhttp {\n    access_log off;\n    client_body_temp_path /tmp/body;\n" +
-		"    proxy_temp_path /tmp/proxy;\n    include " + conf + ";\n}\n")
+		"    proxy_temp_path /tmp/proxy;\n    include " + conf + ";\n}\n" + streamBlock)
+}
+
+// streamFile is where the main config of a config whose stream part is stream includes it: "" for
+// none.
+func streamFile(stream []byte, path string) string {
+	if len(stream) == 0 {
+		return ""
+	}
+	return path
 }
 
 // bootstrap is the bundle the task was started with: the mounted config and chains.
@@ -353,12 +370,23 @@ func (a *Agent) stage(b contract.Bundle) error {
 	if err := os.WriteFile(filepath.Join(next, "live.conf"), []byte(b.Config), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(next, "nginx.conf"), a.mainConfig(filepath.Join(next, "live.conf")), 0o644)
+	stream := contract.SplitStream([]byte(b.Config))
+	if err := os.WriteFile(filepath.Join(next, "stream.conf"), stream, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(next, "nginx.conf"), a.mainConfig(filepath.Join(next, "live.conf"), streamFile(stream, filepath.Join(next, "stream.conf"))), 0o644)
 }
 
 // promote makes the staged config and chains live (nginx reads them at its next start or reload).
 func (a *Agent) promote() error {
-	if err := os.WriteFile(a.main(), a.mainConfig(a.live()), 0o644); err != nil {
+	stream, err := os.ReadFile(filepath.Join(a.next(), "stream.conf"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(a.main(), a.mainConfig(a.live(), streamFile(stream, a.liveStream())), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(a.next(), "stream.conf"), a.liveStream()); err != nil {
 		return err
 	}
 	old := a.liveChains() + ".old"

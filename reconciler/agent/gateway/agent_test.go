@@ -218,3 +218,34 @@ func TestAgentFollowsTheOperator(t *testing.T) {
 		t.Errorf("nginx still answers after the agent stopped: %q", got)
 	}
 }
+
+// TestAgentServesStream: a config with a stream part (TCP, UDP or TLS listeners) is served from
+// the stream block of the main config the agent writes, taken and dropped by reloads.
+func TestAgentServesStream(t *testing.T) {
+	port, tcpPort := freePort(t), freePort(t)
+	o := newOperator(t)
+	startAgent(t, o, answering(port, "boot"))
+	waitFor(t, "the bootstrap config serves", func() bool { return answer(port) == "boot" })
+	stream := func() string {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", tcpPort), time.Second)
+		if err != nil {
+			return err.Error()
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+
+	withStream := append(answering(port, "v2"), fmt.Sprintf(contract.StreamLine+"server {\n"+contract.StreamLine+"    listen %d;\n"+
+		contract.StreamLine+"    return \"stream\";\n"+contract.StreamLine+"}\n", tcpPort)...)
+	o.publish(withStream)
+	waitFor(t, "the stream server answers", func() bool { return stream() == "stream" })
+	waitFor(t, "the config's http part serves", func() bool { return answer(port) == "v2" })
+
+	o.publish(answering(port, "v3"))
+	waitFor(t, "the config without a stream part serves", func() bool { return answer(port) == "v3" })
+	if got := stream(); !strings.Contains(got, "refused") {
+		t.Errorf("the stream server still answers without a stream part: %q", got)
+	}
+}

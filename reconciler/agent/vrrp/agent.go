@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -204,7 +205,16 @@ func (a *Agent) track(ctx context.Context, client *http.Client, failures int) in
 	return failures
 }
 
+// check asks the gateway's health check at url, or, for a contract.TrackConnect URL, connects.
 func check(ctx context.Context, client *http.Client, url string) bool {
+	if addr, ok := strings.CutPrefix(url, contract.TrackConnect); ok {
+		c, err := (&net.Dialer{Timeout: client.Timeout}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return false

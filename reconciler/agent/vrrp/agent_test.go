@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -129,5 +130,32 @@ func TestAgentWaitsForItsInterface(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v (keepalived must not have started)", err)
+	}
+}
+
+// TestCheckConnect: a TCP or TLS listener is tracked by connecting to it.
+func TestCheckConnect(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	defer l.Close()
+	client := &http.Client{Timeout: time.Second}
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{contract.TrackConnect + l.Addr().String(), true},
+		{contract.TrackConnect + closedAddr, false},
+	} {
+		if got := check(context.Background(), client, tc.url); got != tc.want {
+			t.Errorf("check(%s) = %v, want %v", tc.url, got, tc.want)
+		}
 	}
 }

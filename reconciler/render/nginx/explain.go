@@ -346,14 +346,14 @@ func (r *renderer) backends(c *candidate) []Backend {
 	return out
 }
 
-// requestPort is the port of the named listener, or the gateway's only port.
+// requestPort is the port of the named listener, or the gateway's only HTTP or HTTPS port.
 func requestPort(gw *v1alpha1.Gateway, listener v1alpha1.SectionName) (v1alpha1.PortNumber, error) {
 	var ports []v1alpha1.PortNumber
 	for _, l := range gw.Spec.Listeners {
 		if listener != "" && l.Name == listener {
 			return l.Port, nil
 		}
-		if !slices.Contains(ports, l.Port) {
+		if !l.Protocol.Stream() && !slices.Contains(ports, l.Port) {
 			ports = append(ports, l.Port)
 		}
 	}
@@ -408,7 +408,7 @@ func redirectsPort(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) bool {
 
 func portProtocol(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) v1alpha1.ListenerProtocol {
 	for _, l := range gw.Spec.Listeners {
-		if l.Port == port {
+		if l.Port == port && !l.Protocol.Stream() {
 			return l.Protocol
 		}
 	}

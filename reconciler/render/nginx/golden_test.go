@@ -40,7 +40,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			gw, routes := loadInput(t, file, archiveFile(t, ar, "input.yaml"))
-			opts := Options{Policies: policiesIn(archiveFile(t, ar, "input.yaml")), GRPCRoutes: grpcRoutesIn(archiveFile(t, ar, "input.yaml"))}
+			opts := Options{Policies: policiesIn(archiveFile(t, ar, "input.yaml")), GRPCRoutes: grpcRoutesIn(archiveFile(t, ar, "input.yaml")),
+				StreamRoutes: streamRoutesIn(archiveFile(t, ar, "input.yaml"))}
 			for _, f := range ar.Files {
 				if f.Name == "tasks" {
 					opts.Tasks = goldenTasks(t, f.Data)
@@ -182,12 +183,24 @@ func nginxBinary(t testing.TB) string {
 	return ""
 }
 
-// nginxConf wraps a rendered conf.d file in a main config the way the nginx image's nginx.conf
-// includes it, with every path inside dir.
-func nginxConf(dir string, extra string) string {
-	return "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\n" + extra + "events {}\nhttp {\n" +
+// nginxConf wraps a rendered conf.d file in a main config the way the gateway agent's includes
+// it, with every path inside dir: its stream part, if any, goes to dir/stream.conf, included in
+// a stream block with Debian's stream module when that is a dynamic module.
+func nginxConf(t testing.TB, dir string, conf []byte, extra string) string {
+	t.Helper()
+	stream, modules := "", ""
+	if part := contract.SplitStream(conf); len(part) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, "stream.conf"), part, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(contract.DebianStreamModule); err == nil {
+			modules = "load_module " + contract.DebianStreamModule + ";\n"
+		}
+		stream = "stream {\n    include " + dir + "/stream.conf;\n}\n"
+	}
+	return modules + "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log;\n" + extra + "events {}\nhttp {\n" +
 		"    access_log off;\n    client_body_temp_path " + dir + "/body;\n    proxy_temp_path " + dir + "/proxy;\n" +
-		"    include " + dir + "/default.conf;\n}\n"
+		"    include " + dir + "/default.conf;\n}\n" + stream
 }
 
 // nginxTest runs `nginx -t` on a rendered config.
@@ -198,7 +211,7 @@ func nginxTest(t testing.TB, conf []byte) {
 	if err := os.WriteFile(filepath.Join(dir, "default.conf"), withTestCertificates(t, conf, dir), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(nginxConf(dir, "")), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(nginxConf(t, dir, conf, "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(bin, "-t", "-q", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).CombinedOutput()

@@ -23,10 +23,15 @@ ssl_session_tickets off;
 `
 
 // listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2;
-// HTTP ports that serve GRPCRoutes take HTTP/2 without TLS (h2c, with prior knowledge). nginx
-// before 1.25.1 then takes only HTTP/2 on that port; later ones tell HTTP/1.1 from it.
+// HTTP ports that serve GRPCRoutes take HTTP/2 without TLS (h2c, with prior knowledge: nginx
+// before 1.25.1 then takes only HTTP/2 on that port; later ones tell HTTP/1.1 from it). HTTPS
+// listeners behind a TLS listener of the same port listen on the socket its stream server hands
+// their connections to.
 func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	out := strconv.Itoa(int(l.Port))
+	if l.Protocol == v1alpha1.ProtocolHTTPS && sharedTLSPort(r.gw, l.Port) {
+		out = quote("unix:" + HTTPSSocket(r.opts.SocketDir, l.Port))
+	}
 	switch {
 	case l.Protocol == v1alpha1.ProtocolHTTPS:
 		out += " ssl http2"
@@ -82,7 +87,7 @@ func tlsProtocols(l *v1alpha1.Listener) string {
 func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbacks map[v1alpha1.PortNumber]*server) {
 	var ports []v1alpha1.PortNumber
 	for _, l := range gw.Spec.Listeners {
-		if !slices.Contains(ports, l.Port) {
+		if !l.Protocol.Stream() && !slices.Contains(ports, l.Port) {
 			ports = append(ports, l.Port)
 		}
 	}
@@ -91,7 +96,7 @@ func (r *renderer) defaultServers(b *bytes.Buffer, gw *v1alpha1.Gateway, fallbac
 		var first *v1alpha1.Listener
 		for i := range gw.Spec.Listeners {
 			l := &gw.Spec.Listeners[i]
-			if l.Port != port {
+			if l.Port != port || l.Protocol.Stream() {
 				continue
 			}
 			if first == nil {

@@ -121,6 +121,15 @@ func policiesIn(data []byte) Policies {
 	return PoliciesOf(objs)
 }
 
+// streamRoutesIn picks the TCPRoutes, UDPRoutes and TLSRoutes out of a golden's input.
+func streamRoutesIn(data []byte) []v1alpha1.StreamRoute {
+	objs, _ := manifest.Decode("stream.yaml", data)
+	for _, o := range objs {
+		o.Default()
+	}
+	return v1alpha1.StreamRoutesOf(objs)
+}
+
 // TestServePolicies serves the policies through the real nginx: basic authentication with a
 // bcrypt htpasswd file, IP lists on the peer's and on a trusted proxy's forwarded address, and a
 // rate limit for a gateway of two tasks.

@@ -61,7 +61,7 @@ func startNginx(t *testing.T, conf []byte, ports ...v1alpha1.PortNumber) {
 	if err := os.WriteFile(filepath.Join(dir, "default.conf"), withTestCertificates(t, conf, dir), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	main := nginxConf(dir, "daemon off;\nmaster_process off;\n")
+	main := nginxConf(t, dir, conf, "daemon off;\nmaster_process off;\n")
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
