@@ -112,8 +112,9 @@ type Controller struct {
 	virtualIPs []desired.VirtualIP
 	vipTrouble map[string]status.Condition
 
-	// agents serves gateway agents their configs.
-	agents *agentHub
+	// agents serves gateway agents their configs; traffic sums their traffic reports.
+	agents  *agentHub
+	traffic *trafficHub
 	// certs is the ACME work between passes.
 	certs *certificates
 	// background is Run's context, which ACME orders run under.
@@ -133,7 +134,7 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	}
 	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
-		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
+		agents: newAgentHub(), traffic: m.traffic, certs: newCertificates(), background: context.Background()}
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -483,6 +484,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
 	c.agents.publish(p.Desired.AgentConfigs)
+	c.traffic.enable(metricsGateways(p.Desired.AgentConfigs))
 	c.warnOnce(p.Plan.Warnings)
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.

@@ -90,6 +90,12 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 				c.serveAgent(w, r)
 			}
 		})
+		mux.HandleFunc("POST /v1/gateways/{gateway}/traffic", func(w http.ResponseWriter, r *http.Request) {
+			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if authorized(w, got, tokens.Agent) {
+				c.serveTraffic(w, r)
+			}
+		})
 	}
 	if c.opts.ACME != nil {
 		// Public by design: the ACME server fetches the answers through the gateways.

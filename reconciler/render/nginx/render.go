@@ -89,6 +89,10 @@ type Options struct {
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
 	AccessLog string
+	// TrafficLog, when set, is the unix socket (contract.TrafficSocket) where the gateway's agent
+	// counts requests for its metrics: nginx sends it every request's JSON line as syslog,
+	// whichever the access log's filters keep.
+	TrafficLog string
 }
 
 // missing tells whether the service ref names is known not to exist.
