@@ -38,11 +38,11 @@ const HookHeader = "X-Swarmgate-Token"
 type Tokens struct {
 	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
 	Hook string
-	// Read, when set, is required as "Authorization: Bearer <token>" by GET /status and
+	// Read, when set, is required as "Authorization: Bearer <token>" by GET /status, /traffic and
 	// /metrics, which otherwise anyone who reaches the port may read.
 	Read string
-	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
-	// a bearer token.
+	// Agent, when set, enables the gateway agents' config and traffic endpoints for requests
+	// that carry it as a bearer token.
 	Agent string
 }
 
@@ -54,7 +54,9 @@ const (
 )
 
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
-// source's newest revision does not validate), GET /status (the view `swarmgate get` shows) and,
+// source's newest revision does not validate), GET /status (the view `swarmgate get` shows),
+// GET /traffic (each Route's traffic figures, Controller.Traffic), the agents' endpoints when
+// tokens.Agent is set and,
 // when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now, the source fetched anew),
 // /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
@@ -102,6 +104,7 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		mux.Handle("GET /.well-known/acme-challenge/", c.opts.ACME.Challenges)
 	}
 	mux.Handle("GET /metrics", readable(promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{})))
+	mux.Handle("GET /traffic", readable(http.HandlerFunc(c.serveTrafficFigures)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()

@@ -49,6 +49,8 @@ func TestEndpointTokens(t *testing.T) {
 		{"status with the token", "GET", "/status", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"metrics with the hook token", "GET", "/metrics", "Authorization", "Bearer h00k", http.StatusUnauthorized},
 		{"metrics with the token", "GET", "/metrics", "Authorization", "Bearer r3ad", http.StatusOK},
+		{"traffic without a token", "GET", "/traffic", "", "", http.StatusUnauthorized},
+		{"traffic with the token", "GET", "/traffic", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"health needs none", "GET", "/healthz", "", "", http.StatusOK},
 		{"hook with the read token", "POST", "/hooks/git", HookHeader, "r3ad", http.StatusUnauthorized},
 		{"hook with its token", "POST", "/hooks/git", HookHeader, "h00k", http.StatusAccepted},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -239,7 +238,8 @@ type RouteTraffic struct {
 	// ErrorRatio is the share of the window's requests answered with a 5xx status, 0 to 1.
 	ErrorRatio float64 `json:"errorRatio"`
 	// P95Seconds is the upper bound of the latency bucket (contract.LatencyBuckets) holding the
-	// window's 95th percentile request duration; +Inf in the last bucket, 0 without requests.
+	// window's 95th percentile request duration, 0 without requests; the last bound (10) stands
+	// for that much or more.
 	P95Seconds float64 `json:"p95Seconds"`
 }
 
@@ -275,7 +275,7 @@ func (h *trafficHub) routes() []RouteTraffic {
 }
 
 // percentile is the upper bound of the bucket holding the q-quantile of the observations in
-// cur and not in old.
+// cur and not in old; the last bound for the unbounded bucket.
 func percentile(cur, old contract.Histogram, q float64) float64 {
 	counts := make([]uint64, len(cur.Counts))
 	var total uint64
@@ -293,13 +293,10 @@ func percentile(cur, old contract.Histogram, q float64) float64 {
 	for i, c := range counts {
 		seen += c
 		if float64(seen) >= q*float64(total) {
-			if i < len(contract.LatencyBuckets) {
-				return contract.LatencyBuckets[i]
-			}
-			break
+			return contract.LatencyBuckets[min(i, len(contract.LatencyBuckets)-1)]
 		}
 	}
-	return math.Inf(1)
+	return contract.LatencyBuckets[len(contract.LatencyBuckets)-1]
 }
 
 // The traffic series on /metrics. Their labels are bounded by the manifests: per gateway, a
@@ -375,6 +372,16 @@ func (c *Controller) serveTraffic(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// serveTrafficFigures answers GET /traffic: Traffic as JSON.
+func (c *Controller) serveTrafficFigures(w http.ResponseWriter, _ *http.Request) {
+	figures := c.Traffic()
+	if figures == nil {
+		figures = []RouteTraffic{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(figures)
 }
 
 // Traffic lists each Route's traffic through each gateway whose agents report it

@@ -257,4 +257,16 @@ func TestTrafficEndpoint(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("/metrics has\n%v\nwant\n%v", got, want)
 	}
+	resp, err := http.Get(srv.URL + "/traffic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var figures []RouteTraffic
+	if err := json.NewDecoder(resp.Body).Decode(&figures); err != nil {
+		t.Fatal(err)
+	}
+	if len(figures) != 1 || figures[0].Gateway != "shop/edge" || figures[0].Route != "shop/store" || figures[0].Requests != 1007 {
+		t.Errorf("GET /traffic: %+v", figures)
+	}
 }
