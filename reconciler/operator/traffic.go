@@ -252,6 +252,7 @@ func (h *trafficHub) routes() []RouteTraffic {
 	for _, gw := range slices.Sorted(maps.Keys(h.gateways)) {
 		g := h.gateways[gw]
 		g.expire(now)
+		g.sample(now) // the window moves on while no report comes
 		cur := byRoute(g.totals())
 		var oldest trafficSample
 		if len(g.samples) > 0 {
@@ -365,6 +366,11 @@ func (c *Controller) serveTraffic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch err := c.traffic.add(r.PathValue("gateway"), report); {
+	case errors.Is(err, errNoMetrics) && !c.isReady():
+		// A standby has no gateways: the agent reports again, on a new connection, which
+		// reaches the active operator when its operatorURL names both.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "this operator is not active (standing by, or before its first pass)", http.StatusServiceUnavailable)
 	case errors.Is(err, errNoMetrics):
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case err != nil:

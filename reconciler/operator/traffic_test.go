@@ -205,6 +205,13 @@ func TestTrafficEndpoint(t *testing.T) {
 	}
 	one := contract.TrafficReport{Task: "gw.1", Start: epoch, Connections: 2, Series: []contract.TrafficSeries{series(okKey, 600, 0.01)}}
 	two := contract.TrafficReport{Task: "gw.2", Start: epoch, Connections: 1, Series: []contract.TrafficSeries{series(okKey, 400, 0.01), series(errorKey, 7, 0.01)}}
+	// A standby (not ready) sends agents on to the active operator.
+	if got := post("shop/quiet", "ag3nt", contract.TrafficType, one); got != http.StatusServiceUnavailable {
+		t.Errorf("a report to a standby: %d, want 503", got)
+	}
+	c.mu.Lock()
+	c.ready = true
+	c.mu.Unlock()
 	for _, tc := range []struct {
 		name, gateway, token, contentType string
 		report                            contract.TrafficReport

@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -67,9 +68,11 @@ type Agent struct {
 	client *http.Client
 	nginx  *exec.Cmd
 	served string // the hash of the config nginx serves
-	// traffic is what nginx served since started, when the agent started.
-	traffic *traffic
-	started time.Time
+	// traffic is what nginx served since started, when the agent started; unwanted the
+	// requests counted when the operator last said it keeps no traffic of this gateway.
+	traffic  *traffic
+	started  time.Time
+	unwanted atomic.Uint64
 }
 
 // New makes an agent.

@@ -217,10 +217,15 @@ func (a *Agent) reportTraffic(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// sendTraffic sends one report, when there is traffic to report.
+// sendTraffic sends one report, when there is traffic to report. A gateway whose metrics the
+// operator does not keep (switched off) is not told the same totals again.
 func (a *Agent) sendTraffic(ctx context.Context) {
 	series := a.traffic.snapshot()
-	if len(series) == 0 {
+	var requests uint64
+	for _, s := range series {
+		requests += s.Requests
+	}
+	if requests == 0 || requests == a.unwanted.Load() {
 		return
 	}
 	report := contract.TrafficReport{Task: a.cfg.Task, Start: a.started, Series: series}
@@ -247,6 +252,9 @@ func (a *Agent) sendTraffic(ctx context.Context) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		a.unwanted.Store(requests)
+	}
 	if resp.StatusCode != http.StatusNoContent {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		a.log.Warn("the operator refused the traffic report", "status", resp.Status, "error", string(bytes.TrimSpace(msg)))
