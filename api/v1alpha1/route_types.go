@@ -65,6 +65,9 @@ type RouteRule struct {
 	// Retry has the gateway try a failed request again (the Gateway API's rules[].retry), on
 	// another address of the backend: nginx retries only across the addresses a name resolves to.
 	Retry *RouteRetry `json:"retry,omitempty"`
+	// SessionPersistence keeps the requests of one session on one task of the backend (the
+	// Gateway API's rules[].sessionPersistence).
+	SessionPersistence *SessionPersistence `json:"sessionPersistence,omitempty"`
 	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
 	// means one match of path prefix "/".
 	Matches []RouteMatch `json:"matches,omitempty"`
@@ -457,6 +460,75 @@ type RouteRetry struct {
 	Backoff *Duration `json:"backoff,omitempty"`
 }
 
+// SessionPersistence keeps the requests of one session on one task of the backend while that task
+// runs; once it is gone, they move to another. The session is a token the gateway hands the
+// client (a cookie, or a response header the client sends back) when a request comes without one;
+// the backend's tasks are chosen by a consistent hash of it, so a task leaving moves only its own
+// sessions. The token is the gateway's, not the backend's: nginx keeps no session state, so a
+// session lasts as long as the client keeps the token.
+type SessionPersistence struct {
+	// SessionName names the cookie or header: letters, digits and '-', at most 128. Defaults to
+	// DefaultSessionName.
+	SessionName string `json:"sessionName,omitempty"`
+	// Type is Cookie (the default) or Header.
+	Type SessionPersistenceType `json:"type,omitempty"`
+	// AbsoluteTimeout ends a session this long after it started: the cookie's Max-Age. Only
+	// for a cookie whose lifetimeType is Permanent, which requires it.
+	AbsoluteTimeout *Duration `json:"absoluteTimeout,omitempty"`
+	// IdleTimeout, the Gateway API's end of a session idle that long, is refused: nginx keeps no
+	// session state to measure it by.
+	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
+	// CookieConfig says how long the cookie lives, for type Cookie.
+	CookieConfig *CookieConfig `json:"cookieConfig,omitempty"`
+}
+
+// Default fills in the session's name, type and cookie lifetime; a nil one stays nil.
+func (sp *SessionPersistence) Default() {
+	if sp == nil {
+		return
+	}
+	if sp.SessionName == "" {
+		sp.SessionName = DefaultSessionName
+	}
+	if sp.Type == "" {
+		sp.Type = SessionPersistenceCookie
+	}
+	if sp.Type == SessionPersistenceCookie && sp.CookieConfig == nil {
+		sp.CookieConfig = &CookieConfig{}
+	}
+	if c := sp.CookieConfig; c != nil && c.LifetimeType == "" {
+		c.LifetimeType = CookieLifetimeSession
+	}
+}
+
+// DefaultSessionName names the cookie or header of a SessionPersistence without a sessionName.
+const DefaultSessionName = "sg-session"
+
+// SessionPersistenceType is what carries the session's token.
+type SessionPersistenceType string
+
+// The session persistence types.
+const (
+	SessionPersistenceCookie SessionPersistenceType = "Cookie"
+	SessionPersistenceHeader SessionPersistenceType = "Header"
+)
+
+// CookieConfig says how long a session cookie lives.
+type CookieConfig struct {
+	// LifetimeType is Session (the default: the browser drops the cookie when it closes) or
+	// Permanent (it keeps it for absoluteTimeout).
+	LifetimeType CookieLifetimeType `json:"lifetimeType,omitempty"`
+}
+
+// CookieLifetimeType is how long a session cookie lives.
+type CookieLifetimeType string
+
+// The cookie lifetime types.
+const (
+	CookieLifetimeSession   CookieLifetimeType = "Session"
+	CookieLifetimePermanent CookieLifetimeType = "Permanent"
+)
+
 // FileMount mounts an existing swarm secret or config into a service's tasks, as a stack file's
 // long syntax does.
 type FileMount struct {
@@ -500,6 +572,7 @@ func (r *Route) Default() {
 		for j := range rule.Matches {
 			defaultMatch(&rule.Matches[j])
 		}
+		rule.SessionPersistence.Default()
 		for j := range rule.BackendRefs {
 			ref := &rule.BackendRefs[j]
 			if ref.Weight == nil {

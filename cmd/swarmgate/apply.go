@@ -152,7 +152,7 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 			state := fmt.Sprintf("%s %s %s", st.Sync, st.Health, st.Reason)
 			line := fmt.Sprintf("%s %s", st.Sync, st.Health)
 			if st.Message != "" {
-				line += ": " + st.Message
+				line += ": " + terminalSafe(st.Message, "") // task errors are the swarm's text
 			}
 			if state != lastState[owner] {
 				fmt.Fprintf(out, "%s: %s\n", owner, line)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
@@ -125,22 +126,27 @@ func printDiff(w io.Writer, pass *reconciler.Pass, configs map[string][2]string)
 	}
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {
 		fmt.Fprintln(w)
-		_ = difflib.WriteUnifiedDiff(w, difflib.UnifiedDiff{
+		// The applied config is read back from the swarm: printed terminal-safe like any swarm value.
+		var unified strings.Builder
+		_ = difflib.WriteUnifiedDiff(&unified, difflib.UnifiedDiff{
 			A: difflib.SplitLines(configs[gw][0]), B: difflib.SplitLines(configs[gw][1]),
 			FromFile: "gateway/" + gw + " (applied)", ToFile: "gateway/" + gw + " (after apply)", Context: 3,
 		})
+		io.WriteString(w, terminalSafe(unified.String(), "\t\n"))
 	}
 }
 
+// printChanges writes field changes; old values come from the swarm, where anyone with access to
+// the engine may have written escape sequences into them.
 func printChanges(w io.Writer, changes []reconciler.FieldChange) {
 	for _, c := range changes {
 		switch {
 		case c.Old == "":
-			fmt.Fprintf(w, "    %s: %s\n", c.Field, c.New)
+			fmt.Fprintf(w, "    %s: %s\n", c.Field, terminalSafe(c.New, ""))
 		case c.New == "":
-			fmt.Fprintf(w, "    %s: %s -> (unset)\n", c.Field, c.Old)
+			fmt.Fprintf(w, "    %s: %s -> (unset)\n", c.Field, terminalSafe(c.Old, ""))
 		default:
-			fmt.Fprintf(w, "    %s: %s -> %s\n", c.Field, c.Old, c.New)
+			fmt.Fprintf(w, "    %s: %s -> %s\n", c.Field, terminalSafe(c.Old, ""), terminalSafe(c.New, ""))
 		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
+	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -70,5 +72,16 @@ func TestTerminalSafe(t *testing.T) {
 		if got := terminalSafe(tc.in, tc.keep); got != tc.want {
 			t.Errorf("terminalSafe(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestDiffPrintsSwarmValuesTerminalSafe: a value read back from the swarm (an old field value, the
+// applied gateway config) cannot drive the terminal through `swarmgate diff`.
+func TestDiffPrintsSwarmValuesTerminalSafe(t *testing.T) {
+	var out strings.Builder
+	printChanges(&out, []reconciler.FieldChange{{Field: "env", Old: "A=\x1b[2J", New: "A=1"}})
+	printDiff(&out, &reconciler.Pass{Plan: &planner.Plan{}}, map[string][2]string{"edge": {"server_name a;\x1b]0;title\a\n", "server_name b;\n"}})
+	if strings.ContainsAny(out.String(), "\x1b\a") {
+		t.Errorf("control characters printed:\n%q", out.String())
 	}
 }

@@ -18,7 +18,7 @@ func TestRenderSeed(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# ---- Gateway http-gateway: /etc/nginx/conf.d/default.conf",
-		`server_name "dmzhttp";`, `set $sg_upstream "managerhttp:8888";`,
+		`"\\dmzhttp" "dmzhttp:8888";`, `"\\managerhttp" "managerhttp:8888";`,
 		"# ---- VirtualIP public, node node1: /etc/keepalived/keepalived.conf",
 		"# ---- VirtualIP public, node node3: /etc/keepalived/keepalived.conf",
 		"virtual_router_id 51", "priority 150", "unicast_src_ip 10.0.0.2",

@@ -30,9 +30,11 @@ var enums = map[reflect.Type][]any{
 		v1alpha1.FailureActionRollback},
 	reflect.TypeFor[v1alpha1.RestartCondition](): {v1alpha1.RestartConditionNone, v1alpha1.RestartConditionOnFailure,
 		v1alpha1.RestartConditionAny},
-	reflect.TypeFor[v1alpha1.EndpointMode]():   {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
-	reflect.TypeFor[v1alpha1.MountType]():      {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
-	reflect.TypeFor[v1alpha1.FromNamespaces](): {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.EndpointMode]():           {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
+	reflect.TypeFor[v1alpha1.MountType]():              {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
+	reflect.TypeFor[v1alpha1.FromNamespaces]():         {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.SessionPersistenceType](): {v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader},
+	reflect.TypeFor[v1alpha1.CookieLifetimeType]():     {v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent},
 }
 
 // typeSchema maps the API's value types to what a schema can say of them: their enums, the
@@ -151,6 +153,14 @@ func fieldRules() []fieldRule {
 		}},
 		// Refused by validation (nginx cannot wait between attempts): an editor says so at once.
 		{"RouteRetry", "backoff", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		// Refused by validation (nginx keeps no session state).
+		{"SessionPersistence", "idleTimeout", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		{"SessionPersistence", "sessionName", func(s *jsonschema.Schema) {
+			pattern("sessionName", 128)(s)
+			s.Default = v1alpha1.DefaultSessionName
+		}},
+		{"SessionPersistence", "type", def(v1alpha1.SessionPersistenceCookie)},
+		{"CookieConfig", "lifetimeType", def(v1alpha1.CookieLifetimeSession)},
 		// Defaults, as the API's Default methods fill them in (editors show and complete them).
 		{"GatewaySpec", "mode", def(v1alpha1.ServiceModeReplicated)},
 		{"GatewaySpec", "replicas", def(1)},

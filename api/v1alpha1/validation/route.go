@@ -128,6 +128,49 @@ func validateRetry(p *field.Path, r *v1alpha1.RouteRetry) field.ErrorList {
 	return errs
 }
 
+// validateSessionPersistence refuses what nginx, which keeps no session state, cannot do: a
+// session ends only when the client drops its token, so the one timeout it can keep is a
+// permanent cookie's Max-Age.
+func validateSessionPersistence(p *field.Path, sp *v1alpha1.SessionPersistence) field.ErrorList {
+	var errs field.ErrorList
+	if len(sp.SessionName) > maxSessionName || !matchHeaderName.MatchString(sp.SessionName) {
+		errs = append(errs, field.Invalid(p.Child("sessionName"), fmt.Sprintf("must be letters, digits and '-', at most %d", maxSessionName)))
+	}
+	errs = append(errs, oneOf(p.Child("type"), sp.Type, v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader)...)
+	if sp.IdleTimeout != nil {
+		errs = append(errs, field.Forbidden(p.Child("idleTimeout"), "nginx keeps no session state to measure idleness by; leave idleTimeout out"))
+	}
+	if sp.AbsoluteTimeout != nil {
+		if d, ok := gatewayDuration(*sp.AbsoluteTimeout); !ok || d < time.Second {
+			errs = append(errs, field.Invalid(p.Child("absoluteTimeout"), "must be a duration of at least 1s, such as 1h"))
+		}
+	}
+	if sp.Type == v1alpha1.SessionPersistenceHeader {
+		if sp.CookieConfig != nil {
+			errs = append(errs, field.Forbidden(p.Child("cookieConfig"), "is for type Cookie"))
+		}
+		if sp.AbsoluteTimeout != nil {
+			errs = append(errs, field.Forbidden(p.Child("absoluteTimeout"), "a header session ends only when the client drops it; use type Cookie with lifetimeType Permanent"))
+		}
+		return errs
+	}
+	lifetime := v1alpha1.CookieLifetimeSession
+	if sp.CookieConfig != nil {
+		lifetime = sp.CookieConfig.LifetimeType
+		errs = append(errs, oneOf(p.Child("cookieConfig", "lifetimeType"), lifetime, v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent)...)
+	}
+	switch {
+	case lifetime == v1alpha1.CookieLifetimePermanent && sp.AbsoluteTimeout == nil:
+		errs = append(errs, field.Required(p.Child("absoluteTimeout"), "a Permanent cookie's lifetime"))
+	case lifetime == v1alpha1.CookieLifetimeSession && sp.AbsoluteTimeout != nil:
+		errs = append(errs, field.Forbidden(p.Child("absoluteTimeout"), "nginx keeps no session state to end a Session cookie's session by; set cookieConfig.lifetimeType Permanent, whose cookie expires then"))
+	}
+	return errs
+}
+
+// maxSessionName is the Gateway API's bound on a session's name.
+const maxSessionName = 128
+
 // services are the Route's spec.services: a backendRef naming one takes its port.
 func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.RouteService) field.ErrorList {
 	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
@@ -153,6 +196,9 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.R
 	}
 	if r := rule.Retry; r != nil {
 		errs = append(errs, validateRetry(p.Child("retry"), r)...)
+	}
+	if sp := rule.SessionPersistence; sp != nil {
+		errs = append(errs, validateSessionPersistence(p.Child("sessionPersistence"), sp)...)
 	}
 	errs = append(errs, tooMany(p.Child("filters"), len(rule.Filters), v1alpha1.MaxFilters)...)
 	errs = append(errs, tooMany(p.Child("backendRefs"), len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)

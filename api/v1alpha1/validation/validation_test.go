@@ -383,6 +383,20 @@ func TestValidateRoute(t *testing.T) {
 			r.Spec.Rules[1].Retry = &v1alpha1.RouteRetry{Codes: []int32{501, 302}, Attempts: ptr(int32(11)), Backoff: &d}
 		}, []string{"spec.rules[1].retry.codes[0]: is not one nginx can retry on", "spec.rules[1].retry.codes[1]: must be 400 to 599",
 			"spec.rules[1].retry.attempts: must be 0 to 10", "spec.rules[1].retry.backoff: is forbidden: nginx retries at once"}},
+		{"session persistence", func(r *v1alpha1.Route) {
+			d := func(s string) *v1alpha1.Duration { v := v1alpha1.Duration(s); return &v }
+			permanent := &v1alpha1.CookieConfig{LifetimeType: v1alpha1.CookieLifetimePermanent}
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0])
+			r.Spec.Rules[0].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("1h"), CookieConfig: permanent}
+			r.Spec.Rules[1].SessionPersistence = &v1alpha1.SessionPersistence{Type: v1alpha1.SessionPersistenceHeader, SessionName: "X-Shop-Session"}
+			r.Spec.Rules[2].SessionPersistence = &v1alpha1.SessionPersistence{Type: v1alpha1.SessionPersistenceHeader, CookieConfig: permanent}
+			r.Spec.Rules[3].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("1h")}
+			r.Spec.Rules[4].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("500ms"), CookieConfig: permanent}
+			r.Spec.Rules[5].SessionPersistence = &v1alpha1.SessionPersistence{SessionName: strings.Repeat("s", 129), Type: "Query"}
+		}, []string{"spec.rules[2].sessionPersistence.cookieConfig: is forbidden: is for type Cookie",
+			"spec.rules[3].sessionPersistence.absoluteTimeout: is forbidden: nginx keeps no session state",
+			"spec.rules[4].sessionPersistence.absoluteTimeout: must be a duration of at least 1s",
+			"spec.rules[5].sessionPersistence.sessionName: must be letters", "spec.rules[5].sessionPersistence.type: "}},
 		{"backend of another kind: no port needed, reported at apply, not refused", func(r *v1alpha1.Route) {
 			group, kind := "storage.example.com", "Bucket"
 			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Group: &group, Kind: &kind, Name: "assets"})

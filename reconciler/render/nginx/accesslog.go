@@ -179,14 +179,21 @@ func (r *renderer) serverAccessLog(b *bytes.Buffer, l *v1alpha1.Listener) {
 
 // ruleIdentity writes the directives of a rule's location that name it in the access log.
 func ruleIdentity(c *candidate, line func(...string)) {
-	rule := strconv.Itoa(c.ruleIdx)
+	route, rule := ruleNames(c)
+	line("set $", routeVar, " ", quote(literal(route)), ";")
+	line("set $", ruleVar, " ", quote(literal(rule)), ";")
+}
+
+// ruleNames are the route ("namespace/name", or its name) and rule (its name, or its index) of
+// c, as the access log names them.
+func ruleNames(c *candidate) (route, rule string) {
+	rule = strconv.Itoa(c.ruleIdx)
 	if c.rule.Name != nil {
 		rule = string(*c.rule.Name)
 	}
-	route := c.route.Metadata.Name
+	route = c.route.Metadata.Name
 	if ns := c.route.Metadata.Namespace; ns != "" {
 		route = ns + "/" + route
 	}
-	line("set $", routeVar, " ", quote(literal(route)), ";")
-	line("set $", ruleVar, " ", quote(literal(rule)), ";")
+	return route, rule
 }
