@@ -30,6 +30,10 @@ type operator struct {
 	err       string
 	unmounted bool
 	traffic   []contract.TrafficReport // the reports, oldest first
+	// noMetrics answers reports 404, as an operator that keeps no traffic of the gateway does;
+	// refused counts them.
+	noMetrics bool
+	refused   int
 	srv       *httptest.Server
 }
 
@@ -44,8 +48,13 @@ func newOperator(t testing.TB) *operator {
 				return
 			}
 			o.mu.Lock()
+			defer o.mu.Unlock()
+			if o.noMetrics {
+				o.refused++
+				http.Error(w, "no such gateway with spec.agent.metrics", http.StatusNotFound)
+				return
+			}
 			o.traffic = append(o.traffic, report)
-			o.mu.Unlock()
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
@@ -258,4 +260,30 @@ func accessLogLines(t *testing.T, file string) []map[string]any {
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+// TestAgentStopsResending: an operator that keeps no traffic of the gateway (its metrics switched
+// off) is not sent the same totals again; new requests are reported.
+func TestAgentStopsResending(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	conf := fmt.Appendf(nil, "log_format t escape=json '{\"listener\":\"web\",\"status\":$status}';\nserver {\n    listen %d;\n"+
+		"    access_log \"syslog:server=unix:%s,nohostname\" t;\n    location / {\n        return 200 \"x\";\n    }\n}\n", port, filepath.Join(dir, "traffic.sock"))
+	o := newOperator(t)
+	o.noMetrics = true
+	startAgentIn(t, dir, o, conf)
+	refused := func() int { o.mu.Lock(); defer o.mu.Unlock(); return o.refused }
+	waitFor(t, "the gateway serves", func() bool { return answer(port) == "x" })
+	waitFor(t, "the agent reports", func() bool { return refused() == 1 })
+	time.Sleep(500 * time.Millisecond) // five intervals
+	if n := refused(); n != 1 {
+		t.Errorf("the same totals were sent %d times to an operator that does not keep them", n)
+	}
+	answer(port)
+	waitFor(t, "the agent reports the new request", func() bool { return refused() == 2 })
 }
