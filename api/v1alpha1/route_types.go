@@ -326,51 +326,9 @@ type RouteService struct {
 	// Name of the service, a DNS-1123 label; the swarm service is named "<namespace>_<name>" when
 	// the route has a namespace. Backends reach it by this name.
 	Name string `json:"name"`
-	// Image to run, e.g. "bretfisher/httpenv".
-	Image string `json:"image"`
-	// Command replaces the image's entrypoint (a stack file's entrypoint); Args follow it.
-	Command []string `json:"command,omitempty"`
-	// Args are passed to the image's entrypoint.
-	Args []string `json:"args,omitempty"`
-	// Hostname of the tasks' containers; swarm's templates work ("{{.Node.Hostname}}-web").
-	Hostname string `json:"hostname,omitempty"`
-	// Mode is Replicated (the default) or Global.
-	Mode ServiceMode `json:"mode,omitempty"`
-	// Replicas is the number of tasks in Replicated mode. Defaults to 1; not allowed in Global mode.
-	Replicas *int32 `json:"replicas,omitempty"`
-	// Zone, when set, places the tasks on the nodes of that Zone only.
-	Zone string `json:"zone,omitempty"`
-	// Port the service's tasks listen on.
-	Port *PortNumber `json:"port,omitempty"`
-	// Env are environment variables of the tasks.
-	Env []EnvVar `json:"env,omitempty"`
-	// Secrets are existing swarm secrets mounted into the tasks as files: swarmgate never creates,
-	// changes or shows them (a secret's value has no place in a manifest).
-	Secrets []FileMount `json:"secrets,omitempty"`
-	// Configs are existing swarm configs mounted into the tasks as files.
-	Configs []FileMount `json:"configs,omitempty"`
-	// Mounts are named volumes, host paths and tmpfs file systems mounted into the tasks.
-	Mounts []Mount `json:"mounts,omitempty"`
-	// Healthcheck is how docker checks that a task works (a stack file's healthcheck): swarm
-	// replaces unhealthy tasks and waits for health before an update moves on.
-	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
-	// Placement adds constraints and spread preferences to the zone's, and bounds the tasks per
-	// node.
-	Placement *Placement `json:"placement,omitempty"`
-	// Networks are existing overlay networks the tasks join besides their gateway's, by name.
-	Networks []string `json:"networks,omitempty"`
-	// StopSignal stops the tasks' containers ("SIGINT"); the image's, or SIGTERM, by default.
-	StopSignal string `json:"stopSignal,omitempty"`
-	// StopGracePeriod is how long a container has to stop before it is killed; 10s by default.
-	StopGracePeriod *Duration `json:"stopGracePeriod,omitempty"`
-	// EndpointMode is vip (the default) or dnsrr.
-	EndpointMode EndpointMode `json:"endpointMode,omitempty"`
-	// UpdatePolicy says how swarm rolls out a change.
-	UpdatePolicy *UpdatePolicy `json:"updatePolicy,omitempty"`
-	// RestartPolicy says when swarm restarts tasks.
-	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
-	// Resources bounds and reserves CPU and memory for each task.
-	Resources *Resources `json:"resources,omitempty"`
+	// ServiceSpec is how the service runs, as a Service's spec says it; a Route's services are
+	// long-running (no job modes, no hook).
+	ServiceSpec `json:",inline"`
 }
 
 // MountType is the kind of a mount.
@@ -605,23 +563,7 @@ func (r *Route) Default() {
 		}
 	}
 	for i := range r.Spec.Services {
-		svc := &r.Spec.Services[i]
-		for j := range svc.Mounts {
-			if svc.Mounts[j].Type == "" {
-				svc.Mounts[j].Type = MountVolume
-			}
-		}
-		if svc.Mode == "" {
-			svc.Mode = ServiceModeReplicated
-		}
-		if svc.Mode == ServiceModeReplicated && svc.Replicas == nil {
-			svc.Replicas = ptr(int32(1))
-		}
-		if svc.EndpointMode == "" {
-			svc.EndpointMode = EndpointModeVIP
-		}
-		defaultUpdatePolicy(svc.UpdatePolicy)
-		defaultRestartPolicy(svc.RestartPolicy)
+		r.Spec.Services[i].ServiceSpec.defaults()
 	}
 }
 

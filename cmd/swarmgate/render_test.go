@@ -87,3 +87,22 @@ spec:
 		t.Error("the routes should be in the agents' config only")
 	}
 }
+
+// TestRenderAgentDefaults: a Gateway with agent: {} renders offline as under the deploy stack's
+// operator, which completes it on the swarm.
+func TestRenderAgentDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  image: swarmgate/gateway:latest
+  agent: {}
+  listeners: [{name: http, port: 8080}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := swarmgate(t, "", "render", "-f", path); code != exitOK || !strings.Contains(stdout, "# ---- Gateway gw") {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 // trafficHub sums the traffic reports of the gateway agents (gateways with spec.agent.metrics)
@@ -243,36 +245,89 @@ type RouteTraffic struct {
 	P95Seconds float64 `json:"p95Seconds"`
 }
 
+// routeWindow is what one gateway measured of one Route: its total, and its traffic over the
+// window.
+type routeWindow struct {
+	total, requests, errors uint64
+	seconds                 float64
+	cur, old                contract.Histogram // the durations now and at the window's start
+}
+
+// windows measures every Route of every gateway, by gateway and Route. Called with h.mu held.
+func (h *trafficHub) windows() map[string]map[string]routeWindow {
+	now := h.now()
+	out := map[string]map[string]routeWindow{}
+	for gw, g := range h.gateways {
+		g.expire(now)
+		g.sample(now) // the window moves on while no report comes
+		oldest := g.samples[0]
+		out[gw] = map[string]routeWindow{}
+		for route, c := range byRoute(g.totals()) {
+			o := oldest.routes[route]
+			out[gw][route] = routeWindow{total: c.requests, requests: c.requests - min(o.requests, c.requests),
+				errors: c.errors - min(o.errors, c.errors), seconds: now.Sub(oldest.at).Seconds(), cur: c.duration, old: o.duration}
+		}
+	}
+	return out
+}
+
+// figures are the window's figures of the Route measured by ws, one per gateway.
+func figures(ws ...routeWindow) RouteTraffic {
+	var rt RouteTraffic
+	var requests, errors uint64
+	var cur, old contract.Histogram
+	for _, w := range ws {
+		rt.Requests += w.total
+		requests += w.requests
+		errors += w.errors
+		if w.seconds > 0 {
+			rt.RequestsPerSecond += float64(w.requests) / w.seconds
+		}
+		cur.Add(w.cur)
+		old.Add(w.old)
+	}
+	if requests > 0 {
+		rt.ErrorRatio = float64(errors) / float64(requests)
+	}
+	rt.P95Seconds = percentile(cur, old, 0.95)
+	return rt
+}
+
 // routes lists the figures of every Route of every gateway, sorted by gateway and Route.
 func (h *trafficHub) routes() []RouteTraffic {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := h.now()
 	var out []RouteTraffic
-	for _, gw := range slices.Sorted(maps.Keys(h.gateways)) {
-		g := h.gateways[gw]
-		g.expire(now)
-		g.sample(now) // the window moves on while no report comes
-		cur := byRoute(g.totals())
-		var oldest trafficSample
-		if len(g.samples) > 0 {
-			oldest = g.samples[0]
-		}
-		for _, route := range slices.Sorted(maps.Keys(cur)) {
-			c, o := cur[route], oldest.routes[route]
-			rt := RouteTraffic{Gateway: gw, Route: route, Requests: c.requests}
-			requests := c.requests - min(o.requests, c.requests)
-			if secs := now.Sub(oldest.at).Seconds(); secs > 0 && len(g.samples) > 0 {
-				rt.RequestsPerSecond = float64(requests) / secs
-			}
-			if requests > 0 {
-				rt.ErrorRatio = float64(c.errors-min(o.errors, c.errors)) / float64(requests)
-			}
-			rt.P95Seconds = percentile(c.duration, o.duration, 0.95)
+	ws := h.windows()
+	for _, gw := range slices.Sorted(maps.Keys(ws)) {
+		for _, route := range slices.Sorted(maps.Keys(ws[gw])) {
+			rt := figures(ws[gw][route])
+			rt.Gateway, rt.Route = gw, route
 			out = append(out, rt)
 		}
 	}
 	return out
+}
+
+// RouteTraffic implements TrafficSource: a Route's figures, summed over the gateways it is
+// attached to. route is the Route's "namespace/name", or its bare name, which then takes the
+// Routes of that name in every namespace (objects' status names them so).
+func (h *trafficHub) RouteTraffic(route string) (status.Traffic, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var matched []routeWindow
+	for _, byRoute := range h.windows() {
+		for r, w := range byRoute {
+			if r != "" && (r == route || !strings.Contains(route, "/") && strings.HasSuffix(r, "/"+route)) {
+				matched = append(matched, w)
+			}
+		}
+	}
+	if len(matched) == 0 {
+		return status.Traffic{}, false
+	}
+	rt := figures(matched...)
+	return status.Traffic{RequestsPerSecond: rt.RequestsPerSecond, ErrorRatio: rt.ErrorRatio, P95Seconds: rt.P95Seconds}, true
 }
 
 // percentile is the upper bound of the bucket holding the q-quantile of the observations in
@@ -369,8 +424,7 @@ func (c *Controller) serveTraffic(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNoMetrics) && !c.isReady():
 		// A standby has no gateways: the agent reports again, on a new connection, which
 		// reaches the active operator when its operatorURL names both.
-		w.Header().Set("Connection", "close")
-		http.Error(w, "this operator is not active (standing by, or before its first pass)", http.StatusServiceUnavailable)
+		answerStandby(w)
 	case errors.Is(err, errNoMetrics):
 		http.Error(w, err.Error(), http.StatusNotFound)
 	case err != nil:

@@ -18,6 +18,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
+	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
 var (
@@ -173,6 +174,15 @@ func TestRouteTraffic(t *testing.T) {
 	want := []RouteTraffic{{Gateway: "shop/edge", Route: "shop/store", Requests: 1600, RequestsPerSecond: 10, ErrorRatio: 0.1, P95Seconds: 0.025}}
 	if got := h.routes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	// As the objects' status asks: by name or namespace/name.
+	for _, name := range []string{"store", "shop/store"} {
+		if got, ok := h.RouteTraffic(name); !ok || got != (status.Traffic{RequestsPerSecond: 10, ErrorRatio: 0.1, P95Seconds: 0.025}) {
+			t.Errorf("RouteTraffic(%q) = %+v, %v", name, got, ok)
+		}
+	}
+	if _, ok := h.RouteTraffic("other/store"); ok {
+		t.Error("RouteTraffic of another namespace's Route has figures")
 	}
 	// Without requests in the window, no rate and no percentile; the total stays.
 	now = now.Add(2 * TrafficWindow)

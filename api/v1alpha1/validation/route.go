@@ -609,6 +609,63 @@ func validatePathModifier(p *field.Path, m *v1alpha1.PathModifier, rule *v1alpha
 }
 
 func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+	var errs field.ErrorList
+	if svc.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		errs = append(errs, validateDNSLabel(p.Child("name"), svc.Name)...)
+	}
+	if svc.Mode.Job() {
+		errs = append(errs, field.Forbidden(p.Child("mode"), "a Route's service serves requests; declare a job as a Service"))
+	}
+	if svc.Hook != nil {
+		errs = append(errs, field.Forbidden(p.Child("hook"), "only a job is a hook; declare it as a Service"))
+	}
+	return append(errs, validateServiceSpec(p, &svc.ServiceSpec)...)
+}
+
+// validateServiceSpec checks how a service runs, a Service's or a Route's.
+func validateServiceSpec(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
+	for i, a := range svc.Args {
+		if strings.ContainsRune(a, 0) {
+			errs = append(errs, field.Invalid(p.Child("args").Index(i), "must not contain NUL"))
+		}
+	}
+	errs = append(errs, validateServiceMode(p, svc)...)
+	if svc.Zone != "" {
+		errs = append(errs, validateDNSLabel(p.Child("zone"), svc.Zone)...)
+	}
+	if svc.Port != nil {
+		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
+	}
+	env := map[string]bool{}
+	errs = append(errs, tooMany(p.Child("env"), len(svc.Env), v1alpha1.MaxEnv)...)
+	for i, e := range svc.Env {
+		ep := p.Child("env").Index(i)
+		if !envName.MatchString(e.Name) {
+			errs = append(errs, field.Invalid(ep.Child("name"), "is not a valid environment variable name"))
+		}
+		if env[e.Name] {
+			errs = append(errs, field.Duplicate(ep.Child("name"), ""))
+		}
+		env[e.Name] = true
+		if strings.ContainsRune(e.Value, 0) {
+			errs = append(errs, field.Invalid(ep.Child("value"), "must not contain NUL"))
+		}
+	}
+	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
+	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
+	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
+	errs = append(errs, validateFileMounts(p, svc)...)
+	errs = append(errs, validateDependencies(p, svc)...)
+	errs = append(errs, validateServiceRuntime(p, svc)...)
+	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+}
+
+// validateFileMounts checks the secrets and configs a service mounts.
+func validateFileMounts(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
 	var mountErrs field.ErrorList
 	for _, kind := range []string{"secrets", "configs"} {
 		mounts := svc.Secrets
@@ -643,46 +700,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 			}
 		}
 	}
-	var errs field.ErrorList
-	if svc.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	} else {
-		errs = append(errs, validateDNSLabel(p.Child("name"), svc.Name)...)
-	}
-	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
-	for i, a := range svc.Args {
-		if strings.ContainsRune(a, 0) {
-			errs = append(errs, field.Invalid(p.Child("args").Index(i), "must not contain NUL"))
-		}
-	}
-	errs = append(errs, validateReplicas(p, svc.Mode, svc.Replicas)...)
-	if svc.Zone != "" {
-		errs = append(errs, validateDNSLabel(p.Child("zone"), svc.Zone)...)
-	}
-	if svc.Port != nil {
-		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
-	}
-	env := map[string]bool{}
-	errs = append(errs, tooMany(p.Child("env"), len(svc.Env), v1alpha1.MaxEnv)...)
-	for i, e := range svc.Env {
-		ep := p.Child("env").Index(i)
-		if !envName.MatchString(e.Name) {
-			errs = append(errs, field.Invalid(ep.Child("name"), "is not a valid environment variable name"))
-		}
-		if env[e.Name] {
-			errs = append(errs, field.Duplicate(ep.Child("name"), ""))
-		}
-		env[e.Name] = true
-		if strings.ContainsRune(e.Value, 0) {
-			errs = append(errs, field.Invalid(ep.Child("value"), "must not contain NUL"))
-		}
-	}
-	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
-	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
-	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
-	errs = append(errs, mountErrs...)
-	errs = append(errs, validateServiceRuntime(p, svc)...)
-	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+	return mountErrs
 }
 
 var (
@@ -696,9 +714,9 @@ var (
 	signalName = regexp.MustCompile(`^((SIG)?[A-Z][A-Z0-9+-]*|[0-9]{1,2})$`)
 )
 
-// validateServiceRuntime checks how a Route's service runs: command, hostname, mounts, health
+// validateServiceRuntime checks how a service runs: command, hostname, mounts, health
 // check, placement, networks and stopping.
-func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+func validateServiceRuntime(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
 	var errs field.ErrorList
 	for i, a := range svc.Command {
 		if strings.ContainsRune(a, 0) {
@@ -784,7 +802,7 @@ func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.Err
 		if m := pl.MaxReplicasPerNode; m != nil && *m < 0 {
 			errs = append(errs, field.Invalid(pp.Child("maxReplicasPerNode"), "must be 0 (no bound) or more"))
 		}
-		if pl.MaxReplicasPerNode != nil && *pl.MaxReplicasPerNode > 0 && svc.Mode == v1alpha1.ServiceModeGlobal {
+		if pl.MaxReplicasPerNode != nil && *pl.MaxReplicasPerNode > 0 && (svc.Mode == v1alpha1.ServiceModeGlobal || svc.Mode == v1alpha1.ServiceModeGlobalJob) {
 			errs = append(errs, field.Forbidden(pp.Child("maxReplicasPerNode"), "a global service runs one task per node already"))
 		}
 	}

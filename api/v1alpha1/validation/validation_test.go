@@ -55,7 +55,7 @@ func baseRoute() *v1alpha1.Route {
 			Matches:     []v1alpha1.RouteMatch{{Path: &v1alpha1.PathMatch{Type: v1alpha1.PathMatchPathPrefix, Value: "/api"}}},
 			BackendRefs: []v1alpha1.BackendRef{{Name: "app"}},
 		}},
-		Services: []v1alpha1.RouteService{{Name: "app", Image: "bretfisher/httpenv", Port: ptr(v1alpha1.PortNumber(8888)), Zone: "dmz"}},
+		Services: []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "bretfisher/httpenv", Port: ptr(v1alpha1.PortNumber(8888)), Zone: "dmz"}}},
 	}}
 }
 
@@ -202,6 +202,10 @@ func TestValidateGateway(t *testing.T) {
 		}, []string{"spec.agent.operatorURL: must name a host"}},
 		{"an operatorURL with an IPv6 address", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://[fd00::1]:9090/", TokenSecret: "agent-token"}
+			return nil
+		}, nil},
+		{"agent: {}, which an operator on the swarm completes", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{}
 			return nil
 		}, nil},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
@@ -492,7 +496,7 @@ func TestValidateRoute(t *testing.T) {
 		{"service problems", func(r *v1alpha1.Route) {
 			r.Spec.Services[0].Env = []v1alpha1.EnvVar{{Name: "1BAD", Value: "x"}}
 			r.Spec.Services[0].EndpointMode = "rr"
-			r.Spec.Services = append(r.Spec.Services, v1alpha1.RouteService{Name: "app", Image: "x"})
+			r.Spec.Services = append(r.Spec.Services, v1alpha1.RouteService{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "x"}})
 		}, []string{`spec.services[0].env[0].name: is not a valid environment variable name`, `spec.services[0].endpointMode: is not supported`, `spec.services[1].name: is duplicated`}},
 		{"missing gateway", func(r *v1alpha1.Route) { r.Spec.ParentRefs[0].Name = "other" },
 			[]string{`spec.parentRefs[0].name: names no Gateway`}},
@@ -537,12 +541,12 @@ func TestValidateRouteConflicts(t *testing.T) {
 		{"other hostname", func(r2 *v1alpha1.Route) { r2.Spec.Hostnames[0] = "web.example.com" }, nil},
 		{"same service name", func(r2 *v1alpha1.Route) {
 			r2.Spec.Hostnames[0] = "web.example.com"
-			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "nginx"}}}
 		}, []string{`spec.services[0].name: is already a swarm service declared by Route app (test.yaml doc 2)`}},
 		{"same service name in another namespace", func(r2 *v1alpha1.Route) {
 			r2.Metadata.Namespace = "shop"
 			r2.Spec.Hostnames[0] = "web.example.com"
-			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "nginx"}}}
 		}, nil},
 	}
 	for _, tt := range tests {
