@@ -104,6 +104,11 @@ type GatewayAgent struct {
 	// --tls-cert-file`) chains to. Without it they trust the image's system CAs. swarmgate
 	// mounts it, never changes it.
 	CASecret string `json:"caSecret,omitempty"`
+	// Metrics, when true, has the agents count every request by listener, Route, rule, backend
+	// and status class (with latency histograms and bytes) and report the counts to the operator,
+	// whose /metrics shows them summed over the gateway's tasks. Off by default: each Route rule
+	// and backend adds a few dozen series.
+	Metrics bool `json:"metrics,omitempty"`
 }
 
 // SectionName names a part of an object, such as a listener of a Gateway. A DNS-1123 label.

@@ -30,7 +30,7 @@ gracefully: in-flight requests finish.`,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := gateway.Config{Operator: flags.Operator, Gateway: flags.Gateway, Task: flags.Task, Bootstrap: flags.Bootstrap,
-				Chains: flags.Chains, Keys: flags.Keys, Dir: flags.Dir, Nginx: flags.Nginx}
+				Chains: flags.Chains, Keys: flags.Keys, Dir: flags.Dir, Nginx: flags.Nginx, TrafficSocket: flags.Traffic}
 			token, err := readToken("--token-file", flags.TokenFile)
 			if err != nil || token == "" {
 				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the agent needs its token: %v", err)}

@@ -172,12 +172,13 @@ type GatewayAgentFlags struct {
 	Keys      string
 	Dir       string
 	Nginx     string
+	Traffic   string
 }
 
 // NewGatewayAgentFlags returns the flags with their defaults.
 func NewGatewayAgentFlags() GatewayAgentFlags {
 	return GatewayAgentFlags{TokenFile: AgentTokenPath, Bootstrap: GatewayConfigPath, Chains: ChainDir, Keys: CertDir,
-		Dir: "/run/swarmgate", Nginx: "/usr/sbin/nginx"}
+		Dir: "/run/swarmgate", Nginx: "/usr/sbin/nginx", Traffic: TrafficSocket}
 }
 
 // Args are f as a task's arguments: the operator, gateway, token and bootstrap always, the
@@ -188,7 +189,7 @@ func (f GatewayAgentFlags) Args() []string {
 	d := NewGatewayAgentFlags()
 	for _, o := range []struct{ name, value, def string }{
 		{"ca-file", f.CAFile, d.CAFile}, {"task", f.Task, d.Task}, {"chains", f.Chains, d.Chains},
-		{"keys", f.Keys, d.Keys}, {"dir", f.Dir, d.Dir}, {"nginx", f.Nginx, d.Nginx},
+		{"keys", f.Keys, d.Keys}, {"dir", f.Dir, d.Dir}, {"nginx", f.Nginx, d.Nginx}, {"traffic-socket", f.Traffic, d.Traffic},
 	} {
 		if o.value != o.def {
 			args = append(args, "--"+o.name, o.value)
@@ -209,6 +210,7 @@ func (f *GatewayAgentFlags) Define(fs FlagSet) {
 	fs.StringVar(&f.Keys, "keys", f.Keys, "where their keys are mounted")
 	fs.StringVar(&f.Dir, "dir", f.Dir, "where to write nginx's configs")
 	fs.StringVar(&f.Nginx, "nginx", f.Nginx, "the nginx binary")
+	fs.StringVar(&f.Traffic, "traffic-socket", f.Traffic, "where nginx sends the access log lines the agent counts")
 }
 
 // VRRPAgentFlags are the flags of `swarmgate vrrp-agent`, the agent in each node's keepalived task
@@ -288,4 +290,106 @@ func SplitStream(conf []byte) []byte {
 		}
 	}
 	return out
+}
+
+// The gateway agents' traffic reports, for Gateways with spec.agent.metrics: nginx sends each
+// request's access log line (the JSON line of the stdout access log, unfiltered) to the agent on
+// TrafficSocket as syslog; the agent counts them and POSTs a TrafficReport of its task's totals
+// since it started to AgentTrafficPath(gateway) every TrafficInterval (and once more as it
+// stops), with the agent token as a bearer token. Totals rather than increments: a report lost on
+// the way loses no count, and the operator tells a restarted agent by its Start.
+const (
+	TrafficSocket   = "/run/swarmgate/traffic.sock"
+	TrafficType     = "application/vnd.swarmgate.traffic+json"
+	TrafficInterval = 5 * time.Second
+	// MaxTrafficReportSize bounds a report: its series are bounded by the gateway's Routes,
+	// rules and backends, which a config of MaxAgentConfigSize bounds in turn.
+	MaxTrafficReportSize = 16 << 20
+)
+
+// AgentTrafficPath is the operator's endpoint for a gateway's traffic reports.
+func AgentTrafficPath(gateway string) string {
+	return "/v1/gateways/" + url.PathEscape(gateway) + "/traffic"
+}
+
+// LatencyBuckets are the upper bounds, in seconds, of the latency histograms' buckets; a last,
+// unbounded bucket follows. Agents and operator share them, so histograms add up.
+var LatencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// StatusClasses are the status classes traffic is counted by; requests with any other status
+// (none that nginx answers) are not counted.
+var StatusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// TrafficReport is one gateway task's traffic since its agent started.
+type TrafficReport struct {
+	Task string `json:"task"`
+	// Start tells one run of the agent from the next: when it changes, counting restarted at 0.
+	Start time.Time `json:"start"`
+	// Connections are the client connections nginx holds open now.
+	Connections int64           `json:"connections"`
+	Series      []TrafficSeries `json:"series"`
+}
+
+// TrafficKey is what traffic is counted by. Route and Rule are empty for requests no rule took.
+type TrafficKey struct {
+	Listener string `json:"listener"`
+	Route    string `json:"route"`
+	Rule     string `json:"rule"`
+	Backend  string `json:"backend"`
+	Class    string `json:"class"`
+}
+
+// TrafficSeries are the totals of one key.
+type TrafficSeries struct {
+	TrafficKey
+	Requests uint64 `json:"requests"`
+	BytesIn  uint64 `json:"bytesIn"`
+	BytesOut uint64 `json:"bytesOut"`
+	// Duration is the time to answer the request; UpstreamTime the time its backends took,
+	// observed only for requests that reached one.
+	Duration     Histogram `json:"duration"`
+	UpstreamTime Histogram `json:"upstreamTime"`
+}
+
+// Histogram counts observations in LatencyBuckets: Counts[i] those at most LatencyBuckets[i] and
+// above the bound before, the last those above every bound.
+type Histogram struct {
+	Counts []uint64 `json:"counts"`
+	Sum    float64  `json:"sum"`
+}
+
+// Observe counts v, in seconds.
+func (h *Histogram) Observe(v float64) {
+	if h.Counts == nil {
+		h.Counts = make([]uint64, len(LatencyBuckets)+1)
+	}
+	i := 0
+	for i < len(LatencyBuckets) && v > LatencyBuckets[i] {
+		i++
+	}
+	h.Counts[i]++
+	h.Sum += v
+}
+
+// Add adds o's observations to h.
+func (h *Histogram) Add(o Histogram) {
+	if len(o.Counts) == 0 {
+		return
+	}
+	if h.Counts == nil {
+		h.Counts = make([]uint64, len(LatencyBuckets)+1)
+	}
+	for i := range min(len(h.Counts), len(o.Counts)) {
+		h.Counts[i] += o.Counts[i]
+	}
+	h.Sum += o.Sum
+}
+
+// Total is the number of observations.
+func (h Histogram) Total() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
 }

@@ -71,6 +71,8 @@ type AgentConfig struct {
 	Owner  string
 	Config []byte
 	Chains map[string][]byte
+	// Metrics says the gateway's agents report its traffic (spec.agent.metrics).
+	Metrics bool
 }
 
 // InvalidBackend is a backendRef that cannot be used: its owner route, what it names
@@ -402,6 +404,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 			opts.Nginx.ChainDir = contract.AgentChainDir
 		}
 	}
+	metrics := gw.Spec.Agent != nil && gw.Spec.Agent.Metrics
+	if metrics {
+		opts.Nginx.TrafficLog = contract.TrafficSocket
+	}
 	if gw.Spec.Agent != nil && opts.Services != nil {
 		known := map[string]bool{}
 		for _, name := range opts.Services {
@@ -444,7 +450,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 	}
 	switch {
 	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains, Metrics: metrics}
 		s.agentBytes += len(conf)
 	case gw.Spec.Agent != nil:
 		agentOpts := opts.Nginx
@@ -456,7 +462,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 		if err != nil {
 			return err
 		}
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains, Metrics: metrics}
 		s.agentBytes += len(agentConf)
 	}
 	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,

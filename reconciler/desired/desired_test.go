@@ -316,3 +316,52 @@ spec:
 		t.Errorf("the bootstrap secret changed with the tasks: %v", secrets)
 	}
 }
+
+// TestBuildTrafficMetrics: spec.agent.metrics has the gateway's configs, the agents' and the
+// bootstrap secret, send each request's line to the agent's traffic socket, and tells the
+// operator to keep the gateway's traffic; a gateway with agents and no switch does neither.
+func TestBuildTrafficMetrics(t *testing.T) {
+	yaml := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: counted}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token, metrics: true}
+  listeners: [{name: http, port: 80}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: quiet}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token}
+  listeners: [{name: http, port: 81}]
+`
+	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s, err := Build(objs, Options{Instance: "i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for gw, want := range map[string]bool{"counted": true, "quiet": false} {
+		ac := s.AgentConfigs[gw]
+		if ac.Metrics != want || strings.Contains(string(ac.Config), contract.TrafficSocket) != want {
+			t.Errorf("%s: metrics %v, traffic socket in the agents' config %v; want %v", gw, ac.Metrics, !want, want)
+		}
+		boot := 0
+		for _, sec := range s.Secrets {
+			if strings.HasPrefix(sec.Name, gw+"-conf") {
+				boot++
+				if strings.Contains(string(sec.Data), contract.TrafficSocket) != want {
+					t.Errorf("%s: the bootstrap config sends to the traffic socket: %v, want %v", gw, !want, want)
+				}
+			}
+		}
+		if boot != 1 {
+			t.Errorf("%s: %d bootstrap configs", gw, boot)
+		}
+	}
+}

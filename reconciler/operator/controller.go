@@ -73,8 +73,8 @@ type Options struct {
 	// applied objects (more than one of them) at once: a moved directory or a bad merge looks
 	// like that; the objects are kept and alerted until the limit is raised. 0 sets no limit.
 	PruneMaxFraction float64
-	// Traffic, if set, gives the Routes' traffic that /status, `swarmgate get --server` and the
-	// dashboard show; without it they show none.
+	// Traffic gives the Routes' traffic that /status, `swarmgate get --server` and the
+	// dashboard show. Defaults to the gateway agents' traffic reports (spec.agent.metrics).
 	Traffic TrafficSource
 }
 
@@ -125,8 +125,9 @@ type Controller struct {
 	virtualIPs []desired.VirtualIP
 	vipTrouble map[string]status.Condition
 
-	// agents serves gateway agents their configs.
-	agents *agentHub
+	// agents serves gateway agents their configs; traffic sums their traffic reports.
+	agents  *agentHub
+	traffic *trafficHub
 	// tokens, with Options.Agents, makes the agents' token secret and checks their tokens.
 	tokens *agentTokens
 	// certs is the ACME work between passes.
@@ -146,9 +147,12 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.TaskPoll == 0 {
 		opts.TaskPoll = time.Second
 	}
+	if opts.Traffic == nil {
+		opts.Traffic = m.traffic
+	}
 	c := &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
-		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
+		agents: newAgentHub(), traffic: m.traffic, certs: newCertificates(), background: context.Background()}
 	if opts.Agents != nil {
 		c.tokens = newAgentTokens(*opts.Agents, rec.Instance)
 	}
@@ -506,6 +510,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
 	c.agents.publish(p.Desired.AgentConfigs)
+	c.traffic.enable(metricsGateways(p.Desired.AgentConfigs))
 	c.warnOnce(p.Plan.Warnings)
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
 	// the swarm. Changes with a new revision are a deploy.

@@ -45,11 +45,11 @@ type Tokens struct {
 	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
 	Hook string
 	// Read, when set, is required as "Authorization: Bearer <token>" (or, from a browser, as the
-	// password of its login prompt) by GET /status, /explain, /metrics and the dashboard (/ui/),
-	// which otherwise anyone who reaches the port may read.
+	// password of its login prompt) by GET /status, /explain, /traffic, /metrics and the dashboard
+	// (/ui/), which otherwise anyone who reaches the port may read.
 	Read string
-	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
-	// a bearer token.
+	// Agent, when set, enables the gateway agents' config and traffic endpoints for requests
+	// that carry it as a bearer token.
 	Agent string
 }
 
@@ -62,8 +62,10 @@ const (
 
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
 // source's newest revision does not validate), GET /status (the view `swarmgate get` shows),
-// GET /explain (which Route answers a request), the dashboard under /ui/ and, when tokens.Hook is
-// set, POST /hooks/git and /reconcile (a pass now, the source fetched anew), /suspend and /resume.
+// GET /explain (which Route answers a request), GET /traffic (each Route's traffic figures,
+// Controller.Traffic), the dashboard under /ui/, the agents' endpoints when tokens.Agent is set
+// and, when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now, the source fetched
+// anew), /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
 	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
@@ -98,25 +100,31 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		})
 	}
 	if tokens.Agent != "" || c.tokens != nil {
-		mux.HandleFunc("GET /v1/gateways/{gateway}/config", func(w http.ResponseWriter, r *http.Request) {
-			if c.tokens != nil && !c.tokens.known() {
-				// Its own token is known from its first pass on: before it, and while standing
-				// by, it answers what it would with the token (which /readyz tells anyone).
-				answerStandby(w)
-				return
+		// agent serves a request of the gateway agents that carries their token.
+		agent := func(serve http.HandlerFunc) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if c.tokens != nil && !c.tokens.known() {
+					// Its own token is known from its first pass on: before it, and while standing
+					// by, it answers what it would with the token (which /readyz tells anyone).
+					answerStandby(w)
+					return
+				}
+				got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				// The operator's own token secrets (Options.Agents), or --agent-token-file's.
+				if c.tokens != nil && c.tokens.accepts(got) || authorized(w, got, tokens.Agent) {
+					serve(w, r)
+				}
 			}
-			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			// The operator's own token secrets (Options.Agents), or --agent-token-file's.
-			if c.tokens != nil && c.tokens.accepts(got) || authorized(w, got, tokens.Agent) {
-				c.serveAgent(w, r)
-			}
-		})
+		}
+		mux.HandleFunc("GET /v1/gateways/{gateway}/config", agent(c.serveAgent))
+		mux.HandleFunc("POST /v1/gateways/{gateway}/traffic", agent(c.serveTraffic))
 	}
 	if c.opts.ACME != nil {
 		// Public by design: the ACME server fetches the answers through the gateways.
 		mux.Handle("GET /.well-known/acme-challenge/", c.opts.ACME.Challenges)
 	}
 	mux.Handle("GET /metrics", readable(promhttp.HandlerFor(c.metrics.Registry, promhttp.HandlerOpts{})))
+	mux.Handle("GET /traffic", readable(http.HandlerFunc(c.serveTrafficFigures)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()

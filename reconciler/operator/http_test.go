@@ -50,6 +50,8 @@ func TestEndpointTokens(t *testing.T) {
 		{"status with the token", "GET", "/status", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"metrics with the hook token", "GET", "/metrics", "Authorization", "Bearer h00k", http.StatusUnauthorized},
 		{"metrics with the token", "GET", "/metrics", "Authorization", "Bearer r3ad", http.StatusOK},
+		{"traffic without a token", "GET", "/traffic", "", "", http.StatusUnauthorized},
+		{"traffic with the token", "GET", "/traffic", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"dashboard without a token", "GET", "/ui/", "", "", http.StatusUnauthorized},
 		{"dashboard with the token", "GET", "/ui/", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"dashboard with the token as a browser's password", "GET", "/ui/", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("any:r3ad")), http.StatusOK},

@@ -19,6 +19,8 @@ type Metrics struct {
 	AlertsLost  prometheus.Counter
 	// Objects is 1 for each applied object's current sync and health, as get shows them.
 	Objects *prometheus.GaugeVec // by kind, name, sync, health
+	// traffic is the gateways' traffic, which their agents report.
+	traffic *trafficHub
 }
 
 // NewMetrics registers the series.
@@ -44,8 +46,9 @@ func NewMetrics() *Metrics {
 		Objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "swarmgate_object_info",
 			Help: "Each applied object's sync (Synced, OutOfSync) and health (Healthy, Progressing, Degraded, Missing) as of the last pass (value 1)."},
 			[]string{"kind", "name", "sync", "health"}),
+		traffic: newTrafficHub(),
 	}
-	m.Registry.MustRegister(m.Passes, m.Duration, m.Errors, m.DriftNow, m.DriftEvents, m.Revision, m.APIRequests, m.AlertsLost, m.Objects,
+	m.Registry.MustRegister(m.Passes, m.Duration, m.Errors, m.DriftNow, m.DriftEvents, m.Revision, m.APIRequests, m.AlertsLost, m.Objects, m.traffic,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

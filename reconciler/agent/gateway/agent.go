@@ -18,6 +18,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +49,11 @@ type Config struct {
 	RootCAs *x509.CertPool
 	Dir     string // where the agent writes nginx's main config, the live config and chains
 	Nginx   string // the nginx binary
+	// TrafficSocket is where nginx sends the access log lines the agent counts
+	// (contract.TrafficSocket); TrafficInterval how often it reports them (default
+	// contract.TrafficInterval).
+	TrafficSocket   string
+	TrafficInterval time.Duration
 }
 
 // StartWait bounds how long a starting task waits for the operator's bundle before it serves its
@@ -61,6 +68,11 @@ type Agent struct {
 	client *http.Client
 	nginx  *exec.Cmd
 	served string // the hash of the config nginx serves
+	// traffic is what nginx served since started, when the agent started; unwanted the
+	// requests counted when the operator last said it keeps no traffic of this gateway.
+	traffic  *traffic
+	started  time.Time
+	unwanted atomic.Uint64
 }
 
 // New makes an agent.
@@ -71,7 +83,10 @@ func New(cfg Config, log *slog.Logger) *Agent {
 		tr.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
 		client.Transport = tr
 	}
-	return &Agent{cfg: cfg, log: log, client: client}
+	if cfg.TrafficInterval == 0 {
+		cfg.TrafficInterval = contract.TrafficInterval
+	}
+	return &Agent{cfg: cfg, log: log, client: client, traffic: newTraffic(), started: time.Now().UTC()}
 }
 
 func (a *Agent) live() string       { return filepath.Join(a.cfg.Dir, "live.conf") }
@@ -83,8 +98,9 @@ func (a *Agent) liveChains() string { return filepath.Join(a.cfg.Dir, contract.A
 
 // mainConfig is nginx's main config: it includes conf, the gateway's config, in its http block,
 // and stream, when the config has a stream part (TCP, UDP or TLS listeners), in its stream block,
-// with the image's dynamic modules (Debian's nginx has the stream module as one). Relative paths
-// in conf (the chains) are relative to the main config's directory.
+// with the image's dynamic modules (Debian's nginx has the stream module as one); and it serves
+// nginx's status (its open connections) to the agent. Relative paths in conf (the chains) are
+// relative to the main config's directory.
 func (a *Agent) mainConfig(conf, stream string) []byte {
 	modules, streamBlock := "", ""
 	if stream != "" {
@@ -93,7 +109,8 @@ func (a *Agent) mainConfig(conf, stream string) []byte {
 	}
 	return []byte("# Written by swarmgate's gateway agent.\n" + modules + "user nobody nogroup;\npid " + a.pidFile() + ";\nerror_log stderr warn;\nworker_processes auto;\n" +
 		"events {\n    worker_connections 4096;\n}\nhttp {\n    access_log off;\n    client_body_temp_path /tmp/body;\n" +
-		"    proxy_temp_path /tmp/proxy;\n    include " + conf + ";\n}\n" + streamBlock)
+		"    proxy_temp_path /tmp/proxy;\n    include " + conf + ";\n" +
+		"    server {\n        listen unix:" + a.statusSocket() + ";\n        location / {\n            stub_status;\n        }\n    }\n}\n" + streamBlock)
 }
 
 // streamFile is where the main config of a config whose stream part is stream includes it: "" for
@@ -165,6 +182,23 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 	_ = os.Remove(a.pidFile()) // its appearing is how follow knows nginx is up
+	// nginx cannot listen where a crashed one left its socket.
+	if err := os.Remove(a.statusSocket()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var trafficConn *net.UnixConn
+	trafficRead := make(chan struct{})
+	if a.cfg.TrafficSocket != "" {
+		if trafficConn, err = listenTraffic(a.cfg.TrafficSocket); err != nil {
+			a.log.Warn("counting no traffic", "error", err)
+		}
+	}
+	if trafficConn != nil {
+		defer trafficConn.Close()
+		go func() { a.readTraffic(trafficConn); close(trafficRead) }()
+	} else {
+		close(trafficRead)
+	}
 	a.nginx = exec.Command(a.cfg.Nginx, "-c", a.main(), "-g", "daemon off;")
 	a.nginx.Stdout, a.nginx.Stderr = os.Stdout, os.Stderr
 	if err := a.nginx.Start(); err != nil {
@@ -177,6 +211,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	go a.follow(pollCtx, refused)
+	go a.reportTraffic(pollCtx, a.cfg.TrafficInterval)
 
 	select {
 	case err := <-exited:
@@ -184,8 +219,21 @@ func (a *Agent) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		stopPolling()
 		_ = a.nginx.Process.Signal(syscall.SIGQUIT)
-		return <-exited
+		err := <-exited
+		a.reportLast(trafficConn, trafficRead)
+		return err
 	}
+}
+
+// reportLast reports the traffic of a stopped nginx, its last requests' lines read first.
+func (a *Agent) reportLast(conn *net.UnixConn, read <-chan struct{}) {
+	if conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	}
+	<-read
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	a.sendTraffic(ctx)
 }
 
 // follow asks the operator for the config, over and over, and applies each new one. It starts

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,12 +29,35 @@ type operator struct {
 	rejected  string
 	err       string
 	unmounted bool
+	traffic   []contract.TrafficReport // the reports, oldest first
+	// noMetrics answers reports 404, as an operator that keeps no traffic of the gateway does;
+	// refused counts them.
+	noMetrics bool
+	refused   int
 	srv       *httptest.Server
 }
 
 func newOperator(t testing.TB) *operator {
 	o := &operator{changed: make(chan struct{})}
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == contract.AgentTrafficPath("gw") && r.Header.Get("Authorization") == "Bearer t0ken" &&
+			r.Header.Get("Content-Type") == contract.TrafficType {
+			var report contract.TrafficReport
+			if err := json.NewDecoder(r.Body).Decode(&report); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			if o.noMetrics {
+				o.refused++
+				http.Error(w, "no such gateway with spec.agent.metrics", http.StatusNotFound)
+				return
+			}
+			o.traffic = append(o.traffic, report)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer t0ken" || r.URL.Path != contract.AgentConfigPath("gw") || r.Header.Get("Accept") != contract.BundleType {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
@@ -76,6 +100,16 @@ func (o *operator) publishBundle(b contract.Bundle) {
 	o.conf = b.Encode()
 	close(o.changed)
 	o.changed = make(chan struct{})
+}
+
+// lastTraffic is the newest traffic report, nil before the first.
+func (o *operator) lastTraffic() *contract.TrafficReport {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.traffic) == 0 {
+		return nil
+	}
+	return &o.traffic[len(o.traffic)-1]
 }
 
 func (o *operator) unmountedReport() bool {
@@ -130,7 +164,8 @@ func startAgentIn(t testing.TB, dir string, o *operator, bootstrap []byte) (stop
 	}
 	a := New(Config{Operator: o.srv.URL, Gateway: "gw", Task: "gw.1", Token: "t0ken", Bootstrap: boot,
 		Chains: filepath.Join(dir, "chains"), Keys: filepath.Join(dir, "keys"),
-		Dir: filepath.Join(dir, "run"), Nginx: nginxBinary(t)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Dir: filepath.Join(dir, "run"), Nginx: nginxBinary(t), TrafficSocket: filepath.Join(dir, "traffic.sock"), TrafficInterval: 100 * time.Millisecond},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

@@ -19,6 +19,9 @@ import (
 // accessLogFormat names the log_format of the JSON lines.
 const accessLogFormat = "sg_access"
 
+// trafficLogTag is the syslog tag of the lines sent to the agent.
+const trafficLogTag = "swarmgate"
+
 // DefaultAccessLog is where nginx writes the access log unless told otherwise: the task's standard
 // output, which `docker service logs` shows.
 const DefaultAccessLog = "/dev/stdout"
@@ -157,16 +160,20 @@ func greater(n string) []string {
 }
 
 // serverAccessLog writes what every server of a listener needs for its access log: where and
-// whether to log, and the listener's name.
+// whether to log, where to count traffic, and the listener's name.
 func (r *renderer) serverAccessLog(b *bytes.Buffer, l *v1alpha1.Listener) {
-	if !r.logs {
-		b.WriteString("    access_log off;\n")
-	} else {
+	switch {
+	case r.logs:
 		b.WriteString("    access_log " + quote(r.opts.AccessLog) + " " + accessLogFormat)
 		if r.logIf != "" {
 			b.WriteString(" if=$" + r.logIf)
 		}
 		b.WriteString(";\n")
+	case r.opts.TrafficLog == "":
+		b.WriteString("    access_log off;\n")
+	}
+	if r.opts.TrafficLog != "" {
+		b.WriteString("    access_log " + quote("syslog:server=unix:"+r.opts.TrafficLog+",nohostname,tag="+trafficLogTag) + " " + accessLogFormat + ";\n")
 	}
 	b.WriteString("    set $" + listenerVar + " " + quote(string(l.Name)) + ";\n")
 }

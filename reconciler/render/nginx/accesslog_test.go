@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
 // accessLine is one JSON line of the access log, as nginx writes it.
@@ -344,5 +346,38 @@ func TestAtLeastMilliseconds(t *testing.T) {
 				t.Errorf("%d ms: %s matches %s", tt.ms, re, s)
 			}
 		}
+	}
+}
+
+// TestTrafficLog: with a traffic log, every server sends each request's line to the agent's
+// socket, unfiltered, whatever the access log keeps; nginx takes the config.
+func TestTrafficLog(t *testing.T) {
+	const traffic = `access_log "syslog:server=unix:/run/swarmgate/traffic.sock,nohostname,tag=swarmgate" sg_access;`
+	for _, tt := range []struct {
+		name, accessLog string
+		stdout          string // the server's other access_log directive
+	}{
+		{"every request logged", "", `access_log "/dev/stdout" sg_access;`},
+		{"errors logged", "  accessLog: {errorsOnly: true}\n", `access_log "/dev/stdout" sg_access if=$`},
+		{"none logged", "  accessLog: {enabled: false}\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gw, routes := loadInput(t, "accesslog.yaml", []byte(fmt.Sprintf(accessLogInput, tt.accessLog)))
+			conf, err := Render(gw, routes, Options{TrafficLog: "/run/swarmgate/traffic.sock"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			servers := strings.Count(string(conf), "\nserver {")
+			if n := strings.Count(string(conf), "    "+traffic+"\n"); n != servers || servers == 0 {
+				t.Errorf("%d servers send to the traffic log, want all %d", n, servers)
+			}
+			if n := strings.Count(string(conf), "access_log off;"); n != strings.Count(string(conf), "location = "+contract.HealthPath) {
+				t.Errorf("%d access_log off, want only the health checks'", n)
+			}
+			if tt.stdout != "" && strings.Count(string(conf), "    "+tt.stdout) != servers {
+				t.Errorf("the servers do not keep their access log %q", tt.stdout)
+			}
+			nginxTest(t, conf)
+		})
 	}
 }

@@ -100,6 +100,10 @@ type Options struct {
 	// SocketDir is where nginx makes the unix sockets its stream and HTTPS servers meet on.
 	// Defaults to contract.GatewaySocketDir.
 	SocketDir string
+	// TrafficLog, when set, is the unix socket (contract.TrafficSocket) where the gateway's agent
+	// counts requests for its metrics: nginx sends it every request's JSON line as syslog,
+	// whichever the access log's filters keep.
+	TrafficLog string
 }
 
 // missing tells whether the service ref names is known not to exist.
