@@ -66,7 +66,9 @@ type outcome struct {
 	Converge time.Duration `json:"converge"`
 	Failed   int           `json:"failedRequests"`
 	Changes  []string      `json:"changes"`
-	Error    string        `json:"error,omitempty"`
+	// WaitedFor is the last thing convergence waited for: what took it longest, mostly.
+	WaitedFor string `json:"waitedFor,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 func main() {
@@ -165,7 +167,7 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 		}
 	}
 	start := time.Now()
-	if err := s.waitConverged(ctx); err != nil {
+	if _, err := s.waitConverged(ctx); err != nil {
 		return fmt.Errorf("the instance never converged: %w", err)
 	}
 	fmt.Printf("up and converged in %s; soaking for %s (seed %d)\n", time.Since(start).Round(time.Second), length, seed)
@@ -238,7 +240,7 @@ func (s *soak) one(ctx context.Context, n int, f fault, clean time.Time) (outcom
 	if err := change(); err != nil {
 		return o, err
 	}
-	err = s.waitConverged(ctx)
+	o.WaitedFor, err = s.waitConverged(ctx)
 	o.Converge = time.Since(o.Healed)
 	if err != nil {
 		return o, err
@@ -255,20 +257,22 @@ func (s *soak) one(ctx context.Context, n int, f fault, clean time.Time) (outcom
 	return o, nil
 }
 
-// waitConverged polls converged until it says nil, and returns its last word after the limit.
-func (s *soak) waitConverged(ctx context.Context) error {
+// waitConverged polls converged until it says nil, and returns what it waited for last, or that
+// as an error after the limit.
+func (s *soak) waitConverged(ctx context.Context) (waitedFor string, err error) {
 	deadline := time.Now().Add(convergeLimit)
 	for {
 		err := s.converged(ctx)
 		if err == nil {
-			return nil
+			return waitedFor, nil
 		}
+		waitedFor = err.Error()
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not converged %s after the fault healed: %w", convergeLimit, err)
+			return waitedFor, fmt.Errorf("not converged %s after the fault healed: %w", convergeLimit, err)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return waitedFor, ctx.Err()
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
