@@ -21,9 +21,15 @@ const (
 	keepalivedDied  faultClass = "keepalived killed on holder"
 	engineRestarted faultClass = "dockerd stopped+started"
 	linkCut         faultClass = "link cut+restored"
+	engineSlowed    faultClass = "engine API slowed"
 )
 
-var faultClasses = []faultClass{operatorKilled, gatewayKilled, keepalivedDied, engineRestarted, linkCut}
+var faultClasses = []faultClass{operatorKilled, gatewayKilled, keepalivedDied, engineRestarted, linkCut, engineSlowed}
+
+// slowAPIDelay is how long the slowed engine API holds each of the operators' requests: a pass
+// of some dozens of requests takes seconds, and a lease renewal (a read and an update) a fifth of
+// the renewal period.
+const slowAPIDelay = 200 * time.Millisecond
 
 // fault is one drawn from the schedule: what, where, and how long it lasts before it is healed.
 type fault struct {
@@ -44,6 +50,8 @@ func draw(rng *rand.Rand) fault {
 	case engineRestarted, linkCut:
 		f.Node = 2 + rng.IntN(2)
 		f.Hold = time.Duration(4+rng.IntN(7)) * time.Second
+	case engineSlowed:
+		f.Hold = time.Duration(6+rng.IntN(7)) * time.Second
 	}
 	return f
 }
@@ -109,6 +117,9 @@ func (s *soak) inject(ctx context.Context, f *fault) (heal func() error, err err
 		return func() error { return s.bed.run("start-engine", fmt.Sprint(f.Node)) }, s.bed.run("stop-engine", fmt.Sprint(f.Node))
 	case linkCut:
 		return func() error { return s.bed.run("link-up", fmt.Sprint(f.Node)) }, s.bed.run("link-down", fmt.Sprint(f.Node))
+	case engineSlowed:
+		s.slow.setDelay(slowAPIDelay)
+		return func() error { s.slow.setDelay(0); return nil }, nil
 	}
 	return nil, fmt.Errorf("unknown fault %q", f.Class)
 }

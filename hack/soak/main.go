@@ -1,7 +1,8 @@
 // Command soak runs swarmgate on the 3-node test bed (hack/bed.sh) for a while under a steady load
 // through the virtual IP and a steady stream of source changes, and injects faults drawn from a
 // seed: the active operator killed, a gateway task killed, keepalived killed on the address's
-// holder, a node's dockerd stopped and started, a node's link cut and restored. After each fault
+// holder, a node's dockerd stopped and started, a node's link cut and restored, the engine's API
+// slowed down. After each fault
 // heals it waits until the swarm serves the source again and checks that nothing is left over,
 // that requests failed only inside a fault's window, and at the end that the operators' goroutines
 // and memory stayed flat. It prints a table per fault class and writes the fault log (the seed
@@ -19,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -49,12 +51,12 @@ const (
 )
 
 type soak struct {
-	binary string
-	bed    *bed
-	ops    *operators
-	src    *source
-	load   *load
-	log    *json.Encoder
+	bed  *bed
+	ops  *operators
+	src  *source
+	load *load
+	slow *slowAPI
+	log  *json.Encoder
 }
 
 // outcome is one fault of the run, as the fault log records it.
@@ -138,7 +140,13 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 	if err != nil {
 		return err
 	}
-	ops := &operators{binary: binary, engine: bedEngine, workDir: workDir, ports: [2]int{19301, 19302},
+	// The operators reach the swarm through a proxy that an engineSlowed fault slows down.
+	slow, err := startSlowAPI(filepath.Join(workDir, "engine.sock"), strings.TrimPrefix(bedEngine, "unix://"))
+	if err != nil {
+		return fmt.Errorf("the engine's proxy: %w", err)
+	}
+	defer slow.Close()
+	ops := &operators{binary: binary, engine: "unix://" + filepath.Join(workDir, "engine.sock"), workDir: workDir, ports: [2]int{19301, 19302},
 		args: []string{"--source", "dir:" + sourceDir, "--instance", instance, "--resync", "30s", "--vip-check", "500ms",
 			"--lease-duration", "6s", "--lease-renew", "2s", "--agent-token-file", tokenFile}}
 	proxy, err := ops.agentProxy(agentListen)
@@ -152,7 +160,7 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 		return err
 	}
 	defer logFile.Close()
-	s := &soak{binary: binary, bed: b, ops: ops, src: src, log: json.NewEncoder(logFile)}
+	s := &soak{bed: b, ops: ops, src: src, slow: slow, log: json.NewEncoder(logFile)}
 	_ = s.log.Encode(map[string]any{"seed": seed, "minutes": length.Minutes()})
 
 	for i := range 2 {
