@@ -67,7 +67,9 @@ type outcome struct {
 	Healed   time.Time     `json:"healed"`
 	Converge time.Duration `json:"converge"`
 	Failed   int           `json:"failedRequests"`
-	Changes  []string      `json:"changes"`
+	// Failures are the first of those, when and why.
+	Failures []string `json:"failures,omitempty"`
+	Changes  []string `json:"changes"`
 	// WaitedFor is the last thing convergence waited for: what took it longest, mostly.
 	WaitedFor string `json:"waitedFor,omitempty"`
 	Error     string `json:"error,omitempty"`
@@ -259,6 +261,9 @@ func (s *soak) one(ctx context.Context, n int, f fault, clean time.Time) (outcom
 	}
 	_, inside := s.load.failures(windowFrom, windowTo)
 	o.Failed = len(inside)
+	for _, f := range inside[:min(len(inside), 5)] {
+		o.Failures = append(o.Failures, f.at.Format(time.RFC3339Nano)+" "+f.err)
+	}
 	if err := s.ops.sample(); err != nil {
 		return o, err
 	}
