@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing swarmgate needs on a fresh Debian machine: Go on PATH, the real
 # nginx and keepalived binaries the renderer tests run, git and gpg for the git source's tests
-# (signed commits), and OpenSSH for the ssh:// engine tests. Idempotent; sourced by the other scripts.
+# (signed commits), OpenSSH for the ssh:// engine tests, and chromium for the dashboard's.
+# Idempotent; sourced by the other scripts.
 set -euo pipefail
 
 apt_updated=""
@@ -38,6 +39,8 @@ command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 # ACME DNS-01 is tested with RFC 2136 updates to Knot DNS on loopback.
 [ -x /usr/sbin/knotd ] || missing+=(knot)
+# The dashboard is tested in a real headless browser.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}" >&2
 	apt_install "${missing[@]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the swarmgate image (swarmgate/swarmgate:<version>, and :latest) from a static binary and
-# the machine's CA certificates, with no registry needed.
+# the machine's CA certificates, with no registry needed, and the gateway image
+# (swarmgate/gateway:<version>, and :latest) from the same binary on an nginx image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/deps.sh
@@ -15,3 +16,12 @@ cp /etc/ssl/certs/ca-certificates.crt "$ctx/" 2>/dev/null || {
 cp Dockerfile "$ctx/"
 DOCKER_BUILDKIT=0 /usr/bin/docker build -q -t "swarmgate/swarmgate:$version" -t swarmgate/swarmgate:latest "$ctx" >/dev/null
 echo "built swarmgate/swarmgate:$version"
+# The gateway image: the same binary on an nginx image (NGINX_IMAGE; nginx:stable by default,
+# pulled unless present; hack/images.sh's swarmgate/nginx:test needs no registry).
+nginx=${NGINX_IMAGE:-nginx:stable}
+cp Dockerfile.gateway "$ctx/Dockerfile"
+if ! DOCKER_BUILDKIT=0 /usr/bin/docker build -q --build-arg "NGINX=$nginx" -t "swarmgate/gateway:$version" -t swarmgate/gateway:latest "$ctx" >/dev/null; then
+	echo "the gateway image needs $nginx; without a registry: hack/images.sh, then NGINX_IMAGE=swarmgate/nginx:test make image" >&2
+	exit 1
+fi
+echo "built swarmgate/gateway:$version"

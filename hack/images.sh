@@ -69,16 +69,15 @@ if ! has_image swarmgate/keepalived:test "$sum"; then
 fi
 rm -rf "$kdir"
 
-# The gateway image: the nginx image plus swarmgate's gateway agent as its entrypoint, for Gateways
-# with spec.agent (new configs reload in place instead of replacing tasks).
+# The gateway image (Dockerfile.gateway, as make image builds it) on the nginx image above.
 gdir=$(mktemp -d)
 CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$gdir/swarmgate" ./cmd/swarmgate
-sum=$( (sha256sum "$gdir/swarmgate" | cut -c1-64; "$docker" image inspect --format '{{.ID}}' swarmgate/nginx:test) | sha256sum | cut -c1-16)
+sum=$( (sha256sum "$gdir/swarmgate" Dockerfile.gateway | cut -c1-64; "$docker" image inspect --format '{{.ID}}' swarmgate/nginx:test) | sha256sum | cut -c1-16)
 if ! has_image swarmgate/gateway:test "$sum"; then
 	mkdir -p "$gdir/ctx"
 	cp "$gdir/swarmgate" "$gdir/ctx/swarmgate"
-	printf 'FROM swarmgate/nginx:test\nCOPY swarmgate /usr/bin/swarmgate\nLABEL swarmgate.input=%s\nENTRYPOINT ["/usr/bin/swarmgate", "gateway"]\n' "$sum" >"$gdir/ctx/Dockerfile"
-	DOCKER_BUILDKIT=0 "$docker" build -q -t swarmgate/gateway:test "$gdir/ctx" >/dev/null
+	cp Dockerfile.gateway "$gdir/ctx/Dockerfile"
+	DOCKER_BUILDKIT=0 "$docker" build -q --build-arg NGINX=swarmgate/nginx:test --label "swarmgate.input=$sum" -t swarmgate/gateway:test "$gdir/ctx" >/dev/null
 	echo "images: built swarmgate/gateway:test" >&2
 fi
 rm -rf "$gdir"

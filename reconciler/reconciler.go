@@ -25,6 +25,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/applier"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/status"
@@ -161,7 +162,7 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 		tasks = RunningTasks(snap)
 	}
 	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Tasks: tasks, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
+		Services: services, Tasks: tasks, Agents: AgentDefaults(snap), Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +179,27 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 }
 
 func isVirtualIP(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP }
+
+// AgentDefaults are what the operator on the swarm gives gateway agents, from the newest of its
+// agents' token secrets (a rotation makes a newer one); nil when no operator made one, or its
+// labels do not name a valid URL and network.
+func AgentDefaults(snap *swarmstate.Snapshot) *desired.AgentDefaults {
+	var newest *swarm.Secret
+	for i, sec := range snap.AgentTokens {
+		if newest == nil || sec.CreatedAt.After(newest.CreatedAt) {
+			newest = &snap.AgentTokens[i]
+		}
+	}
+	if newest == nil {
+		return nil
+	}
+	d := &desired.AgentDefaults{OperatorURL: newest.Spec.Labels[inventory.LabelAgentURL], Network: newest.Spec.Labels[inventory.LabelAgentNetwork],
+		TokenSecret: newest.Spec.Name}
+	if validation.OperatorURL(d.OperatorURL) != "" || !validation.NetworkName(d.Network) {
+		return nil
+	}
+	return d
+}
 
 // Nodes lists the snapshot's nodes as the desired state needs them.
 func Nodes(snap *swarmstate.Snapshot) []desired.Node {
@@ -310,9 +332,12 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 	return errs
 }
 
-// Apply carries out a pass's plan; progress hears of each action.
+// Apply carries out a pass's plan; progress hears of each action. A service with hooks changes
+// only once they succeeded (applier.Options.AwaitHook).
 func (r *Reconciler) Apply(ctx context.Context, p *Pass, progress func(planner.Action, error)) error {
-	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress, RegistryAuth: r.RegistryAuth}); err != nil {
+	awaitHook := func(ctx context.Context, job string) error { return r.awaitHook(ctx, p.Desired, job) }
+	if err := applier.Apply(ctx, r.Engine, p.Plan, p.Snapshot, applier.Options{Instance: r.Instance, Progress: progress, RegistryAuth: r.RegistryAuth,
+		AwaitHook: awaitHook}); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	return nil

@@ -15,6 +15,11 @@ const (
 	ServiceModeReplicated ServiceMode = "Replicated"
 	// ServiceModeGlobal runs one task on every node that satisfies the placement.
 	ServiceModeGlobal ServiceMode = "Global"
+	// ServiceModeReplicatedJob runs replicas tasks to completion, once per change (a Service's).
+	ServiceModeReplicatedJob ServiceMode = "ReplicatedJob"
+	// ServiceModeGlobalJob runs one task to completion on every node that satisfies the
+	// placement, once per change (a Service's).
+	ServiceModeGlobalJob ServiceMode = "GlobalJob"
 )
 
 // UpdateOrder says whether swarm stops an old task before starting its replacement.

@@ -17,6 +17,11 @@ const (
 	ConditionReady ConditionType = "Ready"
 )
 
+// AffectedCondition is the condition a policy's target shows while a policy of kind applies to
+// it or to one of its listeners or rules, as the Gateway API's policy attachment (GEP-713) asks:
+// "SecurityPolicyAffected".
+func AffectedCondition(kind Kind) ConditionType { return ConditionType(string(kind) + "Affected") }
+
 // SyncStatus says whether the swarm holds what an object asks for, as Argo CD's sync status does.
 type SyncStatus string
 
@@ -80,6 +85,11 @@ const (
 	// ReasonHostPortInUse: a task waits for a node whose host-mode port something else holds;
 	// it runs only once that lets go, so it is reported at once, naming the port and the holder.
 	ReasonHostPortInUse ConditionReason = "HostPortInUse"
+	// ReasonJobSucceeded, ReasonJobRunning, ReasonJobFailed: where a job's current run (since it
+	// last changed) stands; a failed one says its newest failed task's error.
+	ReasonJobSucceeded ConditionReason = "JobSucceeded"
+	ReasonJobRunning   ConditionReason = "JobRunning"
+	ReasonJobFailed    ConditionReason = "JobFailed"
 	// ReasonUpdating: swarm is rolling out an update (or rolling one back).
 	ReasonUpdating ConditionReason = "Updating"
 	// ReasonUpdatePaused: swarm paused an update that failed (update failureAction pause).

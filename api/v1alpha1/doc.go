@@ -1,5 +1,6 @@
-// Package v1alpha1 holds the swarmgate.io/v1alpha1 API: the kinds Gateway, Route, VirtualIP, Zone
-// and ReferenceGrant that users write as YAML manifests, and the explicit defaulting applied to them after decoding.
+// Package v1alpha1 holds the swarmgate.io/v1alpha1 API: the kinds Gateway, Route, Service, VirtualIP,
+// Zone, ReferenceGrant and the policies that users write as YAML manifests, and the explicit
+// defaulting applied to them after decoding.
 //
 // The types know nothing of Docker: they describe what a user wants, and the reconciler translates
 // them into swarm objects. Names and semantics follow the Kubernetes Gateway API

@@ -84,14 +84,18 @@ type AccessLog struct {
 // Logs tells whether the gateway logs requests at all.
 func (a *AccessLog) Logs() bool { return a == nil || a.Enabled == nil || *a.Enabled }
 
-// GatewayAgent says how a gateway's agents reach the operator.
+// GatewayAgent says how a gateway's agents reach the operator. With the operator running on the
+// swarm (manifests/deploy), `agent: {}` needs nothing else: the gateway joins the operator's
+// network and its agents reach the operator by its service name, with a token the operator made.
 type GatewayAgent struct {
 	// OperatorURL is where the gateway's tasks reach `swarmgate run` (its --listen address as
-	// seen from a task), e.g. "http://10.0.0.1:9090".
-	OperatorURL string `json:"operatorURL"`
+	// seen from a task), e.g. "http://10.0.0.1:9090". Unset: the URL of the operator on the
+	// swarm (its --agent-url), through its network, which the gateway then joins.
+	OperatorURL string `json:"operatorURL,omitempty"`
 	// TokenSecret names an existing swarm secret that holds the token the agents present to the
 	// operator (whose --agent-token-file holds the same). swarmgate mounts it, never changes it.
-	TokenSecret string `json:"tokenSecret"`
+	// Unset: the token secret the operator on the swarm made (run --agent-url).
+	TokenSecret string `json:"tokenSecret,omitempty"`
 	// CASecret names an existing swarm secret holding the CA certificates (PEM) the agents trust
 	// for an https operatorURL: those the operator's certificate (`swarmgate run
 	// --tls-cert-file`) chains to. Without it they trust the image's system CAs. swarmgate

@@ -19,13 +19,16 @@ const (
 	KindZone      Kind = "Zone"
 	// KindReferenceGrant lets Routes use services of other namespaces.
 	KindReferenceGrant Kind = "ReferenceGrant"
+	// KindService runs a swarm service no Route needs to reach.
+	KindService Kind = "Service"
 )
 
 // Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
+// Services are planned with the services of Routes, in the order of their dependsOn and hooks.
 var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP,
-	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy}
+	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindService}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -35,7 +38,7 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, VirtualIP, Zone, ReferenceGrant, SecurityPolicy,
+	// Kind is one of Gateway, Route, Service, VirtualIP, Zone, ReferenceGrant, SecurityPolicy,
 	// ClientTrafficPolicy or BackendTrafficPolicy.
 	Kind Kind `json:"kind"`
 }
@@ -155,6 +158,8 @@ func New(kind Kind) Object {
 		return &Zone{}
 	case KindReferenceGrant:
 		return &ReferenceGrant{}
+	case KindService:
+		return &Service{}
 	case KindSecurityPolicy:
 		return &SecurityPolicy{}
 	case KindClientTrafficPolicy:

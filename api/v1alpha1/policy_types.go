@@ -147,6 +147,9 @@ type BackendTrafficPolicySpec struct {
 	ConnectionLimit *ConnectionLimit `json:"connectionLimit,omitempty"`
 	// Compression compresses responses with gzip for clients that accept it.
 	Compression *Compression `json:"compression,omitempty"`
+	// SessionPersistence keeps the requests of one session on one task of the backend, for the
+	// rules without a sessionPersistence of their own.
+	SessionPersistence *SessionPersistence `json:"sessionPersistence,omitempty"`
 }
 
 // Compression compresses responses with gzip, for clients that accept it, when the backend did
@@ -236,6 +239,7 @@ func (p *ClientTrafficPolicy) Default() {}
 
 // Default implements Object.
 func (p *BackendTrafficPolicy) Default() {
+	p.Spec.SessionPersistence.Default()
 	if r := p.Spec.RateLimit; r != nil {
 		if r.Unit == "" {
 			r.Unit = RateUnitSecond

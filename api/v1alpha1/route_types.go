@@ -65,6 +65,9 @@ type RouteRule struct {
 	// Retry has the gateway try a failed request again (the Gateway API's rules[].retry), on
 	// another address of the backend: nginx retries only across the addresses a name resolves to.
 	Retry *RouteRetry `json:"retry,omitempty"`
+	// SessionPersistence keeps the requests of one session on one task of the backend (the
+	// Gateway API's rules[].sessionPersistence).
+	SessionPersistence *SessionPersistence `json:"sessionPersistence,omitempty"`
 	// Matches are ORed: a request that satisfies any one of them is handled by this rule. Unset
 	// means one match of path prefix "/".
 	Matches []RouteMatch `json:"matches,omitempty"`
@@ -323,51 +326,9 @@ type RouteService struct {
 	// Name of the service, a DNS-1123 label; the swarm service is named "<namespace>_<name>" when
 	// the route has a namespace. Backends reach it by this name.
 	Name string `json:"name"`
-	// Image to run, e.g. "bretfisher/httpenv".
-	Image string `json:"image"`
-	// Command replaces the image's entrypoint (a stack file's entrypoint); Args follow it.
-	Command []string `json:"command,omitempty"`
-	// Args are passed to the image's entrypoint.
-	Args []string `json:"args,omitempty"`
-	// Hostname of the tasks' containers; swarm's templates work ("{{.Node.Hostname}}-web").
-	Hostname string `json:"hostname,omitempty"`
-	// Mode is Replicated (the default) or Global.
-	Mode ServiceMode `json:"mode,omitempty"`
-	// Replicas is the number of tasks in Replicated mode. Defaults to 1; not allowed in Global mode.
-	Replicas *int32 `json:"replicas,omitempty"`
-	// Zone, when set, places the tasks on the nodes of that Zone only.
-	Zone string `json:"zone,omitempty"`
-	// Port the service's tasks listen on.
-	Port *PortNumber `json:"port,omitempty"`
-	// Env are environment variables of the tasks.
-	Env []EnvVar `json:"env,omitempty"`
-	// Secrets are existing swarm secrets mounted into the tasks as files: swarmgate never creates,
-	// changes or shows them (a secret's value has no place in a manifest).
-	Secrets []FileMount `json:"secrets,omitempty"`
-	// Configs are existing swarm configs mounted into the tasks as files.
-	Configs []FileMount `json:"configs,omitempty"`
-	// Mounts are named volumes, host paths and tmpfs file systems mounted into the tasks.
-	Mounts []Mount `json:"mounts,omitempty"`
-	// Healthcheck is how docker checks that a task works (a stack file's healthcheck): swarm
-	// replaces unhealthy tasks and waits for health before an update moves on.
-	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
-	// Placement adds constraints and spread preferences to the zone's, and bounds the tasks per
-	// node.
-	Placement *Placement `json:"placement,omitempty"`
-	// Networks are existing overlay networks the tasks join besides their gateway's, by name.
-	Networks []string `json:"networks,omitempty"`
-	// StopSignal stops the tasks' containers ("SIGINT"); the image's, or SIGTERM, by default.
-	StopSignal string `json:"stopSignal,omitempty"`
-	// StopGracePeriod is how long a container has to stop before it is killed; 10s by default.
-	StopGracePeriod *Duration `json:"stopGracePeriod,omitempty"`
-	// EndpointMode is vip (the default) or dnsrr.
-	EndpointMode EndpointMode `json:"endpointMode,omitempty"`
-	// UpdatePolicy says how swarm rolls out a change.
-	UpdatePolicy *UpdatePolicy `json:"updatePolicy,omitempty"`
-	// RestartPolicy says when swarm restarts tasks.
-	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
-	// Resources bounds and reserves CPU and memory for each task.
-	Resources *Resources `json:"resources,omitempty"`
+	// ServiceSpec is how the service runs, as a Service's spec says it; a Route's services are
+	// long-running (no job modes, no hook).
+	ServiceSpec `json:",inline"`
 }
 
 // MountType is the kind of a mount.
@@ -457,6 +418,75 @@ type RouteRetry struct {
 	Backoff *Duration `json:"backoff,omitempty"`
 }
 
+// SessionPersistence keeps the requests of one session on one task of the backend while that task
+// runs; once it is gone, they move to another. The session is a token the gateway hands the
+// client (a cookie, or a response header the client sends back) when a request comes without one;
+// the backend's tasks are chosen by a consistent hash of it, so a task leaving moves only its own
+// sessions. The token is the gateway's, not the backend's: nginx keeps no session state, so a
+// session lasts as long as the client keeps the token.
+type SessionPersistence struct {
+	// SessionName names the cookie or header: letters, digits and '-', at most 128. Defaults to
+	// DefaultSessionName.
+	SessionName string `json:"sessionName,omitempty"`
+	// Type is Cookie (the default) or Header.
+	Type SessionPersistenceType `json:"type,omitempty"`
+	// AbsoluteTimeout ends a session this long after it started: the cookie's Max-Age. Only
+	// for a cookie whose lifetimeType is Permanent, which requires it.
+	AbsoluteTimeout *Duration `json:"absoluteTimeout,omitempty"`
+	// IdleTimeout, the Gateway API's end of a session idle that long, is refused: nginx keeps no
+	// session state to measure it by.
+	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
+	// CookieConfig says how long the cookie lives, for type Cookie.
+	CookieConfig *CookieConfig `json:"cookieConfig,omitempty"`
+}
+
+// Default fills in the session's name, type and cookie lifetime; a nil one stays nil.
+func (sp *SessionPersistence) Default() {
+	if sp == nil {
+		return
+	}
+	if sp.SessionName == "" {
+		sp.SessionName = DefaultSessionName
+	}
+	if sp.Type == "" {
+		sp.Type = SessionPersistenceCookie
+	}
+	if sp.Type == SessionPersistenceCookie && sp.CookieConfig == nil {
+		sp.CookieConfig = &CookieConfig{}
+	}
+	if c := sp.CookieConfig; c != nil && c.LifetimeType == "" {
+		c.LifetimeType = CookieLifetimeSession
+	}
+}
+
+// DefaultSessionName names the cookie or header of a SessionPersistence without a sessionName.
+const DefaultSessionName = "sg-session"
+
+// SessionPersistenceType is what carries the session's token.
+type SessionPersistenceType string
+
+// The session persistence types.
+const (
+	SessionPersistenceCookie SessionPersistenceType = "Cookie"
+	SessionPersistenceHeader SessionPersistenceType = "Header"
+)
+
+// CookieConfig says how long a session cookie lives.
+type CookieConfig struct {
+	// LifetimeType is Session (the default: the browser drops the cookie when it closes) or
+	// Permanent (it keeps it for absoluteTimeout).
+	LifetimeType CookieLifetimeType `json:"lifetimeType,omitempty"`
+}
+
+// CookieLifetimeType is how long a session cookie lives.
+type CookieLifetimeType string
+
+// The cookie lifetime types.
+const (
+	CookieLifetimeSession   CookieLifetimeType = "Session"
+	CookieLifetimePermanent CookieLifetimeType = "Permanent"
+)
+
 // FileMount mounts an existing swarm secret or config into a service's tasks, as a stack file's
 // long syntax does.
 type FileMount struct {
@@ -500,6 +530,7 @@ func (r *Route) Default() {
 		for j := range rule.Matches {
 			defaultMatch(&rule.Matches[j])
 		}
+		rule.SessionPersistence.Default()
 		for j := range rule.BackendRefs {
 			ref := &rule.BackendRefs[j]
 			if ref.Weight == nil {
@@ -532,23 +563,7 @@ func (r *Route) Default() {
 		}
 	}
 	for i := range r.Spec.Services {
-		svc := &r.Spec.Services[i]
-		for j := range svc.Mounts {
-			if svc.Mounts[j].Type == "" {
-				svc.Mounts[j].Type = MountVolume
-			}
-		}
-		if svc.Mode == "" {
-			svc.Mode = ServiceModeReplicated
-		}
-		if svc.Mode == ServiceModeReplicated && svc.Replicas == nil {
-			svc.Replicas = ptr(int32(1))
-		}
-		if svc.EndpointMode == "" {
-			svc.EndpointMode = EndpointModeVIP
-		}
-		defaultUpdatePolicy(svc.UpdatePolicy)
-		defaultRestartPolicy(svc.RestartPolicy)
+		r.Spec.Services[i].ServiceSpec.defaults()
 	}
 }
 

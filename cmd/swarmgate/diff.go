@@ -61,8 +61,13 @@ kubectl diff does.`,
 			defer c.Close()
 			pass, err := r.Plan(cmd.Context(), reconciler.Input{Objects: objs, All: prune}, planner.Options{Prune: prune}, false)
 			if err != nil {
-				_ = invalidInput(cmd, err)
-				return &exitCodeError{code: exitError, msg: ""}
+				// invalidInput prints the manifests' errors; any other (a secret a service
+				// mounts does not exist) is this one's message.
+				msg := ""
+				if invalidInput(cmd, err) == err {
+					msg = err.Error()
+				}
+				return &exitCodeError{code: exitError, msg: msg}
 			}
 			var configs map[string][2]string
 			if showConfig {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,15 +105,16 @@ func plan(cmd *cobra.Command, r *reconciler.Reconciler, in reconciler.Input, opt
 func parseKind(arg string) (v1alpha1.Kind, error) {
 	a := strings.TrimSuffix(strings.ToLower(arg), "."+strings.Split(v1alpha1.GroupVersion, "/")[0])
 	for _, k := range v1alpha1.Kinds {
-		if l := strings.ToLower(string(k)); a == l || a == l+"s" {
+		// As kubectl: the kind, its plural or a short name (get routes, get gw).
+		if a == strings.ToLower(string(k)) || a == k.Plural() || slices.Contains(k.ShortNames(), a) {
 			return k, nil
 		}
 	}
 	names := make([]string, len(v1alpha1.Kinds))
 	for i, k := range v1alpha1.Kinds {
-		names[i] = strings.ToLower(string(k))
+		names[i] = strings.Join(append([]string{strings.ToLower(string(k))}, k.ShortNames()...), "|")
 	}
-	return "", fmt.Errorf("unknown kind %q: want one of %s", arg, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown kind %q: want one of %s (or a plural)", arg, strings.Join(names, ", "))
 }
 
 // parseRefs reads the objects a command names: "KIND NAME...", or "KIND/NAME..." (as `-o name`

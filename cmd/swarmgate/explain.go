@@ -4,41 +4,48 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 func newExplainCommand() *cobra.Command {
 	var (
-		files   fileOptions
-		engine  engineOptions
-		gateway string
-		req     nginx.Request
-		path    string
-		headers []string
-		queries []string
-		output  string
+		files     fileOptions
+		engine    engineOptions
+		gateway   string
+		req       nginx.Request
+		path      string
+		headers   []string
+		queries   []string
+		output    string
+		server    string
+		tokenFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "explain --host HOST --path PATH [-f PATH...]",
+		Use:   "explain --host HOST --path PATH [-f PATH... | --server URL]",
 		Short: "Say which Route and rule answer a request, and why the others do not",
 		Long: `Follow one request through a gateway as its nginx would: which listener and
 server take the host, which location the path, which Route, rule and match
 answer it, the filters applied in order and the backends with their weights,
 and for every rule of higher precedence, why it did not match. Nothing is sent
-anywhere. With -f, the manifests' objects; without, the objects applied to the
-swarm.`,
+anywhere. With -f, the manifests' objects; with --server, the objects a running
+operator applied last; otherwise, the objects applied to the swarm.`,
 		Example: `  swarmgate explain -f manifests/ --host app.example.com --path /api/users \
     --method POST --header X-Canary=true --query debug=1
 
   # Against what is applied on the swarm
-  swarmgate explain --gateway http-gateway --host dmzhttp --path /`,
+  swarmgate explain --gateway http-gateway --host dmzhttp --path /
+
+  # Against what a running operator (swarmgate run) applied
+  swarmgate explain --server http://manager1:9090 --host dmzhttp --path /`,
 		GroupID: "basic",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -56,24 +63,23 @@ swarm.`,
 			if req.Headers, err = requestHeaders(headers); err != nil {
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
-			objs, err := explainObjects(cmd, &files, &engine)
+			var ex *nginx.Explanation
+			if server != "" {
+				ex, err = explainRemote(cmd, server, tokenFile, gateway, req)
+			} else {
+				ex, err = explainLocal(cmd, &files, &engine, gateway, req)
+			}
 			if err != nil {
 				return err
 			}
-			gw, routes, err := explainGateway(objs, gateway)
-			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
-			}
-			ex, err := nginx.Explain(gw, routes, req, nginx.Options{Grants: v1alpha1.GrantsOf(objs)})
-			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
-			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
+				// JSON escapes control characters but not Unicode's bidirectional overrides, which
+				// an operator's answer may carry.
+				enc := json.NewEncoder(terminalSafeWriter{cmd.OutOrStdout()})
 				enc.SetIndent("", "  ")
 				return enc.Encode(ex)
 			}
-			printExplanation(cmd.OutOrStdout(), gw, ex)
+			printExplanation(cmd.OutOrStdout(), ex)
 			return nil
 		},
 	}
@@ -87,7 +93,48 @@ swarm.`,
 	cmd.Flags().StringArrayVar(&headers, "header", nil, "NAME=VALUE of a request header; repeatable")
 	cmd.Flags().StringArrayVar(&queries, "query", nil, "NAME=VALUE of a query parameter, appended to the path as given (percent-encoded, as sent); repeatable")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "json, or nothing for text")
+	cmd.Flags().StringVar(&server, "server", "", "`URL` of a running operator (swarmgate run): explain against the objects it applied last")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "with --server: file holding the operator's --read-token-file token")
+	cmd.MarkFlagsMutuallyExclusive("filename", "server")
 	return cmd
+}
+
+// explainLocal explains the request against the manifests (-f) or the objects applied to the swarm.
+func explainLocal(cmd *cobra.Command, files *fileOptions, engine *engineOptions, gateway string, req nginx.Request) (*nginx.Explanation, error) {
+	objs, err := explainObjects(cmd, files, engine)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := nginx.ExplainIn(objs, gateway, req)
+	if err != nil {
+		return nil, &exitCodeError{code: exitFail, msg: err.Error()}
+	}
+	return ex, nil
+}
+
+// explainRemote asks a running operator to explain the request (GET /explain).
+func explainRemote(cmd *cobra.Command, server, tokenFile, gateway string, req nginx.Request) (*nginx.Explanation, error) {
+	token, err := readToken("--token-file", tokenFile)
+	if err != nil {
+		return nil, &exitCodeError{code: exitFail, msg: err.Error()}
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{operator.ExplainQuery.Gateway: gateway, operator.ExplainQuery.Listener: string(req.Listener),
+		operator.ExplainQuery.Host: req.Host, operator.ExplainQuery.Target: req.Target, operator.ExplainQuery.Method: req.Method} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	for k, vs := range req.Headers {
+		for _, v := range vs {
+			q.Add(operator.ExplainQuery.Header, k+"="+v)
+		}
+	}
+	var ex nginx.Explanation
+	if err := fetchOperator(cmd.Context(), server, "/explain", q, token, &ex); err != nil {
+		return nil, err
+	}
+	return &ex, nil
 }
 
 // explainObjects are the manifests' objects with -f, else the objects applied to the swarm.
@@ -105,40 +152,6 @@ func explainObjects(cmd *cobra.Command, files *fileOptions, engine *engineOption
 		return nil, err
 	}
 	return pass.Objects, nil
-}
-
-// explainGateway picks the named gateway, or the only one, and the routes.
-func explainGateway(objs []v1alpha1.Object, name string) (*v1alpha1.Gateway, []*v1alpha1.Route, error) {
-	var (
-		gateways []*v1alpha1.Gateway
-		routes   []*v1alpha1.Route
-	)
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *v1alpha1.Gateway:
-			if name == "" || o.Metadata.Name == name {
-				gateways = append(gateways, o)
-			}
-		case *v1alpha1.Route:
-			routes = append(routes, o)
-		}
-	}
-	if len(gateways) == 1 {
-		return gateways[0], routes, nil
-	}
-	var names []string
-	for _, o := range objs {
-		if gw, ok := o.(*v1alpha1.Gateway); ok {
-			names = append(names, gw.Metadata.Name)
-		}
-	}
-	switch {
-	case len(names) == 0:
-		return nil, nil, fmt.Errorf("there is no Gateway")
-	case name != "":
-		return nil, nil, fmt.Errorf("--gateway %s: no such Gateway; there are: %s", name, strings.Join(names, ", "))
-	}
-	return nil, nil, fmt.Errorf("there are several Gateways (%s): name one with --gateway", strings.Join(names, ", "))
 }
 
 // requestTarget appends the --query parameters to the path, as given: nginx compares them as sent.
@@ -172,8 +185,11 @@ func requestHeaders(flags []string) (map[string][]string, error) {
 	return headers, nil
 }
 
-func printExplanation(w io.Writer, gw *v1alpha1.Gateway, ex *nginx.Explanation) {
-	fmt.Fprintf(w, "Gateway:  %s, port %d", gw.Metadata.Name, ex.Port)
+// printExplanation writes an explanation, which may come from an operator: its text is made
+// terminal-safe.
+func printExplanation(w io.Writer, ex *nginx.Explanation) {
+	w = terminalSafeWriter{w}
+	fmt.Fprintf(w, "Gateway:  %s, port %d", ex.Gateway, ex.Port)
 	if ex.Listener != "" {
 		fmt.Fprintf(w, ", listener %s", ex.Listener)
 	}

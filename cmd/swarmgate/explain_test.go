@@ -1,10 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 )
 
 func TestExplainCommand(t *testing.T) {
@@ -60,5 +67,51 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+// TestExplainServer: explain --server asks the operator's /explain with the request and prints
+// its answer as it prints its own, escaped.
+func TestExplainServer(t *testing.T) {
+	var asked url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/explain" || r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		asked = r.URL.Query()
+		if asked.Get("host") == "bad" {
+			http.Error(w, "there are several Gateways (a, b): name one with --gateway", http.StatusBadRequest)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(nginx.Explanation{Gateway: "gw", Port: 80, Server: "shop.example.com", Location: `/`,
+			Chosen: &nginx.Verdict{Route: "/shop\x1b[2J\u202e", Backends: []nginx.Backend{{Service: "shop", Port: 80, Weight: 1}}}})
+	}))
+	defer srv.Close()
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := swarmgate(t, "", "explain", "--server", srv.URL, "--token-file", token, "--listener", "http", "--host", "shop.example.com",
+		"--path", "/search", "--query", "q=a1", "--method", "POST", "--header", "X-Canary=true")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	want := url.Values{"listener": {"http"}, "host": {"shop.example.com"}, "target": {"/search?q=a1"}, "method": {"POST"}, "header": {"X-Canary=true"}}
+	if !reflect.DeepEqual(asked, want) {
+		t.Errorf("asked %v, want %v", asked, want)
+	}
+	for _, w := range []string{"Gateway:  gw, port 80", `Answered by Route shop\x1b[2J\u202e, rule 0 match 0`, "backend shop port 80, weight 1 (100.0% of requests)"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, stdout)
+		}
+	}
+	code, stdout, _ = swarmgate(t, "", "explain", "--server", srv.URL, "--token-file", token, "--listener", "http", "--host", "shop.example.com", "--path", "/", "-o", "json")
+	if code != exitOK || strings.ContainsAny(stdout, "\x1b\u202e") || !strings.Contains(stdout, `"gateway": "gw"`) {
+		t.Errorf("-o json: exit %d, %q", code, stdout)
+	}
+	code, _, stderr = swarmgate(t, "", "explain", "--server", srv.URL, "--token-file", token, "--host", "bad", "--path", "/")
+	if code == exitOK || !strings.Contains(stderr, "/explain: there are several Gateways (a, b): name one with --gateway") {
+		t.Errorf("a refusal: exit %d, %s", code, stderr)
 	}
 }

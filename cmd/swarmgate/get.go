@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -41,9 +42,10 @@ applied.
 
 SYNC says whether the swarm holds what the object asks for: Synced, or
 OutOfSync with what differs. HEALTH says whether it serves: Healthy,
-Progressing (tasks starting, an update rolling out), Degraded (with the
-reason: tasks failing and the task's error, an update paused or rolled back, a
-backend not found, a virtual IP held by no node) or Missing. The two are
+Progressing (tasks starting, an update rolling out, a job running), Degraded
+(with the reason: tasks failing and the task's error, a job failed, an update
+paused or rolled back, a backend not found, a virtual IP held by no node) or
+Missing. A job (a Service) that succeeded is Healthy, and says so. The two are
 apart: a Route scaled by hand is OutOfSync and Healthy; a Route whose backend
 is missing is Synced and Degraded.`,
 		Example: `  swarmgate get
@@ -74,6 +76,7 @@ is missing is Synced and Degraded.`,
 				return &exitCodeError{code: exitFail, msg: err.Error()}
 			}
 			if server != "" {
+				format.traffic = true
 				token, err := readToken("--token-file", tokenFile)
 				if err != nil {
 					return &exitCodeError{code: exitFail, msg: err.Error()}
@@ -171,36 +174,51 @@ const maxStatusSize = 8 << 20
 // statusTimeout bounds a get --server request, the body's reading included.
 const statusTimeout = 30 * time.Second
 
-// fetchStatus reads GET /status of a running operator. What the server says is not trusted: its
-// body is bounded in size and time, and its text is made terminal-safe where it is printed (errors by run).
+// fetchStatus reads GET /status of a running operator.
 func fetchStatus(ctx context.Context, server, token string) (*operator.StatusDocument, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/status", nil)
-	if err != nil {
+	var doc operator.StatusDocument
+	if err := fetchOperator(ctx, server, "/status", nil, token, &doc); err != nil {
 		return nil, err
+	}
+	return &doc, nil
+}
+
+// fetchOperator reads a JSON document of a running operator into doc. What the server says is
+// not trusted: its body is bounded in size and time, and its text is made terminal-safe where it
+// is printed (errors by run). A refusal's reason (the body of a 4xx) is part of the error.
+func fetchOperator(ctx context.Context, server, path string, query url.Values, token string, doc any) error {
+	u := strings.TrimSuffix(server, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := (&http.Client{Timeout: statusTimeout}).Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s/status answered %s", server, resp.Status)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStatusSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s/status: %w", server, err)
+		return fmt.Errorf("%s%s: %w", server, path, err)
 	}
-	if len(body) > maxStatusSize {
-		return nil, fmt.Errorf("%s/status: the answer is larger than %d MiB", server, maxStatusSize>>20)
+	switch {
+	case resp.StatusCode == http.StatusBadRequest:
+		return fmt.Errorf("%s%s: %s", server, path, strings.TrimSpace(string(body[:min(len(body), 4096)])))
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("%s%s answered %s", server, path, resp.Status)
+	case len(body) > maxStatusSize:
+		return fmt.Errorf("%s%s: the answer is larger than %d MiB", server, path, maxStatusSize>>20)
 	}
-	var doc operator.StatusDocument
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("%s/status: %w", server, err)
+	if err := json.Unmarshal(body, doc); err != nil {
+		return fmt.Errorf("%s%s: %w", server, path, err)
 	}
-	return &doc, nil
+	return nil
 }
 
 // selectStatuses keeps the statuses of one kind and, if named, those objects: "KIND [NAME...]"
@@ -255,26 +273,15 @@ func printOperator(w io.Writer, doc *operator.StatusDocument) {
 	fmt.Fprintln(w)
 }
 
-// printGatewayConfigs shows, for each gateway with agents, the config each task serves: a task
-// on another config than the desired one is converging (its agent takes the new one at once),
-// waits to be replaced (the config reads files swarm mounts only in its successors), or refuses it
-// (with nginx's reason).
+// printGatewayConfigs shows, for each gateway with agents, the config each task serves and where
+// it stands with the desired one.
 func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nGATEWAY\tTASK\tSERVES\tDESIRED\tSTATE")
 	for _, gw := range slices.Sorted(maps.Keys(configs)) {
 		c := configs[gw]
 		for _, task := range c.Tasks {
-			state := "current"
-			switch {
-			case task.Rejected == c.Desired && task.Unmounted:
-				state = "waits to be replaced: " + task.Error
-			case task.Rejected == c.Desired:
-				state = "refuses the desired config: " + task.Error
-			case task.Served != c.Desired:
-				state = "converging"
-			}
-			cells := []string{gw, task.Task, task.Served, c.Desired, state}
+			cells := []string{gw, task.Task, task.Served, c.Desired, c.TaskState(task)}
 			for i, cell := range cells {
 				cells[i] = terminalSafe(cell, "")
 			}

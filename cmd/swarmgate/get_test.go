@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
@@ -72,6 +73,58 @@ func TestTerminalSafe(t *testing.T) {
 		if got := terminalSafe(tc.in, tc.keep); got != tc.want {
 			t.Errorf("terminalSafe(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestGetServerTraffic: with an operator, the table has the Routes' traffic, blank where the
+// operator has none.
+func TestGetServerTraffic(t *testing.T) {
+	doc := operator.StatusDocument{Objects: []status.ObjectStatus{
+		{Kind: "Gateway", Name: "gw", Sync: "Synced", Health: "Healthy"},
+		{Kind: "Route", Name: "shop", Sync: "Synced", Health: "Healthy", Traffic: &status.Traffic{RequestsPerSecond: 41.96, ErrorRatio: 0.0125, P95Seconds: 0.0834}},
+		{Kind: "Route", Name: "quiet", Sync: "Synced", Health: "Healthy"},
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(doc) }))
+	defer srv.Close()
+	code, stdout, stderr := swarmgate(t, "", "get", "--server", srv.URL)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 {
+			lines[f[1]] = strings.Join(f, " ")
+		}
+	}
+	for name, want := range map[string]string{
+		"NAME":  "KIND NAME SYNC HEALTH TASKS REQ/S ERRORS P95 MESSAGE",
+		"shop":  "Route shop Synced Healthy - 42.0 1.2% 83ms -",
+		"quiet": "Route quiet Synced Healthy - -",
+	} {
+		if lines[name] != want {
+			t.Errorf("%s: %q, want %q\n%s", name, lines[name], want, stdout)
+		}
+	}
+}
+
+// TestParseKind: get, delete and describe-like commands take a kind as kubectl does: its name in
+// any case, its plural or a short name.
+func TestParseKind(t *testing.T) {
+	for _, tt := range []struct {
+		arg  string
+		want v1alpha1.Kind
+	}{
+		{"route", v1alpha1.KindRoute}, {"Route", v1alpha1.KindRoute}, {"routes", v1alpha1.KindRoute}, {"rt", v1alpha1.KindRoute},
+		{"gw", v1alpha1.KindGateway}, {"gateways", v1alpha1.KindGateway}, {"gateway.swarmgate.io", v1alpha1.KindGateway},
+		{"securitypolicies", v1alpha1.KindSecurityPolicy}, {"sp", v1alpha1.KindSecurityPolicy}, {"btp", v1alpha1.KindBackendTrafficPolicy},
+		{"vip", v1alpha1.KindVirtualIP}, {"zones", v1alpha1.KindZone}, {"refgrant", v1alpha1.KindReferenceGrant},
+	} {
+		if got, err := parseKind(tt.arg); err != nil || got != tt.want {
+			t.Errorf("parseKind(%q) = %q, %v; want %q", tt.arg, got, err, tt.want)
+		}
+	}
+	if _, err := parseKind("rout"); err == nil || !strings.Contains(err.Error(), "route|rt") {
+		t.Errorf("parseKind(rout): %v, want the kinds with their short names", err)
 	}
 }
 

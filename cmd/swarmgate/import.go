@@ -33,12 +33,15 @@ redirectscheme and headers' custom request/response headers become Route
 matches, listeners and filters; caddy-docker-proxy's site address and
 reverse_proxy {{upstreams PORT}} become hostnames and the port. What a Route
 cannot carry faithfully (negation, HostRegexp and other regular expressions, a
-rule without Host, another middleware or caddy directive, traefik.enable=false)
-leaves that service without a Route, never with a wider one. A service without
-labels is routed by its name only when it publishes a port or joins the
-Gateway's network (the blog's nginx virtual hosts); any other is a worker and
-gets no Route. The port comes from the labels, else the published or exposed
-port, else --backend-port. Each file is a stack of its own, read by the same
+rule without Host, another middleware or caddy directive) leaves that service
+without a Route, never with a wider one. A service without labels is routed by
+its name only when it publishes a port or joins the Gateway's network (the
+blog's nginx virtual hosts). A service nothing routes (a database, a worker,
+traefik.enable=false) and a job (deploy.mode replicated-job or global-job)
+become a Service on the Gateway's network; depends_on becomes dependsOn, and a
+job others wait on with condition service_completed_successfully becomes a
+hook before them. The port comes from the labels, else the published or
+exposed port, else --backend-port. Each file is a stack of its own, read by the same
 rules as manifests (regular files, size caps). Every service left out and
 everything that does not carry over is said on stderr. The manifests are
 validated before they are printed; nothing is changed on the swarm.`,

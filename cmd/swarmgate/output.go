@@ -24,6 +24,8 @@ import (
 type outputFormat struct {
 	kind     string
 	jsonpath *jsonpath.JSONPath
+	// traffic adds the Routes' traffic columns to a table (get --server: an operator has them).
+	traffic bool
 }
 
 func parseOutput(o string) (outputFormat, error) {
@@ -48,7 +50,7 @@ func (f outputFormat) table() bool { return f.kind == "" || f.kind == "wide" }
 func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, single bool) error {
 	switch f.kind {
 	case "", "wide":
-		return printTable(w, statuses, objs, f.kind == "wide")
+		return printTable(w, statuses, objs, f.kind == "wide", f.traffic)
 	case "name":
 		for _, s := range statuses {
 			fmt.Fprintf(w, "%s.%s/%s\n", terminalSafe(strings.ToLower(string(s.Kind)), ""), group(), terminalSafe(s.Name, ""))
@@ -123,10 +125,16 @@ func document(statuses []status.ObjectStatus, objs []v1alpha1.Object, single boo
 	return map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, nil
 }
 
-// printTable writes one line per object: its sync and health, and why, side by side.
-func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, wide bool) error {
+// printTable writes one line per object: its sync and health, and why, side by side; with
+// traffic, a Route's requests per second, error ratio and 95th percentile duration (blank when
+// the operator has none).
+func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Object, wide, traffic bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS\tMESSAGE"
+	header := "KIND\tNAME\tSYNC\tHEALTH\tTASKS"
+	if traffic {
+		header += "\tREQ/S\tERRORS\tP95"
+	}
+	header += "\tMESSAGE"
 	if wide {
 		header += "\tHOSTNAMES\tPORTS\tCONFIG"
 	}
@@ -147,7 +155,19 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Obj
 		if s.Message != "" {
 			msg = append(msg, s.Message)
 		}
-		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks, orDash(strings.Join(msg, "; "))}
+		if len(s.Policies) > 0 {
+			// The target's side of policy attachment: what applies to it, and what does not.
+			names := make([]string, len(s.Policies))
+			for i, p := range s.Policies {
+				names[i] = p.String()
+			}
+			msg = append(msg, "policies: "+strings.Join(names, ", "))
+		}
+		cells := []string{string(s.Kind), s.Name, string(s.Sync), string(s.Health), tasks}
+		if traffic {
+			cells = append(cells, trafficCells(s.Traffic)...)
+		}
+		cells = append(cells, orDash(strings.Join(msg, "; ")))
 		if wide {
 			hosts, ports := served(byOwner[string(s.Kind)+"/"+s.Name])
 			cells = append(cells, orDash(strings.Join(hosts, ",")), orDash(strings.Join(ports, ",")), orDash(s.Config))
@@ -159,6 +179,14 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Obj
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// trafficCells are a Route's traffic columns: blank without traffic data.
+func trafficCells(t *status.Traffic) []string {
+	if t == nil {
+		return []string{"", "", ""}
+	}
+	return []string{fmt.Sprintf("%.1f", t.RequestsPerSecond), fmt.Sprintf("%.1f%%", 100*t.ErrorRatio), fmt.Sprintf("%.0fms", 1000*t.P95Seconds)}
 }
 
 // served lists what an object serves, for get -o wide: a Route's hostnames; a Gateway's listener
@@ -206,4 +234,15 @@ func terminalSafe(s, keep string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// terminalSafeWriter writes what it is given terminal-safe, newlines kept: for printers of text
+// that may come from an operator. Each Fprintf is one Write, so no rune is split.
+type terminalSafeWriter struct{ w io.Writer }
+
+func (t terminalSafeWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(t.w, terminalSafe(string(p), "\n")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

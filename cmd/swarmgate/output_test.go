@@ -20,7 +20,7 @@ func TestWideTable(t *testing.T) {
 	}
 	statuses := []status.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw"}, {Kind: v1alpha1.KindRoute, Name: "shop"}}
 	var out strings.Builder
-	if err := printTable(&out, statuses, objs, true); err != nil {
+	if err := printTable(&out, statuses, objs, true, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"HOSTNAMES PORTS CONFIG", "Gateway gw - - shop.example.com 8080/HTTP,8443/HTTPS -",
@@ -28,5 +28,21 @@ func TestWideTable(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
 			t.Errorf("lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestTablePolicies: a policy's target shows, in its message, the policies attached to it and
+// which of them do not apply there.
+func TestTablePolicies(t *testing.T) {
+	statuses := []status.ObjectStatus{{Kind: v1alpha1.KindGateway, Name: "gw", Sync: v1alpha1.Synced, Health: v1alpha1.Healthy,
+		Policies: []status.AttachedPolicy{{Kind: v1alpha1.KindSecurityPolicy, Name: "auth", SectionName: "http", Reason: v1alpha1.ReasonAccepted},
+			{Kind: v1alpha1.KindBackendTrafficPolicy, Name: "slow", Reason: v1alpha1.ReasonConflicted}}}}
+	var out strings.Builder
+	if err := printTable(&out, statuses, nil, false, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "Gateway gw Synced Healthy - policies: SecurityPolicy auth (http), BackendTrafficPolicy slow Conflicted"
+	if !strings.Contains(strings.Join(strings.Fields(out.String()), " "), want) {
+		t.Errorf("lacks %q:\n%s", want, out.String())
 	}
 }

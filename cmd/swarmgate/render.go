@@ -66,6 +66,11 @@ func parseNodeAddresses(flags []string) (map[string]netip.Addr, error) {
 	return addrs, nil
 }
 
+// renderAgents stand in for the operator on the swarm, which completes a Gateway's `agent: {}`:
+// its settings in manifests/deploy/swarmgate-stack.yaml. Only an ACME listener's challenges,
+// which go to the operator, put them in a config.
+var renderAgents = &desired.AgentDefaults{OperatorURL: "http://swarmgate:9090", Network: "swarmgate-control", TokenSecret: "swarmgate-agent-token"}
+
 // render prints the configs of the desired state: apply converges the same state, so render and
 // apply cannot disagree. addrs stands in for the swarm's nodes.
 func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, showSecrets bool) error {
@@ -73,7 +78,7 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 	for h, a := range addrs {
 		nodes = append(nodes, desired.Node{Hostname: h, Addr: a})
 	}
-	d, err := desired.Build(objs, desired.Options{Instance: "render", Nodes: nodes})
+	d, err := desired.Build(objs, desired.Options{Instance: "render", Nodes: nodes, Agents: renderAgents})
 	if err != nil {
 		return err
 	}

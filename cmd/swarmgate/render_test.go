@@ -18,7 +18,7 @@ func TestRenderSeed(t *testing.T) {
 	}
 	for _, want := range []string{
 		"# ---- Gateway http-gateway: /etc/nginx/conf.d/default.conf",
-		`server_name "dmzhttp";`, `set $sg_upstream "managerhttp:8888";`,
+		`"\\dmzhttp" "dmzhttp:8888";`, `"\\managerhttp" "managerhttp:8888";`,
 		"# ---- VirtualIP public, node node1: /etc/keepalived/keepalived.conf",
 		"# ---- VirtualIP public, node node3: /etc/keepalived/keepalived.conf",
 		"virtual_router_id 51", "priority 150", "unicast_src_ip 10.0.0.2",
@@ -85,5 +85,24 @@ spec:
 	}
 	if strings.Contains(bootstrap, `server_name "app1499.example.com";`) || !strings.Contains(agents, `server_name "app1499.example.com";`) {
 		t.Error("the routes should be in the agents' config only")
+	}
+}
+
+// TestRenderAgentDefaults: a Gateway with agent: {} renders offline as under the deploy stack's
+// operator, which completes it on the swarm.
+func TestRenderAgentDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gw.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  image: swarmgate/gateway:latest
+  agent: {}
+  listeners: [{name: http, port: 8080}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := swarmgate(t, "", "render", "-f", path); code != exitOK || !strings.Contains(stdout, "# ---- Gateway gw") {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
@@ -49,6 +50,8 @@ type runOptions struct {
 	hookTokenFile  string
 	readTokenFile  string
 	agentTokenFile string
+	agentURL       string
+	agentNetwork   string
 	vipCheck       time.Duration
 	prune          bool
 	pruneMax       float64
@@ -74,8 +77,8 @@ swarmgate's objects, and every --resync. Invalid manifests are alerted and
 never applied: the swarm keeps the last good state. Drift (a change made to
 the swarm by hand, or a rollback) is alerted once and healed, or with
 --on-drift=alert only alerted. Objects of this instance that no manifest
-declares any more are deleted. Serves /metrics, /healthz, /readyz and
-/status on --listen.
+declares any more are deleted. Serves /metrics, /healthz, /readyz, /status,
+/explain and the dashboard (/ui/) on --listen.
 
 One writer at a time: the operator holds a lease on its instance (a swarm
 config it renews every --lease-renew), and apply and delete refuse to write while
@@ -121,7 +124,9 @@ renewals fail stops writing before a standby may start.`,
 	f.BoolVar(&o.dnsOnly, "acme-dns01-recursive-nameservers-only", false, "ask only those, not also every authoritative server of the zone (split-horizon DNS)")
 	f.StringVar(&o.secretsDir, "secrets-dir", "/run/secrets", "where the operator's swarm secrets are mounted: DNS-01 listeners' TSIG secrets are read there by name")
 	f.StringVar(&o.agentTokenFile, "agent-token-file", "", "file holding the token of gateway agents (Gateways with spec.agent); their config endpoint is off without it")
-	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status and /metrics then require (Authorization: Bearer)")
+	f.StringVar(&o.agentURL, "agent-url", "", "on the swarm: this operator's URL by its service name on --agent-network (http://swarmgate:9090); Gateways with spec.agent take it, and a token secret the operator makes, when they give none")
+	f.StringVar(&o.agentNetwork, "agent-network", "", "the operator's network on which --agent-url's name resolves; such Gateways join it")
+	f.StringVar(&o.readTokenFile, "read-token-file", "", "file holding a token that GET /status, /explain, /metrics and the dashboard /ui/ then require (Authorization: Bearer, or a browser login's password)")
 	o.lease = lease.DefaultTiming()
 	f.DurationVar(&o.lease.Duration, "lease-duration", o.lease.Duration, "how long the lease lasts without a renewal: a standby takes over this long after the holder's last renewal it saw")
 	f.DurationVar(&o.lease.Renew, "lease-renew", o.lease.Renew, "how often the holder renews the lease (at most half of --lease-duration)")
@@ -185,6 +190,10 @@ func (o *runOptions) run(ctx context.Context) error {
 	if tokens.Agent, err = readToken("--agent-token-file", o.agentTokenFile); err != nil {
 		return &exitCodeError{code: exitFail, msg: err.Error()}
 	}
+	agents, err := o.agentService()
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 
 	acme, err := o.acme()
 	if err != nil {
@@ -223,7 +232,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	}
 	ctl := operator.New(rec, c,
 		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
-			KeepRemoved: !o.prune, PruneMaxFraction: o.pruneMax,
+			KeepRemoved: !o.prune, PruneMaxFraction: o.pruneMax, Agents: agents,
 			Lease: holder}, alerts, metrics, log)
 
 	l, err := net.Listen("tcp", o.listen)
@@ -251,6 +260,23 @@ func (o *runOptions) run(ctx context.Context) error {
 	_ = srv.Shutdown(shutdown)
 	log.Info("swarmgate stopped")
 	return err
+}
+
+// agentService is where this operator serves gateway agents on the swarm; nil without --agent-url.
+func (o *runOptions) agentService() (*operator.AgentService, error) {
+	if (o.agentURL == "") != (o.agentNetwork == "") {
+		return nil, errors.New("--agent-url and --agent-network go together")
+	}
+	if o.agentURL == "" {
+		return nil, nil
+	}
+	if why := validation.OperatorURL(o.agentURL); why != "" {
+		return nil, fmt.Errorf("--agent-url: %s", why)
+	}
+	if !validation.NetworkName(o.agentNetwork) {
+		return nil, errors.New("--agent-network: is not a valid network name")
+	}
+	return &operator.AgentService{URL: o.agentURL, Network: o.agentNetwork}, nil
 }
 
 // acme sets up the ACME client: the account key from --acme-account-key-file (or a new one), and

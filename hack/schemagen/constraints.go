@@ -24,15 +24,17 @@ var enums = map[reflect.Type][]any{
 	reflect.TypeFor[v1alpha1.FilterType](): {v1alpha1.FilterRequestHeaderModifier, v1alpha1.FilterResponseHeaderModifier,
 		v1alpha1.FilterRequestRedirect, v1alpha1.FilterURLRewrite, v1alpha1.FilterRequestMirror, v1alpha1.FilterCORS},
 	reflect.TypeFor[v1alpha1.PathModifierType](): {v1alpha1.ReplaceFullPath, v1alpha1.ReplacePrefixMatch},
-	reflect.TypeFor[v1alpha1.ServiceMode]():      {v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal},
+	reflect.TypeFor[v1alpha1.ServiceMode]():      {v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal, v1alpha1.ServiceModeReplicatedJob, v1alpha1.ServiceModeGlobalJob},
 	reflect.TypeFor[v1alpha1.UpdateOrder]():      {v1alpha1.UpdateOrderStopFirst, v1alpha1.UpdateOrderStartFirst},
 	reflect.TypeFor[v1alpha1.FailureAction](): {v1alpha1.FailureActionPause, v1alpha1.FailureActionContinue,
 		v1alpha1.FailureActionRollback},
 	reflect.TypeFor[v1alpha1.RestartCondition](): {v1alpha1.RestartConditionNone, v1alpha1.RestartConditionOnFailure,
 		v1alpha1.RestartConditionAny},
-	reflect.TypeFor[v1alpha1.EndpointMode]():   {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
-	reflect.TypeFor[v1alpha1.MountType]():      {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
-	reflect.TypeFor[v1alpha1.FromNamespaces](): {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.EndpointMode]():           {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
+	reflect.TypeFor[v1alpha1.MountType]():              {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
+	reflect.TypeFor[v1alpha1.FromNamespaces]():         {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.SessionPersistenceType](): {v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader},
+	reflect.TypeFor[v1alpha1.CookieLifetimeType]():     {v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent},
 }
 
 // typeSchema maps the API's value types to what a schema can say of them: their enums, the
@@ -116,6 +118,7 @@ func fieldRules() []fieldRule {
 		{"RouteSpec", "services", items(0, v1alpha1.MaxServices)},
 		{"RouteService", "name", pattern("dnsLabel", 63)},
 		{"RouteService", "image", pattern("image", 512)},
+		{"ServiceSpec", "image", pattern("image", 512)},
 		{"EnvVar", "name", pattern("envName", 1024)},
 		{"BackendRef", "weight", between(0, v1alpha1.MaxWeight)},
 		{"RequestRedirect", "statusCode", func(s *jsonschema.Schema) { s.Enum, s.Default = []any{301, 302, 303, 307, 308}, 302 }},
@@ -151,6 +154,14 @@ func fieldRules() []fieldRule {
 		}},
 		// Refused by validation (nginx cannot wait between attempts): an editor says so at once.
 		{"RouteRetry", "backoff", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		// Refused by validation (nginx keeps no session state).
+		{"SessionPersistence", "idleTimeout", func(s *jsonschema.Schema) { s.Not = &jsonschema.Schema{} }},
+		{"SessionPersistence", "sessionName", func(s *jsonschema.Schema) {
+			pattern("sessionName", 128)(s)
+			s.Default = v1alpha1.DefaultSessionName
+		}},
+		{"SessionPersistence", "type", def(v1alpha1.SessionPersistenceCookie)},
+		{"CookieConfig", "lifetimeType", def(v1alpha1.CookieLifetimeSession)},
 		// Defaults, as the API's Default methods fill them in (editors show and complete them).
 		{"GatewaySpec", "mode", def(v1alpha1.ServiceModeReplicated)},
 		{"GatewaySpec", "replicas", def(1)},
@@ -161,9 +172,15 @@ func fieldRules() []fieldRule {
 		{"ACMEIssuer", "directory", def(v1alpha1.LetsEncryptDirectory)},
 		{"PathMatch", "type", def(v1alpha1.PathMatchPathPrefix)},
 		{"BackendRef", "weight", def(1)},
+		// A Route's services are the ServiceSpec inlined, with a name.
 		{"RouteService", "mode", def(v1alpha1.ServiceModeReplicated)},
 		{"RouteService", "replicas", def(1)},
 		{"RouteService", "endpointMode", def(v1alpha1.EndpointModeVIP)},
+		{"ServiceSpec", "mode", def(v1alpha1.ServiceModeReplicated)},
+		{"ServiceSpec", "replicas", def(1)},
+		{"ServiceSpec", "endpointMode", def(v1alpha1.EndpointModeVIP)},
+		{"Hook", "before", items(1, v1alpha1.MaxServices)},
+		{"Hook", "timeout", def(v1alpha1.DefaultHookTimeout)},
 		{"Mount", "type", def(v1alpha1.MountVolume)},
 		{"CORSFilter", "maxAge", def(5)},
 		{"ZoneSpec", "labels", func(s *jsonschema.Schema) {
@@ -194,8 +211,28 @@ func defRules() map[string]func(*jsonschema.Schema) {
 			})
 		},
 		// Global mode has no replica count.
-		"GatewaySpec":  globalWithoutReplicas,
-		"RouteService": globalWithoutReplicas,
+		"GatewaySpec": longRunning,
+		// A Route's service serves requests: no job modes, no hook.
+		"RouteService": func(s *jsonschema.Schema) {
+			longRunning(s)
+			s.AllOf = append(s.AllOf, &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"hook"}}})
+		},
+		"ServiceSpec": func(s *jsonschema.Schema) {
+			globalWithoutReplicas(s)
+			jobs := &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicatedJob, v1alpha1.ServiceModeGlobalJob}}
+			s.AllOf = append(s.AllOf,
+				// A job takes no update policy, and no restart once it completed.
+				&jsonschema.Schema{
+					If: &jsonschema.Schema{Properties: props("mode", jobs), Required: []string{"mode"}},
+					Then: &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"updatePolicy"}},
+						Properties: props("restartPolicy", &jsonschema.Schema{Properties: props("condition", &jsonschema.Schema{Not: &jsonschema.Schema{Const: string(v1alpha1.RestartConditionAny)}})})},
+				},
+				// Only a job is a hook.
+				&jsonschema.Schema{
+					If:   &jsonschema.Schema{Required: []string{"hook"}},
+					Then: &jsonschema.Schema{Required: []string{"mode"}, Properties: props("mode", jobs)},
+				})
+		},
 		// A redirect answers every request itself: no backends, nothing to mirror.
 		"RouteRule": func(s *jsonschema.Schema) {
 			s.AllOf = append(s.AllOf, &jsonschema.Schema{
@@ -241,11 +278,21 @@ func defRules() map[string]func(*jsonschema.Schema) {
 	}
 }
 
-// globalWithoutReplicas says a service in Global mode has no replicas.
+// globalWithoutReplicas says a service in a global mode has no replicas.
 func globalWithoutReplicas(s *jsonschema.Schema) {
 	s.AllOf = append(s.AllOf, &jsonschema.Schema{
-		If:   &jsonschema.Schema{Properties: props("mode", &jsonschema.Schema{Const: string(v1alpha1.ServiceModeGlobal)}), Required: []string{"mode"}},
+		If: &jsonschema.Schema{Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeGlobal, v1alpha1.ServiceModeGlobalJob}}),
+			Required: []string{"mode"}},
 		Then: &jsonschema.Schema{Not: &jsonschema.Schema{Required: []string{"replicas"}}},
+	})
+}
+
+// longRunning says a service that serves (a Gateway's, a Route's) is in no job mode, and has no
+// replicas in Global mode.
+func longRunning(s *jsonschema.Schema) {
+	globalWithoutReplicas(s)
+	s.AllOf = append(s.AllOf, &jsonschema.Schema{
+		Properties: props("mode", &jsonschema.Schema{Enum: []any{v1alpha1.ServiceModeReplicated, v1alpha1.ServiceModeGlobal}}),
 	})
 }
 

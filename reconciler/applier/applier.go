@@ -5,6 +5,7 @@
 package applier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,25 @@ type Options struct {
 	// registry, sent with each service write so the nodes can pull private images, as
 	// `docker stack deploy --with-registry-auth` does; "" when there are none.
 	RegistryAuth func(image string) (string, error)
+	// AwaitHook, if set, waits for a hook job (by service name) to finish as it now is, and
+	// returns why it did not succeed. A service whose hooks did not all succeed is not created or
+	// updated (its tasks keep running what they run), nor is one created after it (dependsOn);
+	// the rest of the plan goes on, and Apply then fails naming the hook.
+	AwaitHook func(ctx context.Context, job string) error
 }
+
+// HookError is a hook that did not succeed, and the services it held back.
+type HookError struct {
+	Job  string
+	Held []string
+	Err  error
+}
+
+func (e *HookError) Error() string {
+	return fmt.Sprintf("hook %s did not succeed, so %s kept as it was: %v", e.Job, strings.Join(e.Held, ", "), e.Err)
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
 
 // Apply runs the plan's actions in order. snap is the snapshot the plan was made from; it gives
 // the IDs of the networks and secrets services refer to by name.
@@ -86,7 +105,12 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 		}
 		return nil
 	}
+	hooks := &hookGate{await: opts.AwaitHook, results: map[string]*HookError{}, held: map[string]*HookError{}}
 	for i := 0; i < len(plan.Actions); {
+		if hooks.holds(ctx, plan.Actions[i]) {
+			i++
+			continue
+		}
 		// The store's configs are independent of each other: a run of them is written
 		// concurrently, so a first apply of a thousand objects does not wait on each in turn.
 		// Everything else keeps its order.
@@ -116,7 +140,60 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 		}
 		i = j
 	}
-	return nil
+	return hooks.err()
+}
+
+// hookGate holds back the services whose hooks did not succeed, awaiting each hook once.
+type hookGate struct {
+	await   func(ctx context.Context, job string) error
+	results map[string]*HookError // by job: nil when it succeeded
+	errs    []*HookError
+	held    map[string]*HookError // the services held back, by name, and the hook that did it
+}
+
+// holds tells whether a service action must not run: it creates or updates a service whose
+// hook did not succeed, or creates one after a service held back.
+func (h *hookGate) holds(ctx context.Context, act planner.Action) bool {
+	if act.Kind != planner.KindService || act.Op == planner.Delete || act.Service == nil {
+		return false
+	}
+	var cause *HookError
+	if act.Op == planner.Create {
+		for _, dep := range act.Service.DependsOn {
+			cause = cmp.Or(cause, h.held[dep])
+		}
+	}
+	for _, job := range act.Service.Hooks {
+		if cause != nil || h.await == nil {
+			break
+		}
+		result, done := h.results[job]
+		if !done {
+			if err := h.await(ctx, job); err != nil {
+				result = &HookError{Job: job, Err: err}
+				h.errs = append(h.errs, result)
+			}
+			h.results[job] = result
+		}
+		cause = result
+	}
+	if cause == nil {
+		return false
+	}
+	cause.Held = append(cause.Held, act.Name)
+	h.held[act.Name] = cause
+	return true
+}
+
+// err is the hooks that did not succeed, if any held a service back.
+func (h *hookGate) err() error {
+	var errs []error
+	for _, e := range h.errs {
+		if len(e.Held) > 0 {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // storeWriters bounds the concurrent writes of the store's configs.

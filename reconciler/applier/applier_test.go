@@ -612,3 +612,57 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyHooks: a service changes only once its hooks succeeded, each awaited once; one whose
+// hook failed is held back, as is one created after it, while the rest of the plan runs, and
+// Apply then fails naming the hook and what it held back.
+func TestApplyHooks(t *testing.T) {
+	withHooks := func(a planner.Action, hooks ...string) planner.Action {
+		a.Service.Hooks = hooks
+		return a
+	}
+	after := func(a planner.Action, deps ...string) planner.Action {
+		a.Service.DependsOn = deps
+		return a
+	}
+	tests := []struct {
+		name   string
+		failed map[string]error
+		writes []string
+		err    string
+	}{
+		{"hooks succeed", nil,
+			[]string{"ServiceCreate migrate", "ServiceCreate seed", "ServiceCreate app", "ServiceCreate web", "ServiceCreate cache", "ServiceCreate gw"}, ""},
+		{"a hook fails", map[string]error{"migrate": errors.New("failed: task 0 failed: task: non-zero exit (1)")},
+			[]string{"ServiceCreate migrate", "ServiceCreate seed", "ServiceCreate cache", "ServiceCreate gw"},
+			"hook migrate did not succeed, so app, web kept as it was: failed: task 0 failed: task: non-zero exit (1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newFakeEngine()
+			plan := &planner.Plan{Actions: []planner.Action{
+				createService("migrate"),
+				createService("seed"),
+				withHooks(createService("app"), "migrate", "seed"),
+				after(withHooks(createService("web"), "migrate"), "app"),
+				createService("cache"),
+				after(createService("gw"), "cache"),
+			}}
+			awaited := map[string]int{}
+			await := func(_ context.Context, job string) error {
+				awaited[job]++
+				return tt.failed[job]
+			}
+			err := Apply(context.Background(), e, plan, &swarmstate.Snapshot{}, Options{Instance: "i", AwaitHook: await})
+			if got := fmt.Sprint(err); tt.err == "" && err != nil || tt.err != "" && got != tt.err {
+				t.Errorf("err = %v, want %q", err, tt.err)
+			}
+			if !slices.Equal(e.writes, tt.writes) {
+				t.Errorf("writes %v, want %v", e.writes, tt.writes)
+			}
+			if awaited["migrate"] != 1 || tt.failed == nil && awaited["seed"] != 1 {
+				t.Errorf("awaited %v, want each hook once", awaited)
+			}
+		})
+	}
+}

@@ -40,10 +40,17 @@ func attachments(networks []string) []swarm.NetworkAttachmentConfig {
 }
 
 func mode(m v1alpha1.ServiceMode, replicas *int32) swarm.ServiceMode {
-	if m == v1alpha1.ServiceModeGlobal {
+	switch m {
+	case v1alpha1.ServiceModeGlobal:
 		return swarm.ServiceMode{Global: &swarm.GlobalService{}}
+	case v1alpha1.ServiceModeGlobalJob:
+		return swarm.ServiceMode{GlobalJob: &swarm.GlobalJob{}}
 	}
 	n := uint64(*replicas)
+	if m == v1alpha1.ServiceModeReplicatedJob {
+		// All the tasks that must complete run at once.
+		return swarm.ServiceMode{ReplicatedJob: &swarm.ReplicatedJob{MaxConcurrent: &n, TotalCompletions: &n}}
+	}
 	return swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}}
 }
 

@@ -59,7 +59,8 @@ type State struct {
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
 
-	agentBytes int // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
+	agentBytes int        // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
+	hooks      []hookEdge // the hooks of the services added, recorded on the others by orderHooks
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -139,7 +140,17 @@ type Service struct {
 	Spec  swarm.ServiceSpec
 	// Agent marks a gateway whose agents take new configs from the operator.
 	Agent bool
+	// DependsOn are the services created before this one (its dependsOn), by swarm name.
+	DependsOn []string
+	// Hooks are the jobs that must succeed before this service is created or updated, by swarm
+	// name, sorted.
+	Hooks []string
+	// HookTimeout, on a hook, bounds how long a pass waits for it to finish.
+	HookTimeout time.Duration
 }
+
+// hookEdge is a hook job that must succeed before another service changes.
+type hookEdge struct{ job, before string }
 
 func gatewayStopSignal(gw *v1alpha1.Gateway) string {
 	if gw.Spec.Agent != nil {
@@ -214,6 +225,9 @@ type Options struct {
 	// of gateways with agents then pool each backend's connections to its tasks (see
 	// nginx.Options.Tasks). A task swarm is shutting down is not among them.
 	Tasks []Task
+	// Agents, when an operator on the swarm serves gateway agents, fill in what a Gateway's
+	// spec.agent leaves unset; nil when none does.
+	Agents *AgentDefaults
 	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
 	Issued       map[string]acme.IssuedCertificate
@@ -250,6 +264,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	var (
 		gateways []*v1alpha1.Gateway
 		routes   []*v1alpha1.Route
+		services []*v1alpha1.Service
 		vips     []*v1alpha1.VirtualIP
 		zones    = map[string]*v1alpha1.Zone{}
 	)
@@ -272,6 +287,8 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 			gateways = append(gateways, o)
 		case *v1alpha1.Route:
 			routes = append(routes, o)
+		case *v1alpha1.Service:
+			services = append(services, o)
 		case *v1alpha1.VirtualIP:
 			vips = append(vips, o)
 		}
@@ -279,13 +296,17 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	for _, gw := range gateways {
 		opts := opts
 		opts.Nginx.Replicas = gatewayTasks(gw, zones[gw.Spec.Zone], opts.Nodes)
-		if err := s.addGateway(gw, routes, opts); err != nil {
+		if err := s.addGateway(gw, routes, services, opts); err != nil {
 			return nil, err
 		}
 	}
 	for _, rt := range routes {
 		s.addRouteServices(rt, gateways, opts.Nginx.Grants, opts.Services != nil)
 	}
+	for _, svc := range services {
+		s.addServiceObject(svc)
+	}
+	s.orderHooks()
 	known := make(map[string]netip.Addr, len(opts.Nodes))
 	for _, n := range opts.Nodes {
 		known[n.Hostname] = n.Addr
@@ -354,8 +375,12 @@ func routeNetwork(gw *v1alpha1.Gateway, rt *v1alpha1.Route) string {
 	return fit(name, name, v1alpha1.MaxNetworkNameLength)
 }
 
-func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) error {
+func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, services []*v1alpha1.Service, opts Options) error {
 	owner := inventory.OwnerOf(gw).String()
+	gw, control, err := withAgentDefaults(gw, opts.Agents)
+	if err != nil {
+		return err
+	}
 	gw, acme := s.withCertificates(gw, opts)
 	chains := map[string][]byte{}
 	if len(acme) > 0 {
@@ -377,6 +402,9 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 			for _, svc := range rt.Spec.Services {
 				known[v1alpha1.StackName(rt.Metadata.Namespace, svc.Name)] = true
 			}
+		}
+		for _, svc := range services {
+			known[svc.Metadata.QualifiedName()] = true
 		}
 		opts.Nginx.Services = known
 	}
@@ -472,7 +500,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 			Placement:     placement(gw.Spec.Zone),
 			RestartPolicy: restartPolicy(gw.Spec.RestartPolicy),
 			Resources:     resources(gw.Spec.Resources),
-			Networks:      attachments(networks),
+			Networks:      attachments(gatewayNetworks(networks, control)),
 		},
 		Mode:           mode(gw.Spec.Mode, gw.Spec.Replicas),
 		UpdateConfig:   updateConfig(gw.Spec.UpdatePolicy),
@@ -482,6 +510,16 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts 
 	s.addService(owner, spec)
 	s.Services[len(s.Services)-1].Agent = gw.Spec.Agent != nil
 	return nil
+}
+
+// gatewayNetworks are the networks a gateway's tasks join: its own and, when its agents reach the
+// operator through it, the operator's (which it neither creates nor owns: the operator's stack
+// does).
+func gatewayNetworks(own []string, control string) []string {
+	if control == "" || slices.Contains(own, control) {
+		return own
+	}
+	return append(slices.Clone(own), control)
 }
 
 func attachesToGateway(rt *v1alpha1.Route, gw *v1alpha1.Gateway) bool {
@@ -560,32 +598,75 @@ func (s *State) addRouteServices(rt *v1alpha1.Route, gateways []*v1alpha1.Gatewa
 			s.ExternalBackends = append(s.ExternalBackends, ExternalBackend{Owner: owner, Service: name, Networks: networks, Answer: answer, Attach: ref.Attach, Mirror: mirror})
 		}
 	}
-	for _, svc := range rt.Spec.Services {
-		env := make([]string, 0, len(svc.Env))
-		for _, e := range svc.Env {
-			env = append(env, e.Name+"="+e.Value)
+	for i := range rt.Spec.Services {
+		svc := &rt.Spec.Services[i]
+		s.addService(owner, s.serviceSpec(v1alpha1.StackName(rt.Metadata.Namespace, svc.Name), owner, rt.Metadata, &svc.ServiceSpec, slices.Concat(networks, svc.Networks)))
+		s.orderService(rt.Metadata.Namespace, &svc.ServiceSpec)
+	}
+}
+
+// addServiceObject adds the service a Service runs, on the networks it names.
+func (s *State) addServiceObject(svc *v1alpha1.Service) {
+	owner := inventory.OwnerOf(svc).String()
+	s.addService(owner, s.serviceSpec(svc.Metadata.QualifiedName(), owner, svc.Metadata, &svc.Spec, svc.Spec.Networks))
+	s.orderService(svc.Metadata.Namespace, &svc.Spec)
+}
+
+// serviceSpec is the swarm spec of a service a Route or a Service runs, named name, on networks.
+func (s *State) serviceSpec(name, owner string, meta v1alpha1.ObjectMeta, svc *v1alpha1.ServiceSpec, networks []string) swarm.ServiceSpec {
+	env := make([]string, 0, len(svc.Env))
+	for _, e := range svc.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	slices.Sort(env)
+	endpoint := swarm.ResolutionModeVIP
+	if svc.EndpointMode == v1alpha1.EndpointModeDNSRR {
+		endpoint = swarm.ResolutionModeDNSRR
+	}
+	return swarm.ServiceSpec{
+		Annotations: swarm.Annotations{Name: name, Labels: s.labels(owner, meta.Labels)},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Command: svc.Command, Args: svc.Args, Env: env,
+				Hostname: svc.Hostname, Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs), Mounts: mounts(svc.Mounts),
+				Healthcheck: healthcheck(svc.Healthcheck), StopSignal: svc.StopSignal, StopGracePeriod: durationOrNil(svc.StopGracePeriod)},
+			Placement:     servicePlacement(svc.Zone, svc.Placement),
+			RestartPolicy: restartPolicy(svc.RestartPolicy),
+			Resources:     resources(svc.Resources),
+			Networks:      attachments(networks),
+		},
+		Mode:         mode(svc.Mode, svc.Replicas),
+		UpdateConfig: updateConfig(svc.UpdatePolicy),
+		EndpointSpec: &swarm.EndpointSpec{Mode: endpoint},
+	}
+}
+
+// orderService records, on the service just added, what it waits for: the services it depends
+// on, created before it, and the hooks that must succeed before it changes, by swarm name; and,
+// on a hook, how long a pass waits for it.
+func (s *State) orderService(namespace string, svc *v1alpha1.ServiceSpec) {
+	added := &s.Services[len(s.Services)-1]
+	for _, dep := range svc.DependsOn {
+		added.DependsOn = append(added.DependsOn, v1alpha1.StackName(namespace, dep))
+	}
+	if h := svc.Hook; h != nil {
+		added.HookTimeout = duration(*h.Timeout)
+		for _, name := range h.Before {
+			s.hooks = append(s.hooks, hookEdge{job: added.Name, before: v1alpha1.StackName(namespace, name)})
 		}
-		slices.Sort(env)
-		endpoint := swarm.ResolutionModeVIP
-		if svc.EndpointMode == v1alpha1.EndpointModeDNSRR {
-			endpoint = swarm.ResolutionModeDNSRR
+	}
+}
+
+// orderHooks records each hook on the services it runs before, once every service is added.
+func (s *State) orderHooks() {
+	for _, h := range s.hooks {
+		for i := range s.Services {
+			if s.Services[i].Name == h.before {
+				s.Services[i].Hooks = append(s.Services[i].Hooks, h.job)
+			}
 		}
-		spec := swarm.ServiceSpec{
-			Annotations: swarm.Annotations{Name: v1alpha1.StackName(rt.Metadata.Namespace, svc.Name), Labels: s.labels(owner, rt.Metadata.Labels)},
-			TaskTemplate: swarm.TaskSpec{
-				ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Command: svc.Command, Args: svc.Args, Env: env,
-					Hostname: svc.Hostname, Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs), Mounts: mounts(svc.Mounts),
-					Healthcheck: healthcheck(svc.Healthcheck), StopSignal: svc.StopSignal, StopGracePeriod: durationOrNil(svc.StopGracePeriod)},
-				Placement:     servicePlacement(svc.Zone, svc.Placement),
-				RestartPolicy: restartPolicy(svc.RestartPolicy),
-				Resources:     resources(svc.Resources),
-				Networks:      attachments(slices.Concat(networks, svc.Networks)),
-			},
-			Mode:         mode(svc.Mode, svc.Replicas),
-			UpdateConfig: updateConfig(svc.UpdatePolicy),
-			EndpointSpec: &swarm.EndpointSpec{Mode: endpoint},
-		}
-		s.addService(owner, spec)
+	}
+	for i := range s.Services {
+		slices.Sort(s.Services[i].Hooks)
 	}
 }
 

@@ -25,7 +25,7 @@ const (
 	// It is not compared: a new revision rewrites only objects whose spec changed.
 	LabelRevision = v1alpha1.LabelPrefix + "revision"
 	// LabelRole says what a swarm config or secret of swarmgate's is: RoleApplied, RoleLease,
-	// RoleCertificate or RoleCertificateKey.
+	// RoleCertificate, RoleCertificateKey or RoleAgentToken.
 	LabelRole = v1alpha1.LabelPrefix + "role"
 	// RoleApplied marks a config of the store of applied objects: one applied manifest object.
 	RoleApplied = "applied-object"
@@ -42,6 +42,21 @@ const (
 	// certificates: kept across renewals, so that a renewal changes only the public chain.
 	// LabelTLSCSR holds its certificate request, LabelTLSNames the names it asks for.
 	RoleCertificateKey = "certificate-key"
+	// RoleAgentToken marks a secret an operator on the swarm made (swarmgate run --agent-url)
+	// holding the token its gateway agents present: no pass changes or prunes it, the operator
+	// alone makes and rotates it. Its labels say what the agents of a Gateway whose spec.agent
+	// leaves them unset use: LabelAgentURL and LabelAgentNetwork, and LabelAgentTokenSHA256 lets
+	// any operator of the instance check a token without the secret's data, which the swarm
+	// never gives back.
+	RoleAgentToken = "agent-token"
+	// LabelAgentURL is where gateway agents reach the operator, by its service name.
+	LabelAgentURL = v1alpha1.LabelPrefix + "agent-url"
+	// LabelAgentNetwork is the operator's network, which gateways whose agents take
+	// LabelAgentURL join.
+	LabelAgentNetwork = v1alpha1.LabelPrefix + "agent-network"
+	// LabelAgentTokenSHA256 is the SHA-256 (hex) of the agent token: a random 256-bit token, so
+	// the hash tells nothing of it.
+	LabelAgentTokenSHA256 = v1alpha1.LabelPrefix + "agent-token-sha256"
 	// LabelTLSKey, on a certificate chain config, names the secret holding its key.
 	LabelTLSKey = v1alpha1.LabelPrefix + "tls-key"
 	// LabelTLSCSR, on a certificate key secret, is its certificate request (DER, base64): it

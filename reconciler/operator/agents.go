@@ -127,12 +127,7 @@ func (c *Controller) serveAgent(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case !ok && !c.isReady():
-			// A standby (or an operator before its first pass) has no configs to hand out: the
-			// agent keeps serving and asks again, on a new connection, which reaches the active
-			// operator when its operatorURL names both (the operator service's virtual IP).
-			w.Header().Set("Connection", "close")
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "this operator is not active (standing by, or before its first pass)", http.StatusServiceUnavailable)
+			answerStandby(w)
 			return
 		case !ok:
 			http.Error(w, "no such gateway with an agent", http.StatusNotFound)
@@ -166,6 +161,15 @@ func (c *Controller) isReady() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ready
+}
+
+// answerStandby answers an agent of a standby (or an operator before its first pass), which has
+// no configs to hand out: the agent keeps serving and asks again, on a new connection, which
+// reaches the active operator when its operatorURL names both (the operator service's name).
+func answerStandby(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	w.Header().Set("Retry-After", "1")
+	http.Error(w, "this operator is not active (standing by, or before its first pass)", http.StatusServiceUnavailable)
 }
 
 // any says whether some gateway's agents take configs from this operator.

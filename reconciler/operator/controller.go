@@ -31,6 +31,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
 // Events is the part of the Docker client that streams engine events.
@@ -65,10 +66,22 @@ type Options struct {
 	// KeepRemoved keeps applied what the source no longer holds (Flux's prune: false): it stays
 	// on the swarm, alerted, until deleted by hand (swarmgate delete).
 	KeepRemoved bool
+	// Agents, if set, is where this operator, running on the swarm, serves gateway agents: it
+	// makes their token secret, and Gateways whose spec.agent leaves them unset take both.
+	Agents *AgentService
 	// PruneMaxFraction refuses a pass that would prune more than this share of the instance's
 	// applied objects (more than one of them) at once: a moved directory or a bad merge looks
 	// like that; the objects are kept and alerted until the limit is raised. 0 sets no limit.
 	PruneMaxFraction float64
+	// Traffic, if set, gives the Routes' traffic that /status, `swarmgate get --server` and the
+	// dashboard show; without it they show none.
+	Traffic TrafficSource
+}
+
+// TrafficSource gives what the gateways measured of a Route's requests: ok is false when it has
+// nothing for the Route (no agents, no requests yet).
+type TrafficSource interface {
+	RouteTraffic(route string) (t status.Traffic, ok bool)
 }
 
 // Leaser takes and renews a lease on the instance, and gives it up.
@@ -114,6 +127,8 @@ type Controller struct {
 
 	// agents serves gateway agents their configs.
 	agents *agentHub
+	// tokens, with Options.Agents, makes the agents' token secret and checks their tokens.
+	tokens *agentTokens
 	// certs is the ACME work between passes.
 	certs *certificates
 	// background is Run's context, which ACME orders run under.
@@ -131,9 +146,13 @@ func New(rec *reconciler.Reconciler, ev Events, opts Options, alerts *alert.Disp
 	if opts.TaskPoll == 0 {
 		opts.TaskPoll = time.Second
 	}
-	return &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
+	c := &Controller{rec: rec, events: ev, opts: opts, alerts: alerts, metrics: m, log: log,
 		trigger: make(chan string, 1), activeDrift: map[string]alert.Event{}, vipTrouble: map[string]status.Condition{},
 		agents: newAgentHub(), certs: newCertificates(), background: context.Background()}
+	if opts.Agents != nil {
+		c.tokens = newAgentTokens(*opts.Agents, rec.Instance)
+	}
+	return c
 }
 
 // Trigger asks for a pass; triggers that arrive while one is pending merge into it.
@@ -455,6 +474,9 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec.Revision = rev
 	rec.Certificates = c.pendingCerts()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	if c.tokens != nil {
+		p, err = c.ensureAgentToken(ctx, &rec, objs, p, err)
+	}
 	if err != nil {
 		return c.failed(alert.FailurePlan, err)
 	}
@@ -524,6 +546,29 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.stored(rec.Certificates)
 	c.succeeded(objs, rev, "applied")
 	return nil
+}
+
+// ensureAgentToken makes the agents' token secret when the swarm has none for this operator (a
+// Gateway that takes it cannot be planned before: the swarm, not the plan, says whether it
+// exists), and plans again when it made one.
+func (c *Controller) ensureAgentToken(ctx context.Context, rec *reconciler.Reconciler, objs []v1alpha1.Object, p *reconciler.Pass, planErr error) (*reconciler.Pass, error) {
+	var snap *swarmstate.Snapshot
+	if planErr == nil {
+		snap = p.Snapshot
+	} else {
+		var err error
+		if snap, err = swarmstate.Read(ctx, rec.Engine, rec.Instance, swarmstate.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	made, err := c.tokens.ensure(ctx, rec.Engine, snap)
+	switch {
+	case err != nil:
+		return nil, err
+	case made || planErr != nil:
+		return rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	}
+	return p, nil
 }
 
 // removedFrom lists the applied objects the source no longer holds: "Route/docs".

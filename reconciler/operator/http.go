@@ -1,17 +1,23 @@
 package operator
 
 import (
+	"cmp"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
+	"github.com/swarmgate/swarmgate/reconciler/operator/dashboard"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -38,8 +44,9 @@ const HookHeader = "X-Swarmgate-Token"
 type Tokens struct {
 	// Hook, when set, enables POST /hooks/git for requests that carry it in HookHeader.
 	Hook string
-	// Read, when set, is required as "Authorization: Bearer <token>" by GET /status and
-	// /metrics, which otherwise anyone who reaches the port may read.
+	// Read, when set, is required as "Authorization: Bearer <token>" (or, from a browser, as the
+	// password of its login prompt) by GET /status, /explain, /metrics and the dashboard (/ui/),
+	// which otherwise anyone who reaches the port may read.
 	Read string
 	// Agent, when set, enables the gateway agents' config endpoint for requests that carry it as
 	// a bearer token.
@@ -54,15 +61,16 @@ const (
 )
 
 // Handler serves /metrics, /healthz, /readyz (ready after the first good pass, and not while the
-// source's newest revision does not validate), GET /status (the view `swarmgate get` shows) and,
-// when tokens.Hook is set, POST /hooks/git and /reconcile (a pass now, the source fetched anew),
-// /suspend and /resume.
+// source's newest revision does not validate), GET /status (the view `swarmgate get` shows),
+// GET /explain (which Route answers a request), the dashboard under /ui/ and, when tokens.Hook is
+// set, POST /hooks/git and /reconcile (a pass now, the source fetched anew), /suspend and /resume.
 func (c *Controller) Handler(tokens Tokens) http.Handler {
 	mux := http.NewServeMux()
 	failures := rate.NewLimiter(failedAuthRate, failedAuthBurst)
-	// authorized checks a token; wrong ones are rate-limited, all requests together.
+	// authorized checks a token (none is wanted: every token is wrong); wrong ones are
+	// rate-limited, all requests together.
 	authorized := func(w http.ResponseWriter, got, want string) bool {
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+		if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
 			return true
 		}
 		if !failures.Allow() {
@@ -78,15 +86,28 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if _, password, ok := r.BasicAuth(); ok {
+				got = password // a browser's login prompt: any user name, the token as password
+			}
+			// Asks a browser for the token; other clients send it as a bearer token.
+			w.Header().Set("WWW-Authenticate", `Basic realm="swarmgate", charset="UTF-8"`)
 			if authorized(w, got, tokens.Read) {
+				w.Header().Del("WWW-Authenticate")
 				next.ServeHTTP(w, r)
 			}
 		})
 	}
-	if tokens.Agent != "" {
+	if tokens.Agent != "" || c.tokens != nil {
 		mux.HandleFunc("GET /v1/gateways/{gateway}/config", func(w http.ResponseWriter, r *http.Request) {
+			if c.tokens != nil && !c.tokens.known() {
+				// Its own token is known from its first pass on: before it, and while standing
+				// by, it answers what it would with the token (which /readyz tells anyone).
+				answerStandby(w)
+				return
+			}
 			got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if authorized(w, got, tokens.Agent) {
+			// The operator's own token secrets (Options.Agents), or --agent-token-file's.
+			if c.tokens != nil && c.tokens.accepts(got) || authorized(w, got, tokens.Agent) {
 				c.serveAgent(w, r)
 			}
 		})
@@ -108,24 +129,18 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /status", readable(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		ready, _ := c.readiness()
-		doc := StatusDocument{Ready: ready, Revision: c.appliedRev, SeenRevision: c.seenRev, LastError: c.lastErr, Suspended: c.suspended,
-			GatewayConfigs: c.agents.status()}
-		objs := c.lastGood
-		c.mu.Unlock()
-		if objs != nil {
-			p, err := c.rec.Plan(r.Context(), reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			p.ObserveVirtualIPs(r.Context())
-			doc.Objects = p.Status(doc.GatewayConfigs)
+		doc, _, err := c.statusNow(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
 	})))
+	mux.Handle("GET /explain", readable(http.HandlerFunc(c.serveExplain)))
+	ui := readable(dashboard.Handler(c.dashboardView, dashboard.Refresh, c.log))
+	mux.Handle("GET /ui", ui)
+	mux.Handle("GET /ui/", ui)
 	if tokens.Hook != "" {
 		// The hook token also guards the controls: a pass now, and suspend/resume.
 		control := func(do func()) http.HandlerFunc {
@@ -138,10 +153,104 @@ func (c *Controller) Handler(tokens Tokens) http.Handler {
 		}
 		mux.HandleFunc("POST /hooks/git", control(func() { c.Trigger("webhook") }))
 		mux.HandleFunc("POST /reconcile", control(func() { c.Trigger("reconcile requested") }))
+		if c.tokens != nil {
+			mux.HandleFunc("POST /rotate-agent-token", control(func() {
+				c.tokens.Rotate()
+				c.Trigger("agent token rotation requested")
+			}))
+		}
 		mux.HandleFunc("POST /suspend", control(c.Suspend))
 		mux.HandleFunc("POST /resume", control(c.Resume))
 	}
 	return mux
+}
+
+// statusNow judges the applied objects against the swarm as it is now: what GET /status answers,
+// and the pass it read (nil before the first good pass).
+func (c *Controller) statusNow(ctx context.Context) (StatusDocument, *reconciler.Pass, error) {
+	c.mu.Lock()
+	ready, _ := c.readiness()
+	doc := StatusDocument{Ready: ready, Revision: c.appliedRev, SeenRevision: c.seenRev, LastError: c.lastErr, Suspended: c.suspended,
+		GatewayConfigs: c.agents.status()}
+	objs := c.lastGood
+	c.mu.Unlock()
+	if objs == nil {
+		return doc, nil, nil
+	}
+	p, err := c.rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	if err != nil {
+		return doc, nil, err
+	}
+	p.ObserveVirtualIPs(ctx)
+	doc.Objects = p.Status(doc.GatewayConfigs)
+	if c.opts.Traffic != nil {
+		for i, st := range doc.Objects {
+			if st.Kind == v1alpha1.KindRoute {
+				if t, ok := c.opts.Traffic.RouteTraffic(st.Name); ok {
+					doc.Objects[i].Traffic = &t
+				}
+			}
+		}
+	}
+	return doc, p, nil
+}
+
+// ExplainQuery are the query parameters of GET /explain: the request to explain, as `swarmgate
+// explain` takes it (header is repeatable, NAME=VALUE).
+var ExplainQuery = struct{ Gateway, Listener, Host, Target, Method, Header string }{
+	"gateway", "listener", "host", "target", "method", "header"}
+
+// serveExplain says which Route and rule of the objects applied last answer a request: what
+// `swarmgate explain --server` prints.
+func (c *Controller) serveExplain(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	objs := c.lastGood
+	c.mu.Unlock()
+	if objs == nil {
+		http.Error(w, "no good pass yet: nothing is applied", http.StatusServiceUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	req := nginx.Request{Listener: v1alpha1.SectionName(q.Get(ExplainQuery.Listener)), Host: q.Get(ExplainQuery.Host),
+		Target: q.Get(ExplainQuery.Target), Method: cmp.Or(q.Get(ExplainQuery.Method), http.MethodGet), Headers: map[string][]string{}}
+	for _, h := range q[ExplainQuery.Header] {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || k == "" {
+			http.Error(w, "header: want NAME=VALUE", http.StatusBadRequest)
+			return
+		}
+		req.Headers[k] = append(req.Headers[k], v)
+	}
+	if req.Host == "" || req.Target == "" {
+		http.Error(w, "give the request's host and target", http.StatusBadRequest)
+		return
+	}
+	ex, err := nginx.ExplainIn(objs, q.Get(ExplainQuery.Gateway), req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ex)
+}
+
+// dashboardView is what /ui shows: /status's judgement, the objects and swarm it was judged
+// from, and the last alerts.
+func (c *Controller) dashboardView(r *http.Request) (dashboard.View, error) {
+	doc, p, err := c.statusNow(r.Context())
+	if err != nil {
+		return dashboard.View{}, err
+	}
+	in := dashboard.Input{Now: time.Now(), Statuses: doc.Objects, Events: c.alerts.Recent(), Agents: doc.GatewayConfigs,
+		Operator: dashboard.Operator{Ready: doc.Ready, Revision: doc.Revision, SeenRevision: doc.SeenRevision,
+			LastError: doc.LastError, Suspended: doc.Suspended}}
+	if c.opts.Source != nil {
+		in.Operator.Source = c.opts.Source.String()
+	}
+	if p != nil {
+		in.Objects, in.Snapshot, in.Issued = p.Objects, p.Snapshot, p.Issued
+	}
+	return dashboard.Build(in), nil
 }
 
 // readiness says whether the operator is ready, as /readyz and /status both say: after its first

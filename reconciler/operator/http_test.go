@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -49,6 +50,11 @@ func TestEndpointTokens(t *testing.T) {
 		{"status with the token", "GET", "/status", "Authorization", "Bearer r3ad", http.StatusOK},
 		{"metrics with the hook token", "GET", "/metrics", "Authorization", "Bearer h00k", http.StatusUnauthorized},
 		{"metrics with the token", "GET", "/metrics", "Authorization", "Bearer r3ad", http.StatusOK},
+		{"dashboard without a token", "GET", "/ui/", "", "", http.StatusUnauthorized},
+		{"dashboard with the token", "GET", "/ui/", "Authorization", "Bearer r3ad", http.StatusOK},
+		{"dashboard with the token as a browser's password", "GET", "/ui/", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("any:r3ad")), http.StatusOK},
+		{"dashboard with a wrong password", "GET", "/ui/static/ui.css", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("any:h00k")), http.StatusUnauthorized},
+		{"status with the token as a password", "GET", "/status", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(":r3ad")), http.StatusOK},
 		{"health needs none", "GET", "/healthz", "", "", http.StatusOK},
 		{"hook with the read token", "POST", "/hooks/git", HookHeader, "r3ad", http.StatusUnauthorized},
 		{"hook with its token", "POST", "/hooks/git", HookHeader, "h00k", http.StatusAccepted},
@@ -56,6 +62,15 @@ func TestEndpointTokens(t *testing.T) {
 		if got := do(tt.method, tt.path, tt.h, tt.v); got != tt.want {
 			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
 		}
+	}
+	// A browser asks for the token when the dashboard wants it.
+	resp, err := http.Get(srv.URL + "/ui/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Errorf("the dashboard's 401 asks for no login: %q", resp.Header.Get("WWW-Authenticate"))
 	}
 	// Guessing is slowed down: past the burst, wrong tokens get 429 without being compared.
 	limited := 0

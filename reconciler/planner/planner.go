@@ -316,8 +316,8 @@ func (p *Plan) planSecrets(d *desired.State, s *swarmstate.Snapshot) (map[string
 	return p.contentAddressed(KindSecret, have, want)
 }
 
-// planServices creates and updates the services, backends before gateways so that a gateway's
-// first config finds them, after checking that what each mounts and joins exists. It returns the
+// planServices creates and updates the services in serviceOrder, after checking that what each
+// mounts and joins exists. It returns the
 // swarm's services by name and the deletes of owned services no longer wanted.
 func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNet map[string]network.Summary,
 	wantSecret, wantChain map[string]bool, fail func(string, ...any)) (map[string]swarm.Service, []Action) {
@@ -334,14 +334,7 @@ func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNe
 		existing[svc.Spec.Name] = svc
 	}
 	netNames := s.NetworkNames()
-	services := slices.Clone(d.Services)
-	isGateway := func(s desired.Service) int {
-		if inventory.Owner(s.Owner).Kind() == v1alpha1.KindGateway {
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(services, func(a, b desired.Service) int { return cmp.Compare(isGateway(a), isGateway(b)) })
+	services := serviceOrder(d.Services)
 	want := map[string]bool{}
 	for i := range services {
 		w := &services[i]
@@ -381,6 +374,54 @@ func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNe
 		}
 	}
 	return existing, deletes
+}
+
+// serviceOrder is the order services are created and updated in: backends before gateways, so
+// that a gateway's first config finds them; a service after those it depends on and after its
+// hooks (validation refuses cycles); otherwise by name.
+func serviceOrder(services []desired.Service) []desired.Service {
+	isGateway := func(s desired.Service) int {
+		if inventory.Owner(s.Owner).Kind() == v1alpha1.KindGateway {
+			return 1
+		}
+		return 0
+	}
+	byName := slices.Clone(services)
+	slices.SortStableFunc(byName, func(a, b desired.Service) int {
+		return cmp.Or(cmp.Compare(isGateway(a), isGateway(b)), cmp.Compare(a.Name, b.Name))
+	})
+	placed := make(map[string]bool, len(byName))
+	declared := make(map[string]bool, len(byName))
+	for _, s := range byName {
+		declared[s.Name] = true
+	}
+	ready := func(s desired.Service) bool {
+		for _, before := range slices.Concat(s.DependsOn, s.Hooks) {
+			if declared[before] && !placed[before] {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]desired.Service, 0, len(byName))
+	first := 0 // the first service not placed: without dependencies, each is placed in one step
+	for len(out) < len(byName) {
+		for placed[byName[first].Name] {
+			first++
+		}
+		// The first service, in the base order, whose predecessors are all placed; with none
+		// (a cycle, which validation refuses), the first not yet placed.
+		next := first
+		for i := first; i < len(byName); i++ {
+			if !placed[byName[i].Name] && ready(byName[i]) {
+				next = i
+				break
+			}
+		}
+		placed[byName[next].Name] = true
+		out = append(out, byName[next])
+	}
+	return out
 }
 
 // planNodes converges node labels. A node carries, under LabelOwnedNodeLabels.<instance>, the keys

@@ -131,6 +131,16 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 	case spec.Mode.Replicated != nil && spec.Mode.Replicated.Replicas != nil:
 		set("mode", "replicated")
 		set("replicas", strconv.FormatUint(*spec.Mode.Replicated.Replicas, 10))
+	case spec.Mode.GlobalJob != nil:
+		set("mode", "global-job")
+	case spec.Mode.ReplicatedJob != nil:
+		set("mode", "replicated-job")
+		if j := spec.Mode.ReplicatedJob; j.TotalCompletions != nil {
+			set("replicas", strconv.FormatUint(*j.TotalCompletions, 10))
+		}
+		if j := spec.Mode.ReplicatedJob; j.MaxConcurrent != nil {
+			set("maxConcurrent", strconv.FormatUint(*j.MaxConcurrent, 10))
+		}
 	}
 	projectUpdate(set, "update", spec.UpdateConfig)
 	projectUpdate(set, "rollback", spec.RollbackConfig)

@@ -27,6 +27,21 @@ type GatewayAgents struct {
 	Tasks   []AgentReport `json:"tasks"`
 }
 
+// TaskState says where a task stands with the config it should serve: current, converging (its
+// agent takes the new one at once), waiting to be replaced (the config reads files swarm mounts
+// only in its successors), or refusing it (with nginx's reason).
+func (g GatewayAgents) TaskState(task AgentReport) string {
+	switch {
+	case task.Rejected == g.Desired && task.Unmounted:
+		return "waits to be replaced: " + task.Error
+	case task.Rejected == g.Desired:
+		return "refuses the desired config: " + task.Error
+	case task.Served != g.Desired:
+		return "converging"
+	}
+	return "current"
+}
+
 // health is what the agents' reports make of a gateway whose services are healthy: a task that
 // refuses the newest config makes it Degraded, one that has not taken it yet (or cannot until
 // swarm replaces it) Progressing.

@@ -54,3 +54,21 @@ func TestJudgeWithAgents(t *testing.T) {
 func agents(tasks ...AgentReport) map[string]GatewayAgents {
 	return map[string]GatewayAgents{"edge_gw": {Desired: "new", Tasks: tasks}}
 }
+
+func TestTaskState(t *testing.T) {
+	g := GatewayAgents{Desired: "c2"}
+	for _, tt := range []struct {
+		task AgentReport
+		want string
+	}{
+		{AgentReport{Served: "c2"}, "current"},
+		{AgentReport{Served: "c1"}, "converging"},
+		{AgentReport{Served: "c1", Rejected: "c2", Error: "unknown directive"}, "refuses the desired config: unknown directive"},
+		{AgentReport{Served: "c1", Rejected: "c2", Error: "no file", Unmounted: true}, "waits to be replaced: no file"},
+		{AgentReport{Served: "c2", Rejected: "c1", Error: "old"}, "current"},
+	} {
+		if got := g.TaskState(tt.task); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.task, got, tt.want)
+		}
+	}
+}

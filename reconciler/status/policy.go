@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
@@ -59,6 +60,37 @@ func attachedPolicies(o v1alpha1.Object, objs []v1alpha1.Object) []AttachedPolic
 			}
 			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// String names the policy and the section it targets: "SecurityPolicy auth (http)", and how it
+// fares there when another policy applies instead: "... Conflicted".
+func (a AttachedPolicy) String() string {
+	s := string(a.Kind) + " " + a.Name
+	if a.SectionName != "" {
+		s += " (" + string(a.SectionName) + ")"
+	}
+	if a.Reason != v1alpha1.ReasonAccepted {
+		s += " " + string(a.Reason)
+	}
+	return s
+}
+
+// affected are the conditions a target shows of the policies that apply to it: one
+// v1alpha1.AffectedCondition per kind, naming them. A Conflicted policy does not apply.
+func affected(policies []AttachedPolicy) []Condition {
+	var out []Condition
+	for _, p := range policies {
+		if p.Reason != v1alpha1.ReasonAccepted {
+			continue
+		}
+		t := v1alpha1.AffectedCondition(p.Kind)
+		if i := slices.IndexFunc(out, func(c Condition) bool { return c.Type == t }); i >= 0 {
+			out[i].Message += ", " + p.String()
+			continue
+		}
+		out = append(out, Condition{Type: t, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted, Message: p.String()})
 	}
 	return out
 }

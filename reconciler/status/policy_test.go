@@ -36,6 +36,12 @@ func TestPolicyStatus(t *testing.T) {
 			if !reflect.DeepEqual(st.Policies, want) {
 				t.Errorf("the gateway's policies %+v, want %+v", st.Policies, want)
 			}
+			// The target's condition names the policy that applies, not the conflicted one.
+			wantAffected := Condition{Type: "BackendTrafficPolicyAffected", Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted,
+				Message: "BackendTrafficPolicy a"}
+			if c := st.Condition(v1alpha1.AffectedCondition(v1alpha1.KindBackendTrafficPolicy)); c == nil || *c != wantAffected {
+				t.Errorf("the gateway's condition %+v, want %+v", c, wantAffected)
+			}
 			continue
 		}
 		w := want[st.Name]

@@ -36,8 +36,10 @@ type ObjectStatus struct {
 	// VirtualIP is what the nodes of a VirtualIP report, when they were asked.
 	VirtualIP *Observation `json:"virtualIP,omitempty"`
 	// Policies are those that target a Gateway or Route, with how each fares there.
-	Policies   []AttachedPolicy `json:"policies,omitempty"`
-	Conditions []Condition      `json:"conditions"`
+	Policies []AttachedPolicy `json:"policies,omitempty"`
+	// Traffic is a Route's, when the operator has it.
+	Traffic    *Traffic    `json:"traffic,omitempty"`
+	Conditions []Condition `json:"conditions"`
 }
 
 // Condition follows the Gateway API's conditions: Accepted, ResolvedRefs, Programmed and Ready.
@@ -106,7 +108,7 @@ func Judge(in Input) []ObjectStatus {
 		if len(st.Drift) > 0 {
 			st.Sync = v1alpha1.OutOfSync
 		}
-		services := ownedServices(owner, in.Snapshot)
+		services := OwnedServices(owner, in.Snapshot)
 		st.Running, st.Desired, st.Config = tasks(services, in.Snapshot)
 		if obs, ok := in.VirtualIPs[owner]; ok {
 			st.VirtualIP = &obs
@@ -147,13 +149,14 @@ func Judge(in Input) []ObjectStatus {
 			policyAccepted(&st, pol, in.Objects)
 		}
 		st.Policies = attachedPolicies(o, objs)
+		st.Conditions = append(st.Conditions, affected(st.Policies)...)
 		out = append(out, st)
 	}
 	return out
 }
 
-// ownedServices are the services this instance made for an owner.
-func ownedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
+// OwnedServices are the services this instance made for an owner.
+func OwnedServices(owner string, s *swarmstate.Snapshot) []swarm.Service {
 	var out []swarm.Service
 	for _, svc := range s.Services {
 		if svc.Spec.Labels[inventory.LabelOwner] == owner && svc.Spec.Labels[inventory.LabelManagedBy] == inventory.ManagedByValue {
@@ -178,7 +181,14 @@ func attached(names []string, s *swarmstate.Snapshot) []swarm.Service {
 // tasks counts the running and desired tasks of services, and names the config secret they use.
 func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int, config string) {
 	ids := map[string]bool{}
+	jobs := 0 // the tasks jobs must complete, counted apart from the running ones of the others
 	for _, svc := range services {
+		if IsJob(svc) {
+			// A job's tasks count as they complete.
+			j := JudgeJob(svc, s.Tasks)
+			running, jobs = running+j.Completed, jobs+j.Total
+			continue
+		}
 		ids[svc.ID] = true
 		if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
 			want += int(*r.Replicas)
@@ -204,7 +214,7 @@ func tasks(services []swarm.Service, s *swarmstate.Snapshot) (running, want int,
 	if want == 0 {
 		want = global // global services want one task per eligible node
 	}
-	return running, want, config
+	return running, want + jobs, config
 }
 
 // health judges services by their update status and tasks: the worst service decides. all are
@@ -223,17 +233,21 @@ func health(services, all []swarm.Service, tasks []swarm.Task) (v1alpha1.HealthS
 		if sr == v1alpha1.ReasonHostPortInUse {
 			sm += "; " + portHolders(svc, all)
 		}
-		if rank[sh] > rank[h] {
+		// The worst service says why; among healthy ones, a job says how it ended.
+		if rank[sh] > rank[h] || rank[sh] == rank[h] && msg == "" && sm != "" {
 			h, reason, msg = sh, sr, "service "+svc.Spec.Name+": "+sm
 		}
 	}
 	return h, reason, msg
 }
 
-// ServiceHealth judges one service from its tasks: Degraded when swarm paused or rolled back its
+// ServiceHealth judges one service from its tasks (a job by its current run, JudgeJob): Degraded when swarm paused or rolled back its
 // update, or when tasks do not run and the newest failed (with that task's error); Progressing
 // while an update rolls out or tasks start; Healthy when every task runs.
 func ServiceHealth(svc swarm.Service, tasks []swarm.Task) (v1alpha1.HealthStatus, v1alpha1.ConditionReason, string) {
+	if IsJob(svc) {
+		return jobHealth(JudgeJob(svc, tasks))
+	}
 	failure := newestFailure(tasks)
 	withFailure := func(msg string) string {
 		if failure != "" {

@@ -35,8 +35,11 @@ type Snapshot struct {
 	// Secrets are the secrets of this instance only.
 	Secrets []swarm.Secret
 	// UserSecrets are the other secrets: those the manifests name (gateway agent tokens)
-	// swarmgate mounts and never changes.
+	// swarmgate mounts and never changes. The agents' token secrets an operator made are among
+	// them: a pass mounts them, the operator alone writes them.
 	UserSecrets []swarm.Secret
+	// AgentTokens are this instance's agents' token secrets (inventory.RoleAgentToken).
+	AgentTokens []swarm.Secret
 	// Services are all services: swarmgate's, and the existing ones routes send traffic to.
 	Services []swarm.Service
 	// Tasks are the tasks of this instance's services, when asked for.
@@ -86,9 +89,13 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 			return fmt.Errorf("listing secrets: %w", err)
 		}
 		for _, sec := range all {
-			if Owned(sec.Spec.Labels, instance) {
+			switch {
+			case Owned(sec.Spec.Labels, instance) && sec.Spec.Labels[inventory.LabelRole] == inventory.RoleAgentToken:
+				s.AgentTokens = append(s.AgentTokens, sec)
+				s.UserSecrets = append(s.UserSecrets, sec)
+			case Owned(sec.Spec.Labels, instance):
 				s.Secrets = append(s.Secrets, sec)
-			} else {
+			default:
 				s.UserSecrets = append(s.UserSecrets, sec)
 			}
 		}

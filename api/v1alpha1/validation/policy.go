@@ -123,8 +123,11 @@ func validateClientTrafficPolicy(cp *v1alpha1.ClientTrafficPolicy) field.ErrorLi
 func validateBackendTrafficPolicy(bp *v1alpha1.BackendTrafficPolicy) field.ErrorList {
 	p := field.NewPath("spec")
 	errs := validateTargetRefs(p.Child("targetRefs"), bp.Spec.TargetRefs, v1alpha1.KindGateway, v1alpha1.KindRoute)
-	if bp.Spec.RateLimit == nil && bp.Spec.ConnectionLimit == nil && bp.Spec.Compression == nil {
-		errs = append(errs, field.Required(p, "at least one of rateLimit, connectionLimit, compression"))
+	if bp.Spec.RateLimit == nil && bp.Spec.ConnectionLimit == nil && bp.Spec.Compression == nil && bp.Spec.SessionPersistence == nil {
+		errs = append(errs, field.Required(p, "at least one of rateLimit, connectionLimit, compression, sessionPersistence"))
+	}
+	if sp := bp.Spec.SessionPersistence; sp != nil {
+		errs = append(errs, validateSessionPersistence(p.Child("sessionPersistence"), sp)...)
 	}
 	if c := bp.Spec.Compression; c != nil {
 		cp := p.Child("compression")

@@ -128,6 +128,49 @@ func validateRetry(p *field.Path, r *v1alpha1.RouteRetry) field.ErrorList {
 	return errs
 }
 
+// validateSessionPersistence refuses what nginx, which keeps no session state, cannot do: a
+// session ends only when the client drops its token, so the one timeout it can keep is a
+// permanent cookie's Max-Age.
+func validateSessionPersistence(p *field.Path, sp *v1alpha1.SessionPersistence) field.ErrorList {
+	var errs field.ErrorList
+	if len(sp.SessionName) > maxSessionName || !matchHeaderName.MatchString(sp.SessionName) {
+		errs = append(errs, field.Invalid(p.Child("sessionName"), fmt.Sprintf("must be letters, digits and '-', at most %d", maxSessionName)))
+	}
+	errs = append(errs, oneOf(p.Child("type"), sp.Type, v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader)...)
+	if sp.IdleTimeout != nil {
+		errs = append(errs, field.Forbidden(p.Child("idleTimeout"), "nginx keeps no session state to measure idleness by; leave idleTimeout out"))
+	}
+	if sp.AbsoluteTimeout != nil {
+		if d, ok := gatewayDuration(*sp.AbsoluteTimeout); !ok || d < time.Second {
+			errs = append(errs, field.Invalid(p.Child("absoluteTimeout"), "must be a duration of at least 1s, such as 1h"))
+		}
+	}
+	if sp.Type == v1alpha1.SessionPersistenceHeader {
+		if sp.CookieConfig != nil {
+			errs = append(errs, field.Forbidden(p.Child("cookieConfig"), "is for type Cookie"))
+		}
+		if sp.AbsoluteTimeout != nil {
+			errs = append(errs, field.Forbidden(p.Child("absoluteTimeout"), "a header session ends only when the client drops it; use type Cookie with lifetimeType Permanent"))
+		}
+		return errs
+	}
+	lifetime := v1alpha1.CookieLifetimeSession
+	if sp.CookieConfig != nil {
+		lifetime = sp.CookieConfig.LifetimeType
+		errs = append(errs, oneOf(p.Child("cookieConfig", "lifetimeType"), lifetime, v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent)...)
+	}
+	switch {
+	case lifetime == v1alpha1.CookieLifetimePermanent && sp.AbsoluteTimeout == nil:
+		errs = append(errs, field.Required(p.Child("absoluteTimeout"), "a Permanent cookie's lifetime"))
+	case lifetime == v1alpha1.CookieLifetimeSession && sp.AbsoluteTimeout != nil:
+		errs = append(errs, field.Forbidden(p.Child("absoluteTimeout"), "nginx keeps no session state to end a Session cookie's session by; set cookieConfig.lifetimeType Permanent, whose cookie expires then"))
+	}
+	return errs
+}
+
+// maxSessionName is the Gateway API's bound on a session's name.
+const maxSessionName = 128
+
 // services are the Route's spec.services: a backendRef naming one takes its port.
 func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.RouteService) field.ErrorList {
 	errs := tooMany(p.Child("matches"), len(rule.Matches), v1alpha1.MaxMatches)
@@ -153,6 +196,9 @@ func validateRule(p *field.Path, rule *v1alpha1.RouteRule, services []v1alpha1.R
 	}
 	if r := rule.Retry; r != nil {
 		errs = append(errs, validateRetry(p.Child("retry"), r)...)
+	}
+	if sp := rule.SessionPersistence; sp != nil {
+		errs = append(errs, validateSessionPersistence(p.Child("sessionPersistence"), sp)...)
 	}
 	errs = append(errs, tooMany(p.Child("filters"), len(rule.Filters), v1alpha1.MaxFilters)...)
 	errs = append(errs, tooMany(p.Child("backendRefs"), len(rule.BackendRefs), v1alpha1.MaxBackendRefs)...)
@@ -563,6 +609,63 @@ func validatePathModifier(p *field.Path, m *v1alpha1.PathModifier, rule *v1alpha
 }
 
 func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+	var errs field.ErrorList
+	if svc.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		errs = append(errs, validateDNSLabel(p.Child("name"), svc.Name)...)
+	}
+	if svc.Mode.Job() {
+		errs = append(errs, field.Forbidden(p.Child("mode"), "a Route's service serves requests; declare a job as a Service"))
+	}
+	if svc.Hook != nil {
+		errs = append(errs, field.Forbidden(p.Child("hook"), "only a job is a hook; declare it as a Service"))
+	}
+	return append(errs, validateServiceSpec(p, &svc.ServiceSpec)...)
+}
+
+// validateServiceSpec checks how a service runs, a Service's or a Route's.
+func validateServiceSpec(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
+	for i, a := range svc.Args {
+		if strings.ContainsRune(a, 0) {
+			errs = append(errs, field.Invalid(p.Child("args").Index(i), "must not contain NUL"))
+		}
+	}
+	errs = append(errs, validateServiceMode(p, svc)...)
+	if svc.Zone != "" {
+		errs = append(errs, validateDNSLabel(p.Child("zone"), svc.Zone)...)
+	}
+	if svc.Port != nil {
+		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
+	}
+	env := map[string]bool{}
+	errs = append(errs, tooMany(p.Child("env"), len(svc.Env), v1alpha1.MaxEnv)...)
+	for i, e := range svc.Env {
+		ep := p.Child("env").Index(i)
+		if !envName.MatchString(e.Name) {
+			errs = append(errs, field.Invalid(ep.Child("name"), "is not a valid environment variable name"))
+		}
+		if env[e.Name] {
+			errs = append(errs, field.Duplicate(ep.Child("name"), ""))
+		}
+		env[e.Name] = true
+		if strings.ContainsRune(e.Value, 0) {
+			errs = append(errs, field.Invalid(ep.Child("value"), "must not contain NUL"))
+		}
+	}
+	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
+	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
+	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
+	errs = append(errs, validateFileMounts(p, svc)...)
+	errs = append(errs, validateDependencies(p, svc)...)
+	errs = append(errs, validateServiceRuntime(p, svc)...)
+	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+}
+
+// validateFileMounts checks the secrets and configs a service mounts.
+func validateFileMounts(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
 	var mountErrs field.ErrorList
 	for _, kind := range []string{"secrets", "configs"} {
 		mounts := svc.Secrets
@@ -597,46 +700,7 @@ func validateRouteService(p *field.Path, svc *v1alpha1.RouteService) field.Error
 			}
 		}
 	}
-	var errs field.ErrorList
-	if svc.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	} else {
-		errs = append(errs, validateDNSLabel(p.Child("name"), svc.Name)...)
-	}
-	errs = append(errs, validateImage(p.Child("image"), svc.Image)...)
-	for i, a := range svc.Args {
-		if strings.ContainsRune(a, 0) {
-			errs = append(errs, field.Invalid(p.Child("args").Index(i), "must not contain NUL"))
-		}
-	}
-	errs = append(errs, validateReplicas(p, svc.Mode, svc.Replicas)...)
-	if svc.Zone != "" {
-		errs = append(errs, validateDNSLabel(p.Child("zone"), svc.Zone)...)
-	}
-	if svc.Port != nil {
-		errs = append(errs, validatePort(p.Child("port"), *svc.Port)...)
-	}
-	env := map[string]bool{}
-	errs = append(errs, tooMany(p.Child("env"), len(svc.Env), v1alpha1.MaxEnv)...)
-	for i, e := range svc.Env {
-		ep := p.Child("env").Index(i)
-		if !envName.MatchString(e.Name) {
-			errs = append(errs, field.Invalid(ep.Child("name"), "is not a valid environment variable name"))
-		}
-		if env[e.Name] {
-			errs = append(errs, field.Duplicate(ep.Child("name"), ""))
-		}
-		env[e.Name] = true
-		if strings.ContainsRune(e.Value, 0) {
-			errs = append(errs, field.Invalid(ep.Child("value"), "must not contain NUL"))
-		}
-	}
-	errs = append(errs, oneOf(p.Child("endpointMode"), svc.EndpointMode, v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR)...)
-	errs = append(errs, validateUpdatePolicy(p.Child("updatePolicy"), svc.UpdatePolicy)...)
-	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), svc.RestartPolicy)...)
-	errs = append(errs, mountErrs...)
-	errs = append(errs, validateServiceRuntime(p, svc)...)
-	return append(errs, validateResources(p.Child("resources"), svc.Resources)...)
+	return mountErrs
 }
 
 var (
@@ -650,9 +714,9 @@ var (
 	signalName = regexp.MustCompile(`^((SIG)?[A-Z][A-Z0-9+-]*|[0-9]{1,2})$`)
 )
 
-// validateServiceRuntime checks how a Route's service runs: command, hostname, mounts, health
+// validateServiceRuntime checks how a service runs: command, hostname, mounts, health
 // check, placement, networks and stopping.
-func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.ErrorList {
+func validateServiceRuntime(p *field.Path, svc *v1alpha1.ServiceSpec) field.ErrorList {
 	var errs field.ErrorList
 	for i, a := range svc.Command {
 		if strings.ContainsRune(a, 0) {
@@ -738,7 +802,7 @@ func validateServiceRuntime(p *field.Path, svc *v1alpha1.RouteService) field.Err
 		if m := pl.MaxReplicasPerNode; m != nil && *m < 0 {
 			errs = append(errs, field.Invalid(pp.Child("maxReplicasPerNode"), "must be 0 (no bound) or more"))
 		}
-		if pl.MaxReplicasPerNode != nil && *pl.MaxReplicasPerNode > 0 && svc.Mode == v1alpha1.ServiceModeGlobal {
+		if pl.MaxReplicasPerNode != nil && *pl.MaxReplicasPerNode > 0 && (svc.Mode == v1alpha1.ServiceModeGlobal || svc.Mode == v1alpha1.ServiceModeGlobalJob) {
 			errs = append(errs, field.Forbidden(pp.Child("maxReplicasPerNode"), "a global service runs one task per node already"))
 		}
 	}

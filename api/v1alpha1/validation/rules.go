@@ -77,6 +77,7 @@ func SchemaPatterns() map[string]string {
 		"dnsLabel":     dns1123Label.String(),
 		"hostname":     gatewayHostname.String(),
 		"headerName":   headerToken.String(),
+		"sessionName":  matchHeaderName.String(),
 		"envName":      envName.String(),
 		"networkName":  networkName.String(),
 		"interface":    ifaceName.String(),

@@ -48,6 +48,8 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			e = s.checkGateway(o, claims)
 		case *v1alpha1.Route:
 			e = s.checkRoute(o, claims)
+		case *v1alpha1.Service:
+			e = s.checkService(o, claims)
 		case *v1alpha1.VirtualIP:
 			e = s.checkVirtualIP(o, claims)
 		case v1alpha1.Policy:
@@ -55,6 +57,7 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 		}
 		errs = append(errs, withObject(e, o)...)
 	}
+	errs = append(errs, checkDependencies(unique)...)
 	return append(errs, checkProxyProtocol(unique)...)
 }
 
@@ -123,6 +126,14 @@ func (s set) checkZone(z *v1alpha1.Zone, claims claimSet) field.ErrorList {
 			errs = append(errs, field.Invalid(field.NewPath("spec", "nodes").Index(i),
 				fmt.Sprintf("is already in %s; a node carries one zone label", originOf(first))))
 		}
+	}
+	return errs
+}
+
+func (s set) checkService(svc *v1alpha1.Service, claims claimSet) field.ErrorList {
+	errs := s.checkZoneRef(field.NewPath("spec", "zone"), svc.Spec.Zone)
+	if first := claims.claim("service/"+svc.Metadata.QualifiedName(), svc); first != nil {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "names the same swarm service as "+originOf(first)))
 	}
 	return errs
 }

@@ -32,14 +32,20 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 	errs := validateMeta(o.GetObjectMeta())
 	switch o := o.(type) {
 	case *v1alpha1.Gateway:
-		// A Gateway's service is named "<namespace>_<name>"; the names of other kinds become no
-		// swarm name of that length (a Route's services are checked by their own names).
+		// A Gateway's service is named "<namespace>_<name>", as a Service's is; the names of other
+		// kinds become no swarm name of that length (a Route's services are checked by their own
+		// names).
 		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 		}
 		errs = append(errs, validateGateway(o)...)
 	case *v1alpha1.Route:
 		errs = append(errs, validateRoute(o)...)
+	case *v1alpha1.Service:
+		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
+			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
+		}
+		errs = append(errs, validateService(o)...)
 	case *v1alpha1.VirtualIP:
 		errs = append(errs, validateVirtualIP(o)...)
 	case *v1alpha1.Zone:
@@ -152,7 +158,7 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 		}
 	}
 	np := p.Child("network")
-	if len(s.Network.Name) > v1alpha1.MaxNetworkNameLength || !networkName.MatchString(s.Network.Name) {
+	if !NetworkName(s.Network.Name) {
 		errs = append(errs, field.Invalid(np.Child("name"), "is not a valid network name"))
 	}
 	errs = append(errs, oneOf(np.Child("isolation"), s.Network.Isolation, v1alpha1.IsolationShared, v1alpha1.IsolationPerRoute)...)
@@ -161,14 +167,11 @@ func validateGateway(g *v1alpha1.Gateway) field.ErrorList {
 	errs = append(errs, validateRestartPolicy(p.Child("restartPolicy"), s.RestartPolicy)...)
 	if a := s.Agent; a != nil {
 		ap := p.Child("agent")
-		if u, err := url.Parse(a.OperatorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			errs = append(errs, field.Invalid(ap.Child("operatorURL"), `is not an http or https URL without credentials (e.g. "http://10.0.0.1:9090")`))
-		} else if len(a.OperatorURL) > maxOperatorURL || !operatorHost(u.Hostname()) || !portString(u.Port()) {
-			// Its host and port become a token of nginx's config (HTTP-01 challenges go there).
-			errs = append(errs, field.Invalid(ap.Child("operatorURL"), fmt.Sprintf(
-				"must name a host (a DNS name or an IP address) and, if any, a port from 1 to 65535, in at most %d characters", maxOperatorURL)))
+		// Both unset: an operator on the swarm gives its own (desired.AgentDefaults).
+		if why := OperatorURL(a.OperatorURL); a.OperatorURL != "" && why != "" {
+			errs = append(errs, field.Invalid(ap.Child("operatorURL"), why))
 		}
-		if len(a.TokenSecret) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(a.TokenSecret) {
+		if a.TokenSecret != "" && (len(a.TokenSecret) > v1alpha1.MaxSecretNameLength || !secretName.MatchString(a.TokenSecret)) {
 			errs = append(errs, field.Invalid(ap.Child("tokenSecret"), "is not a swarm secret name"))
 		}
 		switch {
@@ -431,6 +434,25 @@ func validateReferenceGrant(g *v1alpha1.ReferenceGrant) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// NetworkName reports whether name is a valid swarm network name.
+func NetworkName(name string) bool {
+	return len(name) <= v1alpha1.MaxNetworkNameLength && networkName.MatchString(name)
+}
+
+// OperatorURL says what is wrong with a gateway agent's operator URL, "" if nothing: the
+// operatorURL of a manifest, or the default an operator on the swarm gives (run --agent-url).
+func OperatorURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return `is not an http or https URL without credentials (e.g. "http://10.0.0.1:9090")`
+	}
+	if len(s) > maxOperatorURL || !operatorHost(u.Hostname()) || !portString(u.Port()) {
+		// Its host and port become a token of nginx's config (HTTP-01 challenges go there).
+		return fmt.Sprintf("must name a host (a DNS name or an IP address) and, if any, a port from 1 to 65535, in at most %d characters", maxOperatorURL)
+	}
+	return ""
 }
 
 // maxOperatorURL bounds a gateway agent's operatorURL: a flag of every agent, and its host a token

@@ -55,7 +55,7 @@ func baseRoute() *v1alpha1.Route {
 			Matches:     []v1alpha1.RouteMatch{{Path: &v1alpha1.PathMatch{Type: v1alpha1.PathMatchPathPrefix, Value: "/api"}}},
 			BackendRefs: []v1alpha1.BackendRef{{Name: "app"}},
 		}},
-		Services: []v1alpha1.RouteService{{Name: "app", Image: "bretfisher/httpenv", Port: ptr(v1alpha1.PortNumber(8888)), Zone: "dmz"}},
+		Services: []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "bretfisher/httpenv", Port: ptr(v1alpha1.PortNumber(8888)), Zone: "dmz"}}},
 	}}
 }
 
@@ -202,6 +202,10 @@ func TestValidateGateway(t *testing.T) {
 		}, []string{"spec.agent.operatorURL: must name a host"}},
 		{"an operatorURL with an IPv6 address", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
 			g.Spec.Agent = &v1alpha1.GatewayAgent{OperatorURL: "http://[fd00::1]:9090/", TokenSecret: "agent-token"}
+			return nil
+		}, nil},
+		{"agent: {}, which an operator on the swarm completes", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
+			g.Spec.Agent = &v1alpha1.GatewayAgent{}
 			return nil
 		}, nil},
 		{"listeners on one port that conflict", func(g *v1alpha1.Gateway, _ *v1alpha1.Route, _ *v1alpha1.VirtualIP, _ *v1alpha1.Zone) []v1alpha1.Object {
@@ -383,6 +387,20 @@ func TestValidateRoute(t *testing.T) {
 			r.Spec.Rules[1].Retry = &v1alpha1.RouteRetry{Codes: []int32{501, 302}, Attempts: ptr(int32(11)), Backoff: &d}
 		}, []string{"spec.rules[1].retry.codes[0]: is not one nginx can retry on", "spec.rules[1].retry.codes[1]: must be 400 to 599",
 			"spec.rules[1].retry.attempts: must be 0 to 10", "spec.rules[1].retry.backoff: is forbidden: nginx retries at once"}},
+		{"session persistence", func(r *v1alpha1.Route) {
+			d := func(s string) *v1alpha1.Duration { v := v1alpha1.Duration(s); return &v }
+			permanent := &v1alpha1.CookieConfig{LifetimeType: v1alpha1.CookieLifetimePermanent}
+			r.Spec.Rules = append(r.Spec.Rules, r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0], r.Spec.Rules[0])
+			r.Spec.Rules[0].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("1h"), CookieConfig: permanent}
+			r.Spec.Rules[1].SessionPersistence = &v1alpha1.SessionPersistence{Type: v1alpha1.SessionPersistenceHeader, SessionName: "X-Shop-Session"}
+			r.Spec.Rules[2].SessionPersistence = &v1alpha1.SessionPersistence{Type: v1alpha1.SessionPersistenceHeader, CookieConfig: permanent}
+			r.Spec.Rules[3].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("1h")}
+			r.Spec.Rules[4].SessionPersistence = &v1alpha1.SessionPersistence{AbsoluteTimeout: d("500ms"), CookieConfig: permanent}
+			r.Spec.Rules[5].SessionPersistence = &v1alpha1.SessionPersistence{SessionName: strings.Repeat("s", 129), Type: "Query"}
+		}, []string{"spec.rules[2].sessionPersistence.cookieConfig: is forbidden: is for type Cookie",
+			"spec.rules[3].sessionPersistence.absoluteTimeout: is forbidden: nginx keeps no session state",
+			"spec.rules[4].sessionPersistence.absoluteTimeout: must be a duration of at least 1s",
+			"spec.rules[5].sessionPersistence.sessionName: must be letters", "spec.rules[5].sessionPersistence.type: "}},
 		{"backend of another kind: no port needed, reported at apply, not refused", func(r *v1alpha1.Route) {
 			group, kind := "storage.example.com", "Bucket"
 			r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, v1alpha1.BackendRef{Group: &group, Kind: &kind, Name: "assets"})
@@ -478,7 +496,7 @@ func TestValidateRoute(t *testing.T) {
 		{"service problems", func(r *v1alpha1.Route) {
 			r.Spec.Services[0].Env = []v1alpha1.EnvVar{{Name: "1BAD", Value: "x"}}
 			r.Spec.Services[0].EndpointMode = "rr"
-			r.Spec.Services = append(r.Spec.Services, v1alpha1.RouteService{Name: "app", Image: "x"})
+			r.Spec.Services = append(r.Spec.Services, v1alpha1.RouteService{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "x"}})
 		}, []string{`spec.services[0].env[0].name: is not a valid environment variable name`, `spec.services[0].endpointMode: is not supported`, `spec.services[1].name: is duplicated`}},
 		{"missing gateway", func(r *v1alpha1.Route) { r.Spec.ParentRefs[0].Name = "other" },
 			[]string{`spec.parentRefs[0].name: names no Gateway`}},
@@ -523,12 +541,12 @@ func TestValidateRouteConflicts(t *testing.T) {
 		{"other hostname", func(r2 *v1alpha1.Route) { r2.Spec.Hostnames[0] = "web.example.com" }, nil},
 		{"same service name", func(r2 *v1alpha1.Route) {
 			r2.Spec.Hostnames[0] = "web.example.com"
-			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "nginx"}}}
 		}, []string{`spec.services[0].name: is already a swarm service declared by Route app (test.yaml doc 2)`}},
 		{"same service name in another namespace", func(r2 *v1alpha1.Route) {
 			r2.Metadata.Namespace = "shop"
 			r2.Spec.Hostnames[0] = "web.example.com"
-			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", Image: "nginx"}}
+			r2.Spec.Services = []v1alpha1.RouteService{{Name: "app", ServiceSpec: v1alpha1.ServiceSpec{Image: "nginx"}}}
 		}, nil},
 	}
 	for _, tt := range tests {

@@ -63,6 +63,7 @@ func run(m *testing.M) int {
 	binary = filepath.Join(dir, "swarmgate")
 	build := exec.Command("go", "build", "-o", binary, "./cmd/swarmgate")
 	build.Dir, build.Stdout, build.Stderr = repoRoot, os.Stdout, os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as in swarmgate's image: TestOperatorOnSwarmHitless builds it
 	if err := build.Run(); err != nil {
 		return fail(fmt.Errorf("building swarmgate: %w", err))
 	}

@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/swarmgate/swarmgate/reconciler/operator/dashboard"
+	"github.com/swarmgate/swarmgate/reconciler/operator/dashboard/dashboardtest"
 )
 
 // receiver collects the alerts webhooks POST, with the time each arrived.
@@ -586,9 +589,35 @@ func TestRunDrift(t *testing.T) {
 		if n := replicas(t, "drift-r1"); n != 2 {
 			t.Errorf("replicas %d, want the drifted 2", n)
 		}
+		checkOperatorViews(t, op)
 		op.stop(t)
 	})
 	mustSucceed(t, "delete", "-f", dir, "--instance", instance)
+}
+
+// checkOperatorViews looks at the drifted instance through the operator: its dashboard in a real
+// browser (the objects, the drift and its alert, the node), explain --server (the Route the
+// operator applied answers), and get --server (with the traffic columns).
+func checkOperatorViews(t *testing.T, op *operator) {
+	t.Helper()
+	server := "http://" + op.listen
+	// Past one refresh: the page's script has fetched it anew, and its errors would show.
+	page := dashboardtest.NewBrowser(t).Visit(server+"/ui/", nil, 1280, 900, "#paths", dashboard.Refresh+time.Second,
+		filepath.Join(dashboardtest.Artifacts(t), "drift.png"))
+	if len(page.Errors) > 0 {
+		t.Errorf("the dashboard's console says:\n%s", strings.Join(page.Errors, "\n"))
+	}
+	for _, want := range []string{"gateway run-gw", "drift-r1.run.test", "OutOfSync", "service/drift-r1 differs from the manifests", "leader", "no traffic data"} {
+		if !strings.Contains(page.Text, want) {
+			t.Errorf("the dashboard does not show %q:\n%s", want, page.Text)
+		}
+	}
+	if out := mustSucceed(t, "explain", "--server", server, "--host", "drift-r1.run.test", "--path", "/").stdout; !strings.Contains(out, "Answered by Route drift-r1, rule 0") {
+		t.Errorf("explain --server:\n%s", out)
+	}
+	if out := mustSucceed(t, "get", "--server", server).stdout; !strings.Contains(out, "REQ/S") || !strings.Contains(out, "drift-r1") {
+		t.Errorf("get --server:\n%s", out)
+	}
 }
 
 // TestRunCommitToServed measures, with real tasks, the time from a commit (pulled by webhook) to

@@ -20,9 +20,19 @@ import (
 // narrower rule must never become a wider one.
 
 // notRouted says why a service gets no Route; it is a note, not a failure of the import.
-type notRouted struct{ reason string }
+// nothingRoutes says no label or flag routes it (a worker, traefik.enable=false): a Service runs
+// it instead.
+type notRouted struct {
+	reason        string
+	nothingRoutes bool
+}
 
 func (e *notRouted) Error() string { return e.reason }
+
+// unroutedService says a service is one nothing routes.
+func unroutedService(format string, args ...any) error {
+	return &notRouted{reason: fmt.Sprintf(format, args...), nothingRoutes: true}
+}
 
 func skip(format string, args ...any) error {
 	return &notRouted{reason: fmt.Sprintf(format, args...)}
@@ -68,7 +78,7 @@ func proxyLabel(k string) bool {
 
 // routing reads what a service's labels route. A service without proxy labels is routed by its
 // name (the blog's nginx virtual hosts) only when it publishes a port or joins the Gateway's
-// network; any other is a worker, which gets no Route.
+// network; any other is a worker, which a Service runs.
 func (c *converter) routing(project *types.Project, svc types.ServiceConfig, network string) (*routeSet, error) {
 	ls := labels(svc)
 	var traefik, caddy bool
@@ -88,7 +98,7 @@ func (c *converter) routing(project *types.Project, svc types.ServiceConfig, net
 		rs, err = c.caddy(svc.Name, ls)
 	default:
 		if len(svc.Ports) == 0 && !joins(project, svc, network) {
-			return nil, skip("no Traefik or caddy label, no published port, not on the Gateway's network %s: a worker, left out (swarmgate has no kind for a service without a route yet)", network)
+			return nil, unroutedService("no Traefik or caddy label, no published port, not on the Gateway's network %s: a worker", network)
 		}
 		c.note("service %s: no Traefik or caddy label; routed as host %s (its name, as nginx virtual hosts by service name do): delete its Route if the proxy did not route it", svc.Name, svc.Name)
 		rs = &routeSet{groups: []routeGroup{{hostnames: []v1alpha1.Hostname{v1alpha1.Hostname(svc.Name)},
@@ -151,7 +161,7 @@ type traefikRouter map[string]string
 // traefik reads a service's Traefik labels.
 func (c *converter) traefik(service string, ls map[string]string) (*routeSet, error) {
 	if strings.EqualFold(ls["traefik.enable"], "false") {
-		return nil, skip("traefik.enable=false")
+		return nil, unroutedService("traefik.enable=false")
 	}
 	routers := map[string]traefikRouter{}
 	ports := map[int32]bool{}

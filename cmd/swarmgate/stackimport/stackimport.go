@@ -1,6 +1,7 @@
 // Package stackimport turns docker stack files (the compose specification, read with
 // compose-go: variable interpolation, extension fields and all) into swarmgate manifests: a
-// Gateway, and a Route for each service, which runs the service and routes its hostnames to it.
+// Gateway, a Route for each routed service, which runs the service and routes its hostnames to it,
+// and a Service for each other (a database, a worker, a job).
 // Hostnames and ports come from the labels people already use for Traefik and caddy-docker-proxy,
 // else the service's name (the blog's virtual hosts) and its published or exposed port.
 package stackimport
@@ -140,24 +141,95 @@ func Convert(ctx context.Context, stacks []Stack, o Options) (*Result, error) {
 		return nil, err
 	}
 	c.res.Objects = append(c.res.Objects, gw)
+	specs := map[string]*v1alpha1.ServiceSpec{} // the services converted, by name
 	for _, r := range services {
+		if svc, err := c.unrouted(r, network); err != nil || svc != nil {
+			if err != nil {
+				return nil, fmt.Errorf("service %s: %w", r.service.Name, err)
+			}
+			c.res.Objects = append(c.res.Objects, svc)
+			specs[r.service.Name] = &svc.Spec
+			continue
+		}
 		routes, err := c.routes(r.project, r.service, network)
 		if err == nil {
 			err = checkRoutes(routes)
 		}
 		var skipped *notRouted
-		if errors.As(err, &skipped) {
+		switch {
+		case errors.As(err, &skipped) && skipped.nothingRoutes:
+			svc, err := c.service(r, network)
+			if err != nil {
+				return nil, fmt.Errorf("service %s: %w", r.service.Name, err)
+			}
+			c.note("service %s: %s; a Service runs it, without a Route", r.service.Name, skipped.reason)
+			c.res.Objects = append(c.res.Objects, svc)
+			specs[r.service.Name] = &svc.Spec
+			continue
+		case errors.As(err, &skipped):
 			c.note("service %s: not routed, no Route made: %s", r.service.Name, skipped.reason)
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return nil, fmt.Errorf("service %s: %w", r.service.Name, err)
 		}
 		for _, route := range routes {
 			c.res.Objects = append(c.res.Objects, route)
 		}
+		specs[r.service.Name] = &routes[0].Spec.Services[0].ServiceSpec
 	}
+	c.dependencies(services, specs)
 	return c.res, nil
+}
+
+// unrouted is the Service of a one-shot job (deploy.mode replicated-job or global-job), which
+// nothing routes; nil for any other service.
+func (c *converter) unrouted(r routed, network string) (*v1alpha1.Service, error) {
+	if d := r.service.Deploy; d == nil || d.Mode != "replicated-job" && d.Mode != "global-job" {
+		return nil, nil
+	}
+	return c.service(r, network)
+}
+
+// service is a Service that runs svc: on the Gateway's network, as the stack's services shared
+// theirs, and the external networks it names.
+func (c *converter) service(r routed, network string) (*v1alpha1.Service, error) {
+	spec, meta, err := c.serviceSpec(r.project, r.service, network)
+	if err != nil {
+		return nil, err
+	}
+	spec.Networks = append([]string{network}, spec.Networks...)
+	svc := &v1alpha1.Service{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindService}, Metadata: meta, Spec: spec}
+	if errs := checkObject(svc); errs != "" {
+		return nil, fmt.Errorf("its Service would not validate: %s", errs)
+	}
+	return svc, nil
+}
+
+// dependencies carries the stacks' depends_on over to the services converted: a job that must
+// complete successfully (condition service_completed_successfully) becomes a hook before the
+// services that wait on it; any other dependency, a dependsOn. One on a service not converted
+// is left out, with a note.
+func (c *converter) dependencies(services []routed, specs map[string]*v1alpha1.ServiceSpec) {
+	for _, r := range services {
+		spec := specs[r.service.Name]
+		if spec == nil {
+			continue
+		}
+		for _, dep := range slices.Sorted(maps.Keys(r.service.DependsOn)) {
+			target := specs[dep]
+			switch {
+			case target == nil:
+				c.note("service %s: depends_on %s, which is not converted: left out", r.service.Name, dep)
+			case r.service.DependsOn[dep].Condition == types.ServiceConditionCompletedSuccessfully && target.Mode.Job():
+				if target.Hook == nil {
+					target.Hook = &v1alpha1.Hook{}
+				}
+				target.Hook.Before = append(target.Hook.Before, r.service.Name)
+			default:
+				spec.DependsOn = append(spec.DependsOn, dep)
+			}
+		}
+	}
 }
 
 // notInProjectName is what compose-go refuses in a project (stack) name.
@@ -168,24 +240,31 @@ var notInProjectName = regexp.MustCompile(`[^a-z0-9_-]`)
 // without a Route instead of failing the whole import.
 func checkRoutes(routes []*v1alpha1.Route) error {
 	for _, r := range routes {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		var defaulted v1alpha1.Route
-		if err := json.Unmarshal(b, &defaulted); err != nil {
-			return err
-		}
-		defaulted.Default()
-		if errs := validation.ValidateObject(&defaulted); len(errs) > 0 {
-			problems := make([]string, len(errs))
-			for i, e := range errs {
-				problems[i] = e.Field + ": " + e.Detail
-			}
-			return skip("Route %s would not validate: %s", r.Metadata.Name, strings.Join(problems, "; "))
+		if problems := checkObject(r); problems != "" {
+			return skip("Route %s would not validate: %s", r.Metadata.Name, problems)
 		}
 	}
 	return nil
+}
+
+// checkObject validates an object on its own, as apply will (with defaults), and returns its
+// problems, "" when there are none.
+func checkObject(o v1alpha1.Object) string {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err.Error()
+	}
+	defaulted := v1alpha1.New(o.GetTypeMeta().Kind)
+	if err := json.Unmarshal(b, defaulted); err != nil {
+		return err.Error()
+	}
+	defaulted.Default()
+	errs := validation.ValidateObject(defaulted)
+	problems := make([]string, len(errs))
+	for i, e := range errs {
+		problems[i] = e.Field + ": " + e.Detail
+	}
+	return strings.Join(problems, "; ")
 }
 
 // projectName is a stack name compose-go takes: lowercase letters, digits, '-' and '_'.
@@ -304,11 +383,48 @@ func (c *converter) routes(project *types.Project, svc types.ServiceConfig, netw
 	if err != nil {
 		return nil, err
 	}
-	if svc.Image == "" {
-		return nil, errors.New("has no image (swarm does not build)")
+	spec, meta, err := c.serviceSpec(project, svc, network)
+	if err != nil {
+		return nil, err
 	}
-	run := v1alpha1.RouteService{Name: svc.Name, Image: svc.Image, Command: svc.Entrypoint, Args: svc.Command,
-		Port: ptr(v1alpha1.PortNumber(rs.port)), Hostname: svc.Hostname, StopSignal: svc.StopSignal}
+	run := v1alpha1.RouteService{Name: svc.Name, ServiceSpec: spec}
+	run.Port = ptr(v1alpha1.PortNumber(rs.port))
+	var routes []*v1alpha1.Route
+	for i, g := range rs.groups {
+		route := &v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindRoute}, Metadata: meta,
+			Spec: v1alpha1.RouteSpec{Hostnames: g.hostnames, Rules: g.rules}}
+		if i == 0 {
+			route.Spec.Services = []v1alpha1.RouteService{run}
+		} else {
+			// The first Route runs the service; the others send to it at its port.
+			route.Metadata = v1alpha1.ObjectMeta{Name: svc.Name + "-" + strings.Join(sectionStrings(g.sections), "-"), Labels: meta.Labels}
+			for _, rule := range route.Spec.Rules {
+				for j := range rule.BackendRefs {
+					rule.BackendRefs[j].Port = ptr(v1alpha1.PortNumber(rs.port))
+				}
+			}
+		}
+		route.Spec.ParentRefs = []v1alpha1.ParentRef{{Name: c.opts.Gateway}}
+		if len(g.sections) > 0 {
+			route.Spec.ParentRefs = nil
+			for _, s := range g.sections {
+				route.Spec.ParentRefs = append(route.Spec.ParentRefs, v1alpha1.ParentRef{Name: c.opts.Gateway, SectionName: s})
+			}
+		}
+		routes = append(routes, route)
+	}
+	return routes, nil
+}
+
+// serviceSpec is how svc runs, and the metadata of the object that runs it: its name, and its
+// labels that are not a proxy's.
+func (c *converter) serviceSpec(project *types.Project, svc types.ServiceConfig, network string) (v1alpha1.ServiceSpec, v1alpha1.ObjectMeta, error) {
+	var run v1alpha1.ServiceSpec
+	var meta v1alpha1.ObjectMeta
+	if svc.Image == "" {
+		return run, meta, errors.New("has no image (swarm does not build)")
+	}
+	run = v1alpha1.ServiceSpec{Image: svc.Image, Command: svc.Entrypoint, Args: svc.Command, Hostname: svc.Hostname, StopSignal: svc.StopSignal}
 	for _, name := range slices.Sorted(maps.Keys(svc.Environment)) {
 		if v := svc.Environment[name]; v != nil {
 			run.Env = append(run.Env, v1alpha1.EnvVar{Name: name, Value: *v})
@@ -375,7 +491,7 @@ func (c *converter) routes(project *types.Project, svc types.ServiceConfig, netw
 			c.note("service %s: the stack's own network %s is left out (the service joins its gateway's network %s)", svc.Name, key, network)
 		}
 	}
-	meta := v1alpha1.ObjectMeta{Name: svc.Name}
+	meta = v1alpha1.ObjectMeta{Name: svc.Name}
 	for k, v := range labels(svc) {
 		if proxyLabel(k) || strings.HasPrefix(k, v1alpha1.LabelPrefix) {
 			continue
@@ -386,12 +502,20 @@ func (c *converter) routes(project *types.Project, svc types.ServiceConfig, netw
 		meta.Labels[k] = v
 	}
 	if d := svc.Deploy; d != nil {
-		if d.Mode == "global" {
+		switch d.Mode {
+		case "global":
 			run.Mode = v1alpha1.ServiceModeGlobal
-		} else if d.Replicas != nil {
+		case "global-job":
+			run.Mode = v1alpha1.ServiceModeGlobalJob
+		case "replicated-job":
+			run.Mode = v1alpha1.ServiceModeReplicatedJob
+		}
+		if d.Replicas != nil && run.Mode != v1alpha1.ServiceModeGlobal && run.Mode != v1alpha1.ServiceModeGlobalJob {
 			run.Replicas = ptr(int32(*d.Replicas))
 		}
-		run.UpdatePolicy = updatePolicy(d.UpdateConfig)
+		if !run.Mode.Job() {
+			run.UpdatePolicy = updatePolicy(d.UpdateConfig)
+		}
 		run.RestartPolicy = restartPolicy(d.RestartPolicy)
 		run.Resources = resources(d.Resources)
 		if d.EndpointMode == "dnsrr" {
@@ -408,31 +532,7 @@ func (c *converter) routes(project *types.Project, svc types.ServiceConfig, netw
 			}
 		}
 	}
-	var routes []*v1alpha1.Route
-	for i, g := range rs.groups {
-		route := &v1alpha1.Route{TypeMeta: v1alpha1.TypeMeta{APIVersion: v1alpha1.GroupVersion, Kind: v1alpha1.KindRoute}, Metadata: meta,
-			Spec: v1alpha1.RouteSpec{Hostnames: g.hostnames, Rules: g.rules}}
-		if i == 0 {
-			route.Spec.Services = []v1alpha1.RouteService{run}
-		} else {
-			// The first Route runs the service; the others send to it at its port.
-			route.Metadata = v1alpha1.ObjectMeta{Name: svc.Name + "-" + strings.Join(sectionStrings(g.sections), "-"), Labels: meta.Labels}
-			for _, rule := range route.Spec.Rules {
-				for j := range rule.BackendRefs {
-					rule.BackendRefs[j].Port = ptr(v1alpha1.PortNumber(rs.port))
-				}
-			}
-		}
-		route.Spec.ParentRefs = []v1alpha1.ParentRef{{Name: c.opts.Gateway}}
-		if len(g.sections) > 0 {
-			route.Spec.ParentRefs = nil
-			for _, s := range g.sections {
-				route.Spec.ParentRefs = append(route.Spec.ParentRefs, v1alpha1.ParentRef{Name: c.opts.Gateway, SectionName: s})
-			}
-		}
-		routes = append(routes, route)
-	}
-	return routes, nil
+	return run, meta, nil
 }
 
 func sectionStrings(sections []v1alpha1.SectionName) []string {

@@ -277,7 +277,6 @@ func TestImportNeverRoutesWider(t *testing.T) {
 		{"path variable", rule("Host(`a.test`) && Path(`/u/{id:[0-9]+}`)"), "Path with a {variable}"},
 		{"query without value", rule("Host(`a.test`) && Query(`debug`)"), "a Query with a name only"},
 		{"syntax", rule("Host(`a.test`"), "label traefik.http.routers.w.rule: expected"},
-		{"enable=false", traefikService("traefik.enable=false", "traefik.http.routers.w.rule=Host(`off`)", whoamiPort), "traefik.enable=false"},
 		{"no rule", traefikService("traefik.enable=true", whoamiPort), "no traefik.http.routers.NAME.rule label"},
 		{"unknown middleware", traefikService("traefik.http.routers.w.rule=Host(`a.test`)", "traefik.http.routers.w.middlewares=auth",
 			"traefik.http.middlewares.auth.basicauth.users=u:h", whoamiPort), "router w: middleware auth (basicauth) has no swarmgate filter"},
@@ -293,7 +292,6 @@ func TestImportNeverRoutesWider(t *testing.T) {
 			"label caddy.basicauth.u: a caddy directive"},
 		{"caddy without host", "services:\n  whoami:\n    image: traefik/whoami\n    deploy:\n      labels:\n        caddy: ':80'\n        caddy.reverse_proxy: '{{upstreams 80}}'\n",
 			"label caddy: a site address without a host"},
-		{"worker", "services:\n  whoami:\n    image: traefik/whoami\n", "no Traefik or caddy label, no published port"},
 		{"a host apply refuses", rule("Host(`a.test:8080`)"), "Route whoami would not validate: "},
 		{"a method nginx does not know", rule("Host(`a.test`) && Method(`BREW`)"), "Route whoami would not validate: "},
 	} {
@@ -402,5 +400,93 @@ func TestImportBounds(t *testing.T) {
 				t.Fatal("the import still reads")
 			}
 		})
+	}
+}
+
+// TestImportUnroutedServices: a stack's services that no label or flag routes (a database, a
+// worker, one traefik.enable=false turns off) become Services on the Gateway's network, as they
+// shared the stack's; a job becomes a job Service, a hook before the services that wait for it to
+// complete (depends_on condition service_completed_successfully); other depends_on become
+// dependsOn.
+func TestImportUnroutedServices(t *testing.T) {
+	stack := `services:
+  web:
+    image: shop/web:2
+    ports: ["8080:3000"]
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  migrate:
+    image: shop/web:2
+    command: [migrate]
+    depends_on: [db]
+    deploy:
+      mode: replicated-job
+      restart_policy: {condition: on-failure, max_attempts: 2}
+  db:
+    image: postgres:16
+    volumes: [pgdata:/var/lib/postgresql/data]
+    healthcheck: {test: [CMD-SHELL, pg_isready]}
+  worker:
+    image: shop/web:2
+    command: [worker]
+    depends_on: [db, migrate]
+  off:
+    image: shop/web:2
+    deploy:
+      labels: [traefik.enable=false]
+volumes:
+  pgdata: {}
+`
+	res, err := Convert(context.Background(), []Stack{{Name: "shop", File: "shop.yaml", Content: []byte(stack)}}, Options{Gateway: "gw", Env: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := res.YAML("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := manifest.Decode("import.yaml", out)
+	for _, o := range objs {
+		o.Default()
+	}
+	if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
+		t.Fatalf("the import does not validate: %v\n%s", errs, out)
+	}
+	kinds := map[string]v1alpha1.Kind{}
+	services := map[string]*v1alpha1.ServiceSpec{}
+	for _, o := range res.Objects {
+		kinds[o.GetObjectMeta().Name] = o.GetTypeMeta().Kind
+		switch o := o.(type) {
+		case *v1alpha1.Service:
+			services[o.Metadata.Name] = &o.Spec
+		case *v1alpha1.Route:
+			services[o.Metadata.Name] = &o.Spec.Services[0].ServiceSpec
+		}
+	}
+	want := map[string]v1alpha1.Kind{"gw": v1alpha1.KindGateway, "web": v1alpha1.KindRoute, "migrate": v1alpha1.KindService,
+		"db": v1alpha1.KindService, "worker": v1alpha1.KindService, "off": v1alpha1.KindService}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("objects %v, want %v\n%s", kinds, want, out)
+	}
+	db, migrate, worker, web := services["db"], services["migrate"], services["worker"], services["web"]
+	checks := map[string]bool{
+		"db on the gateway's network, its volume, its health check": slices.Equal(db.Networks, []string{"nginx_default"}) &&
+			db.Mounts[0].Source == "shop_pgdata" && db.Healthcheck != nil,
+		"the migration a job, a hook before web": migrate.Mode == v1alpha1.ServiceModeReplicatedJob && migrate.UpdatePolicy == nil &&
+			migrate.Hook != nil && slices.Equal(migrate.Hook.Before, []string{"web"}) && slices.Equal(migrate.DependsOn, []string{"db"}),
+		"the worker after db and the migration started (depends_on's default)": slices.Equal(worker.DependsOn, []string{"db", "migrate"}),
+		"web after db, not the migration (its hook)":                           slices.Equal(web.DependsOn, []string{"db"}),
+	}
+	for name, ok := range checks {
+		if !ok {
+			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+	for _, note := range []string{"service off: traefik.enable=false; a Service runs it, without a Route",
+		"service db: no Traefik or caddy label, no published port, not on the Gateway's network nginx_default: a worker; a Service runs it, without a Route"} {
+		if !slices.Contains(res.Notes, note) {
+			t.Errorf("no note %q in %q", note, res.Notes)
+		}
 	}
 }

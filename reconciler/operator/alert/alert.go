@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -106,7 +107,14 @@ type Dispatcher struct {
 	// Dropped, if set, is called when a full queue drops an event.
 	Dropped func(url string)
 	wg      sync.WaitGroup
+
+	mu sync.Mutex
+	// recent are the last RecentSize events, oldest first, for the dashboard.
+	recent []Event
 }
+
+// RecentSize bounds the events Recent keeps.
+const RecentSize = 50
 
 // QueueSize bounds the events waiting for one webhook.
 const QueueSize = 256
@@ -145,6 +153,12 @@ func (d *Dispatcher) Send(e Event) {
 		attrs = append(attrs, "revision", e.Revision)
 	}
 	d.log.Warn(e.Message, attrs...)
+	d.mu.Lock()
+	d.recent = append(d.recent, e)
+	if len(d.recent) > RecentSize {
+		d.recent = slices.Delete(d.recent, 0, len(d.recent)-RecentSize)
+	}
+	d.mu.Unlock()
 	for _, w := range d.webhooks {
 		select {
 		case w.queue <- e:
@@ -155,6 +169,15 @@ func (d *Dispatcher) Send(e Event) {
 			}
 		}
 	}
+}
+
+// Recent returns the last events sent (at most RecentSize), newest first.
+func (d *Dispatcher) Recent() []Event {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := slices.Clone(d.recent)
+	slices.Reverse(out)
+	return out
 }
 
 // Close stops accepting events and waits for the queues to drain (each delivery has bounded retries).

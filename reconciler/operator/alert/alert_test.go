@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -62,5 +63,17 @@ func TestDeadWebhookNeverBlocks(t *testing.T) {
 	}
 	if dropped < 9 {
 		t.Errorf("%d events dropped, want at least 9 with a full queue", dropped)
+	}
+}
+
+func TestRecentKeepsTheLastEventsNewestFirst(t *testing.T) {
+	d := NewDispatcher(slog.New(slog.DiscardHandler), nil, FormatJSON)
+	defer d.Close()
+	for i := range RecentSize + 3 {
+		d.Send(Event{Reason: ReasonDrift, Message: strconv.Itoa(i)})
+	}
+	got := d.Recent()
+	if len(got) != RecentSize || got[0].Message != strconv.Itoa(RecentSize+2) || got[RecentSize-1].Message != "3" {
+		t.Errorf("recent: %d events, first %q, last %q", len(got), got[0].Message, got[len(got)-1].Message)
 	}
 }

@@ -49,7 +49,14 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	if respMod != nil {
 		responseHeaders(respMod, line)
 	}
-	if respMod != nil || slices.ContainsFunc(c.rule.Filters, func(f v1alpha1.RouteFilter) bool { return f.CORS != nil }) {
+	var session sessionKey // a redirect goes to no backend
+	if redirect == nil {
+		session = r.session(c)
+	}
+	if session.issue != "" {
+		line("add_header ", quote(session.header), " ", quote(variable(session.issue)), " always;")
+	}
+	if respMod != nil || slices.ContainsFunc(c.rule.Filters, func(f v1alpha1.RouteFilter) bool { return f.CORS != nil }) || session.issue != "" {
 		b.WriteString(requestIDHeaders(indent))
 	}
 	for _, m := range r.mirrors(c) {
@@ -65,7 +72,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("return ", strconv.Itoa(int(*redirect.StatusCode)), " ", quote(redirectTarget(c, redirect, newPath)), ";")
 		return
 	}
-	upstream, choice, targets, ok := r.upstream(c)
+	upstream, choice, targets, ok := r.upstream(c, session.key)
 	if !ok {
 		// No backend, or every weight is 0, or the one backend is of a kind swarmgate does not
 		// know: the Gateway API answers 500.
@@ -204,8 +211,9 @@ type target struct {
 // upstream returns the host:port proxy_pass connects to, or for several weighted backends the
 // variable that picks one (its address, "" for one answering 500); choice, when the backends have
 // filters of their own, is the variable holding the index of the one picked. It returns false
-// when no backend gets requests, or the only one answers 500.
-func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []target, ok bool) {
+// when no backend gets requests, or the only one answers 500. session, when set, is the variable
+// holding the request's session token, which picks the backend and its task.
+func (r *renderer) upstream(c *candidate, session string) (upstream, choice string, targets []target, ok bool) {
 	var total int64
 	for _, ref := range c.rule.BackendRefs {
 		t := target{}
@@ -214,7 +222,7 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 			continue
 		case invalidBackend(ref) || !v1alpha1.Permits(r.opts.Grants, c.route, ref) || r.opts.missing(c.route.BackendServiceName(ref)):
 		case ref.Port != nil && r.pooled():
-			t.addr = r.pool(c.route.BackendServiceName(ref), int32(*ref.Port), retryTries(c.rule.Retry))
+			t.addr = r.pool(c.route.BackendServiceName(ref), int32(*ref.Port), retryTries(c.rule.Retry), session)
 		case ref.Port != nil:
 			host, port := r.opts.Backend(c.route.BackendServiceName(ref), int32(*ref.Port))
 			t.addr = host + ":" + strconv.Itoa(int(port))
@@ -261,7 +269,11 @@ func (r *renderer) upstream(c *candidate) (upstream, choice string, targets []ta
 		}
 		fmt.Fprintf(&lines, "    %d.%02d%% %s;\n", hundredths/100, hundredths%100, quote(value(i)))
 	}
-	split := r.addBlock(`split_clients "${request_id}"`, lines.String())
+	by := "request_id"
+	if session != "" {
+		by = session
+	}
+	split := r.addBlock("split_clients "+quote(variable(by)), lines.String())
 	if !filtered {
 		return "$" + split, "", targets, true
 	}

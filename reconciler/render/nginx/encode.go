@@ -71,3 +71,10 @@ func regexLiteral(s string) string {
 func headerVar(name string) string {
 	return "http_" + strings.ReplaceAll(strings.ToLower(name), "-", "_")
 }
+
+// mapKey writes s as the source value of a map entry: one token, led by a backslash, which the
+// map module drops, so that no value reads as one of its special parameters ("default",
+// "include", "hostnames", "volatile") or as a regular expression ("~").
+func mapKey(s string) string {
+	return quote(`\` + s)
+}

@@ -26,6 +26,7 @@ type Request struct {
 
 // Explanation says how the gateway's nginx answers a request, and why.
 type Explanation struct {
+	Gateway  string               `json:"gateway"`
 	Port     v1alpha1.PortNumber  `json:"port"`
 	Listener v1alpha1.SectionName `json:"listener,omitempty"` // the listener that owns the host, when one does
 	// Server is the server_name that took the request: a hostname, or "_" for the port's
@@ -67,6 +68,36 @@ type Backend struct {
 	Refused string `json:"refused,omitempty"`
 }
 
+// ExplainIn explains req at a gateway of a set of objects: the named Gateway, or the only one,
+// with the set's Routes and ReferenceGrants.
+func ExplainIn(objs []v1alpha1.Object, gateway string, req Request) (*Explanation, error) {
+	var (
+		gateways []*v1alpha1.Gateway
+		routes   []*v1alpha1.Route
+		names    []string
+	)
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *v1alpha1.Gateway:
+			names = append(names, o.Metadata.Name)
+			if gateway == "" || o.Metadata.Name == gateway {
+				gateways = append(gateways, o)
+			}
+		case *v1alpha1.Route:
+			routes = append(routes, o)
+		}
+	}
+	switch {
+	case len(gateways) == 1:
+		return Explain(gateways[0], routes, req, Options{Grants: v1alpha1.GrantsOf(objs)})
+	case len(names) == 0:
+		return nil, fmt.Errorf("there is no Gateway")
+	case gateway != "":
+		return nil, fmt.Errorf("--gateway %s: no such Gateway; there are: %s", gateway, strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("there are several Gateways (%s): name one with --gateway", strings.Join(names, ", "))
+}
+
 // Explain follows req through the config Render writes for gw and routes: which server and
 // location nginx picks, which candidates it tries in which order, and which serves the request.
 // It uses the renderer's own server and precedence code, so the two cannot disagree on what a
@@ -87,7 +118,7 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request, opts O
 	r.acme = acmeSolver(gw)
 	servers, fallbacks := r.servers(gw, routes)
 	host := normalizeHost(req.Host)
-	ex := &Explanation{Port: port, Server: "_"}
+	ex := &Explanation{Gateway: gw.Metadata.Name, Port: port, Server: "_"}
 
 	s := pickServer(servers, port, host)
 	if s == nil {

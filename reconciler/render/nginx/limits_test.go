@@ -74,6 +74,9 @@ func TestLimitsNginxTakes(t *testing.T) {
 		{"every header a rule and its 6 backends may change", route("many", "a.example", manyHeaders(6))},
 		{"a 253-character hostname", route("long", longHost, "    - backendRefs: [{name: s, port: 80}]\n")},
 		{"900 hostnames", manyHosts(900)},
+		{"10,000 hostnames sharing a server, the longest and wildcards among them", manyHosts(9998) +
+			route("longest", longHost+", '*."+longHost[2:]+"'", "    - backendRefs: [{name: s, port: 80}]\n") +
+			route("wild", "'*.example.com', '*.host-1.example.com'", "    - backendRefs: [{name: w, port: 80}]\n")},
 		{"a 256-character header name set on requests", route("hdr", "a.example", "    - backendRefs: [{name: s, port: 80}]\n      filters:\n        - type: RequestHeaderModifier\n          requestHeaderModifier: {set: [{name: "+longHeader+", value: v}], add: [{name: "+longHeader[:250]+"-2, value: v}]}\n")},
 		{"a 256-character header name matched", route("match", "a.example", "    - backendRefs: [{name: s, port: 80}]\n      matches: [{headers: [{name: "+longHeader+", value: v}]}]\n")},
 		{"1,000 header conditions", route("conds", "a.example", manyConditions(64)) + strings.ReplaceAll(route("conds2", "b.example", manyConditions(64)), "X-C", "X-D")},

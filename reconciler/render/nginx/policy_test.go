@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,5 +344,105 @@ spec:
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
 			}
 		})
+	}
+}
+
+// TestServeRateLimitAcrossTasks: a gateway of two tasks, each the real nginx on the config
+// rendered for two, holds a client spread evenly over them to the whole gateway's declared rate
+// (100 requests a second, burst 20), within 10%: what swarm's load balancing over a gateway's
+// replicas does, and what Traefik without Redis does not (twice the limit).
+func TestServeRateLimitAcrossTasks(t *testing.T) {
+	const (
+		rate   = 100 // a second, for the whole gateway
+		burst  = 20
+		period = 2 * time.Second
+	)
+	stubs := stubBackends(t, "svc")
+	var tasks []v1alpha1.PortNumber
+	for range 2 {
+		port := freePort(t)
+		gw, routes, pols := loadPolicies(t, []byte(fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: http, port: %d}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: app}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: svc, port: 80}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: limit}
+spec:
+  targetRefs: [{kind: Gateway, name: gw}]
+  rateLimit: {requests: %d, unit: Second, burst: %d}
+`, port, rate, burst)))
+		conf, err := Render(gw, routes, Options{Policies: pols, Replicas: 2,
+			Backend: func(string, int32) (string, int32) { return "127.0.0.1", stubs["svc"] }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		startNginx(t, conf, port)
+		tasks = append(tasks, port)
+	}
+
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	var (
+		mu                 sync.Mutex
+		sent, ok, refused  int
+		next               int
+		start              = time.Now()
+		deadline           = start.Add(period)
+		wg                 sync.WaitGroup
+		unexpectedStatuses []int
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				mu.Lock()
+				port := tasks[next%len(tasks)] // evenly over the tasks, as swarm spreads connections
+				next++
+				mu.Unlock()
+				resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				sent++
+				switch resp.StatusCode {
+				case http.StatusOK:
+					ok++
+				case http.StatusTooManyRequests:
+					refused++
+				default:
+					unexpectedStatuses = append(unexpectedStatuses, resp.StatusCode)
+				}
+				mu.Unlock()
+				time.Sleep(10 * time.Millisecond) // some 800 requests a second: well past the limit, and a shared machine spared
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	want := rate*elapsed.Seconds() + burst
+	t.Logf("figure: 2 tasks, %d requests in %s: %d served, %d refused; the whole gateway's limit allows %.0f",
+		sent, elapsed.Round(time.Millisecond), ok, refused, want)
+	if len(unexpectedStatuses) > 0 {
+		t.Errorf("statuses other than 200 and 429: %v", unexpectedStatuses[:min(len(unexpectedStatuses), 10)])
+	}
+	if float64(sent) < 2*want {
+		t.Fatalf("sent %d requests, under twice the limit: the client did not test it", sent)
+	}
+	if diff := float64(ok) - want; diff > 0.1*want || diff < -0.1*want {
+		t.Errorf("%d served, want %.0f within 10%%", ok, want)
 	}
 }

@@ -41,13 +41,18 @@ func duration(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(
 // pool returns the name of the upstream block holding the running tasks of service at port.
 // tries is how many tries a rule's retry allows (0: as many as there are tasks): nginx tries each
 // server of a block at most once per request, so each task is listed often enough for every try
-// to have a server, and a backend of one task is retried too.
-func (r *renderer) pool(service string, port int32, tries int) string {
+// to have a server, and a backend of one task is retried too. session, when set, is the variable
+// whose consistent hash picks the task (session persistence).
+func (r *renderer) pool(service string, port int32, tries int, session string) string {
 	_, port = r.opts.Backend(service, port)
 	addrs := r.opts.Tasks[service]
 	var body strings.Builder
 	// Service names are DNS labels (validation): nothing a comment could be ended by.
 	fmt.Fprintf(&body, "    # Service %s, port %d.\n", service, port)
+	if session != "" {
+		// Before keepalive, which nginx requires after the balancing method.
+		body.WriteString("    hash $" + session + " consistent;\n")
+	}
 	if len(addrs) == 0 {
 		// No running task: no server is up, nginx answers 502, which the server's error_page
 		// turns into 503, as for a service nginx cannot resolve.

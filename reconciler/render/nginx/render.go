@@ -320,6 +320,9 @@ type server struct {
 	// fallback marks the default server of a port: requests for hosts no server names, which
 	// Routes without hostnames serve; it also answers the gateway's health check.
 	fallback bool
+	// shared marks a host that forwards every request to one backend: its listener's shared
+	// server serves it (sharedServer).
+	shared bool
 }
 
 type renderer struct {
@@ -383,7 +386,8 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	for _, h := range r.backendHeaders(variable("http_host")) {
 		b.WriteString("proxy_set_header " + quote(h.name) + " " + quote(h.value) + ";\n")
 	}
-	mapHashSize(b, servers)
+	shared := r.shared(servers)
+	mapHashSize(b, servers, shared)
 	fmt.Fprintf(b, "\n# A literal \"$\" in values that expand variables.\ngeo $%s {\n    default \"$\";\n}\n\n", dollarVar)
 	accessLogDefinitions(b, gw)
 	b.WriteString("# Upgrade (websocket) requests keep their Connection header; others send none, so a pooled\n# backend connection stays open for the next request.\nmap $http_upgrade $sg_connection {\n    default upgrade;\n    \"\" \"\";\n}\n")
@@ -396,12 +400,19 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		if b.Len() > r.opts.MaxSize || r.err != nil {
 			return b.Bytes() // Render reports it; rendering more would only cost
 		}
-		r.server(b, s)
+		if !s.shared {
+			r.server(b, s)
+		}
+	}
+	for i := range gw.Spec.Listeners {
+		if l := &gw.Spec.Listeners[i]; len(shared[l]) > 0 {
+			r.sharedServer(b, l, shared[l])
+		}
 	}
 	// nginx binds variables once the whole config is read, so the blocks defining the servers'
 	// condition and split variables can follow them.
 	if len(r.blocks) > 0 {
-		b.WriteString("\n# Conditions and weighted splits used by the servers above.\n")
+		b.WriteString("\n# Conditions, weighted splits and host maps used by the servers above.\n")
 	}
 	for _, block := range r.blocks {
 		b.WriteString("\n")
@@ -821,18 +832,28 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 	}
 }
 
-// mapHashSize writes the bucket size of the maps' hashes when nginx's default, a cache line (32
-// bytes on some machines), may not hold their longest exact key: a condition map's, one "1" per
-// condition of a match. nginx takes it only before the first map.
-func mapHashSize(b *bytes.Buffer, servers []*server) {
-	keyLen := 0
+// mapHashSize writes the sizes of the maps' hashes where nginx's defaults fall short: a bucket
+// of a cache line (32 bytes on some machines) may not hold their longest exact key (a condition
+// map's, one "1" per condition of a match, or a shared server's hostname), and 2048 entries do
+// not hold the hosts of a shared server. nginx takes them only before the first map.
+func mapHashSize(b *bytes.Buffer, servers []*server, shared map[*v1alpha1.Listener][]*server) {
+	keyLen, keys := 0, 0
 	for _, s := range servers {
 		for _, c := range s.candidates {
 			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+1)
 		}
 	}
+	for _, hosts := range shared {
+		keys = max(keys, len(hosts))
+		for _, s := range hosts {
+			keyLen = max(keyLen, len(s.hostname))
+		}
+	}
 	if hashEntry(keyLen)+8 > 32 {
 		fmt.Fprintf(b, "map_hash_bucket_size %d;\n", hashBucket(keyLen))
+	}
+	if keys > 256 {
+		fmt.Fprintf(b, "map_hash_max_size %d;\n", max(2048, nextPow2(8*keys)))
 	}
 }
 
