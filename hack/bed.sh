@@ -169,7 +169,7 @@ swarm_up() {
 }
 
 load_images() {
-	local imgs=(swarmgate/echo:test swarmgate/nginx:test swarmgate/keepalived:test)
+	local imgs=(swarmgate/echo:test swarmgate/nginx:test swarmgate/keepalived:test swarmgate/gateway:test)
 	local want
 	want=$("$docker" image inspect --format '{{.ID}}' "${imgs[@]}" | sort | tr '\n' ' ')
 	for n in $(seq 1 "$nodes"); do

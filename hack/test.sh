@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of swarmgate: formatting, go vet, staticcheck, and `go test` over every
 # package, the end-to-end tests included, against a real single-node swarm and the 3-node test bed
-# (hack/bed.sh). Installs what it needs first (Go, nginx, keepalived, Docker), brings the swarm and
-# the bed up if they are not and takes down again what it brought up. Exits non-zero on any failure.
+# (hack/bed.sh), then a 3-minute soak on the bed (hack/soak.sh). Installs what it needs first (Go,
+# nginx, keepalived, Docker), brings the swarm and the bed up if they are not and takes down again
+# what it brought up. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/deps.sh
@@ -41,3 +42,6 @@ echo "== go test"
 export CI="${CI:-true}"
 # The end-to-end package runs for about 10 minutes on 2 cores; go test's default limit is 10.
 go test -count=1 -timeout 25m "$@" ./...
+
+echo "== soak (3 minutes of faults on the bed, a fixed seed)"
+hack/soak.sh --minutes 3 --seed 28

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// slowAPI is a proxy in front of the manager's engine socket through which the operators talk to
+// the swarm; during an engineSlowed fault it holds every request for a while before passing it on.
+type slowAPI struct {
+	srv   *http.Server
+	delay atomic.Int64 // a time.Duration
+}
+
+func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
+	_ = os.Remove(socket) // an earlier run's
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	s := &slowAPI{}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.FlushInterval = -1 // the events stream
+	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
+	}}
+	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := time.Duration(s.delay.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = s.srv.Serve(l) }()
+	return s, nil
+}
+
+func (s *slowAPI) setDelay(d time.Duration) { s.delay.Store(int64(d)) }
+
+func (s *slowAPI) Close() error { return s.srv.Close() }
