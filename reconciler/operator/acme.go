@@ -92,9 +92,10 @@ func (c *Controller) stored(written []acme.Certificate) {
 
 // orderCertificates starts an order for each ACME listener whose certificate is missing or due,
 // unless one is in flight, obtained and waiting to be stored, or backing off after a failure, or
-// (HTTP-01) its gateway has no task running yet: the challenge would fail, and ACME servers limit
-// failures.
-func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []status.ObjectStatus) {
+// (HTTP-01) its gateway does not serve yet: no task running or, with agents, none whose agent
+// reports nginx serving (a task runs before nginx listens). The challenge would fail, alert at
+// the gateway's first start, and back off for a minute; ACME servers also limit failures.
+func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, statuses []status.ObjectStatus, agents map[string]status.GatewayAgents) {
 	a := c.opts.ACME
 	if a == nil {
 		return
@@ -122,7 +123,7 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 	}
 	waiting := false
 	for _, req := range acme.Due(p.Objects, p.Issued, now, renewBefore, renewNow) {
-		if req.DNS01 == nil && !running[req.Owner] {
+		if req.DNS01 == nil && !serves(req, running[req.Owner], agents) {
 			waiting = waiting || wanted[req.Owner] // a gateway scaled to 0 is not waited for
 			continue
 		}
@@ -144,6 +145,13 @@ func (c *Controller) orderCertificates(ctx context.Context, p *reconciler.Pass, 
 		// A task starting sends no event a pass waits on: look again shortly.
 		time.AfterFunc(gatewayWait, func() { c.Trigger("certificate waits for its gateway") })
 	}
+}
+
+// serves tells whether the gateway of an HTTP-01 order answers its challenges: a task runs and,
+// where agents hand out its configs, one reports nginx serving.
+func serves(req acme.CertificateRequest, running bool, agents map[string]status.GatewayAgents) bool {
+	reports, withAgents := agents[req.Gateway]
+	return running && (!withAgents || slices.ContainsFunc(reports.Tasks, func(t status.AgentReport) bool { return t.Served != "" }))
 }
 
 // wakeWhenDue has a pass start when the first of the issued certificates not due yet falls due:

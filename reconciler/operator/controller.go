@@ -496,7 +496,8 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.mu.Lock()
 	c.servingTasks = servingIDs(p.Snapshot.Tasks)
 	c.mu.Unlock()
-	statuses := p.Status(c.agents.status())
+	agents := c.agents.status()
+	statuses := p.Status(agents)
 	c.recordStatus(statuses)
 	c.mu.Lock()
 	suspended := c.suspended
@@ -505,7 +506,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		c.metrics.Passes.WithLabelValues("suspended").Inc()
 		return nil
 	}
-	c.orderCertificates(c.background, p, statuses)
+	c.orderCertificates(c.background, p, statuses, agents)
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
 	c.agents.publish(p.Desired.AgentConfigs)

@@ -78,7 +78,8 @@ func accessLogDefinitions(b *bytes.Buffer, gw *v1alpha1.Gateway) {
 	b.WriteString("# The request id: the client's " + RequestIDHeader + " when well-formed, else a new one.\nmap $http_x_request_id $" + requestIDVar + " {\n    " +
 		quote(`~^[A-Za-z0-9._:-]{1,128}\z`) + " $http_x_request_id;\n    default $request_id;\n}\n")
 	b.WriteString("# Returned to the client in place of the backend's; a location with headers of its own repeats it.\n" + requestIDHeaders("") +
-		"# The route, rule and backend are unset for requests no rule takes.\nuninitialized_variable_warn off;\n\n")
+		"# The route, rule and backend are empty for requests no rule takes. Declared here, since nginx\n# refuses a variable no directive defines: a gateway without routes sets none of them.\n" +
+		"geo $" + routeVar + " {\n    default \"\";\n}\ngeo $" + ruleVar + " {\n    default \"\";\n}\ngeo $" + backendVar + " {\n    default \"\";\n}\nuninitialized_variable_warn off;\n\n")
 }
 
 // requestIDHeaders returns the request id to the client, in place of any the backend sent. nginx
