@@ -128,7 +128,7 @@ spec: {file: app.conf, revisionHistoryLimit: 0}
 	if len(secrets) != 2 {
 		t.Errorf("secrets of the Secret %v, want both versions (the earlier one kept as history)", secrets)
 	}
-	list, err := docker.ConfigList(context.Background(), swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("label", "swarmgate.io/owner=Config/app-conf"))})
+	list, err := docker.ConfigList(context.Background(), swarm.ConfigListOptions{Filters: filters.NewArgs(filters.Arg("label", "swarmgate.io/owner=Config/app-conf"), filters.Arg("label", "swarmgate.io/role=source-file"))})
 	if err != nil || len(list) != 1 {
 		t.Errorf("configs of the Config: %d, %v; want the new one only (revisionHistoryLimit 0)", len(list), err)
 	}
