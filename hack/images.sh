@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test images locally, since no registry is reachable:
 #   swarmgate/echo:test   a static Go echo server FROM scratch (answers with its service, task and the
-#                         request it got, like the Gateway API conformance echo server)
+#                         request it got, like the Gateway API conformance echo server; GRPC=1: gRPC)
 #   swarmgate/nginx:test  Debian's nginx and the libraries it links, imported as an image
 # Rebuilds only what changed (the tag carries a hash of the inputs).
 set -euo pipefail

@@ -140,6 +140,10 @@ func deletable(objs []v1alpha1.Object, deleting []string) error {
 			for i, svc := range o.Spec.Services {
 				need(fmt.Sprintf("spec.services[%d].zone", i), v1alpha1.KindZone, svc.Zone)
 			}
+		case *v1alpha1.GRPCRoute:
+			for i, p := range o.Spec.ParentRefs {
+				need(fmt.Sprintf("spec.parentRefs[%d].name", i), v1alpha1.KindGateway, p.Name)
+			}
 		case *v1alpha1.Gateway:
 			need("spec.zone", v1alpha1.KindZone, o.Spec.Zone)
 		case *v1alpha1.VirtualIP:
@@ -179,7 +183,8 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 		touched[o] = true
 		kind, _, _ := strings.Cut(o, "/")
 		// A policy may target any gateway, or a Route of any: like a grant, it touches them all.
-		grants = grants || kind == string(v1alpha1.KindReferenceGrant) || v1alpha1.IsPolicyKind(v1alpha1.Kind(kind))
+		grants = grants || kind == string(v1alpha1.KindReferenceGrant) || kind == string(v1alpha1.KindBackendTLSPolicy) ||
+			v1alpha1.IsPolicyKind(v1alpha1.Kind(kind))
 	}
 	if grants {
 		for _, o := range slices.Concat(stored, in.Objects) {
@@ -189,10 +194,15 @@ func scope(in Input, stored []v1alpha1.Object) []string {
 		}
 	}
 	attach := func(o v1alpha1.Object) {
-		if rt, ok := o.(*v1alpha1.Route); ok {
-			for _, p := range rt.Spec.ParentRefs {
-				owners = append(owners, inventory.NewOwner(v1alpha1.KindGateway, p.Name).String())
-			}
+		var parents []v1alpha1.ParentRef
+		switch o := o.(type) {
+		case *v1alpha1.Route:
+			parents = o.Spec.ParentRefs
+		case *v1alpha1.GRPCRoute:
+			parents = o.Spec.ParentRefs
+		}
+		for _, p := range parents {
+			owners = append(owners, inventory.NewOwner(v1alpha1.KindGateway, p.Name).String())
 		}
 	}
 	for _, o := range in.Objects {

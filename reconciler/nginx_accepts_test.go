@@ -19,18 +19,13 @@ func acceptedByNginx(t *testing.T, name string, data []byte) {
 	if err != nil {
 		return // refused before any config exists: fine
 	}
-	var routes []*v1alpha1.Route
-	for _, o := range objs {
-		if rt, ok := o.(*v1alpha1.Route); ok {
-			routes = append(routes, rt)
-		}
-	}
+	routes, grpc := nginx.RoutesOf(objs)
 	for _, o := range objs {
 		gw, ok := o.(*v1alpha1.Gateway)
 		if !ok {
 			continue
 		}
-		conf, err := nginx.Render(gw, routes, nginx.Options{})
+		conf, err := nginx.Render(gw, routes, nginx.Options{GRPCRoutes: grpc})
 		if err != nil {
 			t.Fatalf("%s: validates but does not render: %v", name, err)
 		}

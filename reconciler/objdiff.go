@@ -162,14 +162,10 @@ func flatten(o v1alpha1.Object) map[string]string {
 // one side empty.
 func GatewayConfigs(p *Pass, opts nginx.Options) (map[string][2]string, error) {
 	render := func(objs []v1alpha1.Object) (map[string]string, error) {
-		var routes []*v1alpha1.Route
-		for _, o := range objs {
-			if rt, ok := o.(*v1alpha1.Route); ok {
-				routes = append(routes, rt)
-			}
-		}
+		routes, grpc := nginx.RoutesOf(objs)
 		out := map[string]string{}
 		opts := opts
+		opts.GRPCRoutes = grpc
 		opts.Grants = v1alpha1.GrantsOf(objs)
 		opts.Policies = nginx.PoliciesOf(objs)
 		for _, o := range objs {

@@ -285,12 +285,7 @@ func decode(paths []string, stdin io.Reader) ([]v1alpha1.Object, field.ErrorList
 // validate accepts, a gateway serves. The configs of the gateways with agents share agentBound
 // (contract.MaxAgentConfigSize).
 func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
-	var routes []*v1alpha1.Route
-	for _, o := range objs {
-		if rt, ok := o.(*v1alpha1.Route); ok {
-			routes = append(routes, rt)
-		}
-	}
+	routes, grpc := nginx.RoutesOf(objs)
 	var errs field.ErrorList
 	grants, policies := v1alpha1.GrantsOf(objs), nginx.PoliciesOf(objs)
 	agentBytes := 0 // of the configs of the gateways with agents so far
@@ -299,7 +294,7 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 		if !ok {
 			continue
 		}
-		opts := nginx.Options{Grants: grants, Policies: policies}
+		opts := nginx.Options{Grants: grants, Policies: policies, GRPCRoutes: grpc}
 		if gw.Spec.Agent != nil {
 			// Its agents take it from the operator, not a secret; all such configs share one bound.
 			opts.MaxSize = nginx.AgentConfigBudget(agentBound, agentBytes)

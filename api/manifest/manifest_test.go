@@ -100,7 +100,7 @@ func TestDecode(t *testing.T) {
 		{"missing kind", strings.Replace(zoneDoc, "kind: Zone\n", "", 1), 0,
 			[]string{"f.yaml doc 1: kind: is required"}},
 		{"unknown kind", strings.Replace(zoneDoc, "kind: Zone", "kind: Deployment", 1), 0,
-			[]string{`kind: is not supported; supported: "Zone", "ReferenceGrant", "Gateway", "Route", "VirtualIP"`}},
+			[]string{`kind: is not supported; supported: "Zone", "ReferenceGrant", "Gateway", "Route", "GRPCRoute", "VirtualIP"`}},
 		{"not a mapping", "- a\n- b\n", 0, []string{"f.yaml doc 1: a manifest must be a mapping"}},
 		{"bad YAML in second document", zoneDoc + "---\nkind: [\n", 1, []string{"f.yaml doc 2: invalid YAML"}},
 		{"duplicate key", zoneDoc + "kind: Zone\n", 0, []string{"f.yaml doc 1: invalid YAML"}},

@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Gateway is an nginx service that publishes listener ports for many web apps and forwards each
 // request to the backend its Routes name, over an attachable overlay network.
@@ -170,7 +173,7 @@ const (
 type AllowedRoutes struct {
 	// Namespaces the Routes may come from.
 	Namespaces *RouteNamespaces `json:"namespaces,omitempty"`
-	// Kinds of Routes taken: swarmgate has one, Route (group swarmgate.io), the default.
+	// Kinds of Routes taken (group swarmgate.io): Route, GRPCRoute. Unset: both.
 	Kinds []RouteGroupKind `json:"kinds,omitempty"`
 }
 
@@ -184,7 +187,7 @@ type RouteNamespaces struct {
 type RouteGroupKind struct {
 	// Group defaults to swarmgate.io.
 	Group *string `json:"group,omitempty"`
-	// Kind is Route.
+	// Kind is Route or GRPCRoute.
 	Kind string `json:"kind"`
 }
 
@@ -196,6 +199,14 @@ func (l *Listener) Allows(gwNamespace, routeNamespace string) bool {
 		from = a.Namespaces.From
 	}
 	return from == NamespacesFromAll || gwNamespace == routeNamespace
+}
+
+// AllowsKind tells whether the listener takes Routes of the kind (Route or GRPCRoute).
+func (l *Listener) AllowsKind(kind Kind) bool {
+	if l.AllowedRoutes == nil || len(l.AllowedRoutes.Kinds) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(l.AllowedRoutes.Kinds, func(k RouteGroupKind) bool { return Kind(k.Kind) == kind })
 }
 
 // TLSMode is how a listener handles TLS. Only Terminate is supported: nginx decrypts and routes

@@ -32,8 +32,9 @@ const (
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
 // Services are planned with the services of Routes, in the order of their dependsOn and hooks;
 // the secrets and configs they mount are made before any service.
-var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindVirtualIP,
-	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindService, KindSecret, KindConfig}
+var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindGRPCRoute, KindVirtualIP,
+	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindBackendTLSPolicy, KindService,
+	KindSecret, KindConfig}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -43,8 +44,9 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, Service, Secret, Config, VirtualIP, Zone, ReferenceGrant,
-	// SecurityPolicy, ClientTrafficPolicy or BackendTrafficPolicy.
+	// Kind is one of Gateway, Route, GRPCRoute, Service, Secret, Config, VirtualIP, Zone,
+	// ReferenceGrant, SecurityPolicy, ClientTrafficPolicy, BackendTrafficPolicy or
+	// BackendTLSPolicy.
 	Kind Kind `json:"kind"`
 }
 
@@ -157,6 +159,8 @@ func New(kind Kind) Object {
 		return &Gateway{}
 	case KindRoute:
 		return &Route{}
+	case KindGRPCRoute:
+		return &GRPCRoute{}
 	case KindVirtualIP:
 		return &VirtualIP{}
 	case KindZone:
@@ -175,6 +179,8 @@ func New(kind Kind) Object {
 		return &ClientTrafficPolicy{}
 	case KindBackendTrafficPolicy:
 		return &BackendTrafficPolicy{}
+	case KindBackendTLSPolicy:
+		return &BackendTLSPolicy{}
 	}
 	return nil
 }

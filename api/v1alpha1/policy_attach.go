@@ -33,7 +33,7 @@ func (t PolicyTargetRef) rank(s PolicyScope) int {
 		if *t.SectionName == s.Listener {
 			return rankListener
 		}
-	case t.Kind == KindRoute && s.Route != nil && t.Name == s.Route.Metadata.Name:
+	case s.Route != nil && t.Kind == s.Route.RouteKind() && t.Name == s.Route.Metadata.Name:
 		if t.SectionName == nil {
 			return rankRoute
 		}

@@ -68,7 +68,7 @@ func Permits(grants []*ReferenceGrant, r *Route, ref BackendRef) bool {
 		}
 		from, to := false, false
 		for _, f := range g.Spec.From {
-			from = from || f.Kind == KindRoute && f.Namespace == r.Metadata.Namespace
+			from = from || f.Kind == r.RouteKind() && f.Namespace == r.Metadata.Namespace
 		}
 		for _, t := range g.Spec.To {
 			to = to || t.Kind == "Service" && (t.Group == nil || *t.Group == "") && (t.Name == nil || *t.Name == ref.Name)

@@ -621,7 +621,7 @@ func (r *Route) BackendServiceName(ref BackendRef) string {
 // AttachesTo reports whether the route attaches to listener l of gateway gw: a parentRef names
 // them, and l's allowedRoutes admit the route's namespace (hostnames aside).
 func (r *Route) AttachesTo(gw *Gateway, l *Listener) bool {
-	if !l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) {
+	if !l.Allows(gw.Metadata.Namespace, r.Metadata.Namespace) || !l.AllowsKind(r.RouteKind()) {
 		return false
 	}
 	for _, p := range r.Spec.ParentRefs {

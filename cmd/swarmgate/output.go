@@ -197,6 +197,10 @@ func served(o v1alpha1.Object) (hosts, ports []string) {
 		for _, h := range o.Spec.Hostnames {
 			hosts = append(hosts, string(h))
 		}
+	case *v1alpha1.GRPCRoute:
+		for _, h := range o.Spec.Hostnames {
+			hosts = append(hosts, string(h))
+		}
 	case *v1alpha1.Gateway:
 		for _, l := range o.Spec.Listeners {
 			if l.Hostname != nil {

@@ -30,11 +30,23 @@ var enums = map[reflect.Type][]any{
 		v1alpha1.FailureActionRollback},
 	reflect.TypeFor[v1alpha1.RestartCondition](): {v1alpha1.RestartConditionNone, v1alpha1.RestartConditionOnFailure,
 		v1alpha1.RestartConditionAny},
-	reflect.TypeFor[v1alpha1.EndpointMode]():           {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
-	reflect.TypeFor[v1alpha1.MountType]():              {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
-	reflect.TypeFor[v1alpha1.FromNamespaces]():         {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
-	reflect.TypeFor[v1alpha1.SessionPersistenceType](): {v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader},
-	reflect.TypeFor[v1alpha1.CookieLifetimeType]():     {v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent},
+	reflect.TypeFor[v1alpha1.EndpointMode]():            {v1alpha1.EndpointModeVIP, v1alpha1.EndpointModeDNSRR},
+	reflect.TypeFor[v1alpha1.MountType]():               {v1alpha1.MountVolume, v1alpha1.MountBind, v1alpha1.MountTmpfs},
+	reflect.TypeFor[v1alpha1.FromNamespaces]():          {v1alpha1.NamespacesFromSame, v1alpha1.NamespacesFromAll},
+	reflect.TypeFor[v1alpha1.SessionPersistenceType]():  {v1alpha1.SessionPersistenceCookie, v1alpha1.SessionPersistenceHeader},
+	reflect.TypeFor[v1alpha1.CookieLifetimeType]():      {v1alpha1.CookieLifetimeSession, v1alpha1.CookieLifetimePermanent},
+	reflect.TypeFor[v1alpha1.GRPCMethodMatchType]():     {v1alpha1.GRPCMethodMatchExact, v1alpha1.GRPCMethodMatchRegularExpression},
+	reflect.TypeFor[v1alpha1.GRPCHeaderMatchType]():     {v1alpha1.GRPCHeaderMatchExact, v1alpha1.GRPCHeaderMatchRegularExpression},
+	reflect.TypeFor[v1alpha1.GRPCRouteFilterType]():     anys(validation.GRPCFilterTypes()),
+	reflect.TypeFor[v1alpha1.WellKnownCACertificates](): {v1alpha1.WellKnownCACertificatesSystem},
+}
+
+func anys[T any](values []T) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
 }
 
 // typeSchema maps the API's value types to what a schema can say of them: their enums, the
@@ -200,6 +212,16 @@ func defRules() map[string]func(*jsonschema.Schema) {
 				s.AllOf = append(s.AllOf, &jsonschema.Schema{
 					If:   &jsonschema.Schema{Properties: props("type", &jsonschema.Schema{Const: string(t)}), Required: []string{"type"}},
 					Then: &jsonschema.Schema{Required: []string{field}},
+				})
+			}
+		},
+		// A GRPCRoute's filter has the field its type names.
+		"GRPCRouteFilter": func(s *jsonschema.Schema) {
+			fields := validation.FilterFields()
+			for _, t := range validation.GRPCFilterTypes() {
+				s.AllOf = append(s.AllOf, &jsonschema.Schema{
+					If:   &jsonschema.Schema{Properties: props("type", &jsonschema.Schema{Const: string(t)}), Required: []string{"type"}},
+					Then: &jsonschema.Schema{Required: []string{fields[v1alpha1.FilterType(t)]}},
 				})
 			}
 		},

@@ -36,6 +36,10 @@ const (
 	// UserFileDir is where the htpasswd secrets of SecurityPolicies' basic authentication are
 	// mounted, one file per policy.
 	UserFileDir = "/run/secrets/swarmgate-auth"
+	// BackendCADir is where the CA secrets of BackendTLSPolicies are mounted, one file per policy;
+	// SystemCAFile is the CA bundle of the gateway's image (Debian's, which the nginx images are).
+	BackendCADir = "/run/secrets/swarmgate-backend-ca"
+	SystemCAFile = "/etc/ssl/certs/ca-certificates.crt"
 	// TaskEnv names a gateway task's environment variable that holds its task name.
 	TaskEnv = "SWARMGATE_TASK"
 )

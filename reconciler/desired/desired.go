@@ -294,6 +294,9 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 			gateways = append(gateways, o)
 		case *v1alpha1.Route:
 			routes = append(routes, o)
+		case *v1alpha1.GRPCRoute:
+			routes = append(routes, o.AsRoute())
+			opts.Nginx.GRPCRoutes = append(opts.Nginx.GRPCRoutes, o)
 		case *v1alpha1.Service:
 			services = append(services, o)
 		case *v1alpha1.VirtualIP:
@@ -501,7 +504,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
-				Secrets:  append(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies)...),
+				Secrets:  slices.Concat(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies), backendCAs(gw, routes, opts.Nginx.Policies)),
 				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for
 				// up to the grace period. nginx takes SIGQUIT; an agent takes SIGTERM and passes

@@ -32,3 +32,14 @@ func userFiles(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, pols nginx.Polici
 	}
 	return refs
 }
+
+// backendCAs mounts, read-only, the CA secrets of the BackendTLSPolicies gw's config may read,
+// where the config reads them (nginx.BackendCAFile).
+func backendCAs(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, pols nginx.Policies) []*swarm.SecretReference {
+	var refs []*swarm.SecretReference
+	for _, p := range nginx.BackendCAs(gw, routes, pols) {
+		refs = append(refs, &swarm.SecretReference{SecretName: p.Spec.Validation.CACertificateRefs[0].Name,
+			File: &swarm.SecretReferenceFileTarget{Name: nginx.BackendCAFile(p), UID: "0", GID: "0", Mode: 0o444}})
+	}
+	return refs
+}

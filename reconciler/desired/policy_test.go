@@ -85,3 +85,54 @@ spec:
 		})
 	}
 }
+
+// TestBuildGRPCAndBackendTLS checks what a gateway gets for a GRPCRoute whose backend a
+// BackendTLSPolicy covers: a config that passes the calls by grpcs, verifying against the
+// policy's CA secret, which is mounted where the config reads it; and the backend, owned by the
+// GRPCRoute, joins the gateway's network.
+func TestBuildGRPCAndBackendTLS(t *testing.T) {
+	s := build(t, `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  listeners: [{name: h2c, port: 50051}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: GRPCRoute
+metadata: {name: rpc}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: greeter, port: 50051}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: BackendTLSPolicy
+metadata: {name: greeter, namespace: ops}
+spec:
+  targetRefs: [{kind: Service, name: greeter}]
+  validation: {caCertificateRefs: [{name: internal-ca}], hostname: greeter.internal}
+`)
+	var conf string
+	for _, sec := range s.Secrets {
+		if strings.HasPrefix(sec.Name, "gw-conf-") {
+			conf = string(sec.Data)
+		}
+	}
+	caFile := contract.BackendCADir + "/ops_greeter.pem"
+	for _, want := range []string{"listen 50051 http2", "grpc_pass grpcs://", `grpc_ssl_trusted_certificate "` + caFile + `"`} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %s", want)
+		}
+	}
+	mounted := false
+	for _, svc := range s.Services {
+		for _, ref := range svc.Spec.TaskTemplate.ContainerSpec.Secrets {
+			mounted = mounted || svc.Name == "gw" && ref.SecretName == "internal-ca" && ref.File.Name == caFile
+		}
+	}
+	if !mounted {
+		t.Errorf("internal-ca is not mounted at %s", caFile)
+	}
+	if len(s.ExternalBackends) != 1 || s.ExternalBackends[0].Owner != "GRPCRoute/rpc" || s.ExternalBackends[0].Service != "greeter" {
+		t.Errorf("external backends %+v, want greeter of GRPCRoute/rpc", s.ExternalBackends)
+	}
+}

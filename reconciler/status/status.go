@@ -481,7 +481,7 @@ func resolvedRefs(owner string, p *planner.Plan) Condition {
 // is Health.
 func conditions(st ObjectStatus, resolved Condition) []Condition {
 	conds := []Condition{{Type: v1alpha1.ConditionAccepted, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonAccepted}}
-	if st.Kind == v1alpha1.KindRoute {
+	if st.Kind == v1alpha1.KindRoute || st.Kind == v1alpha1.KindGRPCRoute {
 		conds = append(conds, resolved)
 	}
 	programmed := Condition{Type: v1alpha1.ConditionProgrammed, Status: v1alpha1.ConditionTrue, Reason: v1alpha1.ReasonProgrammed}

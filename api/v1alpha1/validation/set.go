@@ -18,13 +18,19 @@ type set struct {
 	zones    map[string]*v1alpha1.Zone
 	routes   map[string]*v1alpha1.Route
 	matches  matchClaims
+	// kinds records, by "gateway/listener", the Routes and GRPCRoutes (as Routes) read so far
+	// that attach there: the Gateway API takes one kind per host of a listener.
+	kinds map[string][]*v1alpha1.Route
+	// backendTLS is the BackendTLSPolicy of each service a policy targets: the first read.
+	backendTLS map[string]*v1alpha1.BackendTLSPolicy
 }
 
 // validateSet checks what no object can check alone: unique names, references that resolve, and
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}}
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}, kinds: map[string][]*v1alpha1.Route{},
+		backendTLS: map[string]*v1alpha1.BackendTLSPolicy{}}
 	errs, unique := duplicates(objs)
 	for _, o := range unique {
 		name := o.GetObjectMeta().Name
@@ -35,6 +41,12 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 			s.zones[name] = o
 		case *v1alpha1.Route:
 			s.routes[name] = o
+		case *v1alpha1.BackendTLSPolicy:
+			for _, t := range o.Spec.TargetRefs {
+				if s.backendTLS[t.Name] == nil {
+					s.backendTLS[t.Name] = o
+				}
+			}
 		}
 	}
 
@@ -47,7 +59,16 @@ func validateSet(objs []v1alpha1.Object) field.ErrorList {
 		case *v1alpha1.Gateway:
 			e = s.checkGateway(o, claims)
 		case *v1alpha1.Route:
-			e = s.checkRoute(o, claims)
+			e = append(s.checkRoute(o, claims), s.checkBackendTLS(o)...)
+		case *v1alpha1.GRPCRoute:
+			rt := o.AsRoute()
+			e = append(s.checkRoute(rt, claims), s.checkBackendTLS(rt)...)
+		case *v1alpha1.BackendTLSPolicy:
+			for i, t := range o.Spec.TargetRefs {
+				if first := s.backendTLS[t.Name]; first != o {
+					e = append(e, field.Invalid(field.NewPath("spec", "targetRefs").Index(i).Child("name"), "is already the target of "+originOf(first)))
+				}
+			}
 		case *v1alpha1.Service:
 			e = s.checkService(o, claims)
 		case *v1alpha1.VirtualIP:
@@ -190,7 +211,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		case ref.SectionName == "":
 			var serving, allowed int
 			for _, l := range gw.Spec.Listeners {
-				if !serves(&l) {
+				if !serves(&l) || !l.AllowsKind(r.RouteKind()) {
 					continue
 				}
 				serving++
@@ -201,13 +222,15 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 			}
 			switch {
 			case serving == 0:
-				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" has a hostname matching spec.hostnames"))
+				errs = append(errs, field.Invalid(pp.Child("name"), "no listener of Gateway "+ref.Name+" that takes "+string(r.RouteKind())+"s has a hostname matching spec.hostnames"))
 			case allowed == 0:
 				errs = append(errs, field.Invalid(pp.Child("name"), "Gateway "+ref.Name+" "+notAllowed(gw)))
 			}
 		case gw.Listener(ref.SectionName) == nil:
 			errs = append(errs, field.Invalid(pp.Child("sectionName"),
 				dangling+"listener of Gateway "+ref.Name))
+		case !gw.Listener(ref.SectionName).AllowsKind(r.RouteKind()):
+			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener that takes no "+string(r.RouteKind())+"s (allowedRoutes.kinds)"))
 		case !serves(gw.Listener(ref.SectionName)):
 			errs = append(errs, field.Invalid(pp.Child("sectionName"), "names a listener whose hostname matches none of spec.hostnames"))
 		case !gw.Listener(ref.SectionName).Allows(gw.Metadata.Namespace, r.Metadata.Namespace):
@@ -218,7 +241,11 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 	}
 	slices.Sort(listeners)
 	listeners = slices.Compact(listeners)
-	errs = append(errs, s.matches.claim(r, listeners)...)
+	if !r.IsGRPC() {
+		// A GRPCRoute's matches may differ in what a Route cannot say (regular expressions).
+		errs = append(errs, s.matches.claim(r, listeners)...)
+	}
+	errs = append(errs, s.claimKind(r, listeners)...)
 	for i, svc := range r.Spec.Services {
 		sp := p.Child("services").Index(i)
 		errs = append(errs, s.checkZoneRef(sp.Child("zone"), svc.Zone)...)
@@ -228,6 +255,56 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// checkBackendTLS reports the rules of r whose backends are not all reached alike: nginx speaks
+// TLS, and verifies it, one way per rule.
+func (s set) checkBackendTLS(r *v1alpha1.Route) field.ErrorList {
+	var errs field.ErrorList
+	for i, rule := range r.Spec.Rules {
+		for j, ref := range rule.BackendRefs {
+			if j > 0 && ref.IsService() && rule.BackendRefs[0].IsService() &&
+				s.backendTLS[r.BackendServiceName(ref)] != s.backendTLS[r.BackendServiceName(rule.BackendRefs[0])] {
+				errs = append(errs, field.Invalid(field.NewPath("spec", "rules").Index(i).Child("backendRefs").Index(j),
+					"is reached with another BackendTLSPolicy (or none) than backendRefs[0]: nginx speaks TLS one way per rule; split the rule"))
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// claimKind reports the first listener where a route of the other kind (Route, GRPCRoute) read
+// earlier serves a host r serves too: the Gateway API accepts one of the two, here the one read
+// first.
+func (s set) claimKind(r *v1alpha1.Route, listeners []string) field.ErrorList {
+	var errs field.ErrorList
+	for _, l := range listeners {
+		for _, other := range s.kinds[l] {
+			if other.IsGRPC() != r.IsGRPC() && hostsOverlap(r.Spec.Hostnames, other.Spec.Hostnames) && len(errs) == 0 {
+				gw, listener, _ := strings.Cut(l, "/")
+				errs = append(errs, field.Invalid(field.NewPath("spec", "hostnames"), fmt.Sprintf(
+					"share a host on Gateway %s listener %s with %s: a listener serves a host with Routes or with GRPCRoutes, not both", gw, listener, originOf(other))))
+			}
+		}
+		s.kinds[l] = append(s.kinds[l], r)
+	}
+	return errs
+}
+
+// hostsOverlap tells whether two routes' hostnames (none: every host) share a host.
+func hostsOverlap(a, b []v1alpha1.Hostname) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, h := range a {
+		for _, o := range b {
+			if _, ok := v1alpha1.IntersectHostname(&h, o); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // matchClaims records, for each hostname and match (by its key's hash), the routes that claim it

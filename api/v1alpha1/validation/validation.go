@@ -41,6 +41,8 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateGateway(o)...)
 	case *v1alpha1.Route:
 		errs = append(errs, validateRoute(o)...)
+	case *v1alpha1.GRPCRoute:
+		errs = append(errs, validateGRPCRoute(o)...)
 	case *v1alpha1.Service:
 		if m := o.Metadata; len(errs) == 0 && len(m.QualifiedName()) > v1alpha1.MaxServiceNameLength {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
@@ -62,6 +64,8 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 		errs = append(errs, validateClientTrafficPolicy(o)...)
 	case *v1alpha1.BackendTrafficPolicy:
 		errs = append(errs, validateBackendTrafficPolicy(o)...)
+	case *v1alpha1.BackendTLSPolicy:
+		errs = append(errs, validateBackendTLSPolicy(o)...)
 	}
 	return withObject(errs, o)
 }
@@ -268,8 +272,8 @@ func validateAllowedRoutes(p *field.Path, a *v1alpha1.AllowedRoutes) field.Error
 	}
 	errs = append(errs, tooMany(p.Child("kinds"), len(a.Kinds), 8)...)
 	for i, k := range a.Kinds {
-		if k.Kind != string(v1alpha1.KindRoute) || k.Group != nil && *k.Group != "swarmgate.io" {
-			errs = append(errs, field.Invalid(p.Child("kinds").Index(i), "is not a kind of Route swarmgate has: the one is kind Route, group swarmgate.io"))
+		if k.Kind != string(v1alpha1.KindRoute) && k.Kind != string(v1alpha1.KindGRPCRoute) || k.Group != nil && *k.Group != "swarmgate.io" {
+			errs = append(errs, field.Invalid(p.Child("kinds").Index(i), "is not a kind of Route swarmgate has: Route or GRPCRoute, group swarmgate.io"))
 		}
 	}
 	return errs
@@ -421,8 +425,8 @@ func validateReferenceGrant(g *v1alpha1.ReferenceGrant) field.ErrorList {
 	errs = append(errs, tooMany(p.Child("to"), len(g.Spec.To), 16)...)
 	for i, f := range g.Spec.From {
 		fp := p.Child("from").Index(i)
-		if f.Kind != v1alpha1.KindRoute || f.Group != nil && *f.Group != "swarmgate.io" {
-			errs = append(errs, field.Invalid(fp.Child("kind"), "is not Route (group swarmgate.io), the one kind that refers to services"))
+		if f.Kind != v1alpha1.KindRoute && f.Kind != v1alpha1.KindGRPCRoute || f.Group != nil && *f.Group != "swarmgate.io" {
+			errs = append(errs, field.Invalid(fp.Child("kind"), "is not Route or GRPCRoute (group swarmgate.io), the kinds that refer to services"))
 		}
 		if f.Namespace != "" {
 			errs = append(errs, validateDNSLabel(fp.Child("namespace"), f.Namespace)...)

@@ -10,7 +10,8 @@
 // "echo health" asks the server in the same container and exits 0 if it answers 200: the image has
 // no shell or curl for a health check. With AUTH_USER set it is also a forward-auth service at
 // /auth, as Authelia's: a request whose cookie session is "ok" passes (200, Remote-User:
-// AUTH_USER), one with "forbidden" gets 403, any other is sent to a login page (302).
+// AUTH_USER), one with "forbidden" gets 403, any other is sent to a login page (302). With GRPC=1
+// it serves gRPC instead (serveGRPC), over TLS with the certificate and key of the file TLS_CERT.
 package main
 
 import (
@@ -61,6 +62,10 @@ func main() {
 	service := os.Getenv("SERVICE")
 	failing := os.Getenv("FAIL_SLOT") != "" && os.Getenv("SLOT") == os.Getenv("FAIL_SLOT")
 	logRequests := os.Getenv("LOG") == "1"
+	if os.Getenv("GRPC") == "1" {
+		serveGRPC(addr, service, task, os.Getenv("TLS_CERT"))
+		return
+	}
 	if user := os.Getenv("AUTH_USER"); user != "" {
 		http.HandleFunc("/auth", func(w http.ResponseWriter, r *http.Request) {
 			switch c, _ := r.Cookie("session"); {

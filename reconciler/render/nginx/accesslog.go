@@ -77,7 +77,7 @@ func accessLogDefinitions(b *bytes.Buffer, gw *v1alpha1.Gateway) {
 	b.WriteString("# Access log: one JSON line per request.\nlog_format " + accessLogFormat + " escape=json " + quote(line.String()) + ";\n")
 	b.WriteString("# The request id: the client's " + RequestIDHeader + " when well-formed, else a new one.\nmap $http_x_request_id $" + requestIDVar + " {\n    " +
 		quote(`~^[A-Za-z0-9._:-]{1,128}\z`) + " $http_x_request_id;\n    default $request_id;\n}\n")
-	b.WriteString("# Returned to the client in place of the backend's; a location with headers of its own repeats it.\n" + requestIDHeaders("") +
+	b.WriteString("# Returned to the client in place of the backend's; a location with headers of its own repeats it.\n" + requestIDHeaders("", "proxy") +
 		"# The route, rule and backend are empty for requests no rule takes. Declared here, since nginx\n# refuses a variable no directive defines: a gateway without routes sets none of them.\n" +
 		"geo $" + routeVar + " {\n    default \"\";\n}\ngeo $" + ruleVar + " {\n    default \"\";\n}\ngeo $" + backendVar + " {\n    default \"\";\n}\nuninitialized_variable_warn off;\n\n")
 }
@@ -85,8 +85,8 @@ func accessLogDefinitions(b *bytes.Buffer, gw *v1alpha1.Gateway) {
 // requestIDHeaders returns the request id to the client, in place of any the backend sent. nginx
 // takes add_header and proxy_hide_header from the http level only into locations (and their
 // if blocks) that have none of their own, so those repeat these.
-func requestIDHeaders(indent string) string {
-	return indent + "add_header " + RequestIDHeader + " $" + requestIDVar + " always;\n" + indent + "proxy_hide_header " + RequestIDHeader + ";\n"
+func requestIDHeaders(indent, module string) string {
+	return indent + "add_header " + RequestIDHeader + " $" + requestIDVar + " always;\n" + indent + module + "_hide_header " + RequestIDHeader + ";\n"
 }
 
 // accessLogFilter returns the variable access_log's if= tests for a gateway's filters: non-empty

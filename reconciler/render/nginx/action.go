@@ -46,8 +46,14 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		}
 	}
 
+	module := "proxy"
+	if c.route.IsGRPC() {
+		// Any failure of a gRPC call is answered as gRPC's UNAVAILABLE.
+		module = "grpc"
+		line("error_page 500 502 503 504 = ", grpcUnavailable, ";")
+	}
 	if respMod != nil {
-		responseHeaders(respMod, line)
+		responseHeaders(respMod, line, module)
 	}
 	var session sessionKey // a redirect goes to no backend
 	if redirect == nil {
@@ -57,7 +63,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 		line("add_header ", quote(session.header), " ", quote(variable(session.issue)), " always;")
 	}
 	if respMod != nil || slices.ContainsFunc(c.rule.Filters, func(f v1alpha1.RouteFilter) bool { return f.CORS != nil }) || session.issue != "" {
-		b.WriteString(requestIDHeaders(indent))
+		b.WriteString(requestIDHeaders(indent, module))
 	}
 	for _, m := range r.mirrors(c) {
 		line("mirror ", quote(m.location), ";")
@@ -75,7 +81,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	upstream, choice, targets, ok := r.upstream(c, session.key)
 	if !ok {
 		// No backend, or every weight is 0, or the one backend is of a kind swarmgate does not
-		// know: the Gateway API answers 500.
+		// know: the Gateway API answers 500 (a GRPCRoute's error page makes it UNAVAILABLE).
 		line("return 500;")
 		return
 	}
@@ -101,7 +107,7 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 	line("rewrite ^ ", quote(newPath), " break;")
 
 	filtered := slices.ContainsFunc(targets, func(t target) bool { return t.mod != nil })
-	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" || filtered {
+	if reqMod != nil || rewrite != nil && rewrite.Hostname != "" || filtered || c.route.IsGRPC() {
 		host := variable("http_host")
 		if rewrite != nil && rewrite.Hostname != "" {
 			host = literal(string(rewrite.Hostname))
@@ -114,16 +120,29 @@ func (r *renderer) action(b *bytes.Buffer, c *candidate, indent string) {
 			headers = r.modify(headers, targets[0].mod)
 		}
 		for _, h := range headers {
-			line("proxy_set_header ", quote(h.name), " ", quote(h.value), ";")
+			if c.route.IsGRPC() && (h.name == "Upgrade" || h.name == "Connection") {
+				continue // HTTP/2 has neither
+			}
+			line(module, "_set_header ", quote(h.name), " ", quote(h.value), ";")
 		}
 	}
 	if t := c.rule.Timeouts; t != nil {
-		r.timeouts(t, line)
+		r.timeouts(t, line, module)
 	}
 	if rt := c.rule.Retry; rt != nil {
-		retry(rt, c.rule.Timeouts, line)
+		retry(rt, c.rule.Timeouts, line, module)
 	}
-	line("proxy_pass http://", upstream, ";")
+	// Validation makes a rule's backends share their BackendTLSPolicy (or none).
+	service := ""
+	if i := slices.IndexFunc(targets, func(t target) bool { return t.service != "" }); i >= 0 {
+		service = targets[i].service
+	}
+	scheme := r.backendTLS(service, module, line)
+	if c.route.IsGRPC() {
+		line("grpc_pass ", scheme, "://", upstream, ";")
+		return
+	}
+	line("proxy_pass ", scheme, "://", upstream, ";")
 }
 
 // retryTries is how many tries a rule's retry allows nginx: its attempts are retries, nginx
@@ -139,9 +158,9 @@ func retryTries(rt *v1alpha1.RouteRetry) int {
 // error or timeout, and on the rule's codes, whatever the method (the Gateway API makes no
 // exception for non-idempotent requests). Attempts count retries; nginx counts tries. A request
 // timeout bounds the retries too.
-func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...string)) {
+func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...string), module string) {
 	if rt.Attempts != nil && *rt.Attempts == 0 {
-		line("proxy_next_upstream off;")
+		line(module, "_next_upstream off;")
 		return
 	}
 	conditions := "error timeout"
@@ -150,13 +169,13 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 	for _, code := range slices.Compact(codes) {
 		conditions += " http_" + strconv.Itoa(int(code))
 	}
-	line("proxy_next_upstream ", conditions, " non_idempotent;")
+	line(module, "_next_upstream ", conditions, " non_idempotent;")
 	if tries := retryTries(rt); tries > 0 {
-		line("proxy_next_upstream_tries ", strconv.Itoa(tries), ";")
+		line(module, "_next_upstream_tries ", strconv.Itoa(tries), ";")
 	}
 	if t != nil && t.Request != nil {
 		if d, err := time.ParseDuration(string(*t.Request)); err == nil && d > 0 {
-			line("proxy_next_upstream_timeout ", strconv.FormatInt(d.Milliseconds(), 10), "ms;")
+			line(module, "_next_upstream_timeout ", strconv.FormatInt(d.Milliseconds(), 10), "ms;")
 		}
 	}
 }
@@ -165,7 +184,7 @@ func retry(rt *v1alpha1.RouteRetry, t *v1alpha1.RouteTimeouts, line func(...stri
 // request: the shorter of the rule's timeouts bounds the wait for the backend to connect, take
 // the request and start (and keep) answering, which is what a slow backend does. A timeout answers
 // 504, as the Gateway API says: only an unresolvable backend's 502 still becomes 503 here.
-func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
+func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string), module string) {
 	limit := time.Duration(0)
 	for _, d := range []*v1alpha1.Duration{t.Request, t.BackendRequest} {
 		if d == nil {
@@ -186,10 +205,12 @@ func (r *renderer) timeouts(t *v1alpha1.RouteTimeouts, line func(...string)) {
 	if limit > most {
 		connect = duration(most)
 	}
-	line("proxy_connect_timeout ", connect, ";")
-	line("proxy_send_timeout ", ms, ";")
-	line("proxy_read_timeout ", ms, ";")
-	line("error_page 502 = @sg_unavailable;")
+	line(module, "_connect_timeout ", connect, ";")
+	line(module, "_send_timeout ", ms, ";")
+	line(module, "_read_timeout ", ms, ";")
+	if module == "proxy" {
+		line("error_page 502 = @sg_unavailable;")
+	}
 }
 
 // invalidBackend tells whether a backendRef with a share of requests names something other than
@@ -421,8 +442,8 @@ func originRegex(origin string) string {
 // mirror is one RequestMirror filter of a candidate: the internal location its copies go through,
 // its target, and the share of requests it gets, in hundredths of a percent.
 type mirror struct {
-	location, target string
-	hundredths       int64
+	location, target, service string
+	hundredths                int64
 }
 
 // mirrors lists the RequestMirror filters of c that get any request.
@@ -443,20 +464,21 @@ func (r *renderer) mirrors(c *candidate) []mirror {
 		if share <= 0 {
 			continue
 		}
-		host, port := r.opts.Backend(c.route.BackendServiceName(m.BackendRef), int32(*m.BackendRef.Port))
+		service := c.route.BackendServiceName(m.BackendRef)
+		host, port := r.opts.Backend(service, int32(*m.BackendRef.Port))
 		out = append(out, mirror{location: dispatchPrefix + c.name + "/m" + strconv.Itoa(len(out)),
-			target: host + ":" + strconv.Itoa(int(port)), hundredths: min(share, 10000)})
+			target: host + ":" + strconv.Itoa(int(port)), service: service, hundredths: min(share, 10000)})
 	}
 	return out
 }
 
 // mirrorLocations writes the internal locations c's mirrors send their copies through: the
 // request as the client sent it ($request_uri: method, URI, headers and body), to the mirror's
-// service, for its share of requests. The answers are thrown away; short timeouts, because nginx
+// service, for its share of requests (a GRPCRoute's by grpc_pass, HTTP/2). The answers are thrown away; short timeouts, because nginx
 // finishes a request (and goes on to the next on its connection) only once its mirrors are done.
 func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
 	for i, m := range r.mirrors(c) {
-		fmt.Fprintf(b, "\n    # Route %s rule %d match %d: mirror %d.\n    location = %s {\n        internal;\n", routeKey(c.route), c.ruleIdx, c.matchIdx, i, quote(m.location))
+		fmt.Fprintf(b, "\n    # %s %s rule %d match %d: mirror %d.\n    location = %s {\n        internal;\n", c.route.RouteKind(), routeKey(c.route), c.ruleIdx, c.matchIdx, i, quote(m.location))
 		if m.hundredths < 10000 {
 			// A key of its own per mirror: mirrors with equal shares copy different requests.
 			sample := r.addBlock(`split_clients "${request_id}`+strconv.Itoa(i)+`"`, fmt.Sprintf("    %d.%02d%% 1;\n    * \"\";\n", m.hundredths/100, m.hundredths%100))
@@ -464,8 +486,20 @@ func (r *renderer) mirrorLocations(b *bytes.Buffer, c *candidate) {
 		}
 		v := "sg_mirror_" + strconv.Itoa(c.id) + "_" + strconv.Itoa(i)
 		fmt.Fprintf(b, "        set $%s %s;\n", v, quote(m.target))
-		b.WriteString("        proxy_connect_timeout 2s;\n        proxy_send_timeout 10s;\n        proxy_read_timeout 10s;\n")
-		fmt.Fprintf(b, "        proxy_pass http://$%s$request_uri;\n    }\n", v)
+		module := "proxy"
+		if c.route.IsGRPC() {
+			module = "grpc"
+		}
+		b.WriteString("        " + module + "_connect_timeout 2s;\n        " + module + "_send_timeout 10s;\n        " + module + "_read_timeout 10s;\n")
+		scheme := r.backendTLS(m.service, module, func(parts ...string) {
+			b.WriteString("        " + strings.Join(parts, "") + "\n")
+		})
+		if c.route.IsGRPC() {
+			// grpc_pass takes no URI: the call's own path, which the mirror's location replaced.
+			fmt.Fprintf(b, "        rewrite ^ $request_uri break;\n        grpc_pass %s://$%s;\n    }\n", scheme, v)
+			continue
+		}
+		fmt.Fprintf(b, "        proxy_pass %s://$%s$request_uri;\n    }\n", scheme, v)
 	}
 }
 
@@ -556,12 +590,12 @@ func (r *renderer) perBackendHeaders(base []header, choice string, targets []tar
 
 // responseHeaders writes the response header changes: set replaces what the backend sent, add
 // adds a value beside it, remove hides it. "always" applies them to error responses too.
-func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string)) {
+func responseHeaders(mod *v1alpha1.HeaderModifier, line func(...string), module string) {
 	for _, name := range mod.Remove {
-		line("proxy_hide_header ", quote(string(name)), ";")
+		line(module, "_hide_header ", quote(string(name)), ";")
 	}
 	for _, h := range mod.Set {
-		line("proxy_hide_header ", quote(string(h.Name)), ";")
+		line(module, "_hide_header ", quote(string(h.Name)), ";")
 		line("add_header ", quote(string(h.Name)), " ", quote(literal(h.Value)), " always;")
 	}
 	for _, h := range mod.Add {

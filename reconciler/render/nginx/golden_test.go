@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			gw, routes := loadInput(t, file, archiveFile(t, ar, "input.yaml"))
-			opts := Options{Policies: policiesIn(archiveFile(t, ar, "input.yaml"))}
+			opts := Options{Policies: policiesIn(archiveFile(t, ar, "input.yaml")), GRPCRoutes: grpcRoutesIn(archiveFile(t, ar, "input.yaml"))}
 			for _, f := range ar.Files {
 				if f.Name == "tasks" {
 					opts.Tasks = goldenTasks(t, f.Data)
@@ -115,7 +115,7 @@ func setArchiveFile(ar *txtar.Archive, name string, data []byte) {
 }
 
 // loadInput decodes, defaults and validates manifests the way the CLI does, and returns the one
-// Gateway and the Routes.
+// Gateway and the Routes (a GRPCRoute as its AsRoute form; grpcRoutesIn has the GRPCRoutes).
 func loadInput(t testing.TB, name string, data []byte) (*v1alpha1.Gateway, []*v1alpha1.Route) {
 	t.Helper()
 	objs, errs := manifest.Decode(name, data)
@@ -136,6 +136,8 @@ func loadInput(t testing.TB, name string, data []byte) (*v1alpha1.Gateway, []*v1
 			gw = o
 		case *v1alpha1.Route:
 			routes = append(routes, o)
+		case *v1alpha1.GRPCRoute:
+			routes = append(routes, o.AsRoute())
 		}
 	}
 	if gw == nil {

@@ -31,13 +31,17 @@ func (r *renderer) shared(servers []*server) map[*v1alpha1.Listener][]*server {
 // forwardsAll tells whether s, a host's server, holds one rule that takes every request of the
 // host and forwards it as it is to one backend service: one unconditional match of every path,
 // no filters, timeouts, retries or session persistence, the gateway's request body settings, no
-// policy, and one backend that gets all requests and exists, is permitted and has a port.
+// policy, and one backend that gets all requests and exists, is permitted and has a port, reached
+// by plain HTTP (not a GRPCRoute's, nor one a BackendTLSPolicy covers).
 // Anything else keeps a server of its own, rendered as always.
 func (r *renderer) forwardsAll(s *server) bool {
 	if s.fallback || len(s.candidates) != 1 {
 		return false
 	}
 	c := s.candidates[0]
+	if c.route.IsGRPC() {
+		return false
+	}
 	if c.exact || c.path != "/" || c.conditional() || len(c.rule.Filters) > 0 || c.rule.Timeouts != nil || c.rule.Retry != nil ||
 		c.rule.SessionPersistence != nil || r.body(c) != r.gatewayBody {
 		return false
@@ -55,7 +59,7 @@ func (r *renderer) forwardsAll(s *server) bool {
 	}
 	ref := weighted[0]
 	return ref.Port != nil && len(ref.Filters) == 0 && !invalidBackend(ref) && v1alpha1.Permits(r.opts.Grants, c.route, ref) &&
-		!r.opts.missing(c.route.BackendServiceName(ref))
+		!r.opts.missing(c.route.BackendServiceName(ref)) && r.opts.Policies.backendTLSOf(c.route.BackendServiceName(ref)) == nil
 }
 
 // sharedServer writes the server that hosts of listener l share: each host's route, rule,

@@ -22,11 +22,16 @@ ssl_session_timeout 1d;
 ssl_session_tickets off;
 `
 
-// listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2.
+// listen is a server's listen directive for a listener: HTTPS ports speak TLS, offering HTTP/2;
+// HTTP ports that serve GRPCRoutes take HTTP/2 without TLS (h2c, with prior knowledge). nginx
+// before 1.25.1 then takes only HTTP/2 on that port; later ones tell HTTP/1.1 from it.
 func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	out := strconv.Itoa(int(l.Port))
-	if l.Protocol == v1alpha1.ProtocolHTTPS {
+	switch {
+	case l.Protocol == v1alpha1.ProtocolHTTPS:
 		out += " ssl http2"
+	case r.h2c[l.Port]:
+		out += " http2"
 	}
 	if defaultServer {
 		out += " default_server"

@@ -18,14 +18,18 @@ type Policies struct {
 	Security []*v1alpha1.SecurityPolicy
 	Client   []*v1alpha1.ClientTrafficPolicy
 	Backend  []*v1alpha1.BackendTrafficPolicy
+	// BackendTLS are the BackendTLSPolicies, in the order read: the first that targets a service
+	// applies to it (validation refuses a second).
+	BackendTLS []*v1alpha1.BackendTLSPolicy
 }
 
 // PoliciesOf picks the policies out of objs.
 func PoliciesOf(objs []v1alpha1.Object) Policies {
 	return Policies{
-		Security: v1alpha1.PoliciesOf[*v1alpha1.SecurityPolicy](objs),
-		Client:   v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs),
-		Backend:  v1alpha1.PoliciesOf[*v1alpha1.BackendTrafficPolicy](objs),
+		Security:   v1alpha1.PoliciesOf[*v1alpha1.SecurityPolicy](objs),
+		Client:     v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs),
+		Backend:    v1alpha1.PoliciesOf[*v1alpha1.BackendTrafficPolicy](objs),
+		BackendTLS: backendTLSPoliciesOf(objs),
 	}
 }
 
@@ -46,7 +50,7 @@ func securityPoliciesOf(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, pols Pol
 	attached := map[string]bool{}
 	for _, rt := range routes {
 		for i := range gw.Spec.Listeners {
-			if rt.AttachesTo(gw, &gw.Spec.Listeners[i]) {
+			if !rt.IsGRPC() && rt.AttachesTo(gw, &gw.Spec.Listeners[i]) {
 				attached[rt.Metadata.Name] = true
 			}
 		}

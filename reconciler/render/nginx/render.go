@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -86,6 +87,10 @@ type Options struct {
 	// Replicas is how many tasks share the gateway's traffic: the policies' limits, which hold for
 	// the whole gateway, are divided among them. 0 is 1.
 	Replicas int
+	// GRPCRoutes are the set's GRPCRoutes, whose AsRoute forms are among the routes rendered:
+	// they hold what those cannot say (regular expressions, a method of any service). A form
+	// without its GRPCRoute here is not served.
+	GRPCRoutes []*v1alpha1.GRPCRoute
 	// AccessLog is where nginx writes the access log's JSON lines. Defaults to
 	// DefaultAccessLog; tests read a file.
 	AccessLog string
@@ -155,7 +160,7 @@ const dispatchPrefix = "/;sg/"
 func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byte, error) {
 	opts.defaults()
 	r := &renderer{opts: opts, blockVars: map[string]string{}, pools: map[string]string{}}
-	out := r.render(gw, routes)
+	out := r.render(gw, r.withGRPC(routes))
 	switch {
 	case r.err != nil:
 		return nil, r.err
@@ -180,7 +185,7 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
-	return fmt.Sprintf("Route %s: %s: %s", e.Route.Metadata.Name, e.Field, e.Detail)
+	return fmt.Sprintf("%s %s: %s: %s", e.Route.RouteKind(), e.Route.Metadata.Name, e.Field, e.Detail)
 }
 
 // SizeError is a gateway whose config is over the limit: a swarm secret's size, or the agents'.
@@ -236,6 +241,10 @@ type candidate struct {
 	// between routes whose hostnames overlap).
 	host [2]int
 
+	// grpc is the GRPCRoute's match the candidate stands for: what its path and exact headers do
+	// not say (regular expressions, a method of any service) is tested as a condition.
+	grpc *v1alpha1.GRPCRouteMatch
+
 	// Rendered once, written wherever the candidate applies.
 	cond   string // the variable that holds when its conditions do
 	action string // its directives
@@ -243,7 +252,25 @@ type candidate struct {
 
 // conditional reports whether the candidate tests more than the path.
 func (c *candidate) conditional() bool {
-	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0
+	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0 || len(c.grpcConditions()) > 0
+}
+
+// grpcConditions are the regular expressions a GRPCRoute's match tests beyond its path and
+// exact headers, by the nginx variable each applies to.
+func (c *candidate) grpcConditions() []header {
+	if c.grpc == nil {
+		return nil
+	}
+	var out []header
+	if re := c.grpc.Method.PathRegex(); re != "" {
+		out = append(out, header{"uri", re})
+	}
+	for _, h := range c.grpc.Headers {
+		if h.Type == v1alpha1.GRPCHeaderMatchRegularExpression {
+			out = append(out, header{headerVar(string(h.Name)), "^(?:" + h.Value + `)\z`})
+		}
+	}
+	return out
 }
 
 // parentPath is the path one element up: "/a/b" -> "/a" -> "/".
@@ -337,6 +364,10 @@ type renderer struct {
 	// needed.
 	pools     map[string]string
 	upstreams []string
+	// grpc are the GRPCRoutes served, by the Route each is served as; h2c are the HTTP ports
+	// they are served on, which take HTTP/2 without TLS.
+	grpc map[*v1alpha1.Route]*v1alpha1.GRPCRoute
+	h2c  map[v1alpha1.PortNumber]bool
 	// logs tells whether the gateway logs requests; logIf, when set, is the variable that
 	// selects those it logs.
 	logs  bool
@@ -370,6 +401,11 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
 	}
 	servers, fallbacks := r.servers(gw, routes)
+	for _, s := range append(slices.Collect(maps.Values(fallbacks)), servers...) {
+		if s.listener.Protocol == v1alpha1.ProtocolHTTP && slices.ContainsFunc(s.candidates, func(c *candidate) bool { return c.route.IsGRPC() }) {
+			r.h2c[s.port] = true
+		}
+	}
 	if r.overSize {
 		return nil
 	}
@@ -553,6 +589,9 @@ func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1a
 			r.nextID++
 			c := &candidate{id: r.nextID, route: rt, rule: rule, ruleIdx: i, matchIdx: j, match: m, port: l.Port, listener: l.Name, host: rank,
 				exact: m.Path.Type == v1alpha1.PathMatchExact, path: v1alpha1.DecodedPath(m.Path.Value)}
+			if g := r.grpc[rt]; g != nil {
+				c.grpc = &g.Spec.Rules[i].Matches[j]
+			}
 			if !c.exact && c.path != "/" {
 				c.path = strings.TrimRight(c.path, "/")
 				if c.path == "" {
@@ -637,7 +676,7 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		if c.rule.Name != nil { // a DNS-1123 label: nothing a comment could be ended by
 			rule += " (" + string(*c.rule.Name) + ")"
 		}
-		fmt.Fprintf(b, "\n    # Route %s rule %s match %d.\n    location = %s {\n        internal;\n", routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+c.name))
+		fmt.Fprintf(b, "\n    # %s %s rule %s match %d.\n    location = %s {\n        internal;\n", c.route.RouteKind(), routeKey(c.route), rule, c.matchIdx, quote(dispatchPrefix+c.name))
 		r.writeBodyOverride(b, r.body(c), "        ")
 		b.WriteString(r.actionText(c))
 		b.WriteString("    }\n")
@@ -646,7 +685,44 @@ func (r *renderer) server(b *bytes.Buffer, s *server) {
 		r.mirrorLocations(b, c)
 	}
 	r.authLocations(b)
+	if slices.ContainsFunc(s.candidates, func(c *candidate) bool { return c.route.IsGRPC() }) {
+		b.WriteString(grpcUnavailableLocation)
+	}
 	b.WriteString("\n    location @sg_unavailable {\n        return 503;\n    }\n}\n")
+}
+
+// grpcUnavailable answers a gRPC call that no backend takes with gRPC's UNAVAILABLE (14): a
+// "trailers-only" answer, the status in its headers, as the Gateway API expects. A call no route
+// matches gets the 404 of any request, which gRPC clients read as UNIMPLEMENTED.
+const (
+	grpcUnavailable         = "@sg_grpc_unavailable"
+	grpcUnavailableLocation = "\n    location " + grpcUnavailable + " {\n        default_type application/grpc;\n" +
+		"        add_header grpc-status 14 always;\n        add_header grpc-message unavailable always;\n        return 200 \"\";\n    }\n"
+)
+
+// withGRPC finds the GRPCRoute of each route that is one's AsRoute form, and returns the routes
+// without the forms whose GRPCRoute is not in Options.GRPCRoutes.
+func (r *renderer) withGRPC(routes []*v1alpha1.Route) []*v1alpha1.Route {
+	if !slices.ContainsFunc(routes, (*v1alpha1.Route).IsGRPC) {
+		return routes
+	}
+	r.grpc, r.h2c = map[*v1alpha1.Route]*v1alpha1.GRPCRoute{}, map[v1alpha1.PortNumber]bool{}
+	byKey := make(map[string]*v1alpha1.GRPCRoute, len(r.opts.GRPCRoutes))
+	for _, g := range r.opts.GRPCRoutes {
+		byKey[g.Metadata.Namespace+"/"+g.Metadata.Name] = g
+	}
+	out := make([]*v1alpha1.Route, 0, len(routes))
+	for _, rt := range routes {
+		if rt.IsGRPC() {
+			g := byKey[routeKey(rt)]
+			if g == nil || len(g.Spec.Rules) != len(rt.Spec.Rules) {
+				continue
+			}
+			r.grpc[rt] = g
+		}
+		out = append(out, rt)
+	}
+	return out
 }
 
 // internalName names a candidate's internal location in its server: "ns.route/rule/match", the
@@ -736,6 +812,9 @@ func (r *renderer) condition(c *candidate) string {
 	for _, q := range m.QueryParams {
 		atoms = append(atoms, r.exactMap("arg_"+q.Name, q.Value))
 	}
+	for _, g := range c.grpcConditions() {
+		atoms = append(atoms, r.addBlock("map $"+g.name, "    "+quote("~"+g.value)+" 1;\n    default \"\";\n"))
+	}
 	if len(atoms) == 1 {
 		return atoms[0]
 	}
@@ -805,6 +884,9 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 			for _, q := range c.match.QueryParams {
 				varLen = max(varLen, len("arg_"+q.Name))
 			}
+			for _, g := range c.grpcConditions() {
+				varLen = max(varLen, len(g.name))
+			}
 			names := modifiedHeaders(c.rule)
 			headers = max(headers, len(names))
 			for _, name := range names {
@@ -840,7 +922,7 @@ func mapHashSize(b *bytes.Buffer, servers []*server, shared map[*v1alpha1.Listen
 	keyLen, keys := 0, 0
 	for _, s := range servers {
 		for _, c := range s.candidates {
-			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+1)
+			keyLen = max(keyLen, len(c.match.Headers)+len(c.match.QueryParams)+len(c.grpcConditions())+1)
 		}
 	}
 	for _, hosts := range shared {
@@ -897,4 +979,21 @@ func nextPow2(n int) int {
 		p <<= 1
 	}
 	return p
+}
+
+// RoutesOf picks what Render serves out of objs: the Routes and the GRPCRoutes' AsRoute forms,
+// and the GRPCRoutes themselves, for Options.GRPCRoutes.
+func RoutesOf(objs []v1alpha1.Object) ([]*v1alpha1.Route, []*v1alpha1.GRPCRoute) {
+	var routes []*v1alpha1.Route
+	var grpc []*v1alpha1.GRPCRoute
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *v1alpha1.Route:
+			routes = append(routes, o)
+		case *v1alpha1.GRPCRoute:
+			routes = append(routes, o.AsRoute())
+			grpc = append(grpc, o)
+		}
+	}
+	return routes, grpc
 }

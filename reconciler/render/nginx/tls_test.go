@@ -30,13 +30,15 @@ var (
 	certificateRef = regexp.MustCompile(regexp.QuoteMeta(contract.CertDir) + `/([A-Za-z0-9_.-]+)\.pem`)
 	acmeKeyRef     = regexp.MustCompile(regexp.QuoteMeta(contract.CertDir) + `/([A-Za-z0-9_.-]+)\.key`)
 	acmeChainRef   = regexp.MustCompile(regexp.QuoteMeta(contract.ChainDir) + `/([A-Za-z0-9_.-]+)\.crt`)
+	backendCARef   = regexp.MustCompile(regexp.QuoteMeta(contract.BackendCADir) + `/([A-Za-z0-9_.-]+)\.pem`)
 )
 
 // withTestCertificates writes, for each certificate file a config names, a self-signed
 // certificate and its key into dir (its common name is the file's name, "<listener>-<index>", so
 // a test can tell which one nginx presented), and points the config at them. An ACME listener's
 // chain goes to dir/tls (where a config with agents reads it, relative to the main config in dir)
-// and its key to dir/keys.
+// and its key to dir/keys; a BackendTLSPolicy's CAs (a certificate of the policy's name) to
+// dir/backend-ca.
 func withTestCertificates(t testing.TB, conf []byte, dir string) []byte {
 	t.Helper()
 	write := func(path string, data []byte) {
@@ -62,6 +64,11 @@ func withTestCertificates(t testing.TB, conf []byte, dir string) []byte {
 		write(filepath.Join(dir, "tls", name+".crt"), pair[:keyAt])
 		write(filepath.Join(dir, "keys", name+".key"), pair[keyAt:])
 	}
+	for _, m := range backendCARef.FindAllSubmatch(conf, -1) {
+		pair := selfSigned(t, string(m[1]))
+		write(filepath.Join(dir, "backend-ca", string(m[1])+".pem"), pair[:bytes.Index(pair, []byte("-----BEGIN EC PRIVATE KEY"))])
+	}
+	conf = backendCARef.ReplaceAll(conf, []byte(filepath.Join(dir, "backend-ca")+"/$1.pem"))
 	conf = acmeKeyRef.ReplaceAll(conf, []byte(filepath.Join(dir, "keys")+"/$1.key"))
 	conf = acmeChainRef.ReplaceAll(conf, []byte(filepath.Join(dir, "tls")+"/$1.crt"))
 	return certificateRef.ReplaceAll(conf, []byte(filepath.Join(dir, "tls")+"/$1.pem"))
