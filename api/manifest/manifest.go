@@ -33,8 +33,8 @@ import (
 // Stdin is the path that means standard input, as in `-f -`.
 const Stdin = "-"
 
-// stdinName is how errors name standard input.
-const stdinName = "<stdin>"
+// StdinName is how errors and origins name standard input.
+const StdinName = "<stdin>"
 
 // Limits on what Load reads: manifests are text a person writes, and a larger input (or a link to
 // /dev/zero) is a mistake or an attack that must not exhaust the memory of the operator.
@@ -73,16 +73,16 @@ func Load(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 		}
 		if p == Stdin {
 			if readStdin {
-				errs = append(errs, &field.Error{Origin: stdinName, Detail: "standard input given more than once"})
+				errs = append(errs, &field.Error{Origin: StdinName, Detail: "standard input given more than once"})
 				continue
 			}
 			readStdin = true
 			data, err := readLimited(stdin, MaxFileSize)
 			if err != nil {
-				errs = append(errs, &field.Error{Origin: stdinName, Detail: err.Error()})
+				errs = append(errs, &field.Error{Origin: StdinName, Detail: err.Error()})
 				continue
 			}
-			add(stdinName, data)
+			add(StdinName, data)
 			continue
 		}
 		files, err := Files(p)

@@ -21,14 +21,20 @@ const (
 	KindReferenceGrant Kind = "ReferenceGrant"
 	// KindService runs a swarm service no Route needs to reach.
 	KindService Kind = "Service"
+	// KindSecret is a swarm secret made from a SOPS-encrypted file of the source.
+	KindSecret Kind = "Secret"
+	// KindConfig is a swarm config made from a file of the source.
+	KindConfig Kind = "Config"
 )
 
 // Kinds lists every kind in the order objects of that kind are converged: zones label nodes before
 // anything is placed on them, gateways own the networks routes join, virtual IPs track gateways.
 // Policies have no swarm objects of their own: they change the configs of the gateways they target.
-// Services are planned with the services of Routes, in the order of their dependsOn and hooks.
+// Services are planned with the services of Routes, in the order of their dependsOn and hooks;
+// the secrets and configs they mount are made before any service.
 var Kinds = []Kind{KindZone, KindReferenceGrant, KindGateway, KindRoute, KindGRPCRoute, KindTCPRoute, KindTLSRoute, KindUDPRoute, KindVirtualIP,
-	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindBackendTLSPolicy, KindService}
+	KindSecurityPolicy, KindClientTrafficPolicy, KindBackendTrafficPolicy, KindBackendTLSPolicy, KindService,
+	KindSecret, KindConfig}
 
 // LabelPrefix is reserved for the labels swarmgate itself puts on the swarm objects it owns; a
 // manifest may not set labels under it.
@@ -38,8 +44,9 @@ const LabelPrefix = "swarmgate.io/"
 type TypeMeta struct {
 	// APIVersion must be "swarmgate.io/v1alpha1".
 	APIVersion string `json:"apiVersion"`
-	// Kind is one of Gateway, Route, GRPCRoute, TCPRoute, TLSRoute, UDPRoute, Service, VirtualIP,
-	// Zone, ReferenceGrant, SecurityPolicy, ClientTrafficPolicy, BackendTrafficPolicy or
+	// Kind is one of Gateway, Route, GRPCRoute, TCPRoute, TLSRoute, UDPRoute, Service, Secret,
+	// Config, VirtualIP, Zone, ReferenceGrant, SecurityPolicy, ClientTrafficPolicy,
+	// BackendTrafficPolicy or
 	// BackendTLSPolicy.
 	Kind Kind `json:"kind"`
 }
@@ -169,6 +176,10 @@ func New(kind Kind) Object {
 		return &ReferenceGrant{}
 	case KindService:
 		return &Service{}
+	case KindSecret:
+		return &Secret{}
+	case KindConfig:
+		return &Config{}
 	case KindSecurityPolicy:
 		return &SecurityPolicy{}
 	case KindClientTrafficPolicy:

@@ -36,6 +36,7 @@ type runOptions struct {
 	checkout       string
 	interval       time.Duration
 	tokenFile      string
+	ageKeyFile     string
 	sshKeyFile     string
 	knownHostsFile string
 	verifyCommits  bool
@@ -103,6 +104,7 @@ renewals fail stops writing before a standby may start.`,
 	f.StringVar(&o.tokenFile, "git-token-file", "", "file holding an HTTPS token for the git repository")
 	f.StringVar(&o.sshKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the git repository")
 	f.StringVar(&o.knownHostsFile, "git-known-hosts-file", "", "known_hosts file for SSH git URLs")
+	f.StringVar(&o.ageKeyFile, "age-key-file", "", "file of age identities (e.g. a swarm secret) that decrypt the SOPS files of Secrets, as SOPS_AGE_KEY_FILE for the CLI")
 	f.BoolVar(&o.verifyCommits, "verify-commits", false, "apply only git commits signed (OpenPGP) by a key in --allowed-signers")
 	f.StringVar(&o.allowedSigners, "allowed-signers", "", "file of armored OpenPGP public keys whose signed commits --verify-commits accepts")
 	f.DurationVar(&o.resync, "resync", 5*time.Minute, "reconcile at least this often")
@@ -230,8 +232,12 @@ func (o *runOptions) run(ctx context.Context) error {
 			return fmt.Errorf("--with-registry-auth: %w", err)
 		}
 	}
+	ids, err := readAgeIdentities("--age-key-file", o.ageKeyFile)
+	if err != nil {
+		return &exitCodeError{code: exitFail, msg: err.Error()}
+	}
 	ctl := operator.New(rec, c,
-		operator.Options{Source: src, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
+		operator.Options{Source: src, AgeIdentities: ids, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
 			KeepRemoved: !o.prune, PruneMaxFraction: o.pruneMax, Agents: agents,
 			Lease: holder}, alerts, metrics, log)
 

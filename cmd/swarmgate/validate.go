@@ -13,6 +13,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/sourcefile"
 )
 
 // fileOptions are the -f flags of every command that reads manifests.
@@ -34,13 +35,29 @@ func (o *fileOptions) addFlags(cmd *cobra.Command) {
 // error and returns an exit error, so nothing after it runs on a broken snapshot.
 func (o *fileOptions) load(cmd *cobra.Command) ([]v1alpha1.Object, error) {
 	objs, err := reconciler.LoadManifests(o.paths, cmd.InOrStdin())
+	if err == nil {
+		err = readSourceFiles(objs)
+	}
 	return objs, invalidInput(cmd, err)
+}
+
+// readSourceFiles reads the files of the Secrets and Configs of objs, decrypting with the
+// identities of SOPS_AGE_KEY_FILE.
+func readSourceFiles(objs []v1alpha1.Object) error {
+	ids, err := cliAgeIdentities()
+	if err != nil {
+		return err
+	}
+	return sourcefile.Read(objs, ids).ToError()
 }
 
 // loadPart reads the manifests of a command that joins them with the applied objects: each
 // object is validated here, the set they make when planned.
 func (o *fileOptions) loadPart(cmd *cobra.Command) ([]v1alpha1.Object, error) {
 	objs, err := reconciler.LoadPart(o.paths, cmd.InOrStdin())
+	if err == nil {
+		err = readSourceFiles(objs)
+	}
 	return objs, invalidInput(cmd, err)
 }
 
@@ -109,6 +126,9 @@ objects applied to the instance instead, as apply will (kubectl's
 					exit.msg += "; what these files reference but do not hold (a Route's Gateway) may have been applied to the swarm: validate --server-side checks against the applied objects"
 				}
 				return err
+			}
+			if err := readSourceFiles(objs); err != nil {
+				return invalidInput(cmd, err)
 			}
 			if len(objs) == 0 {
 				// Valid, but most likely not what was meant: a wrong path, or files emptied.

@@ -113,9 +113,9 @@ func Apply(ctx context.Context, w Writer, plan *planner.Plan, snap *swarmstate.S
 		}
 		// The store's configs are independent of each other: a run of them is written
 		// concurrently, so a first apply of a thousand objects does not wait on each in turn.
-		// Everything else keeps its order.
+		// Everything else keeps its order (a Config's file, whose ID its services need, too).
 		j := i
-		for j < len(plan.Actions) && plan.Actions[j].Kind == planner.KindConfig {
+		for j < len(plan.Actions) && plan.Actions[j].Kind == planner.KindConfig && plan.Actions[j].Config == nil {
 			j++
 		}
 		if j == i {
@@ -301,6 +301,14 @@ func (a *applier) do(ctx context.Context, act planner.Action) error {
 	case planner.KindConfig:
 		if act.Op == planner.Delete {
 			return ignoreNotFound(a.w.ConfigRemove(ctx, act.ID))
+		}
+		if c := act.Config; c != nil {
+			id, err := a.createConfig(ctx, c.Name, c.Labels, c.Data)
+			if err != nil {
+				return err
+			}
+			a.configs[c.Name] = id
+			return nil
 		}
 		// The store's configs are written concurrently: this one's ID is not recorded (no
 		// service mounts it).

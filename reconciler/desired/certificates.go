@@ -12,12 +12,16 @@ import (
 )
 
 // Config is a swarm config swarmgate owns other than the store's: the public certificate chain of
-// an ACME listener. Its name carries a hash of its data. Data is nil for one that exists already.
+// an ACME listener, or a Config's file. Its name carries a hash of its data. Data is nil for one
+// that exists already.
 type Config struct {
 	Name   string
 	Owner  string
 	Data   []byte
 	Labels map[string]string
+	// Keep is how many earlier configs of its owner, no longer wanted, stay on the swarm: a
+	// Config's revision history.
+	Keep int
 }
 
 // acmeCertificate is where an ACME listener's certificate is: the config of its chain (and the

@@ -37,7 +37,9 @@ type State struct {
 	Networks   []Network
 	Secrets    []Secret
 	Configs    []Config
-	Services   []Service
+	// SourceConfigs are the configs made from the files of Configs.
+	SourceConfigs []Config
+	Services      []Service
 	// Owners lists every manifest object ("Kind/name") of the state, including those that need
 	// no swarm object of their own.
 	Owners []string
@@ -59,8 +61,9 @@ type State struct {
 	// Warnings are what the manifests ask for that swarmgate does not converge.
 	Warnings []string
 
-	agentBytes int        // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
-	hooks      []hookEdge // the hooks of the services added, recorded on the others by orderHooks
+	agentBytes  int        // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
+	hooks       []hookEdge // the hooks of the services added, recorded on the others by orderHooks
+	sourceFiles sourceFiles
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -134,6 +137,9 @@ type Secret struct {
 	Target string
 	// Node is the node whose keepalived reads it; empty for a gateway's config.
 	Node string
+	// Keep is how many earlier secrets of its owner, no longer wanted, stay on the swarm: a
+	// Secret's revision history.
+	Keep int
 }
 
 // Service is a swarm service. In Spec, network attachments and secret references name their
@@ -263,6 +269,7 @@ func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
 // Build returns the state the objects call for. They must be defaulted and valid.
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
+	s.sourceFiles = sourceFiles{secrets: map[string]string{}, configs: map[string]string{}}
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	opts.Nginx.Policies = nginx.PoliciesOf(objs)
 	opts.Nginx.StreamRoutes = v1alpha1.StreamRoutesOf(objs)
@@ -299,6 +306,10 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 			services = append(services, o)
 		case *v1alpha1.VirtualIP:
 			vips = append(vips, o)
+		case *v1alpha1.Secret:
+			s.addSourceSecret(o)
+		case *v1alpha1.Config:
+			s.addSourceConfig(o)
 		}
 	}
 	for _, gw := range gateways {
@@ -331,6 +342,7 @@ func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	slices.SortFunc(s.Networks, func(a, b Network) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Secrets, func(a, b Secret) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Configs, func(a, b Config) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.SourceConfigs, func(a, b Config) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Services, func(a, b Service) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.VirtualIPs, func(a, b VirtualIP) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(s.Applied, func(a, b Applied) int { return cmp.Compare(a.Name, b.Name) })
@@ -670,7 +682,8 @@ func (s *State) serviceSpec(name, owner string, meta v1alpha1.ObjectMeta, svc *v
 		Annotations: swarm.Annotations{Name: name, Labels: s.labels(owner, meta.Labels)},
 		TaskTemplate: swarm.TaskSpec{
 			ContainerSpec: &swarm.ContainerSpec{Image: CanonicalImage(svc.Image), Command: svc.Command, Args: svc.Args, Env: env,
-				Hostname: svc.Hostname, Secrets: secretRefs(svc.Secrets), Configs: configRefs(svc.Configs), Mounts: mounts(svc.Mounts),
+				Hostname: svc.Hostname, Secrets: secretRefs(svc.Secrets, s.sourceFiles.secrets, meta.Namespace),
+				Configs: configRefs(svc.Configs, s.sourceFiles.configs, meta.Namespace), Mounts: mounts(svc.Mounts),
 				Healthcheck: healthcheck(svc.Healthcheck), StopSignal: svc.StopSignal, StopGracePeriod: durationOrNil(svc.StopGracePeriod)},
 			Placement:     servicePlacement(svc.Zone, svc.Placement),
 			RestartPolicy: restartPolicy(svc.RestartPolicy),
@@ -736,22 +749,23 @@ func fileTarget(fm v1alpha1.FileMount, dir string) (name, uid, gid string, mode 
 	return name, uid, gid, mode
 }
 
-// secretRefs mounts existing secrets of the user's, by name (the applier resolves the IDs).
-func secretRefs(mounts []v1alpha1.FileMount) []*swarm.SecretReference {
+// secretRefs mounts secrets by name (the applier resolves the IDs): those made from the files of
+// the Secrets declared in namespace, or existing ones of the user's.
+func secretRefs(mounts []v1alpha1.FileMount, declared map[string]string, namespace string) []*swarm.SecretReference {
 	var out []*swarm.SecretReference
 	for _, fm := range mounts {
 		name, uid, gid, mode := fileTarget(fm, "/run/secrets")
-		out = append(out, &swarm.SecretReference{SecretName: fm.Name, File: &swarm.SecretReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
+		out = append(out, &swarm.SecretReference{SecretName: mounted(declared, namespace, fm.Name), File: &swarm.SecretReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
 	}
 	return out
 }
 
-// configRefs mounts existing configs of the user's, by name (the applier resolves the IDs).
-func configRefs(mounts []v1alpha1.FileMount) []*swarm.ConfigReference {
+// configRefs mounts configs by name, as secretRefs secrets.
+func configRefs(mounts []v1alpha1.FileMount, declared map[string]string, namespace string) []*swarm.ConfigReference {
 	var out []*swarm.ConfigReference
 	for _, fm := range mounts {
 		name, uid, gid, mode := fileTarget(fm, "/")
-		out = append(out, &swarm.ConfigReference{ConfigName: fm.Name, File: &swarm.ConfigReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
+		out = append(out, &swarm.ConfigReference{ConfigName: mounted(declared, namespace, fm.Name), File: &swarm.ConfigReferenceFileTarget{Name: name, UID: uid, GID: gid, Mode: mode}})
 	}
 	return out
 }

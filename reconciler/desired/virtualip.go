@@ -162,12 +162,12 @@ var notInServiceName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // hashedName is a swarm name for an object holding data: name, shortened to fit, and the first 10
 // hex digits of data's SHA-256, so that new data is a new object.
 func hashedName(name string, data []byte) string {
-	return fit(name, name, v1alpha1.MaxSecretNameLength-11) + "-" + hash10(data)
+	return digestName(name, v1alpha1.ContentDigest(data))
 }
 
-func hash10(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])[:10]
+// digestName is a content-addressed secret's or config's name: name, fitted, and the digest.
+func digestName(name, digest string) string {
+	return fit(name, name, v1alpha1.MaxSecretNameLength-11) + "-" + digest
 }
 
 // swarmName is name with what a service name cannot hold replaced, fitted to max.

@@ -25,7 +25,7 @@ const (
 	// It is not compared: a new revision rewrites only objects whose spec changed.
 	LabelRevision = v1alpha1.LabelPrefix + "revision"
 	// LabelRole says what a swarm config or secret of swarmgate's is: RoleApplied, RoleLease,
-	// RoleCertificate, RoleCertificateKey or RoleAgentToken.
+	// RoleCertificate, RoleCertificateKey, RoleAgentToken or RoleSourceFile.
 	LabelRole = v1alpha1.LabelPrefix + "role"
 	// RoleApplied marks a config of the store of applied objects: one applied manifest object.
 	RoleApplied = "applied-object"
@@ -49,6 +49,8 @@ const (
 	// any operator of the instance check a token without the secret's data, which the swarm
 	// never gives back.
 	RoleAgentToken = "agent-token"
+	// RoleSourceFile marks a config made from the file of a Config manifest object.
+	RoleSourceFile = "source-file"
 	// LabelAgentURL is where gateway agents reach the operator, by its service name.
 	LabelAgentURL = v1alpha1.LabelPrefix + "agent-url"
 	// LabelAgentNetwork is the operator's network, which gateways whose agents take

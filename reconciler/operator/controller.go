@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
 	"github.com/cenkalti/backoff/v4"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
@@ -30,6 +31,7 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/operator/source"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
+	"github.com/swarmgate/swarmgate/reconciler/sourcefile"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
@@ -42,6 +44,8 @@ type Events interface {
 // Options configure a controller.
 type Options struct {
 	Source source.Source
+	// AgeIdentities decrypt the SOPS files of Secrets.
+	AgeIdentities []age.Identity
 	// Poll fetches the source this often (a git source has no other way to learn of commits).
 	// 0 polls never.
 	Poll time.Duration
@@ -658,6 +662,9 @@ func (c *Controller) manifests(ctx context.Context) ([]v1alpha1.Object, string, 
 		return nil, "", c.failed(alert.FailureSource, fmt.Errorf("fetching %s: %w", c.opts.Source, err))
 	default:
 		objs, err = reconciler.LoadManifests(paths, nil)
+		if err == nil {
+			err = sourcefile.Read(objs, c.opts.AgeIdentities).ToError()
+		}
 	}
 	c.mu.Lock()
 	c.seenRev = rev

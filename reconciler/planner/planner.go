@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -40,7 +41,7 @@ const (
 	KindNetwork Kind = "network"
 	KindSecret  Kind = "secret"
 	KindService Kind = "service"
-	// KindConfig is a swarm config of the store of applied objects.
+	// KindConfig is a swarm config of the store of applied objects, or made from a Config's file.
 	KindConfig Kind = "config"
 	// KindCertificate is a swarm config holding the chain of a certificate obtained with ACME.
 	KindCertificate Kind = "certificate"
@@ -167,11 +168,12 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	existingNet, netDeletes := p.planNetworks(d, s, fail)
 	wantSecret, secretDeletes := p.planSecrets(d, s)
 	wantChain, chainDeletes := p.planChains(d, s)
-	existingSvc, svcDeletes := p.planServices(d, s, existingNet, wantSecret, wantChain, fail)
+	wantConfig, configDeletes := p.planSourceConfigs(d, s)
+	existingSvc, svcDeletes := p.planServices(d, s, existingNet, wantSecret, wantChain, wantConfig, fail)
 	// Deletes run after every create and update, services first: a secret or network is freed
 	// only once no service uses it. An object leaves the store last, once nothing of it is left
 	// (a delete that fails keeps it there, to be retried).
-	for _, group := range [][]Action{svcDeletes, secretDeletes, chainDeletes, netDeletes, appliedDeletes} {
+	for _, group := range [][]Action{svcDeletes, secretDeletes, chainDeletes, configDeletes, netDeletes, appliedDeletes} {
 		for _, a := range group {
 			orphan(a)
 		}
@@ -294,16 +296,20 @@ func (p *Plan) planChains(d *desired.State, s *swarmstate.Snapshot) (map[string]
 }
 
 // planSecrets plans the secrets: content-addressed, and a new one of an owner says which it
-// replaces (a gateway's config, rotated).
+// replaces (a gateway's config, rotated). The earlier secrets of a Secret are kept as many as its
+// revision history.
 func (p *Plan) planSecrets(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
 	var have []owned
 	byOwner := map[string][]string{}
+	created := map[string]time.Time{}
 	for _, sec := range s.Secrets {
 		o := ownedOf(sec.ID, sec.Spec.Annotations)
 		have = append(have, o)
 		byOwner[o.owner] = append(byOwner[o.owner], o.name)
+		created[sec.ID] = sec.CreatedAt
 	}
 	var want []wanted
+	keep := map[string]int{}
 	for i := range d.Secrets {
 		w := &d.Secrets[i]
 		a := Action{Op: Create, Kind: KindSecret, Name: w.Name, Owner: w.Owner, Secret: w}
@@ -312,15 +318,51 @@ func (p *Plan) planSecrets(d *desired.State, s *swarmstate.Snapshot) (map[string
 			a.Changes = []Change{{Field: "replaces", Old: strings.Join(old, ","), New: w.Name}}
 		}
 		want = append(want, wanted{w.Name, a})
+		keep[w.Owner] = max(keep[w.Owner], w.Keep)
 	}
-	return p.contentAddressed(KindSecret, have, want)
+	wantName, deletes := p.contentAddressed(KindSecret, have, want)
+	return wantName, retain(deletes, created, keep)
+}
+
+// planSourceConfigs plans the configs made from the files of Configs: content-addressed, the
+// earlier ones kept as many as their Config's revision history.
+func (p *Plan) planSourceConfigs(d *desired.State, s *swarmstate.Snapshot) (map[string]bool, []Action) {
+	var have []owned
+	created := map[string]time.Time{}
+	for _, c := range s.SourceConfigs {
+		have = append(have, ownedOf(c.ID, c.Spec.Annotations))
+		created[c.ID] = c.CreatedAt
+	}
+	var want []wanted
+	keep := map[string]int{}
+	for i := range d.SourceConfigs {
+		c := &d.SourceConfigs[i]
+		want = append(want, wanted{c.Name, Action{Op: Create, Kind: KindConfig, Name: c.Name, Owner: c.Owner, Config: c}})
+		keep[c.Owner] = max(keep[c.Owner], c.Keep)
+	}
+	wantName, deletes := p.contentAddressed(KindConfig, have, want)
+	return wantName, retain(deletes, created, keep)
+}
+
+// retain drops from deletes the newest keep[owner] objects of each owner (by the creation times
+// of their IDs): a revision history, for a rollback to find what its service mounted.
+func retain(deletes []Action, created map[string]time.Time, keep map[string]int) []Action {
+	slices.SortStableFunc(deletes, func(a, b Action) int { return created[b.ID].Compare(created[a.ID]) })
+	kept := map[string]int{}
+	return slices.DeleteFunc(deletes, func(a Action) bool {
+		if kept[a.Owner] < keep[a.Owner] {
+			kept[a.Owner]++
+			return true
+		}
+		return false
+	})
 }
 
 // planServices creates and updates the services in serviceOrder, after checking that what each
 // mounts and joins exists. It returns the
 // swarm's services by name and the deletes of owned services no longer wanted.
 func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNet map[string]network.Summary,
-	wantSecret, wantChain map[string]bool, fail func(string, ...any)) (map[string]swarm.Service, []Action) {
+	wantSecret, wantChain, wantConfig map[string]bool, fail func(string, ...any)) (map[string]swarm.Service, []Action) {
 	userSecrets := map[string]bool{}
 	for _, sec := range s.UserSecrets {
 		userSecrets[sec.Spec.Name] = true
@@ -346,7 +388,7 @@ func (p *Plan) planServices(d *desired.State, s *swarmstate.Snapshot, existingNe
 			}
 		}
 		for _, ref := range w.Spec.TaskTemplate.ContainerSpec.Configs {
-			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] {
+			if !userConfigs[ref.ConfigName] && !wantChain[ref.ConfigName] && !wantConfig[ref.ConfigName] {
 				fail("%s: config %s does not exist; create it (docker config create %s FILE)", w.Owner, ref.ConfigName, ref.ConfigName)
 			}
 		}

@@ -118,6 +118,9 @@ func applied(d *desired.State) *swarmstate.Snapshot {
 	for _, c := range d.Configs {
 		s.Certificates = append(s.Certificates, swarm.Config{ID: "cfg-" + c.Name, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}, Data: c.Data}})
 	}
+	for _, c := range d.SourceConfigs {
+		s.SourceConfigs = append(s.SourceConfigs, swarm.Config{ID: "cfg-" + c.Name, Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: c.Name, Labels: c.Labels}}})
+	}
 	return s
 }
 

@@ -52,6 +52,8 @@ type Snapshot struct {
 	UserConfigs []swarm.Config
 	// Certificates are this instance's certificate chains obtained with ACME, with their data.
 	Certificates []swarm.Config
+	// SourceConfigs are this instance's configs made from the files of Configs, without data.
+	SourceConfigs []swarm.Config
 }
 
 // Options say what a read needs beyond nodes, networks, secrets and services.
@@ -115,6 +117,9 @@ func Read(ctx context.Context, r Reader, instance string, opts Options) (*Snapsh
 				s.Lease = &c
 			case c.Spec.Labels[inventory.LabelRole] == inventory.RoleCertificate:
 				s.Certificates = append(s.Certificates, c)
+			case c.Spec.Labels[inventory.LabelRole] == inventory.RoleSourceFile:
+				c.Spec.Data = nil // never read back
+				s.SourceConfigs = append(s.SourceConfigs, c)
 			default:
 				s.Applied = append(s.Applied, c)
 			}

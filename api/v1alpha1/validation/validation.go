@@ -50,6 +50,10 @@ func ValidateObject(o v1alpha1.Object) field.ErrorList {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), "with its namespace is longer than 63 characters, the limit of swarm service names"))
 		}
 		errs = append(errs, validateService(o)...)
+	case *v1alpha1.Secret:
+		errs = append(errs, validateSourceFile(&o.Spec)...)
+	case *v1alpha1.Config:
+		errs = append(errs, validateSourceFile(&o.Spec)...)
 	case *v1alpha1.VirtualIP:
 		errs = append(errs, validateVirtualIP(o)...)
 	case *v1alpha1.Zone:
