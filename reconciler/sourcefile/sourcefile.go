@@ -33,47 +33,52 @@ func Read(objs []v1alpha1.Object, ids []age.Identity) field.ErrorList {
 		default:
 			continue
 		}
-		content, err := read(o.GetObjectMeta().Origin.File, spec.File, encrypted, ids)
+		content, file, err := read(o.GetObjectMeta().Origin.File, spec.File, encrypted, ids)
 		if err != nil {
 			e := field.Invalid(field.NewPath("spec", "file"), err.Error())
 			errs = append(errs, field.ErrorList{e}.WithObject(o.GetObjectMeta().Origin.At, v1alpha1.Ref(o))...)
 			continue
 		}
-		*data, *digest = content, v1alpha1.ContentDigest(content)
+		// A secret is named by its encrypted file, whose data key and IVs are random: a digest of
+		// the value would let anyone who lists swarm secrets test guesses of a weak one. (A file
+		// encrypted again makes a new secret, as a changed value does.)
+		*data, *digest = content, v1alpha1.ContentDigest(file)
 	}
 	return errs
 }
 
-// read reads file, relative to the directory of manifest, and decrypts it when encrypted.
-func read(manifestFile, file string, encrypted bool, ids []age.Identity) ([]byte, error) {
+// read reads file, relative to the directory of manifest, and decrypts it when encrypted: it
+// returns the content and the file as read.
+func read(manifestFile, file string, encrypted bool, ids []age.Identity) (content, raw []byte, err error) {
 	if manifestFile == "" || manifestFile == manifest.StdinName {
-		return nil, fmt.Errorf("a manifest read from standard input has no directory to read %s from", file)
+		return nil, nil, fmt.Errorf("a manifest read from standard input has no directory to read %s from", file)
 	}
 	dir := filepath.Dir(manifestFile)
 	path := filepath.Join(dir, file)
 	// A symbolic link in a git repository must not read the operator's own files.
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s cannot be read: %w", path, err)
+		return nil, nil, fmt.Errorf("%s cannot be read: %w", path, err)
 	}
 	if rel, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(rel) {
-		return nil, fmt.Errorf("%s is a symbolic link to outside the manifest's directory", path)
+		return nil, nil, fmt.Errorf("%s is a symbolic link to outside the manifest's directory", path)
 	}
-	data, err := manifest.ReadRegularFile(real, v1alpha1.MaxSourceFileSize)
+	raw, err = manifest.ReadRegularFile(real, v1alpha1.MaxSourceFileSize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	data := raw
 	if encrypted {
-		if data, err = sops.Decrypt(data, ids); err != nil {
-			return nil, fmt.Errorf("%s %w", path, err)
+		if data, err = sops.Decrypt(raw, ids); err != nil {
+			return nil, nil, fmt.Errorf("%s %w", path, err)
 		}
 	}
 	if len(data) > v1alpha1.MaxSourceFileData {
-		return nil, fmt.Errorf("%s holds more than %d KiB, the most swarm takes in a secret or config", path, v1alpha1.MaxSourceFileData>>10)
+		return nil, nil, fmt.Errorf("%s holds more than %d KiB, the most swarm takes in a secret or config", path, v1alpha1.MaxSourceFileData>>10)
 	}
-	return data, nil
+	return data, raw, nil
 }
