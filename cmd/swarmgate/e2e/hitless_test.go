@@ -119,11 +119,11 @@ func TestHitlessRouteChanges(t *testing.T) {
 	}
 	before := gatewayTasks()
 
-	const changes = 20
+	const changes = 10
 	load := startLoad(200, func() (string, error) { return "", served("r0.hitless.test") })
 	time.Sleep(2 * time.Second)
 	var took []time.Duration
-	// One change every 3 s: a minute of load, as an operator would see a busy day's deploys.
+	// One change every 3 s: half a minute of load, as an operator would see a busy day's deploys.
 	for i := 1; i <= changes; i++ {
 		if i > 1 {
 			time.Sleep(3*time.Second - took[len(took)-1])
