@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,11 +66,32 @@ func (m *memoryEngine) TaskList(context.Context, swarm.TaskListOptions) ([]swarm
 	return nil, nil
 }
 
-// converge adds what a plan creates, as the applier would have written it.
+// converge writes what a plan does, as the applier would have: creates, service updates, and
+// deletes of secrets, configs and services.
 func (m *memoryEngine) converge(p *planner.Plan) error {
 	now := time.Now()
 	for i, a := range p.Actions {
-		id := fmt.Sprint("id", i)
+		id := fmt.Sprintf("id%d-%d", now.UnixNano(), i)
+		switch {
+		case a.Op == planner.Delete && a.Kind == planner.KindSecret:
+			m.secrets = slices.DeleteFunc(m.secrets, func(s swarm.Secret) bool { return s.ID == a.ID })
+			continue
+		case a.Op == planner.Delete && a.Kind == planner.KindConfig:
+			m.configs = slices.DeleteFunc(m.configs, func(c swarm.Config) bool { return c.ID == a.ID })
+			continue
+		case a.Op == planner.Delete && a.Kind == planner.KindService:
+			m.services = slices.DeleteFunc(m.services, func(s swarm.Service) bool { return s.ID == a.ID })
+			continue
+		case a.Op == planner.Update && a.Kind == planner.KindService:
+			at := slices.IndexFunc(m.services, func(s swarm.Service) bool { return s.ID == a.ID })
+			if at < 0 {
+				return fmt.Errorf("%s: no such service", a)
+			}
+			m.services[at].Spec = a.Service.Spec
+			continue
+		case a.Op != planner.Create:
+			return fmt.Errorf("%s: not supported in memory", a)
+		}
 		switch a.Kind {
 		case planner.KindNetwork:
 			m.networks = append(m.networks, network.Summary{ID: id, Name: a.Network.Name, Labels: a.Network.Labels, Driver: "overlay", Attachable: true})

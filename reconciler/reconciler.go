@@ -161,12 +161,16 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if read.Tasks {
 		tasks = RunningTasks(snap)
 	}
-	d, err := desired.Build(objs, desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Tasks: tasks, Agents: AgentDefaults(snap), Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)})
+	build := desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
+		Services: services, Tasks: tasks, Agents: AgentDefaults(snap), Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)}
+	d, err := desired.Build(objs, build)
 	if err != nil {
 		return nil, err
 	}
 	d.Warnings = append(d.Warnings, certWarnings...)
+	if !opts.KeepAgentConfigs {
+		opts.Unchanged = unchangedAgentConfigs(d, stored, build)
+	}
 	opts.Delete = in.Delete
 	if !in.All && (len(in.Objects) > 0 || len(in.Delete) > 0) {
 		opts.Scope = scope(in, stored)
@@ -176,6 +180,39 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 		return nil, err
 	}
 	return &Pass{Plan: plan, Snapshot: snap, Desired: d, Objects: objs, Stored: stored, Issued: issued}, nil
+}
+
+// unchangedAgentConfigs names the gateways with agents (by owner) whose config secrets d wants
+// are those the stored objects want: the input leaves their config as applied. None when the
+// stored objects do not build (an older version's): each config is then taken as changed.
+func unchangedAgentConfigs(d *desired.State, stored []v1alpha1.Object, opts desired.Options) []string {
+	if !slices.ContainsFunc(d.Services, func(s desired.Service) bool { return s.Agent }) {
+		return nil
+	}
+	before, err := desired.Build(stored, opts)
+	if err != nil {
+		return nil
+	}
+	configs := func(s *desired.State) map[string][]string {
+		out := map[string][]string{}
+		for _, sec := range s.Secrets {
+			if sec.Target == contract.GatewayConfigPath {
+				out[sec.Owner] = append(out[sec.Owner], sec.Name)
+			}
+		}
+		for _, names := range out {
+			slices.Sort(names)
+		}
+		return out
+	}
+	was, now := configs(before), configs(d)
+	var out []string
+	for _, svc := range d.Services {
+		if svc.Agent && !slices.Contains(out, svc.Owner) && slices.Equal(was[svc.Owner], now[svc.Owner]) {
+			out = append(out, svc.Owner)
+		}
+	}
+	return out
 }
 
 func isVirtualIP(o v1alpha1.Object) bool { return o.GetTypeMeta().Kind == v1alpha1.KindVirtualIP }

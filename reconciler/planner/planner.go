@@ -136,6 +136,11 @@ type Options struct {
 	// which delivers configs to agents, sets it. Without it (the CLI), a new config is a new
 	// secret and the tasks are replaced.
 	KeepAgentConfigs bool
+	// Unchanged names the gateways (owners) with agents whose config the input leaves as it was
+	// applied. Without KeepAgentConfigs (the CLI), they too stay on what they mount: their agents
+	// already have that config, from the operator that applied it, which left the service on an
+	// older bootstrap. A CLI pass that changes nothing then writes nothing.
+	Unchanged []string
 }
 
 // New plans the actions that turn snapshot s into desired state d. It fails, before any write,
@@ -162,8 +167,8 @@ func New(d *desired.State, s *swarmstate.Snapshot, opts Options) (*Plan, error) 
 	// that fails half-way is finished by the next one, whatever it was given.
 	appliedDeletes := p.planApplied(d, s)
 	p.planNodes(d, s, fail)
-	if opts.KeepAgentConfigs {
-		d = keepAgentConfigs(d, s)
+	if opts.KeepAgentConfigs || len(opts.Unchanged) > 0 {
+		d = keepAgentConfigs(d, s, func(owner string) bool { return opts.KeepAgentConfigs || slices.Contains(opts.Unchanged, owner) })
 	}
 	existingNet, netDeletes := p.planNetworks(d, s, fail)
 	wantSecret, secretDeletes := p.planSecrets(d, s)
@@ -614,12 +619,12 @@ func (p *Plan) unresolved(b desired.ExternalBackend, reason v1alpha1.ConditionRe
 	p.Warnings = append(p.Warnings, warning)
 }
 
-// keepAgentConfigs returns d with each agent gateway's service left on what its agents take from
-// the operator: the config secret it mounts (the bootstrap) and the chains of its ACME
-// certificates, when those are this instance's and still exist, and each chain is for the key the
-// service is to mount. A new config or a renewed certificate then replaces no task. When the
+// keepAgentConfigs returns d with the service of each agent gateway keep accepts (by owner) left
+// on what its agents take from the operator: the config secret it mounts (the bootstrap) and the
+// chains of its ACME certificates, when those are this instance's and still exist, and each chain
+// is for the key the service is to mount. A new config or a renewed certificate then replaces no task. When the
 // service changes in any other way, its tasks are replaced anyway: they then start on the newest.
-func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
+func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot, keep func(owner string) bool) *desired.State {
 	haveSecret := map[string]bool{}
 	for _, sec := range s.Secrets {
 		haveSecret[sec.Spec.Name] = true
@@ -643,7 +648,7 @@ func keepAgentConfigs(d *desired.State, s *swarmstate.Snapshot) *desired.State {
 	out.Configs = slices.Clone(d.Configs)
 	for i, svc := range out.Services {
 		got, ok := current[svc.Name]
-		if !svc.Agent || !ok {
+		if !svc.Agent || !ok || !keep(svc.Owner) {
 			continue
 		}
 		spec := svc.Spec

@@ -301,7 +301,8 @@ func TestEnvValuesAreMasked(t *testing.T) {
 
 // TestKeepAgentConfigs: for a gateway with agents, the operator (KeepAgentConfigs) leaves the
 // service on the config secret it mounts, making and deleting no secret; the CLI rotates as for
-// any gateway. The agents' token is the user's secret: a missing one fails the plan.
+// any gateway, except for the gateways it leaves as applied (Unchanged). The agents' token is the
+// user's secret: a missing one fails the plan.
 func TestKeepAgentConfigs(t *testing.T) {
 	gateway := `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
@@ -331,6 +332,13 @@ spec:
 	}
 	if got := format(p); !strings.Contains(got, "create secret/gw-conf-") || !strings.Contains(got, "update service/gw") {
 		t.Errorf("the CLI's plan does not rotate the config:\n%s", got)
+	}
+	p, err = New(changed, old, Options{Unchanged: []string{"Gateway/gw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(p.Actions, func(a Action) bool { return a.Kind != KindConfig }) {
+		t.Errorf("the CLI's plan for a gateway whose config it leaves as applied writes more than the store:\n%s", format(p))
 	}
 	old.UserSecrets = nil
 	if _, err := New(changed, old, Options{KeepAgentConfigs: true}); err == nil || !strings.Contains(err.Error(), "secret agent-token does not exist") {
