@@ -76,6 +76,34 @@ type AgentConfig struct {
 	Chains map[string][]byte
 	// Metrics says the gateway's agents report its traffic (spec.agent.metrics).
 	Metrics bool
+	// Rules, with Metrics, are what the gateway's traffic can be counted under.
+	Rules TrafficRules
+}
+
+// TrafficRule is a Route's rule as a gateway's access log names it (nginx.TrafficNames).
+type TrafficRule struct{ Route, Rule string }
+
+// TrafficRules are the rules of the Routes attached to a gateway, each with its backend services
+// (Route.BackendServiceName).
+type TrafficRules map[TrafficRule][]string
+
+// trafficRules lists the rules of the routes that attach to gw.
+func trafficRules(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) TrafficRules {
+	out := TrafficRules{}
+	for _, rt := range routes {
+		if !attachesToGateway(rt, gw) {
+			continue
+		}
+		for i, rule := range rt.Spec.Rules {
+			route, name := nginx.TrafficNames(rt, i)
+			backends := []string{}
+			for _, ref := range rule.BackendRefs {
+				backends = append(backends, rt.BackendServiceName(ref))
+			}
+			out[TrafficRule{route, name}] = backends
+		}
+	}
+	return out
 }
 
 // InvalidBackend is a backendRef that cannot be used: its owner route, what it names
@@ -417,8 +445,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 		}
 	}
 	metrics := gw.Spec.Agent != nil && gw.Spec.Agent.Metrics
+	var rules TrafficRules
 	if metrics {
 		opts.Nginx.TrafficLog = contract.TrafficSocket
+		rules = trafficRules(gw, routes)
 	}
 	if gw.Spec.Agent != nil && opts.Services != nil {
 		known := map[string]bool{}
@@ -462,7 +492,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 	}
 	switch {
 	case gw.Spec.Agent != nil && opts.Tasks == nil && tooLarge == nil:
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains, Metrics: metrics}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: conf, Chains: chains, Metrics: metrics, Rules: rules}
 		s.agentBytes += len(conf)
 	case gw.Spec.Agent != nil:
 		agentOpts := opts.Nginx
@@ -474,7 +504,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 		if err != nil {
 			return err
 		}
-		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains, Metrics: metrics}
+		s.AgentConfigs[gw.Metadata.QualifiedName()] = AgentConfig{Owner: owner, Config: agentConf, Chains: chains, Metrics: metrics, Rules: rules}
 		s.agentBytes += len(agentConf)
 	}
 	secret := Secret{Name: hashedName(gw.Metadata.QualifiedName()+"-conf", conf), Owner: owner, Data: conf,

@@ -334,6 +334,26 @@ metadata: {name: quiet}
 spec:
   agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: token}
   listeners: [{name: http, port: 81}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: store}
+spec:
+  parentRefs: [{name: counted}, {name: quiet}]
+  hostnames: [store.example]
+  rules:
+    - name: api
+      matches: [{path: {type: PathPrefix, value: /api}}]
+      backendRefs: [{name: api, port: 80, weight: 9}, {name: canary, port: 80, weight: 1}]
+    - filters: [{type: RequestRedirect, requestRedirect: {hostname: www.example}}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: elsewhere}
+spec:
+  parentRefs: [{name: quiet}]
+  hostnames: [elsewhere.example]
+  rules: [{backendRefs: [{name: other, port: 80}]}]
 `
 	objs, errs := manifest.Decode("test.yaml", []byte(yaml))
 	for _, o := range objs {
@@ -345,6 +365,17 @@ spec:
 	s, err := Build(objs, Options{Instance: "i"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rules the traffic is counted under: those of the Routes attached, named as the config
+	// names them.
+	wantRules := TrafficRules{{Route: "store", Rule: "api"}: {"api", "canary"}, {Route: "store", Rule: "1"}: {}}
+	if got := s.AgentConfigs["counted"].Rules; !reflect.DeepEqual(got, wantRules) {
+		t.Errorf("traffic rules %v, want %v", got, wantRules)
+	}
+	for r := range wantRules {
+		if conf := string(s.AgentConfigs["counted"].Config); !strings.Contains(conf, `set $sg_route "`+r.Route+`"`) || !strings.Contains(conf, `set $sg_rule "`+r.Rule+`"`) {
+			t.Errorf("the config does not name %v as the traffic rules do", r)
+		}
 	}
 	for gw, want := range map[string]bool{"counted": true, "quiet": false} {
 		ac := s.AgentConfigs[gw]

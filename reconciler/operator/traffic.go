@@ -22,7 +22,10 @@ import (
 // trafficHub sums the traffic reports of the gateway agents (gateways with spec.agent.metrics)
 // across their tasks, and exposes the sums on /metrics and to Traffic. An agent reports its
 // task's totals since it started; the hub adds up the newest report of each run of each task,
-// and keeps the totals of runs that ended, so a sum never goes backwards while the operator runs.
+// and keeps the totals of runs that ended, so a sum never goes backwards while the operator runs
+// and its Route's rule and backend are in the manifests. The series of a Route, rule or backend
+// no longer there go with the pass that applies that (an agent still counts them until its task
+// restarts: they are not taken back).
 type trafficHub struct {
 	mu       sync.Mutex
 	gateways map[string]*gatewayTraffic // by qualified name, those with metrics only
@@ -31,6 +34,8 @@ type trafficHub struct {
 
 // gatewayTraffic is one gateway's traffic.
 type gatewayTraffic struct {
+	// rules are those the gateway's series can be of: the others are dropped.
+	rules desired.TrafficRules
 	// ended sums the totals of agent runs that ended: a task restarted, or silent for taskTTL.
 	ended seriesSet
 	runs  map[string]*agentRun // by task
@@ -76,27 +81,49 @@ func newTrafficHub() *trafficHub {
 	return &trafficHub{gateways: map[string]*gatewayTraffic{}, now: time.Now}
 }
 
-// metricsGateways are the gateways whose agents report their traffic.
-func metricsGateways(configs map[string]desired.AgentConfig) map[string]bool {
-	out := map[string]bool{}
+// metricsGateways are the gateways whose agents report their traffic, with the rules their
+// traffic can be counted under.
+func metricsGateways(configs map[string]desired.AgentConfig) map[string]desired.TrafficRules {
+	out := map[string]desired.TrafficRules{}
 	for gw, c := range configs {
 		if c.Metrics {
-			out[gw] = true
+			out[gw] = c.Rules
 		}
 	}
 	return out
 }
 
-// enable keeps the traffic of the gateways whose agents report it and forgets the others'.
-func (h *trafficHub) enable(gateways map[string]bool) {
+// enable keeps the traffic of the gateways whose agents report it, under their rules, and
+// forgets the others' and the series of rules no longer theirs.
+func (h *trafficHub) enable(gateways map[string]desired.TrafficRules) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	maps.DeleteFunc(h.gateways, func(gw string, _ *gatewayTraffic) bool { return !gateways[gw] })
-	for gw := range gateways {
-		if h.gateways[gw] == nil {
-			h.gateways[gw] = &gatewayTraffic{ended: seriesSet{}, runs: map[string]*agentRun{}}
+	maps.DeleteFunc(h.gateways, func(gw string, _ *gatewayTraffic) bool { _, ok := gateways[gw]; return !ok })
+	for gw, rules := range gateways {
+		g := h.gateways[gw]
+		if g == nil {
+			g = &gatewayTraffic{ended: seriesSet{}, runs: map[string]*agentRun{}}
+			h.gateways[gw] = g
+		}
+		g.rules = rules
+		g.ended.keep(g.counts)
+		for _, run := range g.runs {
+			run.series.keep(g.counts)
 		}
 	}
+}
+
+// counts tells whether the gateway's traffic is counted under k: requests no rule took, and
+// those of a rule of its Routes to one of the rule's backends or to none (a redirect, an answer
+// of its own).
+func (g *gatewayTraffic) counts(k contract.TrafficKey) bool {
+	backends, ok := g.rules[desired.TrafficRule{Route: k.Route, Rule: k.Rule}]
+	return k.Route == "" || ok && (k.Backend == "" || slices.Contains(backends, k.Backend))
+}
+
+// keep drops the series whose key is not counted.
+func (s seriesSet) keep(counted func(contract.TrafficKey) bool) {
+	maps.DeleteFunc(s, func(k contract.TrafficKey, _ contract.TrafficSeries) bool { return !counted(k) })
 }
 
 // errNoMetrics is a report for a gateway whose traffic the operator does not keep.
@@ -125,6 +152,7 @@ func (h *trafficHub) add(gateway string, r contract.TrafficReport) error {
 	if g == nil {
 		return errNoMetrics
 	}
+	series.keep(g.counts)
 	now := h.now()
 	run := g.runs[r.Task]
 	if run != nil && (!run.start.Equal(r.Start) || run.series.exceeds(series)) {

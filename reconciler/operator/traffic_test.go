@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -26,6 +28,9 @@ var (
 	okKey    = contract.TrafficKey{Listener: "web", Route: "shop/store", Rule: "0", Backend: "shop_web", Class: "2xx"}
 	errorKey = contract.TrafficKey{Listener: "web", Route: "shop/store", Rule: "0", Backend: "shop_web", Class: "5xx"}
 )
+
+// edge is a gateway with one Route, whose rule 0 has one backend: that of okKey and errorKey.
+var edge = map[string]desired.TrafficRules{"shop/edge": {{Route: "shop/store", Rule: "0"}: {"shop_web"}}}
 
 // series is n requests of key, each taking duration seconds.
 func series(key contract.TrafficKey, n int, duration float64) contract.TrafficSeries {
@@ -86,7 +91,7 @@ func TestTrafficSums(t *testing.T) {
 			h := newTrafficHub()
 			now := epoch
 			h.now = func() time.Time { return now }
-			h.enable(map[string]bool{"shop/edge": true})
+			h.enable(edge)
 			for _, r := range tc.reports {
 				now = epoch.Add(r.at)
 				err := h.add("shop/edge", contract.TrafficReport{Task: r.task, Start: epoch.Add(time.Duration(r.start) * time.Second),
@@ -115,9 +120,79 @@ func TestTrafficSums(t *testing.T) {
 	}
 }
 
+// TestTrafficOfRemovedRules: the series of a Route, rule or backend that leaves the manifests go
+// with the pass that applies that, those of the tasks that still count them and those of ended
+// runs; requests no rule took stay. A Route that comes back counts again.
+func TestTrafficOfRemovedRules(t *testing.T) {
+	key := func(route, rule, backend string) contract.TrafficKey {
+		return contract.TrafficKey{Listener: "web", Route: route, Rule: rule, Backend: backend, Class: "2xx"}
+	}
+	var (
+		store    = key("shop/store", "0", "shop_web")
+		redirect = key("shop/store", "1", "")
+		canary   = key("shop/store", "0", "shop_canary")
+		old      = key("shop/old", "0", "shop_old")
+		norule   = contract.TrafficKey{Listener: "web", Class: "4xx"}
+	)
+	all := desired.TrafficRules{{Route: "shop/store", Rule: "0"}: {"shop_web", "shop_canary"}, {Route: "shop/store", Rule: "1"}: {},
+		{Route: "shop/old", Rule: "0"}: {"shop_old"}}
+	for _, tc := range []struct {
+		name  string
+		rules desired.TrafficRules
+		want  []contract.TrafficKey
+	}{
+		{name: "all in the manifests", rules: all, want: []contract.TrafficKey{store, redirect, canary, old, norule}},
+		{name: "a Route removed", rules: desired.TrafficRules{{Route: "shop/store", Rule: "0"}: {"shop_web", "shop_canary"}, {Route: "shop/store", Rule: "1"}: {}},
+			want: []contract.TrafficKey{store, redirect, canary, norule}},
+		{name: "a rule removed", rules: desired.TrafficRules{{Route: "shop/store", Rule: "0"}: {"shop_web", "shop_canary"}, {Route: "shop/old", Rule: "0"}: {"shop_old"}},
+			want: []contract.TrafficKey{store, canary, old, norule}},
+		{name: "a backend removed", rules: desired.TrafficRules{{Route: "shop/store", Rule: "0"}: {"shop_web"}, {Route: "shop/store", Rule: "1"}: {},
+			{Route: "shop/old", Rule: "0"}: {"shop_old"}}, want: []contract.TrafficKey{store, redirect, old, norule}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTrafficHub()
+			now := epoch
+			h.now = func() time.Time { return now }
+			h.enable(map[string]desired.TrafficRules{"shop/edge": all})
+			report := func(task string, n int) {
+				var s []contract.TrafficSeries
+				for _, k := range []contract.TrafficKey{store, redirect, canary, old, norule} {
+					s = append(s, series(k, n, 0.01))
+				}
+				if err := h.add("shop/edge", contract.TrafficReport{Task: task, Start: epoch, Series: s}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// gw.1 ends (silent for long), its totals kept; gw.2 runs on.
+			report("gw.1", 3)
+			now = now.Add(taskTTL + time.Minute)
+			report("gw.2", 5)
+			h.enable(map[string]desired.TrafficRules{"shop/edge": tc.rules})
+			now = now.Add(contract.TrafficInterval)
+			report("gw.2", 7) // still counting what the manifests no longer have
+			got := slices.Collect(maps.Keys(h.gateways["shop/edge"].totals()))
+			if !sameKeys(got, tc.want) {
+				t.Errorf("series %v, want %v", got, tc.want)
+			}
+			// Back in the manifests: counted again, from what the running task counted.
+			h.enable(map[string]desired.TrafficRules{"shop/edge": all})
+			now = now.Add(contract.TrafficInterval)
+			report("gw.2", 9)
+			if got := h.gateways["shop/edge"].totals(); len(got) != 5 || got[old].Requests < 9 {
+				t.Errorf("back in the manifests: %v", got)
+			}
+		})
+	}
+}
+
+func sameKeys(a, b []contract.TrafficKey) bool {
+	order := func(x, y contract.TrafficKey) int { return strings.Compare(fmt.Sprint(x), fmt.Sprint(y)) }
+	return slices.Equal(slices.SortedFunc(slices.Values(a), order), slices.SortedFunc(slices.Values(b), order))
+}
+
 func TestTrafficRefusals(t *testing.T) {
 	h := newTrafficHub()
-	h.enable(map[string]bool{"shop/edge": true})
+	h.enable(edge)
 	badClass := series(okKey, 1, 0.01)
 	badClass.Class = "6xx"
 	badHistogram := series(okKey, 1, 0.01)
@@ -140,7 +215,7 @@ func TestTrafficRefusals(t *testing.T) {
 	if err := h.add("shop/edge", contract.TrafficReport{Task: "gw.1", Series: []contract.TrafficSeries{series(okKey, 1, 0.01)}}); err != nil {
 		t.Fatal(err)
 	}
-	h.enable(map[string]bool{})
+	h.enable(map[string]desired.TrafficRules{})
 	if err := h.add("shop/edge", contract.TrafficReport{Task: "gw.1"}); !errors.Is(err, errNoMetrics) {
 		t.Errorf("a gateway whose metrics were turned off: %v", err)
 	}
@@ -151,7 +226,7 @@ func TestRouteTraffic(t *testing.T) {
 	h := newTrafficHub()
 	now := epoch
 	h.now = func() time.Time { return now }
-	h.enable(map[string]bool{"shop/edge": true})
+	h.enable(edge)
 	add := func(at time.Duration, s ...contract.TrafficSeries) {
 		now = epoch.Add(at)
 		if err := h.add("shop/edge", contract.TrafficReport{Task: "gw.1", Start: epoch, Series: s}); err != nil {
@@ -198,7 +273,7 @@ func TestRouteTraffic(t *testing.T) {
 func TestTrafficEndpoint(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := New(&reconciler.Reconciler{}, nil, Options{}, alert.NewDispatcher(log, nil, alert.FormatJSON), NewMetrics(), log)
-	c.traffic.enable(metricsGateways(map[string]desired.AgentConfig{"shop/edge": {Metrics: true}, "shop/quiet": {}}))
+	c.traffic.enable(metricsGateways(map[string]desired.AgentConfig{"shop/edge": {Metrics: true, Rules: edge["shop/edge"]}, "shop/quiet": {}}))
 	srv := httptest.NewServer(c.Handler(Tokens{Agent: "ag3nt"}))
 	defer srv.Close()
 	post := func(gateway, token, contentType string, r contract.TrafficReport) int {

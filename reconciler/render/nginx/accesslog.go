@@ -185,15 +185,18 @@ func ruleIdentity(c *candidate, line func(...string)) {
 	line("set $", ruleVar, " ", quote(literal(rule)), ";")
 }
 
-// ruleNames are the route ("namespace/name", or its name) and rule (its name, or its index) of
-// c, as the access log names them.
-func ruleNames(c *candidate) (route, rule string) {
-	rule = strconv.Itoa(c.ruleIdx)
-	if c.rule.Name != nil {
-		rule = string(*c.rule.Name)
+// ruleNames are the route and rule of c, as the access log names them.
+func ruleNames(c *candidate) (route, rule string) { return TrafficNames(c.route, c.ruleIdx) }
+
+// TrafficNames are the route ("namespace/name", or its name) and rule (its name, or its index)
+// of rt's rule i, as the access log and the traffic series name them.
+func TrafficNames(rt *v1alpha1.Route, i int) (route, rule string) {
+	rule = strconv.Itoa(i)
+	if name := rt.Spec.Rules[i].Name; name != nil {
+		rule = string(*name)
 	}
-	route = c.route.Metadata.Name
-	if ns := c.route.Metadata.Namespace; ns != "" {
+	route = rt.Metadata.Name
+	if ns := rt.Metadata.Namespace; ns != "" {
 		route = ns + "/" + route
 	}
 	return route, rule
