@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -428,17 +429,13 @@ func (a *applier) updateNode(ctx context.Context, act planner.Action) error {
 		return err
 	}
 	spec := node.Spec
-	labels := make(map[string]string, len(spec.Labels))
-	for k, v := range spec.Labels {
-		labels[k] = v
+	labels := maps.Clone(spec.Labels)
+	if labels == nil {
+		labels = map[string]string{}
 	}
-	for _, c := range act.Changes {
-		key := strings.TrimPrefix(c.Field, "label.")
-		if c.New == "" {
-			delete(labels, key)
-		} else {
-			labels[key] = c.New
-		}
+	maps.Copy(labels, act.Labels.Set)
+	for _, k := range act.Labels.Remove {
+		delete(labels, k)
 	}
 	spec.Labels = labels
 	return a.w.NodeUpdate(ctx, act.ID, node.Version, spec)

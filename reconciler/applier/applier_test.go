@@ -578,13 +578,15 @@ func TestApplyNodeLabels(t *testing.T) {
 		Annotations:  swarm.Annotations{Labels: map[string]string{"zone": "old", "drop": "x", "admin": "keep"}},
 		Availability: swarm.NodeAvailabilityDrain,
 	}}
+	// What is applied is the structured changes: Changes only describes them, as diff prints.
 	act := planner.Action{Op: planner.Update, Kind: planner.KindNode, Name: "n1", ID: "n1", Version: swarm.Version{Index: 2},
-		Changes: []planner.Change{{Field: "label.zone", Old: "old", New: "dmz"}, {Field: "label.drop", Old: "x"}, {Field: "label.new", New: "y"}}}
+		Changes: []planner.Change{{Field: "node label zone", Old: "old", New: "dmz"}},
+		Labels:  &planner.LabelChanges{Set: map[string]string{"zone": "dmz", "new": "y", "empty": ""}, Remove: []string{"drop"}}}
 	if err := Apply(context.Background(), e, &planner.Plan{Actions: []planner.Action{act}}, &swarmstate.Snapshot{}, Options{Instance: "i"}); err != nil {
 		t.Fatal(err)
 	}
 	n := e.nodes["n1"]
-	want := map[string]string{"zone": "dmz", "admin": "keep", "new": "y"}
+	want := map[string]string{"zone": "dmz", "admin": "keep", "new": "y", "empty": ""}
 	if !maps.Equal(n.Spec.Labels, want) || n.Spec.Availability != swarm.NodeAvailabilityDrain {
 		t.Errorf("node labels %v, availability %s; want %v, drain", n.Spec.Labels, n.Spec.Availability, want)
 	}

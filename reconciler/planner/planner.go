@@ -57,6 +57,13 @@ type Change struct {
 	New   string
 }
 
+// LabelChanges are the labels a node update sets and those it removes; the node's other labels
+// stay as they are then.
+type LabelChanges struct {
+	Set    map[string]string
+	Remove []string
+}
+
 // Action is one write to the engine.
 type Action struct {
 	Op    Op
@@ -73,8 +80,10 @@ type Action struct {
 	AttachTo string
 	Secret   *desired.Secret
 	Service  *desired.Service
-	Applied  *desired.Applied
-	Config   *desired.Config
+	// Labels are a node update's label changes (Changes only describes them).
+	Labels  *LabelChanges
+	Applied *desired.Applied
+	Config  *desired.Config
 }
 
 // String is the one-line report of an action: "service/dmzhttp created".
@@ -493,6 +502,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 		}
 		var changes []Change
 		var newOwned []string
+		edits := &LabelChanges{Set: map[string]string{}}
 		for _, k := range slices.Sorted(maps.Keys(want)) {
 			v := want[k]
 			old, has := labels[k]
@@ -507,6 +517,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 				labels[k] = v
 				newOwned = append(newOwned, k)
 				changes = append(changes, Change{Field: "label." + k, Old: old, New: v})
+				edits.Set[k] = v
 			}
 		}
 		for _, k := range owned {
@@ -514,6 +525,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 				if old, has := labels[k]; has {
 					delete(labels, k)
 					changes = append(changes, Change{Field: "label." + k, Old: old})
+					edits.Remove = append(edits.Remove, k)
 				}
 			}
 		}
@@ -522,8 +534,10 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 			changes = append(changes, Change{Field: "label." + ownedKey, Old: labels[ownedKey], New: v})
 			if v == "" {
 				delete(labels, ownedKey)
+				edits.Remove = append(edits.Remove, ownedKey)
 			} else {
 				labels[ownedKey] = v
+				edits.Set[ownedKey] = v
 			}
 		}
 		if len(changes) > 0 {
@@ -532,7 +546,7 @@ func (p *Plan) planNodes(d *desired.State, s *swarmstate.Snapshot, fail func(str
 				zone = n.Spec.Labels[v1alpha1.ZoneLabel]
 			}
 			p.Actions = append(p.Actions, Action{Op: Update, Kind: KindNode, Name: host, Owner: inventory.NewOwner(v1alpha1.KindZone, zone).String(),
-				ID: n.ID, Version: n.Version, Changes: changes})
+				ID: n.ID, Version: n.Version, Changes: changes, Labels: edits})
 		}
 	}
 	for _, host := range slices.Sorted(maps.Keys(d.NodeLabels)) {

@@ -271,6 +271,28 @@ func TestPlanRotationPruneAndOwnership(t *testing.T) {
 	if got := format(p); !strings.Contains(got, "update node/node1 (Zone/dmz)\n  label.zone: \"dmz\" -> \"\"\n  label.swarmgate.io/owned-labels.test: \"zone\" -> \"\"") {
 		t.Errorf("zone removal:\n%s", got)
 	}
+	// What the applier writes: the structured changes.
+	owned := inventory.LabelOwnedNodeLabels + ".test"
+	unlabeled := applied(old)
+	unlabeled.Nodes[0].Spec.Labels = nil
+	for _, tc := range []struct {
+		name string
+		from *swarmstate.Snapshot
+		to   *desired.State
+		want LabelChanges
+	}{
+		{"zone added", unlabeled, old, LabelChanges{Set: map[string]string{"zone": "dmz", owned: "zone"}}},
+		{"zone removed", applied(old), noZone, LabelChanges{Set: map[string]string{}, Remove: []string{"zone", owned}}},
+	} {
+		p, err := New(tc.to, tc.from, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(p.Actions, func(a Action) bool { return a.Kind == KindNode })
+		if i < 0 || p.Actions[i].Labels == nil || !reflect.DeepEqual(*p.Actions[i].Labels, tc.want) {
+			t.Errorf("%s: the node update's labels are not %+v:\n%s", tc.name, tc.want, format(p))
+		}
+	}
 }
 
 // TestEnvValuesAreMasked: values that may be credentials (by name, or a URL with user info) are
