@@ -531,9 +531,13 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	}
 	d := decide(p.Plan.Actions, policy{Drifting: drifting, Heal: c.opts.Heal, Certificates: certOwners, RolledBack: rolledBack})
 	c.trackDrift(p, d.Drift, rev)
+	result := "applied"
 	if d.Held {
-		c.metrics.Passes.WithLabelValues("drift-held").Inc()
-		return nil
+		result = "drift-held"
+		if len(d.Apply) == 0 {
+			c.metrics.Passes.WithLabelValues(result).Inc()
+			return nil
+		}
 	}
 	p.Plan.Actions = d.Apply
 	c.mu.Lock()
@@ -554,7 +558,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 		return c.failed(alert.FailureApply, err)
 	}
 	c.stored(rec.Certificates)
-	c.succeeded(objs, rev, "applied")
+	c.succeeded(objs, rev, result)
 	return nil
 }
 

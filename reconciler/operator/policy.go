@@ -26,8 +26,8 @@ type decision struct {
 	Apply []planner.Action
 	// Drift are the actions alerted as drift.
 	Drift []planner.Action
-	// Held says the pass stops at alerting: drift is only alerted and there is nothing else
-	// (no certificate) to apply.
+	// Held says drift is only alerted, not healed: the pass applies no more than the
+	// certificates' actions, and is counted as held whether it applies them or not.
 	Held bool
 }
 
@@ -42,10 +42,7 @@ func decide(actions []planner.Action, pol policy) decision {
 	isCert := func(a planner.Action) bool { return pol.Certificates[a.Owner] }
 	var d decision
 	d.Drift = slices.DeleteFunc(slices.Clone(actions), isCert)
-	if !pol.Heal && len(pol.Certificates) == 0 {
-		d.Held = true
-		return d
-	}
+	d.Held = !pol.Heal && len(d.Drift) > 0
 	held := map[string]bool{}
 	for _, a := range d.Drift {
 		if a.Kind == planner.KindService && a.Op == planner.Update && pol.RolledBack[a.ID] {

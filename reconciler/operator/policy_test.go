@@ -21,6 +21,7 @@ func TestDecide(t *testing.T) {
 	certs := map[string]bool{"Gateway/tls": true}
 	tests := []struct {
 		name         string
+		actions      []planner.Action // the plan above unless set
 		pol          policy
 		apply, drift []string
 		held         bool
@@ -37,9 +38,13 @@ func TestDecide(t *testing.T) {
 		{name: "drift only alerted: held",
 			pol:   policy{Drifting: true, RolledBack: rolledBack},
 			drift: []string{"web", "api", "net", "chain", "gw-tls"}, held: true},
-		{name: "drift only alerted, a new certificate: only the certificate's actions applied",
+		{name: "drift only alerted, a new certificate: only the certificate's actions applied, the drift still held",
 			pol:   policy{Drifting: true, RolledBack: rolledBack, Certificates: certs},
-			apply: []string{"chain", "gw-tls"}, drift: []string{"web", "api", "net"}},
+			apply: []string{"chain", "gw-tls"}, drift: []string{"web", "api", "net"}, held: true},
+		{name: "drift only alerted, nothing drifted: nothing held", actions: []planner.Action{},
+			pol: policy{Drifting: true}},
+		{name: "drift only alerted, only a new certificate: applied, nothing held", actions: actions[3:],
+			pol: policy{Drifting: true, Certificates: certs}, apply: []string{"chain", "gw-tls"}},
 		{name: "a rolled-back service with a new certificate is not held: storing it is a deploy",
 			pol:   policy{Drifting: true, Heal: true, RolledBack: map[string]bool{"s3": true}, Certificates: certs},
 			apply: []string{"web", "api", "net", "chain", "gw-tls"}, drift: []string{"web", "api", "net"}},
@@ -53,8 +58,12 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := slices.Clone(actions)
-			d := decide(actions, tt.pol)
+			plan := actions
+			if tt.actions != nil {
+				plan = tt.actions
+			}
+			before := slices.Clone(plan)
+			d := decide(plan, tt.pol)
 			if got := names(d.Apply); !slices.Equal(got, tt.apply) {
 				t.Errorf("apply %v, want %v", got, tt.apply)
 			}
@@ -64,7 +73,7 @@ func TestDecide(t *testing.T) {
 			if d.Held != tt.held {
 				t.Errorf("held %v, want %v", d.Held, tt.held)
 			}
-			if !slices.EqualFunc(actions, before, func(a, b planner.Action) bool { return a.Name == b.Name }) {
+			if !slices.EqualFunc(plan, before, func(a, b planner.Action) bool { return a.Name == b.Name }) {
 				t.Error("decide changed the plan's actions")
 			}
 		})
