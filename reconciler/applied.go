@@ -3,6 +3,8 @@ package reconciler
 import (
 	"bytes"
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,21 +38,12 @@ type Input struct {
 // storing a new version and removing the old) is its newest version. An object being deleted
 // that this version cannot read is left out: it can still be deleted.
 func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error) {
-	configs = slices.Clone(configs)
-	slices.SortFunc(configs, func(a, b swarm.Config) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Spec.Name, b.Spec.Name))
-	})
-	seen := map[string]bool{}
 	var (
 		objs []v1alpha1.Object
 		errs field.ErrorList
 	)
-	for _, c := range configs {
+	for _, c := range newestEntries(configs) {
 		owner := c.Spec.Labels[inventory.LabelOwner]
-		if seen[owner] {
-			continue
-		}
-		seen[owner] = true
 		o, err := decodeApplied(c.Spec.Data)
 		origin := v1alpha1.Origin{File: "swarm config " + c.Spec.Name, Doc: 1, Line: 1}
 		switch {
@@ -73,6 +66,57 @@ func Stored(configs []swarm.Config, deleting []string) ([]v1alpha1.Object, error
 	}
 	v1alpha1.SortObjects(objs)
 	return objs, nil
+}
+
+// newestEntries returns the newest store entry of each owner, newest first.
+func newestEntries(configs []swarm.Config) []swarm.Config {
+	configs = slices.Clone(configs)
+	slices.SortFunc(configs, func(a, b swarm.Config) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.Spec.Name, b.Spec.Name))
+	})
+	seen := map[string]bool{}
+	var out []swarm.Config
+	for _, c := range configs {
+		if owner := c.Spec.Labels[inventory.LabelOwner]; !seen[owner] {
+			seen[owner] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// vrrpSalts returns the salt (inventory.LabelVRRPSalt) of each VirtualIP of objs with a password,
+// by owner: its store entry's, when the stored VirtualIP has the same password; otherwise a new
+// one, drawn at random.
+func vrrpSalts(objs, stored []v1alpha1.Object, entries []swarm.Config) (map[string]string, error) {
+	storedAuth := map[string]*v1alpha1.VRRPAuth{}
+	for _, o := range stored {
+		if vip, ok := o.(*v1alpha1.VirtualIP); ok {
+			storedAuth[inventory.OwnerOf(o).String()] = vip.Spec.Auth
+		}
+	}
+	salts := map[string]string{}
+	for _, c := range newestEntries(entries) {
+		salts[c.Spec.Labels[inventory.LabelOwner]] = c.Spec.Labels[inventory.LabelVRRPSalt]
+	}
+	out := map[string]string{}
+	for _, o := range objs {
+		vip, ok := o.(*v1alpha1.VirtualIP)
+		if !ok || vip.Spec.Auth == nil {
+			continue
+		}
+		owner := inventory.OwnerOf(o).String()
+		if was := storedAuth[owner]; was != nil && was.Password == vip.Spec.Auth.Password && salts[owner] != "" {
+			out[owner] = salts[owner]
+			continue
+		}
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return nil, fmt.Errorf("VirtualIP %s: a salt for its password: %w", vip.Metadata.Name, err)
+		}
+		out[owner] = hex.EncodeToString(b)
+	}
+	return out, nil
 }
 
 // decodeApplied reads a stored object: JSON that swarmgate wrote (desired.AppliedData), decoded

@@ -82,3 +82,56 @@ func TestStoredMergeAndScope(t *testing.T) {
 		t.Errorf("delete of a gateway with its routes: %v", err)
 	}
 }
+
+// TestVRRPSalts: a VirtualIP with a password keeps its store entry's salt while the password is
+// the one stored; a new password, a VirtualIP not stored or stored without a salt (by an earlier
+// version) draw a new one; one without a password has none.
+func TestVRRPSalts(t *testing.T) {
+	vip := func(name, password string) v1alpha1.Object {
+		v := &v1alpha1.VirtualIP{TypeMeta: v1alpha1.TypeMeta{Kind: v1alpha1.KindVirtualIP}, Metadata: v1alpha1.ObjectMeta{Name: name}}
+		if password != "" {
+			v.Spec.Auth = &v1alpha1.VRRPAuth{Password: password}
+		}
+		return v
+	}
+	entry := func(owner, salt string, age time.Duration) swarm.Config {
+		labels := map[string]string{inventory.LabelOwner: owner}
+		if salt != "" {
+			labels[inventory.LabelVRRPSalt] = salt
+		}
+		return swarm.Config{Meta: swarm.Meta{CreatedAt: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC).Add(-age)},
+			Spec: swarm.ConfigSpec{Annotations: swarm.Annotations{Name: owner + salt, Labels: labels}}}
+	}
+	stored := []v1alpha1.Object{vip("kept", "s3cret"), vip("changed", "old"), vip("unsalted", "s3cret"), vip("open", "")}
+	entries := []swarm.Config{entry("VirtualIP/kept", "salt-old", time.Hour), entry("VirtualIP/kept", "salt-kept", time.Minute),
+		entry("VirtualIP/changed", "salt-changed", time.Hour), entry("VirtualIP/unsalted", "", time.Hour), entry("VirtualIP/open", "", time.Hour)}
+	objs := []v1alpha1.Object{vip("kept", "s3cret"), vip("changed", "new"), vip("unsalted", "s3cret"), vip("open", ""), vip("added", "pw")}
+	salts, err := vrrpSalts(objs, stored, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := vrrpSalts(objs, stored, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		owner string
+		want  string // "new": drawn at random, "": none
+	}{
+		{"VirtualIP/kept", "salt-kept"},
+		{"VirtualIP/changed", "new"},
+		{"VirtualIP/unsalted", "new"},
+		{"VirtualIP/added", "new"},
+		{"VirtualIP/open", ""},
+	} {
+		got, ok := salts[tc.owner]
+		switch {
+		case tc.want == "" && ok:
+			t.Errorf("%s: a salt for a VirtualIP without a password", tc.owner)
+		case tc.want == "new" && (len(got) != 32 || got == again[tc.owner]):
+			t.Errorf("%s: salt %q (then %q), want a new random one", tc.owner, got, again[tc.owner])
+		case tc.want != "new" && got != tc.want:
+			t.Errorf("%s: salt %q, want %q", tc.owner, got, tc.want)
+		}
+	}
+}

@@ -58,8 +58,11 @@ func (m *memoryEngine) ServiceList(context.Context, swarm.ServiceListOptions) ([
 	return viaJSON(m.services)
 }
 
-func (m *memoryEngine) NetworkInspect(context.Context, string, network.InspectOptions) (network.Inspect, error) {
-	return network.Inspect{}, fmt.Errorf("no host network in memory")
+func (m *memoryEngine) NetworkInspect(_ context.Context, name string, _ network.InspectOptions) (network.Inspect, error) {
+	if name != "host" {
+		return network.Inspect{}, fmt.Errorf("network %s: only the host network is inspected", name)
+	}
+	return network.Inspect{ID: "host-id", Name: "host", Driver: "host", Scope: "swarm"}, nil
 }
 
 func (m *memoryEngine) TaskList(context.Context, swarm.TaskListOptions) ([]swarm.Task, error) {

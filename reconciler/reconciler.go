@@ -161,8 +161,12 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if read.Tasks {
 		tasks = RunningTasks(snap)
 	}
+	salts, err := vrrpSalts(objs, stored, snap.Applied)
+	if err != nil {
+		return nil, err
+	}
 	build := desired.Options{Instance: r.Instance, Revision: r.Revision, Nginx: r.Nginx, Nodes: Nodes(snap),
-		Services: services, Tasks: tasks, Agents: AgentDefaults(snap), Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)}
+		Services: services, Tasks: tasks, Agents: AgentDefaults(snap), VRRPSalts: salts, Issued: issued, Certificates: acme.WithKeys(r.Certificates, snap.Secrets)}
 	d, err := desired.Build(objs, build)
 	if err != nil {
 		return nil, err

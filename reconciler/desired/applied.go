@@ -46,8 +46,14 @@ func (s *State) addApplied(o v1alpha1.Object) error {
 		return err
 	}
 	owner := inventory.OwnerOf(o).String()
-	name := hashedName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name,
-		[]byte(s.Instance+"\x00"+owner+"\x00"+string(data)))
-	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, map[string]string{inventory.LabelRole: inventory.RoleApplied})})
+	labels := map[string]string{inventory.LabelRole: inventory.RoleApplied}
+	key := s.Instance + "\x00" + owner + "\x00" + string(data)
+	if vip, ok := o.(*v1alpha1.VirtualIP); ok && vip.Spec.Auth != nil {
+		// The salt is recorded with the password it was drawn for: a new salt is a new entry.
+		labels[inventory.LabelVRRPSalt] = s.vrrpSalts[owner]
+		key += "\x00" + s.vrrpSalts[owner]
+	}
+	name := hashedName("sg-"+s.Instance+"-"+strings.ToLower(string(o.GetTypeMeta().Kind))+"-"+o.GetObjectMeta().Name, []byte(key))
+	s.Applied = append(s.Applied, Applied{Name: name, Owner: owner, Data: data, Labels: s.labels(owner, labels)})
 	return nil
 }

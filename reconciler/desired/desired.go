@@ -64,6 +64,7 @@ type State struct {
 	agentBytes  int        // the size of AgentConfigs' configs, which share contract.MaxAgentConfigSize
 	hooks       []hookEdge // the hooks of the services added, recorded on the others by orderHooks
 	sourceFiles sourceFiles
+	vrrpSalts   map[string]string // Options.VRRPSalts
 }
 
 // AgentConfig is what a gateway's agents take from the operator: nginx's config and the chains of
@@ -266,6 +267,10 @@ type Options struct {
 	// Agents, when an operator on the swarm serves gateway agents, fill in what a Gateway's
 	// spec.agent leaves unset; nil when none does.
 	Agents *AgentDefaults
+	// VRRPSalts are the salts of the VirtualIPs with a password, by owner
+	// (inventory.LabelVRRPSalt): their config secrets are named by the config with the salt in
+	// place of the password.
+	VRRPSalts map[string]string
 	// Issued are the ACME listeners' current certificates, by acme.Key; Certificates are
 	// new ones the operator obtained, to be stored.
 	Issued       map[string]acme.IssuedCertificate
@@ -298,6 +303,7 @@ func taskAddrs(tasks []Task, networks []string) map[string][]netip.Addr {
 func Build(objs []v1alpha1.Object, opts Options) (*State, error) {
 	s := &State{Instance: opts.Instance, Revision: opts.Revision, NodeLabels: map[string]map[string]string{}, AgentConfigs: map[string]AgentConfig{}}
 	s.sourceFiles = sourceFiles{secrets: map[string]string{}, configs: map[string]string{}}
+	s.vrrpSalts = opts.VRRPSalts
 	opts.Nginx.Grants = v1alpha1.GrantsOf(objs)
 	opts.Nginx.Policies = nginx.PoliciesOf(objs)
 	opts.Nginx.StreamRoutes = v1alpha1.StreamRoutesOf(objs)

@@ -173,6 +173,72 @@ spec:
 	}
 }
 
+// TestVirtualIPSecretNames: the config secret of a VirtualIP with a password is named by its
+// config with the password masked and the VirtualIP's salt, so its name tells nothing of the
+// password; the salt, drawn anew for a new password, is recorded on the VirtualIP's store entry. A
+// VirtualIP without a password is named by its config.
+func TestVirtualIPSecretNames(t *testing.T) {
+	vip := func(auth string) string {
+		return `apiVersion: swarmgate.io/v1alpha1
+kind: VirtualIP
+metadata: {name: public}
+spec:
+  address: 10.99.0.100/24
+  virtualRouterID: 51
+  nodes: [{hostname: node1, priority: 150}, {hostname: node2, priority: 120}]
+  image: swarmgate/keepalived:test
+` + auth
+	}
+	nodes := []Node{{Hostname: "node1", Addr: netip.MustParseAddr("10.99.0.1")}, {Hostname: "node2", Addr: netip.MustParseAddr("10.99.0.2")}}
+	type named struct{ secrets, entry, salt string }
+	names := func(yaml, salt string) named {
+		s := buildWith(t, yaml, Options{Instance: "i", Nodes: nodes, VRRPSalts: map[string]string{"VirtualIP/public": salt}})
+		var out named
+		for _, sec := range s.Secrets {
+			if sec.Owner == "VirtualIP/public" {
+				out.secrets += sec.Name + " "
+				if strings.Contains(sec.Name, v1alpha1.ContentDigest(sec.Data)) {
+					t.Errorf("%s is named by the digest of its config", sec.Name)
+				}
+			}
+		}
+		for _, a := range s.Applied {
+			if a.Owner == "VirtualIP/public" {
+				out.entry, out.salt = a.Name, a.Labels[inventory.LabelVRRPSalt]
+			}
+		}
+		return out
+	}
+	first := names(vip("  auth: {password: s3cret}\n"), "salt1")
+	for _, tc := range []struct {
+		name          string
+		yaml, salt    string
+		sameSecrets   bool
+		sameEntry     bool
+		wantSaltLabel string
+	}{
+		{name: "the same: the same names", yaml: vip("  auth: {password: s3cret}\n"), salt: "salt1", sameSecrets: true, sameEntry: true, wantSaltLabel: "salt1"},
+		{name: "another password, the same salt: the same secret names", yaml: vip("  auth: {password: guess}\n"), salt: "salt1", sameSecrets: true, wantSaltLabel: "salt1"},
+		{name: "another password and its new salt: new secrets", yaml: vip("  auth: {password: guess}\n"), salt: "salt2", wantSaltLabel: "salt2"},
+		{name: "another salt: a new store entry", yaml: vip("  auth: {password: s3cret}\n"), salt: "salt2", wantSaltLabel: "salt2"},
+	} {
+		got := names(tc.yaml, tc.salt)
+		if (got.secrets == first.secrets) != tc.sameSecrets || (got.entry == first.entry) != tc.sameEntry || got.salt != tc.wantSaltLabel {
+			t.Errorf("%s: secrets %q, entry %s, salt %q; first %q, %s", tc.name, got.secrets, got.entry, got.salt, first.secrets, first.entry)
+		}
+	}
+	// Without a password: named by the config, no salt.
+	s := build(t, vip(""), nodes...)
+	for _, sec := range s.Secrets {
+		if sec.Owner == "VirtualIP/public" && !strings.HasSuffix(sec.Name, "-"+v1alpha1.ContentDigest(sec.Data)) {
+			t.Errorf("%s: not named by its config", sec.Name)
+		}
+	}
+	if _, ok := s.Applied[0].Labels[inventory.LabelVRRPSalt]; ok {
+		t.Error("a VirtualIP without a password has a salt")
+	}
+}
+
 func TestSwarmName(t *testing.T) {
 	long := strings.Repeat("a", 70)
 	for _, tt := range []struct {

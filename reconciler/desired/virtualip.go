@@ -77,6 +77,22 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 	if err != nil {
 		return err
 	}
+	// A secret is named by its config, unless that holds a password: a short one, in a config
+	// anyone who reads the manifests knows the rest of, could be guessed from a digest of it.
+	// Then by the config with the password masked, and the salt drawn for the password.
+	named := res.Configs
+	if vip.Spec.Auth != nil {
+		masked := *vip
+		masked.Spec.Auth = &v1alpha1.VRRPAuth{Password: "masked"}
+		m, err := keepalived.Render(&masked, nodes, tracked != nil)
+		if err != nil {
+			return err
+		}
+		for host, conf := range m.Configs {
+			m.Configs[host] = append(conf, "\x00"+s.vrrpSalts[owner]...)
+		}
+		named = m.Configs
+	}
 	s.Warnings = append(s.Warnings, res.Warnings...)
 	prefix, _ := netip.ParsePrefix(vip.Spec.Address) // validated
 	v := VirtualIP{Name: vip.Metadata.Name, Owner: owner, Address: prefix, StatusPort: vip.Spec.StatusPort, Missing: missing}
@@ -86,7 +102,7 @@ func (s *State) addVirtualIP(vip *v1alpha1.VirtualIP, zones map[string]*v1alpha1
 	for _, n := range nodes {
 		conf := res.Configs[n.Hostname]
 		secret := Secret{
-			Name:   hashedName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, conf),
+			Name:   hashedName(vip.Metadata.QualifiedName()+"-vrrp-"+n.Hostname, named[n.Hostname]),
 			Owner:  owner,
 			Data:   conf,
 			Labels: s.labels(owner, vip.Metadata.Labels),

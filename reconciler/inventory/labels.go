@@ -64,6 +64,11 @@ const (
 	// LabelTLSCSR, on a certificate key secret, is its certificate request (DER, base64): it
 	// proves the key to the ACME server at each renewal, without the operator reading the key.
 	LabelTLSCSR = v1alpha1.LabelPrefix + "tls-csr"
+	// LabelVRRPSalt, on the store entry of a VirtualIP with a password, is the random salt its
+	// keepalived config secrets are named with in place of the password, which a digest of the
+	// config would let anyone who lists secrets test guesses against. A new password draws a new
+	// salt, so its secrets are new and its tasks replaced.
+	LabelVRRPSalt = v1alpha1.LabelPrefix + "vrrp-salt"
 	// LabelListener names the listener of a certificate or key.
 	LabelListener = v1alpha1.LabelPrefix + "listener"
 	// LabelLeaseHolder names who holds a lease: "host/pid" of the operator.
