@@ -185,6 +185,17 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 	return out, nil
 }
 
+// MinSize is the least gw's config can weigh with routes: its candidates (a match of a rule on
+// one host and port) counted, not made, at the least each adds. Counting stops once over
+// opts.MaxSize, so it costs no more than Render's own count; a MinSize over MaxSize is a Render
+// that fails with a *SizeError.
+func MinSize(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) int {
+	opts.defaults()
+	r := &renderer{opts: opts, counting: true}
+	r.servers(gw, r.withGRPC(routes))
+	return r.nextID * minCandidateBytes
+}
+
 // MaxTokenLength bounds one token (a quoted string) of the config: nginx reads its config in 4 KiB
 // buffers, and a token must fit one.
 const MaxTokenLength = 4000
