@@ -32,6 +32,10 @@ type Input struct {
 	All bool
 	// Delete names objects ("Route/x") to delete from the swarm and the store.
 	Delete []string
+	// Validated says Objects are a whole set LoadManifests accepted: with All and nothing to
+	// delete, they are the set the pass converges to, and Plan does not validate them again
+	// (`run` passes on every engine event, and validating a large set is most of a pass).
+	Validated bool
 }
 
 // Stored decodes the store of applied objects. An object kept twice (a pass stopped between
@@ -203,6 +207,9 @@ func deletable(objs []v1alpha1.Object, deleting []string) error {
 // validSet validates the objects of a pass together: a Route of one file may conflict with one
 // applied before, and a gateway may not be deleted while applied Routes attach to it.
 func validSet(objs []v1alpha1.Object) error {
+	if errs := agentsFit(objs, contract.MaxAgentConfigSize); len(errs) > 0 {
+		return errs
+	}
 	if errs := validation.Validate(objs); len(errs) > 0 {
 		return errs
 	}

@@ -140,8 +140,11 @@ func (r *Reconciler) Plan(ctx context.Context, in Input, opts planner.Options, w
 	if err := deletable(objs, in.Delete); err != nil {
 		return nil, err
 	}
-	if err := validSet(objs); err != nil {
-		return nil, err
+	// A whole set LoadManifests accepted is what merge gave back: validated already.
+	if !in.Validated || !in.All || len(in.Delete) > 0 {
+		if err := validSet(objs); err != nil {
+			return nil, err
+		}
 	}
 	if !read.HostNetwork && slices.ContainsFunc(objs, isVirtualIP) {
 		if err := snap.AddHostNetwork(ctx, r.Engine); err != nil {
@@ -287,6 +290,11 @@ func LoadManifests(paths []string, stdin io.Reader) ([]v1alpha1.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(decodeErrs) == 0 && len(validation.ValidatePart(objs, nil)) == 0 {
+		if errs := agentsFit(objs, contract.MaxAgentConfigSize); len(errs) > 0 {
+			return nil, errs
+		}
+	}
 	if errs := validation.ValidateSnapshot(objs, decodeErrs); len(errs) > 0 {
 		return nil, errs
 	}
@@ -319,6 +327,33 @@ func decode(paths []string, stdin io.Reader) ([]v1alpha1.Object, field.ErrorList
 		o.Default()
 	}
 	return objs, decodeErrs, nil
+}
+
+// agentsFit refuses the gateways with agents from the first whose config, with those before it,
+// is over agentBound even at the least a config weighs (nginx.MinSize). It counts, before the
+// checks that cost what a set holds (conflicting Routes, rendering), so a set whose agents'
+// configs are far over their bound is refused at the cost of the count. The objects must be
+// valid each on its own.
+func agentsFit(objs []v1alpha1.Object, agentBound int) field.ErrorList {
+	routes, grpc := nginx.RoutesOf(objs)
+	var errs field.ErrorList
+	least := 0 // of the configs of the gateways with agents so far
+	for _, o := range objs {
+		if gw, ok := o.(*v1alpha1.Gateway); ok && gw.Spec.Agent != nil {
+			least += nginx.MinSize(gw, routes, nginx.Options{GRPCRoutes: grpc, MaxSize: nginx.AgentConfigBudget(agentBound, least)})
+			if least > agentBound {
+				errs = append(errs, overAgentBound(gw, agentBound))
+			}
+		}
+	}
+	return errs
+}
+
+// overAgentBound is the error of a gateway with agents whose config is over what is left of
+// agentBound.
+func overAgentBound(gw *v1alpha1.Gateway, agentBound int) *field.Error {
+	return &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
+		Detail: fmt.Sprintf("its nginx config, with every Route attached, is over what is left of the %d bytes the configs of all gateways with agents may weigh together; split the routes across fewer gateways, or attach fewer to each", agentBound)}
 }
 
 // renderable renders every gateway's config, as apply will, and reports what nginx could not take
@@ -356,8 +391,7 @@ func renderable(objs []v1alpha1.Object, agentBound int) field.ErrorList {
 			errs = append(errs, &field.Error{Origin: value.Route.Metadata.Origin.At(value.Field), Object: v1alpha1.Ref(value.Route),
 				Field: value.Field, Detail: value.Detail})
 		case errors.As(err, &size) && gw.Spec.Agent != nil:
-			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
-				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over what is left of the %d bytes the configs of all gateways with agents may weigh together; split the routes across fewer gateways, or attach fewer to each", agentBound)})
+			errs = append(errs, overAgentBound(gw, agentBound))
 		case errors.As(err, &size):
 			errs = append(errs, &field.Error{Origin: gw.Metadata.Origin.String(), Object: v1alpha1.Ref(gw),
 				Detail: fmt.Sprintf("its nginx config, with every Route attached, is over %d bytes; split the routes across gateways, or give the gateway an agent (spec.agent), whose configs are not bound by a swarm secret's size", size.Limit)})

@@ -65,7 +65,7 @@ instance created are ever updated or deleted.`,
 				return &exitCodeError{code: exitFail, msg: "the manifests hold no objects: --prune would delete everything of instance " +
 					engine.instance + "; pass --allow-empty if that is what you want (swarmgate delete deletes what manifests own)"}
 			}
-			pass, err := plan(cmd, r, reconciler.Input{Objects: objs, All: prune}, planner.Options{Prune: prune}, false)
+			pass, err := plan(cmd, r, reconciler.Input{Objects: objs, All: prune, Validated: prune}, planner.Options{Prune: prune}, false)
 			if err != nil {
 				return err
 			}

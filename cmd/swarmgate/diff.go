@@ -59,7 +59,7 @@ kubectl diff does.`,
 				return err
 			}
 			defer c.Close()
-			pass, err := r.Plan(cmd.Context(), reconciler.Input{Objects: objs, All: prune}, planner.Options{Prune: prune}, false)
+			pass, err := r.Plan(cmd.Context(), reconciler.Input{Objects: objs, All: prune, Validated: prune}, planner.Options{Prune: prune}, false)
 			if err != nil {
 				// invalidInput prints the manifests' errors; any other (a secret a service
 				// mounts does not exist) is this one's message.

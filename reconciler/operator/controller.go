@@ -481,7 +481,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec := *c.rec
 	rec.Revision = rev
 	rec.Certificates = c.pendingCerts()
-	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true, Validated: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if c.tokens != nil {
 		p, err = c.ensureAgentToken(ctx, &rec, objs, p, err)
 	}
@@ -580,7 +580,7 @@ func (c *Controller) ensureAgentToken(ctx context.Context, rec *reconciler.Recon
 	case err != nil:
 		return nil, err
 	case made || planErr != nil:
-		return rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+		return rec.Plan(ctx, reconciler.Input{Objects: objs, All: true, Validated: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	}
 	return p, nil
 }

@@ -185,7 +185,7 @@ func (c *Controller) statusNow(ctx context.Context) (StatusDocument, *reconciler
 	if objs == nil {
 		return doc, nil, nil
 	}
-	p, err := c.rec.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
+	p, err := c.rec.Plan(ctx, reconciler.Input{Objects: objs, All: true, Validated: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if err != nil {
 		return doc, nil, err
 	}

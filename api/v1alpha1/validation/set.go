@@ -17,7 +17,7 @@ type set struct {
 	gateways map[string]*v1alpha1.Gateway
 	zones    map[string]*v1alpha1.Zone
 	routes   map[string]*v1alpha1.Route
-	matches  matchClaims
+	matches  *matchClaims
 	// kinds records, by "gateway/listener", the Routes and GRPCRoutes (as Routes) read so far
 	// that attach there: the Gateway API takes one kind per host of a listener.
 	kinds map[string][]*v1alpha1.Route
@@ -29,7 +29,7 @@ type set struct {
 // claims (ports, hostnames, services, node labels, router IDs) that two objects may not share.
 // When two objects conflict, the error is reported on the one read later and names the other.
 func validateSet(objs []v1alpha1.Object) field.ErrorList {
-	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: matchClaims{}, kinds: map[string][]*v1alpha1.Route{},
+	s := set{gateways: map[string]*v1alpha1.Gateway{}, zones: map[string]*v1alpha1.Zone{}, routes: map[string]*v1alpha1.Route{}, matches: newMatchClaims(objs), kinds: map[string][]*v1alpha1.Route{},
 		backendTLS: map[string]*v1alpha1.BackendTLSPolicy{}}
 	errs, unique := duplicates(objs)
 	for _, o := range unique {
@@ -311,47 +311,88 @@ func hostsOverlap(a, b []v1alpha1.Hostname) bool {
 	return false
 }
 
-// matchClaims records, for each hostname and match (by its key's hash), the routes that claim it
-// and on which listeners. Its size is the number of (hostname, match) pairs of each route, which
-// the Gateway API's list limits bound; listeners are compared as sorted sets, not multiplied in.
-type matchClaims map[matchClaimKey][]matchClaim
-
-type matchClaimKey struct {
-	host  v1alpha1.Hostname
-	match [sha256.Size]byte
+// matchClaims records, for each hostname and match, the routes that claim it and on which
+// listeners. Its size is the number of (hostname, match) pairs of each route, which the Gateway
+// API's list limits bound; listeners are compared as sorted sets, not multiplied in. A claim is a
+// digest and two indexes (about 40 bytes with the index's share): 8 MB of Routes at every list
+// limit make millions of them.
+type matchClaims struct {
+	// chains finds the claims of a hostname and match (the digest of both) as a chain through
+	// claims, oldest first.
+	chains map[[16]byte]claimChain
+	claims []matchClaim
+	// claimants are the routes that claimed, with the listeners each attaches to.
+	claimants []claimant
 }
 
+type claimChain struct{ first, last int32 }
+
 type matchClaim struct {
+	claimant int32 // index in claimants
+	next     int32 // the next claim of the same hostname and match, or -1
+}
+
+type claimant struct {
 	route     *v1alpha1.Route
 	listeners []string // sorted "gateway/listener"
 }
 
+// newMatchClaims sizes the index for the routes among objs, so it is not grown pair by pair.
+func newMatchClaims(objs []v1alpha1.Object) *matchClaims {
+	pairs := 0
+	for _, o := range objs {
+		if r, ok := o.(*v1alpha1.Route); ok && !exceedsListLimits(r) {
+			for _, rule := range r.Spec.Rules {
+				pairs += max(len(r.Spec.Hostnames), 1) * len(rule.Matches)
+			}
+		}
+	}
+	return &matchClaims{chains: make(map[[16]byte]claimChain, pairs), claims: make([]matchClaim, 0, pairs)}
+}
+
 // claim records every hostname and match of r on its listeners, and reports each match that a
 // route read earlier claims on a listener r attaches to too.
-func (c matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorList {
+func (c *matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorList {
 	if len(listeners) == 0 || exceedsListLimits(r) {
 		return nil // already reported: the check would only repeat it, at a cost
 	}
+	me := int32(len(c.claimants))
+	c.claimants = append(c.claimants, claimant{route: r, listeners: listeners})
+	hosts := r.Spec.Hostnames
+	if len(hosts) == 0 {
+		hosts = []v1alpha1.Hostname{"*"} // every host: two such routes claim alike
+	}
 	var errs field.ErrorList
+	var buf []byte // a match's digest, then a hostname
 	for i, rule := range r.Spec.Rules {
 		for j, m := range rule.Matches {
-			key := matchClaimKey{match: sha256.Sum256([]byte(matchKey(m)))}
+			match := sha256.Sum256([]byte(matchKey(m)))
+			buf = append(buf[:0], match[:]...)
 			reported := false
-			hosts := r.Spec.Hostnames
-			if len(hosts) == 0 {
-				hosts = []v1alpha1.Hostname{"*"} // every host: two such routes claim alike
-			}
 			for _, h := range hosts {
-				key.host = h
-				for _, other := range c[key] {
-					if shared := firstShared(listeners, other.listeners); other.route != r && shared != "" && !reported {
+				// 128 bits of the digest of both: two pairs share a key only by a collision of SHA-256.
+				buf = append(buf[:sha256.Size], h...)
+				sum := sha256.Sum256(buf)
+				key := [16]byte(sum[:16])
+				chain, seen := c.chains[key]
+				for k := chain.first; seen && k >= 0 && !reported; k = c.claims[k].next {
+					other := c.claimants[c.claims[k].claimant]
+					if shared := firstShared(listeners, other.listeners); other.route != r && shared != "" {
 						reported = true
 						gw, listener, _ := strings.Cut(shared, "/")
 						errs = append(errs, field.Errorf(field.NewPath("spec", "rules").Index(i).Child("matches").Index(j),
 							"host %q with this match on Gateway %s listener %s is already claimed by %s", h, gw, listener, originOf(other.route)))
 					}
 				}
-				c[key] = append(c[key], matchClaim{route: r, listeners: listeners})
+				next := int32(len(c.claims))
+				c.claims = append(c.claims, matchClaim{claimant: me, next: -1})
+				if seen {
+					c.claims[chain.last].next = next
+					chain.last = next
+				} else {
+					chain = claimChain{first: next, last: next}
+				}
+				c.chains[key] = chain
 			}
 		}
 	}

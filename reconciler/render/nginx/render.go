@@ -185,6 +185,17 @@ func Render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) ([]byt
 	return out, nil
 }
 
+// MinSize is the least gw's config can weigh with routes: its candidates (a match of a rule on
+// one host and port) counted, not made, at the least each adds. Counting stops once over
+// opts.MaxSize, so it costs no more than Render's own count; a MinSize over MaxSize is a Render
+// that fails with a *SizeError.
+func MinSize(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options) int {
+	opts.defaults()
+	r := &renderer{opts: opts, counting: true}
+	r.servers(gw, r.withGRPC(routes))
+	return r.nextID * minCandidateBytes
+}
+
 // MaxTokenLength bounds one token (a quoted string) of the config: nginx reads its config in 4 KiB
 // buffers, and a token must fit one.
 const MaxTokenLength = 4000
@@ -389,6 +400,9 @@ type renderer struct {
 	err error
 	// overSize says the config would be over MaxSize: found before writing it, by counting candidates.
 	overSize bool
+	// counting makes candidates count a route's matches instead of making them: render counts
+	// first, as a candidate weighs far more in memory than the bytes it adds to the config.
+	counting bool
 	// acme is where the gateway's HTTP servers send ACME's HTTP-01 challenges (the operator), or
 	// "" when no listener takes its certificate from ACME.
 	acme string
@@ -419,14 +433,19 @@ func (r *renderer) render(gw *v1alpha1.Gateway, routes []*v1alpha1.Route) []byte
 	if r.logs = gw.Spec.AccessLog.Logs(); r.logs {
 		r.logIf = r.accessLogFilter(gw.Spec.AccessLog)
 	}
+	// Counted before any is made: a gateway over its size costs the count, not candidates that
+	// weigh in memory many times the size limit.
+	r.counting = true
+	r.servers(gw, routes)
+	r.counting, r.nextID = false, 0
+	if r.overSize {
+		return nil
+	}
 	servers, fallbacks := r.servers(gw, routes)
 	for _, s := range append(slices.Collect(maps.Values(fallbacks)), servers...) {
 		if s.listener.Protocol == v1alpha1.ProtocolHTTP && slices.ContainsFunc(s.candidates, func(c *candidate) bool { return c.route.IsGRPC() }) {
 			r.h2c[s.port] = true
 		}
-	}
-	if r.overSize {
-		return nil
 	}
 
 	b := &r.b
@@ -606,6 +625,12 @@ func (r *renderer) candidates(rt *v1alpha1.Route, l *v1alpha1.Listener, host v1a
 	rank := [2]int{0, len(host)}
 	if !strings.HasPrefix(string(host), "*") {
 		rank[0] = len(host)
+	}
+	if r.counting {
+		for i := range rt.Spec.Rules {
+			r.nextID += len(rt.Spec.Rules[i].Matches)
+		}
+		return nil
 	}
 	var out []*candidate
 	for i := range rt.Spec.Rules {
