@@ -28,6 +28,12 @@ import (
 //     wildcard, as the Gateway API orders them); names an HTTPS listener of the port owns, and
 //     the rest when one takes every name, go to the HTTPS servers, which then listen on a unix
 //     socket (HTTPSSocket) instead of the port; names nothing takes are refused;
+//   - the HTTPS servers behind a stream server would see it, not the client, as their peer: it
+//     sends them the client's address by the PROXY protocol, which they alone believe, from the
+//     socket alone. nginx sends the header from a whole stream server, and a TLS backend takes
+//     none, so on such a port the TLSRoutes' connections go through a second stream server
+//     (tlsRelaySocket) that takes the header, keeps the client's address and passes the
+//     connection on without it;
 //   - backends are names nginx resolves per connection (a variable in proxy_pass), so a missing
 //     service refuses its connections instead of failing the whole config.
 
@@ -41,6 +47,13 @@ func HTTPSSocket(dir string, port v1alpha1.PortNumber) string {
 	return dir + "/sg-https-" + strconv.Itoa(int(port)) + ".sock"
 }
 
+// tlsRelaySocket is where the stream server of a port shared with HTTPS listeners sends the
+// connections of its TLSRoutes, with the client's address in a PROXY header: a stream server
+// there takes the header and passes them on to their backends without it.
+func tlsRelaySocket(dir string, port v1alpha1.PortNumber) string {
+	return dir + "/sg-tls-" + strconv.Itoa(int(port)) + ".sock"
+}
+
 // refuseSocket is where connections for server names nothing takes go: a stream server there
 // closes them at once.
 func refuseSocket(dir string) string { return dir + "/sg-refuse.sock" }
@@ -48,8 +61,13 @@ func refuseSocket(dir string) string { return dir + "/sg-refuse.sock" }
 // sharedTLSPort tells whether the gateway's HTTPS servers on port sit behind a TLS listener's
 // stream server.
 func sharedTLSPort(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) bool {
+	return hasListener(gw, port, v1alpha1.ProtocolTLS)
+}
+
+// hasListener tells whether gw has a listener of protocol on port.
+func hasListener(gw *v1alpha1.Gateway, port v1alpha1.PortNumber, protocol v1alpha1.ListenerProtocol) bool {
 	return slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool {
-		return l.Port == port && l.Protocol == v1alpha1.ProtocolTLS
+		return l.Port == port && l.Protocol == protocol
 	})
 }
 
@@ -280,18 +298,38 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 	for _, n := range names {
 		r.streamKeyLen = max(r.streamKeyLen, len(n))
 	}
-	var body strings.Builder
-	body.WriteString("    hostnames;\n")
-	for _, n := range names {
-		body.WriteString("    " + quote(string(n)) + " " + entries[n] + ";\n")
+	// nameMap is the map from server name to target, with replace applied to the targets.
+	nameMap := func(replace func(string) string) string {
+		var body strings.Builder
+		body.WriteString("    hostnames;\n")
+		for _, n := range names {
+			body.WriteString("    " + quote(string(n)) + " " + replace(entries[n]) + ";\n")
+		}
+		body.WriteString("    default " + replace(cmp.Or(entries[""], refuse)) + ";\n")
+		return r.addStreamBlock("map $ssl_preread_server_name", body.String())
 	}
-	body.WriteString("    default " + cmp.Or(entries[""], refuse) + ";\n")
-	target := r.addStreamBlock("map $ssl_preread_server_name", body.String())
+	backends := nameMap(func(t string) string { return t })
 	fmt.Fprintf(b, "\n# Port %d: TLS by server name, to the TLSRoutes' backends or the HTTPS listeners.\n", port)
 	for _, c := range comments {
 		// Kinds, route names and hostnames are DNS names (validation): nothing ends a comment.
 		b.WriteString("#   " + c + "\n")
 	}
-	b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
-		";\n    proxy_pass $" + target + ";\n}\n")
+	if !hasListener(gw, port, v1alpha1.ProtocolHTTPS) {
+		b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
+			";\n    proxy_pass $" + backends + ";\n}\n")
+		return
+	}
+	relay := quote("unix:" + tlsRelaySocket(r.opts.SocketDir, port))
+	front := nameMap(func(t string) string {
+		if t == https || t == refuse {
+			return t
+		}
+		return relay
+	})
+	b.WriteString("# The client's address goes to the HTTPS servers and the relay in a PROXY header.\n")
+	b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_protocol on;\n    proxy_timeout " + idleTimeout +
+		";\n    proxy_pass $" + front + ";\n}\n")
+	fmt.Fprintf(b, "\n# Port %d: the TLSRoutes' connections, from the client's address, to their backends without the header.\n", port)
+	b.WriteString("server {\n    listen " + relay + " proxy_protocol;\n    set_real_ip_from unix:;\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
+		";\n    proxy_pass $" + backends + ";\n}\n")
 }

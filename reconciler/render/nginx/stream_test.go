@@ -119,8 +119,10 @@ func loadStream(t *testing.T, data string) (*v1alpha1.Gateway, []*v1alpha1.Route
 
 // TestServeStream forwards through the real nginx: TCP and UDP echo through their routes on one
 // port number, weighted TCP backends, and port 443-alike shared by TLS passthrough to two TLS
-// backends chosen by server name (exact and wildcard) and an HTTPS listener, whose own name the
-// gateway terminates; a name nothing takes is refused.
+// backends chosen by server name (exact and wildcard) and two HTTPS listeners, whose own names
+// the gateway terminates; a name nothing takes is refused. The HTTPS requests keep the client's
+// address through the stream server in front of them: in X-Forwarded-For and X-Real-IP, and for
+// the IP allow list of listener office.
 func TestServeStream(t *testing.T) {
 	l4, tlsPort := freePort(t), freePort(t)
 	backends := map[string]int32{
@@ -131,7 +133,7 @@ func TestServeStream(t *testing.T) {
 	for svc, port := range stubBackends(t, "web") {
 		backends[svc] = port
 	}
-	gw, routes, streams := loadStream(t, fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+	const input = `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: edge}
 spec:
@@ -141,6 +143,14 @@ spec:
     - {name: udp, port: %[1]d, protocol: UDP}
     - {name: passthrough, port: %[2]d, protocol: TLS, tls: {mode: Passthrough}}
     - {name: www, port: %[2]d, protocol: HTTPS, hostname: www.example.com, tls: {certificateRefs: [{name: www}]}}
+    - {name: office, port: %[2]d, protocol: HTTPS, hostname: office.example.com, tls: {certificateRefs: [{name: office}]}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: office}
+spec:
+  targetRefs: [{kind: Gateway, name: edge, sectionName: office}]
+  ipAccess: {allow: [127.0.0.2]}
 ---
 apiVersion: swarmgate.io/v1alpha1
 kind: TCPRoute
@@ -179,8 +189,18 @@ spec:
   parentRefs: [{name: edge}]
   hostnames: [www.example.com]
   rules: [{backendRefs: [{name: web, port: 1}]}]
-`, l4, tlsPort))
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: office}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [office.example.com]
+  rules: [{backendRefs: [{name: web, port: 1}]}]
+`
+	gw, routes, streams := loadStream(t, fmt.Sprintf(input, l4, tlsPort))
 	conf, err := Render(gw, routes, Options{
+		Policies:     policiesIn([]byte(fmt.Sprintf(input, l4, tlsPort))),
 		StreamRoutes: streams,
 		SocketDir:    t.TempDir(),
 		Backend: func(service string, port int32) (string, int32) {
@@ -254,6 +274,66 @@ spec:
 			}
 		})
 	}
+	for _, tc := range []struct {
+		name, from, host, forwarded string // forwarded: the client's own X-Forwarded-For
+		status                      int
+		sent                        map[string]string
+	}{
+		{name: "the client's address forwarded", from: "127.0.0.1", host: "www.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Real-Ip": "127.0.0.1"}},
+		{name: "another client's address forwarded", from: "127.0.0.2", host: "www.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.2", "X-Real-Ip": "127.0.0.2"}},
+		{name: "appended to the client's X-Forwarded-For", from: "127.0.0.2", host: "www.example.com", forwarded: "203.0.113.9", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "203.0.113.9, 127.0.0.2", "X-Real-Ip": "127.0.0.2"}},
+		{name: "ip allow: the allowed client", from: "127.0.0.2", host: "office.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.2"}},
+		{name: "ip allow: another client", from: "127.0.0.1", host: "office.example.com", status: 403},
+		{name: "ip allow: a forged X-Forwarded-For is not the client", from: "127.0.0.1", host: "office.example.com", forwarded: "127.0.0.2", status: 403},
+	} {
+		t.Run("https/"+tc.name, func(t *testing.T) {
+			status, e := httpsFrom(t, tc.from, tlsPort, tc.host, tc.forwarded)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d", status, tc.status)
+			}
+			for name, want := range tc.sent {
+				if got := e.Headers.Get(name); got != want {
+					t.Errorf("backend got %s %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// httpsFrom sends a GET for host over TLS to the gateway's port from loopback address from, with
+// the X-Forwarded-For header forwarded unless empty, and returns the status and, for a 200, what
+// the backend received.
+func httpsFrom(t *testing.T, from string, port v1alpha1.PortNumber, host, forwarded string) (int, echo) {
+	t.Helper()
+	dialer := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := tls.DialWithDialer(dialer, "tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{ServerName: host, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", host)
+	if forwarded != "" {
+		fmt.Fprintf(c, "X-Forwarded-For: %s\r\n", forwarded)
+	}
+	fmt.Fprint(c, "\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var e echo
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("answer %q: %v", body, err)
+		}
+	}
+	return resp.StatusCode, e
 }
 
 // passthrough connects with TLS to the gateway's port with serverName and says who answered: the
