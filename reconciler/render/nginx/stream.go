@@ -215,9 +215,17 @@ func (r *renderer) streamRoute(gw *v1alpha1.Gateway, l *v1alpha1.Listener) v1alp
 	return nil
 }
 
-// tlsPort writes the stream server of a port with TLS listeners: the server name picks a TLSRoute's
-// backends or the port's HTTPS servers.
-func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.PortNumber, idleTimeout string) {
+// tlsTarget is where the stream server of a port with TLS listeners sends a server name: to the
+// port's HTTPS servers, or to a TLSRoute's backends; to neither, it refuses the connection.
+type tlsTarget struct {
+	listener *v1alpha1.Listener // the listener that owns the name; nil for names none owns
+	https    bool
+	route    v1alpha1.StreamRoute
+}
+
+// tlsTargets are the targets of the server names of a port with TLS listeners ("" for every
+// other name), and the names the TLSRoutes take, in the order they take them.
+func (r *renderer) tlsTargets(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) (map[v1alpha1.Hostname]tlsTarget, []v1alpha1.Hostname) {
 	// owner is the listener of the port whose hostname matches name most exactly.
 	owner := func(name v1alpha1.Hostname) *v1alpha1.Listener {
 		var best *v1alpha1.Listener
@@ -231,10 +239,8 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 		}
 		return best
 	}
-	https := quote("unix:" + HTTPSSocket(r.opts.SocketDir, port))
-	refuse := quote("unix:" + refuseSocket(r.opts.SocketDir))
-	entries := map[v1alpha1.Hostname]string{} // server name ("" for the rest) -> target
-	var comments []string
+	targets := map[v1alpha1.Hostname]tlsTarget{}
+	var taken []v1alpha1.Hostname
 	// Each listener's hostname first: names its routes do not take are its own, refused or
 	// served by HTTPS, not the next listener's.
 	for i := range gw.Spec.Listeners {
@@ -246,11 +252,7 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 		if l.Hostname != nil {
 			name = *l.Hostname
 		}
-		if l.Protocol == v1alpha1.ProtocolHTTPS {
-			entries[name] = https
-		} else {
-			entries[name] = refuse
-		}
+		targets[name] = tlsTarget{listener: l, https: l.Protocol == v1alpha1.ProtocolHTTPS}
 	}
 	for i := range gw.Spec.Listeners {
 		l := &gw.Spec.Listeners[i]
@@ -275,17 +277,56 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 						continue
 					}
 				}
-				if entries[name] != refuse && entries[name] != "" {
+				if t := targets[name]; t.https || t.route != nil {
 					continue // an earlier route (by namespace and name) has it: validation reports it
 				}
-				backend := r.streamBackend(rt)
-				if backend == "" {
-					backend = refuse
-				}
-				entries[name] = backend
-				comments = append(comments, fmt.Sprintf("%s %s: %s", rt.GetTypeMeta().Kind, rt.GetObjectMeta().QualifiedName(), cmp.Or(string(name), "every other name")))
+				targets[name] = tlsTarget{listener: l, route: rt}
+				taken = append(taken, name)
 			}
 		}
+	}
+	return targets, taken
+}
+
+// serverNameTarget is the target of a server name as nginx's map with hostnames finds it: the
+// exact name, else the longest wildcard that covers it, else the default.
+func serverNameTarget(targets map[v1alpha1.Hostname]tlsTarget, name string) tlsTarget {
+	if t, ok := targets[v1alpha1.Hostname(name)]; ok && name != "" {
+		return t
+	}
+	best, found := "", false
+	for n := range targets {
+		if suffix, ok := strings.CutPrefix(string(n), "*"); ok && strings.HasSuffix(name, suffix) && len(name) > len(suffix) && len(n) > len(best) {
+			best, found = string(n), true
+		}
+	}
+	if found {
+		return targets[v1alpha1.Hostname(best)]
+	}
+	return targets[""]
+}
+
+// tlsPort writes the stream server of a port with TLS listeners: the server name picks a TLSRoute's
+// backends or the port's HTTPS servers.
+func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.PortNumber, idleTimeout string) {
+	https := quote("unix:" + HTTPSSocket(r.opts.SocketDir, port))
+	refuse := quote("unix:" + refuseSocket(r.opts.SocketDir))
+	targets, taken := r.tlsTargets(gw, port)
+	entries := map[v1alpha1.Hostname]string{} // server name ("" for the rest) -> target
+	for name, t := range targets {
+		switch {
+		case t.https:
+			entries[name] = https
+		case t.route != nil:
+			entries[name] = cmp.Or(r.streamBackend(t.route), refuse)
+		default:
+			entries[name] = refuse
+		}
+	}
+	var comments []string
+	for _, name := range taken {
+		rt := targets[name].route
+		comments = append(comments, fmt.Sprintf("%s %s: %s", rt.GetTypeMeta().Kind, rt.GetObjectMeta().QualifiedName(), cmp.Or(string(name), "every other name")))
 	}
 	names := make([]v1alpha1.Hostname, 0, len(entries))
 	for n := range entries {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,14 +200,15 @@ spec:
   rules: [{backendRefs: [{name: web, port: 1}]}]
 `
 	gw, routes, streams := loadStream(t, fmt.Sprintf(input, l4, tlsPort))
-	conf, err := Render(gw, routes, Options{
+	opts := Options{
 		Policies:     policiesIn([]byte(fmt.Sprintf(input, l4, tlsPort))),
 		StreamRoutes: streams,
 		SocketDir:    t.TempDir(),
 		Backend: func(service string, port int32) (string, int32) {
 			return "127.0.0.1", backends[service]
 		},
-	})
+	}
+	conf, err := Render(gw, routes, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +238,9 @@ spec:
 		if seen["tcp-a"] == 0 || seen["tcp-b"] == 0 {
 			t.Errorf("connections by backend = %v, want both weighted backends", seen)
 		}
+		for service := range seen {
+			streamExplained(t, gw, routes, opts, "tcp", "", service)
+		}
 	})
 	t.Run("udp", func(t *testing.T) {
 		c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", l4))
@@ -257,6 +262,7 @@ spec:
 				t.Fatalf("datagram %d: got %q, want %q", i, got, want)
 			}
 		}
+		streamExplained(t, gw, routes, opts, "udp", "", "udp-a")
 	})
 	for _, tc := range []struct {
 		serverName, want string // want "" means refused
@@ -272,6 +278,7 @@ spec:
 			if got != tc.want {
 				t.Errorf("server name %s reached %q, want %q", tc.serverName, got, tc.want)
 			}
+			streamExplained(t, gw, routes, opts, "passthrough", tc.serverName, got)
 		})
 	}
 	for _, tc := range []struct {
@@ -301,6 +308,26 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+// streamExplained checks that Explain says of a connection to a stream listener (with server name
+// host on a TLS port) what the real nginx did with it: reached is the service that answered, ""
+// when the connection was refused.
+func streamExplained(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options, listener v1alpha1.SectionName, host, reached string) {
+	t.Helper()
+	ex, err := Explain(gw, routes, Request{Listener: listener, Host: host, Target: "/", Method: "GET"}, opts)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	switch c := ex.Chosen; {
+	case reached == "" && (c != nil || ex.Answer == ""):
+		t.Errorf("%s %s: nginx refused it; explain says %+v", listener, host, ex)
+	case reached == "":
+	case c == nil || !slices.ContainsFunc(c.Backends, func(b Backend) bool { return b.Service == reached && b.Refused == "" }):
+		t.Errorf("%s %s: nginx sent it to %s; explain says %+v", listener, host, reached, ex)
+	case ex.Stream == "" && c.Kind != v1alpha1.KindRoute, ex.Stream != "" && ex.Stream != gw.Listener(ex.Listener).Protocol:
+		t.Errorf("%s %s: explain says %+v, of another kind of listener", listener, host, ex)
 	}
 }
 
