@@ -144,6 +144,9 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 		log = catchAll
 	}
 	r.serverAccessLog(b, log)
+	// Before a refused handshake's early end: a request whose Host no server takes ends here even
+	// when its server name chose another server's certificate.
+	r.clientPolicy(b, log)
 	if first.Protocol == v1alpha1.ProtocolHTTPS {
 		// nginx takes the TLS versions of a port from its default server: the protocol is
 		// agreed before the server name is known. Validation makes a port's listeners agree.
@@ -154,7 +157,6 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 		}
 		r.certificateFiles(b, catchAll)
 	}
-	r.clientPolicy(b, log)
 	b.WriteString(healthLocation)
 	r.acmeLocation(b, first)
 	if catchAll != nil && catchAll.RedirectToHTTPS != nil {
