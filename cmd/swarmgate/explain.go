@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -23,6 +24,7 @@ func newExplainCommand() *cobra.Command {
 		gateway   string
 		req       nginx.Request
 		path      string
+		grpc      string
 		headers   []string
 		queries   []string
 		output    string
@@ -30,19 +32,27 @@ func newExplainCommand() *cobra.Command {
 		tokenFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "explain --host HOST --path PATH [-f PATH... | --server URL]",
+		Use:   "explain --host HOST [--path PATH | --grpc SERVICE/METHOD] [-f PATH... | --server URL]",
 		Short: "Say which Route and rule answer a request, and why the others do not",
 		Long: `Follow one request through a gateway as its nginx would: which listener and
-server take the host, which location the path, which Route, rule and match
-answer it, the filters applied in order and the backends with their weights,
-and for every rule of higher precedence, why it did not match. Nothing is sent
-anywhere. With -f, the manifests' objects; with --server, the objects a running
-operator applied last; otherwise, the objects applied to the swarm.`,
+server take the host, which location the path, which Route or GRPCRoute, rule
+and match answer it, the filters applied in order and the backends with their
+weights, and for every rule of higher precedence, why it did not match. On a
+port with TLS listeners the host is also the server name of the TLS handshake,
+which may pass the connection through to a TLSRoute's backends; a TCP or UDP
+listener's connection goes to its route's backends. Nothing is sent anywhere.
+With -f, the manifests' objects; with --server, the objects a running operator
+applied last; otherwise, the objects applied to the swarm.`,
 		Example: `  swarmgate explain -f manifests/ --host app.example.com --path /api/users \
     --method POST --header X-Canary=true --query debug=1
 
   # Against what is applied on the swarm
   swarmgate explain --gateway http-gateway --host dmzhttp --path /
+
+  # A gRPC call, a TLS connection by server name, a TCP connection
+  swarmgate explain -f manifests/ --host api.example.com --grpc shop.Cart/AddItem
+  swarmgate explain -f manifests/ --listener tls --host git.example.com
+  swarmgate explain -f manifests/ --listener postgres
 
   # Against what a running operator (swarmgate run) applied
   swarmgate explain --server http://manager1:9090 --host dmzhttp --path /`,
@@ -52,8 +62,13 @@ operator applied last; otherwise, the objects applied to the swarm.`,
 			if output != "" && output != "json" {
 				return &exitCodeError{code: exitFail, msg: "--output: want json, or nothing for text"}
 			}
-			if req.Host == "" || path == "" {
-				return &exitCodeError{code: exitFail, msg: "give the request's --host and --path"}
+			if grpc != "" {
+				// A gRPC call is a POST of /service/method.
+				service, method, ok := strings.Cut(grpc, "/")
+				if !ok || service == "" || method == "" || strings.Contains(method, "/") {
+					return &exitCodeError{code: exitFail, msg: "--grpc: want SERVICE/METHOD"}
+				}
+				path, req.Method = "/"+grpc, http.MethodPost
 			}
 			target, err := requestTarget(path, queries)
 			if err != nil {
@@ -87,8 +102,9 @@ operator applied last; otherwise, the objects applied to the swarm.`,
 	engine.addFlags(cmd)
 	cmd.Flags().StringVar(&gateway, "gateway", "", "the Gateway that receives the request (needed when there are several)")
 	cmd.Flags().StringVar((*string)(&req.Listener), "listener", "", "the listener whose port receives the request (needed when the gateway has several ports)")
-	cmd.Flags().StringVar(&req.Host, "host", "", "the request's Host header")
-	cmd.Flags().StringVar(&path, "path", "", "the request's path, percent-encoded as sent, with or without a query string")
+	cmd.Flags().StringVar(&req.Host, "host", "", "the request's Host header, and the server name of its TLS handshake (not needed for a TCP or UDP listener)")
+	cmd.Flags().StringVar(&path, "path", "/", "the request's path, percent-encoded as sent, with or without a query string")
+	cmd.Flags().StringVar(&grpc, "grpc", "", "`SERVICE/METHOD` of a gRPC call (a POST of /SERVICE/METHOD), instead of --path and --method")
 	cmd.Flags().StringVar(&req.Method, "method", "GET", "the request's method")
 	cmd.Flags().StringArrayVar(&headers, "header", nil, "NAME=VALUE of a request header; repeatable")
 	cmd.Flags().StringArrayVar(&queries, "query", nil, "NAME=VALUE of a query parameter, appended to the path as given (percent-encoded, as sent); repeatable")
@@ -96,6 +112,8 @@ operator applied last; otherwise, the objects applied to the swarm.`,
 	cmd.Flags().StringVar(&server, "server", "", "`URL` of a running operator (swarmgate run): explain against the objects it applied last")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "with --server: file holding the operator's --read-token-file token")
 	cmd.MarkFlagsMutuallyExclusive("filename", "server")
+	cmd.MarkFlagsMutuallyExclusive("grpc", "path")
+	cmd.MarkFlagsMutuallyExclusive("grpc", "method")
 	return cmd
 }
 
@@ -194,30 +212,42 @@ func printExplanation(w io.Writer, ex *nginx.Explanation) {
 		fmt.Fprintf(w, ", listener %s", ex.Listener)
 	}
 	fmt.Fprintln(w)
-	server := ex.Server
-	if server == "_" {
-		server = "the port's default server (no route names this host)"
+	unit := "requests"
+	switch server := ex.Server; {
+	case ex.Stream == v1alpha1.ProtocolTLS:
+		fmt.Fprintln(w, "Stream:   TLS by server name, passed through unopened")
+		unit = "connections"
+	case ex.Stream != "":
+		fmt.Fprintf(w, "Stream:   %s\n", ex.Stream)
+		unit = "connections"
+	case server == "_":
+		fmt.Fprintln(w, "Server:   the port's default server (no route names this host)")
+	default:
+		fmt.Fprintf(w, "Server:   %s\n", server)
 	}
-	fmt.Fprintf(w, "Server:   %s\n", server)
 	if ex.Location != "" {
 		fmt.Fprintf(w, "Location: %s\n", ex.Location)
 	}
 	if c := ex.Chosen; c != nil {
-		fmt.Fprintf(w, "Answered by Route %s, %s\n", strings.TrimPrefix(c.Route, "/"), ruleName(*c))
+		fmt.Fprintf(w, "Answered by %s %s, %s\n", kindOf(*c), strings.TrimPrefix(c.Route, "/"), ruleName(*c))
 		if len(c.Filters) > 0 {
 			fmt.Fprintf(w, "  filters, in order: %s\n", strings.Join(c.Filters, ", "))
 		}
 		if len(c.Backends) == 0 {
-			fmt.Fprintln(w, "  no backends: answers 500")
+			if ex.Stream != "" {
+				fmt.Fprintln(w, "  no backends: nginx closes the connections")
+			} else {
+				fmt.Fprintln(w, "  no backends: answers 500")
+			}
 		}
 		var total int64
 		for _, b := range c.Backends {
 			total += int64(b.Weight)
 		}
 		for _, b := range c.Backends {
-			share := "no requests"
+			share := "no " + unit
 			if total > 0 && b.Weight > 0 {
-				share = fmt.Sprintf("%.1f%% of requests", 100*float64(b.Weight)/float64(total))
+				share = fmt.Sprintf("%.1f%% of %s", 100*float64(b.Weight)/float64(total), unit)
 			}
 			if b.Refused != "" {
 				share = "none: " + b.Refused
@@ -234,15 +264,27 @@ func printExplanation(w io.Writer, ex *nginx.Explanation) {
 	if len(ex.Passed) > 0 {
 		fmt.Fprintln(w, "Passed over, in precedence order:")
 		for _, p := range ex.Passed {
-			fmt.Fprintf(w, "  Route %s, %s: %s\n", strings.TrimPrefix(p.Route, "/"), ruleName(p), p.Reason)
+			fmt.Fprintf(w, "  %s %s, %s: %s\n", kindOf(p), strings.TrimPrefix(p.Route, "/"), ruleName(p), p.Reason)
 		}
 	}
+}
+
+// kindOf is the kind of a verdict's route; an operator of an earlier version names none, and
+// explained Routes only.
+func kindOf(v nginx.Verdict) v1alpha1.Kind {
+	if v.Kind == "" {
+		return v1alpha1.KindRoute
+	}
+	return v.Kind
 }
 
 func ruleName(v nginx.Verdict) string {
 	s := fmt.Sprintf("rule %d", v.Rule)
 	if v.RuleName != "" {
 		s += " (" + v.RuleName + ")"
+	}
+	if k := kindOf(v); k != v1alpha1.KindRoute && k != v1alpha1.KindGRPCRoute {
+		return s // a stream route's rule has no matches
 	}
 	return s + fmt.Sprintf(" match %d", v.Match)
 }

@@ -48,8 +48,99 @@ spec:
 		{"other port", []string{"--listener", "admin", "--host", "shop.example.com", "--path", "/"}, exitOK,
 			[]string{"Answer:   404: no route serves this host on this port"}},
 		{"ports ambiguous", []string{"--host", "shop.example.com", "--path", "/"}, exitFail, []string{"listens on 2 ports: name the listener"}},
-		{"no host", []string{"--path", "/"}, exitFail, []string{"give the request's --host and --path"}},
+		{"no host", []string{"--listener", "http", "--path", "/"}, exitFail, []string{"the request names no host"}},
 		{"bad header", []string{"--listener", "http", "--host", "a", "--path", "/", "--header", "X"}, exitFail, []string{"--header: want NAME=VALUE"}},
+	}
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(file, []byte(manifests), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := swarmgate(t, "", append([]string{"explain", "-f", file}, tt.args...)...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout+stderr, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestExplainCommandBeyondHTTP: explain follows a gRPC call (--grpc) by service and method, a
+// TLS connection by server name to a TLSRoute's backends or the port's HTTPS listener, and a TCP
+// listener's connections, and says so when nothing takes them.
+func TestExplainCommandBeyondHTTP(t *testing.T) {
+	manifests := `apiVersion: swarmgate.io/v1alpha1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  agent: {operatorURL: "http://10.0.0.1:9090", tokenSecret: agent-token}
+  listeners:
+  - {name: h2c, port: 80, protocol: HTTP}
+  - {name: tls, port: 443, protocol: TLS, tls: {mode: Passthrough}}
+  - {name: www, port: 443, protocol: HTTPS, hostname: www.example.com, tls: {certificateRefs: [{name: www}]}}
+  - {name: pg, port: 5432, protocol: TCP}
+  - {name: idle, port: 5433, protocol: TCP}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: GRPCRoute
+metadata: {name: cart}
+spec:
+  parentRefs: [{name: gw, sectionName: h2c}]
+  hostnames: [api.example.com]
+  rules:
+  - matches: [{method: {type: RegularExpression, service: 'shop\.Cart', method: 'Add.*'}}]
+    backendRefs: [{name: cart-writer, port: 9000}]
+  - backendRefs: [{name: cart, port: 9000}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TLSRoute
+metadata: {name: git}
+spec:
+  parentRefs: [{name: gw, sectionName: tls}]
+  hostnames: [git.example.com]
+  rules: [{backendRefs: [{name: gitea, port: 3000}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: www}
+spec:
+  parentRefs: [{name: gw, sectionName: www}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: TCPRoute
+metadata: {name: db}
+spec:
+  parentRefs: [{name: gw, sectionName: pg}]
+  rules: [{backendRefs: [{name: pg-primary, port: 5432, weight: 3}, {name: pg-replica, port: 5432}]}]
+`
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"gRPC by regular expression", []string{"--listener", "h2c", "--host", "api.example.com", "--grpc", "shop.Cart/AddItem"}, exitOK,
+			[]string{"Answered by GRPCRoute cart, rule 0 match 0", "backend cart-writer port 9000"}},
+		{"gRPC passed over", []string{"--listener", "h2c", "--host", "api.example.com", "--grpc", "shop.Cart/Get"}, exitOK,
+			[]string{"Answered by GRPCRoute cart, rule 1 match 0", "GRPCRoute cart, rule 0 match 0: gRPC service and method: /shop.Cart/Get does not match"}},
+		{"gRPC call malformed", []string{"--listener", "h2c", "--host", "api.example.com", "--grpc", "shop.Cart"}, exitFail,
+			[]string{"--grpc: want SERVICE/METHOD"}},
+		{"TLS passed through by server name", []string{"--listener", "tls", "--host", "git.example.com"}, exitOK,
+			[]string{"listener tls", "Stream:   TLS by server name, passed through unopened", "Answered by TLSRoute git, rule 0\n", "backend gitea port 3000, weight 1 (100.0% of connections)"}},
+		{"TLS to the port's HTTPS listener", []string{"--listener", "tls", "--host", "www.example.com", "--path", "/x"}, exitOK,
+			[]string{"listener www", "Server:   www.example.com", "Answered by Route www"}},
+		{"TLS for a name nothing takes", []string{"--listener", "www", "--host", "other.example.com"}, exitOK,
+			[]string{"Answer:   no answer: no route of this port takes server name other.example.com, so nginx closes the connection"}},
+		{"TCP", []string{"--listener", "pg"}, exitOK,
+			[]string{"Stream:   TCP", "Answered by TCPRoute db, rule 0\n", "backend pg-primary port 5432, weight 3 (75.0% of connections)"}},
+		{"TCP without a route", []string{"--listener", "idle"}, exitOK, []string{"Answer:   no route: nginx closes every connection"}},
+		{"HTTP needs a host", []string{"--listener", "h2c"}, exitFail, []string{"the request names no host"}},
 	}
 	file := filepath.Join(t.TempDir(), "m.yaml")
 	if err := os.WriteFile(file, []byte(manifests), 0o644); err != nil {

@@ -70,7 +70,8 @@ spec:
 		q    url.Values
 		want string
 	}{
-		{url.Values{"host": {"shop.example.com"}}, "give the request's host and target"},
+		{url.Values{"host": {"shop.example.com"}}, "give the request's target"},
+		{url.Values{"target": {"/"}}, "the request names no host"},
 		{url.Values{"host": {"a"}, "target": {"/"}, "header": {"X"}}, "header: want NAME=VALUE"},
 		{url.Values{"host": {"a"}, "target": {"/"}, "gateway": {"other"}}, "--gateway other: no such Gateway; there are: gw"},
 	} {

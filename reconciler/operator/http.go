@@ -229,8 +229,8 @@ func (c *Controller) serveExplain(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Headers[k] = append(req.Headers[k], v)
 	}
-	if req.Host == "" || req.Target == "" {
-		http.Error(w, "give the request's host and target", http.StatusBadRequest)
+	if req.Target == "" {
+		http.Error(w, "give the request's target", http.StatusBadRequest)
 		return
 	}
 	ex, err := nginx.ExplainIn(objs, q.Get(ExplainQuery.Gateway), req)

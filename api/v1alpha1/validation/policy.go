@@ -204,8 +204,11 @@ func hasRule(rt *v1alpha1.Route, name v1alpha1.SectionName) bool {
 }
 
 // checkProxyProtocol reports, for each Gateway, a port some of whose listeners take the PROXY
-// protocol and others not (nginx would expect it on all), and a VirtualIP tracking such a port (its
-// health check sends no PROXY header). The error is the ClientTrafficPolicy's that brought it.
+// protocol and others not (nginx would expect it on all), a VirtualIP tracking such a port (its
+// health check sends no PROXY header), and a policy on an HTTPS listener sharing its port with TLS
+// listeners (the port's stream server sends its servers the client's address by the PROXY
+// protocol, and nginx reads the address from one place only). The error is the
+// ClientTrafficPolicy's that brought it.
 func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 	clients := v1alpha1.PoliciesOf[*v1alpha1.ClientTrafficPolicy](objs)
 	if len(clients) == 0 {
@@ -223,6 +226,14 @@ func checkProxyProtocol(objs []v1alpha1.Object) field.ErrorList {
 		without := map[v1alpha1.PortNumber]v1alpha1.SectionName{}
 		for _, l := range gw.Spec.Listeners {
 			p, target, ok := v1alpha1.Applying(clients, v1alpha1.PolicyScope{Gateway: gw, Listener: l.Name})
+			if ok && l.Protocol == v1alpha1.ProtocolHTTPS && slices.ContainsFunc(gw.Spec.Listeners, func(o v1alpha1.Listener) bool {
+				return o.Port == l.Port && o.Protocol == v1alpha1.ProtocolTLS
+			}) {
+				errs = append(errs, withObject(field.ErrorList{field.Invalid(field.NewPath("spec", "targetRefs").Index(target), fmt.Sprintf(
+					"applies to HTTPS listener %s of Gateway %s, which shares port %d with TLS listeners: the gateway's stream server there gives it the client's address, and nginx takes the address from one source only; target other listeners",
+					l.Name, gw.Metadata.Name, l.Port))}, p)...)
+				continue
+			}
 			if ok && p.Spec.ClientIPDetection != nil && p.Spec.ClientIPDetection.ProxyProtocol {
 				if l.Protocol.Stream() {
 					// nginx's stream servers here take no PROXY header, nor pass one on.

@@ -21,11 +21,20 @@ import (
 // TestStreamRoutes serves a TCPRoute and two TLSRoutes through a gateway with agents: HTTP spoken
 // over the TCP listener reaches its backend, and TLS on the passthrough listener reaches, by the
 // server name, the backend that terminates it (its own certificate), while a name no route
-// takes is refused.
+// takes is refused. An HTTPS listener shares the passthrough port: its requests reach their
+// backend with the client's address, not the stream server's socket, in X-Forwarded-For.
 func TestStreamRoutes(t *testing.T) {
 	const instance, tcpPort, tlsPort, opPort = "e2e-stream", 18301, 18302, 19197
+	removeSecretsAtEnd(t, "e2e-l4-www")
 	cleanup(t, instance)
 	ctx := context.Background()
+	ca := newTestCA(t)
+	certFile, keyFile := ca.issue(t, t.TempDir(), "www", time.Now().Add(24*time.Hour), "www.l4.test")
+	chain, _ := os.ReadFile(certFile)
+	key, _ := os.ReadFile(keyFile)
+	if _, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-l4-www"}, Data: append(chain, key...)}); err != nil {
+		t.Fatal(err)
+	}
 	operatorURL, tokenFile := agentSetup(t, opPort)
 	dir := t.TempDir()
 	manifests := fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
@@ -34,10 +43,18 @@ metadata: {name: l4-gw}
 spec:
   image: swarmgate/gateway:test
   listeners:
-    - {name: tcp, port: %d, protocol: TCP, publishMode: Host}
-    - {name: tls, port: %d, protocol: TLS, publishMode: Host, tls: {mode: Passthrough}}
+    - {name: tcp, port: %[1]d, protocol: TCP, publishMode: Host}
+    - {name: tls, port: %[2]d, protocol: TLS, publishMode: Host, tls: {mode: Passthrough}}
+    - {name: www, port: %[2]d, protocol: HTTPS, publishMode: Host, hostname: www.l4.test, tls: {certificateRefs: [{name: e2e-l4-www}]}}
   network: {name: e2e_l4}
-  agent: {operatorURL: %q, tokenSecret: %s}
+  agent: {operatorURL: %[3]q, tokenSecret: %[4]s}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: l4-www}
+spec:
+  parentRefs: [{name: l4-gw, sectionName: www}]
+  rules: [{backendRefs: [{name: l4-tcp, port: 8888}]}]
 ---
 apiVersion: swarmgate.io/v1alpha1
 kind: TCPRoute
@@ -120,6 +137,32 @@ spec:
 			})
 		})
 	}
+	t.Run("https on the shared port keeps the client's address", func(t *testing.T) {
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: ca.pool, ServerName: "www.l4.test"}}}
+		eventually(t, 60*time.Second, func() error {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("https://127.0.0.1:%d/", tlsPort), nil)
+			req.Host = "www.l4.test"
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var e struct {
+				Service string      `json:"service"`
+				Headers http.Header `json:"headers"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				return err
+			}
+			// The client's address as the gateway's task sees it (a host-mode port: loopback or
+			// the docker bridge's), never the stream server's socket ("unix:").
+			if forwarded := e.Headers.Get("X-Forwarded-For"); e.Service != "l4-tcp" || net.ParseIP(forwarded) == nil {
+				return fmt.Errorf("answered by %q with X-Forwarded-For %q", e.Service, forwarded)
+			}
+			return nil
+		})
+	})
 	t.Run("a server name no route takes is refused", func(t *testing.T) {
 		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", fmt.Sprintf("127.0.0.1:%d", tlsPort),
 			&tls.Config{ServerName: "other.l4.test", InsecureSkipVerify: true})

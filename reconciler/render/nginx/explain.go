@@ -3,6 +3,7 @@ package nginx
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -15,7 +16,9 @@ type Request struct {
 	// Listener names the listener whose port received the request; empty when the gateway
 	// listens on one port only.
 	Listener v1alpha1.SectionName
-	// Host is the Host header (a port in it is ignored, as nginx does).
+	// Host is the Host header (a port in it is ignored, as nginx does); on a port with TLS
+	// listeners, also the server name the client sends in its TLS handshake (SNI). A TCP or
+	// UDP listener needs none.
 	Host string
 	// Target is the request target: a path, with a query string or not, percent-encoded as sent.
 	Target string
@@ -29,9 +32,12 @@ type Explanation struct {
 	Gateway  string               `json:"gateway"`
 	Port     v1alpha1.PortNumber  `json:"port"`
 	Listener v1alpha1.SectionName `json:"listener,omitempty"` // the listener that owns the host, when one does
+	// Stream is the protocol of the stream listener that took the connection (TCP, UDP or TLS
+	// passed through), which no server or location of the http part sees; empty for HTTP.
+	Stream v1alpha1.ListenerProtocol `json:"stream,omitempty"`
 	// Server is the server_name that took the request: a hostname, or "_" for the port's
-	// default server (hosts no server names).
-	Server string `json:"server"`
+	// default server (hosts no server names); empty for a stream listener's connection.
+	Server string `json:"server,omitempty"`
 	// Location is the nginx location that took the path, e.g. `^~ "/api/"`.
 	Location string `json:"location,omitempty"`
 	// Answer is what the client gets when no rule serves it: "404", a redirect, the health
@@ -46,10 +52,11 @@ type Explanation struct {
 
 // Verdict is one match of one rule of a route, with what it does or why it did not match.
 type Verdict struct {
-	Route    string `json:"route"` // namespace/name ("/name" without a namespace)
-	Rule     int    `json:"rule"`
-	RuleName string `json:"ruleName,omitempty"`
-	Match    int    `json:"match"`
+	Kind     v1alpha1.Kind `json:"kind"`  // Route, GRPCRoute, TLSRoute, TCPRoute or UDPRoute
+	Route    string        `json:"route"` // namespace/name ("/name" without a namespace)
+	Rule     int           `json:"rule"`
+	RuleName string        `json:"ruleName,omitempty"`
+	Match    int           `json:"match"`
 	// Reason says why the match did not hold, for a passed candidate.
 	Reason string `json:"reason,omitempty"`
 	// Filters are the rule's filters in the order nginx applies them, for the chosen one.
@@ -69,27 +76,24 @@ type Backend struct {
 }
 
 // ExplainIn explains req at a gateway of a set of objects: the named Gateway, or the only one,
-// with the set's Routes and ReferenceGrants.
+// with the set's Routes, GRPCRoutes, stream routes and ReferenceGrants.
 func ExplainIn(objs []v1alpha1.Object, gateway string, req Request) (*Explanation, error) {
 	var (
 		gateways []*v1alpha1.Gateway
-		routes   []*v1alpha1.Route
 		names    []string
 	)
 	for _, o := range objs {
-		switch o := o.(type) {
-		case *v1alpha1.Gateway:
+		if o, ok := o.(*v1alpha1.Gateway); ok {
 			names = append(names, o.Metadata.Name)
 			if gateway == "" || o.Metadata.Name == gateway {
 				gateways = append(gateways, o)
 			}
-		case *v1alpha1.Route:
-			routes = append(routes, o)
 		}
 	}
 	switch {
 	case len(gateways) == 1:
-		return Explain(gateways[0], routes, req, Options{Grants: v1alpha1.GrantsOf(objs)})
+		routes, grpc := RoutesOf(objs)
+		return Explain(gateways[0], routes, req, Options{Grants: v1alpha1.GrantsOf(objs), GRPCRoutes: grpc, StreamRoutes: v1alpha1.StreamRoutesOf(objs)})
 	case len(names) == 0:
 		return nil, fmt.Errorf("there is no Gateway")
 	case gateway != "":
@@ -103,22 +107,41 @@ func ExplainIn(objs []v1alpha1.Object, gateway string, req Request) (*Explanatio
 // It uses the renderer's own server and precedence code, so the two cannot disagree on what a
 // config routes; a request table run through the real nginx checks the rest (how nginx compares
 // hosts, paths, methods, headers and query parameters).
-// opts are the renderer's: its Grants and Services say which backends answer 500 instead.
+// A connection to a stream listener is followed as its stream server takes it: a TCP or UDP
+// listener's route, or on a port with TLS listeners the target of the server name (Host), which
+// may be the port's HTTPS servers.
+// opts are the renderer's: its Grants and Services say which backends answer 500 instead, its
+// GRPCRoutes and StreamRoutes are the set's.
 func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request, opts Options) (*Explanation, error) {
 	port, err := requestPort(gw, req.Listener)
 	if err != nil {
 		return nil, err
 	}
+	opts.defaults()
+	r := &renderer{opts: opts, blockVars: map[string]string{}, gw: gw}
+	host := normalizeHost(req.Host)
+	ex := &Explanation{Gateway: gw.Metadata.Name, Port: port, Server: "_"}
+	if l := gw.Listener(req.Listener); l != nil && (l.Protocol == v1alpha1.ProtocolTCP || l.Protocol == v1alpha1.ProtocolUDP) {
+		r.explainStream(ex, l)
+		return ex, nil
+	}
+	if host == "" {
+		return nil, fmt.Errorf("the request names no host")
+	}
+	if hasListener(gw, port, v1alpha1.ProtocolTLS) {
+		targets, _ := r.tlsTargets(gw, port)
+		t := serverNameTarget(targets, host)
+		if !t.https {
+			r.explainServerName(ex, t, host)
+			return ex, nil
+		}
+	}
 	path, query, err := normalizeTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}
-	opts.defaults()
-	r := &renderer{opts: opts, blockVars: map[string]string{}}
 	r.acme = acmeSolver(gw)
-	servers, fallbacks := r.servers(gw, routes)
-	host := normalizeHost(req.Host)
-	ex := &Explanation{Gateway: gw.Metadata.Name, Port: port, Server: "_"}
+	servers, fallbacks := r.servers(gw, r.withGRPC(routes))
 
 	s := pickServer(servers, port, host)
 	if s == nil {
@@ -167,7 +190,7 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request, opts O
 	ex.Location = loc.matcher()
 	var chosen *candidate
 	for _, c := range cands {
-		if mismatch(c, req, query) != "" {
+		if mismatch(c, req, path, query) != "" {
 			continue
 		}
 		chosen = c
@@ -187,7 +210,7 @@ func Explain(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, req Request, opts O
 			break
 		}
 		if slices.Contains(cands, c) {
-			ex.Passed = append(ex.Passed, verdict(c, mismatch(c, req, query)))
+			ex.Passed = append(ex.Passed, verdict(c, mismatch(c, req, path, query)))
 		} else {
 			ex.Passed = append(ex.Passed, verdict(c, "path: "+pathRule(c)+" does not take "+path))
 		}
@@ -248,10 +271,60 @@ func (ix pathIndex) pick(path string) (location, []*candidate) {
 	return l, ix.at(l)
 }
 
+// explainStream says where a TCP or UDP listener's stream server sends a connection.
+func (r *renderer) explainStream(ex *Explanation, l *v1alpha1.Listener) {
+	ex.Listener, ex.Stream, ex.Server = l.Name, l.Protocol, ""
+	rt := r.streamRoute(r.gw, l)
+	if rt == nil {
+		ex.Answer = "no route: nginx closes every connection"
+		return
+	}
+	ex.Chosen = r.streamVerdict(rt)
+}
+
+// explainServerName says where the stream server of a port with TLS listeners sends a server
+// name that is not its HTTPS servers'.
+func (r *renderer) explainServerName(ex *Explanation, t tlsTarget, name string) {
+	ex.Stream, ex.Server = v1alpha1.ProtocolTLS, ""
+	if t.listener != nil {
+		ex.Listener = t.listener.Name
+	}
+	if t.route == nil {
+		ex.Answer = "no answer: no route of this port takes server name " + name + ", so nginx closes the connection"
+		return
+	}
+	ex.Chosen = r.streamVerdict(t.route)
+}
+
+// streamVerdict is a stream route's rule as its stream server takes it: passed on, TLS
+// unopened, to its backends by weight (streamBackend).
+func (r *renderer) streamVerdict(rt v1alpha1.StreamRoute) *Verdict {
+	v := &Verdict{Kind: rt.GetTypeMeta().Kind, Route: rt.GetObjectMeta().Namespace + "/" + rt.GetObjectMeta().Name, Backends: []Backend{}}
+	rules := rt.StreamRules()
+	if len(rules) == 0 {
+		return v
+	}
+	for _, ref := range rules[0].BackendRefs {
+		b := Backend{Service: v1alpha1.StreamBackendServiceName(ref), Weight: *ref.Weight}
+		if ref.Port != nil {
+			b.Port = int32(*ref.Port)
+		}
+		switch {
+		case !ref.IsService() || ref.Port == nil:
+			b.Refused = "not a swarm service: takes no connections"
+		case r.opts.missing(b.Service):
+			b.Refused = "does not exist: its connections are refused"
+		}
+		v.Backends = append(v.Backends, b)
+	}
+	return v
+}
+
 // mismatch returns why c does not take the request, or "" when it does. nginx compares the method
 // and header values exactly (case-sensitive), header names without case, and query parameters by
-// their first occurrence, name without case, value as sent.
-func mismatch(c *candidate, req Request, query string) string {
+// their first occurrence, name without case, value as sent; a GRPCRoute's regular expressions
+// against the normalized path and a header's first value.
+func mismatch(c *candidate, req Request, path, query string) string {
 	m := c.match
 	if m.Method != "" && string(m.Method) != req.Method {
 		return fmt.Sprintf("method: wants %s", m.Method)
@@ -272,6 +345,21 @@ func mismatch(c *candidate, req Request, query string) string {
 			return fmt.Sprintf("query parameter %s: absent", q.Name)
 		case v != q.Value:
 			return fmt.Sprintf("query parameter %s: another value", q.Name)
+		}
+	}
+	for _, g := range c.grpcConditions() {
+		v, ok := path, true
+		if g.header != "" {
+			v, ok = firstHeader(req.Headers, string(g.header))
+		}
+		switch {
+		case !ok:
+			return fmt.Sprintf("header %s: absent", g.header)
+		case regexp.MustCompile(g.regex).MatchString(v): // validated as one nginx and Go read alike
+		case g.header != "":
+			return fmt.Sprintf("header %s: does not match %s", g.header, g.regex)
+		default:
+			return "gRPC service and method: " + path + " does not match " + g.regex
 		}
 	}
 	return ""
@@ -299,7 +387,7 @@ func firstArg(query, name string) (string, bool) {
 }
 
 func verdict(c *candidate, reason string) Verdict {
-	v := Verdict{Route: routeKey(c.route), Rule: c.ruleIdx, Match: c.matchIdx, Reason: reason}
+	v := Verdict{Kind: c.route.RouteKind(), Route: routeKey(c.route), Rule: c.ruleIdx, Match: c.matchIdx, Reason: reason}
 	if c.rule.Name != nil {
 		v.RuleName = string(*c.rule.Name)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,7 +171,7 @@ spec:
 		{"/zzz.Z/Q", nil, want{codes.Unimplemented, "", ""}},
 	}
 	transports := []struct {
-		name  string
+		name  v1alpha1.SectionName
 		addr  string
 		creds credentials.TransportCredentials
 	}{
@@ -193,6 +194,7 @@ spec:
 			if c.want.code == codes.OK && fmt.Sprint(header.Get("echo-method")) != "["+c.method+"]" {
 				t.Errorf("%s %s: the backend got %v", tr.name, c.method, header.Get("echo-method"))
 			}
+			grpcExplained(t, gw, routes, opts, tr.name, c.method, c.md, code, got.service)
 		}
 		select {
 		case m := <-mirrored:
@@ -201,6 +203,36 @@ spec:
 			}
 		case <-time.After(10 * time.Second):
 			t.Errorf("%s: the mirror got no copy", tr.name)
+		}
+	}
+}
+
+// grpcExplained checks that Explain says of a gRPC call what the real nginx did with it: the
+// service that answered is among the chosen GRPCRoute rule's backends, UNIMPLEMENTED (nginx's 404)
+// is no rule serving, UNAVAILABLE a rule without a backend to send to.
+func grpcExplained(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options, listener v1alpha1.SectionName, method string, md []string, code codes.Code, service string) {
+	t.Helper()
+	headers := map[string][]string{}
+	for i := 0; i+1 < len(md); i += 2 {
+		headers[md[i]] = append(headers[md[i]], md[i+1])
+	}
+	ex, err := Explain(gw, routes, Request{Listener: listener, Host: "grpc.example.com", Target: method, Method: "POST", Headers: headers}, opts)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	c := ex.Chosen
+	switch code {
+	case codes.OK:
+		if c == nil || c.Kind != v1alpha1.KindGRPCRoute || !slices.ContainsFunc(c.Backends, func(b Backend) bool { return b.Service == service }) {
+			t.Errorf("%s %s %v: nginx sent it to %s; explain says %+v", listener, method, md, service, ex)
+		}
+	case codes.Unimplemented:
+		if c != nil || !strings.HasPrefix(ex.Answer, "404") {
+			t.Errorf("%s %s %v: nginx found no rule; explain says %+v", listener, method, md, ex)
+		}
+	case codes.Unavailable:
+		if c == nil || slices.ContainsFunc(c.Backends, func(b Backend) bool { return b.Weight > 0 && b.Refused == "" }) {
+			t.Errorf("%s %s %v: nginx had no backend; explain says %+v", listener, method, md, ex)
 		}
 	}
 }

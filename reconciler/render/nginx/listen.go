@@ -26,10 +26,11 @@ ssl_session_tickets off;
 // HTTP ports that serve GRPCRoutes take HTTP/2 without TLS (h2c, with prior knowledge: nginx
 // before 1.25.1 then takes only HTTP/2 on that port; later ones tell HTTP/1.1 from it). HTTPS
 // listeners behind a TLS listener of the same port listen on the socket its stream server hands
-// their connections to.
+// their connections to, each with the client's address in a PROXY header.
 func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	out := strconv.Itoa(int(l.Port))
-	if l.Protocol == v1alpha1.ProtocolHTTPS && sharedTLSPort(r.gw, l.Port) {
+	behindStream := r.behindStream(l)
+	if behindStream {
 		out = quote("unix:" + HTTPSSocket(r.opts.SocketDir, l.Port))
 	}
 	switch {
@@ -41,10 +42,16 @@ func (r *renderer) listen(l *v1alpha1.Listener, defaultServer bool) string {
 	if defaultServer {
 		out += " default_server"
 	}
-	if r.proxyProtocol(l) {
+	if behindStream || r.proxyProtocol(l) {
 		out += " proxy_protocol"
 	}
 	return out
+}
+
+// behindStream tells whether listener l is an HTTPS listener whose connections come from the
+// stream server of a port it shares with TLS listeners.
+func (r *renderer) behindStream(l *v1alpha1.Listener) bool {
+	return l.Protocol == v1alpha1.ProtocolHTTPS && sharedTLSPort(r.gw, l.Port)
 }
 
 // certificates writes an HTTPS server's TLS versions and certificates; nothing for HTTP.
@@ -137,6 +144,9 @@ func (r *renderer) defaultServer(b *bytes.Buffer, port v1alpha1.PortNumber, firs
 		log = catchAll
 	}
 	r.serverAccessLog(b, log)
+	// Before a refused handshake's early end: a request whose Host no server takes ends here even
+	// when its server name chose another server's certificate.
+	r.clientPolicy(b, log)
 	if first.Protocol == v1alpha1.ProtocolHTTPS {
 		// nginx takes the TLS versions of a port from its default server: the protocol is
 		// agreed before the server name is known. Validation makes a port's listeners agree.

@@ -68,8 +68,15 @@ func securityPoliciesOf(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, pols Pol
 }
 
 // clientPolicy writes, in a server of listener l, where the client's address comes from: the
-// X-Forwarded-For header of trusted proxies. It acts before anything else reads the address.
+// PROXY header of the gateway's own stream server in front of it, or what trusted proxies say
+// (validation lets no ClientTrafficPolicy apply to a listener behind the stream server: nginx
+// reads the address from one place). It acts before anything else reads the address.
 func (r *renderer) clientPolicy(b *bytes.Buffer, l *v1alpha1.Listener) {
+	if r.behindStream(l) {
+		b.WriteString("    # The client is the address the port's stream server sends; only it reaches the socket.\n")
+		b.WriteString("    set_real_ip_from unix:;\n    real_ip_header proxy_protocol;\n")
+		return
+	}
 	p, _, ok := v1alpha1.Applying(r.opts.Policies.Client, v1alpha1.PolicyScope{Gateway: r.gw, Listener: l.Name})
 	if !ok {
 		return

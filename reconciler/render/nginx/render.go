@@ -279,19 +279,34 @@ func (c *candidate) conditional() bool {
 	return c.match.Method != "" || len(c.match.Headers) > 0 || len(c.match.QueryParams) > 0 || len(c.grpcConditions()) > 0
 }
 
+// grpcCondition is a regular expression a GRPCRoute's match tests: on the path ($uri) when
+// header is empty, else on the header.
+type grpcCondition struct {
+	header v1alpha1.HeaderName
+	regex  string
+}
+
+// variable is the nginx variable the condition tests.
+func (g grpcCondition) variable() string {
+	if g.header == "" {
+		return "uri"
+	}
+	return headerVar(string(g.header))
+}
+
 // grpcConditions are the regular expressions a GRPCRoute's match tests beyond its path and
-// exact headers, by the nginx variable each applies to.
-func (c *candidate) grpcConditions() []header {
+// exact headers.
+func (c *candidate) grpcConditions() []grpcCondition {
 	if c.grpc == nil {
 		return nil
 	}
-	var out []header
+	var out []grpcCondition
 	if re := c.grpc.Method.PathRegex(); re != "" {
-		out = append(out, header{"uri", re})
+		out = append(out, grpcCondition{regex: re})
 	}
 	for _, h := range c.grpc.Headers {
 		if h.Type == v1alpha1.GRPCHeaderMatchRegularExpression {
-			out = append(out, header{headerVar(string(h.Name)), "^(?:" + h.Value + `)\z`})
+			out = append(out, grpcCondition{header: h.Name, regex: "^(?:" + h.Value + `)\z`})
 		}
 	}
 	return out
@@ -864,7 +879,7 @@ func (r *renderer) condition(c *candidate) string {
 		atoms = append(atoms, r.exactMap("arg_"+q.Name, q.Value))
 	}
 	for _, g := range c.grpcConditions() {
-		atoms = append(atoms, r.addBlock("map $"+g.name, "    "+quote("~"+g.value)+" 1;\n    default \"\";\n"))
+		atoms = append(atoms, r.addBlock("map $"+g.variable(), "    "+quote("~"+g.regex)+" 1;\n    default \"\";\n"))
 	}
 	if len(atoms) == 1 {
 		return atoms[0]
@@ -936,7 +951,7 @@ func (r *renderer) hashSizes(b *bytes.Buffer, servers []*server) {
 				varLen = max(varLen, len("arg_"+q.Name))
 			}
 			for _, g := range c.grpcConditions() {
-				varLen = max(varLen, len(g.name))
+				varLen = max(varLen, len(g.variable()))
 			}
 			names := modifiedHeaders(c.rule)
 			headers = max(headers, len(names))

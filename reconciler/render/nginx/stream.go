@@ -28,6 +28,12 @@ import (
 //     wildcard, as the Gateway API orders them); names an HTTPS listener of the port owns, and
 //     the rest when one takes every name, go to the HTTPS servers, which then listen on a unix
 //     socket (HTTPSSocket) instead of the port; names nothing takes are refused;
+//   - the HTTPS servers behind a stream server would see it, not the client, as their peer: it
+//     sends them the client's address by the PROXY protocol, which they alone believe, from the
+//     socket alone. nginx sends the header from a whole stream server, and a TLS backend takes
+//     none, so on such a port the TLSRoutes' connections go through a second stream server
+//     (tlsRelaySocket) that takes the header, keeps the client's address and passes the
+//     connection on without it;
 //   - backends are names nginx resolves per connection (a variable in proxy_pass), so a missing
 //     service refuses its connections instead of failing the whole config.
 
@@ -41,6 +47,13 @@ func HTTPSSocket(dir string, port v1alpha1.PortNumber) string {
 	return dir + "/sg-https-" + strconv.Itoa(int(port)) + ".sock"
 }
 
+// tlsRelaySocket is where the stream server of a port shared with HTTPS listeners sends the
+// connections of its TLSRoutes, with the client's address in a PROXY header: a stream server
+// there takes the header and passes them on to their backends without it.
+func tlsRelaySocket(dir string, port v1alpha1.PortNumber) string {
+	return dir + "/sg-tls-" + strconv.Itoa(int(port)) + ".sock"
+}
+
 // refuseSocket is where connections for server names nothing takes go: a stream server there
 // closes them at once.
 func refuseSocket(dir string) string { return dir + "/sg-refuse.sock" }
@@ -48,8 +61,13 @@ func refuseSocket(dir string) string { return dir + "/sg-refuse.sock" }
 // sharedTLSPort tells whether the gateway's HTTPS servers on port sit behind a TLS listener's
 // stream server.
 func sharedTLSPort(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) bool {
+	return hasListener(gw, port, v1alpha1.ProtocolTLS)
+}
+
+// hasListener tells whether gw has a listener of protocol on port.
+func hasListener(gw *v1alpha1.Gateway, port v1alpha1.PortNumber, protocol v1alpha1.ListenerProtocol) bool {
 	return slices.ContainsFunc(gw.Spec.Listeners, func(l v1alpha1.Listener) bool {
-		return l.Port == port && l.Protocol == v1alpha1.ProtocolTLS
+		return l.Port == port && l.Protocol == protocol
 	})
 }
 
@@ -197,9 +215,17 @@ func (r *renderer) streamRoute(gw *v1alpha1.Gateway, l *v1alpha1.Listener) v1alp
 	return nil
 }
 
-// tlsPort writes the stream server of a port with TLS listeners: the server name picks a TLSRoute's
-// backends or the port's HTTPS servers.
-func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.PortNumber, idleTimeout string) {
+// tlsTarget is where the stream server of a port with TLS listeners sends a server name: to the
+// port's HTTPS servers, or to a TLSRoute's backends; to neither, it refuses the connection.
+type tlsTarget struct {
+	listener *v1alpha1.Listener // the listener that owns the name; nil for names none owns
+	https    bool
+	route    v1alpha1.StreamRoute
+}
+
+// tlsTargets are the targets of the server names of a port with TLS listeners ("" for every
+// other name), and the names the TLSRoutes take, in the order they take them.
+func (r *renderer) tlsTargets(gw *v1alpha1.Gateway, port v1alpha1.PortNumber) (map[v1alpha1.Hostname]tlsTarget, []v1alpha1.Hostname) {
 	// owner is the listener of the port whose hostname matches name most exactly.
 	owner := func(name v1alpha1.Hostname) *v1alpha1.Listener {
 		var best *v1alpha1.Listener
@@ -213,10 +239,8 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 		}
 		return best
 	}
-	https := quote("unix:" + HTTPSSocket(r.opts.SocketDir, port))
-	refuse := quote("unix:" + refuseSocket(r.opts.SocketDir))
-	entries := map[v1alpha1.Hostname]string{} // server name ("" for the rest) -> target
-	var comments []string
+	targets := map[v1alpha1.Hostname]tlsTarget{}
+	var taken []v1alpha1.Hostname
 	// Each listener's hostname first: names its routes do not take are its own, refused or
 	// served by HTTPS, not the next listener's.
 	for i := range gw.Spec.Listeners {
@@ -228,11 +252,7 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 		if l.Hostname != nil {
 			name = *l.Hostname
 		}
-		if l.Protocol == v1alpha1.ProtocolHTTPS {
-			entries[name] = https
-		} else {
-			entries[name] = refuse
-		}
+		targets[name] = tlsTarget{listener: l, https: l.Protocol == v1alpha1.ProtocolHTTPS}
 	}
 	for i := range gw.Spec.Listeners {
 		l := &gw.Spec.Listeners[i]
@@ -257,17 +277,56 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 						continue
 					}
 				}
-				if entries[name] != refuse && entries[name] != "" {
+				if t := targets[name]; t.https || t.route != nil {
 					continue // an earlier route (by namespace and name) has it: validation reports it
 				}
-				backend := r.streamBackend(rt)
-				if backend == "" {
-					backend = refuse
-				}
-				entries[name] = backend
-				comments = append(comments, fmt.Sprintf("%s %s: %s", rt.GetTypeMeta().Kind, rt.GetObjectMeta().QualifiedName(), cmp.Or(string(name), "every other name")))
+				targets[name] = tlsTarget{listener: l, route: rt}
+				taken = append(taken, name)
 			}
 		}
+	}
+	return targets, taken
+}
+
+// serverNameTarget is the target of a server name as nginx's map with hostnames finds it: the
+// exact name, else the longest wildcard that covers it, else the default.
+func serverNameTarget(targets map[v1alpha1.Hostname]tlsTarget, name string) tlsTarget {
+	if t, ok := targets[v1alpha1.Hostname(name)]; ok && name != "" {
+		return t
+	}
+	best, found := "", false
+	for n := range targets {
+		if suffix, ok := strings.CutPrefix(string(n), "*"); ok && strings.HasSuffix(name, suffix) && len(name) > len(suffix) && len(n) > len(best) {
+			best, found = string(n), true
+		}
+	}
+	if found {
+		return targets[v1alpha1.Hostname(best)]
+	}
+	return targets[""]
+}
+
+// tlsPort writes the stream server of a port with TLS listeners: the server name picks a TLSRoute's
+// backends or the port's HTTPS servers.
+func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.PortNumber, idleTimeout string) {
+	https := quote("unix:" + HTTPSSocket(r.opts.SocketDir, port))
+	refuse := quote("unix:" + refuseSocket(r.opts.SocketDir))
+	targets, taken := r.tlsTargets(gw, port)
+	entries := map[v1alpha1.Hostname]string{} // server name ("" for the rest) -> target
+	for name, t := range targets {
+		switch {
+		case t.https:
+			entries[name] = https
+		case t.route != nil:
+			entries[name] = cmp.Or(r.streamBackend(t.route), refuse)
+		default:
+			entries[name] = refuse
+		}
+	}
+	var comments []string
+	for _, name := range taken {
+		rt := targets[name].route
+		comments = append(comments, fmt.Sprintf("%s %s: %s", rt.GetTypeMeta().Kind, rt.GetObjectMeta().QualifiedName(), cmp.Or(string(name), "every other name")))
 	}
 	names := make([]v1alpha1.Hostname, 0, len(entries))
 	for n := range entries {
@@ -280,18 +339,38 @@ func (r *renderer) tlsPort(b *bytes.Buffer, gw *v1alpha1.Gateway, port v1alpha1.
 	for _, n := range names {
 		r.streamKeyLen = max(r.streamKeyLen, len(n))
 	}
-	var body strings.Builder
-	body.WriteString("    hostnames;\n")
-	for _, n := range names {
-		body.WriteString("    " + quote(string(n)) + " " + entries[n] + ";\n")
+	// nameMap is the map from server name to target, with replace applied to the targets.
+	nameMap := func(replace func(string) string) string {
+		var body strings.Builder
+		body.WriteString("    hostnames;\n")
+		for _, n := range names {
+			body.WriteString("    " + quote(string(n)) + " " + replace(entries[n]) + ";\n")
+		}
+		body.WriteString("    default " + replace(cmp.Or(entries[""], refuse)) + ";\n")
+		return r.addStreamBlock("map $ssl_preread_server_name", body.String())
 	}
-	body.WriteString("    default " + cmp.Or(entries[""], refuse) + ";\n")
-	target := r.addStreamBlock("map $ssl_preread_server_name", body.String())
+	backends := nameMap(func(t string) string { return t })
 	fmt.Fprintf(b, "\n# Port %d: TLS by server name, to the TLSRoutes' backends or the HTTPS listeners.\n", port)
 	for _, c := range comments {
 		// Kinds, route names and hostnames are DNS names (validation): nothing ends a comment.
 		b.WriteString("#   " + c + "\n")
 	}
-	b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
-		";\n    proxy_pass $" + target + ";\n}\n")
+	if !hasListener(gw, port, v1alpha1.ProtocolHTTPS) {
+		b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
+			";\n    proxy_pass $" + backends + ";\n}\n")
+		return
+	}
+	relay := quote("unix:" + tlsRelaySocket(r.opts.SocketDir, port))
+	front := nameMap(func(t string) string {
+		if t == https || t == refuse {
+			return t
+		}
+		return relay
+	})
+	b.WriteString("# The client's address goes to the HTTPS servers and the relay in a PROXY header.\n")
+	b.WriteString("server {\n    listen " + strconv.Itoa(int(port)) + ";\n    ssl_preread on;\n    proxy_protocol on;\n    proxy_timeout " + idleTimeout +
+		";\n    proxy_pass $" + front + ";\n}\n")
+	fmt.Fprintf(b, "\n# Port %d: the TLSRoutes' connections, from the client's address, to their backends without the header.\n", port)
+	b.WriteString("server {\n    listen " + relay + " proxy_protocol;\n    set_real_ip_from unix:;\n    ssl_preread on;\n    proxy_timeout " + idleTimeout +
+		";\n    proxy_pass $" + backends + ";\n}\n")
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,8 +120,10 @@ func loadStream(t *testing.T, data string) (*v1alpha1.Gateway, []*v1alpha1.Route
 
 // TestServeStream forwards through the real nginx: TCP and UDP echo through their routes on one
 // port number, weighted TCP backends, and port 443-alike shared by TLS passthrough to two TLS
-// backends chosen by server name (exact and wildcard) and an HTTPS listener, whose own name the
-// gateway terminates; a name nothing takes is refused.
+// backends chosen by server name (exact and wildcard) and two HTTPS listeners, whose own names
+// the gateway terminates; a name nothing takes is refused. The HTTPS requests keep the client's
+// address through the stream server in front of them: in X-Forwarded-For and X-Real-IP, and for
+// the IP allow list of listener office.
 func TestServeStream(t *testing.T) {
 	l4, tlsPort := freePort(t), freePort(t)
 	backends := map[string]int32{
@@ -131,7 +134,7 @@ func TestServeStream(t *testing.T) {
 	for svc, port := range stubBackends(t, "web") {
 		backends[svc] = port
 	}
-	gw, routes, streams := loadStream(t, fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
+	const input = `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
 metadata: {name: edge}
 spec:
@@ -141,6 +144,14 @@ spec:
     - {name: udp, port: %[1]d, protocol: UDP}
     - {name: passthrough, port: %[2]d, protocol: TLS, tls: {mode: Passthrough}}
     - {name: www, port: %[2]d, protocol: HTTPS, hostname: www.example.com, tls: {certificateRefs: [{name: www}]}}
+    - {name: office, port: %[2]d, protocol: HTTPS, hostname: office.example.com, tls: {certificateRefs: [{name: office}]}}
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: office}
+spec:
+  targetRefs: [{kind: Gateway, name: edge, sectionName: office}]
+  ipAccess: {allow: [127.0.0.2]}
 ---
 apiVersion: swarmgate.io/v1alpha1
 kind: TCPRoute
@@ -179,14 +190,25 @@ spec:
   parentRefs: [{name: edge}]
   hostnames: [www.example.com]
   rules: [{backendRefs: [{name: web, port: 1}]}]
-`, l4, tlsPort))
-	conf, err := Render(gw, routes, Options{
+---
+apiVersion: swarmgate.io/v1alpha1
+kind: Route
+metadata: {name: office}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [office.example.com]
+  rules: [{backendRefs: [{name: web, port: 1}]}]
+`
+	gw, routes, streams := loadStream(t, fmt.Sprintf(input, l4, tlsPort))
+	opts := Options{
+		Policies:     policiesIn([]byte(fmt.Sprintf(input, l4, tlsPort))),
 		StreamRoutes: streams,
 		SocketDir:    t.TempDir(),
 		Backend: func(service string, port int32) (string, int32) {
 			return "127.0.0.1", backends[service]
 		},
-	})
+	}
+	conf, err := Render(gw, routes, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +238,9 @@ spec:
 		if seen["tcp-a"] == 0 || seen["tcp-b"] == 0 {
 			t.Errorf("connections by backend = %v, want both weighted backends", seen)
 		}
+		for service := range seen {
+			streamExplained(t, gw, routes, opts, "tcp", "", service)
+		}
 	})
 	t.Run("udp", func(t *testing.T) {
 		c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", l4))
@@ -237,6 +262,7 @@ spec:
 				t.Fatalf("datagram %d: got %q, want %q", i, got, want)
 			}
 		}
+		streamExplained(t, gw, routes, opts, "udp", "", "udp-a")
 	})
 	for _, tc := range []struct {
 		serverName, want string // want "" means refused
@@ -252,8 +278,89 @@ spec:
 			if got != tc.want {
 				t.Errorf("server name %s reached %q, want %q", tc.serverName, got, tc.want)
 			}
+			streamExplained(t, gw, routes, opts, "passthrough", tc.serverName, got)
 		})
 	}
+	for _, tc := range []struct {
+		name, from, host, forwarded string // forwarded: the client's own X-Forwarded-For
+		status                      int
+		sent                        map[string]string
+	}{
+		{name: "the client's address forwarded", from: "127.0.0.1", host: "www.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Real-Ip": "127.0.0.1"}},
+		{name: "another client's address forwarded", from: "127.0.0.2", host: "www.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.2", "X-Real-Ip": "127.0.0.2"}},
+		{name: "appended to the client's X-Forwarded-For", from: "127.0.0.2", host: "www.example.com", forwarded: "203.0.113.9", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "203.0.113.9, 127.0.0.2", "X-Real-Ip": "127.0.0.2"}},
+		{name: "ip allow: the allowed client", from: "127.0.0.2", host: "office.example.com", status: 200,
+			sent: map[string]string{"X-Forwarded-For": "127.0.0.2"}},
+		{name: "ip allow: another client", from: "127.0.0.1", host: "office.example.com", status: 403},
+		{name: "ip allow: a forged X-Forwarded-For is not the client", from: "127.0.0.1", host: "office.example.com", forwarded: "127.0.0.2", status: 403},
+	} {
+		t.Run("https/"+tc.name, func(t *testing.T) {
+			status, e := httpsFrom(t, tc.from, tlsPort, tc.host, tc.forwarded)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d", status, tc.status)
+			}
+			for name, want := range tc.sent {
+				if got := e.Headers.Get(name); got != want {
+					t.Errorf("backend got %s %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// streamExplained checks that Explain says of a connection to a stream listener (with server name
+// host on a TLS port) what the real nginx did with it: reached is the service that answered, ""
+// when the connection was refused.
+func streamExplained(t *testing.T, gw *v1alpha1.Gateway, routes []*v1alpha1.Route, opts Options, listener v1alpha1.SectionName, host, reached string) {
+	t.Helper()
+	ex, err := Explain(gw, routes, Request{Listener: listener, Host: host, Target: "/", Method: "GET"}, opts)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	switch c := ex.Chosen; {
+	case reached == "" && (c != nil || ex.Answer == ""):
+		t.Errorf("%s %s: nginx refused it; explain says %+v", listener, host, ex)
+	case reached == "":
+	case c == nil || !slices.ContainsFunc(c.Backends, func(b Backend) bool { return b.Service == reached && b.Refused == "" }):
+		t.Errorf("%s %s: nginx sent it to %s; explain says %+v", listener, host, reached, ex)
+	case ex.Stream == "" && c.Kind != v1alpha1.KindRoute, ex.Stream != "" && ex.Stream != gw.Listener(ex.Listener).Protocol:
+		t.Errorf("%s %s: explain says %+v, of another kind of listener", listener, host, ex)
+	}
+}
+
+// httpsFrom sends a GET for host over TLS to the gateway's port from loopback address from, with
+// the X-Forwarded-For header forwarded unless empty, and returns the status and, for a 200, what
+// the backend received.
+func httpsFrom(t *testing.T, from string, port v1alpha1.PortNumber, host, forwarded string) (int, echo) {
+	t.Helper()
+	dialer := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := tls.DialWithDialer(dialer, "tcp", fmt.Sprintf("127.0.0.1:%d", port), &tls.Config{ServerName: host, InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", host)
+	if forwarded != "" {
+		fmt.Fprintf(c, "X-Forwarded-For: %s\r\n", forwarded)
+	}
+	fmt.Fprint(c, "\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var e echo
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("answer %q: %v", body, err)
+		}
+	}
+	return resp.StatusCode, e
 }
 
 // passthrough connects with TLS to the gateway's port with serverName and says who answered: the
