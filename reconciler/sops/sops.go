@@ -44,6 +44,13 @@ type metadata struct {
 	MAC          string            `json:"mac"`
 }
 
+// encryptWhole says how to make a file swarmgate decrypts from one SOPS encrypted otherwise.
+const encryptWhole = "encrypt the file as a whole, sops encrypt --input-type binary"
+
+// lineFormat matches the MAC line SOPS writes into a dotenv (sops_mac=) or INI (a [sops] section's
+// mac = ) file, so that a file of either format is told apart from one that is no SOPS file.
+var lineFormat = regexp.MustCompile(`(?m)^(sops_mac=|mac\s*=\s*)ENC\[AES256_GCM,`)
+
 // dataPath is the additional data of the one value of a binary file: its path, "data", as SOPS
 // joins paths ("a:b:").
 const dataPath = "data:"
@@ -61,20 +68,17 @@ func ParseIdentities(r io.Reader) ([]age.Identity, error) {
 
 // Decrypt returns the content of an encrypted file, decrypted with one of ids.
 func Decrypt(file []byte, ids []age.Identity) ([]byte, error) {
-	js, err := yaml.YAMLToJSON(file)
-	if err != nil {
-		return nil, errors.New("is not a SOPS file (neither JSON nor YAML)")
-	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(js, &top); err != nil {
-		return nil, errors.New("is not a SOPS file (not a JSON object)")
-	}
 	var doc document
-	if err := json.Unmarshal(js, &doc); err != nil || doc.Sops == nil {
-		return nil, errors.New("is not a SOPS file (no sops metadata)")
+	js, err := yaml.YAMLToJSON(file)
+	if err != nil || json.Unmarshal(js, &top) != nil || json.Unmarshal(js, &doc) != nil || doc.Sops == nil {
+		if lineFormat.Match(file) {
+			return nil, errors.New("is a SOPS file of the dotenv or INI format, not the binary one: " + encryptWhole)
+		}
+		return nil, errors.New("is not a SOPS file")
 	}
 	if doc.Data == nil || len(top) != 2 {
-		return nil, errors.New("is not a SOPS binary file (one value, data): encrypt the file as a whole, sops encrypt --input-type binary")
+		return nil, errors.New("is a SOPS file of several values (the YAML or JSON format), not the binary one (one value, data): " + encryptWhole)
 	}
 	m := doc.Sops
 	if len(m.KeyGroups) > 0 {

@@ -14,7 +14,9 @@ import (
 // --input-type binary --output-type json) for the test-only identity of testdata/age-key.txt,
 // which protects nothing else: db-password-v1.enc holds "correct horse battery staple\n",
 // db-password-v2.enc "a longer and newer password, rotated\n", empty.enc nothing;
-// several-values.yaml.enc is a YAML file of two values, as sops encrypts YAML.
+// db-password-yaml.enc is v1's content written as YAML (--output-type yaml). The
+// several-values.{yaml,json,env,ini}.enc files are two values as sops encrypts a YAML, JSON,
+// dotenv or INI file (sops encrypt --age RECIPIENT FILE), a format swarmgate refuses.
 func identities(t *testing.T) []age.Identity {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", "age-key.txt"))
@@ -43,6 +45,7 @@ func TestDecrypt(t *testing.T) {
 	for _, tt := range []struct{ file, want string }{
 		{"db-password-v1.enc", "correct horse battery staple\n"},
 		{"db-password-v2.enc", "a longer and newer password, rotated\n"},
+		{"db-password-yaml.enc", "correct horse battery staple\n"},
 		{"empty.enc", ""},
 	} {
 		got, err := Decrypt(fixture(t, tt.file), ids)
@@ -67,7 +70,10 @@ func TestDecryptRefuses(t *testing.T) {
 		want       string
 	}{
 		{"plain text", "a password\n", ids, "is not a SOPS file"},
-		{"several values", string(fixture(t, "several-values.yaml.enc")), ids, "is not a SOPS binary file"},
+		{"yaml format", string(fixture(t, "several-values.yaml.enc")), ids, "is a SOPS file of several values (the YAML or JSON format), not the binary one (one value, data): encrypt the file as a whole, sops encrypt --input-type binary"},
+		{"json format", string(fixture(t, "several-values.json.enc")), ids, "is a SOPS file of several values (the YAML or JSON format)"},
+		{"dotenv format", string(fixture(t, "several-values.env.enc")), ids, "is a SOPS file of the dotenv or INI format, not the binary one: encrypt the file as a whole"},
+		{"ini format", string(fixture(t, "several-values.ini.enc")), ids, "is a SOPS file of the dotenv or INI format"},
 		{"no identity", v1, nil, "no age identity given (SOPS_AGE_KEY_FILE)"},
 		{"another identity", v1, []age.Identity{other}, "no age identity given opens it: it is encrypted for age1ryu70hck6xlp39w7mzywsc6wgkfatwqpgp6j8pgetu0jc46fx9lqgyyvwf"},
 		{"value altered", strings.Replace(v1, "data:LaMq", "data:LbMq", 1), ids, "data: does not decrypt with the data key (altered?)"},
