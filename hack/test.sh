@@ -35,7 +35,7 @@ trap teardown EXIT
 hack/swarm.sh up
 
 echo "== multi-node test bed (3 engines in network namespaces)"
-hack/bed.sh up --heartbeat 1s
+hack/bed.sh up --managers 3 --heartbeat 1s
 
 echo "== go test"
 # CI=true makes tests that need a real binary (nginx, keepalived, dockerd) fail instead of skip.

@@ -11,11 +11,12 @@ import (
 	"time"
 )
 
-// slowAPI is a proxy in front of the manager's engine socket through which the operators talk to
+// slowAPI is a proxy in front of a manager's engine socket through which an operator talks to
 // the swarm; during an engineSlowed fault it holds every request for a while before passing it on.
 type slowAPI struct {
-	srv   *http.Server
-	delay atomic.Int64 // a time.Duration
+	socket string
+	srv    *http.Server
+	delay  atomic.Int64 // a time.Duration
 }
 
 func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
@@ -24,7 +25,7 @@ func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &slowAPI{}
+	s := &slowAPI{socket: socket}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
 	rp.FlushInterval = -1 // the events stream
 	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

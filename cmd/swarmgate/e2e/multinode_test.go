@@ -21,8 +21,8 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
-// The multi-node test bed hack/bed.sh brings up: three engines in network namespaces, node1 the
-// manager. Test traffic goes only to the bed's own addresses (10.99.0.0/24).
+// The multi-node test bed hack/bed.sh brings up: three engines in network namespaces, three
+// managers (node1 made the swarm). Test traffic goes only to the bed's own addresses (10.99.0.0/24).
 const (
 	bedHost = "unix:///run/sgbed/n1/docker.sock"
 	vip     = "10.99.0.100"
