@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Soaks swarmgate on the 3-node test bed under load, source changes and faults drawn from a seed
 # (see hack/soak/main.go for what it injects and checks). Brings the bed up with 3 managers if it
-# is not (a bed that is up is promoted in place, and
-# left up); run it alone on the bed (by hand: flock -o /tmp/sg-e2e.lock hack/soak.sh ...).
+# is not (a bed that is up is promoted in place; either way it is left up); run it alone on the
+# bed (by hand: flock -o /tmp/sg-e2e.lock hack/soak.sh ...).
 #
 #   hack/soak.sh [--minutes N] [--seed S] [--work-dir DIR]
 #
