@@ -5,8 +5,9 @@
 // started, the raft leader's dockerd restarted, a node's link cut and restored, the engine's API
 // slowed down. After each fault heals it waits until the swarm serves the source again and checks
 // that nothing is left over, that requests failed only inside a fault's window, and at the end
-// that the operators' goroutines and memory stayed flat. It prints a table per fault class and writes the fault log (the seed
-// replays the schedule); it exits non-zero on the first miss. hack/soak.sh builds and runs it.
+// that the operators' goroutines and memory stayed flat. It prints a table per fault class and
+// writes the fault log (the seed replays the schedule); it exits non-zero on the first miss.
+// hack/soak.sh builds and runs it.
 package main
 
 import (
@@ -218,11 +219,7 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 	if len(outside) > 0 {
 		return fmt.Errorf("%d requests failed after the last fault's window, first at %s: %s", len(outside), outside[0].at.Format(time.RFC3339Nano), outside[0].err)
 	}
-	stopSampling()
-	ops.mu.Lock()
-	all := slices.Clone(ops.all)
-	ops.mu.Unlock()
-	return flat(all)
+	return flat(ops.series())
 }
 
 // one injects a fault, changes the source while it holds, heals it and waits until the swarm

@@ -268,12 +268,14 @@ type series struct {
 	samples []metricsSample
 }
 
-// operatorSeries splits the samples of every process by role, and pools them per role.
-func operatorSeries(all []*operatorProc) []series {
+// series splits the samples of every process by role, and pools them per role.
+func (o *operators) series() []series {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	var out, pooled [2]series
 	var each []series
 	pooled[0].name, pooled[1].name = "every active operator", "every standby"
-	for _, p := range all {
+	for _, p := range o.all {
 		out[0] = series{name: p.name + " active"}
 		out[1] = series{name: p.name + " standing by"}
 		for _, s := range p.samples {
@@ -306,10 +308,10 @@ func thirds(samples []metricsSample, metric func(metricsSample) float64) (first,
 	return median(samples[:third]), median(samples[len(samples)-third:])
 }
 
-// flat prints the growth of every series long enough to judge and fails on the first that grew.
-func flat(all []*operatorProc) error {
+// flat prints the growth of every series long enough to judge, and fails if any grew.
+func flat(all []series) error {
 	var grew []string
-	for _, s := range operatorSeries(all) {
+	for _, s := range all {
 		if len(s.samples) < flatMinSamples {
 			continue
 		}
