@@ -502,6 +502,10 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 	}
 	stopGrace := 30 * time.Second // for a stopping task to finish its requests
 	var args, env []string
+	var sysctls map[string]string
+	if metrics {
+		sysctls = map[string]string{contract.TrafficQueueSysctl: contract.TrafficQueueLength}
+	}
 	if a := gw.Spec.Agent; a != nil {
 		flags := contract.NewGatewayAgentFlags()
 		flags.Operator, flags.Gateway = a.OperatorURL, gw.Metadata.QualifiedName()
@@ -520,6 +524,7 @@ func (s *State) addGateway(gw *v1alpha1.Gateway, routes []*v1alpha1.Route, servi
 				Hostname: "{{.Node.Hostname}}",
 				Args:     args,
 				Env:      env,
+				Sysctls:  sysctls,
 				Secrets:  slices.Concat(gatewaySecrets(gw, secret.Name, acme), userFiles(gw, routes, opts.Nginx.Policies), backendCAs(gw, routes, opts.Nginx.Policies)),
 				Configs:  gatewayConfigs(gw, acme),
 				// A graceful stop: nginx closes its listeners and finishes in-flight requests, for

@@ -319,7 +319,8 @@ spec:
 
 // TestBuildTrafficMetrics: spec.agent.metrics has the gateway's configs, the agents' and the
 // bootstrap secret, send each request's line to the agent's traffic socket, and tells the
-// operator to keep the gateway's traffic; a gateway with agents and no switch does neither.
+// operator to keep the gateway's traffic, and deepens the socket's queue in its tasks; a gateway
+// with agents and no switch does none of it.
 func TestBuildTrafficMetrics(t *testing.T) {
 	yaml := `apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
@@ -362,6 +363,13 @@ spec:
 		}
 		if boot != 1 {
 			t.Errorf("%s: %d bootstrap configs", gw, boot)
+		}
+		for _, svc := range s.Services {
+			if svc.Name == gw {
+				if got := svc.Spec.TaskTemplate.ContainerSpec.Sysctls[contract.TrafficQueueSysctl]; (got != "") != want {
+					t.Errorf("%s: the traffic socket's queue length is %q", gw, got)
+				}
+			}
 		}
 	}
 }

@@ -46,6 +46,12 @@ func Project(spec swarm.ServiceSpec, netNames map[string]string) map[string]stri
 		set("capabilities.add", strings.Join(caps, ", "))
 		set("stopGracePeriod", durationPtr(c.StopGracePeriod))
 		set("stopSignal", c.StopSignal)
+		sysctls := make([]string, 0, len(c.Sysctls))
+		for k, v := range c.Sysctls {
+			sysctls = append(sysctls, k+"="+v)
+		}
+		slices.Sort(sysctls)
+		set("sysctls", strings.Join(sysctls, ", "))
 		var secrets, configs []string
 		for _, s := range c.Secrets {
 			secrets = append(secrets, mountedFile(s.SecretName, s.File))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,15 +50,22 @@ spec:
 // agentTokenSecret is the agents' token secret of every e2e gateway with agents.
 const agentTokenSecret = "e2e-agent-token"
 
+// agentTokenMade says this test process created agentTokenSecret.
+var agentTokenMade atomic.Bool
+
 // agentSetup creates the agents' token secret (the user's: swarmgate mounts it and never changes
 // it) and a file with the token for the operator, and returns the URL at which tasks reach an
 // operator on this host listening on port: the address of their bridge network's gateway.
 func agentSetup(t *testing.T, port int) (operatorURL, tokenFile string) {
 	ctx := context.Background()
 	// The secret outlives a test whose services are removed after it (cleanups run last first):
-	// the next test takes it as it is (the same token), and TestMain removes it at the end.
+	// the next test takes it as it is (the same token), and TestMain removes it at the end if
+	// this process made it (the bed's tests run in a process of their own beside this one).
 	_, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: agentTokenSecret}, Data: []byte("agent-t0ken")})
-	if err != nil && !cerrdefs.IsAlreadyExists(err) && !cerrdefs.IsConflict(err) { // the engine says 409 Conflict
+	switch {
+	case err == nil:
+		agentTokenMade.Store(true)
+	case !cerrdefs.IsAlreadyExists(err) && !cerrdefs.IsConflict(err): // the engine says 409 Conflict
 		t.Fatal(err)
 	}
 	bridge, err := docker.NetworkInspect(ctx, "docker_gwbridge", networkInspectOptions())

@@ -71,7 +71,11 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	defer proxy.Close()
-	defer removeEventually(func() error { return docker.SecretRemove(context.Background(), agentTokenSecret) })
+	defer func() {
+		if agentTokenMade.Load() {
+			removeEventually(func() error { return docker.SecretRemove(context.Background(), agentTokenSecret) })
+		}
+	}()
 	return m.Run()
 }
 

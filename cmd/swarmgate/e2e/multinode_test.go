@@ -39,9 +39,16 @@ func bedNode(t *testing.T, n int) *client.Client {
 	return c
 }
 
+// bedTestPrefix starts the name of every test on the bed: hack/test.sh runs them (and then the
+// soak) beside the other tests, which use the single-node swarm only.
+const bedTestPrefix = "TestMultiNode"
+
 // needBed fails (in CI) or skips the test when the bed is not up.
 func needBed(t *testing.T) *client.Client {
 	t.Helper()
+	if !strings.HasPrefix(t.Name(), bedTestPrefix) {
+		t.Fatalf("a test on the bed is named %s...: hack/test.sh runs it apart from the others", bedTestPrefix)
+	}
 	c := bedNode(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
