@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -28,6 +30,8 @@ func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
 	s := &slowAPI{socket: socket}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
 	rp.FlushInterval = -1 // the events stream
+	// A manager whose engine is down refuses every request: the operator sees and logs each.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
 	}}
