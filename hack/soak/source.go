@@ -59,7 +59,7 @@ spec:
   hostnames: [%[5]s]
   rules: [{backendRefs: [{name: soak-a, port: 8888}]}]
   services:
-    - {name: soak-a, image: swarmgate/echo:test, port: 8888, replicas: 2, maxReplicasPerNode: 1, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-a}], restartPolicy: {condition: any, delay: 1s}}
+    - {name: soak-a, image: swarmgate/echo:test, port: 8888, replicas: 2, placement: {maxReplicasPerNode: 1}, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-a}], restartPolicy: {condition: any, delay: 1s}}
     - {name: soak-b, image: swarmgate/echo:test, port: 8888, replicas: 1, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-b}], restartPolicy: {condition: any, delay: 1s}}
 `, gatewayName, operatorURL, agentToken, vipAddress, stableHost)
 }
