@@ -253,9 +253,11 @@ func (o *operators) sample() {
 
 // The flatness check compares the median of a series' last third of samples with that of its
 // first third (medians: a pass's garbage or an agent's poll in flight at one sample does not
-// count). A series grew when the last exceeds the first by more than a quarter and a margin.
+// count). A series grew when the last exceeds the first by more than a quarter and a margin. A
+// series shorter than two minutes of samples is not judged: it is mostly one fault's transient
+// (an operator whose manager is cut off holds its requests in flight: 45 goroutines, not 11).
 const (
-	flatMinSamples      = 9
+	flatMinSamples      = int(2 * time.Minute / sampleEvery)
 	flatFactor          = 1.25
 	flatGoroutineMargin = 5
 	flatMemoryMargin    = 8 << 20
