@@ -15,6 +15,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
@@ -56,6 +57,9 @@ func (s *soak) converged(ctx context.Context) error {
 		return err
 	}
 	if err := s.gatewayTasksServe(ctx, manager, doc.GatewayConfigs[gatewayName].Desired, doc.GatewayConfigs[gatewayName].Tasks); err != nil {
+		return err
+	}
+	if err := oldTasksGone(ctx, manager); err != nil {
 		return err
 	}
 	if err := s.noDiff(ctx, manager); err != nil {
@@ -118,6 +122,32 @@ func (s *soak) noDiff(ctx context.Context, manager *client.Client) error {
 			what = append(what, a.String())
 		}
 		return fmt.Errorf("the swarm differs from the source: %s", strings.Join(what, ", "))
+	}
+	return nil
+}
+
+// oldTasksGone checks that no task of the instance that swarm shut down still runs: a node back
+// from a fault stops its old replicas only once it hears from the managers again, and requests
+// that nginx resolved to one of those fail (HTTP 503) until it is gone, which is still the
+// fault's doing.
+func oldTasksGone(ctx context.Context, manager *client.Client) error {
+	services, err := manager.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", inventory.LabelInstance+"="+instance))})
+	if err != nil {
+		return fmt.Errorf("listing the instance's services: %w", err)
+	}
+	ours := map[string]bool{}
+	for _, svc := range services {
+		ours[svc.ID] = true
+	}
+	tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "shutdown"))})
+	if err != nil {
+		return fmt.Errorf("listing the tasks shut down: %w", err)
+	}
+	for _, t := range tasks {
+		if ours[t.ServiceID] && t.Status.State == swarm.TaskStateRunning {
+			return fmt.Errorf("task %s, shut down, still runs", t.ID)
+		}
 	}
 	return nil
 }
