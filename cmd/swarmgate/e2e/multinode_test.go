@@ -227,14 +227,17 @@ func containerOf(t *testing.T, node *client.Client, service string) string {
 func taskNodes(t *testing.T, c *client.Client, service string) []string {
 	t.Helper()
 	ctx := context.Background()
-	tasks, err := c.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", service), filters.Arg("desired-state", "running"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes, err := c.NodeList(ctx, swarm.NodeListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var tasks []swarm.Task
+	var nodes []swarm.Node
+	// Retried: with 3 managers, one that rejoins after a link cut may hold an election, and the
+	// swarm has no leader for some seconds.
+	eventually(t, 30*time.Second, func() (err error) {
+		if tasks, err = c.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", service), filters.Arg("desired-state", "running"))}); err != nil {
+			return err
+		}
+		nodes, err = c.NodeList(ctx, swarm.NodeListOptions{})
+		return err
+	})
 	host := map[string]string{}
 	for _, n := range nodes {
 		host[n.ID] = n.Description.Hostname
