@@ -5,14 +5,17 @@
 # nodes through one veth (10.99.0.254); the nodes have no default route, so nothing leaves the
 # machine. Recipe and pitfalls: ../shared/notes/swarm-on-this-machine.md.
 #
-#   hack/bed.sh up [--managers 1|3] [--heartbeat 1s]   bring the bed up (idempotent)
+#   hack/bed.sh up [--managers 3|1] [--heartbeat 1s]   bring the bed up (idempotent; a bed that is
+#                                                      up is promoted or demoted to that many managers)
 #   hack/bed.sh down                                   stop exactly what up started
 #   hack/bed.sh env N                                  print DOCKER_HOST of node N
 #   hack/bed.sh link-down N | link-up N                cut or restore node N's link
 #   hack/bed.sh stop-engine N | start-engine N         stop or start node N's dockerd
 #   hack/bed.sh load-images                            copy the test images into every node
 #
-# Node N is hostname nodeN, address 10.99.0.N/24, engine socket /run/sgbed/nN/docker.sock.
+# Node N is hostname nodeN, address 10.99.0.N/24, engine socket /run/sgbed/nN/docker.sock. Every
+# node is a manager by default (3 managers keep a quorum when one of them is lost; node1 joined the
+# others to the swarm); --managers 1 makes node2 and node3 workers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -140,6 +143,16 @@ retry() {
 	"$@"
 }
 
+# retry_out is retry for a command whose output is wanted.
+retry_out() {
+	local out
+	for _ in $(seq 1 20); do
+		out=$("$@" 2>/dev/null) && echo "$out" && return 0
+		sleep 0.5
+	done
+	"$@"
+}
+
 swarm_up() {
 	local managers=$1 heartbeat=$2
 	if [ "$(dk 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
@@ -159,11 +172,24 @@ swarm_up() {
 		[ "$managers" = 3 ] && token=$manager
 		dk "$n" swarm join --token "$token" --advertise-addr "$subnet.$n" --listen-addr "$subnet.$n:2377" "$subnet.1:2377" >/dev/null
 	done
-	for _ in $(seq 1 120); do
-		[ "$(dk 1 node ls --format '{{.Status}}' | grep -c Ready)" = "$nodes" ] && return 0
+	# A bed that is up already changes shape in place: node2 and node3 are promoted or demoted.
+	for n in $(seq 2 "$nodes"); do
+		local role
+		role=$(retry_out dk 1 node inspect --format '{{.Spec.Role}}' "node$n")
+		if [ "$managers" = 3 ] && [ "$role" = worker ]; then
+			retry dk 1 node promote "node$n"
+		elif [ "$managers" = 1 ] && [ "$role" = manager ]; then
+			retry dk 1 node demote "node$n"
+		fi
+	done
+	for _ in $(seq 1 240); do
+		if [ "$(dk 1 node ls --format '{{.Status}}' | grep -c Ready)" = "$nodes" ] &&
+			[ "$(dk 1 node ls --format '{{.ManagerStatus}}' | grep -cE 'Leader|Reachable')" = "$managers" ]; then
+			return 0
+		fi
 		sleep 0.25
 	done
-	log "not every node is Ready:"
+	log "not every node is Ready, or not $managers managers reachable:"
 	dk 1 node ls >&2
 	exit 1
 }
@@ -180,7 +206,7 @@ load_images() {
 }
 
 up() {
-	local managers=1 heartbeat=5s
+	local managers=3 heartbeat=5s
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--managers) managers=$2; shift 2 ;;
@@ -235,7 +261,7 @@ stop-engine) stop_engine "$2" ;;
 start-engine) write_entry; start_engine "$2" ;;
 load-images) load_images ;;
 *)
-	echo "usage: $0 up [--managers 1|3] [--heartbeat D] | down | env N | link-down N | link-up N | stop-engine N | start-engine N | load-images" >&2
+	echo "usage: $0 up [--managers 3|1] [--heartbeat D] | down | env N | link-down N | link-up N | stop-engine N | start-engine N | load-images" >&2
 	exit 2
 	;;
 esac

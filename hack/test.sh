@@ -21,7 +21,7 @@ teardown() {
 	if [ "$engine_was_up" = 0 ]; then hack/swarm.sh down; fi
 }
 trap teardown EXIT
-(hack/swarm.sh up && hack/bed.sh up --heartbeat 1s) >"$logs/up" 2>&1 &
+(hack/swarm.sh up && hack/bed.sh up --managers 3 --heartbeat 1s) >"$logs/up" 2>&1 &
 up=$!
 
 echo "== gofmt"

@@ -10,10 +10,12 @@ import (
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
+	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
@@ -50,10 +52,17 @@ func (s *soak) converged(ctx context.Context) error {
 			return fmt.Errorf("VirtualIP/%s is held by %v, want node1", o.Name, o.VirtualIP.Holders())
 		}
 	}
-	if err := s.gatewayTasksServe(ctx, doc.GatewayConfigs[gatewayName].Desired, doc.GatewayConfigs[gatewayName].Tasks); err != nil {
+	manager, err := s.bed.manager(ctx)
+	if err != nil {
 		return err
 	}
-	if err := s.noDiff(ctx); err != nil {
+	if err := s.gatewayTasksServe(ctx, manager, doc.GatewayConfigs[gatewayName].Desired, doc.GatewayConfigs[gatewayName].Tasks); err != nil {
+		return err
+	}
+	if err := oldTasksGone(ctx, manager); err != nil {
+		return err
+	}
+	if err := s.noDiff(ctx, manager); err != nil {
 		return err
 	}
 	holder, err := s.vipHolder()
@@ -68,8 +77,8 @@ func (s *soak) converged(ctx context.Context) error {
 
 // gatewayTasksServe checks that the gateway runs a task on every node and that each serves the
 // config the operator hands out.
-func (s *soak) gatewayTasksServe(ctx context.Context, desired string, reports []status.AgentReport) error {
-	tasks, err := s.bed.node(1).TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+func (s *soak) gatewayTasksServe(ctx context.Context, manager *client.Client, desired string, reports []status.AgentReport) error {
+	tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
 		filters.Arg("service", gatewayName), filters.Arg("desired-state", "running"))})
 	if err != nil {
 		return fmt.Errorf("listing the gateway's tasks: %w", err)
@@ -97,12 +106,12 @@ func (s *soak) gatewayTasksServe(ctx context.Context, desired string, reports []
 // noDiff plans the source as the operator does (pruning, the agents' gateways on their bootstrap
 // config): no action says nothing differs and nothing of the instance is left outside the source.
 // (swarmgate diff plans as the CLI would apply: a gateway's newest config as a new secret.)
-func (s *soak) noDiff(ctx context.Context) error {
+func (s *soak) noDiff(ctx context.Context, manager *client.Client) error {
 	objs, err := reconciler.LoadManifests([]string{s.src.dir}, nil)
 	if err != nil {
 		return fmt.Errorf("loading the source: %w", err)
 	}
-	r := &reconciler.Reconciler{Engine: s.bed.node(1), Instance: instance}
+	r := &reconciler.Reconciler{Engine: manager, Instance: instance}
 	pass, err := r.Plan(ctx, reconciler.Input{Objects: objs, All: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, false)
 	if err != nil {
 		return fmt.Errorf("planning the source: %w", err)
@@ -113,6 +122,32 @@ func (s *soak) noDiff(ctx context.Context) error {
 			what = append(what, a.String())
 		}
 		return fmt.Errorf("the swarm differs from the source: %s", strings.Join(what, ", "))
+	}
+	return nil
+}
+
+// oldTasksGone checks that no task of the instance that swarm shut down still runs: a node back
+// from a fault stops its old replicas only once it hears from the managers again, and requests
+// that nginx resolved to one of those fail (HTTP 503) until it is gone, which is still the
+// fault's doing.
+func oldTasksGone(ctx context.Context, manager *client.Client) error {
+	services, err := manager.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", inventory.LabelInstance+"="+instance))})
+	if err != nil {
+		return fmt.Errorf("listing the instance's services: %w", err)
+	}
+	ours := map[string]bool{}
+	for _, svc := range services {
+		ours[svc.ID] = true
+	}
+	tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "shutdown"))})
+	if err != nil {
+		return fmt.Errorf("listing the tasks shut down: %w", err)
+	}
+	for _, t := range tasks {
+		if ours[t.ServiceID] && t.Status.State == swarm.TaskStateRunning {
+			return fmt.Errorf("task %s, shut down, still runs", t.ID)
+		}
 	}
 	return nil
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
+	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 )
 
@@ -20,11 +23,12 @@ const (
 	gatewayKilled   faultClass = "gateway task killed"
 	keepalivedDied  faultClass = "keepalived killed on holder"
 	engineRestarted faultClass = "dockerd stopped+started"
+	leaderRestarted faultClass = "raft leader's dockerd restarted"
 	linkCut         faultClass = "link cut+restored"
 	engineSlowed    faultClass = "engine API slowed"
 )
 
-var faultClasses = []faultClass{operatorKilled, gatewayKilled, keepalivedDied, engineRestarted, linkCut, engineSlowed}
+var faultClasses = []faultClass{operatorKilled, gatewayKilled, keepalivedDied, engineRestarted, leaderRestarted, linkCut, engineSlowed}
 
 // slowAPIDelay is how long the slowed engine API holds each of the operators' requests: a pass
 // of some dozens of requests takes seconds, and a lease renewal (a read and an update) a fifth of
@@ -38,20 +42,35 @@ type fault struct {
 	Hold  time.Duration `json:"hold"`
 }
 
-// draw picks the next fault. The bed has one manager (node1), so the faults that take a node away
-// (its engine, its link) hit the workers only: the manager's are the swarm API itself.
-func draw(rng *rand.Rand) fault {
-	f := fault{Class: faultClasses[rng.IntN(len(faultClasses))]}
+// schedule draws the faults from a seed. Classes come as from a shuffled deck, every class once
+// before any comes again, so that a short run draws each of them (a uniform draw left one class
+// out of a 10-minute run).
+type schedule struct {
+	rng  *rand.Rand
+	deck []faultClass
+}
+
+// draw picks the next fault. Every node of the bed is a manager, so the faults that take a node
+// away (its engine, its link) hit any of them; the raft leader's is found when it is injected.
+func (s *schedule) draw() fault {
+	if len(s.deck) == 0 {
+		s.deck = slices.Clone(faultClasses)
+		s.rng.Shuffle(len(s.deck), func(i, j int) { s.deck[i], s.deck[j] = s.deck[j], s.deck[i] })
+	}
+	f := fault{Class: s.deck[0]}
+	s.deck = s.deck[1:]
 	switch f.Class {
 	case operatorKilled:
 		f.Hold = 5 * time.Second // the deploy stack's restart delay
 	case gatewayKilled:
-		f.Node = 1 + rng.IntN(3)
+		f.Node = 1 + s.rng.IntN(3)
 	case engineRestarted, linkCut:
-		f.Node = 2 + rng.IntN(2)
-		f.Hold = time.Duration(4+rng.IntN(7)) * time.Second
+		f.Node = 1 + s.rng.IntN(3)
+		f.Hold = time.Duration(4+s.rng.IntN(7)) * time.Second
+	case leaderRestarted:
+		f.Hold = time.Duration(1+s.rng.IntN(3)) * time.Second
 	case engineSlowed:
-		f.Hold = time.Duration(6+rng.IntN(7)) * time.Second
+		f.Hold = time.Duration(6+s.rng.IntN(7)) * time.Second
 	}
 	return f
 }
@@ -77,6 +96,44 @@ func (b *bed) run(args ...string) error {
 }
 
 func (b *bed) node(n int) *client.Client { return b.nodes[n-1] }
+
+// manager returns a node whose engine answers as a manager of a swarm that has a leader: after a
+// manager's fault, the one that had it may still be finding its way back into the raft.
+func (b *bed) manager(ctx context.Context) (*client.Client, error) {
+	var errs []error
+	for n := 1; n <= len(b.nodes); n++ {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := b.node(n).NodeList(ctx, swarm.NodeListOptions{})
+		cancel()
+		if err == nil {
+			return b.node(n), nil
+		}
+		errs = append(errs, fmt.Errorf("node%d: %w", n, err))
+	}
+	return nil, fmt.Errorf("no manager answers: %w", errors.Join(errs...))
+}
+
+// leader returns the node that leads the raft of the managers.
+func (b *bed) leader(ctx context.Context) (int, error) {
+	m, err := b.manager(ctx)
+	if err != nil {
+		return 0, err
+	}
+	nodes, err := m.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("listing the nodes: %w", err)
+	}
+	for _, n := range nodes {
+		var node int
+		if n.ManagerStatus != nil && n.ManagerStatus.Leader {
+			if _, err := fmt.Sscanf(n.Description.Hostname, "node%d", &node); err != nil {
+				return 0, fmt.Errorf("the leader's hostname %q: %w", n.Description.Hostname, err)
+			}
+			return node, nil
+		}
+	}
+	return 0, errors.New("no manager leads")
+}
 
 // killService kills the running container of a service on node n.
 func (b *bed) killService(ctx context.Context, n int, service string) error {
@@ -113,13 +170,20 @@ func (s *soak) inject(ctx context.Context, f *fault) (heal func() error, err err
 		}
 		f.Node = holder
 		return none, s.bed.killService(ctx, holder, fmt.Sprintf("public-vrrp-node%d", holder))
+	case leaderRestarted:
+		leader, err := s.bed.leader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.Node = leader
+		return func() error { return s.bed.run("start-engine", fmt.Sprint(f.Node)) }, s.bed.run("stop-engine", fmt.Sprint(f.Node))
 	case engineRestarted:
 		return func() error { return s.bed.run("start-engine", fmt.Sprint(f.Node)) }, s.bed.run("stop-engine", fmt.Sprint(f.Node))
 	case linkCut:
 		return func() error { return s.bed.run("link-up", fmt.Sprint(f.Node)) }, s.bed.run("link-down", fmt.Sprint(f.Node))
 	case engineSlowed:
-		s.slow.setDelay(slowAPIDelay)
-		return func() error { s.slow.setDelay(0); return nil }, nil
+		s.ops.slowAPI(slowAPIDelay)
+		return func() error { s.ops.slowAPI(0); return nil }, nil
 	}
 	return nil, fmt.Errorf("unknown fault %q", f.Class)
 }

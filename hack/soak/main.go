@@ -1,12 +1,13 @@
-// Command soak runs swarmgate on the 3-node test bed (hack/bed.sh) for a while under a steady load
-// through the virtual IP and a steady stream of source changes, and injects faults drawn from a
-// seed: the active operator killed, a gateway task killed, keepalived killed on the address's
-// holder, a node's dockerd stopped and started, a node's link cut and restored, the engine's API
-// slowed down. After each fault
-// heals it waits until the swarm serves the source again and checks that nothing is left over,
-// that requests failed only inside a fault's window, and at the end that the operators' goroutines
-// and memory stayed flat. It prints a table per fault class and writes the fault log (the seed
-// replays the schedule); it exits non-zero on the first miss. hack/soak.sh builds and runs it.
+// Command soak runs swarmgate on the 3-node test bed (hack/bed.sh, 3 managers) for a while under a
+// steady load through the virtual IP and a steady stream of source changes, with two operators on
+// two managers' engines, and injects faults drawn from a seed: the active operator killed, a
+// gateway task killed, keepalived killed on the address's holder, a node's dockerd stopped and
+// started, the raft leader's dockerd restarted, a node's link cut and restored, the engine's API
+// slowed down. After each fault heals it waits until the swarm serves the source again and checks
+// that nothing is left over, that requests failed only inside a fault's window, and at the end
+// that the operators' goroutines and memory stayed flat. It prints a table per fault class and
+// writes the fault log (the seed replays the schedule); it exits non-zero on the first miss.
+// hack/soak.sh builds and runs it.
 package main
 
 import (
@@ -20,7 +21,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -35,7 +35,6 @@ import (
 )
 
 const (
-	bedEngine = "unix:///run/sgbed/n1/docker.sock"
 	// agentListen is where the agents on the bed reach the operators: the host's address on the
 	// bed's network.
 	agentListen = "10.99.0.254:19300"
@@ -48,6 +47,8 @@ const (
 	windowMargin = time.Second
 	// quiet is how long the load runs after each convergence before the next fault.
 	quiet = 3 * time.Second
+	// sampleEvery is the period of the operators' /metrics samples.
+	sampleEvery = 2 * time.Second
 )
 
 type soak struct {
@@ -55,7 +56,6 @@ type soak struct {
 	ops  *operators
 	src  *source
 	load *load
-	slow *slowAPI
 	log  *json.Encoder
 }
 
@@ -142,15 +142,19 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 	if err != nil {
 		return err
 	}
-	// The operators reach the swarm through a proxy that an engineSlowed fault slows down.
-	slow, err := startSlowAPI(filepath.Join(workDir, "engine.sock"), strings.TrimPrefix(bedEngine, "unix://"))
-	if err != nil {
-		return fmt.Errorf("the engine's proxy: %w", err)
-	}
-	defer slow.Close()
-	ops := &operators{binary: binary, engine: "unix://" + filepath.Join(workDir, "engine.sock"), workDir: workDir, ports: [2]int{19301, 19302},
+	ops := &operators{binary: binary, workDir: workDir, ports: [2]int{19301, 19302},
 		args: []string{"--source", "dir:" + sourceDir, "--instance", instance, "--resync", "30s", "--vip-check", "500ms",
 			"--lease-duration", "6s", "--lease-renew", "2s", "--agent-token-file", tokenFile}}
+	// The operators reach the swarm through node1's and node2's engines, each through a proxy
+	// that an engineSlowed fault slows down.
+	for slot := range ops.engines {
+		e, err := startSlowAPI(filepath.Join(workDir, fmt.Sprintf("engine-%d.sock", slot)), fmt.Sprintf("/run/sgbed/n%d/docker.sock", slot+1))
+		if err != nil {
+			return fmt.Errorf("the engine's proxy: %w", err)
+		}
+		defer e.Close()
+		ops.engines[slot] = e
+	}
 	proxy, err := ops.agentProxy(agentListen)
 	if err != nil {
 		return fmt.Errorf("the agents' proxy: %w", err)
@@ -162,7 +166,7 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 		return err
 	}
 	defer logFile.Close()
-	s := &soak{bed: b, ops: ops, src: src, slow: slow, log: json.NewEncoder(logFile)}
+	s := &soak{bed: b, ops: ops, src: src, log: json.NewEncoder(logFile)}
 	_ = s.log.Encode(map[string]any{"seed": seed, "minutes": length.Minutes()})
 
 	for i := range 2 {
@@ -181,18 +185,18 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 		return fmt.Errorf("the instance never converged: %w", err)
 	}
 	fmt.Printf("up and converged in %s; soaking for %s (seed %d)\n", time.Since(start).Round(time.Second), length, seed)
-	if err := ops.sample(); err != nil {
-		return err
-	}
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	go ops.sampleEvery(sampling, sampleEvery)
 	s.load = startLoad(rate)
 	defer s.load.finish()
 
-	faults := rand.New(rand.NewPCG(seed, 2))
+	faults := &schedule{rng: rand.New(rand.NewPCG(seed, 2))}
 	var results []outcome
 	clean := time.Now() // failures after this and before the next fault's window are misses
 	deadline := time.Now().Add(length)
 	for n := 1; time.Now().Before(deadline); n++ {
-		o, err := s.one(ctx, n, draw(faults), clean)
+		o, err := s.one(ctx, n, faults.draw(), clean)
 		if err != nil {
 			o.Error = err.Error()
 		}
@@ -208,15 +212,14 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 	}
 	sent, outside := s.load.failures(clean, time.Now())
 	report(results)
-	fmt.Printf("%d requests sent through the virtual IP (%d/s)\n", sent, rate)
+	ops.mu.Lock()
+	exits := ops.exits
+	ops.mu.Unlock()
+	fmt.Printf("%d requests sent through the virtual IP (%d/s); %d operators exited on their own (lost the lease) and were started again\n", sent, rate, exits)
 	if len(outside) > 0 {
 		return fmt.Errorf("%d requests failed after the last fault's window, first at %s: %s", len(outside), outside[0].at.Format(time.RFC3339Nano), outside[0].err)
 	}
-	ops.mu.Lock()
-	all := slices.Clone(ops.all)
-	ops.mu.Unlock()
-	printFlat(all)
-	return flat(all)
+	return flat(ops.series())
 }
 
 // one injects a fault, changes the source while it holds, heals it and waits until the swarm
@@ -264,9 +267,6 @@ func (s *soak) one(ctx context.Context, n int, f fault, clean time.Time) (outcom
 	for _, f := range inside[:min(len(inside), 5)] {
 		o.Failures = append(o.Failures, f.at.Format(time.RFC3339Nano)+" "+f.err)
 	}
-	if err := s.ops.sample(); err != nil {
-		return o, err
-	}
 	return o, nil
 }
 
@@ -313,18 +313,6 @@ func report(results []outcome) {
 			took[len(took)/2].Round(100*time.Millisecond), took[len(took)-1].Round(100*time.Millisecond))
 	}
 	w.Flush()
-}
-
-func printFlat(all []*operatorProc) {
-	for _, p := range all {
-		for _, active := range []bool{true, false} {
-			if first, last, ok := p.span(active); ok {
-				role := map[bool]string{true: "active", false: "standing by"}[active]
-				fmt.Printf("%s %s over %s: goroutines %.0f -> %.0f, resident memory %.1f -> %.1f MiB\n", p.name, role,
-					last.at.Sub(first.at).Round(time.Second), first.goroutines, last.goroutines, first.rss/(1<<20), last.rss/(1<<20))
-			}
-		}
-	}
 }
 
 // removeInstance removes whatever the instance left on the bed (an earlier run stopped midway),

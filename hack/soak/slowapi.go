@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -11,11 +13,12 @@ import (
 	"time"
 )
 
-// slowAPI is a proxy in front of the manager's engine socket through which the operators talk to
+// slowAPI is a proxy in front of a manager's engine socket through which an operator talks to
 // the swarm; during an engineSlowed fault it holds every request for a while before passing it on.
 type slowAPI struct {
-	srv   *http.Server
-	delay atomic.Int64 // a time.Duration
+	socket string
+	srv    *http.Server
+	delay  atomic.Int64 // a time.Duration
 }
 
 func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
@@ -24,9 +27,11 @@ func startSlowAPI(socket, engineSocket string) (*slowAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &slowAPI{}
+	s := &slowAPI{socket: socket}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
 	rp.FlushInterval = -1 // the events stream
+	// A manager whose engine is down refuses every request: the operator sees and logs each.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", engineSocket)
 	}}

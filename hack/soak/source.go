@@ -23,7 +23,9 @@ const (
 var backends = []string{"soak-a", "soak-b"}
 
 // baseManifests is everything but the churning routes: a gateway with agents on every node,
-// the floating address over the three nodes, two backends and the route the load uses.
+// the floating address over the three nodes, two backends and the route the load uses. The load's
+// backend keeps its two replicas on two nodes: with both on the node a fault takes away, the
+// route has no backend (HTTP 503) until swarm reschedules them, which is no failure of swarmgate.
 func baseManifests(operatorURL string) string {
 	return fmt.Sprintf(`apiVersion: swarmgate.io/v1alpha1
 kind: Gateway
@@ -57,7 +59,7 @@ spec:
   hostnames: [%[5]s]
   rules: [{backendRefs: [{name: soak-a, port: 8888}]}]
   services:
-    - {name: soak-a, image: swarmgate/echo:test, port: 8888, replicas: 2, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-a}], restartPolicy: {condition: any, delay: 1s}}
+    - {name: soak-a, image: swarmgate/echo:test, port: 8888, replicas: 2, placement: {maxReplicasPerNode: 1}, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-a}], restartPolicy: {condition: any, delay: 1s}}
     - {name: soak-b, image: swarmgate/echo:test, port: 8888, replicas: 1, endpointMode: dnsrr, env: [{name: SERVICE, value: soak-b}], restartPolicy: {condition: any, delay: 1s}}
 `, gatewayName, operatorURL, agentToken, vipAddress, stableHost)
 }
