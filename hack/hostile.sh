@@ -33,3 +33,5 @@ measure limits-8MB -shape limits
 measure limits-32MB -shape limits -files 4
 measure small-8MB -shape small
 measure one-gateway-10000 -shape one
+measure shared-3520 -shape shared -gateways 55
+measure shared-8MB -shape shared -gateways 240

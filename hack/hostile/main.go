@@ -2,11 +2,13 @@
 // configs share one bound instead of a secret's size each) and Routes shaped to cost the most a
 // byte of manifest can, or a large set that must validate.
 //
-//	hostile -shape limits|small|one -out DIR [-gateways N] [-files N] [-bytes N]
+//	hostile -shape limits|small|one|shared -out DIR [-gateways N] [-files N] [-bytes N]
 //
 // limits: Routes at every list limit (32 parentRefs, 16 hostnames, 16 rules of 64 matches) on
 // gateways of 64 listeners, each Route its own hostnames; small: Routes of one hostname and two
-// rules, one parentRef each; one: 10,000 small Routes on one gateway. Routes fill -files files of
+// rules, one parentRef each; one: 10,000 small Routes on one gateway; shared: Routes with the
+// same hostnames and matches, each on a listener of its own (one per listener of the gateways),
+// which the check for conflicting Routes must tell apart by listener. Routes fill -files files of
 // at most -bytes each; the gateways are in a file of their own.
 package main
 
@@ -20,7 +22,7 @@ import (
 )
 
 func main() {
-	shape := flag.String("shape", "limits", "limits, small or one")
+	shape := flag.String("shape", "limits", "limits, small, one or shared")
 	out := flag.String("out", "", "directory to write the manifests to")
 	gateways := flag.Int("gateways", 120, "gateways with agents")
 	files := flag.Int("files", 1, "files of Routes")
@@ -39,8 +41,10 @@ func main() {
 		listeners, route = 1, smallRoute
 	case "one":
 		*gateways, listeners, route, routes = 1, 1, smallRoute, 10000
+	case "shared":
+		route, routes = sharedRoute, *gateways*listeners
 	default:
-		log.Fatalf("-shape %q: want limits, small or one", *shape)
+		log.Fatalf("-shape %q: want limits, small, one or shared", *shape)
 	}
 	write(filepath.Join(*out, "gateways.yaml"), gatewayDocs(*gateways, listeners))
 	n := 0
@@ -111,4 +115,19 @@ spec:
     - matches: [{path: {value: /api}, headers: [{name: X-Canary, value: "true"}]}]
       backendRefs: [{name: app-%d-canary, port: 80}]
 `, i, i%gateways, i, i, i)
+}
+
+// sharedRoute is Route i on listener i%64 of gateway i/64, with the hostnames and matches of every
+// other sharedRoute.
+func sharedRoute(i, _ int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: swarmgate.io/v1alpha1\nkind: Route\nmetadata: {name: r%d}\nspec:\n", i)
+	fmt.Fprintf(&b, "  parentRefs: [{name: gw%d, sectionName: l%d}]\n  hostnames: [a.example, b.example, c.example, d.example]\n  rules:\n", i/64, i%64)
+	for u := range 2 {
+		b.WriteString("    - backendRefs: [{name: s, port: 80}]\n      matches:\n")
+		for m := range 4 {
+			fmt.Fprintf(&b, "        - path: {value: /%d/%d}\n", u, m)
+		}
+	}
+	return b.String()
 }

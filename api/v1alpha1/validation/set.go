@@ -247,7 +247,7 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 	listeners = slices.Compact(listeners)
 	if !r.IsGRPC() {
 		// A GRPCRoute's matches may differ in what a Route cannot say (regular expressions).
-		errs = append(errs, s.matches.claim(r, listeners)...)
+		errs = append(errs, s.matches.claim(r, s.attachments(listeners))...)
 	}
 	errs = append(errs, s.claimKind(r, listeners)...)
 	for i, svc := range r.Spec.Services {
@@ -259,6 +259,16 @@ func (s set) checkRoute(r *v1alpha1.Route, claims claimSet) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// attachments gives each "gateway/listener" of listeners its hostname.
+func (s set) attachments(listeners []string) []attachment {
+	out := make([]attachment, len(listeners))
+	for i, name := range listeners {
+		gw, listener, _ := strings.Cut(name, "/")
+		out[i] = attachment{name: name, hostname: s.gateways[gw].Listener(v1alpha1.SectionName(listener)).Hostname}
+	}
+	return out
 }
 
 // checkBackendTLS reports the rules of r whose backends are not all reached alike: nginx speaks
@@ -312,30 +322,62 @@ func hostsOverlap(a, b []v1alpha1.Hostname) bool {
 }
 
 // matchClaims records, for each hostname and match, the routes that claim it and on which
-// listeners. Its size is the number of (hostname, match) pairs of each route, which the Gateway
-// API's list limits bound; listeners are compared as sorted sets, not multiplied in. A claim is a
-// digest and two indexes (about 40 bytes with the index's share): 8 MB of Routes at every list
-// limit make millions of them.
+// listeners. A hostname and match costs one entry for each set of listeners it is claimed on, not
+// one per listener: a route on 2,048 listeners is not multiplied out, and a route claiming what
+// another claimed on the same listeners conflicts at once. Only a hostname and match claimed on a
+// second set of listeners is indexed by listener, so finding a conflict costs a lookup per
+// listener, not a walk through every earlier claimant; those entries are bounded
+// (maxListenerClaims), as what they would render is.
 type matchClaims struct {
-	// chains finds the claims of a hostname and match (the digest of both) as a chain through
-	// claims, oldest first.
-	chains map[[16]byte]claimChain
-	claims []matchClaim
-	// claimants are the routes that claimed, with the listeners each attaches to.
-	claimants []claimant
+	// firsts is the first claimant of each hostname and match (the digest of both).
+	firsts map[[16]byte]firstClaim
+	// bySet is the first claimant of a hostname and match on each set of listeners, once the
+	// hostname and match is claimed on a second set.
+	bySet map[setClaim]int32
+	// byListener is the first claimant of a hostname and match on each listener where the
+	// hostname is served, once it is claimed on a second set of listeners.
+	byListener map[listenerClaim]int32
+	claimants  []claimant
+	listenerID map[string]int32
+	listeners  []attachment // by listener ID
+	setID      map[string]int32
+	// limit bounds byListener (maxListenerClaims); over says it was reached: the set is refused
+	// and checked no further.
+	limit int
+	over  bool
 }
 
-type claimChain struct{ first, last int32 }
-
-type matchClaim struct {
+type firstClaim struct {
 	claimant int32 // index in claimants
-	next     int32 // the next claim of the same hostname and match, or -1
+	indexed  bool  // its claims are in bySet and byListener
+}
+
+type setClaim struct {
+	key [16]byte
+	set int32
+}
+
+type listenerClaim struct {
+	key      [16]byte
+	listener int32
+}
+
+// attachment is a listener a route attaches to.
+type attachment struct {
+	name     string // "gateway/listener"
+	hostname *v1alpha1.Hostname
 }
 
 type claimant struct {
 	route     *v1alpha1.Route
-	listeners []string // sorted "gateway/listener"
+	listeners []int32 // sorted IDs
+	set       int32   // the ID of listeners: routes on the same listeners share it
 }
+
+// maxListenerClaims bounds the (hostname, match, listener) claims indexed for conflicts: 1 Mi of
+// them, about 80 MB and a second. Each is about a location on a server of a gateway's config, so a
+// set over it renders configs of more than 16 MiB, a quarter of all agents' configs together.
+const maxListenerClaims = 1 << 20
 
 // newMatchClaims sizes the index for the routes among objs, so it is not grown pair by pair.
 func newMatchClaims(objs []v1alpha1.Object) *matchClaims {
@@ -347,17 +389,18 @@ func newMatchClaims(objs []v1alpha1.Object) *matchClaims {
 			}
 		}
 	}
-	return &matchClaims{chains: make(map[[16]byte]claimChain, pairs), claims: make([]matchClaim, 0, pairs)}
+	return &matchClaims{firsts: make(map[[16]byte]firstClaim, pairs), bySet: map[setClaim]int32{}, byListener: map[listenerClaim]int32{},
+		listenerID: map[string]int32{}, setID: map[string]int32{}, limit: maxListenerClaims}
 }
 
 // claim records every hostname and match of r on its listeners, and reports each match that a
-// route read earlier claims on a listener r attaches to too.
-func (c *matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorList {
-	if len(listeners) == 0 || exceedsListLimits(r) {
+// route read earlier claims on a listener where r serves that hostname too.
+func (c *matchClaims) claim(r *v1alpha1.Route, listeners []attachment) field.ErrorList {
+	if len(listeners) == 0 || exceedsListLimits(r) || c.over {
 		return nil // already reported: the check would only repeat it, at a cost
 	}
 	me := int32(len(c.claimants))
-	c.claimants = append(c.claimants, claimant{route: r, listeners: listeners})
+	c.claimants = append(c.claimants, c.claimantOf(r, listeners))
 	hosts := r.Spec.Hostnames
 	if len(hosts) == 0 {
 		hosts = []v1alpha1.Hostname{"*"} // every host: two such routes claim alike
@@ -373,45 +416,116 @@ func (c *matchClaims) claim(r *v1alpha1.Route, listeners []string) field.ErrorLi
 				// 128 bits of the digest of both: two pairs share a key only by a collision of SHA-256.
 				buf = append(buf[:sha256.Size], h...)
 				sum := sha256.Sum256(buf)
-				key := [16]byte(sum[:16])
-				chain, seen := c.chains[key]
-				for k := chain.first; seen && k >= 0 && !reported; k = c.claims[k].next {
-					other := c.claimants[c.claims[k].claimant]
-					if shared := firstShared(listeners, other.listeners); other.route != r && shared != "" {
-						reported = true
-						gw, listener, _ := strings.Cut(shared, "/")
-						errs = append(errs, field.Errorf(field.NewPath("spec", "rules").Index(i).Child("matches").Index(j),
-							"host %q with this match on Gateway %s listener %s is already claimed by %s", h, gw, listener, originOf(other.route)))
-					}
+				other, ok := c.claimOn([16]byte(sum[:16]), h, me)
+				if c.over {
+					return append(errs, field.Invalid(field.NewPath("spec", "rules").Index(i).Child("matches").Index(j), fmt.Sprintf(
+						"takes the hostnames and matches that Routes share on listeners past the %d that one set may hold (each about a location of a gateway's config): attach these Routes to fewer listeners",
+						c.limit)))
 				}
-				next := int32(len(c.claims))
-				c.claims = append(c.claims, matchClaim{claimant: me, next: -1})
-				if seen {
-					c.claims[chain.last].next = next
-					chain.last = next
-				} else {
-					chain = claimChain{first: next, last: next}
+				if ok && !reported {
+					reported = true
+					gw, listener, _ := strings.Cut(c.listeners[other.listener].name, "/")
+					errs = append(errs, field.Errorf(field.NewPath("spec", "rules").Index(i).Child("matches").Index(j),
+						"host %q with this match on Gateway %s listener %s is already claimed by %s", h, gw, listener, originOf(c.claimants[other.claimant].route)))
 				}
-				c.chains[key] = chain
 			}
 		}
 	}
 	return errs
 }
 
-// firstShared returns the first element two sorted lists share, or "".
-func firstShared(a, b []string) string {
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] == b[j]:
-			return a[i]
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
+// claimantOf is r on listeners, their IDs and the ID of their set.
+func (c *matchClaims) claimantOf(r *v1alpha1.Route, listeners []attachment) claimant {
+	ids := make([]int32, 0, len(listeners))
+	for _, l := range listeners {
+		id, ok := c.listenerID[l.name]
+		if !ok {
+			id = int32(len(c.listeners))
+			c.listenerID[l.name] = id
+			c.listeners = append(c.listeners, l)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	name := fmt.Sprint(ids)
+	set, ok := c.setID[name]
+	if !ok {
+		set = int32(len(c.setID))
+		c.setID[name] = set
+	}
+	return claimant{route: r, listeners: ids, set: set}
+}
+
+// conflict is an earlier claimant of a hostname and match on a listener.
+type conflict struct{ claimant, listener int32 }
+
+// claimOn records claimant me's claim of the hostname and match key (of hostname h) and returns
+// an earlier claimant on a listener where both serve h, if there is one.
+func (c *matchClaims) claimOn(key [16]byte, h v1alpha1.Hostname, me int32) (conflict, bool) {
+	first, seen := c.firsts[key]
+	switch {
+	case !seen:
+		c.firsts[key] = firstClaim{claimant: me}
+		return conflict{}, false
+	case first.claimant == me:
+		return conflict{}, false // the route names the hostname twice
+	case c.claimants[first.claimant].set == c.claimants[me].set:
+		return c.sameListeners(first.claimant, me, h)
+	case !first.indexed:
+		c.index(key, h, first.claimant)
+		c.firsts[key] = firstClaim{claimant: first.claimant, indexed: true}
+	}
+	if earlier, ok := c.bySet[setClaim{key, c.claimants[me].set}]; ok {
+		return c.sameListeners(earlier, me, h)
+	}
+	return c.index(key, h, me)
+}
+
+// sameListeners is the conflict of me with an earlier claimant on the same listeners: on the
+// first where h is served, if any is.
+func (c *matchClaims) sameListeners(earlier, me int32, h v1alpha1.Hostname) (conflict, bool) {
+	for _, l := range c.claimants[me].listeners {
+		if servedOn(c.listeners[l], h) {
+			return conflict{claimant: earlier, listener: l}, true
 		}
 	}
-	return ""
+	return conflict{}, false
+}
+
+// index records claimant who's claim of key on its set of listeners and on each of them that
+// serves h, and returns the first listener that an earlier claimant holds, with that claimant.
+func (c *matchClaims) index(key [16]byte, h v1alpha1.Hostname, who int32) (conflict, bool) {
+	c.bySet[setClaim{key, c.claimants[who].set}] = who
+	found, earlier := conflict{}, false
+	for _, l := range c.claimants[who].listeners {
+		if !servedOn(c.listeners[l], h) {
+			continue
+		}
+		k := listenerClaim{key, l}
+		if owner, held := c.byListener[k]; held {
+			if owner != who && !earlier {
+				found, earlier = conflict{claimant: owner, listener: l}, true
+			}
+			continue
+		}
+		if len(c.byListener) >= c.limit {
+			c.over = true
+			return found, earlier
+		}
+		c.byListener[k] = who
+	}
+	return found, earlier
+}
+
+// servedOn tells whether a route's hostname is served on a listener (their intersection is not
+// empty); "*" stands for a route without hostnames, served everywhere.
+func servedOn(l attachment, h v1alpha1.Hostname) bool {
+	if h == "*" {
+		return true
+	}
+	_, ok := v1alpha1.IntersectHostname(l.hostname, h)
+	return ok
 }
 
 // matchKey is a canonical text of a match: two matches with the same key select the same requests.

@@ -516,6 +516,54 @@ func TestValidateRoute(t *testing.T) {
 	}
 }
 
+// TestValidateRouteConflictsByListener: Routes claim a hostname and match per listener where they
+// serve that hostname, whichever route claimed it first elsewhere.
+func TestValidateRouteConflictsByListener(t *testing.T) {
+	host := func(h string) *v1alpha1.Hostname { return (*v1alpha1.Hostname)(&h) }
+	route := func(name string, doc int, section v1alpha1.SectionName, hostnames ...v1alpha1.Hostname) *v1alpha1.Route {
+		r := baseRoute()
+		r.Metadata = meta(name, doc)
+		r.Spec.Services = nil
+		r.Spec.Rules[0].BackendRefs[0].Port = ptr(v1alpha1.PortNumber(80))
+		r.Spec.ParentRefs[0].SectionName = section
+		r.Spec.Hostnames = hostnames
+		return r
+	}
+	tests := []struct {
+		name      string
+		listeners []v1alpha1.Listener
+		routes    []*v1alpha1.Route
+		want      []string
+	}{
+		{"listeners of their own", []v1alpha1.Listener{{Name: "a", Port: 8080}, {Name: "b", Port: 8081}, {Name: "c", Port: 8082}},
+			[]*v1alpha1.Route{route("r1", 2, "a", "x.test"), route("r2", 3, "b", "x.test"), route("r3", 4, "c", "x.test")}, nil},
+		{"a third on the first one's listener", []v1alpha1.Listener{{Name: "a", Port: 8080}, {Name: "b", Port: 8081}},
+			[]*v1alpha1.Route{route("r1", 2, "a", "x.test"), route("r2", 3, "b", "x.test"), route("r3", 4, "a", "x.test")},
+			[]string{`test.yaml doc 4: Route r3: spec.rules[0].matches[0]: host "x.test" with this match on Gateway gw listener a is already claimed by Route r1 (test.yaml doc 2)`}},
+		{"one on every listener after one on each", []v1alpha1.Listener{{Name: "a", Port: 8080}, {Name: "b", Port: 8081}},
+			[]*v1alpha1.Route{route("r1", 2, "a", "x.test"), route("r2", 3, "b", "x.test"), route("r3", 4, "", "x.test")},
+			[]string{`Route r3: spec.rules[0].matches[0]: host "x.test" with this match on Gateway gw listener a is already claimed by Route r1`}},
+		{"a hostname not served on the shared listener", []v1alpha1.Listener{{Name: "a", Port: 8080, Hostname: host("*.a.test")}, {Name: "b", Port: 8080, Hostname: host("*.b.test")}},
+			[]*v1alpha1.Route{route("r1", 2, "", "x.a.test", "x.b.test"), route("r2", 3, "b", "x.a.test", "y.b.test")}, nil},
+		{"a hostname served on the shared listener", []v1alpha1.Listener{{Name: "a", Port: 8080, Hostname: host("*.a.test")}, {Name: "b", Port: 8080, Hostname: host("*.b.test")}},
+			[]*v1alpha1.Route{route("r1", 2, "", "x.a.test", "x.b.test"), route("r2", 3, "b", "x.a.test", "x.b.test")},
+			[]string{`Route r2: spec.rules[0].matches[0]: host "x.b.test" with this match on Gateway gw listener b is already claimed by Route r1`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, func(g *v1alpha1.Gateway, _ *v1alpha1.Route, v *v1alpha1.VirtualIP, z *v1alpha1.Zone) []v1alpha1.Object {
+				g.Spec.Listeners = tt.listeners
+				v.Spec.TrackGateway.Listener = tt.listeners[0].Name
+				objs := []v1alpha1.Object{g, v, z}
+				for _, r := range tt.routes {
+					objs = append(objs, r)
+				}
+				return objs
+			}, tt.want...)
+		})
+	}
+}
+
 func TestValidateRouteConflicts(t *testing.T) {
 	second := func() *v1alpha1.Route {
 		r := baseRoute()
