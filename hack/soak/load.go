@@ -19,9 +19,16 @@ type load struct {
 	failed []failure
 }
 
+// failure is a request that failed: sent at at, given up at end. A request is judged by the
+// whole time it was in flight, not by when it was sent: one sent a second before a fault may wait
+// the client's timeout (2 s) and fail with it.
 type failure struct {
-	at  time.Time
-	err string
+	at, end time.Time
+	err     string
+}
+
+func (f failure) String() string {
+	return fmt.Sprintf("sent at %s, failed %s later: %s", f.at.Format(time.RFC3339Nano), f.end.Sub(f.at).Round(time.Millisecond), f.err)
 }
 
 var loadClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -48,7 +55,7 @@ func startLoad(perSecond int) *load {
 				defer l.mu.Unlock()
 				l.sent++
 				if err != nil {
-					l.failed = append(l.failed, failure{start, err.Error()})
+					l.failed = append(l.failed, failure{at: start, end: time.Now(), err: err.Error()})
 				}
 			}()
 		}
@@ -79,12 +86,23 @@ func (l *load) finish() {
 	l.done.Wait()
 }
 
-// failures returns the requests sent so far and those that failed between from and to.
-func (l *load) failures(from, to time.Time) (sent int, failed []failure) {
+// failedWithin returns the requests sent so far and those that failed in flight wholly between
+// from and to.
+func (l *load) failedWithin(from, to time.Time) (sent int, failed []failure) {
+	return l.failures(func(f failure) bool { return !f.at.Before(from) && f.end.Before(to) })
+}
+
+// failedDuring returns the requests sent so far and those that failed in flight at some time
+// between from and to.
+func (l *load) failedDuring(from, to time.Time) (sent int, failed []failure) {
+	return l.failures(func(f failure) bool { return f.at.Before(to) && !f.end.Before(from) })
+}
+
+func (l *load) failures(keep func(failure) bool) (sent int, failed []failure) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, f := range l.failed {
-		if !f.at.Before(from) && f.at.Before(to) {
+		if keep(f) {
 			failed = append(failed, f)
 		}
 	}

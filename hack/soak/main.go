@@ -42,8 +42,8 @@ const (
 	convergeLimit = 3 * time.Minute
 	// changeEvery is the pace of source changes while a fault holds.
 	changeEvery = 2 * time.Second
-	// windowMargin widens a fault's window on both sides: a request sent just before the fault
-	// may fail with it, and one sent just as the swarm converged may still be on its way.
+	// windowMargin widens a fault's window on both sides: a request in flight just before the
+	// fault may fail with it, and one sent just as the swarm converged may still be on its way.
 	windowMargin = time.Second
 	// quiet is how long the load runs after each convergence before the next fault.
 	quiet = 3 * time.Second
@@ -210,14 +210,14 @@ func run(ctx context.Context, binary, script, workDir string, seed uint64, lengt
 		clean = o.Healed.Add(o.Converge + windowMargin)
 		time.Sleep(quiet)
 	}
-	sent, outside := s.load.failures(clean, time.Now())
+	sent, outside := s.load.failedWithin(clean, time.Now())
 	report(results)
 	ops.mu.Lock()
 	exits := ops.exits
 	ops.mu.Unlock()
 	fmt.Printf("%d requests sent through the virtual IP (%d/s); %d operators exited on their own (lost the lease) and were started again\n", sent, rate, exits)
 	if len(outside) > 0 {
-		return fmt.Errorf("%d requests failed after the last fault's window, first at %s: %s", len(outside), outside[0].at.Format(time.RFC3339Nano), outside[0].err)
+		return fmt.Errorf("%d requests failed after the last fault's window, first %s", len(outside), outside[0])
 	}
 	return flat(ops.series())
 }
@@ -259,13 +259,13 @@ func (s *soak) one(ctx context.Context, n int, f fault, clean time.Time) (outcom
 		return o, err
 	}
 	windowFrom, windowTo := o.Injected.Add(-windowMargin), time.Now().Add(windowMargin)
-	if _, outside := s.load.failures(clean, windowFrom); len(outside) > 0 {
-		return o, fmt.Errorf("%d requests failed outside a fault's window, first at %s: %s", len(outside), outside[0].at.Format(time.RFC3339Nano), outside[0].err)
+	if _, outside := s.load.failedWithin(clean, windowFrom); len(outside) > 0 {
+		return o, fmt.Errorf("%d requests failed outside a fault's window, first %s", len(outside), outside[0])
 	}
-	_, inside := s.load.failures(windowFrom, windowTo)
+	_, inside := s.load.failedDuring(windowFrom, windowTo)
 	o.Failed = len(inside)
 	for _, f := range inside[:min(len(inside), 5)] {
-		o.Failures = append(o.Failures, f.at.Format(time.RFC3339Nano)+" "+f.err)
+		o.Failures = append(o.Failures, f.String())
 	}
 	return o, nil
 }
