@@ -173,25 +173,28 @@ func owned(t *testing.T, instance string) (services, secrets, networks []string)
 }
 
 // cleanup removes whatever an instance left, so one test's failure does not leak into the next.
-func cleanup(t *testing.T, instance string) {
+func cleanup(t *testing.T, instance string) { cleanupOn(t, docker, instance) }
+
+// cleanupOn is cleanup on the swarm of the engine given (a manager of the bed).
+func cleanupOn(t *testing.T, engine *client.Client, instance string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		f := filters.NewArgs(filters.Arg("label", "swarmgate.io/instance="+instance))
-		svcs, _ := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+		svcs, _ := engine.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
 		for _, s := range svcs {
-			_ = docker.ServiceRemove(ctx, s.ID)
+			_ = engine.ServiceRemove(ctx, s.ID)
 		}
-		secs, _ := docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+		secs, _ := engine.SecretList(ctx, swarm.SecretListOptions{Filters: f})
 		for _, s := range secs {
-			removeEventually(func() error { return docker.SecretRemove(ctx, s.ID) })
+			removeEventually(func() error { return engine.SecretRemove(ctx, s.ID) })
 		}
-		nets, _ := docker.NetworkList(ctx, networkListOptions(f))
+		nets, _ := engine.NetworkList(ctx, networkListOptions(f))
 		for _, n := range nets {
-			removeEventually(func() error { return docker.NetworkRemove(ctx, n.ID) })
+			removeEventually(func() error { return engine.NetworkRemove(ctx, n.ID) })
 		}
-		configs, _ := docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+		configs, _ := engine.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
 		for _, c := range configs {
-			_ = docker.ConfigRemove(ctx, c.ID)
+			_ = engine.ConfigRemove(ctx, c.ID)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -20,11 +21,21 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
-// onSwarmStack is manifests/deploy/swarmgate-stack.yaml as this test runs it: the locally built
+// operatorStack is manifests/deploy/swarmgate-stack.yaml as a test runs it: the locally built
 // image on a directory of manifests instead of a git branch (so without the git and webhook
-// secrets), one replica, its endpoints published on a test port. Its agent settings, network
-// and placement are the file's own.
-func onSwarmStack(t *testing.T, image, manifests string, port int) string {
+// secrets), its endpoints published on a test port. Its agent settings, lease timing, network and
+// placement are the file's own.
+type operatorStack struct {
+	image, manifests, instance string
+	replicas, port             int
+	// socket is the path, on each node, of the socket of that node's engine, which the stack
+	// mounts (the file's /var/run/docker.sock when empty). It may hold {{.Node.Hostname}}: swarm
+	// expands a mount's source for each task.
+	socket string
+}
+
+// file writes the stack file and returns its path.
+func (o operatorStack) file(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "manifests/deploy/swarmgate-stack.yaml"))
 	if err != nil {
@@ -35,20 +46,21 @@ func onSwarmStack(t *testing.T, image, manifests string, port int) string {
 		t.Fatal(err)
 	}
 	svc := stack["services"].(map[string]any)["swarmgate"].(map[string]any)
-	svc["image"] = image
-	command := []any{"run", "--source=dir:/manifests", "--instance=e2e-onswarm", "--resync=1h"}
+	svc["image"] = o.image
+	command := []any{"run", "--source=dir:/manifests", "--instance=" + o.instance, "--resync=1h"}
 	for _, arg := range svc["command"].([]any) {
-		if a := arg.(string); strings.HasPrefix(a, "--agent-") || strings.HasPrefix(a, "--listen") || strings.HasPrefix(a, "--on-drift") {
+		if a := arg.(string); slices.ContainsFunc([]string{"--agent-", "--listen", "--on-drift", "--lease-"}, func(p string) bool { return strings.HasPrefix(a, p) }) {
 			command = append(command, a)
 		}
 	}
 	svc["command"] = command
-	svc["volumes"] = []any{"/var/run/docker.sock:/var/run/docker.sock", manifests + ":/manifests:ro"}
+	socket := cmp.Or(o.socket, "/var/run/docker.sock")
+	svc["volumes"] = []any{socket + ":/var/run/docker.sock", o.manifests + ":/manifests:ro"}
 	delete(svc, "secrets")
 	delete(stack, "secrets")
 	delete(stack, "volumes")
-	svc["ports"] = []any{map[string]any{"target": 9090, "published": port, "mode": "host"}}
-	svc["deploy"].(map[string]any)["replicas"] = 1
+	svc["ports"] = []any{map[string]any{"target": 9090, "published": o.port, "mode": "host"}}
+	svc["deploy"].(map[string]any)["replicas"] = o.replicas
 	out, err := yaml.Marshal(stack)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +149,8 @@ spec:
 `, port))
 	write("r0.yaml", route(0))
 
-	deploy := exec.Command("/usr/bin/docker", "stack", "deploy", "-c", onSwarmStack(t, image, dir, opPort), stack)
+	deploy := exec.Command("/usr/bin/docker", "stack", "deploy", "-c",
+		operatorStack{image: image, manifests: dir, instance: instance, replicas: 1, port: opPort}.file(t), stack)
 	deploy.Env = append(os.Environ(), "DOCKER_HOST=unix://"+engineSocket)
 	if out, err := deploy.CombinedOutput(); err != nil {
 		t.Fatalf("docker stack deploy: %v\n%s", err, out)
