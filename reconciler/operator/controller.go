@@ -94,6 +94,8 @@ type Leaser interface {
 	Release(ctx context.Context) error
 	// Timing says how often to renew.
 	Timing() lease.Timing
+	// Writable reports whether the lease is held with time to spare: no standby may have taken it.
+	Writable() bool
 }
 
 // Controller is the running operator.
@@ -466,6 +468,16 @@ func (c *Controller) judgeVirtualIPs(seen map[string]status.Observation) {
 	}
 }
 
+// handOut makes configs the ones the agents get, if this operator may write. Handing agents a
+// config is a write as much as updating a service: an operator whose lease may have passed to a
+// standby (its renewals failing through a raft election, a pause) hands out nothing more, as its
+// fenced engine writes nothing; the agents keep what they serve until a holder answers.
+func (c *Controller) handOut(configs map[string]desired.AgentConfig) {
+	if c.opts.Lease == nil || c.opts.Lease.Writable() {
+		c.agents.publish(configs)
+	}
+}
+
 // pass is one reconciliation.
 func (c *Controller) pass(ctx context.Context, reason string) error {
 	start := time.Now()
@@ -513,7 +525,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	c.orderCertificates(c.background, p, statuses, agents)
 	// Agents take new configs at once, whatever the plan: a route change writes nothing to the
 	// swarm for a gateway with agents.
-	c.agents.publish(p.Desired.AgentConfigs)
+	c.handOut(p.Desired.AgentConfigs)
 	c.traffic.enable(metricsGateways(p.Desired.AgentConfigs))
 	c.warnOnce(p.Plan.Warnings)
 	// Changes while the revision stays the one applied are drift: someone (or swarm) changed
