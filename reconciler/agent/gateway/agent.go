@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +57,15 @@ type Config struct {
 	TrafficInterval time.Duration
 }
 
+// dialTimeout bounds a connection to the operator. The operator's name lists both replicas while
+// swarm has not yet dropped a killed one, and a lost node's address stays silent: a connection
+// that takes longer than this goes nowhere (Go's default waits 30 s), and the next try may be
+// given the other replica.
+const dialTimeout = 2 * time.Second
+
+// maxRetryAfter bounds the wait an operator's Retry-After may ask for.
+const maxRetryAfter = 5 * time.Second
+
 // StartWait bounds how long a starting task waits for the operator's bundle before it serves its
 // bootstrap: a task starting while the operator is up serves the newest routes and certificates
 // from its first request.
@@ -77,12 +87,12 @@ type Agent struct {
 
 // New makes an agent.
 func New(cfg Config, log *slog.Logger) *Agent {
-	client := &http.Client{Timeout: contract.MaxWait + 10*time.Second}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	if cfg.RootCAs != nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
-		client.Transport = tr
 	}
+	client := &http.Client{Timeout: contract.MaxWait + 10*time.Second, Transport: tr}
 	if cfg.TrafficInterval == 0 {
 		cfg.TrafficInterval = contract.TrafficInterval
 	}
@@ -254,7 +264,18 @@ func (a *Agent) follow(ctx context.Context, refused *refusal) {
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = 200*time.Millisecond, 5*time.Second, 0
 	for ctx.Err() == nil {
 		bundle, hash, err := a.poll(ctx, a.served, refused)
-		if err != nil {
+		var busy *notActive
+		switch {
+		case errors.As(err, &busy):
+			// A standby, or an operator before its first pass: the active one is a retry away
+			// (the name gives either replica), so wait what it asks, not an ever longer backoff.
+			a.log.Debug("the operator reached is not active; asking again", "retry", busy.retry)
+			select {
+			case <-ctx.Done():
+			case <-time.After(busy.retry):
+			}
+			continue
+		case err != nil:
 			wait := b.NextBackOff()
 			a.log.Warn("cannot reach the operator; serving the current config", "error", err, "retry", wait.Round(time.Millisecond))
 			select {
@@ -307,6 +328,11 @@ func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*con
 	case http.StatusNotModified:
 		return nil, "", nil
 	case http.StatusOK:
+	case http.StatusServiceUnavailable:
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			return nil, "", &notActive{retry: min(time.Duration(secs)*time.Second, maxRetryAfter)}
+		}
+		fallthrough
 	default:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, "", fmt.Errorf("operator answered %s: %s", resp.Status, bytes.TrimSpace(body))
@@ -329,6 +355,14 @@ func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*con
 		}
 	}
 	return &b, hash, nil
+}
+
+// notActive is an operator's answer that it is not the active one (a standby, or before its first
+// pass), with the wait it asked for (Retry-After).
+type notActive struct{ retry time.Duration }
+
+func (e *notActive) Error() string {
+	return fmt.Sprintf("the operator is not active; retry in %s", e.retry)
 }
 
 // chainName is what a chain's file name may be: a listener's name (a DNS label) and ".crt". Never

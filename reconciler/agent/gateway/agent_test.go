@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -282,5 +283,40 @@ func TestAgentServesStream(t *testing.T) {
 	waitFor(t, "the config without a stream part serves", func() bool { return answer(port) == "v3" })
 	if got := stream(); !strings.Contains(got, "refused") {
 		t.Errorf("the stream server still answers without a stream part: %q", got)
+	}
+}
+
+// TestPollNotActive: an operator that says it is not active (a standby) is asked again after the
+// Retry-After it gives, at most maxRetryAfter, not after a backoff grown by every standby reached
+// meanwhile; another 503 is an ordinary failure.
+func TestPollNotActive(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		retryAfter string
+		want       time.Duration // 0: not a standby's answer
+	}{
+		{"standby", "1", time.Second},
+		{"a long wait asked", "3600", maxRetryAfter},
+		{"no Retry-After", "", 0},
+		{"a date", "Wed, 21 Oct 2015 07:28:00 GMT", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				http.Error(w, "not active", http.StatusServiceUnavailable)
+			}))
+			defer srv.Close()
+			a := New(Config{Operator: srv.URL, Gateway: "gw"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			_, _, err := a.poll(context.Background(), "", nil)
+			var busy *notActive
+			switch {
+			case tt.want == 0 && (err == nil || errors.As(err, &busy)):
+				t.Errorf("got %v, want an ordinary failure", err)
+			case tt.want != 0 && (!errors.As(err, &busy) || busy.retry != tt.want):
+				t.Errorf("got %v, want not active, retry in %s", err, tt.want)
+			}
+		})
 	}
 }
