@@ -7,12 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 	"github.com/swarmgate/swarmgate/reconciler/desired"
 	"github.com/swarmgate/swarmgate/reconciler/operator/alert"
 	"github.com/swarmgate/swarmgate/reconciler/operator/lease"
 	"github.com/swarmgate/swarmgate/reconciler/status"
+	"github.com/swarmgate/swarmgate/reconciler/swarmstate"
 )
 
 // TestAgentReportsExpire: a task that stopped polling (swarm replaced it) leaves the status, so
@@ -53,6 +56,7 @@ func (leaseOf) TryAcquire(context.Context) error { return nil }
 func (leaseOf) Release(context.Context) error    { return nil }
 func (leaseOf) Timing() lease.Timing             { return lease.DefaultTiming() }
 func (l leaseOf) Writable() bool                 { return bool(l) }
+func (leaseOf) Floor() uint64                    { return 0 }
 
 // TestHandOutFenced: an operator hands agents a config only while its lease is writable, as its
 // engine writes: one whose renewals fail (a raft election) must not feed the gateways a config a
@@ -73,6 +77,27 @@ func TestHandOutFenced(t *testing.T) {
 		c.handOut(configs)
 		if got := len(c.agents.configs); got != tt.want {
 			t.Errorf("%s: %d configs handed out, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestStaleRead: a snapshot whose lease predates the operator's last renewal is refused.
+func TestStaleRead(t *testing.T) {
+	at := func(v uint64) *swarm.Config { return &swarm.Config{Meta: swarm.Meta{Version: swarm.Version{Index: v}}} }
+	for _, tt := range []struct {
+		name  string
+		floor uint64
+		lease *swarm.Config
+		stale bool
+	}{
+		{"no lease held", 0, nil, false},
+		{"as renewed", 41, at(41), false},
+		{"renewed since", 41, at(57), false},
+		{"older", 41, at(12), true},
+		{"no lease shown", 41, nil, true},
+	} {
+		if err := staleRead(tt.floor, &swarmstate.Snapshot{Lease: tt.lease}); (err != nil) != tt.stale {
+			t.Errorf("%s: %v, want stale %v", tt.name, err, tt.stale)
 		}
 	}
 }

@@ -96,6 +96,9 @@ type Leaser interface {
 	Timing() lease.Timing
 	// Writable reports whether the lease is held with time to spare: no standby may have taken it.
 	Writable() bool
+	// Floor is the least version of the lease config a read of the swarm begun now may show
+	// (lease.Fresh); 0 when there is none.
+	Floor() uint64
 }
 
 // Controller is the running operator.
@@ -468,6 +471,28 @@ func (c *Controller) judgeVirtualIPs(seen map[string]status.Observation) {
 	}
 }
 
+// leaseFloor is the lease's Floor, 0 without a lease.
+func (c *Controller) leaseFloor() uint64 {
+	if c.opts.Lease == nil {
+		return 0
+	}
+	return c.opts.Lease.Floor()
+}
+
+// staleRead refuses a snapshot of the swarm, read after the lease's floor was taken, that predates
+// this operator's last renewal of the lease: planned from, it would bring objects long removed
+// back as applied and hand agents pools of tasks long gone.
+func staleRead(floor uint64, snap *swarmstate.Snapshot) error {
+	if lease.Fresh(floor, snap.Lease) {
+		return nil
+	}
+	shown := "no lease"
+	if snap.Lease != nil {
+		shown = fmt.Sprintf("the lease at version %d", snap.Lease.Version.Index)
+	}
+	return fmt.Errorf("the swarm answered with a view older than this operator's last renewal of the lease (%s, renewed to %d or later): a manager catching up its raft log; nothing is planned from it", shown, floor)
+}
+
 // handOut makes configs the ones the agents get, if this operator may write. Handing agents a
 // config is a write as much as updating a service: an operator whose lease may have passed to a
 // standby (its renewals failing through a raft election, a pause) hands out nothing more, as its
@@ -493,6 +518,7 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	rec := *c.rec
 	rec.Revision = rev
 	rec.Certificates = c.pendingCerts()
+	floor := c.leaseFloor()
 	p, err := rec.Plan(ctx, reconciler.Input{Objects: objs, All: true, Validated: true}, planner.Options{Prune: true, KeepAgentConfigs: true}, true)
 	if c.tokens != nil {
 		p, err = c.ensureAgentToken(ctx, &rec, objs, p, err)
@@ -500,12 +526,18 @@ func (c *Controller) pass(ctx context.Context, reason string) error {
 	if err != nil {
 		return c.failed(alert.FailurePlan, err)
 	}
+	if err := staleRead(floor, p.Snapshot); err != nil {
+		return c.failed(alert.FailureStaleRead, err)
+	}
 	if removed := removedFrom(objs, p.Stored); len(removed) > 0 {
 		if why := c.keepReason(len(removed), len(p.Stored)); why != "" {
 			// As apply without --prune: the source's objects join the applied ones, which stay.
 			c.alertKept(rev, removed, why)
 			if p, err = rec.Plan(ctx, reconciler.Input{Objects: objs}, planner.Options{KeepAgentConfigs: true}, true); err != nil {
-				return c.failed("PlanFailed", err)
+				return c.failed(alert.FailurePlan, err)
+			}
+			if err := staleRead(floor, p.Snapshot); err != nil {
+				return c.failed(alert.FailureStaleRead, err)
 			}
 		}
 	}

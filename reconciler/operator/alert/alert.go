@@ -62,6 +62,9 @@ const (
 	FailurePlan Failure = "PlanFailed"
 	// FailureApply: a write to the swarm failed for good, or retrying it ran out of time.
 	FailureApply Failure = "ApplyFailed"
+	// FailureStaleRead: the swarm answered with a view older than the operator's own last write
+	// (a manager catching up its raft log after a restart): nothing is planned from it.
+	FailureStaleRead Failure = "StaleRead"
 )
 
 // Causes of a drift.

@@ -127,6 +127,9 @@ type Holder struct {
 	// writableUntil is when this holder must stop writing: its lease's duration after the last
 	// renewal it sent that swarm stored, less a quarter for a write in flight.
 	writableUntil time.Time
+	// floor is the least version of the lease config that a read after this holder's last stored
+	// renewal can show (see Fresh).
+	floor uint64
 }
 
 // NewHolder returns a holder named after this host and process.
@@ -148,11 +151,30 @@ func (h *Holder) Writable() bool {
 	return h.now().Before(h.writableUntil)
 }
 
-// stored records that swarm stored a renewal sent at sent.
-func (h *Holder) stored(sent time.Time) {
+// stored records that swarm stored a renewal sent at sent, which made the lease config's version
+// at least floor.
+func (h *Holder) stored(sent time.Time, floor uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.writableUntil = sent.Add(h.timing.Duration - h.timing.Duration/4)
+	h.floor = max(h.floor, floor)
+}
+
+// Floor is the least version of the lease config that a read of the swarm made from now on can
+// show: swarm stored this holder's last renewal at a later index of its raft log than the version
+// that renewal replaced. 0 before any renewal.
+func (h *Holder) Floor() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.floor
+}
+
+// Fresh reports whether a read of the swarm that began after Floor returned floor is as new as
+// this holder's last renewal, given the lease config it showed (nil: none). A manager that is
+// catching up its raft log (restarted through an election) can answer from a store minutes old,
+// which would plan objects long removed back and tasks long gone away.
+func Fresh(floor uint64, lease *swarm.Config) bool {
+	return floor == 0 || lease != nil && lease.Version.Index >= floor
 }
 
 // Fence wraps the transport of an engine client so that its writes (every method but GET and
@@ -215,7 +237,7 @@ func (h *Holder) TryAcquire(ctx context.Context) error {
 		if _, err := h.engine.ConfigCreate(ctx, h.spec(sent)); err != nil {
 			return fmt.Errorf("taking the lease: %w", err)
 		}
-		h.stored(sent)
+		h.stored(sent, 1)
 		return nil
 	}
 	h.mu.Lock()
@@ -231,7 +253,7 @@ func (h *Holder) TryAcquire(ctx context.Context) error {
 	if err := h.engine.ConfigUpdate(ctx, c.ID, c.Version, h.spec(sent)); err != nil {
 		return fmt.Errorf("renewing the lease: %w", err)
 	}
-	h.stored(sent)
+	h.stored(sent, c.Version.Index+1)
 	return nil
 }
 

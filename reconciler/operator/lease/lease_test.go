@@ -212,3 +212,33 @@ func TestHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestFloor: each renewal swarm stores raises the least version a later read of the lease may
+// show; a read showing less (or no lease) is older than the renewal.
+func TestFloor(t *testing.T) {
+	ctx := context.Background()
+	store := newConfigStore()
+	c := &clock{t: time.Unix(1000, 0)}
+	h := holder(store, "a", c)
+	if h.Floor() != 0 {
+		t.Fatalf("floor %d before the lease is taken, want 0", h.Floor())
+	}
+	before, _ := h.current(ctx)
+	for i := range 3 {
+		if err := h.TryAcquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(2 * time.Second)
+		now, _ := h.current(ctx)
+		switch {
+		case !Fresh(h.Floor(), now):
+			t.Errorf("renewal %d: the lease as stored (version %d) is not fresh at floor %d", i, now.Version.Index, h.Floor())
+		case Fresh(h.Floor(), before):
+			t.Errorf("renewal %d: the lease read before it (%v) is fresh at floor %d", i, before, h.Floor())
+		}
+		before = now
+	}
+	if !Fresh(0, nil) {
+		t.Error("without a floor every read is fresh")
+	}
+}
