@@ -42,15 +42,21 @@ func fixture(t *testing.T, name string) []byte {
 
 func TestDecrypt(t *testing.T) {
 	ids := identities(t)
-	for _, tt := range []struct{ file, want string }{
-		{"db-password-v1.enc", "correct horse battery staple\n"},
-		{"db-password-v2.enc", "a longer and newer password, rotated\n"},
-		{"db-password-yaml.enc", "correct horse battery staple\n"},
-		{"empty.enc", ""},
+	v1 := fixture(t, "db-password-v1.enc")
+	for _, tt := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"v1", v1, "correct horse battery staple\n"},
+		{"v2", fixture(t, "db-password-v2.enc"), "a longer and newer password, rotated\n"},
+		{"yaml", fixture(t, "db-password-yaml.enc"), "correct horse battery staple\n"},
+		{"empty", fixture(t, "empty.enc"), ""},
+		{"one key group", []byte(inKeyGroups(t, v1, 1)), "correct horse battery staple\n"},
 	} {
-		got, err := Decrypt(fixture(t, tt.file), ids)
+		got, err := Decrypt(tt.file, ids)
 		if err != nil || string(got) != tt.want {
-			t.Errorf("%s: %d bytes, %v; want %d bytes", tt.file, len(got), err, len(tt.want))
+			t.Errorf("%s: %d bytes, %v; want %d bytes", tt.name, len(got), err, len(tt.want))
 		}
 	}
 }
@@ -79,7 +85,7 @@ func TestDecryptRefuses(t *testing.T) {
 		{"value altered", strings.Replace(v1, "data:LaMq", "data:LbMq", 1), ids, "data: does not decrypt with the data key (altered?)"},
 		{"modified time altered", strings.Replace(v1, `"lastmodified": "2026-12-04T17:10:16Z"`, `"lastmodified": "2026-12-04T17:10:17Z"`, 1), ids, "sops.mac: does not decrypt with the data key (altered?)"},
 		{"unencrypted", strings.Replace(v1, v1Data, "correct horse", 1), ids, "data: is not a value SOPS encrypted"},
-		{"key groups", strings.Replace(v1, `"age": [`, `"key_groups": [{}], "age": [`, 1), ids, "uses SOPS key groups"},
+		{"several key groups", inKeyGroups(t, []byte(v1), 2), ids, "uses several SOPS key groups (Shamir's secret sharing)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,13 +105,28 @@ func TestDecryptRefuses(t *testing.T) {
 func TestDecryptVerifiesMAC(t *testing.T) {
 	ids := identities(t)
 	v1 := fixture(t, "db-password-v1.enc")
-	key, err := dataKey(mustParse(t, v1), ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := fileDataKey(t, v1, ids)
 	swapped := bytes.Replace(v1, []byte(`"data": "ENC[AES256_GCM,data:LaMqShyMdASRbykDTK/Ctnv1UqprQoYSSApxm6w=,iv:DgzZagWTJ3kGEbbr/WOy4UUnVzHFijW1HIzHkJaIaSw=,tag:bC2nROqxRs31mOHlSH7/oQ==,type:str]"`),
 		[]byte(`"data": "`+encryptForTest(t, key, "another value\n")+`"`), 1)
 	if _, err := Decrypt(swapped, ids); err == nil || !strings.Contains(err.Error(), "sops.mac: does not match the content (altered?)") {
 		t.Errorf("a swapped value: %v", err)
+	}
+}
+
+// The sops library reads age identities from the environment when a key is given none: Decrypt
+// uses only the identities it is given, whatever the environment names.
+func TestDecryptIgnoresEnvironment(t *testing.T) {
+	key := fixture(t, "age-key.txt")
+	t.Setenv("SOPS_AGE_KEY_FILE", filepath.Join("testdata", "age-key.txt"))
+	t.Setenv("SOPS_AGE_KEY", string(key))
+	other, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := fixture(t, "db-password-v1.enc")
+	for _, ids := range [][]age.Identity{nil, {other}} {
+		if got, err := Decrypt(v1, ids); err == nil || !strings.Contains(err.Error(), "no age identity given") {
+			t.Errorf("%d identities: got %d bytes, error %v; want no age identity given", len(ids), len(got), err)
+		}
 	}
 }
