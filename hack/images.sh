@@ -53,10 +53,10 @@ if ! has_image swarmgate/nginx:test "$sum"; then
 	echo "images: built swarmgate/nginx:test" >&2
 fi
 
-# keepalived from Debian's binary, run by swarmgate's VRRP agent (the same static binary as
-# swarmgate itself): the image VirtualIPs run on each node.
+# keepalived from Debian's binary, run by swarmgate's VRRP agent (the task binary,
+# cmd/swarmgate-task, installed as swarmgate): the image VirtualIPs run on each node.
 kdir=$(mktemp -d)
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$kdir/swarmgate" ./cmd/swarmgate
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$kdir/swarmgate" ./cmd/swarmgate-task
 keepalived_bin=$(command -v keepalived || echo /usr/sbin/keepalived)
 sum=$( (sha256sum "$keepalived_bin" "$kdir/swarmgate" | cut -c1-64) | sha256sum | cut -c1-16)
 if ! has_image swarmgate/keepalived:test "$sum"; then
@@ -76,9 +76,10 @@ if ! has_image swarmgate/keepalived:test "$sum"; then
 fi
 rm -rf "$kdir"
 
-# The gateway image (Dockerfile.gateway, as make image builds it) on the nginx image above.
+# The gateway image (Dockerfile.gateway, as make image builds it) on the nginx image above, with the
+# task binary.
 gdir=$(mktemp -d)
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$gdir/swarmgate" ./cmd/swarmgate
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$gdir/swarmgate" ./cmd/swarmgate-task
 sum=$( (sha256sum "$gdir/swarmgate" Dockerfile.gateway | cut -c1-64; "$docker" image inspect --format '{{.ID}}' swarmgate/nginx:test) | sha256sum | cut -c1-16)
 if ! has_image swarmgate/gateway:test "$sum"; then
 	mkdir -p "$gdir/ctx"

@@ -12,7 +12,8 @@ const module = "github.com/swarmgate/swarmgate/"
 // swarmgate's machinery; renderers, desired state and planning are pure; only cmd and the tools
 // under hack/ import the Docker client (engine access goes through narrow interfaces); the agents that
 // run inside tasks know only the contract and the API; the pass and the status judge never import
-// the operator or the agents.
+// the operator or the agents; the task binary (and the command line it shares with swarmgate) links
+// only the agents, not the operator, the CLI, sops or the Docker client.
 func TestDependencyRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, module+"...").Output()
 	if err != nil {
@@ -66,6 +67,19 @@ func TestDependencyRules(t *testing.T) {
 			for _, d := range own {
 				if !strings.HasPrefix(d, "api/") {
 					t.Errorf("the contract imports %s; it is a leaf", d)
+				}
+			}
+		case pkg == "cmd/swarmgate-task", pkg == "cmd/internal/cli":
+			// Every agent's process pays for what its binary links: sops's cloud SDKs alone cost
+			// some 26 MB of resident memory at start.
+			for _, d := range own {
+				if !strings.HasPrefix(d, "api/") && d != "reconciler/contract" && !strings.HasPrefix(d, "reconciler/agent/") && d != "cmd/internal/cli" {
+					t.Errorf("%s imports %s; the task binary links only the agents and the API", pkg, d)
+				}
+			}
+			for _, heavy := range []string{"github.com/getsops/", "github.com/aws/", "cloud.google.com/", "github.com/Azure/", "github.com/hashicorp/vault/", "github.com/docker/docker/client"} {
+				if uses(heavy) {
+					t.Errorf("%s links %s; the task binary must not", pkg, heavy)
 				}
 			}
 		case pkg == "reconciler/status", pkg == "reconciler", pkg == "reconciler/desired", pkg == "reconciler/planner":

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
@@ -62,7 +63,7 @@ instance created are ever updated or deleted.`,
 			defer c.Close()
 			ctx := cmd.Context()
 			if prune && len(objs) == 0 && !allowEmpty {
-				return &exitCodeError{code: exitFail, msg: "the manifests hold no objects: --prune would delete everything of instance " +
+				return &exitCodeError{Code: exitFail, Msg: "the manifests hold no objects: --prune would delete everything of instance " +
 					engine.instance + "; pass --allow-empty if that is what you want (swarmgate delete deletes what manifests own)"}
 			}
 			pass, err := plan(cmd, r, reconciler.Input{Objects: objs, All: prune, Validated: prune}, planner.Options{Prune: prune}, false)
@@ -152,7 +153,7 @@ func waitHealthy(ctx context.Context, r *reconciler.Reconciler, objs []v1alpha1.
 			state := fmt.Sprintf("%s %s %s", st.Sync, st.Health, st.Reason)
 			line := fmt.Sprintf("%s %s", st.Sync, st.Health)
 			if st.Message != "" {
-				line += ": " + terminalSafe(st.Message, "") // task errors are the swarm's text
+				line += ": " + cli.TerminalSafe(st.Message, "") // task errors are the swarm's text
 			}
 			if state != lastState[owner] {
 				fmt.Fprintf(out, "%s: %s\n", owner, line)

@@ -33,13 +33,13 @@ Nothing else is touched. Works from any manager, without manifest files.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case len(args) > 0 && len(files.paths) > 0:
-				return &exitCodeError{code: exitFail, msg: "name the objects to delete (KIND NAME...) or give their manifests (-f), not both"}
+				return &exitCodeError{Code: exitFail, Msg: "name the objects to delete (KIND NAME...) or give their manifests (-f), not both"}
 			case len(args) == 0 && len(files.paths) == 0:
-				return &exitCodeError{code: exitFail, msg: "nothing to delete: name the objects (KIND NAME..., as swarmgate get -o name prints them) or give their manifests (-f)"}
+				return &exitCodeError{Code: exitFail, Msg: "nothing to delete: name the objects (KIND NAME..., as swarmgate get -o name prints them) or give their manifests (-f)"}
 			}
 			owners, err := parseRefs(args)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			var r *reconciler.Reconciler
 			if len(files.paths) > 0 {
@@ -66,7 +66,7 @@ Nothing else is touched. Works from any manager, without manifest files.`,
 			}
 			for _, o := range owners {
 				if len(args) > 0 && !slices.ContainsFunc(pass.Plan.Actions, func(a planner.Action) bool { return a.Owner == o }) {
-					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("%s: not applied on instance %s; nothing was deleted", o, engine.instance)}
+					return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("%s: not applied on instance %s; nothing was deleted", o, engine.instance)}
 				}
 			}
 			for _, w := range pass.Plan.Warnings {

@@ -11,6 +11,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
 	"github.com/swarmgate/swarmgate/reconciler/render/nginx"
@@ -44,7 +45,7 @@ kubectl diff does.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" {
-				return &exitCodeError{code: exitError, msg: fmt.Sprintf("--output %q: want json", output)}
+				return &exitCodeError{Code: exitError, Msg: fmt.Sprintf("--output %q: want json", output)}
 			}
 			load := files.loadPart
 			if prune {
@@ -52,7 +53,7 @@ kubectl diff does.`,
 			}
 			objs, err := load(cmd)
 			if err != nil {
-				return &exitCodeError{code: exitError, msg: ""}
+				return &exitCodeError{Code: exitError, Msg: ""}
 			}
 			r, c, err := engine.reconciler()
 			if err != nil {
@@ -67,7 +68,7 @@ kubectl diff does.`,
 				if invalidInput(cmd, err) == err {
 					msg = err.Error()
 				}
-				return &exitCodeError{code: exitError, msg: msg}
+				return &exitCodeError{Code: exitError, Msg: msg}
 			}
 			var configs map[string][2]string
 			if showConfig {
@@ -85,7 +86,7 @@ kubectl diff does.`,
 				return err
 			}
 			if !pass.Plan.Empty() {
-				return &exitCodeError{code: exitFail}
+				return &exitCodeError{Code: exitFail}
 			}
 			return nil
 		},
@@ -137,7 +138,7 @@ func printDiff(w io.Writer, pass *reconciler.Pass, configs map[string][2]string)
 			A: difflib.SplitLines(configs[gw][0]), B: difflib.SplitLines(configs[gw][1]),
 			FromFile: "gateway/" + gw + " (applied)", ToFile: "gateway/" + gw + " (after apply)", Context: 3,
 		})
-		io.WriteString(w, terminalSafe(unified.String(), "\t\n"))
+		io.WriteString(w, cli.TerminalSafe(unified.String(), "\t\n"))
 	}
 }
 
@@ -147,11 +148,11 @@ func printChanges(w io.Writer, changes []reconciler.FieldChange) {
 	for _, c := range changes {
 		switch {
 		case c.Old == "":
-			fmt.Fprintf(w, "    %s: %s\n", c.Field, terminalSafe(c.New, ""))
+			fmt.Fprintf(w, "    %s: %s\n", c.Field, cli.TerminalSafe(c.New, ""))
 		case c.New == "":
-			fmt.Fprintf(w, "    %s: %s -> (unset)\n", c.Field, terminalSafe(c.Old, ""))
+			fmt.Fprintf(w, "    %s: %s -> (unset)\n", c.Field, cli.TerminalSafe(c.Old, ""))
 		default:
-			fmt.Fprintf(w, "    %s: %s -> %s\n", c.Field, terminalSafe(c.Old, ""), terminalSafe(c.New, ""))
+			fmt.Fprintf(w, "    %s: %s -> %s\n", c.Field, cli.TerminalSafe(c.Old, ""), cli.TerminalSafe(c.New, ""))
 		}
 	}
 }

@@ -158,6 +158,6 @@ func refuseWhileLeased(pass *reconciler.Pass, instance string, force bool) error
 	if held == nil || force {
 		return nil
 	}
-	return &exitCodeError{code: exitFail, msg: fmt.Sprintf("instance %s is run by an operator (swarmgate run, %s, lease renewed %s ago): change its source instead, "+
+	return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("instance %s is run by an operator (swarmgate run, %s, lease renewed %s ago): change its source instead, "+
 		"or stop it; --force-conflicts writes anyway, and the operator will undo what its source does not say", instance, held.Holder, time.Since(held.Renewed).Round(time.Second))}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
 	"github.com/swarmgate/swarmgate/reconciler/planner"
@@ -60,23 +61,23 @@ applied last; otherwise, the objects applied to the swarm.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" && output != "json" {
-				return &exitCodeError{code: exitFail, msg: "--output: want json, or nothing for text"}
+				return &exitCodeError{Code: exitFail, Msg: "--output: want json, or nothing for text"}
 			}
 			if grpc != "" {
 				// A gRPC call is a POST of /service/method.
 				service, method, ok := strings.Cut(grpc, "/")
 				if !ok || service == "" || method == "" || strings.Contains(method, "/") {
-					return &exitCodeError{code: exitFail, msg: "--grpc: want SERVICE/METHOD"}
+					return &exitCodeError{Code: exitFail, Msg: "--grpc: want SERVICE/METHOD"}
 				}
 				path, req.Method = "/"+grpc, http.MethodPost
 			}
 			target, err := requestTarget(path, queries)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			req.Target = target
 			if req.Headers, err = requestHeaders(headers); err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			var ex *nginx.Explanation
 			if server != "" {
@@ -125,16 +126,16 @@ func explainLocal(cmd *cobra.Command, files *fileOptions, engine *engineOptions,
 	}
 	ex, err := nginx.ExplainIn(objs, gateway, req)
 	if err != nil {
-		return nil, &exitCodeError{code: exitFail, msg: err.Error()}
+		return nil, &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	return ex, nil
 }
 
 // explainRemote asks a running operator to explain the request (GET /explain).
 func explainRemote(cmd *cobra.Command, server, tokenFile, gateway string, req nginx.Request) (*nginx.Explanation, error) {
-	token, err := readToken("--token-file", tokenFile)
+	token, err := cli.ReadToken("--token-file", tokenFile)
 	if err != nil {
-		return nil, &exitCodeError{code: exitFail, msg: err.Error()}
+		return nil, &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{operator.ExplainQuery.Gateway: gateway, operator.ExplainQuery.Listener: string(req.Listener),

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
@@ -73,13 +74,13 @@ is missing is Synced and Degraded.`,
 			}
 			format, err := parseOutput(output)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			if server != "" {
 				format.traffic = true
-				token, err := readToken("--token-file", tokenFile)
+				token, err := cli.ReadToken("--token-file", tokenFile)
 				if err != nil {
-					return &exitCodeError{code: exitFail, msg: err.Error()}
+					return &exitCodeError{Code: exitFail, Msg: err.Error()}
 				}
 				doc, err := fetchStatus(cmd.Context(), server, token)
 				if err != nil {
@@ -94,7 +95,7 @@ is missing is Synced and Degraded.`,
 			}
 			statuses, err = selectStatuses(statuses, args)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			if len(statuses) == 0 && format.table() {
 				// As kubectl says it: an empty table reads as a hang or a bug, and a mistyped
@@ -259,16 +260,16 @@ func orDash(s string) string {
 // printOperator heads get --server with what the operator is at: the revision applied and the
 // newest seen, why they differ, and whether it is suspended.
 func printOperator(w io.Writer, doc *operator.StatusDocument) {
-	line := "operator: revision " + orDash(terminalSafe(doc.Revision, "")) + " applied"
+	line := "operator: revision " + orDash(cli.TerminalSafe(doc.Revision, "")) + " applied"
 	if doc.SeenRevision != "" && doc.SeenRevision != doc.Revision {
-		line += ", " + terminalSafe(doc.SeenRevision, "") + " seen and not applied"
+		line += ", " + cli.TerminalSafe(doc.SeenRevision, "") + " seen and not applied"
 	}
 	if doc.Suspended {
 		line += "; suspended (POST /resume)"
 	}
 	fmt.Fprintln(w, line)
 	if doc.LastError != "" {
-		fmt.Fprintln(w, "last error: "+terminalSafe(doc.LastError, ""))
+		fmt.Fprintln(w, "last error: "+cli.TerminalSafe(doc.LastError, ""))
 	}
 	fmt.Fprintln(w)
 }
@@ -283,7 +284,7 @@ func printGatewayConfigs(w io.Writer, configs map[string]status.GatewayAgents) {
 		for _, task := range c.Tasks {
 			cells := []string{gw, task.Task, task.Served, c.Desired, c.TaskState(task)}
 			for i, cell := range cells {
-				cells[i] = terminalSafe(cell, "")
+				cells[i] = cli.TerminalSafe(cell, "")
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}

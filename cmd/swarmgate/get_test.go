@@ -60,22 +60,6 @@ func TestGetServerBoundsTheAnswer(t *testing.T) {
 	}
 }
 
-func TestTerminalSafe(t *testing.T) {
-	for _, tc := range []struct{ in, keep, want string }{
-		{"plain text, é and 漢字", "", "plain text, é and 漢字"},
-		{"\x1b[31mred\x1b[0m", "", `\x1b[31mred\x1b[0m`},
-		{"a\tb\nc", "", `a\tb\nc`},
-		{"a\tb\nc", "\n\t", "a\tb\nc"},
-		{"\u009b31m C1 CSI", "", `\u009b31m C1 CSI`},
-		{"abc\u202edef", "", `abc\u202edef`},
-		{"bad \xff byte, real \uFFFD", "", `bad \xff byte, real ` + "\uFFFD"},
-	} {
-		if got := terminalSafe(tc.in, tc.keep); got != tc.want {
-			t.Errorf("terminalSafe(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestGetServerTraffic: with an operator, the table has the Routes' traffic, blank where the
 // operator has none.
 func TestGetServerTraffic(t *testing.T) {

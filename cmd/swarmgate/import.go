@@ -9,6 +9,7 @@ import (
 	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/cmd/swarmgate/stackimport"
 )
 
@@ -52,22 +53,22 @@ validated before they are printed; nothing is changed on the swarm.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 || opts.Gateway == "" {
-				return &exitCodeError{code: exitFail, msg: "give the stack files (-f) and the Gateway's name (--gateway)"}
+				return &exitCodeError{Code: exitFail, Msg: "give the stack files (-f) and the Gateway's name (--gateway)"}
 			}
 			stacks, err := stackimport.Load(files)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			res, err := stackimport.Convert(cmd.Context(), stacks, opts)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			out, err := res.YAML("swarmgate import of " + strings.Join(files, ", "))
 			if err != nil {
 				return err
 			}
 			for _, n := range res.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note:", terminalSafe(n, "")) // notes quote the files' labels
+				fmt.Fprintln(cmd.ErrOrStderr(), "note:", cli.TerminalSafe(n, "")) // notes quote the files' labels
 			}
 			// What import prints goes through the same checks apply makes.
 			objs, errs := manifest.Decode("<import>", out)
@@ -75,7 +76,7 @@ validated before they are printed; nothing is changed on the swarm.`,
 				o.Default()
 			}
 			if errs := validation.ValidateSnapshot(objs, errs); len(errs) > 0 {
-				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the manifests do not validate; nothing printed:\n%v", errs)}
+				return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("the manifests do not validate; nothing printed:\n%v", errs)}
 			}
 			_, err = cmd.OutOrStdout().Write(out)
 			return err

@@ -5,16 +5,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"unicode"
-	"unicode/utf8"
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
 
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler/status"
 )
 
@@ -53,7 +51,7 @@ func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []
 		return printTable(w, statuses, objs, f.kind == "wide", f.traffic)
 	case "name":
 		for _, s := range statuses {
-			fmt.Fprintf(w, "%s.%s/%s\n", terminalSafe(strings.ToLower(string(s.Kind)), ""), group(), terminalSafe(s.Name, ""))
+			fmt.Fprintf(w, "%s.%s/%s\n", cli.TerminalSafe(strings.ToLower(string(s.Kind)), ""), group(), cli.TerminalSafe(s.Name, ""))
 		}
 		return nil
 	}
@@ -68,21 +66,21 @@ func (f outputFormat) print(w io.Writer, statuses []status.ObjectStatus, objs []
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintln(w, terminalSafe(string(b), "\n"))
+		_, err = fmt.Fprintln(w, cli.TerminalSafe(string(b), "\n"))
 		return err
 	case "yaml":
 		b, err := yaml.Marshal(doc)
 		if err != nil {
 			return err
 		}
-		_, err = io.WriteString(w, terminalSafe(string(b), "\n"))
+		_, err = io.WriteString(w, cli.TerminalSafe(string(b), "\n"))
 		return err
 	}
 	var out strings.Builder
 	if err := f.jsonpath.Execute(&out, doc); err != nil {
-		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--output jsonpath: %v", err)}
+		return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("--output jsonpath: %v", err)}
 	}
-	_, err = fmt.Fprintln(w, terminalSafe(out.String(), "\t\n"))
+	_, err = fmt.Fprintln(w, cli.TerminalSafe(out.String(), "\t\n"))
 	return err
 }
 
@@ -173,7 +171,7 @@ func printTable(w io.Writer, statuses []status.ObjectStatus, objs []v1alpha1.Obj
 			cells = append(cells, orDash(strings.Join(hosts, ",")), orDash(strings.Join(ports, ",")), orDash(s.Config))
 		}
 		for i, c := range cells {
-			cells[i] = terminalSafe(c, "")
+			cells[i] = cli.TerminalSafe(c, "")
 		}
 		line := strings.Join(cells, "\t")
 		fmt.Fprintln(tw, line)
@@ -214,38 +212,12 @@ func served(o v1alpha1.Object) (hosts, ports []string) {
 	return hosts, ports
 }
 
-// terminalSafe is text from outside swarmgate (a swarm's labels and task errors, an operator's
-// /status) made safe to print: control characters (escape sequences that would drive the
-// terminal, and tabs and newlines that would forge table cells and lines), Unicode's bidirectional
-// overrides and invalid UTF-8 are written as Go escapes. keep lists the controls left as they are
-// (a jsonpath template's own newlines).
-func terminalSafe(s, keep string) string {
-	unsafe := func(r rune, size int) bool {
-		return r == utf8.RuneError && size == 1 || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case !unsafe(r, size) || strings.ContainsRune(keep, r):
-			b.WriteString(s[i : i+size])
-		case r == utf8.RuneError:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		default:
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += size
-	}
-	return b.String()
-}
-
 // terminalSafeWriter writes what it is given terminal-safe, newlines kept: for printers of text
 // that may come from an operator. Each Fprintf is one Write, so no rune is split.
 type terminalSafeWriter struct{ w io.Writer }
 
 func (t terminalSafeWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(t.w, terminalSafe(string(p), "\n")); err != nil {
+	if _, err := io.WriteString(t.w, cli.TerminalSafe(string(p), "\n")); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -38,7 +38,7 @@ address: apply reads it from the swarm, render takes it from --node-address.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			addrs, err := parseNodeAddresses(addresses)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			objs, err := opts.load(cmd)
 			if err != nil {
@@ -84,7 +84,7 @@ func render(w io.Writer, objs []v1alpha1.Object, addrs map[string]netip.Addr, sh
 	}
 	for _, v := range d.VirtualIPs {
 		if len(v.Missing) > 0 {
-			return &exitCodeError{code: exitFail, msg: fmt.Sprintf("virtual IP %s: no address for node %s (pass --node-address HOSTNAME=IP)", v.Name, strings.Join(v.Missing, ", "))}
+			return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("virtual IP %s: no address for node %s (pass --node-address HOSTNAME=IP)", v.Name, strings.Join(v.Missing, ", "))}
 		}
 	}
 	for _, warning := range d.Warnings {

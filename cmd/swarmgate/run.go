@@ -18,8 +18,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
-	"github.com/swarmgate/swarmgate/api/manifest"
 	"github.com/swarmgate/swarmgate/api/v1alpha1/validation"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler"
 	"github.com/swarmgate/swarmgate/reconciler/acme/acmeclient"
 	"github.com/swarmgate/swarmgate/reconciler/operator"
@@ -171,42 +171,42 @@ func (o *runOptions) newSource() (source.Source, time.Duration, error) {
 func (o *runOptions) run(ctx context.Context) error {
 	src, poll, err := o.newSource()
 	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	if o.pruneMax <= 0 || o.pruneMax > 1 {
-		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--prune-max-fraction %g: want more than 0, at most 1", o.pruneMax)}
+		return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("--prune-max-fraction %g: want more than 0, at most 1", o.pruneMax)}
 	}
 	if o.onDrift != "heal" && o.onDrift != "alert" {
-		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--on-drift %q: want heal or alert", o.onDrift)}
+		return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("--on-drift %q: want heal or alert", o.onDrift)}
 	}
 	if o.alertFormat != string(alert.FormatJSON) && o.alertFormat != string(alert.FormatSlack) {
-		return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--alert-format %q: want json or slack", o.alertFormat)}
+		return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("--alert-format %q: want json or slack", o.alertFormat)}
 	}
 	var tokens operator.Tokens
-	if tokens.Hook, err = readToken("--hook-token-file", o.hookTokenFile); err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+	if tokens.Hook, err = cli.ReadToken("--hook-token-file", o.hookTokenFile); err != nil {
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
-	if tokens.Read, err = readToken("--read-token-file", o.readTokenFile); err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+	if tokens.Read, err = cli.ReadToken("--read-token-file", o.readTokenFile); err != nil {
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
-	if tokens.Agent, err = readToken("--agent-token-file", o.agentTokenFile); err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+	if tokens.Agent, err = cli.ReadToken("--agent-token-file", o.agentTokenFile); err != nil {
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	agents, err := o.agentService()
 	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 
 	acme, err := o.acme()
 	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	if err := o.lease.Check(); err != nil {
-		return &exitCodeError{code: exitFail, msg: "--lease-duration, --lease-renew: " + err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: "--lease-duration, --lease-renew: " + err.Error()}
 	}
 	tlsConfig, err := o.endpointTLS()
 	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	metrics := operator.NewMetrics()
 	// The lease has its own client; every other write of the operator passes its fence, so an
@@ -234,7 +234,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	}
 	ids, err := readAgeIdentities("--age-key-file", o.ageKeyFile)
 	if err != nil {
-		return &exitCodeError{code: exitFail, msg: err.Error()}
+		return &exitCodeError{Code: exitFail, Msg: err.Error()}
 	}
 	ctl := operator.New(rec, c,
 		operator.Options{Source: src, AgeIdentities: ids, Poll: poll, Resync: o.resync, Heal: o.onDrift == "heal", VirtualIPCheck: o.vipCheck, ACME: acme,
@@ -296,11 +296,11 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 	if o.tlsCertFile == "" {
 		return nil, nil
 	}
-	certPEM, err := readPEM(o.tlsCertFile)
+	certPEM, err := cli.ReadPEM(o.tlsCertFile)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-cert-file: %w", err)
 	}
-	keyPEM, err := readPEM(o.tlsKeyFile)
+	keyPEM, err := cli.ReadPEM(o.tlsKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("--tls-key-file: %w", err)
 	}
@@ -314,7 +314,7 @@ func (o *runOptions) endpointTLS() (*tls.Config, error) {
 func (o *runOptions) acme() (*operator.ACME, error) {
 	var key crypto.Signer
 	if o.acmeKeyFile != "" {
-		data, err := readPEM(o.acmeKeyFile)
+		data, err := cli.ReadPEM(o.acmeKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-account-key-file: %w", err)
 		}
@@ -327,7 +327,7 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 		roots = x509.NewCertPool()
 	}
 	if o.acmeCAFile != "" {
-		data, err := readPEM(o.acmeCAFile)
+		data, err := cli.ReadPEM(o.acmeCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("--acme-ca-file: %w", err)
 		}
@@ -350,23 +350,6 @@ func (o *runOptions) acme() (*operator.ACME, error) {
 		return nil, err
 	}
 	return &operator.ACME{Client: client, Challenges: challenges, RenewBefore: o.acmeRenew, RenewalInfoInterval: o.acmeARI, SecretsDir: o.secretsDir}, nil
-}
-
-// readToken reads a shared secret from a file; none when path is empty. A file that holds only
-// white space is an error, not a way to turn the endpoint off by mistake.
-func readToken(flag, path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := manifest.ReadRegularFile(path, manifest.MaxCredentialSize)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	token := strings.TrimSpace(string(b))
-	if token == "" {
-		return "", fmt.Errorf("%s: %s holds no token", flag, path)
-	}
-	return token, nil
 }
 
 // countingClient is the engine's client with every request that reaches the engine counted by

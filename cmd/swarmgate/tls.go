@@ -20,7 +20,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/spf13/cobra"
 
-	"github.com/swarmgate/swarmgate/api/manifest"
+	"github.com/swarmgate/swarmgate/cmd/internal/cli"
 	"github.com/swarmgate/swarmgate/reconciler/inventory"
 )
 
@@ -65,7 +65,7 @@ key is never printed.`,
 			_, err = c.SecretCreate(cmd.Context(), swarm.SecretSpec{Annotations: swarm.Annotations{Name: args[0]},
 				Data: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})})
 			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
-				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("a secret named %s exists; it may be the account key already", args[0])}
+				return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("a secret named %s exists; it may be the account key already", args[0])}
 			}
 			if err != nil {
 				return err
@@ -100,7 +100,7 @@ can be removed. Nothing is printed of the key.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, labels, err := certificateSecret(certFile, keyFile, time.Now())
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: err.Error()}
+				return &exitCodeError{Code: exitFail, Msg: err.Error()}
 			}
 			c, err := engine.client()
 			if err != nil {
@@ -109,7 +109,7 @@ can be removed. Nothing is printed of the key.`,
 			defer c.Close()
 			_, err = c.SecretCreate(cmd.Context(), swarm.SecretSpec{Annotations: swarm.Annotations{Name: args[0], Labels: labels}, Data: data})
 			if cerrdefs.IsAlreadyExists(err) || cerrdefs.IsConflict(err) {
-				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("a secret named %s exists; secrets cannot change: create one with a new name and point the listener at it", args[0])}
+				return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("a secret named %s exists; secrets cannot change: create one with a new name and point the listener at it", args[0])}
 			}
 			if err != nil {
 				return err
@@ -126,17 +126,14 @@ can be removed. Nothing is printed of the key.`,
 	return cmd
 }
 
-// maxPEMSize bounds a certificate chain or key file: real ones are a few KiB.
-const maxPEMSize = 1 << 20
-
 // certificateSecret checks a certificate chain and its key and returns the secret's data (the
 // chain, then the key: nginx reads both from one file) and its labels. Errors never quote the key.
 func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[string]string, error) {
-	certPEM, err := readPEM(certFile)
+	certPEM, err := cli.ReadPEM(certFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--cert: %w", err)
 	}
-	keyPEM, err := readPEM(keyFile)
+	keyPEM, err := cli.ReadPEM(keyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--key: %w", err)
 	}
@@ -178,10 +175,6 @@ func certificateSecret(certFile, keyFile string, now time.Time) ([]byte, map[str
 		inventory.LabelTLSNotAfter: leaf.NotAfter.UTC().Format(time.RFC3339),
 		inventory.LabelTLSNames:    strings.Join(names, ","),
 	}, nil
-}
-
-func readPEM(path string) ([]byte, error) {
-	return manifest.ReadRegularFile(path, maxPEMSize)
 }
 
 // minRSABits is the smallest RSA key the OpenSSL security level of the gateway images (2:

@@ -77,7 +77,7 @@ func invalidInput(cmd *cobra.Command, err error) error {
 	if len(errs) == 1 {
 		noun = "error"
 	}
-	return &exitCodeError{code: exitFail, msg: fmt.Sprintf("%d %s in the manifests; nothing was changed", len(errs), noun)}
+	return &exitCodeError{Code: exitFail, Msg: fmt.Sprintf("%d %s in the manifests; nothing was changed", len(errs), noun)}
 }
 
 func newValidateCommand() *cobra.Command {
@@ -110,7 +110,7 @@ objects applied to the instance instead, as apply will (kubectl's
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(opts.paths) == 0 {
-				return &exitCodeError{code: exitFail, msg: "no manifests given: -f PATH (a file or directory), or -f - for standard input"}
+				return &exitCodeError{Code: exitFail, Msg: "no manifests given: -f PATH (a file or directory), or -f - for standard input"}
 			}
 			if serverSide {
 				return validateServerSide(cmd, opts, &engine)
@@ -123,7 +123,7 @@ objects applied to the instance instead, as apply will (kubectl's
 				)
 				dangling := errors.As(err, &errs) && slices.ContainsFunc(errs, validation.Dangling)
 				if err = invalidInput(cmd, err); dangling && errors.As(err, &exit) {
-					exit.msg += "; what these files reference but do not hold (a Route's Gateway) may have been applied to the swarm: validate --server-side checks against the applied objects"
+					exit.Msg += "; what these files reference but do not hold (a Route's Gateway) may have been applied to the swarm: validate --server-side checks against the applied objects"
 				}
 				return err
 			}

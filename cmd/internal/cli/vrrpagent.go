@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -11,7 +11,8 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
-func newVRRPAgentCommand() *cobra.Command {
+// NewVRRPAgentCommand is vrrp-agent, the entrypoint of the keepalived image.
+func NewVRRPAgentCommand() *cobra.Command {
 	flags := contract.NewVRRPAgentFlags()
 	cmd := &cobra.Command{
 		Use:   "vrrp-agent --node NODE --address CIDR --interface IF",
@@ -25,7 +26,7 @@ answer), and reports on GET /vrrp/status whether this node holds the address.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			prefix, err := netip.ParsePrefix(flags.Address)
 			if err != nil {
-				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--address: %v", err)}
+				return &ExitCodeError{Code: ExitFail, Msg: fmt.Sprintf("--address: %v", err)}
 			}
 			cfg := vrrp.AgentConfig{Node: flags.Node, Address: prefix, Interface: flags.Interface, Listen: flags.Listen,
 				TrackURL: flags.TrackURL, TrackFile: flags.TrackFile, TrackInterval: flags.TrackInterval,

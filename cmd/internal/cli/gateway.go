@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"crypto/x509"
@@ -13,7 +13,8 @@ import (
 	"github.com/swarmgate/swarmgate/reconciler/contract"
 )
 
-func newGatewayCommand() *cobra.Command {
+// NewGatewayCommand is gateway, the entrypoint of the gateway image.
+func NewGatewayCommand() *cobra.Command {
 	flags := contract.NewGatewayAgentFlags()
 	flags.Task = os.Getenv(contract.TaskEnv)
 	cmd := &cobra.Command{
@@ -31,26 +32,26 @@ gracefully: in-flight requests finish.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := gateway.Config{Operator: flags.Operator, Gateway: flags.Gateway, Task: flags.Task, Bootstrap: flags.Bootstrap,
 				Chains: flags.Chains, Keys: flags.Keys, Dir: flags.Dir, Nginx: flags.Nginx, TrafficSocket: flags.Traffic}
-			token, err := readToken("--token-file", flags.TokenFile)
+			token, err := ReadToken("--token-file", flags.TokenFile)
 			if err != nil || token == "" {
-				return &exitCodeError{code: exitFail, msg: fmt.Sprintf("the agent needs its token: %v", err)}
+				return &ExitCodeError{Code: ExitFail, Msg: fmt.Sprintf("the agent needs its token: %v", err)}
 			}
 			cfg.Token = token
 			if flags.CAFile != "" {
-				pem, err := readPEM(flags.CAFile)
+				pem, err := ReadPEM(flags.CAFile)
 				if err != nil {
-					return &exitCodeError{code: exitFail, msg: fmt.Sprintf("--ca-file: %v", err)}
+					return &ExitCodeError{Code: ExitFail, Msg: fmt.Sprintf("--ca-file: %v", err)}
 				}
 				cfg.RootCAs = x509.NewCertPool()
 				if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-					return &exitCodeError{code: exitFail, msg: "--ca-file: no PEM certificate in it"}
+					return &ExitCodeError{Code: ExitFail, Msg: "--ca-file: no PEM certificate in it"}
 				}
 			}
 			if cfg.Task == "" {
 				cfg.Task, _ = os.Hostname()
 			}
 			if !strings.HasPrefix(cfg.Operator, "http://") && !strings.HasPrefix(cfg.Operator, "https://") {
-				return &exitCodeError{code: exitFail, msg: "--operator: want an http or https URL"}
+				return &ExitCodeError{Code: ExitFail, Msg: "--operator: want an http or https URL"}
 			}
 			return gateway.New(cfg, slog.Default()).Run(cmd.Context())
 		},

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -10,10 +10,12 @@ import (
 	"github.com/swarmgate/swarmgate/api/v1alpha1"
 )
 
-// version is set at build time with -ldflags "-X main.version=v0.1.0".
+// version is set at build time with
+// -ldflags "-X github.com/swarmgate/swarmgate/cmd/internal/cli.version=v0.1.0".
 var version = "dev"
 
-func newVersionCommand() *cobra.Command {
+// NewVersionCommand prints the version of swarmgate, of its API and of the Go it was built with.
+func NewVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of swarmgate",
