@@ -63,8 +63,12 @@ type Config struct {
 // given the other replica.
 const dialTimeout = 2 * time.Second
 
-// maxRetryAfter bounds the wait an operator's Retry-After may ask for.
-const maxRetryAfter = 5 * time.Second
+// minRetryAfter and maxRetryAfter bound the wait an operator's Retry-After may ask for: "0"
+// (or a proxy's) must not make the agent ask in a tight loop.
+const (
+	minRetryAfter = 200 * time.Millisecond
+	maxRetryAfter = 5 * time.Second
+)
 
 // StartWait bounds how long a starting task waits for the operator's bundle before it serves its
 // bootstrap: a task starting while the operator is up serves the newest routes and certificates
@@ -330,7 +334,7 @@ func (a *Agent) poll(ctx context.Context, served string, refused *refusal) (*con
 	case http.StatusOK:
 	case http.StatusServiceUnavailable:
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
-			return nil, "", &notActive{retry: min(time.Duration(secs)*time.Second, maxRetryAfter)}
+			return nil, "", &notActive{retry: min(max(time.Duration(secs)*time.Second, minRetryAfter), maxRetryAfter)}
 		}
 		fallthrough
 	default:

@@ -287,7 +287,7 @@ func TestAgentServesStream(t *testing.T) {
 }
 
 // TestPollNotActive: an operator that says it is not active (a standby) is asked again after the
-// Retry-After it gives, at most maxRetryAfter, not after a backoff grown by every standby reached
+// Retry-After it gives, within minRetryAfter and maxRetryAfter, not after a backoff grown by every standby reached
 // meanwhile; another 503 is an ordinary failure.
 func TestPollNotActive(t *testing.T) {
 	for _, tt := range []struct {
@@ -297,6 +297,7 @@ func TestPollNotActive(t *testing.T) {
 	}{
 		{"standby", "1", time.Second},
 		{"a long wait asked", "3600", maxRetryAfter},
+		{"no wait asked", "0", minRetryAfter},
 		{"no Retry-After", "", 0},
 		{"a date", "Wed, 21 Oct 2015 07:28:00 GMT", 0},
 	} {
