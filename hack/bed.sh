@@ -216,6 +216,14 @@ up() {
 	done
 	[ "$managers" = 1 ] || [ "$managers" = 3 ] || { echo "--managers is 1 or 3" >&2; exit 2; }
 	hack/swarm.sh up # the host engine builds the images the nodes load
+	# A bed none of whose engines runs but whose data is on disk was killed with its machine: its
+	# swarm would come back with the last run's objects. Start from an empty one.
+	local running=0
+	for n in $(seq 1 "$nodes"); do pid_of "$n" >/dev/null && running=1; done
+	if [ "$running" = 0 ] && [ -d "$data" ]; then
+		log "removing the data a bed killed with its machine left"
+		rm -rf "$data"
+	fi
 	network_up
 	write_entry
 	for n in $(seq 1 "$nodes"); do start_engine "$n"; done

@@ -41,6 +41,7 @@ func TestAgentsOverTLS(t *testing.T) {
 	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	removeLeftover(docker.SecretRemove, "e2e-agent-ca")
 	if _, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-agent-ca"}, Data: caPEM}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ func TestAttachForeignService(t *testing.T) {
 	cleanup(t, instance)
 	ctx := context.Background()
 	one := uint64(1)
+	removeLeftover(docker.ServiceRemove, "e2e-attach-legacy")
 	svc, err := docker.ServiceCreate(ctx, swarm.ServiceSpec{
 		Annotations:  swarm.Annotations{Name: "e2e-attach-legacy", Labels: map[string]string{"owner": "someone-else"}},
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test", Env: []string{"SERVICE=e2e-attach-legacy"}}},

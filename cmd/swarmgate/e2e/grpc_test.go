@@ -33,6 +33,7 @@ func TestGRPCRouteBackendTLS(t *testing.T) {
 	chain, _ := os.ReadFile(certFile)
 	key, _ := os.ReadFile(keyFile)
 	for name, data := range map[string][]byte{"e2e-grpc-cert": append(chain, key...), "e2e-grpc-ca": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})} {
+		removeLeftover(docker.SecretRemove, name)
 		if _, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: name}, Data: data}); err != nil {
 			t.Fatal(err)
 		}

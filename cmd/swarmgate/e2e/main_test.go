@@ -172,12 +172,14 @@ func owned(t *testing.T, instance string) (services, secrets, networks []string)
 	return services, secrets, networks
 }
 
-// cleanup removes whatever an instance left, so one test's failure does not leak into the next.
+// cleanup removes whatever an instance left, now and when the test ends, so that one test's
+// failure does not leak into the next. Now, because a run killed mid-test (its machine restarted)
+// leaves its objects in the swarm, which dockerd restores from disk when it starts again.
 func cleanup(t *testing.T, instance string) { cleanupOn(t, docker, instance) }
 
 // cleanupOn is cleanup on the swarm of the engine given (a manager of the bed).
 func cleanupOn(t *testing.T, engine *client.Client, instance string) {
-	t.Cleanup(func() {
+	sweep := func() {
 		ctx := context.Background()
 		f := filters.NewArgs(filters.Arg("label", "swarmgate.io/instance="+instance))
 		svcs, _ := engine.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
@@ -196,7 +198,16 @@ func cleanupOn(t *testing.T, engine *client.Client, instance string) {
 		for _, c := range configs {
 			_ = engine.ConfigRemove(ctx, c.ID)
 		}
-	})
+	}
+	sweep()
+	t.Cleanup(sweep)
+}
+
+// removeLeftover removes the object of the single-node swarm named name, which a test is about to
+// make by hand (a user's secret, a service swarmgate only routes to), if a run killed mid-test left
+// it; there is none otherwise. Call it after cleanup, which removes the services that used it.
+func removeLeftover(remove func(ctx context.Context, id string) error, name string) {
+	removeEventually(func() error { return remove(context.Background(), name) })
 }
 
 // applied lists the store of applied objects of an instance: the owners of its swarm configs.

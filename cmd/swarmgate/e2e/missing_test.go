@@ -72,6 +72,7 @@ spec:
 	before := tasks()
 
 	one := uint64(1)
+	removeLeftover(docker.ServiceRemove, "e2e-later")
 	svc, err := docker.ServiceCreate(ctx, swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: "e2e-later"},
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test", Env: []string{"SERVICE=e2e-later"}},

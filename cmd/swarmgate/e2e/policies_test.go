@@ -27,6 +27,7 @@ func TestPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	removeLeftover(docker.SecretRemove, "e2e-policies-users")
 	_, err = docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-policies-users"},
 		Data: []byte("alice:" + string(hash) + "\n")})
 	if err != nil {

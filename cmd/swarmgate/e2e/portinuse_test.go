@@ -17,6 +17,7 @@ func TestHostPortInUse(t *testing.T) {
 	cleanup(t, instance)
 	ctx := context.Background()
 	one := uint64(1)
+	removeLeftover(docker.ServiceRemove, "e2e-portinuse-holder")
 	holder, err := docker.ServiceCreate(ctx, swarm.ServiceSpec{
 		Annotations:  swarm.Annotations{Name: "e2e-portinuse-holder"},
 		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test"}},

@@ -25,6 +25,9 @@ func TestForeignObjectsSurvive(t *testing.T) {
 	cleanup(t, instance)
 	ctx := context.Background()
 
+	removeLeftover(docker.SecretRemove, "e2e-foreign-secret")
+	removeLeftover(docker.ServiceRemove, "e2e-foreign-svc")
+	removeLeftover(docker.NetworkRemove, "e2e_foreign_net")
 	net, err := docker.NetworkCreate(ctx, "e2e_foreign_net", network.CreateOptions{Driver: "overlay", Attachable: true})
 	if err != nil {
 		t.Fatal(err)

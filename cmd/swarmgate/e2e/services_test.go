@@ -27,6 +27,8 @@ func TestRouteServiceSecretsAndConfigs(t *testing.T) {
 	cleanup(t, instance)
 	ctx := context.Background()
 	const password = "s3cret-passw0rd"
+	removeLeftover(docker.ConfigRemove, "e2e-files-app-conf")
+	removeLeftover(docker.SecretRemove, "e2e-files-db-password")
 	_, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-files-db-password"}, Data: []byte(password)})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func TestStreamRoutes(t *testing.T) {
 	certFile, keyFile := ca.issue(t, t.TempDir(), "www", time.Now().Add(24*time.Hour), "www.l4.test")
 	chain, _ := os.ReadFile(certFile)
 	key, _ := os.ReadFile(keyFile)
+	removeLeftover(docker.SecretRemove, "e2e-l4-www")
 	if _, err := docker.SecretCreate(ctx, swarm.SecretSpec{Annotations: swarm.Annotations{Name: "e2e-l4-www"}, Data: append(chain, key...)}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +98,7 @@ spec:
 		if tlsName != "" {
 			env = append(env, "TLS_NAME="+tlsName)
 		}
+		removeLeftover(docker.ServiceRemove, name)
 		svc, err := docker.ServiceCreate(ctx, swarm.ServiceSpec{
 			Annotations: swarm.Annotations{Name: name},
 			TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "swarmgate/echo:test", Env: env},

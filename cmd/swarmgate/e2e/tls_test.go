@@ -103,6 +103,9 @@ func TestHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	shopCert, shopKey := ca.issue(t, dir, "shop", time.Now().Add(24*time.Hour), "shop.tls.test")
 	wildCert, wildKey := ca.issue(t, dir, "wild", time.Now().Add(24*time.Hour), "*.tls.test")
+	for _, name := range []string{"e2e-tls-shop", "e2e-tls-wild", "e2e-tls-expired"} {
+		removeLeftover(docker.SecretRemove, name)
+	}
 	mustSucceed(t, "tls", "create-secret", "e2e-tls-shop", "--cert", shopCert, "--key", shopKey)
 	mustSucceed(t, "tls", "create-secret", "e2e-tls-wild", "--cert", wildCert, "--key", wildKey)
 	if r := swarmgate(t, "tls", "create-secret", "e2e-tls-bad", "--cert", shopCert, "--key", wildKey); r.code != 1 ||
