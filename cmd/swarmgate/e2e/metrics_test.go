@@ -67,7 +67,7 @@ spec:
 	// The task serves the Route, pooled (the health path is neither logged nor counted).
 	ready := func() error {
 		// Pooled to the backend's task, first: a config of a pass before it ran answers 503.
-		if n := strings.Count(desiredConfig(t, op, "mt-gw"), "\n    server \""); n != 1 {
+		if n := pooledServers(t, op, "mt-gw"); n != 1 {
 			return fmt.Errorf("the pool has %d servers, want the backend's task", n)
 		}
 		if _, err := gatewayConfigCurrent(t, op, "mt-gw"); err != nil {

@@ -62,7 +62,7 @@ spec:
 		if _, err := gatewayConfigCurrent(t, op, "ro-gw"); err != nil {
 			return err
 		}
-		if n := strings.Count(desiredConfig(t, op, "ro-gw"), "\n    server \""); n != 2 {
+		if n := pooledServers(t, op, "ro-gw"); n != 2 {
 			return fmt.Errorf("the pool has %d servers, want the 2 tasks", n)
 		}
 		return nil
@@ -88,6 +88,13 @@ spec:
 		t.Errorf("%d of %d requests failed during the rollout: %v\noperator log:\n%s",
 			len(failures), len(results), failures[:min(len(failures), 10)], op.log.String())
 	}
+}
+
+// pooledServers counts the servers of the backend pools in the config the operator hands
+// gateway's agents: one per backend task the operator's last pass saw running.
+func pooledServers(t *testing.T, op *operator, gateway string) int {
+	t.Helper()
+	return strings.Count(desiredConfig(t, op, gateway), "\n    server \"")
 }
 
 // desiredConfig is the config the operator hands gateway's agents, asked for as an agent would
